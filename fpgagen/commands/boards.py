@@ -1,0 +1,31 @@
+"""``fpgagen boards``: the boards with their resources and on-chip capacity."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from ..boards import all_boards
+from .common import add_json_arg, console, fmt_int, print_json, table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("boards", help="list the supported boards")
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    boards = list(all_boards().values())
+    if args.json:
+        print_json([{**asdict(b), "aliases": list(b.aliases), "onchip_bytes": b.onchip_bytes,
+                     "onchip_kib": b.onchip_bytes / 1024} for b in boards])
+        return 0
+    console().print(table(
+        "Boards (on-chip = BRAM36 x 4.5 KiB + URAM x 36 KiB)",
+        ["board", "aliases", "part", "BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB"],
+        [(b.name, ", ".join(b.aliases), b.part, b.bram36, b.uram, fmt_int(b.dsp),
+          fmt_int(b.lut), fmt_int(b.ff), f"{b.clock_mhz:g}", f"{b.onchip_bytes / 1024:,.1f}")
+         for b in boards],
+        right=("BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB")))
+    return 0

@@ -1,0 +1,76 @@
+"""The CLI: tables for people, JSON for machines, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def test_info_json_figures(cli):
+    code, out, _ = cli("info", "--model", "squeezenet", "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["model"] == "squeezenet1_1"
+    assert info["input_shape"] == [224, 224, 3]
+    assert (info["params"], info["macs"]) == (1_235_496, 349_151_936)
+    assert sum(lay["macs"] for lay in info["layers"]) == info["macs"]
+    first = info["layers"][0]
+    assert {"name", "op", "output_shape", "params", "macs"} <= set(first)
+    assert first["output_shape"] == [111, 111, 64]
+
+
+@pytest.mark.parametrize(("model", "size", "params", "macs"), [
+    ("squeezenet1_0", "227", 1_248_424, 832_667_936),
+    ("squeezenet1_0", "224", 1_248_424, 818_924_576),
+    ("zynqnet", "256", 2_528_800, 529_301_504),
+])
+def test_info_json_other_models(cli, model, size, params, macs):
+    code, out, _ = cli("info", "--model", model, "--input-size", size, "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert (info["params"], info["macs"]) == (params, macs)
+
+
+def test_info_table(cli):
+    code, out, _ = cli("info", "--model", "squeezenet1_0")
+    assert code == 0
+    assert "fire9_expand3x3" in out and "832,667,936" in out and "13x13x512" in out
+
+
+def test_models_and_boards(cli):
+    code, out, _ = cli("models", "--json")
+    assert code == 0
+    assert {m["name"] for m in json.loads(out)} == {
+        "squeezenet1_0", "squeezenet1_1", "squeezenet1_0_bypass", "zynqnet"}
+    code, out, _ = cli("boards", "--json")
+    boards = {b["name"]: b for b in json.loads(out)}
+    assert code == 0 and boards["zc706"]["onchip_kib"] == 2452.5
+    code, out, _ = cli("boards")
+    assert code == 0 and "xc7z045" in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["info", "--model", "alexnet"], "unknown model 'alexnet' (choose from: squeezenet1_0"),
+    (["info", "--model", "squeezenet", "--input-size", "0"], "positive integer"),
+    (["info", "--model", "squeezenet", "--input-size", "abc"], "positive integer"),
+    (["info", "--model", "squeezenet", "--input-size", "20"], "too small"),
+    (["info"], "required"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_one_line_exit_2(cli, argv, message):
+    code, out, err = cli(*argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("fpgagen: error: ")
+    assert message in err
+
+
+def test_console_script_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "fpgagen", "info", "--model", "nope"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("fpgagen: error: unknown model")
