@@ -8,15 +8,18 @@ Exit codes, for every subcommand: 0 success, 1 a negative verdict (does not fit,
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__
-from .commands import boards, info, models
 from .errors import FpgagenError
 
-COMMANDS = (models, boards, info)
+# Subcommands in help order; each is a module fpgagen/commands/<name>.py with register() and
+# run(). A module that does not exist yet is skipped, so each command lands on its own.
+COMMANDS = ("models", "boards", "info", "run", "check", "build", "verify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fpgagen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for command in COMMANDS:
-        command.register(sub)
+    for name in COMMANDS:
+        if importlib.util.find_spec(f"fpgagen.commands.{name}") is not None:
+            importlib.import_module(f"fpgagen.commands.{name}").register(sub)
     return parser
 
 

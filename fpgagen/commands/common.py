@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -40,12 +41,53 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def add_weights_args(parser: argparse.ArgumentParser) -> None:
+    """``--weights random|FILE.npz`` and ``--seed`` (zoo models; ONNX files carry weights)."""
+    parser.add_argument("--weights", default="random", metavar="random|FILE.npz",
+                        help="seeded random He-normal weights (default) or an .npz with "
+                             "<layer>.weight (HWIO) and <layer>.bias arrays")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for random weights and synthetic calibration (default 0)")
+
+
+def _is_onnx(name: str) -> bool:
+    return name.lower().endswith(".onnx")
+
+
 def model_from_args(args: argparse.Namespace) -> Graph:
-    """The Graph named by ``--model`` at ``--input-size``."""
+    """The Graph named by ``--model`` (zoo name or .onnx path) at ``--input-size``."""
+    return network_from_args(args, with_weights=False)[0]
+
+
+def network_from_args(args: argparse.Namespace, with_weights: bool = True
+                      ) -> tuple[Graph, Mapping[str, np.ndarray] | None]:
+    """The Graph and its float weights, from ``--model`` plus ``--weights``/``--seed``.
+
+    An ONNX file brings its own weights (its initializers); a zoo model takes random seeded
+    weights or an .npz. Weights are only made when asked for: ``info`` and ``check`` need
+    shapes and widths, not values.
+    """
     name: str = args.model
-    if name.lower().endswith(".onnx"):
-        raise FpgagenError("ONNX models are not supported yet (zoo models only)")
-    return load_model(name, args.input_size)
+    if _is_onnx(name):
+        from ..onnx_import import load_onnx  # optional dependency: the onnx extra
+
+        if getattr(args, "input_size", None) is not None:
+            raise FpgagenError("--input-size does not apply to ONNX models (their input "
+                               "shape is in the file)")
+        graph, weights = load_onnx(name)
+        if getattr(args, "weights", "random") != "random":
+            raise FpgagenError("--weights does not apply to ONNX models (their weights are "
+                               "in the file)")
+        return graph, (weights if with_weights else None)
+    graph = load_model(name, getattr(args, "input_size", None))
+    if not with_weights:
+        return graph, None
+    from ..weights import load_weights, random_weights
+
+    source = getattr(args, "weights", "random")
+    if source == "random":
+        return graph, random_weights(graph, getattr(args, "seed", 0))
+    return graph, load_weights(source, graph)
 
 
 def print_json(obj: Any) -> None:
