@@ -13,6 +13,10 @@ Forms accepted:
       weight = "ap_fixed<8,1>"      # a type fixes width and binary point ...
       result = "16"                 # ... a bare width lets calibration pick the binary point
       bias = "32"
+      rounding = "AP_TRN"           # requantization modes, per layer or under [model]
+      saturation = "AP_WRAP"        # (defaults AP_RND and AP_SAT, DESIGN.md §2)
+
+An inline ``ap_fixed<16,6,AP_TRN,AP_WRAP>`` also sets the modes.
 
 A spec only states widths and, where given, binary points; signedness of activations and the
 calibrated binary points are the quantizer's decisions. Bias width defaults to weight width
@@ -30,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .errors import FpgagenError
-from .fixed import MAX_WIDTH, FixedType
+from .fixed import DEFAULT_ROUNDING, DEFAULT_SATURATION, MAX_WIDTH, FixedType, check_mode
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,14 @@ class TypeSpec:
 
 @dataclass(frozen=True)
 class LayerPrecision:
-    """What one layer asks for: its weights, its biases and its output (result) tensor."""
+    """What one layer asks for: its weights, its biases and its output (result) tensor, and how
+    its output is requantized (rounding and saturation modes of DESIGN.md §2)."""
 
     weight: TypeSpec
     bias: TypeSpec
     result: TypeSpec
+    rounding: str = DEFAULT_ROUNDING
+    saturation: str = DEFAULT_SATURATION
 
 
 @dataclass(frozen=True)
@@ -110,19 +117,46 @@ def _parse_inline(text: str) -> LayerPrecision:
         return LayerPrecision(w, _default_bias(w, a), a)
     if s.startswith("ap_"):
         spec = parse_type_spec(text)
-        return LayerPrecision(spec, spec, spec)
+        return LayerPrecision(spec, spec, spec, *_inline_modes(s))
     raise FpgagenError(f"bad precision {text!r} (expected 8, 16, w8a16, ap_fixed<16,6> or a "
                        ".toml file)")
+
+
+_MODE_RE = re.compile(r"\b(AP_[A-Z_]+)\b")
+
+
+def _inline_modes(text: str) -> tuple[str, str]:
+    """The rounding/saturation modes named inside ``ap_fixed<W,I,Q,O>`` (defaults otherwise)."""
+    modes = _MODE_RE.findall(text.upper())
+    rounding = next((m for m in modes if m.startswith(("AP_RND", "AP_TRN"))), DEFAULT_ROUNDING)
+    saturation = next((m for m in modes if m in ("AP_SAT", "AP_WRAP") or
+                       m.startswith(("AP_SAT_", "AP_WRAP_"))), DEFAULT_SATURATION)
+    return check_mode(rounding, saturation)
+
+
+def _with_modes(where: str, table: Mapping[str, object], base: LayerPrecision
+                ) -> LayerPrecision:
+    rounding = str(table.get("rounding", base.rounding))
+    saturation = str(table.get("saturation", base.saturation))
+    try:
+        rounding, saturation = check_mode(rounding, saturation)
+    except FpgagenError as exc:
+        raise FpgagenError(f"precision file: {where}: {exc}") from None
+    return replace(base, rounding=rounding, saturation=saturation)
 
 
 def _parse_layer_table(name: str, table: object, default: LayerPrecision) -> LayerPrecision:
     if not isinstance(table, dict):
         raise FpgagenError(f"precision file: [layers.{name}] must be a table")
-    unknown = set(table) - {"weight", "bias", "result", "precision"}
+    unknown = set(table) - {"weight", "bias", "result", "precision", "rounding", "saturation"}
     if unknown:
         raise FpgagenError(f"precision file: [layers.{name}] has unknown key(s) "
-                           f"{', '.join(sorted(unknown))} (use weight, bias, result, precision)")
+                           f"{', '.join(sorted(unknown))} (use weight, bias, result, precision, "
+                           "rounding, saturation)")
     base = _parse_inline(str(table["precision"])) if "precision" in table else default
+    if "precision" in table and not str(table["precision"]).strip().lower().startswith("ap_"):
+        base = replace(base, rounding=default.rounding, saturation=default.saturation)
+    base = _with_modes(f"[layers.{name}]", table, base)
     fields = {k: parse_type_spec(str(table[k])) for k in ("weight", "bias", "result")
               if k in table}
     out = replace(base, **fields)
@@ -145,7 +179,13 @@ def _parse_file(path: Path) -> Precision:
         raise FpgagenError(f"precision file {path}: unknown section(s) "
                            f"{', '.join(sorted(unknown))} (use [model] and [layers.NAME])")
     model = raw.get("model", {})
-    default = _parse_inline(str(model.get("precision", "8")))
+    if not isinstance(model, dict):
+        raise FpgagenError(f"precision file {path}: [model] must be a table")
+    unknown = set(model) - {"precision", "rounding", "saturation"}
+    if unknown:
+        raise FpgagenError(f"precision file {path}: [model] has unknown key(s) "
+                           f"{', '.join(sorted(unknown))} (use precision, rounding, saturation)")
+    default = _with_modes("[model]", model, _parse_inline(str(model.get("precision", "8"))))
     overrides = {name: _parse_layer_table(name, table, default)
                  for name, table in raw.get("layers", {}).items()}
     return Precision(str(path), default, MappingProxyType(overrides))
