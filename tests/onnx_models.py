@@ -103,7 +103,8 @@ class Builder:
                        for t in self.inits]
         graph = helper.make_graph(
             self.nodes, name, inputs,
-            [helper.make_tensor_value_info(output, TensorProto.FLOAT, out_shape)], self.inits)
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, out_shape or [None] * 4)],
+            self.inits)
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                                  ir_version=ir, producer_name="fpgagen-tests")
 
