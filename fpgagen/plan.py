@@ -1,0 +1,308 @@
+"""The Plan: everything decided about a network on a board, computed once (DESIGN.md §1, §3, §4).
+
+`make_plan(graph, board, precision, engine=None, fuse=True)` is a pure function of its inputs.
+It needs only bit widths (from ``precision``), never quantized values, so ``fpgagen check`` is
+instant and works for any width. The report, the HLS generator and the RTL generator all read
+the same `Plan` and recompute none of it:
+
+- ``engine``: the P_in x P_out MAC array (`fpgagen.engine`);
+- ``activations``: schedule (steps), conv->max-pool fusions, every tensor's arena placement and
+  the arena size next to its liveness lower bound (`fpgagen.memory`);
+- ``weights``: per conv layer, its base address and word count in the weight memory and in the
+  bias memory (layout below);
+- ``memories``: every on-chip memory as width x depth with its BRAM18/BRAM36/URAM mapping
+  (`fpgagen.bram`);
+- ``costs``: a cycle estimate per layer, and fps at the board clock.
+
+Weight memory layout. One word feeds the whole array: P_in x P_out weights, lane (o, i) at bits
+``[(o * P_in + i) * Ww, +Ww)``. For each conv layer in schedule order, words run::
+
+    for og in range(ceil(Cout / P_out)):       # output-channel group
+        for ky in range(K): for kx in range(K):
+            for cb in range(ceil(Cin / P_in)):  # input-channel block
+                word = W[ky, kx, cb*P_in + i, og*P_out + o]   (0 where out of range)
+
+so a layer occupies ``ceil(Cout/P_out) * K * K * ceil(Cin/P_in)`` words from its ``base``. The
+bias memory holds one word of P_out biases (lane o at bits ``[o * Wb, +Wb)``) per layer per og.
+When layers use different widths, the word uses the widest and narrower values are
+sign-extended, so each memory stays one plain array.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .boards import Board
+from .bram import BlockMapping, bram36_total, map_memories
+from .engine import EngineConfig, default_engine
+from .errors import FpgagenError
+from .graph import INPUT, Graph
+from .memory import (
+    ARENA,
+    RING,
+    VIEW,
+    ActivationPlan,
+    Fusion,
+    Step,
+    TensorPlacement,
+    plan_activations,
+)
+from .precision import Precision
+
+# Memory names, in the order the report lists them.
+ACTIVATIONS, INPUT_STAGING, OUTPUT_STAGING, WEIGHTS, BIASES = (
+    "activations", "input_staging", "output_staging", "weights", "biases")
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """Where one conv layer's weights and biases sit in the weight and bias memories."""
+
+    layer: str
+    base: int
+    words: int
+    out_groups: int
+    kernel: int
+    in_blocks: int
+    weight_width: int
+    bias_base: int
+    bias_width: int
+    logical_bits: int
+
+    @property
+    def bias_words(self) -> int:
+        return self.out_groups
+
+    def word_address(self, og: int, ky: int, kx: int, cb: int) -> int:
+        """Weight-memory address of the word for output group og, tap (ky, kx), input block cb."""
+        return self.base + ((og * self.kernel + ky) * self.kernel + kx) * self.in_blocks + cb
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One on-chip memory: ``width`` bits x ``depth`` words, and the blocks that build it."""
+
+    name: str
+    width: int
+    depth: int
+    mapping: BlockMapping
+    purpose: str
+
+    @property
+    def bytes(self) -> int:
+        return -(-self.width * self.depth // 8)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Estimated engine cycles of one layer (no overlap between layers assumed)."""
+
+    layer: str
+    op: str
+    step: int
+    cycles: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decisions both code generators and the report read (see the module docstring)."""
+
+    graph: Graph
+    board: Board
+    precision: Precision
+    engine: EngineConfig
+    fuse: bool
+    activations: ActivationPlan
+    arena_unfused_words: int
+    weights: Mapping[str, WeightLayout]
+    weight_word_bits: int
+    bias_word_bits: int
+    memories: Mapping[str, Memory]
+    costs: tuple[LayerCost, ...]
+    io_cycles: int
+
+    # --- schedule and activations ---
+    @property
+    def schedule(self) -> tuple[Step, ...]:
+        return self.activations.steps
+
+    @property
+    def fusions(self) -> tuple[Fusion, ...]:
+        return self.activations.fusions
+
+    @property
+    def tensors(self) -> Mapping[str, TensorPlacement]:
+        return self.activations.tensors
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.memories[ACTIVATIONS].bytes
+
+    @property
+    def arena_lower_bound_bytes(self) -> int:
+        return self.activations.lower_bound_bytes
+
+    @property
+    def arena_unfused_bytes(self) -> int:
+        return -(-self.arena_unfused_words * self.activations.word_bits // 8)
+
+    # --- weights ---
+    @property
+    def weights_logical_bytes(self) -> int:
+        """Weights and biases packed at their widths, no padding (what the model holds)."""
+        return -(-sum(w.logical_bits for w in self.weights.values()) // 8)
+
+    @property
+    def weights_bytes(self) -> int:
+        """The weight and bias memories as built (padded to P_in x P_out words)."""
+        return self.memories[WEIGHTS].bytes + self.memories[BIASES].bytes
+
+    # --- totals ---
+    @property
+    def staging_bytes(self) -> int:
+        """Input image staging (C_in values per word, H*W words) plus output logits staging."""
+        return self.memories[INPUT_STAGING].bytes + self.memories[OUTPUT_STAGING].bytes
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes of every on-chip memory as built: weights + biases + arena + staging."""
+        return sum(m.bytes for m in self.memories.values())
+
+    @property
+    def bram36(self) -> int:
+        """BRAM36 equivalents over all memories (two BRAM18 count as one BRAM36)."""
+        return bram36_total([m.mapping for m in self.memories.values()])
+
+    @property
+    def bram18(self) -> int:
+        return sum(m.mapping.bram18 for m in self.memories.values())
+
+    @property
+    def uram(self) -> int:
+        return sum(m.mapping.uram for m in self.memories.values())
+
+    @property
+    def total_cycles(self) -> int:
+        return self.io_cycles + sum(c.cycles for c in self.costs)
+
+    @property
+    def fps(self) -> float:
+        return self.board.clock_mhz * 1e6 / max(1, self.total_cycles)
+
+
+def _layer_cycles(graph: Graph, name: str, engine: EngineConfig) -> int:
+    lay = graph.layer(name)
+    h, w, c = graph.shape(name)
+    cin = graph.in_shape(lay)[2]
+    if lay.op == "conv":
+        return (h * w * -(-c // engine.p_out) * lay.kernel * lay.kernel
+                * -(-cin // engine.p_in))
+    if lay.op == "maxpool":
+        return h * w * -(-c // engine.p_in) * lay.kernel * lay.kernel
+    if lay.op == "avgpool":
+        hi, wi, _ = graph.in_shape(lay)
+        return hi * wi * -(-c // engine.p_in)
+    if lay.op == "add":
+        return h * w * -(-c // engine.p_in)
+    return 0  # concat: written in place by its producers
+
+
+def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig
+                    ) -> dict[str, WeightLayout]:
+    out: dict[str, WeightLayout] = {}
+    base = bias_base = 0
+    for lay in graph.layers:
+        ws = graph.weight_shape(lay)
+        if ws is None:
+            continue
+        if lay.groups != 1:
+            raise FpgagenError(f"layer {lay.name!r}: grouped convolution (groups={lay.groups}) "
+                               "is not supported by the engine")
+        k, _, cin, cout = ws
+        spec = precision.layer(lay.name)
+        og, cb = -(-cout // engine.p_out), -(-cin // engine.p_in)
+        words = og * k * k * cb
+        out[lay.name] = WeightLayout(
+            lay.name, base, words, og, k, cb, spec.weight.width, bias_base, spec.bias.width,
+            math.prod(ws) * spec.weight.width + cout * spec.bias.width)
+        base += words
+        bias_base += og
+    return out
+
+
+def make_plan(graph: Graph, board: Board, precision: Precision,
+              engine: EngineConfig | None = None, fuse: bool = True) -> Plan:
+    """Plan ``graph`` on ``board`` at ``precision`` widths (pure; see the module docstring).
+
+    ``engine`` defaults to `default_engine`; ``fuse`` turns conv->max-pool fusion on (default).
+    """
+    precision.check_layers([lay.name for lay in graph.layers])
+    eng = engine if engine is not None else default_engine(board, precision, graph)
+    widths = {INPUT: precision.input.width,
+              **{lay.name: precision.layer(lay.name).result.width for lay in graph.layers}}
+    acts = plan_activations(graph, eng.p_in, widths, fuse)
+    unfused = (plan_activations(graph, eng.p_in, widths, False).arena_words if acts.fusions
+               else acts.arena_words)
+    layouts = _weight_layouts(graph, precision, eng)
+    ww = max((w.weight_width for w in layouts.values()), default=1)
+    wb = max((w.bias_width for w in layouts.values()), default=1)
+    h, w, c = graph.input_shape
+    oh, ow, oc = graph.shape(graph.output)
+    shapes = {
+        ACTIVATIONS: (acts.word_bits, acts.arena_words,
+                      f"activation arena: {eng.p_in} channels of one pixel per word"),
+        INPUT_STAGING: (c * widths[INPUT], h * w,
+                        f"input image: {c} channels of one pixel per word"),
+        OUTPUT_STAGING: (widths[graph.output], oh * ow * oc, "output logits: one per word"),
+        WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
+                  f"weights: {eng.p_in}x{eng.p_out} per word"),
+        BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
+                 f"biases: {eng.p_out} per word"),
+    }
+    mappings = map_memories([(wd, dp) for wd, dp, _ in shapes.values()], board.bram36,
+                            board.uram)
+    memories = {name: Memory(name, wd, dp, m, purpose)
+                for (name, (wd, dp, purpose)), m in zip(shapes.items(), mappings, strict=True)}
+    step_of = {n: s.index for s in acts.steps for n in s.layers}
+    costs = tuple(LayerCost(lay.name, lay.op, step_of[lay.name],
+                            _layer_cycles(graph, lay.name, eng), graph.macs(lay))
+                  for lay in graph.layers)
+    return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
+                eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
+                io_cycles=h * w + oh * ow * oc)
+
+
+def layer_rows(plan: Plan) -> list[dict[str, Any]]:
+    """One dict per layer: step, storage, arena placement, weight placement, bytes, cycles."""
+    rows = []
+    cost = {c.layer: c for c in plan.costs}
+    for lay in plan.graph.layers:
+        t = plan.tensors[lay.name]
+        wl = plan.weights.get(lay.name)
+        row: dict[str, Any] = {
+            "name": lay.name, "op": lay.op, "step": cost[lay.name].step,
+            "output_shape": list(t.shape), "storage": t.kind,
+            "arena_offset_words": t.offset, "arena_words": t.words,
+            "arena_bytes": -(-t.words * plan.activations.word_bits // 8),
+            "activation_logical_bytes": t.logical_bytes if t.kind != VIEW else 0,
+            "live_steps": [t.start, t.end], "channels_padded": t.channels_padded,
+            "view_of": t.parent, "channel_offset": t.channel_offset if t.parent else None,
+            "ring_rows": t.ring_rows or None,
+            "weight_base": wl.base if wl else None, "weight_words": wl.words if wl else 0,
+            "weight_bytes": (-(-(wl.words * plan.weight_word_bits + wl.bias_words
+                                 * plan.bias_word_bits) // 8) if wl else 0),
+            "weight_logical_bytes": -(-wl.logical_bits // 8) if wl else 0,
+            "bias_base": wl.bias_base if wl else None,
+            "cycles": cost[lay.name].cycles, "macs": cost[lay.name].macs,
+        }
+        rows.append(row)
+    return rows
+
+
+__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "OUTPUT_STAGING", "RING", "VIEW",
+           "WEIGHTS", "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]
