@@ -430,8 +430,11 @@ class _Lowering:
         So begin pads must agree on both axes, and ``fits(pad)`` (same output size) must hold.
         """
         if pads[0] != pads[1] or not fits(pads[0]):
-            self._fail(node, f"pads {pads} (top, left, bottom, right) cannot be reproduced by "
-                             "fpgagen's symmetric padding; use equal pads on all sides")
+            mode = _attrs(node).get("auto_pad", "NOTSET")
+            source = f"auto_pad {mode} gives " if mode not in ("NOTSET", "") else ""
+            self._fail(node, f"{source}pads {pads} (top, left, bottom, right) cannot be "
+                             "reproduced by fpgagen's symmetric padding; use equal pads on "
+                             "all sides")
         return int(pads[0])
 
     # -- op handlers (one per supported ONNX op)
@@ -595,8 +598,9 @@ class _Lowering:
         dims = self.shapes.get(src)
         if (node.op_type != "Softmax" and src not in self.tail and dims is not None
                 and len(dims) == 4 and dims[2:] != (1, 1)):
-            self._fail(node, f"flattens a {'x'.join(map(str, dims[1:]))} (CxHxW) map; fpgagen "
-                             "emits HWC order, so only 1x1 maps may be flattened at the tail")
+            shown = "x".join(map(str, dims[1:]))
+            self._fail(node, f"flattens a map of {shown} (CxHxW); fpgagen emits HWC order, so "
+                             "only 1x1 maps may be flattened at the tail")
         self.tail.add(node.output[0])
         self.alias[node.output[0]] = self.alias[src]
         self.dropped.append(f"{node.op_type} {self._node_label(node)}")
