@@ -461,6 +461,9 @@ class _Lowering:
 
     def _pass_through(self, node: Any) -> None:
         src = node.input[0]
+        if src in self.consts:  # exporters without constant folding wrap weights in Identity
+            self.consts[node.output[0]] = self.consts[src]
+            return
         if src in self.tail:
             self.tail.add(node.output[0])
         self.alias[node.output[0]] = self._act(node, src)
