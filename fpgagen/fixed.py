@@ -161,8 +161,22 @@ def saturate(v: object, t: FixedType, saturation: str = DEFAULT_SATURATION) -> n
 def requantize(acc: object, shift: int, t: FixedType, rounding: str = DEFAULT_ROUNDING,
                saturation: str = DEFAULT_SATURATION) -> np.ndarray:
     """``sat(round_shift(acc, shift))``: what casting a wide accumulator with ``shift`` more
-    fractional bits than ``t`` to ``ap_fixed<t, rounding, saturation>`` yields."""
-    return saturate(round_shift(acc, shift, rounding), t, saturation)
+    fractional bits than ``t`` to ``ap_fixed<t, rounding, saturation>`` yields.
+
+    A negative ``shift`` (the output is finer than the accumulator) is an exact left shift; the
+    operand is clamped (AP_SAT) or reduced to its surviving low bits (AP_WRAP) first, so the
+    shift cannot overflow int64 and the result is the same as with unbounded integers.
+    """
+    if shift >= 0:
+        return saturate(round_shift(acc, shift, rounding), t, saturation)
+    k = -shift
+    a = _i64(acc)
+    if saturation == "AP_SAT":
+        hi, lo = t.qmax >> k, -((-t.qmin) >> k)  # beyond these, v << k is out of range
+        return saturate(np.clip(a, lo - 1, hi + 1) << np.int64(k), t, saturation)
+    keep = max(t.width - k, 0)  # low bits of v that land inside the W-bit window
+    low = a & np.int64((1 << keep) - 1) if keep < 64 else a
+    return saturate(low << np.int64(k) if k < 64 else np.zeros_like(a), t, saturation)
 
 
 def quantize_float(x: object, t: FixedType, rounding: str = DEFAULT_ROUNDING,
