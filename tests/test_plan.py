@@ -1,0 +1,138 @@
+"""The Plan: weight layout, memories, totals, cycles; a pure function of widths."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fpgagen import graph as g
+from fpgagen.boards import load_board
+from fpgagen.engine import EngineConfig
+from fpgagen.errors import FpgagenError
+from fpgagen.plan import ACTIVATIONS, BIASES, INPUT_STAGING, OUTPUT_STAGING, WEIGHTS, make_plan
+from fpgagen.precision import parse_precision
+from fpgagen.zoo import ZOO, load_model
+
+ZC706 = load_board("zynq")
+
+
+@pytest.fixture(scope="module")
+def default_plan():
+    return make_plan(load_model("squeezenet"), ZC706, parse_precision(None))
+
+
+def test_default_build_fits_zc706(default_plan):
+    p = default_plan
+    assert (p.engine.p_in, p.engine.p_out) == (16, 32)
+    assert p.arena_bytes == p.arena_lower_bound_bytes == 480_512
+    assert p.arena_unfused_bytes == 982_144
+    assert p.total_bytes <= ZC706.onchip_bytes
+    assert p.bram36 <= ZC706.bram36 and p.uram == 0
+    assert p.total_bytes == (p.weights_bytes + p.arena_bytes + p.staging_bytes)
+
+
+def test_weight_layout_is_contiguous(default_plan):
+    p = default_plan
+    base = bias = 0
+    for w in p.weights.values():
+        assert (w.base, w.bias_base) == (base, bias)
+        base += w.words
+        bias += w.bias_words
+    assert p.memories[WEIGHTS].depth == base and p.memories[BIASES].depth == bias
+    assert p.memories[WEIGHTS].width == 16 * 32 * 8 == p.weight_word_bits
+    assert p.memories[BIASES].width == 32 * 16 == p.bias_word_bits
+
+
+def test_weight_layout_of_conv1_and_fire9(default_plan):
+    conv1 = default_plan.weights["conv1"]  # 3x3, 3 -> 64: 2 groups x 9 taps x 1 block
+    assert (conv1.out_groups, conv1.kernel, conv1.in_blocks, conv1.words) == (2, 3, 1, 18)
+    assert conv1.word_address(1, 2, 2, 0) == conv1.base + 17
+    e3 = default_plan.weights["fire9_expand3x3"]  # 3x3, 64 -> 256
+    assert (e3.out_groups, e3.in_blocks, e3.words) == (8, 4, 8 * 9 * 4)
+    assert e3.word_address(0, 0, 1, 0) == e3.base + 4
+
+
+def test_logical_weight_bytes(default_plan):
+    graph = default_plan.graph
+    bits = sum(graph.params(lay) * 8 + lay.out_channels * 8 for lay in graph.layers
+               if lay.op == "conv")  # weights at 8 bits, biases at 16 = 8 + 8 extra
+    assert default_plan.weights_logical_bytes == bits // 8
+    assert default_plan.weights_logical_bytes <= default_plan.weights_bytes
+
+
+def test_staging_buffers(default_plan):
+    inp, out = default_plan.memories[INPUT_STAGING], default_plan.memories[OUTPUT_STAGING]
+    assert (inp.width, inp.depth, inp.bytes) == (24, 224 * 224, 224 * 224 * 3)
+    assert (out.width, out.depth) == (8, 1000)
+    assert default_plan.staging_bytes == inp.bytes + out.bytes
+    assert default_plan.memories[ACTIVATIONS].width == 128
+
+
+def test_cycle_estimates(default_plan):
+    cost = {c.layer: c for c in default_plan.costs}
+    assert cost["conv1"].cycles == 111 * 111 * 2 * 9 * 1
+    assert cost["pool1"].cycles == 55 * 55 * 4 * 9
+    assert cost["fire2_concat"].cycles == 0
+    assert cost["pool10"].cycles == 13 * 13 * math.ceil(1000 / 16)
+    assert default_plan.fps == pytest.approx(200e6 / default_plan.total_cycles)
+    assert cost["pool1"].step == cost["conv1"].step == 1
+
+
+def test_plan_is_pure():
+    graph, prec = load_model("zynqnet"), parse_precision("w8a16")
+    a = make_plan(graph, ZC706, prec)
+    b = make_plan(graph, ZC706, prec)
+    assert a == b
+
+
+@pytest.mark.parametrize("model", list(ZOO))
+def test_every_zoo_model_plans_at_w16(model):
+    p = make_plan(load_model(model), ZC706, parse_precision("16"), fuse=False)
+    assert p.arena_bytes == p.arena_lower_bound_bytes == p.arena_unfused_bytes
+    assert p.memories[ACTIVATIONS].width == 16 * 16
+
+
+def test_no_fuse_records_no_fusion():
+    p = make_plan(load_model("squeezenet"), ZC706, parse_precision("8"), fuse=False)
+    assert p.fusions == () and p.arena_bytes == 982_144
+
+
+def test_wide_precision_needs_no_quantization():
+    p = make_plan(load_model("zynqnet"), ZC706, parse_precision("ap_fixed<32,16>"))
+    assert p.memories[WEIGHTS].width == 16 * 32 * 32
+    assert p.total_bytes > 8192 * 1024
+
+
+def test_uram_used_on_zcu104():
+    p = make_plan(load_model("squeezenet"), load_board("zcu104"), parse_precision("8"))
+    assert 0 < p.uram <= 96 and p.bram36 <= 312
+
+
+def test_explicit_engine_and_its_errors():
+    graph = load_model("squeezenet")
+    p = make_plan(graph, ZC706, parse_precision("8"), EngineConfig(8, 8))
+    assert p.memories[WEIGHTS].width == 8 * 8 * 8
+    with pytest.raises(FpgagenError, match="P_in=128"):
+        make_plan(graph, ZC706, parse_precision("8"), EngineConfig(128, 4))
+
+
+def test_grouped_conv_is_refused():
+    net = g.make_graph("dw", (8, 8, 16), [g.conv("a", "input", 16, 3, groups=16)])
+    with pytest.raises(FpgagenError, match="grouped"):
+        make_plan(net, ZC706, parse_precision("8"))
+
+
+def test_precision_override_for_unknown_layer(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text('[model]\nprecision = "8"\n[layers.nope]\nweight = "4"\n')
+    with pytest.raises(FpgagenError, match="nope"):
+        make_plan(load_model("squeezenet"), ZC706, parse_precision(str(f)))
+
+
+def test_per_layer_widths_widen_the_words(tmp_path):
+    f = tmp_path / "p.toml"
+    f.write_text('[model]\nprecision = "8"\n[layers.conv10]\nweight = "16"\n')
+    p = make_plan(load_model("squeezenet"), ZC706, parse_precision(str(f)))
+    assert p.weights["conv10"].weight_width == 16 and p.weights["conv1"].weight_width == 8
+    assert p.weight_word_bits == 16 * 32 * 16
