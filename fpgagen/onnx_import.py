@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -138,6 +138,15 @@ def _sanitize(text: str) -> str:
     return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", text)).strip("_")
 
 
+def _layer_base_name(text: str) -> str:
+    """A node name as a file name; PyTorch's scope paths lose their repeated module prefixes
+    (``/features/features.3/squeeze/Conv`` -> ``features_3_squeeze_Conv``)."""
+    parts = [p for p in text.split("/") if p]
+    kept = [p for p, nxt in zip(parts, [*parts[1:], ""], strict=True)
+            if not nxt.startswith(p + ".")]
+    return _sanitize("_".join(kept))
+
+
 def _graph_name(model: Any, file: Path) -> str:
     """The model's name: the file's stem (what the user typed), else the ONNX graph name."""
     return _sanitize(file.stem) or _sanitize(model.graph.name) or "onnx_model"
@@ -183,10 +192,8 @@ class _Lowering:
     """
 
     def __init__(self, model: Any, name: str) -> None:
-        self.model = model
         self.name = name
         self.graph = model.graph
-        self.opset = max(op.version for op in model.opset_import if op.domain in ("", "ai.onnx"))
         self.shapes = self._inferred_shapes()
         self.consts = self._initializers()
         self.alias: dict[str, str] = {}
@@ -223,8 +230,6 @@ class _Lowering:
         uses: Counter[str] = Counter()
         for node in self.graph.node:
             if node.op_type in PASS_THROUGH:
-                for extra in node.output[1:]:
-                    through.setdefault(extra, extra)
                 continue
             for name in node.input:
                 if name:
@@ -279,7 +284,7 @@ class _Lowering:
             "Softmax": self._tail_op,
         }
 
-    def _unsupported(self, node: Any, op: str) -> None:
+    def _unsupported(self, node: Any, op: str) -> NoReturn:
         raise FpgagenError(f"ONNX node {self._node_label(node)} ({op}) is not supported; "
                            f"fpgagen supports {SUPPORTED}")
 
@@ -327,7 +332,7 @@ class _Lowering:
     def _node_label(self, node: Any) -> str:
         return repr(node.name or node.output[0])
 
-    def _fail(self, node: Any, problem: str) -> None:
+    def _fail(self, node: Any, problem: str) -> NoReturn:
         raise FpgagenError(f"ONNX node {self._node_label(node)} ({node.op_type}): {problem}")
 
     def _check_not_after_tail(self, node: Any) -> None:
@@ -357,7 +362,8 @@ class _Lowering:
         return dims  # type: ignore[return-value]
 
     def _new_name(self, node: Any) -> str:
-        base = _sanitize(node.name) or _sanitize(node.output[0]) or node.op_type.lower()
+        base = (_layer_base_name(node.name) or _layer_base_name(node.output[0])
+                or node.op_type.lower())
         name, k = base, 2
         while name in self.used_names:
             name, k = f"{base}_{k}", k + 1

@@ -49,6 +49,9 @@ def test_export_equals_zoo(exported):
     assert structure(graph) == structure(ZOO[version](SIZE))
     assert graph.total_params == ZOO[version](SIZE).total_params
     assert len(weights) == 2 * sum(lay.op == "conv" for lay in graph.layers)
+    names = [lay.name for lay in graph.layers]  # torch scopes, repeated prefixes dropped
+    assert names[:3] == ["features_0_Conv", "features_2_MaxPool", "features_3_squeeze_Conv"]
+    assert names[-2:] == ["classifier_1_Conv", "classifier_3_GlobalAveragePool"]
 
 
 def test_export_float_matches_onnxruntime(exported):
