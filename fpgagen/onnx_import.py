@@ -142,8 +142,8 @@ def _layer_base_name(text: str) -> str:
     """A node name as a file name; PyTorch's scope paths lose their repeated module prefixes
     (``/features/features.3/squeeze/Conv`` -> ``features_3_squeeze_Conv``)."""
     parts = [p for p in text.split("/") if p]
-    kept = [p for p, nxt in zip(parts, [*parts[1:], ""], strict=True)
-            if not nxt.startswith(p + ".")]
+    kept = [p for i, p in enumerate(parts)
+            if i + 1 == len(parts) or not parts[i + 1].startswith(p + ".")]
     return _sanitize("_".join(kept))
 
 
