@@ -225,16 +225,22 @@ def _shared_groups(graph: Graph) -> list[list[str]]:
     return list(groups.values())
 
 
-def _group_spec(members: list[str], precision: Precision) -> TypeSpec:
-    """The one result spec of a group: the per-layer overrides in it must agree."""
-    specs = {m: precision.layer(m).result for m in members if m in precision.overrides}
-    distinct = set(specs.values())
-    if len(distinct) > 1:
+def _group_spec(graph: Graph, members: list[str], precision: Precision) -> TypeSpec:
+    """The one result spec of a group of tensors sharing a type.
+
+    The producers in it (convs, adds, avgpools, the input) must ask for the same result type,
+    and a max-pool or concat in it may only repeat that type: a lone override on one concat
+    input would otherwise silently change its siblings.
+    """
+    passive = {lay.name for lay in graph.layers if lay.op in ("maxpool", "concat")}
+    specs = {m: (precision.input if m == INPUT else precision.layer(m).result)
+             for m in members if m not in passive or m in precision.overrides}
+    if len(set(specs.values())) > 1:
         got = ", ".join(f"{m}={s}" for m, s in specs.items())
         raise FpgagenError(f"tensors {', '.join(members)} must share one type (concat inputs "
                            f"and max-pools write one buffer) but their result precisions "
                            f"differ: {got}")
-    return distinct.pop() if distinct else precision.default.result
+    return next(iter(specs.values()))
 
 
 def _act_type(spec: TypeSpec, peak: float, signed: bool) -> FixedType:
@@ -248,7 +254,7 @@ def _activation_types(graph: Graph, precision: Precision, peak: Mapping[str, flo
     natural = _natural_signed(graph)
     types: dict[str, FixedType] = {}
     for members in _shared_groups(graph):
-        spec = _group_spec(members, precision)
+        spec = _group_spec(graph, members, precision)
         t = _act_type(spec, max(peak[m] for m in members), any(natural[m] for m in members))
         types.update(dict.fromkeys(members, t))
     return types
