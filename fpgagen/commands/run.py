@@ -1,0 +1,182 @@
+"""``fpgagen run``: one image through the fixed-point golden model and the float reference.
+
+Prints the top-5 classes of both, the SQNR of every layer (dequantized golden vs float, in dB)
+and whether the top-1 classes agree: the first rung of the verification ladder (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import FpgagenError
+from ..graph import INPUT, Graph
+from ..precision import parse_precision
+from ..quantize import (
+    DEFAULT_CALIB_IMAGES,
+    QGraph,
+    calibration_inputs,
+    load_calibration,
+    quantize,
+)
+from .common import (
+    add_json_arg,
+    add_model_args,
+    add_weights_args,
+    console,
+    network_from_args,
+    print_json,
+)
+from .common import table as make_table
+
+INPUT_HELP = ("input image: an .npy array H x W x C (already preprocessed float32, HWC), or a "
+              "PNG/JPEG file preprocessed like ImageNet: shorter side resized to size*256/224 "
+              "(bilinear), center crop to the model's input size, RGB scaled to [0,1], then "
+              "normalized with mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). "
+              "Default: a seeded synthetic image (not a calibration image).")
+INPUT_SEED_OFFSET = 1_000_003  # the default input is drawn apart from the calibration images
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run", help="run one image through the fixed-point golden model and the float reference",
+        description="Quantize a model (calibrating on --calib or seeded synthetic images), run "
+                    "one image through the integer golden model and the float reference, and "
+                    "print both top-5, the per-layer SQNR in dB and top-1 agreement.")
+    add_model_args(p)
+    add_weights_args(p)
+    p.add_argument("--input", "-i", metavar="FILE.npy|FILE.png", help=INPUT_HELP)
+    p.add_argument("--precision", "-p", default="8",
+                   help="8 (w8a8, default), 16, w8a16, ap_fixed<16,6> or a .toml file")
+    p.add_argument("--calib", metavar="FILE.npy",
+                   help="calibration images N x H x W x C (preprocessed float); default: "
+                        "--calib-images seeded synthetic images")
+    p.add_argument("--calib-images", type=int, default=DEFAULT_CALIB_IMAGES, metavar="N",
+                   help="number of synthetic calibration images "
+                        f"(default {DEFAULT_CALIB_IMAGES})")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
+    """The float HWC input: from an .npy, an image file, or seeded synthetic."""
+    if path is None:
+        return calibration_inputs(graph, seed + INPUT_SEED_OFFSET, 1)[0]
+    p = Path(path)
+    if not p.is_file():
+        raise FpgagenError(f"input file {p} does not exist")
+    if p.suffix.lower() != ".npy":
+        from ..images import load_image
+
+        h, w, c = graph.input_shape
+        return load_image(p, h, w, c)
+    try:
+        a = np.load(p, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise FpgagenError(f"cannot read input {p} as .npy: {str(exc).splitlines()[0]}"
+                           ) from None
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.shape != tuple(graph.input_shape):
+        raise FpgagenError(f"input {p} has shape {'x'.join(map(str, a.shape))}, expected "
+                           f"{'x'.join(map(str, graph.input_shape))} (HxWxC) for {graph.name}")
+    if not np.issubdtype(a.dtype, np.number) or not np.all(np.isfinite(a)):
+        raise FpgagenError(f"input {p} must hold finite numbers")
+    return a.astype(np.float32)
+
+
+def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
+    """10 log10(signal power / noise power); inf when the two are identical."""
+    ref64 = np.asarray(ref, dtype=np.float64)
+    noise = float(np.sum((np.asarray(test, dtype=np.float64) - ref64) ** 2))
+    signal = float(np.sum(ref64 ** 2))
+    if noise == 0.0:
+        return math.inf
+    return 10.0 * math.log10(signal / noise) if signal > 0 else -math.inf
+
+
+def _top5(logits: np.ndarray) -> list[int]:
+    return [int(i) for i in np.argsort(-logits, kind="stable")[:5]]
+
+
+def _quantize(args: argparse.Namespace, graph: Graph, weights: Any) -> QGraph:
+    precision = parse_precision(args.precision)
+    precision.check_layers([lay.name for lay in graph.layers])
+    if args.calib is not None:
+        calib = load_calibration(args.calib, graph)
+    else:
+        if args.calib_images < 1:
+            raise FpgagenError("--calib-images must be at least 1")
+        calib = calibration_inputs(graph, args.seed, args.calib_images)
+    progress_console = console().__class__(stderr=True)
+    if args.quiet or not progress_console.is_terminal:
+        return quantize(graph, weights, precision, calib)
+    from rich.progress import Progress
+
+    with Progress(console=progress_console, transient=True) as bar:
+        task = bar.add_task("calibrating", total=len(calib))
+        return quantize(graph, weights, precision, calib,
+                        progress=lambda done, _total: bar.update(task, completed=done))
+
+
+def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
+    """Golden and float outputs of one image, summarized (the ``--json`` schema)."""
+    from .. import golden, reference
+
+    graph = qgraph.graph
+    fixed = golden.run(qgraph, qgraph.quantize_input(x))
+    ref = reference.run(graph, weights, x)
+    names = [INPUT, *(lay.name for lay in graph.layers)]
+    sqnr = {n: sqnr_db(ref[n], qgraph.dequantize(n, fixed[n])) for n in names}
+    lf = qgraph.dequantize(graph.output, fixed[graph.output]).ravel()
+    lr = ref[graph.output].astype(np.float64).ravel()
+    top_fixed, top_float = _top5(lf), _top5(lr)
+    return {
+        "model": graph.name,
+        "precision": qgraph.precision.text,
+        "input_type": str(qgraph.input_type),
+        "output_type": str(qgraph.output_type),
+        "top5_fixed": top_fixed,
+        "top5_float": top_float,
+        "top1_agree": top_fixed[0] == top_float[0],
+        "logits_fixed": [float(v) for v in lf],
+        "logits_float": [float(v) for v in lr],
+        "types": {n: str(qgraph.type(n)) for n in names},
+        "sqnr_db": {n: (None if math.isinf(v) else round(v, 3)) for n, v in sqnr.items()},
+    }
+
+
+def _fmt_db(v: float | None) -> str:
+    return "exact" if v is None else f"{v:.1f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    graph, weights = network_from_args(args)
+    x = load_input(args.input, graph, args.seed)
+    qgraph = _quantize(args, graph, weights)
+    res = evaluate(qgraph, weights, x)
+    if args.json:
+        print_json(res)
+        return 0
+    con = console()
+    con.print(f"{graph.name}, precision {res['precision']}: input {res['input_type']}, "
+              f"logits {res['output_type']}")
+    lf, lr = res["logits_fixed"], res["logits_float"]
+    rows = [(k + 1, cf, f"{lf[cf]:.4f}", cr, f"{lr[cr]:.4f}")
+            for k, (cf, cr) in enumerate(zip(res["top5_fixed"], res["top5_float"], strict=True))]
+    con.print(make_table("top-5", ["rank", "fixed class", "fixed logit", "float class",
+                                   "float logit"], rows,
+                         right=("rank", "fixed class", "fixed logit", "float class",
+                                "float logit")))
+    rows = [(n, res["types"][n], _fmt_db(v)) for n, v in res["sqnr_db"].items()]
+    con.print(make_table("SQNR per layer (fixed vs float)", ["layer", "type", "SQNR dB"], rows,
+                         right=("SQNR dB",)))
+    agree = "yes" if res["top1_agree"] else "no"
+    con.print(f"top-1 agreement: {agree} (fixed {res['top5_fixed'][0]}, "
+              f"float {res['top5_float'][0]})")
+    return 0
