@@ -28,3 +28,20 @@ def u(sig) -> int:
 
 async def falling(clk) -> None:
     await FallingEdge(clk)
+
+
+async def run_beats(clk, beats, drive, idle, sample, tail: int = 8) -> None:
+    """Cycle-by-cycle driver for the streaming (no-backpressure) datapath modules.
+
+    Each cycle, on the falling edge (outputs of the previous rising edge are settled):
+    ``sample(t)`` reads the outputs, then ``drive(beat, t)`` applies ``beats[t]`` or, for
+    ``None`` entries and ``tail`` extra cycles at the end, ``idle(t)`` deasserts valid.
+    """
+    for t in range(len(beats) + tail):
+        await FallingEdge(clk)
+        sample(t)
+        b = beats[t] if t < len(beats) else None
+        if b is None:
+            idle(t)
+        else:
+            drive(b, t)
