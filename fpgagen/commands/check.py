@@ -41,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="zoo model or .onnx file; repeat (or comma-separate) for several")
     p.add_argument("--input-size", type=int, default=None, metavar="N",
                    help="square input size in pixels (default: the model's own)")
-    p.add_argument("--board", "-b", action="append", required=True, metavar="BOARD",
-                   help="board name or alias; repeat (or comma-separate) for several, or 'all'")
+    p.add_argument("--board", "-b", action="append", default=None, metavar="BOARD",
+                   help="board name or alias; repeat (or comma-separate) for several, or "
+                        "'all' (default: zc706, alias zynq)")
     p.add_argument("--budget", metavar="SIZE",
                    help="byte budget (8192KB, 8MB, 2.5MiB, 1048576; KB = 1024 B); only bytes "
                         "are judged then. Default: the board's on-chip capacity, and its "
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     precision = parse_precision(args.precision)
     engine = parse_pe(args.pe) if args.pe is not None else None
     graphs = [_graph(m, args) for m in _split(args.model)]
-    boards = _boards(_split(args.board))
+    boards = _boards(_split(args.board or ["zc706"]))
     results = [_check(g, b, precision, engine, args.fuse, budget)
                for g in graphs for b in boards]
     if args.junit:

@@ -21,7 +21,7 @@ def add_model_args(parser: argparse.ArgumentParser, default: str | None = None) 
     """``--model`` (zoo name or alias) and ``--input-size``."""
     parser.add_argument("--model", "-m", default=default, required=default is None,
                         help="zoo model (squeezenet, squeezenet1_0, squeezenet1_1, "
-                             "squeezenet1_0_bypass, zynqnet)"
+                             "squeezenet1_0_bypass, zynqnet) or a path to an .onnx file"
                              + (f"; default {default}" if default else ""))
     parser.add_argument("--input-size", type=_positive_int, default=None, metavar="N",
                         help="square input size in pixels (default: the model's own)")
