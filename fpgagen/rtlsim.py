@@ -132,7 +132,9 @@ def lint(sources: Sequence[Path], top: str | None = None,
 # Verilator's runtime objects depend only on the Verilator install and the build flags, never on
 # the design; they are ~85% of a small build's C++ compile time. We keep one copy per flag set
 # and seed every new build dir with it (make sees them newer than their sources and skips them).
-_RUNTIME_OBJS = ("verilated", "verilated_dpi", "verilated_vpi", "verilated_threads")
+_RUNTIME_OBJS = (
+    "verilated", "verilated_dpi", "verilated_vpi", "verilated_threads", "verilated_timing",
+)
 
 
 def _runtime_cache(build_root: Path, key: Mapping[str, object]) -> Path:

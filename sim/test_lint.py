@@ -47,3 +47,16 @@ def test_lint(module, narrow):
 def test_module_has_cocotb_test(module):
     test = Path(__file__).parent / module / f"test_{module}.py"
     assert test.is_file(), f"{module} has no cocotb test at {test}"
+
+
+TB_DIR = Path(__file__).parent / "hdl"
+TB_MODULES = sorted(p.stem for p in TB_DIR.glob("*.v"))
+
+
+@pytest.mark.parametrize("module", TB_MODULES)
+def test_lint_testbench_hdl(module):
+    """The testbench-only HDL (HDL clock, stream source/sink) is held to the same standard."""
+    code, text = lint([TB_DIR / f"{module}.v"], top=module,
+                      extra_args=["--timing", "-y", str(TB_DIR), "-y", str(HW_DIR)])
+    problems = [ln for ln in text.splitlines() if ln.startswith("%")]
+    assert code == 0 and not problems, "\n" + text
