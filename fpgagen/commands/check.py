@@ -94,7 +94,7 @@ def precision_text(p: Precision) -> str:
     return f"{p.text} ({widths}{extra})"
 
 
-def _check(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
+def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
            fuse: bool, budget: int | None) -> Result:
     plan = make_plan(graph, board, precision, engine, fuse)
     verdict = judge(plan, budget)
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     engine = parse_pe(args.pe) if args.pe is not None else None
     graphs = [_graph(m, args) for m in _split(args.model)]
     boards = _boards(_split(args.board or ["zc706"]))
-    results = [_check(g, b, precision, engine, args.fuse, budget)
+    results = [check_design(g, b, precision, engine, args.fuse, budget)
                for g in graphs for b in boards]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                    {"fits": all(r.verdict.fits for r in results), "results": objs})
     else:
         for r in results:
-            _print(r)
+            print_result(r)
         if len(results) > 1:
             _print_matrix(results)
     return 0 if all(r.verdict.fits for r in results) else 1
@@ -191,7 +191,7 @@ def _kib(n: int) -> str:
     return f"{fmt_int(n)} B ({n / 1024:,.1f} KiB)"
 
 
-def _print(r: Result) -> None:
+def print_result(r: Result) -> None:
     p, v = r.plan, r.verdict
     con = console()
     fused = ", ".join(f"{f.conv}->{f.pool} (ring of {f.ring_rows} rows)" for f in p.fusions)

@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import FpgagenError
-from ..graph import INPUT, Graph
-from ..precision import parse_precision
+from ..graph import INPUT
 from ..quantize import (
-    DEFAULT_CALIB_IMAGES,
     QGraph,
-    calibration_inputs,
-    load_calibration,
-    quantize,
 )
 from .common import (
     add_json_arg,
@@ -32,13 +25,7 @@ from .common import (
     print_json,
 )
 from .common import table as make_table
-
-INPUT_HELP = ("input image: an .npy array H x W x C (already preprocessed float32, HWC), or a "
-              "PNG/JPEG file preprocessed like ImageNet: shorter side resized to size*256/224 "
-              "(bilinear), center crop to the model's input size, RGB scaled to [0,1], then "
-              "normalized with mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). "
-              "Default: a seeded synthetic image (not a calibration image).")
-INPUT_SEED_OFFSET = 1_000_003  # the default input is drawn apart from the calibration images
+from .quantargs import add_input_arg, add_quant_args, load_input, quantize_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,45 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "print both top-5, the per-layer SQNR in dB and top-1 agreement.")
     add_model_args(p)
     add_weights_args(p)
-    p.add_argument("--input", "-i", metavar="FILE.npy|FILE.png", help=INPUT_HELP)
-    p.add_argument("--precision", "-p", default="8",
-                   help="8 (w8a8, default), 16, w8a16, ap_fixed<16,6> or a .toml file")
-    p.add_argument("--calib", metavar="FILE.npy",
-                   help="calibration images N x H x W x C (preprocessed float); default: "
-                        "--calib-images seeded synthetic images")
-    p.add_argument("--calib-images", type=int, default=DEFAULT_CALIB_IMAGES, metavar="N",
-                   help="number of synthetic calibration images "
-                        f"(default {DEFAULT_CALIB_IMAGES})")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    add_input_arg(p)
+    add_quant_args(p)
     add_json_arg(p)
     p.set_defaults(func=run)
-
-
-def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
-    """The float HWC input: from an .npy, an image file, or seeded synthetic."""
-    if path is None:
-        return calibration_inputs(graph, seed + INPUT_SEED_OFFSET, 1)[0]
-    p = Path(path)
-    if not p.is_file():
-        raise FpgagenError(f"input file {p} does not exist")
-    if p.suffix.lower() != ".npy":
-        from ..images import load_image
-
-        h, w, c = graph.input_shape
-        return load_image(p, h, w, c)
-    try:
-        a = np.load(p, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise FpgagenError(f"cannot read input {p} as .npy: {str(exc).splitlines()[0]}"
-                           ) from None
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.shape != tuple(graph.input_shape):
-        raise FpgagenError(f"input {p} has shape {'x'.join(map(str, a.shape))}, expected "
-                           f"{'x'.join(map(str, graph.input_shape))} (HxWxC) for {graph.name}")
-    if not np.issubdtype(a.dtype, np.number) or not np.all(np.isfinite(a)):
-        raise FpgagenError(f"input {p} must hold finite numbers")
-    return a.astype(np.float32)
 
 
 def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
@@ -102,26 +54,6 @@ def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
 
 def _top5(logits: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-logits, kind="stable")[:5]]
-
-
-def _quantize(args: argparse.Namespace, graph: Graph, weights: Any) -> QGraph:
-    precision = parse_precision(args.precision)
-    precision.check_layers([lay.name for lay in graph.layers])
-    if args.calib is not None:
-        calib = load_calibration(args.calib, graph)
-    else:
-        if args.calib_images < 1:
-            raise FpgagenError("--calib-images must be at least 1")
-        calib = calibration_inputs(graph, args.seed, args.calib_images)
-    progress_console = console().__class__(stderr=True)
-    if args.quiet or not progress_console.is_terminal:
-        return quantize(graph, weights, precision, calib)
-    from rich.progress import Progress
-
-    with Progress(console=progress_console, transient=True) as bar:
-        task = bar.add_task("calibrating", total=len(calib))
-        return quantize(graph, weights, precision, calib,
-                        progress=lambda done, _total: bar.update(task, completed=done))
 
 
 def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
@@ -158,7 +90,7 @@ def _fmt_db(v: float | None) -> str:
 def run(args: argparse.Namespace) -> int:
     graph, weights = network_from_args(args)
     x = load_input(args.input, graph, args.seed)
-    qgraph = _quantize(args, graph, weights)
+    qgraph = quantize_from_args(args, graph, weights)
     res = evaluate(qgraph, weights, x)
     if args.json:
         print_json(res)

@@ -1,0 +1,86 @@
+"""``fpgagen build``: the main job. Checks the SRAM budget, quantizes, runs the golden model and
+writes the HLS C++, run_hls.tcl, test vectors and reports into one folder, atomically."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..boards import load_board
+from ..budget import parse_size
+from ..build import make_design, write_design
+from ..engine import parse_pe
+from ..outdir import atomic_dir, check_target
+from ..precision import parse_precision
+from ..progress import Steps
+from .check import check_design, print_result, result_json
+from .common import add_json_arg, add_weights_args, console, network_from_args, print_json
+from .quantargs import add_input_arg, add_quant_args, load_input, quantize_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="generate HLS C++, vectors and reports for a model/board",
+                       description="Check that the model fits on chip, quantize it, run the "
+                                   "golden model and write hls/, vectors/, report.json and "
+                                   "report.md into --out (atomically).")
+    p.add_argument("--model", "-m", default="squeezenet",
+                   help="zoo model or .onnx file (default: squeezenet = squeezenet1_1)")
+    p.add_argument("--input-size", type=int, default=None, metavar="N",
+                   help="square input size in pixels (default: the model's own)")
+    p.add_argument("--board", "-b", default="zc706", help="board (default: zc706, alias zynq)")
+    add_weights_args(p)
+    add_input_arg(p)
+    add_quant_args(p)
+    p.add_argument("--budget", metavar="SIZE",
+                   help="byte budget instead of the board's on-chip capacity (8192KB, 8MB, ...)")
+    p.add_argument("--pe", default=None, metavar="PINxPOUT",
+                   help="engine array, e.g. 16x32 (default: chosen per board from its DSPs)")
+    p.add_argument("--no-fuse", dest="fuse", action="store_false",
+                   help="do not fuse conv -> max-pool (store the conv output whole)")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help="output folder (default: build/<model>-<board>)")
+    p.add_argument("--force", "-f", action="store_true", help="replace an existing --out")
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.input_size is not None and args.input_size < 1:
+        from ..errors import FpgagenError
+
+        raise FpgagenError(f"--input-size must be a positive integer, got {args.input_size}")
+    steps = Steps(args.quiet or args.json)
+    board = load_board(args.board)
+    budget = parse_size(args.budget) if args.budget is not None else None
+    precision = parse_precision(args.precision)
+    engine = parse_pe(args.pe) if args.pe is not None else None
+    graph, weights = network_from_args(args)
+    out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
+    check_target(out, args.force)
+    x = load_input(args.input, graph, args.seed)
+
+    with steps.step("memory plan and budget check"):
+        result = check_design(graph, board, precision, engine, args.fuse, budget)
+    if not result.verdict.fits:
+        if args.json:
+            print_json({"built": False, "check": result_json(result)})
+        else:
+            print_result(result)
+            console().print(f"[red]not built[/]: {graph.name} does not fit {board.name}")
+        return 1
+    qgraph = quantize_from_args(args, graph, weights)
+    with steps.step("golden model"):
+        design = make_design(result.plan, qgraph, result.verdict, result_json(result), x)
+    with steps.step(f"HLS C++, vectors and reports -> {out}"), atomic_dir(out, args.force) as tmp:
+        report = write_design(tmp, design)
+    if args.json:
+        print_json({"built": True, "out": str(out), "report": report})
+        return 0
+    m = report["memory"]
+    console().print(
+        f"built {graph.name} for {board.name} ({board.part}) in {out}/\n"
+        f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']} BRAM36, "
+        f"engine {report['engine']['p_in']}x{report['engine']['p_out']}, "
+        f"~{report['estimate']['fps']:.1f} fps at {board.clock_mhz:g} MHz (estimate)\n"
+        f"  next: fpgagen verify {out} --csim    |    cd {out}/hls && vitis_hls -f run_hls.tcl")
+    return 0

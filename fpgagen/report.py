@@ -1,0 +1,71 @@
+"""The build report: report.json for machines, report.md for people, from the Plan.
+
+Memory figures are the ``check`` numbers (one source, commands/check.result_json); cycles are
+the Plan's estimates until an RTL simulation measures them (``verify --rtl`` adds an "rtl"
+section with measured cycles).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .budget import Verdict
+from .layertable import Datapath
+from .plan import Plan
+from .quantize import QGraph
+from .templating import render
+
+
+def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
+                 check_json: dict[str, Any]) -> dict[str, Any]:
+    graph = qgraph.graph
+    costs = {c.layer: c for c in plan.costs}
+    layers = []
+    for lay in graph.layers:
+        ql = qgraph.qlayer(lay.name)
+        layers.append({
+            "name": lay.name, "op": lay.op, "output_shape": list(graph.shape(lay.name)),
+            "params": graph.params(lay), "macs": graph.macs(lay),
+            "out_type": str(ql.out_type),
+            "weight_type": str(ql.weight_type) if ql.weight_type else None,
+            "bias_type": str(ql.bias_type) if ql.bias_type else None,
+            "rounding": ql.rounding, "saturation": ql.saturation,
+            "cycles_estimate": costs[lay.name].cycles,
+        })
+    mhz = plan.board.clock_mhz
+    return {
+        "fpgagen": __version__,
+        "model": graph.name, "board": plan.board.name, "part": plan.board.part,
+        "clock_mhz": mhz, "precision": plan.precision.text,
+        "input_shape": list(graph.input_shape), "input_type": str(qgraph.input_type),
+        "output_type": str(qgraph.output_type),
+        "params": graph.total_params, "macs": graph.total_macs,
+        "engine": {"p_in": dp.p_in, "p_out": dp.p_out, "macs_per_cycle": dp.p_in * dp.p_out,
+                   "act_width": dp.act_w, "weight_width": dp.w_w, "bias_width": dp.b_w,
+                   "acc_width": dp.acc_w},
+        "fusion": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
+                   for f in plan.fusions],
+        "memory": check_json,
+        "fits": verdict.fits,
+        "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
+                     "mac_utilization": graph.total_macs / (plan.total_cycles * dp.p_in * dp.p_out),
+                     "note": "estimated from the layer table (no overlap between layers); "
+                             "verify --rtl measures real cycles"},
+        "layers": layers,
+    }
+
+
+def write_report(out: Path, report: dict[str, Any]) -> None:
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "report.md").write_text(render("report.md.j2", r=report))
+
+
+def update_report(out: Path, section: str, values: dict[str, Any]) -> None:
+    """Add a measured section (``csim``, ``rtl``) to an existing build's reports."""
+    path = out / "report.json"
+    report = json.loads(path.read_text())
+    report[section] = values
+    write_report(out, report)
