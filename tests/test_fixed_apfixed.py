@@ -11,7 +11,6 @@ exact halves, one off either side).
 from __future__ import annotations
 
 import itertools
-import shutil
 import subprocess
 
 import numpy as np
@@ -31,7 +30,6 @@ CONFIGS = [(w, i, s, fa, q, o) for (w, i, s), fa, q, o in
            itertools.product(TYPES, ACC_FRACS, ROUNDING_MODES, SATURATION_MODES)]
 LIMIT = 1 << 61  # accumulators stay well inside int64 (the quantizer guarantees < 2**62)
 
-pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 
 
 def _source() -> str:

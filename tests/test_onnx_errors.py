@@ -6,14 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
+from onnx_models import Builder, save
 
-onnx = pytest.importorskip("onnx")
-
-from onnx_models import Builder, save  # noqa: E402
-
-from fpgagen.errors import FpgagenError  # noqa: E402
-from fpgagen.onnx_import import load_onnx  # noqa: E402
+from fpgagen.errors import FpgagenError
+from fpgagen.onnx_import import load_onnx
 
 
 def _load_error(model: Any, tmp_path) -> str:
