@@ -31,6 +31,9 @@ class FixedType:
     def __post_init__(self) -> None:
         if not 1 <= self.width <= MAX_WIDTH:
             raise FpgagenError(f"fixed-point width must be 1..{MAX_WIDTH}, got {self.width}")
+        if not self.signed and self.width >= MAX_WIDTH:
+            raise FpgagenError(f"unsigned fixed-point types hold at most {MAX_WIDTH - 1} bits "
+                               "(every value must fit the golden model's int64)")
         if self.signed and self.width < 2:
             raise FpgagenError("a signed fixed-point type needs at least 2 bits")
 

@@ -35,7 +35,7 @@ SATS = st.sampled_from(SATURATION_MODES)
 @st.composite
 def fixed_types(draw) -> FixedType:
     signed = draw(st.booleans())
-    width = draw(st.integers(2 if signed else 1, 64))
+    width = draw(st.integers(2 if signed else 1, 64 if signed else 63))
     return FixedType(width, draw(st.integers(-8, 40)), signed)
 
 

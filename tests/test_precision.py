@@ -17,7 +17,8 @@ def test_fixed_type_parse_and_print():
     assert (u.width, u.frac, u.signed, u.qmax) == (8, 8, False, 255)
     assert FixedType.parse("ap_fixed<8,-2>").frac == 10
     assert FixedType.parse("ap_uint<12>") == FixedType(12, 0, False)
-    for bad in ("ap_fixed<4,9>", "ap_fixed<0,0>", "float", "ap_fixed<65,1>"):
+    assert FixedType.parse("ap_fixed<64,1>").qmin == -(2**63)
+    for bad in ("ap_fixed<4,9>", "ap_fixed<0,0>", "float", "ap_fixed<65,1>", "ap_ufixed<64,1>"):
         with pytest.raises(FpgagenError):
             FixedType.parse(bad)
 
