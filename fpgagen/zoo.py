@@ -32,24 +32,33 @@ def _tail(src: str, classes: int = 1000, relu: bool = True) -> list[Layer]:
     return [g.conv("conv10", src, classes, 1, relu=relu), g.avgpool("pool10", "conv10")]
 
 
-def _squeezenet1_0_layers(bypass: bool) -> list[Layer]:
-    layers = [g.conv("conv1", g.INPUT, 96, 7, 2), g.maxpool("pool1", "conv1")]
-    fires = [("fire2", 16, 64), ("fire3", 16, 64), ("fire4", 32, 128), ("pool4", 0, 0),
-             ("fire5", 32, 128), ("fire6", 48, 192), ("fire7", 48, 192), ("fire8", 64, 256),
-             ("pool8", 0, 0), ("fire9", 64, 256)]
-    src = "pool1"
-    for name, squeeze, expand in fires:
+def _fire_stack(src: str, stages: list[tuple[str, int, int]], bypass: frozenset[str] = frozenset()
+                ) -> tuple[list[Layer], str]:
+    """Fire modules and max-pools in order (a stage named ``poolN`` is a pool); a fire named in
+    ``bypass`` gets a parameter-free add of its input. Returns the layers and the last tensor."""
+    layers: list[Layer] = []
+    for name, squeeze, expand in stages:
         if name.startswith("pool"):
             layers.append(g.maxpool(name, src))
             src = name
             continue
         layers += _fire(name, src, squeeze, expand)
         out = f"{name}_concat"
-        if bypass and name in ("fire3", "fire5", "fire7", "fire9"):
+        if name in bypass:
             layers.append(g.add(f"{name}_bypass", src, out))
             out = f"{name}_bypass"
         src = out
-    return layers + _tail(src)
+    return layers, src
+
+
+def _squeezenet1_0_layers(bypass: bool) -> list[Layer]:
+    fires, last = _fire_stack("pool1", [
+        ("fire2", 16, 64), ("fire3", 16, 64), ("fire4", 32, 128), ("pool4", 0, 0),
+        ("fire5", 32, 128), ("fire6", 48, 192), ("fire7", 48, 192), ("fire8", 64, 256),
+        ("pool8", 0, 0), ("fire9", 64, 256)],
+        frozenset({"fire3", "fire5", "fire7", "fire9"}) if bypass else frozenset())
+    return [g.conv("conv1", g.INPUT, 96, 7, 2), g.maxpool("pool1", "conv1"), *fires,
+            *_tail(last)]
 
 
 def squeezenet1_0(input_size: int = 227) -> Graph:
@@ -69,19 +78,12 @@ def squeezenet1_0_bypass(input_size: int = 227) -> Graph:
 def squeezenet1_1(input_size: int = 224) -> Graph:
     """SqueezeNet 1.1: conv1 3x3/2 64ch, pools after conv1, fire3 and fire5 (2.4x fewer MACs
     than 1.0 at the same accuracy)."""
-    layers = [g.conv("conv1", g.INPUT, 64, 3, 2), g.maxpool("pool1", "conv1")]
-    fires = [("fire2", 16, 64), ("fire3", 16, 64), ("pool3", 0, 0), ("fire4", 32, 128),
-             ("fire5", 32, 128), ("pool5", 0, 0), ("fire6", 48, 192), ("fire7", 48, 192),
-             ("fire8", 64, 256), ("fire9", 64, 256)]
-    src = "pool1"
-    for name, squeeze, expand in fires:
-        if name.startswith("pool"):
-            layers.append(g.maxpool(name, src))
-            src = name
-        else:
-            layers += _fire(name, src, squeeze, expand)
-            src = f"{name}_concat"
-    return g.make_graph("squeezenet1_1", (input_size, input_size, 3), layers + _tail(src))
+    fires, last = _fire_stack("pool1", [
+        ("fire2", 16, 64), ("fire3", 16, 64), ("pool3", 0, 0), ("fire4", 32, 128),
+        ("fire5", 32, 128), ("pool5", 0, 0), ("fire6", 48, 192), ("fire7", 48, 192),
+        ("fire8", 64, 256), ("fire9", 64, 256)])
+    layers = [g.conv("conv1", g.INPUT, 64, 3, 2), g.maxpool("pool1", "conv1"), *fires]
+    return g.make_graph("squeezenet1_1", (input_size, input_size, 3), layers + _tail(last))
 
 
 def zynqnet(input_size: int = 256) -> Graph:
