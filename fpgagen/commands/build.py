@@ -45,10 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.input_size is not None and args.input_size < 1:
-        from ..errors import FpgagenError
-
-        raise FpgagenError(f"--input-size must be a positive integer, got {args.input_size}")
     steps = Steps(args.quiet or args.json)
     board = load_board(args.board)
     budget = parse_size(args.budget) if args.budget is not None else None
