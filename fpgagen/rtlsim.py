@@ -11,6 +11,7 @@ runner (``cocotb_tools.runner``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -229,6 +230,8 @@ def run_cocotb(
     testcase: str | None = None,
     seed: int | None = None,
     waves: bool = False,
+    plusargs: Sequence[str] = (),
+    test_dir: Path | None = None,
     runtime_cache_root: Path | None = None,
     build_tag: str | None = None,
 ) -> SimResult:
@@ -281,6 +284,8 @@ def run_cocotb(
             testcase=testcase,
             seed=seed,
             waves=waves,
+            plusargs=list(plusargs),
+            test_dir=test_dir,
         )
     except SystemExit as exc:
         if results_xml.is_file():
@@ -296,6 +301,7 @@ def run_cocotb(
 # --------------------------------------------------------------------------------------------
 
 RTL_TB = "fpgagen_tb"
+MEMORY_FILES = ("layers.hex", "weights.hex", "biases.hex")
 
 
 def cache_root() -> Path:
@@ -326,13 +332,35 @@ def _read_hex_file(path: Path) -> list[int]:
     return out
 
 
-def _strq(v: str | Path) -> str:
-    return f'"{v}"'
+@contextlib.contextmanager
+def _output_to(log: Path | None):
+    """Send this process's stdout/stderr (and its children's: Verilator, make, the simulator)
+    to *log* for the duration; no-op for None."""
+    if log is None:
+        yield
+        return
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "w") as f:
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
             backpressure: int = 0, build_root: Path | None = None,
-            max_cycles: int = 100_000_000) -> RtlRun:
+            max_cycles: int = 100_000_000, quiet: bool = True) -> RtlRun:
     """Build ``rtl_dir`` (fpgagen_top + fpgagen_tb + hw copies) with Verilator and run one
     inference on ``input_hex``; results land in ``work``."""
     import time
@@ -343,42 +371,65 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     prefix = work / "arena_"
     for old in work.glob("arena_*.hex"):
         old.unlink()
-    params = {
-        "INPUT_FILE": _strq(Path(input_hex).resolve()),
-        "OUTPUT_FILE": _strq(work / "output_rtl.hex"),
-        "CYCLES_FILE": _strq(work / "cycles.hex"),
-        "DUMP": int(dump), "DUMP_PREFIX": _strq(prefix),
-        "TABLE_FILE": _strq(rtl_dir / "layers.hex"),
-        "WEIGHTS_FILE": _strq(rtl_dir / "weights.hex"),
-        "BIASES_FILE": _strq(rtl_dir / "biases.hex"),
-        "BACKPRESSURE": backpressure, "MAX_CYCLES": max_cycles,
-        "VERBOSE": int(os.environ.get("FG_RTL_VERBOSE", "0")),
-    }
-    # one build folder per design (sources hashed), parameters are runtime files only
+    # the memory images are read relative to the simulator's folder (as Vivado reads them)
     digest = hashlib.sha1()
     for s in srcs:
         digest.update(s.read_bytes())
-    root = Path(build_root) if build_root else work / "build"
+    for mem in MEMORY_FILES:
+        shutil.copyfile(rtl_dir / mem, work / mem)
+        digest.update((rtl_dir / mem).read_bytes())
+    # everything that differs between runs is a plusarg: one build per design, wherever it is
+    plusargs = [f"+fg_input={Path(input_hex).resolve()}", f"+fg_output={work / 'output_rtl.hex'}",
+                f"+fg_cycles={work / 'cycles.hex'}", f"+fg_dump={int(dump)}",
+                f"+fg_dump_prefix={prefix}", f"+fg_bp={backpressure}",
+                f"+fg_max_cycles={max_cycles}",
+                f"+fg_verbose={int(os.environ.get('FG_RTL_VERBOSE', '0'))}"]
+    root = Path(build_root) if build_root else cache_root() / "builds"
+    # Verilator skips an unchanged build only when the source paths are unchanged too: build
+    # from copies at a path named by the content, so any folder with this design reuses it
+    tag = digest.hexdigest()[:12]
+    src_dir = root / f"src-{tag}"
+    if not src_dir.is_dir():
+        tmp_src = root / f"src-{tag}.tmp{os.getpid()}"
+        tmp_src.mkdir(parents=True, exist_ok=True)
+        for s in srcs:
+            shutil.copy2(s, tmp_src / s.name)
+        try:
+            tmp_src.rename(src_dir)
+        except OSError:
+            shutil.rmtree(tmp_src, ignore_errors=True)
+    srcs = [src_dir / s.name for s in srcs]
     result_file = work / "result.json"
     if result_file.exists():
         result_file.unlink()
     t0 = time.perf_counter()
-    res = run_cocotb(
-        toplevel=RTL_TB, sources=srcs, test_module="fpgagen.rtlsim",
-        build_root=root, parameters=params, build_args=["-Wno-fatal", "-O3"], timing=True,
-        extra_env={"FG_RTL_BENCH": "1", "FG_RTL_RESULT": str(result_file),
-                   "FG_RTL_MAX_CYCLES": str(max_cycles)},
-        runtime_cache_root=cache_root(), build_tag=digest.hexdigest()[:10])
+    log = work / "sim.log" if quiet else None
+    with _output_to(log):
+        res = _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag)
     t1 = time.perf_counter()
-    if res.failed or not result_file.is_file():
-        raise FpgagenError(f"RTL simulation did not finish (log: {res.results_xml})")
+    if res is None or res.failed or not result_file.is_file():
+        tail = log.read_text()[-1500:] if log is not None and log.is_file() else ""
+        raise FpgagenError(f"RTL simulation did not finish (log: {log or work}){chr(10)}{tail}")
     info = json.loads(result_file.read_text())
     cycles = _read_hex_file(work / "cycles.hex")
     logits = _read_hex_file(work / "output_rtl.hex")
     return RtlRun(info["cycles"], tuple(cycles), tuple(logits), info["out_count"],
                   info["out_last_index"], prefix if dump else None,
-                  info.get("build_seconds", 0.0) or (t1 - t0 - info["run_seconds"]),
-                  info["run_seconds"])
+                  t1 - t0 - info["run_seconds"], info["run_seconds"])
+
+
+def _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag) -> SimResult | None:
+    try:
+        return run_cocotb(
+            toplevel=RTL_TB, sources=srcs, test_module="fpgagen.rtlsim",
+            build_root=root, build_args=["-Wno-fatal", "-O3"], timing=True,
+            extra_env={"FG_RTL_BENCH": "1", "FG_RTL_RESULT": str(result_file),
+                       "FG_RTL_MAX_CYCLES": str(max_cycles)},
+            plusargs=plusargs, test_dir=work,
+            runtime_cache_root=cache_root(), build_tag=tag)
+    except RuntimeError as exc:
+        print(f"fpgagen: RTL bench failed: {exc}")
+        return None
 
 
 def _signed(v: int, bits: int, is_signed: int | bool) -> int:

@@ -1,0 +1,73 @@
+"""RTL throughput: cycles and MAC utilization per layer from the Verilator simulation.
+
+Run: ``python bench/bench_rtl.py [--model squeezenet] [--board zynq] [--pe 16x32] [--no-dump]``.
+Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.rtlsim`` (the
+same bench as ``fpgagen verify --rtl``), checks it bit-exact, and prints per layer: cycles, MACs,
+MAC utilization = MACs / (cycles x P_in x P_out); then the totals over the whole network and
+over everything except conv1 (and the pool fused with it). Prints numbers, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from fpgagen import rtlsim
+from fpgagen.cli import main as fpgagen_main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="squeezenet")
+    ap.add_argument("--board", default="zynq")
+    ap.add_argument("--pe", default=None)
+    ap.add_argument("--precision", "-p", default=None)
+    ap.add_argument("--no-dump", action="store_true", help="skip the per-layer arena dumps")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
+        out = Path(tmp) / "b"
+        argv = ["build", "--board", args.board, "--model", args.model, "-q", "-o", str(out)]
+        argv += ["--pe", args.pe] if args.pe else []
+        argv += ["-p", args.precision] if args.precision else []
+        t0 = time.perf_counter()
+        assert fpgagen_main(argv) == 0
+        t1 = time.perf_counter()
+        run = rtlsim.run_rtl(out / "rtl", out / "vectors" / "input.hex", out / "rtl_sim",
+                             dump=not args.no_dump)
+        t2 = time.perf_counter()
+        tensors, missing = rtlsim.compare_rtl(run, out / "rtl", out / "vectors")
+        figs = rtlsim.mac_figures(run, out / "rtl")
+        info = json.loads((out / "rtl" / "bench.json").read_text())
+        fused = {e["name"] for e in info["entries"]}
+    per_mac = info["p_in"] * info["p_out"]
+    ok = all(t.ok for t in tensors) and not missing
+    print(f"{info['model']} on {args.board}, engine {info['p_in']}x{info['p_out']}: "
+          f"{'bit-exact' if ok else 'NOT bit-exact'} ({len(tensors)} tensors)")
+    print(f"fpgagen build {t1 - t0:.1f} s; RTL sim {t2 - t1:.1f} s (Verilator build "
+          f"{run.build_seconds:.1f} s, run {run.run_seconds:.1f} s, "
+          f"{run.cycles / max(run.run_seconds, 1e-9) / 1e6:.3f} M cycles/s)")
+    print(f"{'layer':22} {'cycles':>10} {'MACs':>13} {'util %':>7}")
+    layers = figs["layers"]
+    for name, v in layers.items():  # type: ignore[union-attr]
+        print(f"{name:22} {v['cycles']:>10,} {v['macs']:>13,} {100 * v['mac_utilization']:>7.1f}")
+    names = list(layers)  # type: ignore[arg-type]
+    skip = {names[0]} | ({names[1]} if len(names) > 1 and names[1] in fused
+                         and layers[names[1]]["macs"] == 0 else set())  # type: ignore[index]
+    rest = [n for n in names if n not in skip]
+    rest_cycles = sum(layers[n]["cycles"] for n in rest)  # type: ignore[index]
+    rest_macs = sum(layers[n]["macs"] for n in rest)  # type: ignore[index]
+    convs = [n for n in rest if layers[n]["macs"]]  # type: ignore[index]
+    conv_cycles = sum(layers[n]["cycles"] for n in convs)  # type: ignore[index]
+    print(f"total: {run.cycles:,} cycles (incl. image load and logits), MAC utilization "
+          f"{100 * figs['mac_utilization']:.1f} %")
+    print(f"excluding {', '.join(sorted(skip))}: {rest_cycles:,} cycles, MAC utilization "
+          f"{100 * rest_macs / (rest_cycles * per_mac):.1f} %")
+    print(f"conv layers only (excluding {names[0]}): {conv_cycles:,} cycles, MAC utilization "
+          f"{100 * rest_macs / (conv_cycles * per_mac):.1f} %")
+
+
+if __name__ == "__main__":
+    main()
