@@ -54,20 +54,27 @@ def main() -> None:
     for name, v in layers.items():  # type: ignore[union-attr]
         print(f"{name:22} {v['cycles']:>10,} {v['macs']:>13,} {100 * v['mac_utilization']:>7.1f}")
     names = list(layers)  # type: ignore[arg-type]
-    skip = {names[0]} | ({names[1]} if len(names) > 1 and names[1] in fused
-                         and layers[names[1]]["macs"] == 0 else set())  # type: ignore[index]
-    rest = [n for n in names if n not in skip]
-    rest_cycles = sum(layers[n]["cycles"] for n in rest)  # type: ignore[index]
-    rest_macs = sum(layers[n]["macs"] for n in rest)  # type: ignore[index]
-    convs = [n for n in rest if layers[n]["macs"]]  # type: ignore[index]
-    conv_cycles = sum(layers[n]["cycles"] for n in convs)  # type: ignore[index]
+
+    def util(selected: list[str]) -> tuple[int, float]:
+        cyc = sum(layers[n]["cycles"] for n in selected)  # type: ignore[index]
+        macs = sum(layers[n]["macs"] for n in selected)  # type: ignore[index]
+        return cyc, 100 * macs / max(1, cyc * per_mac)
+
+    first = names[0]
+    # a max-pool fused with conv1 runs interleaved with it: the pair is one hardware phase
+    pair = {first} | ({names[1]} if len(names) > 1 and names[1] in fused
+                      and layers[names[1]]["macs"] == 0 else set())  # type: ignore[index]
     print(f"total: {run.cycles:,} cycles (incl. image load and logits), MAC utilization "
           f"{100 * figs['mac_utilization']:.1f} %")
-    print(f"excluding {', '.join(sorted(skip))}: {rest_cycles:,} cycles, MAC utilization "
-          f"{100 * rest_macs / (rest_cycles * per_mac):.1f} %")
-    print(f"conv layers only (excluding {names[0]}): {conv_cycles:,} cycles, MAC utilization "
-          f"{100 * rest_macs / (conv_cycles * per_mac):.1f} %")
-
+    rows = [(f"every layer but {first}", [n for n in names if n != first])]
+    if len(pair) > 1:
+        rows.append((f"every layer but {' + '.join(sorted(pair))} (fused)",
+                     [n for n in names if n not in pair]))
+    rows.append((f"conv layers but {first}",
+                 [n for n in names if n != first and layers[n]["macs"]]))  # type: ignore[index]
+    for label, selected in rows:
+        cyc, pct = util(selected)
+        print(f"{label}: {cyc:,} cycles, MAC utilization {pct:.1f} %")
 
 if __name__ == "__main__":
     main()

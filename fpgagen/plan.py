@@ -203,7 +203,11 @@ def _layer_cycles(graph: Graph, name: str, engine: EngineConfig) -> int:
         return (h * w * -(-c // engine.p_out) * lay.kernel * lay.kernel
                 * -(-cin // engine.p_in))
     if lay.op == "maxpool":
-        return h * w * -(-c // engine.p_in) * lay.kernel * lay.kernel
+        k, s = lay.kernel, lay.stride
+        # the engine walks every tap of a window; when S < K <= 2S a window reuses the max of
+        # the K - S columns it shares with the previous one (fg_maxpool's carry)
+        later = k * s if s < k <= 2 * s else k * k
+        return h * -(-c // engine.p_in) * (k * k + (w - 1) * later)
     if lay.op == "avgpool":
         hi, wi, _ = graph.in_shape(lay)
         return hi * wi * -(-c // engine.p_in)

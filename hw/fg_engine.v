@@ -10,8 +10,9 @@ exactly the semantics of the HLS C++ engine (templates/hls/fpgagen.cpp.j2):
     table:   for every layer-table row (fpgagen/layertable.py, one TBL_W-bit field each):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
                         array (bias with the first beat), ReLU, requantize, write P_OUT lanes
-               maxpool  per output pixel and block, the window's inside elements (Caffe ceil
-                        mode: overhang ignored) through fg_maxpool
+               maxpool  per output row, block and pixel, every tap of the window through
+                        fg_maxpool (taps that overhang the edge, Caffe ceil mode, do not
+                        count); columns shared with the previous window are carried
                avgpool  per block, the sum over H*W, times M, requantize
                add      per pixel and block, (a << align0) + (b << align1), ReLU, requantize
              a conv with fuse_pool runs interleaved with the max-pool after it: conv rows go
@@ -467,7 +468,6 @@ reg               iss_run;
 reg signed [31:0] c_oy, c_ox, c_og, c_ky, c_kx, c_cb, c_p;
 reg               c_half;      // add: 0 reads operand a, 1 reads operand b
 reg signed [31:0] c_waddr;     // conv: weight word of this beat
-reg               c_seen;      // maxpool: an inside element of this window was issued
 reg [7:0]         c_cool;      // conv: cycles until the next result may be issued
 
 assign iss_done = !iss_run;
@@ -488,13 +488,15 @@ wire signed [31:0] b_npix = l_in_h * l_in_w;
 
 wire b_conv_first = c_ky == 0 && c_kx == 0 && c_cb == 0;
 wire b_conv_last = c_ky == b_k1 && c_kx == b_k1 && c_cb == b_taps_last_cb;
-wire b_win_start = c_ky == 0 && c_kx == 0;
-wire b_mp_last = b_inside && !(c_kx < b_k1 && b_ix + 1 < l_in_w)
-                           && !(c_ky < b_k1 && b_iy + 1 < l_in_h);
+// maxpool column reuse: when S < K <= 2S, window ox + 1 shares its first K - S columns with
+// window ox; fg_maxpool carries their max, so later windows of a row read only K x S taps
+wire mp_reuse = l_stride < l_kernel && l_kernel <= 32'sd2 * l_stride;
+wire signed [31:0] mp_kx0 = mp_reuse ? l_kernel - l_stride : 32'sd0;
+wire signed [31:0] b_kx0 = (c_ox != 0) ? mp_kx0 : 32'sd0;
 wire b_stall = is_conv && b_conv_last && c_cool != 8'd0;
 
 // the beat, as the next stage registers it
-reg               n_valid, n_first, n_last, n_inside;
+reg               n_valid, n_first, n_last, n_inside, n_carry, n_from_carry;
 reg signed [31:0] n_raddr, n_saddr, n_waddr, n_baddr;
 reg signed [31:0] n_pix, n_word0, n_lane0;
 
@@ -503,6 +505,8 @@ always @* begin
     n_first = 1'b0;
     n_last = 1'b0;
     n_inside = 1'b1;
+    n_carry = 1'b0;
+    n_from_carry = 1'b0;
     n_raddr = b_pix_addr_win;
     n_saddr = b_iy * l_in_w + b_ix;
     n_waddr = c_waddr;
@@ -517,9 +521,12 @@ always @* begin
         n_word0 = (c_og * P_OUT) / P_IN;
         n_lane0 = (c_og * P_OUT) % P_IN;
     end else if (is_maxpool) begin
-        n_valid = iss_run && b_inside;
-        n_first = b_inside && (b_win_start || !c_seen);
-        n_last = b_mp_last;
+        // every tap is a beat; taps outside the image (Caffe ceil mode, padding) do not count
+        n_first = c_ky == 0 && c_kx == b_kx0;
+        n_last = c_ky == b_k1 && c_kx == b_k1;
+        n_inside = b_inside;
+        n_carry = mp_reuse && c_kx >= l_stride;
+        n_from_carry = mp_reuse && c_ox != 0;
     end else if (is_avgpool) begin
         n_raddr = b_addr_a;
         n_first = c_p == 0;
@@ -545,7 +552,6 @@ always @(posedge clk) begin
         c_p <= 32'sd0;
         c_half <= 1'b0;
         c_waddr <= l_w_base;
-        c_seen <= 1'b0;
         c_cool <= 8'd0;
     end else if (iss_run) begin
         if (c_cool != 8'd0) begin
@@ -590,28 +596,27 @@ always @(posedge clk) begin
                 end
             end
         end else if (is_maxpool) begin
-            // innermost first: kx, ky, cb, ox, oy
-            c_seen <= (b_win_start ? 1'b0 : c_seen) | b_inside;
+            // innermost first: kx (from b_kx0), ky, ox, cb, oy
             if (c_kx != b_k1) begin
                 c_kx <= c_kx + 32'sd1;
+            end else if (c_ky != b_k1) begin
+                c_ky <= c_ky + 32'sd1;
+                c_kx <= b_kx0;
             end else begin
-                c_kx <= 32'sd0;
-                if (c_ky != b_k1) begin
-                    c_ky <= c_ky + 32'sd1;
+                c_ky <= 32'sd0;
+                if (c_ox != l_out_w - 32'sd1) begin
+                    c_ox <= c_ox + 32'sd1;
+                    c_kx <= mp_kx0;
                 end else begin
-                    c_ky <= 32'sd0;
+                    c_ox <= 32'sd0;
+                    c_kx <= 32'sd0;
                     if (c_cb != b_taps_last_cb) begin
                         c_cb <= c_cb + 32'sd1;
                     end else begin
                         c_cb <= 32'sd0;
-                        if (c_ox != l_out_w - 32'sd1) begin
-                            c_ox <= c_ox + 32'sd1;
-                        end else begin
-                            c_ox <= 32'sd0;
-                            c_oy <= c_oy + 32'sd1;
-                            if (c_oy == ph_y1 - 32'sd1) begin
-                                iss_run <= 1'b0;
-                            end
+                        c_oy <= c_oy + 32'sd1;
+                        if (c_oy == ph_y1 - 32'sd1) begin
+                            iss_run <= 1'b0;
                         end
                     end
                 end
@@ -651,7 +656,7 @@ end
 /*
  * I1: registered beat; drives the memory read addresses
  */
-reg               i1_valid, i1_first, i1_last, i1_inside, i1_half;
+reg               i1_valid, i1_first, i1_last, i1_inside, i1_half, i1_carry, i1_from_carry;
 reg [AA_W-1:0]    i1_raddr;
 reg [SA_W-1:0]    i1_saddr;
 reg [WA_W-1:0]    i1_waddr;
@@ -664,6 +669,8 @@ always @(posedge clk) begin
     i1_first <= n_first;
     i1_last <= n_last;
     i1_inside <= n_inside;
+    i1_carry <= n_carry;
+    i1_from_carry <= n_from_carry;
     i1_half <= c_half;
     i1_raddr <= n_raddr[AA_W-1:0];
     i1_saddr <= n_saddr[SA_W-1:0];
@@ -686,7 +693,7 @@ assign bmem_addr = i1_baddr;
 /*
  * I2: memory data; activations extended, zero outside the image
  */
-reg               i2_valid, i2_first, i2_last, i2_inside, i2_half;
+reg               i2_valid, i2_first, i2_last, i2_inside, i2_half, i2_carry, i2_from_carry;
 reg [AA_W-1:0]    i2_pix;
 reg [15:0]        i2_word0, i2_lane0;
 
@@ -695,6 +702,8 @@ always @(posedge clk) begin
     i2_first <= i1_first;
     i2_last <= i1_last;
     i2_inside <= i1_inside;
+    i2_carry <= i1_carry;
+    i2_from_carry <= i1_from_carry;
     i2_half <= i1_half;
     i2_pix <= i1_pix;
     i2_word0 <= i1_word0;
@@ -754,6 +763,7 @@ wire [WORD_W-1:0]   mp_out_data;
 fg_maxpool #(.LANES(P_IN), .A_W(ACT_W)) maxpool_inst (
     .clk(clk), .rst(rst), .cfg_signed(l_in_signed),
     .in_valid(i2_valid && is_maxpool), .in_first(i2_first), .in_last(i2_last),
+    .in_inside(i2_inside), .in_carry(i2_carry), .in_from_carry(i2_from_carry),
     .in_data(arena_rd_data),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );

@@ -1,13 +1,21 @@
 /*
 
-fpgagen: LANES-lane running max (max-pool unit), DESIGN.md section 2
+fpgagen: LANES-lane running max (max-pool unit) with a column carry, DESIGN.md section 2
 
-    first beat of a window:  m = in
-    other beats:             m = max(m, in)        (per lane, signed or unsigned)
+    first beat of a window:  m = in            (or m = carry, then max with in: in_from_carry)
+    other beats:             m = max(m, in)    (per lane, signed or unsigned)
     last beat:               out_data = m, out_valid = 1 (one cycle)
 
+Only beats with in_inside = 1 contribute: the caller may walk every tap of a window, those
+that overhang the input edge (Caffe ceil mode, padding) included, and mark the outside ones.
 A beat may be both first and last (1-element windows); windows run back to back at II = 1.
-Windows that overhang the input edge (Caffe ceil mode) simply present fewer beats.
+
+Column carry (so a 3x3 stride-2 pool reads 6 words per window instead of 9): beats with
+in_carry = 1 (the window's columns that the next window shares) also reduce into a carry
+register, which starts afresh with each window's first beat; the next window, given
+in_from_carry on its first beat, starts from that carry and skips those columns. A window
+or carry that saw no inside beat is empty (the result of an all-empty window is undefined).
+
 Lane l at [l*A_W +: A_W]. Latency 1 cycle: a window whose last beat is presented in
 cycle t appears in cycle t + 1. No backpressure.
 
@@ -41,6 +49,9 @@ module fg_maxpool #
     input  wire                  in_valid,
     input  wire                  in_first,     // first element of a window
     input  wire                  in_last,      // last element of a window: emit
+    input  wire                  in_inside,    // the beat's data takes part (0: a padding tap)
+    input  wire                  in_carry,     // the beat's data also goes into the carry
+    input  wire                  in_from_carry, // with in_first: start from the carry
     input  wire [LANES*A_W-1:0]  in_data,
 
     /*
@@ -58,34 +69,50 @@ initial begin
     end
 end
 
-reg [LANES*A_W-1:0] m;
-reg [LANES*A_W-1:0] m_next;
+reg [LANES*A_W-1:0] m, c;          // the window's running max, the carry's
+reg                 m_has, c_has;  // ... and whether they hold any inside value
+reg [LANES*A_W-1:0] m_next, c_next;
+reg                 m_has_next, c_has_next;
 reg [LANES*A_W-1:0] out_data_reg;
 reg                 out_valid_reg;
 
-reg [A_W-1:0] a, b;
-reg           a_gt_b;
+// where the window and the carry start from on this beat
+wire [LANES*A_W-1:0] m_base = in_first ? c : m;
+wire                 m_base_has = in_first ? (in_from_carry && c_has) : m_has;
+wire                 c_base_has = in_first ? 1'b0 : c_has;
+
+reg [A_W-1:0] a, b, cb;
 integer l;
 always @* begin
     for (l = 0; l < LANES; l = l + 1) begin
         a = in_data[l*A_W +: A_W];
-        b = m[l*A_W +: A_W];
+        b = m_base[l*A_W +: A_W];
+        cb = c[l*A_W +: A_W];
         // signed compare = unsigned compare with the sign bits inverted
-        a_gt_b = {a[A_W-1] ^ cfg_signed, a} > {b[A_W-1] ^ cfg_signed, b};
-        m_next[l*A_W +: A_W] = (in_first || a_gt_b) ? a : b;
+        m_next[l*A_W +: A_W] = (!in_inside) ? b :
+            (!m_base_has || {a[A_W-1] ^ cfg_signed, a} > {b[A_W-1] ^ cfg_signed, b}) ? a : b;
+        c_next[l*A_W +: A_W] = (!(in_inside && in_carry)) ? cb :
+            (!c_base_has || {a[A_W-1] ^ cfg_signed, a} > {cb[A_W-1] ^ cfg_signed, cb}) ? a : cb;
     end
+    m_has_next = m_base_has || in_inside;
+    c_has_next = c_base_has || (in_inside && in_carry);
 end
 
 always @(posedge clk) begin
     out_valid_reg <= in_valid && in_last;
     if (in_valid) begin
         m <= m_next;
+        m_has <= m_has_next;
+        c <= c_next;
+        c_has <= c_has_next;
         if (in_last) begin
             out_data_reg <= m_next;
         end
     end
     if (rst) begin
         out_valid_reg <= 1'b0;
+        m_has <= 1'b0;
+        c_has <= 1'b0;
     end
 end
 

@@ -103,3 +103,22 @@ def test_tampered_vector_fails_rtl(sq11, tmp_path, cli):
 def test_verify_rtl_needs_a_build(cli, tmp_path):
     code, _, err = cli("verify", str(tmp_path), "--rtl")
     assert code == 2 and "not a complete fpgagen build" in err
+
+
+@needs_sim
+@pytest.mark.parametrize("model", ["squeezenet1_0", "squeezenet1_0_bypass", "zynqnet"])
+def test_other_zoo_models_rtl_bit_exact(tmp_path, cli, model):
+    """The rest of the zoo, whole network on the default ZC706 engine (judged against an 8 MiB
+    budget: at w8a8 they exceed the ZC706's BRAM), every layer and the logits bit-exact."""
+    out = tmp_path / model
+    code, _, err = cli("build", "--board", "zynq", "--model", model, "--budget", "8192KB",
+                       "-q", "-o", str(out))
+    assert code == 0, err
+    code, text, err = cli("verify", str(out), "--rtl", "-q", "--json")
+    assert code == 0, text + err
+    res = json.loads(text)["rtl"]
+    report = json.loads((out / "report.json").read_text())
+    # every layer's output (a fused conv's is a ring, checked through its pool) and the logits
+    expected = len(report["layers"]) - len(report["fusion"]) + 1
+    assert res["bit_exact"] and res["tensors_compared"] == expected
+    assert report["rtl"]["cycles"] > 0

@@ -51,6 +51,16 @@ def pool_graph() -> g.Graph:
         g.avgpool("gap", "p2")])
 
 
+def carry_graph() -> g.Graph:
+    """Max-pools that reuse columns (S < K <= 2S): 3x3/2 with pad 1 on an even 12x12 map,
+    whose last window in each row and column holds one inside column (the carried one) and
+    nothing new; and a 4x4/3 pool (one shared column) on a signed input."""
+    return g.make_graph("carry", (12, 12, 3), [
+        g.conv("c1", g.INPUT, 8, 3, 1, 1, relu=False), g.maxpool("p1", "c1", 3, 2, pad=1),
+        g.conv("c2", "p1", 8, 1, relu=False), g.maxpool("p2", "c2", 4, 3),
+        g.conv("c3", "p2", 6, 1), g.avgpool("gap", "c3")])
+
+
 NEGATIVE_SHIFT_TOML = """[model]
 precision = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
 [layers.byp]
@@ -113,3 +123,16 @@ def test_pools_and_backpressure(tmp_path, pe, fuse, backpressure):
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0]
     assert run.out_count == 12 and run.out_last_index == 11
+
+
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
+def test_pool_column_carry(tmp_path, fuse):
+    """Column reuse in the max-pool unit, including windows whose only inside column is the
+    carried one, fused with the conv before it (read from the ring) and not."""
+    qg, _, _, run, results, missing = run_graph(tmp_path, carry_graph(), "8", (4, 8), fuse, 4.0)
+    assert qg.graph.shape("p1")[:2] == (7, 7) and qg.graph.shape("p2")[:2] == (2, 2)
+    assert not missing
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[0]
+    assert {r.name for r in results} >= {"p1", "p2", "logits (out_stream)"}
+    assert run.out_count == 6
