@@ -273,8 +273,13 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
     memories = {name: Memory(name, wd, dp, m, purpose)
                 for (name, (wd, dp, purpose)), m in zip(shapes.items(), mappings, strict=True)}
     step_of = {n: s.index for s in acts.steps for n in s.layers}
+    # a pool fused with a conv on the image runs concurrently with it (the engine's second
+    # issuer): only its last row is left when the conv ends
+    hidden = {f.pool: graph.shape(f.pool)[0] for f in acts.fusions
+              if graph.layer(f.conv).inputs[0] == INPUT}
     costs = tuple(LayerCost(lay.name, lay.op, step_of[lay.name],
-                            _layer_cycles(graph, lay.name, eng), graph.macs(lay))
+                            _layer_cycles(graph, lay.name, eng) // hidden.get(lay.name, 1),
+                            graph.macs(lay))
                   for lay in graph.layers)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,

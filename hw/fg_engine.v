@@ -16,7 +16,9 @@ exactly the semantics of the HLS C++ engine (templates/hls/fpgagen.cpp.j2):
                avgpool  per block, the sum over H*W, times M, requantize
                add      per pixel and block, (a << align0) + (b << align1), ReLU, requantize
              a conv with fuse_pool runs interleaved with the max-pool after it: conv rows go
-             into a ring of rows and each pool row runs as soon as its window rows exist
+             into a ring of rows and each pool row runs as soon as its window rows exist;
+             when the conv reads the staging memory the pool rows run concurrently on a
+             second issuer (the arena's read port is free), otherwise in alternating phases
     output:  the logits, one per out_stream beat, TLAST on the last
 
 Schedule: one issue stage walks the loop nest of the current layer and issues one beat per
@@ -231,13 +233,16 @@ fg_rom #(
  */
 localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_FETCH = 4'd2, S_PLAN = 4'd3, S_RUN = 4'd4,
            S_DRAIN = 4'd5, S_NEXT = 4'd6, S_OUT_RD = 4'd7, S_OUT_WORD = 4'd8,
-           S_OUT_WAIT = 4'd9, S_DONE = 4'd10;
+           S_OUT_WAIT = 4'd9, S_DONE = 4'd10, S_FZ = 4'd11;
 
 reg [3:0]          state;
 reg [LA_W-1:0]     entry;          // current table row
 reg                fused_mode;     // running a conv fused with the pool in row entry + 1
 reg                ph_pool;        // the current phase runs the pool row (entry + 1)
 reg signed [31:0]  fz_py, fz_next; // fused: next pool row, next conv row
+reg                fz_conc;        // fused pair run concurrently (the conv reads staging)
+reg signed [31:0]  fz_done;        // concurrent: conv rows whose arena writes are complete
+reg signed [31:0]  fz_pdone_s;     // concurrent: pool rows fully issued, times the pool stride
 reg [31:0]         load_cnt;
 reg [7:0]          drain_cnt;
 reg [31:0]         out_word;
@@ -248,8 +253,9 @@ wire [RW-1:0] row_c = table_mem[entry];
 wire [31:0] entry_next = {{(32-LA_W){1'b0}}, entry} + (fused_mode ? 32'd2 : 32'd1);
 wire [RW-1:0] row_p = table_mem[(entry_p1 < N_LAYERS[LA_W-1:0]) ? entry_p1 : entry];
 
-// the row of the running phase, registered at phase start
+// the row of the running phase, registered at phase start; the pool's row of a fused pair
 reg [RW-1:0] L;
+reg [RW-1:0] LP;
 
 function signed [31:0] fld;
     input [RW-1:0] r;
@@ -293,6 +299,20 @@ wire               l_saturation = L[F_SATURATION*TBL_W];
 wire               l_relu = L[F_RELU*TBL_W];
 wire signed [31:0] l_avg_mult = fld(L, F_AVG_MULT);
 
+wire signed [31:0] lp_in_h = fld(LP, F_IN_H);
+wire signed [31:0] lp_in_w = fld(LP, F_IN_W);
+wire signed [31:0] lp_in_blocks = fld(LP, F_IN_BLOCKS);
+wire signed [31:0] lp_in_base = fld(LP, F_IN_BASE);
+wire signed [31:0] lp_in_stride = fld(LP, F_IN_STRIDE);
+wire signed [31:0] lp_in_ring = fld(LP, F_IN_RING);
+wire               lp_in_signed = LP[F_IN_SIGNED*TBL_W];
+wire signed [31:0] lp_out_w = fld(LP, F_OUT_W);
+wire signed [31:0] lp_out_base = fld(LP, F_OUT_BASE);
+wire signed [31:0] lp_out_stride = fld(LP, F_OUT_STRIDE);
+wire signed [31:0] lp_kernel = fld(LP, F_KERNEL);
+wire signed [31:0] lp_stride = fld(LP, F_STRIDE);
+wire signed [31:0] lp_pad = fld(LP, F_PAD);
+
 wire is_conv = l_op == OP_CONV;
 wire is_maxpool = l_op == OP_MAXPOOL;
 wire is_avgpool = l_op == OP_AVGPOOL;
@@ -304,11 +324,20 @@ wire signed [31:0] p_out_h = fld(row_p, F_OUT_H);
 wire signed [31:0] fz_need_raw = fz_py * fld(row_p, F_STRIDE) - fld(row_p, F_PAD)
                                  + fld(row_p, F_KERNEL) - 32'sd1;
 wire signed [31:0] fz_need = (fz_need_raw > c_out_h - 32'sd1) ? c_out_h - 32'sd1 : fz_need_raw;
+// concurrent: conv row fz_next overwrites ring slot fz_next % R, which held row fz_next - R;
+// every pool row that reads that row (py <= (fz_next - R + pad) / S) must be issued first
+wire fz_gate = fz_next - lp_in_ring + lp_pad < fz_pdone_s;
 
 // phase row range, issue start/finish
 reg signed [31:0] ph_y0, ph_y1;
 reg               iss_start;
 wire              iss_done;
+
+// the pool issuer of a concurrent fused pair (start, first row), and its write credits
+localparam PF_DEPTH = 4;
+reg               q_run, q_start;
+reg signed [31:0] q_oy0;
+reg [2:0]         pf_credit;
 
 // output stream
 wire              os_ready;
@@ -331,6 +360,7 @@ reg               dbg_entry_done;
 
 always @(posedge clk) begin
     iss_start <= 1'b0;
+    q_start <= 1'b0;
     dbg_entry_done <= 1'b0;
     case (state)
         S_IDLE: begin
@@ -350,13 +380,18 @@ always @(posedge clk) begin
         end
         S_FETCH: begin
             fused_mode <= row_c[F_FUSE_POOL*TBL_W];
+            fz_conc <= row_c[F_FUSE_POOL*TBL_W] && row_c[F_IN_STAGING*TBL_W];
             fz_py <= 32'sd0;
             fz_next <= 32'sd0;
             ph_pool <= 1'b0;
             L <= row_c;
+            LP <= row_p;
             ph_y0 <= 32'sd0;
             ph_y1 <= c_out_h;
-            if (row_c[F_FUSE_POOL*TBL_W]) begin
+            if (row_c[F_FUSE_POOL*TBL_W] && row_c[F_IN_STAGING*TBL_W]) begin
+                // the conv reads the staging memory: its pool rows run alongside (S_FZ)
+                state <= S_FZ;
+            end else if (row_c[F_FUSE_POOL*TBL_W]) begin
                 state <= S_PLAN;
             end else begin
                 state <= S_RUN;
@@ -380,6 +415,26 @@ always @(posedge clk) begin
             end
             state <= S_RUN;
             iss_start <= 1'b1;
+        end
+        S_FZ: begin
+            // conv rows one by one, as soon as the ring slot each overwrites has been read
+            if (!iss_run && !iss_start && fz_next < c_out_h && fz_gate) begin
+                ph_y0 <= fz_next;
+                ph_y1 <= fz_next + 32'sd1;
+                fz_next <= fz_next + 32'sd1;
+                iss_start <= 1'b1;
+            end
+            // pool rows (own issuer, arena read port), as soon as their conv rows are written
+            if (!q_run && !q_start && fz_py < p_out_h && fz_done > fz_need) begin
+                q_start <= 1'b1;
+                q_oy0 <= fz_py;
+                fz_py <= fz_py + 32'sd1;
+            end
+            if (fz_next == c_out_h && !iss_run && !iss_start && fz_py == p_out_h && !q_run
+                    && !q_start && pf_credit == 3'd0) begin
+                state <= S_DRAIN;
+                drain_cnt <= DRAIN[7:0];
+            end
         end
         S_RUN: begin
             if (iss_done && !iss_start) begin
@@ -430,12 +485,17 @@ always @(posedge clk) begin
         end
         default: state <= S_IDLE;
     endcase
-    dbg_busy <= state == S_FETCH || state == S_PLAN || state == S_RUN || state == S_DRAIN;
-    dbg_entry <= (fused_mode && ph_pool) ? entry_p1 : entry;
+    dbg_busy <= state == S_FETCH || state == S_PLAN || state == S_RUN || state == S_DRAIN
+                || state == S_FZ;
+    // a concurrent pair's cycles count for the conv until its last row is issued
+    dbg_entry <= (fused_mode && (ph_pool || (fz_conc && fz_next == c_out_h && !iss_run
+                                            && !iss_start))) ? entry_p1 : entry;
     if (rst) begin
         state <= S_IDLE;
         iss_start <= 1'b0;
         fused_mode <= 1'b0;
+        fz_conc <= 1'b0;
+        q_start <= 1'b0;
         ph_pool <= 1'b0;
         entry <= {LA_W{1'b0}};
         dbg_busy <= 1'b0;
@@ -444,6 +504,7 @@ always @(posedge clk) begin
 end
 
 assign ap_idle = state == S_IDLE;
+
 assign ap_done = state == S_DONE;
 assign ap_ready = state == S_DONE;
 
@@ -653,6 +714,115 @@ always @(posedge clk) begin
     end
 end
 
+// concurrent pair: conv row completions reach fz_done once their writes are in the arena
+reg               iss_run_d;
+reg [DRAIN-1:0]   fz_wpipe;
+always @(posedge clk) begin
+    iss_run_d <= iss_run;
+    fz_wpipe <= {fz_wpipe[DRAIN-2:0], state == S_FZ && iss_run_d && !iss_run};
+    if (fz_wpipe[DRAIN-1]) begin
+        fz_done <= fz_done + 32'sd1;
+    end
+    if (state == S_FETCH || rst) begin
+        fz_done <= 32'sd0;
+        fz_wpipe <= {DRAIN{1'b0}};
+    end
+end
+
+/*
+ * Pool issuer of a concurrent fused pair (Q0): one pool row per q_start, the loop nest and
+ * beat flags of the maxpool above, the row's fields from LP. A window's last beat waits while
+ * PF_DEPTH results are in flight or queued for the arena's write port.
+ */
+reg signed [31:0] q_oy, q_cb, q_ox, q_ky, q_kx;
+wire signed [31:0] q_iy = q_oy * lp_stride + q_ky - lp_pad;
+wire signed [31:0] q_ix = q_ox * lp_stride + q_kx - lp_pad;
+wire q_inside = q_iy >= 0 && q_iy < lp_in_h && q_ix >= 0 && q_ix < lp_in_w;
+wire signed [31:0] q_irow = (lp_in_ring != 0) ? q_iy % lp_in_ring : q_iy;
+wire signed [31:0] q_raddr = lp_in_base + (q_irow * lp_in_w + q_ix) * lp_in_stride + q_cb;
+wire signed [31:0] q_waddr = lp_out_base + (q_oy * lp_out_w + q_ox) * lp_out_stride + q_cb;
+wire q_reuse = lp_stride < lp_kernel && lp_kernel <= 32'sd2 * lp_stride;
+wire signed [31:0] q_kx0_row = q_reuse ? lp_kernel - lp_stride : 32'sd0;
+wire signed [31:0] q_kx0 = (q_ox != 0) ? q_kx0_row : 32'sd0;
+wire signed [31:0] q_k1 = lp_kernel - 32'sd1;
+wire q_first = q_ky == 0 && q_kx == q_kx0;
+wire q_last = q_ky == q_k1 && q_kx == q_k1;
+wire q_issue = q_run && !(q_last && pf_credit >= PF_DEPTH[2:0]);
+wire pf_pop;
+
+always @(posedge clk) begin
+    if (q_start) begin
+        q_run <= 1'b1;
+        q_oy <= q_oy0;
+        q_cb <= 32'sd0;
+        q_ox <= 32'sd0;
+        q_ky <= 32'sd0;
+        q_kx <= 32'sd0;
+    end else if (q_issue) begin
+        // innermost first: kx (from q_kx0), ky, ox, cb; one pool row
+        if (q_kx != q_k1) begin
+            q_kx <= q_kx + 32'sd1;
+        end else if (q_ky != q_k1) begin
+            q_ky <= q_ky + 32'sd1;
+            q_kx <= q_kx0;
+        end else begin
+            q_ky <= 32'sd0;
+            if (q_ox != lp_out_w - 32'sd1) begin
+                q_ox <= q_ox + 32'sd1;
+                q_kx <= q_kx0_row;
+            end else begin
+                q_ox <= 32'sd0;
+                q_kx <= 32'sd0;
+                if (q_cb != lp_in_blocks - 32'sd1) begin
+                    q_cb <= q_cb + 32'sd1;
+                end else begin
+                    q_run <= 1'b0;
+                    fz_pdone_s <= fz_pdone_s + lp_stride;
+                end
+            end
+        end
+    end
+    if (q_issue && q_last && !pf_pop) begin
+        pf_credit <= pf_credit + 3'd1;
+    end else if (pf_pop && !(q_issue && q_last)) begin
+        pf_credit <= pf_credit - 3'd1;
+    end
+    if (state == S_FETCH) begin
+        fz_pdone_s <= 32'sd0;
+    end
+    if (rst) begin
+        q_run <= 1'b0;
+        pf_credit <= 3'd0;
+    end
+end
+
+// Q1 (address registered, arena read), Q2 (data into fg_maxpool), Q3 (the result's address)
+reg               q1_valid, q1_first, q1_last, q1_inside, q1_carry, q1_from_carry;
+reg               q2_valid, q2_first, q2_last, q2_inside, q2_carry, q2_from_carry;
+reg [AA_W-1:0]    q1_raddr, q1_waddr, q2_waddr, q3_waddr;
+always @(posedge clk) begin
+    q1_valid <= q_issue;
+    q1_first <= q_first;
+    q1_last <= q_last;
+    q1_inside <= q_inside;
+    q1_carry <= q_reuse && q_kx >= lp_stride;
+    q1_from_carry <= q_reuse && q_ox != 0;
+    q1_raddr <= q_raddr[AA_W-1:0];
+    q1_waddr <= q_waddr[AA_W-1:0];
+    q2_valid <= q1_valid;
+    q2_first <= q1_first;
+    q2_last <= q1_last;
+    q2_inside <= q1_inside;
+    q2_carry <= q1_carry;
+    q2_from_carry <= q1_from_carry;
+    q2_waddr <= q1_waddr;
+    q3_waddr <= q2_waddr;
+    if (rst) begin
+        q1_valid <= 1'b0;
+        q2_valid <= 1'b0;
+    end
+end
+
 /*
  * I1: registered beat; drives the memory read addresses
  */
@@ -685,7 +855,8 @@ always @(posedge clk) begin
 end
 
 wire [AA_W-1:0] out_rd_addr = OUT_BASE[AA_W-1:0] + out_word[AA_W-1:0];
-assign arena_rd_addr = (state == S_OUT_RD || state == S_OUT_WORD) ? out_rd_addr : i1_raddr;
+assign arena_rd_addr = (state == S_OUT_RD || state == S_OUT_WORD) ? out_rd_addr :
+                       fz_conc ? q1_raddr : i1_raddr;
 assign stage_rd_addr = i1_saddr;
 assign wmem_addr = i1_waddr;
 assign bmem_addr = i1_baddr;
@@ -760,10 +931,13 @@ fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W)) 
 wire                mp_out_valid;
 wire [WORD_W-1:0]   mp_out_data;
 
+// fed by the main issue path, or by the pool issuer of a concurrent fused pair
 fg_maxpool #(.LANES(P_IN), .A_W(ACT_W)) maxpool_inst (
-    .clk(clk), .rst(rst), .cfg_signed(l_in_signed),
-    .in_valid(i2_valid && is_maxpool), .in_first(i2_first), .in_last(i2_last),
-    .in_inside(i2_inside), .in_carry(i2_carry), .in_from_carry(i2_from_carry),
+    .clk(clk), .rst(rst), .cfg_signed(fz_conc ? lp_in_signed : l_in_signed),
+    .in_valid(fz_conc ? q2_valid : i2_valid && is_maxpool),
+    .in_first(fz_conc ? q2_first : i2_first), .in_last(fz_conc ? q2_last : i2_last),
+    .in_inside(fz_conc ? q2_inside : i2_inside), .in_carry(fz_conc ? q2_carry : i2_carry),
+    .in_from_carry(fz_conc ? q2_from_carry : i2_from_carry),
     .in_data(arena_rd_data),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );
@@ -895,6 +1069,35 @@ reg [AA_W-1:0]      wh_addr;
 reg [15:0]          wh_word;
 reg [7:0]           wh_cnt;
 
+// pool results of a concurrent fused pair queue here for the write port (the conv has priority)
+reg [WORD_W-1:0]  pf_data [0:PF_DEPTH-1];
+reg [AA_W-1:0]    pf_addr [0:PF_DEPTH-1];
+reg [1:0]         pf_wp, pf_rp;
+reg [2:0]         pf_count;
+wire              pf_push = fz_conc && mp_out_valid;
+assign pf_pop = pf_count != 3'd0 && !rq_valid[0] && wh_cnt == 8'd0;
+
+always @(posedge clk) begin
+    if (pf_push) begin
+        pf_data[pf_wp] <= mp_out_data;
+        pf_addr[pf_wp] <= q3_waddr;
+        pf_wp <= pf_wp + 2'd1;
+    end
+    if (pf_pop) begin
+        pf_rp <= pf_rp + 2'd1;
+    end
+    if (pf_push && !pf_pop) begin
+        pf_count <= pf_count + 3'd1;
+    end else if (pf_pop && !pf_push) begin
+        pf_count <= pf_count - 3'd1;
+    end
+    if (rst) begin
+        pf_wp <= 2'd0;
+        pf_rp <= 2'd0;
+        pf_count <= 3'd0;
+    end
+end
+
 reg               wr_en_r;
 reg [AA_W-1:0]    wr_addr_r;
 reg [WORD_W-1:0]  wr_data_r;
@@ -917,6 +1120,10 @@ always @* begin
         wr_en_r = $signed({16'd0, wh_word}) < l_out_blocks;
         wr_addr_r = wh_addr;
         wr_data_r = wh_data[WORD_W-1:0];
+    end else if (pf_pop) begin
+        wr_en_r = 1'b1;
+        wr_addr_r = pf_addr[pf_rp];
+        wr_data_r = pf_data[pf_rp];
     end
 end
 
@@ -965,7 +1172,8 @@ fg_axis_out #(.A_W(OUT_W), .LANES(P_IN), .TDATA_W(OUT_TDATA_W)) axis_out_inst (
 );
 
 // fields the engine does not need (they are in the table for the HLS engine and humans)
-wire unused_fields = &{1'b0, L, row_p, row_c, l_in2_stride, l_w_base, x_lane, n_raddr, n_saddr,
+wire unused_fields = &{1'b0, L, LP, row_p, row_c, q_raddr, q_waddr, l_in2_stride, l_w_base,
+                       x_lane, n_raddr, n_saddr,
                        n_waddr, n_baddr, n_pix, n_word0, n_lane0, avg_m_wide, rq_valid};
 
 endmodule

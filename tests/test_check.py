@@ -29,7 +29,7 @@ def test_default_build_json(cli):
     assert r["activations_unfused_bytes"] == 982_144
     assert r["total_bytes"] == r["weights_bytes"] + r["activations_bytes"] + r["staging_bytes"]
     assert r["bram36"] <= 545 and r["uram"] == 0 and r["budget_source"] == "board"
-    assert r["fusions"] == [{"conv": "conv1", "pool": "pool1", "ring_rows": 3}]
+    assert r["fusions"] == [{"conv": "conv1", "pool": "pool1", "ring_rows": 5}]
     assert len(r["layers"]) == 38 and r["layers"][0]["storage"] == "ring"
 
 

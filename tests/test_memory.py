@@ -15,6 +15,7 @@ from fpgagen.memory import (
     VIEW,
     Block,
     allocate,
+    find_fusions,
     lower_bound,
     plan_activations,
 )
@@ -61,9 +62,10 @@ def test_squeezenet1_1_fused_peaks_at_pool3():
     assert acts.arena_bytes == 387_200 + 93_312 == 480_512
     assert acts.steps[acts.peak_step - 1].layers == ("pool3",)
     (f,) = acts.fusions
-    assert (f.conv, f.pool, f.ring_rows, f.step) == ("conv1", "pool1", 3, 1)
+    # K + S rows: conv1 reads the image, so the engine runs pool rows concurrently with it
+    assert (f.conv, f.pool, f.ring_rows, f.step) == ("conv1", "pool1", 3 + 2, 1)
     ring = acts.tensors["conv1"]
-    assert ring.kind == RING and ring.ring_rows == 3 and ring.words == 3 * 111 * 4
+    assert ring.kind == RING and ring.ring_rows == 5 and ring.words == 5 * 111 * 4
     # the pair is one step, so the pool's output is live while the ring is
     assert acts.steps[0].layers == ("conv1", "pool1")
     assert acts.tensors["pool1"].start == ring.start == 1
@@ -147,3 +149,16 @@ def test_allocation_is_valid(raw):
             if a.overlaps(b):
                 oa, ob = alloc.offsets[a.name], alloc.offsets[b.name]
                 assert oa + a.size <= ob or ob + b.size <= oa
+
+
+def test_ring_rows_only_grow_for_a_conv_on_the_image():
+    """A fused conv that reads the arena keeps a ring of the pool's K rows (its pool cannot run
+    concurrently: one read port); one on the image gets K + S, capped at the conv's height."""
+    gr = g.make_graph("rings", (9, 9, 3), [
+        g.conv("c1", g.INPUT, 8, 3, 1, 1), g.maxpool("p1", "c1", 3, 2),
+        g.conv("c2", "p1", 8, 3, 1, 1), g.maxpool("p2", "c2", 3, 2), g.avgpool("gap", "p2")])
+    rings = {conv: rows for conv, _pool, rows in find_fusions(gr)}
+    assert rings == {"c1": 3 + 2, "c2": 3}
+    small = g.make_graph("small", (4, 4, 3), [
+        g.conv("c1", g.INPUT, 8, 1), g.maxpool("p1", "c1", 3, 2), g.avgpool("gap", "p1")])
+    assert find_fusions(small) == [("c1", "p1", 4)]

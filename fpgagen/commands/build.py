@@ -19,10 +19,10 @@ from .quantargs import add_input_arg, add_quant_args, load_input, quantize_from_
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("build", help="generate HLS C++, vectors and reports for a model/board",
+    p = sub.add_parser("build", help="generate HLS C++, Verilog, vectors and reports",
                        description="Check that the model fits on chip, quantize it, run the "
-                                   "golden model and write hls/, vectors/, report.json and "
-                                   "report.md into --out (atomically).")
+                                   "golden model and write hls/, rtl/, vectors/, report.json "
+                                   "and report.md into --out (atomically).")
     p.add_argument("--model", "-m", default="squeezenet",
                    help="zoo model or .onnx file (default: squeezenet = squeezenet1_1)")
     p.add_argument("--input-size", type=int, default=None, metavar="N",
@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     qgraph = quantize_from_args(args, graph, weights)
     with steps.step("golden model"):
         design = make_design(result.plan, qgraph, result.verdict, result_json(result), x)
-    with steps.step(f"HLS C++, vectors and reports -> {out}"), atomic_dir(out, args.force) as tmp:
+    with (steps.step(f"HLS C++, Verilog, vectors and reports -> {out}"),
+          atomic_dir(out, args.force) as tmp):
         report = write_design(tmp, design)
     if args.json:
         print_json({"built": True, "out": str(out), "report": report})
@@ -78,5 +79,6 @@ def run(args: argparse.Namespace) -> int:
         f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']} BRAM36, "
         f"engine {report['engine']['p_in']}x{report['engine']['p_out']}, "
         f"~{report['estimate']['fps']:.1f} fps at {board.clock_mhz:g} MHz (estimate)\n"
-        f"  next: fpgagen verify {out} --csim    |    cd {out}/hls && vitis_hls -f run_hls.tcl")
+        f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
+        f"cd {out}/hls && vitis_hls -f run_hls.tcl")
     return 0

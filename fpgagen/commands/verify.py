@@ -23,7 +23,7 @@ from .common import add_json_arg, console, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="prove a build bit-exact (C-simulation with g++)")
+    p = sub.add_parser("verify", help="prove a build bit-exact: C-sim (g++) or RTL (Verilator)")
     p.add_argument("dir", metavar="DIR", help="a folder written by fpgagen build")
     p.add_argument("--csim", action="store_true",
                    help="C-simulate hls/ with g++ and the ap_types headers (default)")

@@ -61,6 +61,17 @@ def carry_graph() -> g.Graph:
         g.conv("c3", "p2", 6, 1), g.avgpool("gap", "c3")])
 
 
+def dense_graph() -> g.Graph:
+    """A 1x1 conv on the image fused with a 3x3/1 pool (no column reuse: K > 2S). On a 4x8
+    engine every conv beat ends a dot product whose result takes two arena writes, so the
+    concurrently running pool must wait for the write port (its credit stall); and the conv
+    is faster than the pool, so it must wait for ring slots (K + S = 4 of its 9 rows) that
+    the pool has not read yet. Mutating either wait away fails this test."""
+    return g.make_graph("dense", (9, 40, 3), [
+        g.conv("c1", g.INPUT, 8, 1), g.maxpool("p1", "c1", 3, 1, pad=1),
+        g.conv("c2", "p1", 5, 1), g.avgpool("gap", "c2")])
+
+
 NEGATIVE_SHIFT_TOML = """[model]
 precision = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
 [layers.byp]
@@ -136,3 +147,14 @@ def test_pool_column_carry(tmp_path, fuse):
     assert not bad, bad[0]
     assert {r.name for r in results} >= {"p1", "p2", "logits (out_stream)"}
     assert run.out_count == 6
+
+
+def test_fused_pool_waits_for_the_write_port(tmp_path):
+    """The pool of a concurrent fused pair under a conv that writes every cycle."""
+    _, plan, _, run, results, missing = run_graph(tmp_path, dense_graph(), "8", (4, 8), True,
+                                                   4.0)
+    assert [(f.conv, f.ring_rows) for f in plan.fusions] == [("c1", 3 + 1)]
+    assert not missing
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[0]
+    assert run.out_count == 5
