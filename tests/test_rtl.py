@@ -122,3 +122,14 @@ def test_other_zoo_models_rtl_bit_exact(tmp_path, cli, model):
     expected = len(report["layers"]) - len(report["fusion"]) + 1
     assert res["bit_exact"] and res["tensors_compared"] == expected
     assert report["rtl"]["cycles"] > 0
+
+
+def test_verify_rtl_without_cocotb_is_one_line(sq11, cli, monkeypatch):
+    """A user who installed fpgagen without the sim extra gets what to install, exit 2."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cocotb_tools.runner", None)  # import raises ImportError
+    code, _, err = cli("verify", str(sq11), "--rtl", "-q")
+    assert code == 2, err
+    assert err.startswith("fpgagen: error: RTL simulation needs cocotb 2")
+    assert "pip install 'fpgagen[sim]'" in err and "Traceback" not in err
