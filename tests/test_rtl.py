@@ -81,7 +81,11 @@ def test_squeezenet_rtl_bit_exact(sq11, cli):
         (sq11 / "rtl" / "bench.json").read_text())["entries"]}
     assert rtl["cycles"] >= sum(rtl["cycles_per_layer"].values())
     assert 0.3 < rtl["mac_utilization"] <= 1.0
-    assert "Measured in RTL simulation" in (sq11 / "report.md").read_text()
+    md = (sq11 / "report.md").read_text()
+    assert "Measured in RTL simulation" in md and "Bit-exact: 38 tensors compared" in md
+    assert "| cycles (RTL) | MAC util. |" in md
+    conv10 = next(ln for ln in md.splitlines() if ln.startswith("| conv10 |"))
+    assert f"{rtl['cycles_per_layer']['conv10']:,}" in conv10
 
 
 @needs_sim
@@ -98,6 +102,8 @@ def test_tampered_vector_fails_rtl(sq11, tmp_path, cli):
     report = json.loads((copy / "report.json").read_text())
     assert report["rtl"]["bit_exact"] is False
     assert report["rtl"]["first_mismatch"]["layer"] == "fire5_expand3x3"
+    md = (copy / "report.md").read_text()
+    assert "NOT bit-exact" in md and "First mismatch: layer `fire5_expand3x3`" in md
 
 
 def test_verify_rtl_needs_a_build(cli, tmp_path):
