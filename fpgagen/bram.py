@@ -170,19 +170,24 @@ def map_memory(width: int, depth: int, uram: bool = False) -> BlockMapping:
     return best
 
 
-def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int
-                 ) -> tuple[BlockMapping, ...]:
+def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
+                 uram_ok: Sequence[bool] | None = None) -> tuple[BlockMapping, ...]:
     """Map several memories (width, depth) together onto a part with ``bram36``/``uram`` blocks.
 
-    Each memory may give k of its 72-bit slices to URAM (k = 0 .. width/72); a DP over the total
-    URAM used finds, for every URAM count u <= ``uram``, the fewest BRAM halves. Among the u
-    whose BRAM fits the part it keeps the one with the fewest raw blocks (BRAM36 + 8 x URAM,
-    ties to less BRAM); if none fits, the one with the fewest BRAM, so the overflow is smallest.
+    ``uram_ok[i]`` False keeps memory i out of URAM: UltraScale+ URAM cannot be initialized by
+    the bitstream, so a ROM (weights, biases) must live in BRAM (Vivado refuses a
+    ``rom_style``/``$readmemh`` URAM, Vitis HLS a ``rom_1p`` ``impl=uram``).
+    Each other memory may give k of its 72-bit slices to URAM (k = 0 .. width/72); a DP over
+    the total URAM used finds, for every URAM count u <= ``uram``, the fewest BRAM halves.
+    Among the u whose BRAM fits the part it keeps the one with the fewest raw blocks (BRAM36 +
+    8 x URAM, ties to less BRAM); if none fits, the one with the fewest BRAM, so the overflow
+    is smallest.
     """
     options: list[list[BlockMapping]] = []
-    for width, depth in shapes:
+    allowed = list(uram_ok) if uram_ok is not None else [True] * len(shapes)
+    for (width, depth), may_uram in zip(shapes, allowed, strict=True):
         opts = [map_bram(width, depth)]
-        if uram > 0 and width > 0 and depth > 0:
+        if may_uram and uram > 0 and width > 0 and depth > 0:
             for k in range(1, -(-width // URAM_WIDTH) + 1):
                 m = map_with_uram(width, depth, k)
                 if m.uram > uram:

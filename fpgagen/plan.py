@@ -56,6 +56,8 @@ from .precision import Precision
 # Memory names, in the order the report lists them.
 ACTIVATIONS, INPUT_STAGING, OUTPUT_STAGING, WEIGHTS, BIASES = (
     "activations", "input_staging", "output_staging", "weights", "biases")
+# the memories whose contents come from the bitstream (memory-init files)
+ROMS = frozenset({WEIGHTS, BIASES})
 
 
 @dataclass(frozen=True)
@@ -268,8 +270,9 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
                  f"biases: {eng.p_out} per word"),
     }
+    # weights and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init)
     mappings = map_memories([(wd, dp) for wd, dp, _ in shapes.values()], board.bram36,
-                            board.uram)
+                            board.uram, [name not in ROMS for name in shapes])
     memories = {name: Memory(name, wd, dp, m, purpose)
                 for (name, (wd, dp, purpose)), m in zip(shapes.items(), mappings, strict=True)}
     step_of = {n: s.index for s in acts.steps for n in s.layers}

@@ -64,6 +64,14 @@ def test_uram_limited_by_the_part():
     assert none[0].uram == 0 and none[0].bram36 == 342
 
 
+def test_roms_never_go_to_uram():
+    shapes = [(8192, 1400), (128, 30032)]
+    free = map_memories(shapes, bram36=312, uram=96)
+    assert free[0].uram > 0  # the cheapest mapping would put the big one in URAM
+    rom, ram = map_memories(shapes, bram36=312, uram=96, uram_ok=[False, True])
+    assert rom.uram == 0 and rom == map_bram(8192, 1400) and ram.uram > 0
+
+
 def test_uram_not_used_when_bram_is_cheaper():
     # 16 x 1000 is half a BRAM36; a URAM would be 8 BRAM36 worth of bits.
     (m,) = map_memories([(16, 1000)], bram36=100, uram=64)

@@ -63,7 +63,7 @@ def test_zynqnet_w16_fits_8192kb_but_no_board(cli):
 def test_matrix_exit_1_when_any_fails(cli):
     code, out, _ = cli("check", "-b", "zynq,pynq", "-m", "squeezenet")
     assert code == 1 and "Summary" in out
-    code, _, _ = cli("check", "-b", "zynq", "-b", "zcu104", "-m", "squeezenet")
+    code, _, _ = cli("check", "-b", "zynq", "-b", "zcu102", "-m", "squeezenet")
     assert code == 0
 
 
