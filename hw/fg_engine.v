@@ -77,10 +77,12 @@ module fg_engine #
     parameter TABLE_FILE = "",
     parameter WEIGHTS_FILE = "",
     parameter BIASES_FILE = "",
-    // ram_style / rom_style of the arena, the staging memory and the weight ROM
+    // ram_style / rom_style of the arena, the staging memory, the weight and bias ROMs
+    // (ROMs: "block", "distributed" or "auto"; URAM has no initial contents)
     parameter ARENA_STYLE = "block",
     parameter STAGE_STYLE = "block",
     parameter WEIGHT_STYLE = "block",
+    parameter BIAS_STYLE = "block",
     // AXI4-Stream TDATA widths (the value rounded up to whole bytes)
     parameter IN_TDATA_W = ((IN_W + 7) / 8) * 8,
     parameter OUT_TDATA_W = ((OUT_W + 7) / 8) * 8
@@ -158,7 +160,8 @@ end
 /*
  * Memories
  */
-(* rom_style = "distributed" *)
+// a few rows read combinationally: synthesis makes it logic (no style forced: yosys cannot
+// map a wide asynchronous ROM onto LUTRAM, Vivado makes LUTs of it either way)
 reg [RW-1:0] table_mem [0:N_LAYERS-1];
 
 (* ram_style = ARENA_STYLE *)
@@ -223,7 +226,7 @@ fg_rom #(
 );
 
 fg_rom #(
-    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .ROM_STYLE("distributed"),
+    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .ROM_STYLE(BIAS_STYLE),
     .INIT_FILE(BIASES_FILE)
 ) bmem_inst (
     .clk(clk), .rd_en(1'b1), .rd_addr(bmem_addr), .rd_data(bmem_data)
