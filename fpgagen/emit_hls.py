@@ -70,6 +70,7 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "input_type": str(qgraph.input_type), "output_type": str(qgraph.output_type),
         "arena_depth": max(plan.activations.arena_words, 1),
         "stage_depth": graph.input_shape[0] * graph.input_shape[1],
+        "taps": plan.stage_taps,
         "wmem_depth": plan.memories[WEIGHTS].depth, "bmem_depth": plan.memories[BIASES].depth,
         "n_layers": len(table), "out_base": out_t.offset,
         "out_count": int(np.prod(graph.shape(graph.output))),

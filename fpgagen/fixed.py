@@ -176,7 +176,9 @@ def requantize(acc: object, shift: int, t: FixedType, rounding: str = DEFAULT_RO
     a = _i64(acc)
     if saturation == "AP_SAT":
         hi, lo = t.qmax >> k, -((-t.qmin) >> k)  # beyond these, v << k is out of range
-        return saturate(np.clip(a, lo - 1, hi + 1) << np.int64(k), t, saturation)
+        # shift only what stays in range (hi + 1 << k itself can overflow int64 for W = 64)
+        inside = np.clip(a, lo, hi) << np.int64(k)
+        return np.where(a > hi, np.int64(t.qmax), np.where(a < lo, np.int64(t.qmin), inside))
     keep = max(t.width - k, 0)  # low bits of v that land inside the W-bit window
     low = a & np.int64((1 << keep) - 1) if keep < 64 else a
     return saturate(low << np.int64(k) if k < 64 else np.zeros_like(a), t, saturation)

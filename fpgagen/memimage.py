@@ -2,7 +2,8 @@
 
 The layout is the Plan's (`WeightLayout.word_address`): per conv layer, for each output group
 og, tap (ky, kx) and input block cb, one word of p_out x p_in weights, lane (o, i) holding
-W[ky, kx, cb*p_in + i, og*p_out + o] (zero outside the real channels). Bias words hold p_out
+W[ky, kx, cb*p_in + i, og*p_out + o] (zero outside the real channels); the conv on the image
+packs ``taps`` kernel columns per word instead (`_packed_words`). Bias words hold p_out
 biases of one output group. Both generators write these same arrays: the HLS code as C array
 initializers, the Verilog as ``$readmemh`` files.
 """
@@ -24,6 +25,10 @@ def weight_image(plan: Plan, qgraph: QGraph) -> np.ndarray:
         w = qgraph.qlayer(name).weights  # HWIO
         assert w is not None
         k, _, cin, cout = w.shape
+        if wl.taps > 1:
+            image[wl.base:wl.base + wl.words] = _packed_words(w, wl.taps, wl.out_groups,
+                                                              p_in, p_out)
+            continue
         padded = np.zeros((k, k, wl.in_blocks * p_in, wl.out_groups * p_out), dtype=np.int64)
         padded[:, :, :cin, :cout] = w
         # (ky, kx, cb, i, og, o) -> (og, ky, kx, cb, o, i): the word order of word_address
@@ -31,6 +36,24 @@ def weight_image(plan: Plan, qgraph: QGraph) -> np.ndarray:
         words = blocks.transpose(4, 0, 1, 2, 5, 3).reshape(-1, p_out, p_in)
         image[wl.base:wl.base + wl.words] = words
     return image
+
+
+def _packed_words(w: np.ndarray, taps: int, out_groups: int, p_in: int, p_out: int
+                  ) -> np.ndarray:
+    """Words of a conv with packed taps (the conv on the image, one input block): per output
+    group og, kernel row ky and tap group g, lane (o, t * C_in + c) holds
+    W[ky, g * taps + t, c, og * p_out + o] (zero past the kernel and the real channels)."""
+    k, _, cin, cout = w.shape
+    groups = -(-k // taps)
+    padded = np.zeros((k, groups * taps, cin, out_groups * p_out), dtype=np.int64)
+    padded[:, :k, :, :cout] = w
+    # (ky, g, t, c, og, o) -> (og, ky, g, o, t, c), then lanes t * cin + c, zero-padded to p_in
+    blocks = padded.reshape(k, groups, taps, cin, out_groups, p_out)
+    lanes = blocks.transpose(4, 0, 1, 5, 2, 3).reshape(out_groups * k * groups, p_out,
+                                                       taps * cin)
+    words = np.zeros((lanes.shape[0], p_out, p_in), dtype=np.int64)
+    words[:, :, :taps * cin] = lanes
+    return words
 
 
 def bias_image(plan: Plan, qgraph: QGraph) -> np.ndarray:

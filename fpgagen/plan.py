@@ -22,7 +22,11 @@ Weight memory layout. One word feeds the whole array: P_in x P_out weights, lane
             for cb in range(ceil(Cin / P_in)):  # input-channel block
                 word = W[ky, kx, cb*P_in + i, og*P_out + o]   (0 where out of range)
 
-so a layer occupies ``ceil(Cout/P_out) * K * K * ceil(Cin/P_in)`` words from its ``base``. The
+so a layer occupies ``ceil(Cout/P_out) * K * K * ceil(Cin/P_in)`` words from its ``base``.
+The conv on the image packs ``stage_taps`` = T kernel columns per word instead (its few
+channels leave most lanes idle): ``kx`` runs over ceil(K / T) tap groups and lane
+``t * Cin + c`` holds ``W[ky, g*T + t, c, og*P_out + o]``; the input staging memory is then T
+banks (pixel p in bank p mod T) so the engine reads T neighbouring pixels per cycle. The
 bias memory holds one word of P_out biases (lane o at bits ``[o * Wb, +Wb)``) per layer per og.
 When layers use different widths, the word uses the widest and narrower values are
 sign-extended, so each memory stays one plain array.
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -74,14 +78,21 @@ class WeightLayout:
     bias_base: int
     bias_width: int
     logical_bits: int
+    taps: int = 1  # kernel columns per word: > 1 only for the conv on the image (packed taps)
 
     @property
     def bias_words(self) -> int:
         return self.out_groups
 
+    @property
+    def tap_groups(self) -> int:
+        """Words per kernel row: K, or ceil(K / taps) when taps are packed into the lanes."""
+        return -(-self.kernel // self.taps)
+
     def word_address(self, og: int, ky: int, kx: int, cb: int) -> int:
-        """Weight-memory address of the word for output group og, tap (ky, kx), input block cb."""
-        return self.base + ((og * self.kernel + ky) * self.kernel + kx) * self.in_blocks + cb
+        """Weight-memory address of the word for output group og, kernel row ky, column kx (the
+        tap group when taps are packed), input block cb."""
+        return self.base + ((og * self.kernel + ky) * self.tap_groups + kx) * self.in_blocks + cb
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class Plan:
     memories: Mapping[str, Memory]
     costs: tuple[LayerCost, ...]
     io_cycles: int
+    stage_taps: int = 1  # taps per beat of the conv on the image (staging banks), see above
 
     # --- schedule and activations ---
     @property
@@ -197,12 +209,30 @@ class Plan:
         return self.board.clock_mhz * 1e6 / max(1, self.total_cycles)
 
 
-def _layer_cycles(graph: Graph, name: str, engine: EngineConfig) -> int:
+def staging_taps(graph: Graph, engine: EngineConfig) -> int:
+    """Kernel columns per array beat for a conv that reads the input image.
+
+    The image has few channels (3 of 16 lanes), so T horizontally adjacent taps share one beat,
+    lane ``t * C_in + c``: T is the largest power of two with T * C_in <= P_in, and no larger
+    than needed for the kernel. The staging memory is then T banks (pixel p in bank p mod T),
+    so any T consecutive pixels are read in one cycle; 1 means no packing.
+    """
+    convs = [lay for lay in graph.layers if lay.op == "conv" and lay.inputs[0] == INPUT]
+    fit = engine.p_in // graph.input_shape[2]
+    k = max((lay.kernel for lay in convs), default=1)
+    taps = 1
+    while taps * 2 <= fit and taps < k:
+        taps *= 2
+    return taps
+
+
+def _layer_cycles(graph: Graph, name: str, engine: EngineConfig, taps: int = 1) -> int:
     lay = graph.layer(name)
     h, w, c = graph.shape(name)
     cin = graph.in_shape(lay)[2]
     if lay.op == "conv":
-        return (h * w * -(-c // engine.p_out) * lay.kernel * lay.kernel
+        t = taps if lay.inputs[0] == INPUT else 1
+        return (h * w * -(-c // engine.p_out) * lay.kernel * -(-lay.kernel // t)
                 * -(-cin // engine.p_in))
     if lay.op == "maxpool":
         k, s = lay.kernel, lay.stride
@@ -218,7 +248,7 @@ def _layer_cycles(graph: Graph, name: str, engine: EngineConfig) -> int:
     return 0  # concat: written in place by its producers
 
 
-def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig
+def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, taps: int
                     ) -> dict[str, WeightLayout]:
     out: dict[str, WeightLayout] = {}
     base = bias_base = 0
@@ -232,10 +262,11 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig
         k, _, cin, cout = ws
         spec = precision.layer(lay.name)
         og, cb = -(-cout // engine.p_out), -(-cin // engine.p_in)
-        words = og * k * k * cb
+        t = taps if lay.inputs[0] == INPUT else 1
+        words = og * k * -(-k // t) * cb
         out[lay.name] = WeightLayout(
             lay.name, base, words, og, k, cb, spec.weight.width, bias_base, spec.bias.width,
-            math.prod(ws) * spec.weight.width + cout * spec.bias.width)
+            math.prod(ws) * spec.weight.width + cout * spec.bias.width, t)
         base += words
         bias_base += og
     return out
@@ -254,7 +285,8 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
     acts = plan_activations(graph, eng.p_in, widths, fuse)
     unfused = (plan_activations(graph, eng.p_in, widths, False).arena_words if acts.fusions
                else acts.arena_words)
-    layouts = _weight_layouts(graph, precision, eng)
+    taps = staging_taps(graph, eng)
+    layouts = _weight_layouts(graph, precision, eng, taps)
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
     h, w, c = graph.input_shape
@@ -262,31 +294,50 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
     shapes = {
         ACTIVATIONS: (acts.word_bits, acts.arena_words,
                       f"activation arena: {eng.p_in} channels of one pixel per word"),
-        INPUT_STAGING: (c * widths[INPUT], h * w,
-                        f"input image: {c} channels of one pixel per word"),
+        INPUT_STAGING: (c * widths[INPUT], taps * -(-h * w // taps),
+                        f"input image: {c} channels of one pixel per word"
+                        + (f", {taps} banks" if taps > 1 else "")),
         OUTPUT_STAGING: (widths[graph.output], oh * ow * oc, "output logits: one per word"),
         WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
                   f"weights: {eng.p_in}x{eng.p_out} per word"),
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
                  f"biases: {eng.p_out} per word"),
     }
-    # weights and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init)
-    mappings = map_memories([(wd, dp) for wd, dp, _ in shapes.values()], board.bram36,
-                            board.uram, [name not in ROMS for name in shapes])
-    memories = {name: Memory(name, wd, dp, m, purpose)
-                for (name, (wd, dp, purpose)), m in zip(shapes.items(), mappings, strict=True)}
+    # the staging banks are separate memories (their own addresses); weights and biases are
+    # ROMs, initialized by the bitstream: BRAM only (URAM has no init)
+    parts = [(name, wd, dp // taps if name == INPUT_STAGING else dp)
+             for name, (wd, dp, _) in shapes.items()
+             for _ in range(taps if name == INPUT_STAGING else 1)]
+    mapped = map_memories([(wd, dp) for _, wd, dp in parts], board.bram36, board.uram,
+                          [name not in ROMS for name, _, _ in parts])
+    memories = {name: Memory(name, wd, dp, _merge_banks(
+                    [m for (n, _, _), m in zip(parts, mapped, strict=True) if n == name]), purpose)
+                for name, (wd, dp, purpose) in shapes.items()}
     step_of = {n: s.index for s in acts.steps for n in s.layers}
     # a pool fused with a conv on the image runs concurrently with it (the engine's second
     # issuer): only its last row is left when the conv ends
     hidden = {f.pool: graph.shape(f.pool)[0] for f in acts.fusions
               if graph.layer(f.conv).inputs[0] == INPUT}
     costs = tuple(LayerCost(lay.name, lay.op, step_of[lay.name],
-                            _layer_cycles(graph, lay.name, eng) // hidden.get(lay.name, 1),
+                            _layer_cycles(graph, lay.name, eng, taps)
+                            // hidden.get(lay.name, 1),
                             graph.macs(lay))
                   for lay in graph.layers)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
-                io_cycles=h * w + oh * ow * oc)
+                io_cycles=h * w + oh * ow * oc, stage_taps=taps)
+
+
+def _merge_banks(banks: list[BlockMapping]) -> BlockMapping:
+    """One memory built of identical banks side by side (each with its own address)."""
+    first = banks[0]
+    if len(banks) == 1:
+        return first
+    if all(b == first for b in banks):
+        cols = tuple(replace(col, count=col.count * len(banks)) for col in first.columns)
+    else:
+        cols = tuple(col for b in banks for col in b.columns)
+    return BlockMapping(first.width, sum(b.depth for b in banks), cols)
 
 
 def layer_rows(plan: Plan) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ One runtime-parameterized machine runs every layer of the network (DESIGN.md sec
 exactly the semantics of the HLS C++ engine (templates/hls/fpgagen.cpp.j2):
 
     load:    the image (one value per in_stream beat, HWC) into the staging memory,
-             one word of IN_C lanes per pixel
+             one word of IN_C lanes per pixel, pixel p in bank p mod TAPS
     table:   for every layer-table row (fpgagen/layertable.py, one TBL_W-bit field each):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
-                        array (bias with the first beat), ReLU, requantize, write P_OUT lanes
+                        array (bias with the first beat), ReLU, requantize, write P_OUT lanes;
+                        a conv on the image packs TAPS kernel columns into a beat's lanes
                maxpool  per output row, block and pixel, every tap of the window through
                         fg_maxpool (taps that overhang the edge, Caffe ceil mode, do not
                         count); columns shared with the previous window are carried
@@ -54,6 +55,9 @@ module fg_engine #
     // input image value width and channels per pixel (IN_C <= P_IN)
     parameter IN_W = 8,
     parameter IN_C = 3,
+    // kernel columns per beat of the conv on the image (a power of two, TAPS * IN_C <= P_IN):
+    // the staging memory is TAPS banks, pixel p in bank p mod TAPS
+    parameter TAPS = 1,
     // weight and bias widths (signed)
     parameter W_W = 8,
     parameter B_W = 16,
@@ -135,7 +139,10 @@ localparam RQL = (P_IN > P_OUT) ? P_IN : P_OUT;
 // arena words written per conv result
 localparam NW = (P_OUT > P_IN) ? P_OUT / P_IN : 1;
 localparam AA_W = (ARENA_DEPTH > 1) ? $clog2(ARENA_DEPTH) : 1;
-localparam SA_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
+localparam LT = (TAPS > 1) ? $clog2(TAPS) : 0;
+localparam LTW = (LT > 0) ? LT : 1;                     // bank index width
+localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank
+localparam SA_W = (SB_DEPTH > 1) ? $clog2(SB_DEPTH) : 1;
 localparam WA_W = (WMEM_DEPTH > 1) ? $clog2(WMEM_DEPTH) : 1;
 localparam BA_W = (BMEM_DEPTH > 1) ? $clog2(BMEM_DEPTH) : 1;
 localparam LA_W = (N_LAYERS > 1) ? $clog2(N_LAYERS + 1) : 1;
@@ -153,6 +160,10 @@ initial begin
     end
     if (IN_C < 1 || IN_C > P_IN || OUT_W > ACT_W || ACT_W < 2) begin
         $error("Error: need 1 <= IN_C <= P_IN, 2 <= ACT_W, OUT_W <= ACT_W (instance %m)");
+        $finish;
+    end
+    if (TAPS < 1 || (1 << LT) != TAPS || TAPS * IN_C > P_IN) begin
+        $error("Error: TAPS must be a power of two with TAPS * IN_C <= P_IN (instance %m)");
         $finish;
     end
 end
@@ -199,19 +210,27 @@ always @(posedge clk) begin
     arena_rd_data <= arena[arena_rd_addr];
 end
 
-wire                stage_wr_en;
-wire [SA_W-1:0]     stage_wr_addr;
-wire [IN_C*IN_W-1:0] stage_wr_data;
-wire [SA_W-1:0]     stage_rd_addr;
-wire [IN_C*IN_W-1:0] stage_rd_data;
+wire                    stage_wr_en;
+wire [LTW-1:0]          stage_wr_bank;
+wire [SA_W-1:0]         stage_wr_addr;
+wire [IN_C*IN_W-1:0]    stage_wr_data;
+wire [TAPS*SA_W-1:0]    stage_rd_addr;      // one address per bank
+wire [TAPS*IN_C*IN_W-1:0] stage_rd_data;    // bank b at [b*IN_C*IN_W +: IN_C*IN_W]
 
-fg_sdp_ram #(
-    .WIDTH(IN_C*IN_W), .DEPTH(STAGE_DEPTH), .ADDR_W(SA_W), .RAM_STYLE(STAGE_STYLE)
-) stage_inst (
-    .clk(clk),
-    .wr_en(stage_wr_en), .wr_addr(stage_wr_addr), .wr_data(stage_wr_data),
-    .rd_en(1'b1), .rd_addr(stage_rd_addr), .rd_data(stage_rd_data)
-);
+genvar gs;
+generate
+    for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
+        fg_sdp_ram #(
+            .WIDTH(IN_C*IN_W), .DEPTH(SB_DEPTH), .ADDR_W(SA_W), .RAM_STYLE(STAGE_STYLE)
+        ) stage_inst (
+            .clk(clk),
+            .wr_en(stage_wr_en && (LT == 0 || stage_wr_bank == gs)),
+            .wr_addr(stage_wr_addr), .wr_data(stage_wr_data),
+            .rd_en(1'b1), .rd_addr(stage_rd_addr[gs*SA_W +: SA_W]),
+            .rd_data(stage_rd_data[gs*IN_C*IN_W +: IN_C*IN_W])
+        );
+    end
+endgenerate
 
 wire [WA_W-1:0]             wmem_addr;
 wire [P_OUT*P_IN*W_W-1:0]   wmem_data;
@@ -351,7 +370,9 @@ wire              ostream_last_beat = out_stream_TVALID && out_stream_TREADY && 
 wire              in_word_valid;
 wire [IN_C*IN_W-1:0] in_word;
 assign stage_wr_en = state == S_LOAD && in_word_valid;
-assign stage_wr_addr = load_cnt[SA_W-1:0];
+assign stage_wr_bank = (LT > 0) ? load_cnt[LTW-1:0] : {LTW{1'b0}};
+wire [31:0] load_word = load_cnt >> LT;
+assign stage_wr_addr = load_word[SA_W-1:0];
 assign stage_wr_data = in_word;
 
 // debug (testbench only, read hierarchically): the entry a cycle belongs to, entry completion
@@ -554,7 +575,10 @@ assign iss_done = !iss_run;
 
 // beat geometry
 wire signed [31:0] b_iy = c_oy * l_stride + c_ky - l_pad;
-wire signed [31:0] b_ix = c_ox * l_stride + c_kx - l_pad;
+// a conv on the image walks kernel columns in groups of TAPS (c_kx = the group)
+wire               b_packed = is_conv && l_in_staging;
+wire signed [31:0] b_kx0 = b_packed ? c_kx * TAPS : c_kx;
+wire signed [31:0] b_ix = c_ox * l_stride + b_kx0 - l_pad;
 wire b_inside = b_iy >= 0 && b_iy < l_in_h && b_ix >= 0 && b_ix < l_in_w;
 wire signed [31:0] b_irow = (l_in_ring != 0) ? b_iy % l_in_ring : b_iy;
 wire signed [31:0] b_orow = (l_out_ring != 0) ? c_oy % l_out_ring : c_oy;
@@ -564,15 +588,30 @@ wire signed [31:0] b_addr_b = l_in2_base + c_p * l_in2_stride + c_cb;
 wire signed [31:0] b_out_pix = l_out_base + (b_orow * l_out_w + c_ox) * l_out_stride;
 wire signed [31:0] b_taps_last_cb = l_in_blocks - 32'sd1;
 wire signed [31:0] b_k1 = l_kernel - 32'sd1;
+wire signed [31:0] b_kx1 = b_packed ? ((l_kernel + TAPS - 1) >>> LT) - 32'sd1 : b_k1;
 wire signed [31:0] b_npix = l_in_h * l_in_w;
 
 wire b_conv_first = c_ky == 0 && c_kx == 0 && c_cb == 0;
-wire b_conv_last = c_ky == b_k1 && c_kx == b_k1 && c_cb == b_taps_last_cb;
+wire b_conv_last = c_ky == b_k1 && c_kx == b_kx1 && c_cb == b_taps_last_cb;
+
+// staging: tap t of the beat is pixel p0 + t, in bank (p0 + t) mod TAPS; bank b reads the
+// tap with (p0 + t) mod TAPS = b. Taps outside the image or past the kernel read zeros.
+wire signed [31:0] b_p0 = b_iy * l_in_w + b_ix;
+reg [TAPS*SA_W-1:0] b_saddr;
+reg [TAPS-1:0]      b_tap_in;
+integer bt;
+always @* begin
+    for (bt = 0; bt < TAPS; bt = bt + 1) begin
+        b_saddr[bt*SA_W +: SA_W] = SA_W'((b_p0 + ((bt - b_p0) & (TAPS - 1))) >>> LT);
+        b_tap_in[bt] = b_iy >= 0 && b_iy < l_in_h && b_ix + bt >= 0 && b_ix + bt < l_in_w
+                       && b_kx0 + bt < l_kernel;
+    end
+end
 wire b_stall = is_conv && b_conv_last && c_cool != 8'd0;
 
 // the beat, as the next stage registers it
 reg               n_valid, n_first, n_last, n_inside;
-reg signed [31:0] n_raddr, n_saddr, n_waddr, n_baddr;
+reg signed [31:0] n_raddr, n_waddr, n_baddr;
 reg signed [31:0] n_pix, n_word0, n_lane0;
 
 always @* begin
@@ -581,7 +620,6 @@ always @* begin
     n_last = 1'b0;
     n_inside = 1'b1;
     n_raddr = b_pix_addr_win;
-    n_saddr = b_iy * l_in_w + b_ix;
     n_waddr = c_waddr;
     n_baddr = l_b_base + c_og;
     n_pix = b_out_pix;
@@ -634,7 +672,7 @@ always @(posedge clk) begin
                     c_cb <= c_cb + 32'sd1;
                 end else begin
                     c_cb <= 32'sd0;
-                    if (c_kx != b_k1) begin
+                    if (c_kx != b_kx1) begin
                         c_kx <= c_kx + 32'sd1;
                     end else begin
                         c_kx <= 32'sd0;
@@ -816,7 +854,9 @@ end
  */
 reg               i1_valid, i1_first, i1_last, i1_inside, i1_half;
 reg [AA_W-1:0]    i1_raddr;
-reg [SA_W-1:0]    i1_saddr;
+reg [TAPS*SA_W-1:0] i1_saddr;
+reg [TAPS-1:0]    i1_tap_in, i2_tap_in;
+reg [LTW-1:0]     i1_bank0, i2_bank0;   // bank of the beat's first tap
 reg [WA_W-1:0]    i1_waddr;
 reg [BA_W-1:0]    i1_baddr;
 reg [AA_W-1:0]    i1_pix;
@@ -829,7 +869,9 @@ always @(posedge clk) begin
     i1_inside <= n_inside;
     i1_half <= c_half;
     i1_raddr <= n_raddr[AA_W-1:0];
-    i1_saddr <= n_saddr[SA_W-1:0];
+    i1_saddr <= b_saddr;
+    i1_tap_in <= b_tap_in;
+    i1_bank0 <= (LT > 0) ? b_p0[LTW-1:0] : {LTW{1'b0}};
     i1_waddr <= n_waddr[WA_W-1:0];
     i1_baddr <= n_baddr[BA_W-1:0];
     i1_pix <= n_pix[AA_W-1:0];
@@ -861,6 +903,8 @@ always @(posedge clk) begin
     i2_first <= i1_first;
     i2_last <= i1_last;
     i2_inside <= i1_inside;
+    i2_tap_in <= i1_tap_in;
+    i2_bank0 <= i1_bank0;
     i2_half <= i1_half;
     i2_pix <= i1_pix;
     i2_word0 <= i1_word0;
@@ -872,19 +916,32 @@ end
 
 reg [P_IN*XA_W-1:0]  x_act;      // MAC array activations (signed XA_W)
 reg [P_IN*ACC_W-1:0] x_lane;     // the arena word's lanes as accumulator-wide values
+
+reg [IN_W-1:0] x_st;
+
+// staging value of lane l (tap l / IN_C, channel l % IN_C) of the current beat
+function [IN_W-1:0] st_val;
+    input integer l;
+    integer bank;
+    begin
+        bank = ({{(32-LTW){1'b0}}, i2_bank0} + l / IN_C) % TAPS;
+        st_val = stage_rd_data[(bank * IN_C + l % IN_C) * IN_W +: IN_W];
+    end
+endfunction
 reg [P_OUT*ACC_W-1:0] x_bias;
 integer xl;
 always @* begin
+    x_st = {IN_W{1'b0}};
     for (xl = 0; xl < P_IN; xl = xl + 1) begin
-        if (!i2_inside) begin
+        if (l_in_staging) begin
+            // lane t*IN_C + c: channel c of tap t, from bank (bank0 + t) mod TAPS
             x_act[xl*XA_W +: XA_W] = {XA_W{1'b0}};
-        end else if (l_in_staging) begin
-            if (xl < IN_C) begin
-                x_act[xl*XA_W +: XA_W] = {{(XA_W-IN_W){stage_rd_data[(xl % IN_C)*IN_W + IN_W-1]}},
-                                          stage_rd_data[(xl % IN_C)*IN_W +: IN_W]};
-            end else begin
-                x_act[xl*XA_W +: XA_W] = {XA_W{1'b0}};
+            x_st = st_val(xl);
+            if (xl < TAPS * IN_C && i2_tap_in[xl / IN_C]) begin
+                x_act[xl*XA_W +: XA_W] = {{(XA_W-IN_W){x_st[IN_W-1]}}, x_st};
             end
+        end else if (!i2_inside) begin
+            x_act[xl*XA_W +: XA_W] = {XA_W{1'b0}};
         end else begin
             x_act[xl*XA_W +: XA_W] = {{(XA_W-ACT_W){l_in_signed & arena_rd_data[xl*ACT_W + ACT_W-1]}},
                                       arena_rd_data[xl*ACT_W +: ACT_W]};
@@ -1150,7 +1207,7 @@ fg_axis_out #(.A_W(OUT_W), .LANES(P_IN), .TDATA_W(OUT_TDATA_W)) axis_out_inst (
 
 // fields the engine does not need (they are in the table for the HLS engine and humans)
 wire unused_fields = &{1'b0, L, LP, row_p, row_c, q_raddr, q_waddr, l_in2_stride, l_w_base,
-                       x_lane, n_raddr, n_saddr,
+                       x_lane, n_raddr, load_word,
                        n_waddr, n_baddr, n_pix, n_word0, n_lane0, avg_m_wide, rq_valid};
 
 endmodule

@@ -24,7 +24,7 @@ NARROW = {
     "fg_axis_in": {"A_W": 12, "LANES": 1},
     "fg_axis_out": {"A_W": 16, "LANES": 3},
     "fg_engine": {"P_IN": 8, "P_OUT": 4, "ACT_W": 16, "IN_W": 12, "IN_C": 1, "ACC_W": 44,
-                  "OUT_W": 2, "OUT_SIGNED": 1, "MAX_LSHIFT": 5, "N_LAYERS": 3},
+                  "OUT_W": 2, "OUT_SIGNED": 1, "MAX_LSHIFT": 5, "N_LAYERS": 3, "TAPS": 4},
 }
 
 

@@ -35,9 +35,10 @@ def yosys() -> str:
 
 
 def every_op_graph() -> g.Graph:
-    """conv on the image fused with a pool, squeeze/expand + concat, an add, an unfused pool,
-    a conv without ReLU and the global average pool."""
-    return g.make_graph("ops", (12, 12, 3), [
+    """conv on the image (one channel: 4 packed taps, 4 staging banks) fused with a pool,
+    squeeze/expand + concat, an add, an unfused pool, a conv without ReLU and the global
+    average pool."""
+    return g.make_graph("ops", (12, 12, 1), [
         g.conv("c1", g.INPUT, 8, 3, 1, 1), g.maxpool("p1", "c1"),
         g.conv("sq", "p1", 4, 1), g.conv("e1", "sq", 4, 1), g.conv("e3", "sq", 4, 3, pad=1),
         g.concat("cat", "e1", "e3"), g.add("byp", "cat", "p1"), g.maxpool("p2", "byp"),
@@ -51,6 +52,7 @@ def test_generated_rtl_synthesizes_with_yosys(tmp_path):
     prec = parse_precision("8")
     qg = quantize(gr, random_weights(gr, 1), prec, calibration_inputs(gr, 1))
     plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(P_IN, P_OUT))
+    assert plan.stage_taps == 4
     rtl = tmp_path / "rtl"
     emit_rtl(rtl, plan, qg)
     files = " ".join(f"{m}.v" for m in (TOP, *HW_MODULES))

@@ -155,3 +155,10 @@ def test_modes_are_checked():
 def test_requantize_vectorized(vs, t, s, q, o):
     got = requantize(np.array(vs, dtype=np.int64), s, t, q, o)
     assert got.tolist() == [slow_sat(slow_round_shift(v, s, q), t, o) for v in vs]
+
+
+def test_left_shift_saturates_at_64_bits():
+    """Found by hypothesis: 2**60 << 3 into a signed 64-bit type must clamp, not wrap."""
+    t = FixedType(64, 0, True)
+    got = requantize(np.array([1 << 60, -(1 << 60) - 1, 5], dtype=np.int64), -3, t)
+    assert got.tolist() == [t.qmax, t.qmin, 40]

@@ -45,9 +45,12 @@ def test_weight_layout_is_contiguous(default_plan):
 
 
 def test_weight_layout_of_conv1_and_fire9(default_plan):
-    conv1 = default_plan.weights["conv1"]  # 3x3, 3 -> 64: 2 groups x 9 taps x 1 block
-    assert (conv1.out_groups, conv1.kernel, conv1.in_blocks, conv1.words) == (2, 3, 1, 18)
-    assert conv1.word_address(1, 2, 2, 0) == conv1.base + 17
+    # 3x3, 3 -> 64 on the image: 4 kernel columns per word (4 x 3 of 16 lanes), so
+    # 2 groups x 3 kernel rows x 1 tap group
+    conv1 = default_plan.weights["conv1"]
+    assert default_plan.stage_taps == conv1.taps == 4
+    assert (conv1.out_groups, conv1.kernel, conv1.in_blocks, conv1.words) == (2, 3, 1, 6)
+    assert conv1.word_address(1, 2, 0, 0) == conv1.base + 5
     e3 = default_plan.weights["fire9_expand3x3"]  # 3x3, 64 -> 256
     assert (e3.out_groups, e3.in_blocks, e3.words) == (8, 4, 8 * 9 * 4)
     assert e3.word_address(0, 0, 1, 0) == e3.base + 4
@@ -71,7 +74,7 @@ def test_staging_buffers(default_plan):
 
 def test_cycle_estimates(default_plan):
     cost = {c.layer: c for c in default_plan.costs}
-    assert cost["conv1"].cycles == 111 * 111 * 2 * 9 * 1
+    assert cost["conv1"].cycles == 111 * 111 * 2 * 3 * 1  # 3 beats: one per kernel row
     # 9 taps for a row's first window, then 6: the shared column's 3 taps are carried; the
     # pool runs alongside conv1 (which reads the image), so only its last row is left over
     assert cost["pool1"].cycles == 4 * (9 + 54 * 6)
@@ -143,3 +146,19 @@ def test_per_layer_widths_widen_the_words(tmp_path):
     p = make_plan(load_model("squeezenet"), ZC706, parse_precision(str(f)))
     assert p.weights["conv10"].weight_width == 16 and p.weights["conv1"].weight_width == 8
     assert p.weight_word_bits == 16 * 32 * 16
+
+
+@pytest.mark.parametrize(("pe", "kernel", "taps"), [((16, 32), 3, 4), ((16, 32), 7, 4),
+                                                   ((8, 8), 3, 2), ((4, 8), 3, 1),
+                                                   ((16, 32), 1, 1), ((16, 32), 2, 2)])
+def test_staging_taps(pe, kernel, taps):
+    """Powers of two with taps * C_in <= P_in, no more than the kernel needs; the staging
+    memory becomes that many banks and the conv's words shrink to ceil(K / taps) per row."""
+    gr = g.make_graph("t", (9, 9, 3), [g.conv("c1", g.INPUT, 8, kernel, pad=kernel // 2),
+                                       g.avgpool("gap", "c1")])
+    p = make_plan(gr, ZC706, parse_precision("8"), EngineConfig(*pe))
+    wl = p.weights["c1"]
+    assert p.stage_taps == wl.taps == taps
+    assert wl.words == wl.out_groups * kernel * -(-kernel // taps)
+    stage = p.memories[INPUT_STAGING]
+    assert stage.depth == taps * -(-81 // taps) and stage.mapping.depth == stage.depth
