@@ -276,10 +276,32 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
               engine: EngineConfig | None = None, fuse: bool = True) -> Plan:
     """Plan ``graph`` on ``board`` at ``precision`` widths (pure; see the module docstring).
 
-    ``engine`` defaults to `default_engine`; ``fuse`` turns conv->max-pool fusion on (default).
+    ``engine`` defaults to `default_engine` (sized by the board's DSPs), halved in P_out while
+    the design does not fit the part's blocks but a narrower array would: the weight word is
+    P_in x P_out wide, so a wide array pads the weights into more BRAM (ZCU104: SqueezeNet 1.1
+    needs 342 BRAM36 at 16x64, 285 at 16x32). ``fuse`` turns conv->max-pool fusion on.
     """
     precision.check_layers([lay.name for lay in graph.layers])
-    eng = engine if engine is not None else default_engine(board, precision, graph)
+    if engine is not None:
+        return _plan(graph, board, precision, engine, fuse)
+    eng = default_engine(board, precision, graph)
+    plan = _plan(graph, board, precision, eng, fuse)
+    while not _fits_part(plan) and eng.p_out > 1:
+        eng = EngineConfig(eng.p_in, eng.p_out // 2)
+        smaller = _plan(graph, board, precision, eng, fuse)
+        if _fits_part(smaller):
+            return smaller
+    return plan  # nothing narrower fits either: report the DSP-sized default
+
+
+def _fits_part(plan: Plan) -> bool:
+    """The design fits the board's blocks and raw bytes (what `check` judges by default)."""
+    b = plan.board
+    return plan.bram36 <= b.bram36 and plan.uram <= b.uram and plan.total_bytes <= b.onchip_bytes
+
+
+def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
+          fuse: bool) -> Plan:
     widths = {INPUT: precision.input.width,
               **{lay.name: precision.layer(lay.name).result.width for lay in graph.layers}}
     acts = plan_activations(graph, eng.p_in, widths, fuse)

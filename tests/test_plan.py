@@ -110,13 +110,23 @@ def test_wide_precision_needs_no_quantization():
 
 
 def test_uram_holds_rams_not_roms_on_zcu104():
-    p = make_plan(load_model("squeezenet"), load_board("zcu104"), parse_precision("8"))
-    assert 0 < p.uram <= 96
-    assert p.memories[ACTIVATIONS].mapping.uram > 0
-    # ROMs stay in BRAM: UltraScale+ URAM cannot be initialized by the bitstream, so
-    # SqueezeNet 1.1's weights (342 BRAM36 at 8 bits) overflow the ZCU104's 312 BRAM36
-    assert p.memories[WEIGHTS].mapping.uram == 0 and p.memories[BIASES].mapping.uram == 0
-    assert p.memories[WEIGHTS].mapping.bram36 == 342 and p.bram36 > 312
+    graph, zcu104 = load_model("squeezenet"), load_board("zcu104")
+    wide = make_plan(graph, zcu104, parse_precision("8"), EngineConfig(16, 64))
+    assert 0 < wide.uram <= 96
+    assert wide.memories[ACTIVATIONS].mapping.uram > 0
+    # ROMs stay in BRAM: UltraScale+ URAM cannot be initialized by the bitstream, so on the
+    # DSP-sized 16x64 array SqueezeNet 1.1's weights (342 BRAM36) overflow the 312 BRAM36
+    assert wide.memories[WEIGHTS].mapping.uram == 0 and wide.memories[BIASES].mapping.uram == 0
+    assert wide.memories[WEIGHTS].mapping.bram36 == 342 and wide.bram36 > 312
+    # ... so the default halves P_out to the widest array that fits
+    p = make_plan(graph, zcu104, parse_precision("8"))
+    assert (p.engine.p_in, p.engine.p_out) == (16, 32)
+    assert p.memories[WEIGHTS].mapping.bram36 == 285 and p.bram36 <= 312 and p.uram <= 96
+
+
+def test_default_engine_stays_when_nothing_fits():
+    p = make_plan(load_model("squeezenet"), load_board("pynq-z2"), parse_precision("8"))
+    assert (p.engine.p_in, p.engine.p_out) == (16, 8) and p.bram36 > 140
 
 
 def test_explicit_engine_and_its_errors():
