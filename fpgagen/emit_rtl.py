@@ -3,10 +3,10 @@
 The generated top (``fpgagen_top.v``) only sets the parameters of the hand-written engine
 (hw/fg_engine.v) from the same layer table, datapath widths and memory images the HLS
 generator reads; the memories are initialized from ``$readmemh`` files, one per memory as
-Vivado expects: ``layers.hex`` (the layer table, 36 fields of 32 bits per row),
-``weights.hex`` and ``biases.hex``. The hw/ modules the top needs are copied beside it, so
-the folder is self-contained for Vivado; ``fpgagen_tb.v`` is the simulation-only bench that
-``fpgagen verify --rtl`` runs on Verilator.
+Vivado expects: ``layers.hex`` (the engine's layer table, fpgagen/rtltable.py: one 32-bit field
+per line, ``len(RTL_FIELDS)`` lines per row), ``weights.hex`` and ``biases.hex``. The hw/
+modules the top needs are copied beside it, so the folder is self-contained for Vivado;
+``fpgagen_tb.v`` is the simulation-only bench that ``fpgagen verify --rtl`` runs on Verilator.
 """
 
 from __future__ import annotations
@@ -15,26 +15,21 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from .emit_hls import BANNER, hls_context
-from .layertable import FIELD_NAMES, layer_table
+from .errors import FpgagenError
+from .layertable import OP_ADD, OP_AVGPOOL, layer_table
 from .memimage import bias_image, to_hex_words, weight_image
 from .plan import Plan
 from .quantize import QGraph
 from .resources import data_dir
+from .rtltable import RTL_FIELDS, counter_bits, rtl_table, table_words
 from .templating import render
 
-# the field order fg_engine.v decodes (its F_* localparams)
-ENGINE_FIELDS = (
-    "op", "in_h", "in_w", "in_blocks", "in_base", "in_stride", "in_ring", "in_staging",
-    "in_signed", "in2_base", "in2_stride", "in2_signed", "align0", "align1", "out_h", "out_w",
-    "out_blocks", "out_base", "out_stride", "out_ring", "out_signed", "out_width", "kernel",
-    "stride", "pad", "out_groups", "w_base", "b_base", "bias_shift", "shift", "rounding",
-    "saturation", "relu", "avg_mult", "fuse_pool", "fused")
-TABLE_FIELD_BITS = 32
-HW_MODULES = ("fg_engine", "fg_pe_array", "fg_requant", "fg_maxpool", "fg_sdp_ram", "fg_rom",
-              "fg_axis_in", "fg_axis_out")
+# the hand-written modules under fpgagen_top (hw/README.md describes each)
+HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
+              "fg_count", "fg_delay", "fg_mul", "fg_pe_array", "fg_avgpool", "fg_add",
+              "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_sdp_ram",
+              "fg_rom", "fg_axis_in", "fg_axis_out")
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
@@ -42,12 +37,22 @@ RAM_STYLE = {"uram": "ultra", "bram": "block"}
 
 def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     """What the RTL templates read: the HLS context plus Verilog-specific figures."""
-    if FIELD_NAMES != ENGINE_FIELDS:
-        raise AssertionError("layer table fields changed: update fg_engine.v and ENGINE_FIELDS")
     ctx = hls_context(plan, qgraph)
     table = layer_table(plan, qgraph)
     min_shift = min([e.shift for e in table] + [0])
     ctx["max_lshift"] = min(32, -min_shift)
+    act_w = int(ctx["act_w"])  # type: ignore[arg-type]
+    # the average pool's sum (exact for its pixel count) and multiplier widths
+    avg = [e for e in table if e.op == OP_AVGPOOL]
+    sum_w = max([act_w + 2 + (e.in_h * e.in_w - 1).bit_length() for e in avg] + [act_w + 2])
+    if sum_w > 32:
+        raise FpgagenError(f"the average pool's sum needs {sum_w} bits; the engine supports 32 "
+                           "(use narrower activations)")
+    ctx["sum_w"] = sum_w
+    ctx["m_w"] = max([e.avg_mult.bit_length() for e in avg] + [1])
+    ctx["max_align"] = max([max(e.align0, e.align1) for e in table if e.op == OP_ADD] + [0])
+    ctx["nf"] = len(RTL_FIELDS)
+    ctx["cw"] = counter_bits(rtl_table(table, plan.stage_taps))
     ctx["ram_style"] = {k: RAM_STYLE[v] for k, v in ctx["impl"].items()}  # type: ignore[union-attr]
     ctx["banner"] = BANNER
     ctx["wmem_depth"] = max(2, int(ctx["wmem_depth"]))  # type: ignore[arg-type]
@@ -89,9 +94,10 @@ def emit_rtl(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
         written.append(path)
     p_in, p_out = plan.engine.p_in, plan.engine.p_out
     dp_w, dp_b = int(ctx["w_w"]), int(ctx["b_w"])  # type: ignore[arg-type]
-    table = np.array([e.values() for e in layer_table(plan, qgraph)], dtype=np.int64)
+    table_rows = rtl_table(layer_table(plan, qgraph), plan.stage_taps)
+    (out / "layers.hex").write_text("\n".join(table_words(table_rows)) + "\n")
+    written.append(out / "layers.hex")
     mems = (
-        ("layers.hex", table, TABLE_FIELD_BITS, table.shape[0]),
         ("weights.hex", weight_image(plan, qgraph).reshape(-1, p_out * p_in), dp_w,
          int(ctx["wmem_depth"])),  # type: ignore[arg-type]
         ("biases.hex", bias_image(plan, qgraph), dp_b, int(ctx["bmem_depth"])),  # type: ignore

@@ -1,22 +1,26 @@
 /*
 
-fpgagen: LANES-lane global average pool, DESIGN.md section 2
+fpgagen: LANES-lane global average pool, the part before requantization (DESIGN.md section 2)
 
     sum = sum of the N beats of a window (first ... last), exact in SUM_W bits
-    out = relu?( sat_or_wrap( round_shift(sum * M, S) ) )      with M = round(2^S / N)
+    out = sum * M            (M = round(2^S / N) from the Plan; exact, ACC_W bits)
 
-M (unsigned, cfg_mult), S (cfg_shift) and the rounding / saturation / output type are runtime
-inputs (one layer's Plan entry) and must be held stable from the first beat of a window until
-its result appears. Lane l at [l*A_W +: A_W] in, [l*OUT_W +: OUT_W] out.
-Windows run back to back at II = 1. Latency 4 cycles: a window whose last beat is presented in
-cycle t appears in cycle t + 4. No backpressure.
+The engine requantizes `out` (round_shift by S, saturate) in its shared requantizer, as it
+does conv sums, so this unit holds no rounding logic of its own. The multiplication is one
+registered fg_mul per lane (a DSP with its A/B, M and P registers): nothing multiplies in a
+single cycle. M (cfg_mult) is sampled with the window's last beat; cfg_in_signed with every
+beat. Lane l at [l*A_W +: A_W] in, [l*ACC_W +: ACC_W] out.
 
-The sum needs SUM_W >= A_W + ceil(log2(N_max)) + 1 bits (the +1 covers unsigned inputs held in
-a signed sum); the caller checks that against the largest N in the Plan.
+Windows run back to back at II = 1 (a window may be a single beat). Latency 4 cycles: a
+window whose last beat is presented in cycle t appears in cycle t + 4. No backpressure.
+
+The sum needs SUM_W >= A_W + ceil(log2(N_max)) + 1 bits (the +1 covers unsigned inputs held
+in a signed sum) and the product ACC_W >= SUM_W + M_W + 1 for exactness; the compiler sizes
+both from the Plan (a narrower ACC_W keeps the low bits).
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -28,28 +32,22 @@ module fg_avgpool #
     parameter LANES = 8,
     // input width, 1..32
     parameter A_W = 8,
-    // signed sum width, > A_W (see header)
+    // signed sum width, > A_W (see header), <= 32
     parameter SUM_W = 24,
-    // width of the unsigned multiplier M, 1..32
+    // width of the unsigned multiplier M, 1..31
     parameter M_W = 16,
-    // widest output (fg_requant OUT_W), 2..64
-    parameter OUT_W = 8
+    // output (product) width, >= 2
+    parameter ACC_W = 40
 )
 (
     input  wire                   clk,
     input  wire                   rst,
 
     /*
-     * Configuration, stable during a window
+     * Configuration
      */
-    input  wire                   cfg_in_signed,   // inputs signed (1) or unsigned (0)
-    input  wire [M_W-1:0]         cfg_mult,        // M, unsigned
-    input  wire signed [6:0]      cfg_shift,       // S (right shift with rounding; <= 0 not supported)
-    input  wire [1:0]             cfg_rnd,         // 0 AP_TRN, 1 AP_RND, 2 AP_RND_CONV
-    input  wire                   cfg_sat,         // 1 AP_SAT, 0 AP_WRAP
-    input  wire                   cfg_out_signed,
-    input  wire [6:0]             cfg_out_width,   // 1..OUT_W, 0 = OUT_W
-    input  wire                   cfg_relu,
+    input  wire                   cfg_in_signed,   // inputs signed (1) or unsigned (0), per beat
+    input  wire [M_W-1:0]         cfg_mult,        // M, unsigned, sampled with the last beat
 
     /*
      * Input beat
@@ -60,10 +58,10 @@ module fg_avgpool #
     input  wire [LANES*A_W-1:0]   in_data,
 
     /*
-     * Output, 4 cycles after the last beat
+     * Output: sum * M, 4 cycles after the last beat
      */
     output wire                   out_valid,
-    output wire [LANES*OUT_W-1:0] out_data
+    output wire [LANES*ACC_W-1:0] out_data
 );
 
 // exact product width: SUM_W signed x (M_W+1)-bit signed (M zero-extended)
@@ -71,104 +69,74 @@ localparam PW = SUM_W + M_W + 1;
 
 // check configuration
 initial begin
-    if (LANES < 1 || A_W < 1 || A_W > 32 || M_W < 1 || M_W > 32) begin
-        $error("Error: LANES >= 1, A_W 1..32, M_W 1..32 required (instance %m)");
+    if (LANES < 1 || A_W < 1 || A_W > 32 || M_W < 1 || M_W > 31) begin
+        $error("Error: LANES >= 1, A_W 1..32, M_W 1..31 required (instance %m)");
         $finish;
     end
-    if (SUM_W <= A_W || PW > 128) begin
-        $error("Error: SUM_W must exceed A_W and SUM_W + M_W + 1 be <= 128 (instance %m)");
+    if (SUM_W <= A_W || SUM_W > 32 || ACC_W < 2) begin
+        $error("Error: need A_W < SUM_W <= 32 and ACC_W >= 2 (instance %m)");
         $finish;
     end
 end
 
 /*
- * Stage 0: running sums; the finished sum moves to sum_out on the last beat
+ * Stage 0: running sums; the finished sum (and M) move to sum_out on the last beat
  */
-reg [LANES*SUM_W-1:0] acc, acc_next, sum_out;
+reg [LANES*SUM_W-1:0] acc, sum_out;
+reg [M_W-1:0]         mult;
 reg                   sum_valid;
-reg [A_W-1:0]         x;
-integer l;
-always @* begin
-    for (l = 0; l < LANES; l = l + 1) begin
-        x = in_data[l*A_W +: A_W];
-        acc_next[l*SUM_W +: SUM_W] = (in_first ? {SUM_W{1'b0}} : acc[l*SUM_W +: SUM_W])
-                                     + {{(SUM_W-A_W){cfg_in_signed & x[A_W-1]}}, x};
-    end
-end
-
-always @(posedge clk) begin
-    sum_valid <= in_valid && in_last;
-    if (in_valid) begin
-        acc <= acc_next;
-        if (in_last) begin
-            sum_out <= acc_next;
-        end
-    end
-    if (rst) begin
-        sum_valid <= 1'b0;
-    end
-end
 
 /*
- * Stage 1: sum * M
+ * Stages 1-3: sum * M on one registered multiplier per lane
  */
-reg [LANES*PW-1:0] prod;
-reg                prod_valid;
-wire signed [PW-1:0] m_ext = $signed({{(PW-M_W){1'b0}}, cfg_mult});
+reg [2:0] mul_valid;
 
 genvar gl;
 generate
     for (gl = 0; gl < LANES; gl = gl + 1) begin : g_lane
-        wire [SUM_W-1:0] s = sum_out[gl*SUM_W +: SUM_W];
-        wire signed [PW-1:0] s_ext = $signed({{(PW-SUM_W){s[SUM_W-1]}}, s});
-        wire signed [PW-1:0] p = s_ext * m_ext;
+        wire [A_W-1:0] x = in_data[gl*A_W +: A_W];
+        wire [SUM_W-1:0] x_ext = {{(SUM_W-A_W){cfg_in_signed & x[A_W-1]}}, x};
+        wire [SUM_W-1:0] acc_next = (in_first ? {SUM_W{1'b0}} : acc[gl*SUM_W +: SUM_W]) + x_ext;
         always @(posedge clk) begin
-            prod[gl*PW +: PW] <= p;
+            if (in_valid) begin
+                acc[gl*SUM_W +: SUM_W] <= acc_next;
+                if (in_last) begin
+                    sum_out[gl*SUM_W +: SUM_W] <= acc_next;
+                end
+            end
         end
 
-        /*
-         * Stages 2-3: requantize
-         */
-        wire rq_valid;
-        wire rq_user;
-        fg_requant #(
-            .ACC_W(PW),
-            .OUT_W(OUT_W),
-            .MAX_LSHIFT(0),
-            .USER_W(1)
-        ) requant_inst (
+        wire [PW-1:0] prod;
+        fg_mul #(.A_W(SUM_W), .B_W(M_W + 1)) mul_inst (
             .clk(clk),
-            .rst(rst),
-            .cfg_shift(cfg_shift),
-            .cfg_rnd(cfg_rnd),
-            .cfg_sat(cfg_sat),
-            .cfg_out_signed(cfg_out_signed),
-            .cfg_out_width(cfg_out_width),
-            .cfg_relu(cfg_relu),
-            .in_valid(prod_valid),
-            .in_acc(prod[gl*PW +: PW]),
-            .in_user(1'b0),
-            .out_valid(rq_valid),
-            .out_data(out_data[gl*OUT_W +: OUT_W]),
-            .out_user(rq_user)
+            .a(sum_out[gl*SUM_W +: SUM_W]),
+            .b({1'b0, mult}),
+            .p(prod)
         );
-        if (gl == 0) begin : g_valid
-            assign out_valid = rq_valid;
-        end else begin : g_unused
-            wire unused_valid = &{1'b0, rq_valid, rq_user};
-        end
-        if (gl == 0) begin : g_unused0
-            wire unused_user = &{1'b0, rq_user};
+        if (ACC_W > PW) begin : g_wide
+            assign out_data[gl*ACC_W +: ACC_W] = {{(ACC_W-PW){prod[PW-1]}}, prod};
+        end else begin : g_narrow
+            assign out_data[gl*ACC_W +: ACC_W] = prod[ACC_W-1:0];
+            if (ACC_W < PW) begin : g_drop
+                wire unused_high = &{1'b0, prod[PW-1:ACC_W]};
+            end
         end
     end
 endgenerate
 
 always @(posedge clk) begin
-    prod_valid <= sum_valid;
+    sum_valid <= in_valid && in_last;
+    if (in_valid && in_last) begin
+        mult <= cfg_mult;
+    end
+    mul_valid <= {mul_valid[1:0], sum_valid};
     if (rst) begin
-        prod_valid <= 1'b0;
+        sum_valid <= 1'b0;
+        mul_valid <= 3'b000;
     end
 end
+
+assign out_valid = mul_valid[2];
 
 endmodule
 

@@ -3,43 +3,42 @@
 fpgagen: the engine - a sequencer that walks the layer table over one P_IN x P_OUT MAC array
 
 One runtime-parameterized machine runs every layer of the network (DESIGN.md section 4), with
-exactly the semantics of the HLS C++ engine (templates/hls/fpgagen.cpp.j2):
+the semantics of the HLS engine and the golden model:
 
-    load:    the image (one value per in_stream beat, HWC) into the staging memory,
-             one word of IN_C lanes per pixel, pixel p in bank p mod TAPS
-    table:   for every layer-table row (fpgagen/layertable.py, one TBL_W-bit field each):
+    load     the image (one value per in_stream beat, HWC) into the staging memory, one word
+             of IN_C lanes per pixel, pixel p in bank p mod TAPS
+    table    for every layer-table row (fg_layer_table decodes one row per layer):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
                         array (bias with the first beat), ReLU, requantize, write P_OUT lanes;
                         a conv on the image packs TAPS kernel columns into a beat's lanes
-               maxpool  per output row, block and pixel, every tap of the window through
-                        fg_maxpool (taps that overhang the edge, Caffe ceil mode, do not
-                        count); columns shared with the previous window are carried
-               avgpool  per block, the sum over H*W, times M, requantize
-               add      per pixel and block, (a << align0) + (b << align1), ReLU, requantize
-             a conv with fuse_pool runs interleaved with the max-pool after it: conv rows go
-             into a ring of rows and each pool row runs as soon as its window rows exist;
-             when the conv reads the staging memory the pool rows run concurrently on a
-             second issuer (the arena's read port is free), otherwise in alternating phases
-    output:  the logits, one per out_stream beat, TLAST on the last
+               maxpool  every tap of every window through fg_maxpool (taps that overhang the
+                        edge do not count); columns shared with the next window are carried
+               avgpool  per word, the sum over the map, times M, requantize
+               add      per pixel and word, (a << align0) + (b << align1), requantize
+             a conv fused with the max-pool after it writes a ring of rows; each pool row runs
+             as soon as its rows exist - beside the conv when the conv reads the staging
+             memory (the arena's read port is free), else in alternating phases
+    output   the logits, one per out_stream beat, TLAST on the last
 
-Schedule: one issue stage walks the loop nest of the current layer and issues one beat per
-cycle (addresses registered, then the memories' one-cycle read; max-pools have an issuer of
-their own, which can run alongside a conv on the staging memory), so a conv keeps the MAC array
-busy every cycle across pixels, output groups and taps; the requantize and the arena writes
-of one dot product overlap the next. When P_OUT > P_IN a result needs P_OUT / P_IN arena
-writes; dot products shorter than that are spaced so the single write port keeps up.
-Between layers (and between the row phases of a fused conv/pool) the pipeline drains.
+Structure (hw/README.md has the stage budget):
 
-Memories: the activation arena (word = P_IN lanes of ACT_W bits, per-lane write enables), the
-input staging memory, the weight ROM (one word feeds the whole array), the bias ROM and the
-layer table, all initialized from $readmemh files written by the compiler.
+    fg_layer_table  table ROM -> per-layer registers (bank M: conv/avgpool/add, bank P: pool)
+    fg_conv_agu     conv loop nest     -> A1 (addresses registered) -> memories (latency 2)
+    fg_vec_agu      avgpool/add nest   ->  |                            -> A4 (operands
+    fg_pool_agu     max-pool nest      -> Q1 -> arena (latency 2) -> fg_maxpool -> queue   reg.)
+    A4 -> fg_pe_array (conv) | fg_avgpool | fg_add -> R0 (result mux) -> fg_requant (6)
+       -> fg_writeback (arena write port; pool results queued) ; fg_logits_out -> out_stream
+
+Every address is a register stepped by per-layer constants the compiler computed; no `*`,
+`/`, `%` outside the registered multipliers of fg_pe_array and fg_avgpool; every memory is read
+through its output register; the sums are registered adder trees.
 
 Control: ap_ctrl_hs (ap_start held until ap_ready; ap_done and ap_ready one cycle at the end;
 ap_idle high when not running).
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -47,7 +46,8 @@ ap_idle high when not running).
 
 module fg_engine #
 (
-    // MAC array: P_IN input lanes (the activation word) x P_OUT outputs; one must divide the other
+    // MAC array: P_IN input lanes (the activation word) x P_OUT outputs; one must divide the
+    // other, and their ratio is a power of two
     parameter P_IN = 4,
     parameter P_OUT = 8,
     // stored activation lane width (2..32)
@@ -63,13 +63,22 @@ module fg_engine #
     parameter B_W = 16,
     // accumulator width: covers every conv, sum*M of the avgpool and the aligned add
     parameter ACC_W = 32,
+    // average pool: sum width and multiplier width (from the Plan)
+    parameter SUM_W = 24,
+    parameter M_W = 16,
+    // add: largest alignment shift
+    parameter MAX_ALIGN = 8,
     // output logit width (<= ACT_W) and signedness
     parameter OUT_W = 8,
     parameter OUT_SIGNED = 0,
     // largest exact left shift of a requantization (negative shift)
     parameter MAX_LSHIFT = 0,
-    // layer table rows and memory depths (words)
+    // layer table: rows and fields per row (field order of fpgagen.rtltable.RTL_FIELDS)
     parameter N_LAYERS = 1,
+    parameter NF = 59,
+    // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
+    parameter CW = 16,
+    // memory depths (words)
     parameter ARENA_DEPTH = 64,
     parameter STAGE_DEPTH = 64,
     parameter WMEM_DEPTH = 64,
@@ -77,16 +86,17 @@ module fg_engine #
     // the output tensor: first arena word and number of logits
     parameter OUT_BASE = 0,
     parameter OUT_COUNT = 8,
-    // memory-init files ("" = none, for lint)
+    // memory-init files
     parameter TABLE_FILE = "",
     parameter WEIGHTS_FILE = "",
     parameter BIASES_FILE = "",
-    // ram_style / rom_style of the arena, the staging memory, the weight and bias ROMs
+    // ram_style / rom_style of the arena, the staging memory, the weight, bias and table ROMs
     // (ROMs: "block", "distributed" or "auto"; URAM has no initial contents)
     parameter ARENA_STYLE = "block",
     parameter STAGE_STYLE = "block",
     parameter WEIGHT_STYLE = "block",
     parameter BIAS_STYLE = "block",
+    parameter TABLE_STYLE = "distributed",
     // AXI4-Stream TDATA widths (the value rounded up to whole bytes)
     parameter IN_TDATA_W = ((IN_W + 7) / 8) * 8,
     parameter OUT_TDATA_W = ((OUT_W + 7) / 8) * 8
@@ -119,43 +129,68 @@ module fg_engine #
     output wire                    out_stream_TLAST
 );
 
-// layer table: 36 fields of TBL_W bits per row, field order of fpgagen.layertable.FIELD_NAMES
-localparam TBL_W = 32;
-localparam NF = 36;
-localparam RW = NF * TBL_W;
-localparam F_OP = 0, F_IN_H = 1, F_IN_W = 2, F_IN_BLOCKS = 3, F_IN_BASE = 4, F_IN_STRIDE = 5,
-           F_IN_RING = 6, F_IN_STAGING = 7, F_IN_SIGNED = 8, F_IN2_BASE = 9, F_IN2_STRIDE = 10,
-           F_IN2_SIGNED = 11, F_ALIGN0 = 12, F_ALIGN1 = 13, F_OUT_H = 14, F_OUT_W = 15,
-           F_OUT_BLOCKS = 16, F_OUT_BASE = 17, F_OUT_STRIDE = 18, F_OUT_RING = 19,
-           F_OUT_SIGNED = 20, F_OUT_WIDTH = 21, F_KERNEL = 22, F_STRIDE = 23, F_PAD = 24,
-           F_OUT_GROUPS = 25, F_W_BASE = 26, F_B_BASE = 27, F_BIAS_SHIFT = 28, F_SHIFT = 29,
-           F_ROUNDING = 30, F_SATURATION = 31, F_RELU = 32, F_AVG_MULT = 33, F_FUSE_POOL = 34;
+/*
+ * Layer table fields (fpgagen/rtltable.py RTL_FIELDS), FW bits each
+ */
+localparam FW = 32;
+localparam F_OP = 0, F_IN_STAGING = 1, F_IN_SIGNED = 2, F_IN2_SIGNED = 3, F_OUT_SIGNED = 4,
+           F_RELU = 5, F_FUSE_POOL = 6, F_SHIFT = 7, F_ROUNDING = 8, F_SAT = 9,
+           F_OUT_WIDTH = 10, F_BIAS_SHIFT = 11, F_ALIGN0 = 12, F_ALIGN1 = 13, F_AVG_MULT = 14,
+           F_IN_H = 15, F_IN_W = 16, F_CB_LAST = 17, F_KX_LAST = 18, F_K_LAST = 19,
+           F_OG_LAST = 20, F_OX_LAST = 21, F_OY_LAST = 22, F_ORIGIN = 23, F_KX_STEP = 24,
+           F_KY_STEP = 25, F_OX_STEP = 26, F_OY_STEP = 27, F_IX_STEP = 28, F_STRIDE = 29,
+           F_PAD = 30, F_KERNEL = 31, F_W_BASE = 32, F_B_BASE = 33, F_OUT_BASE = 34,
+           F_OUT_STRIDE = 35, F_OUT_ROW_STEP = 36, F_OUT_RING_LAST = 37, F_OUT_BLOCKS = 38,
+           F_IN_BASE = 39, F_IN_STRIDE = 40, F_IN2_BASE = 41, F_IN2_STRIDE = 42,
+           F_P_LAST = 43, F_REUSE = 44, F_KX0 = 45, F_IX_KX0 = 46, F_ROW0 = 47, F_IROW0 = 48,
+           F_RING = 49, F_RING_LAST = 50, F_ROW_STEP = 51, F_S_ROW_STEP = 52,
+           F_WRAP_ROW_STEP = 53, F_COL0 = 54, F_COL_STEP = 55, F_COL_KX0 = 56, F_NEED0 = 57,
+           F_GATE_OFF = 58;
+localparam NF_USED = 59;
 localparam OP_CONV = 0, OP_MAXPOOL = 1, OP_AVGPOOL = 2, OP_ADD = 3;
 
+/*
+ * Widths and latencies
+ */
 // activations enter the MAC array sign-extended to one common signed width
 localparam XA_W = ((ACT_W > IN_W) ? ACT_W : IN_W) + 1;
 // requantize lanes: conv results (P_OUT) or one activation word (P_IN)
 localparam RQL = (P_IN > P_OUT) ? P_IN : P_OUT;
-// arena words written per conv result
+// arena words per conv result, lane groups per arena word
 localparam NW = (P_OUT > P_IN) ? P_OUT / P_IN : 1;
+localparam G = (P_IN > P_OUT) ? P_IN / P_OUT : 1;
+localparam GW = (G > 1) ? $clog2(G) : 1;
 localparam AA_W = (ARENA_DEPTH > 1) ? $clog2(ARENA_DEPTH) : 1;
+localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
+// address arithmetic width (arena words and staging pixels, modulo 2^AW)
+localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
 localparam LT = (TAPS > 1) ? $clog2(TAPS) : 0;
-localparam LTW = (LT > 0) ? LT : 1;                     // bank index width
+localparam LTW = (LT > 0) ? LT : 1;
 localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank
 localparam SA_W = (SB_DEPTH > 1) ? $clog2(SB_DEPTH) : 1;
 localparam WA_W = (WMEM_DEPTH > 1) ? $clog2(WMEM_DEPTH) : 1;
 localparam BA_W = (BMEM_DEPTH > 1) ? $clog2(BMEM_DEPTH) : 1;
-localparam LA_W = (N_LAYERS > 1) ? $clog2(N_LAYERS + 1) : 1;
+localparam LA_W = $clog2(N_LAYERS + 1);
 localparam WORD_W = P_IN * ACT_W;
-localparam N_OUT_WORDS = (OUT_COUNT + P_IN - 1) / P_IN;
-localparam OCNT_W = $clog2(P_IN + 1);
-localparam ICNT_W = $clog2(IN_C + 1);
-// cycles from the last issued beat until its arena write has happened
-localparam DRAIN = 2 + 4 + 2 + NW + 2;
+localparam LV = (P_IN > 1) ? $clog2(P_IN) : 0;
+// descriptor of a result: first word, words still inside the tensor, lane group
+localparam DESC_W = AW + CW + 1 + GW;
+// cycles from the last beat taken by a generator until its last arena write has happened:
+// A1 + memory (2) + A4 + MAC array (4 + LV) + R0 + requantizer (6) + write (NW) + margin
+localparam DRAIN = 1 + 2 + 1 + 4 + LV + 1 + 6 + NW + 3;
+localparam DR_W = $clog2(DRAIN + 1);
+// bias address: read so that the bias reaches the array's accumulator with its first beat
+// (ROM 2 cycles, shift 2 cycles)
+localparam BIAS_ADDR_DELAY = 2 + LV;
+localparam PF_DEPTH = 4;
 
 initial begin
     if (P_IN < 1 || P_OUT < 1 || (P_OUT % P_IN != 0 && P_IN % P_OUT != 0)) begin
         $error("Error: P_IN and P_OUT must be >= 1 and one must divide the other (instance %m)");
+        $finish;
+    end
+    if ((NW & (NW - 1)) != 0 || (G & (G - 1)) != 0) begin
+        $error("Error: P_IN / P_OUT must be a power of two (instance %m)");
         $finish;
     end
     if (IN_C < 1 || IN_C > P_IN || OUT_W > ACT_W || ACT_W < 2) begin
@@ -166,226 +201,125 @@ initial begin
         $error("Error: TAPS must be a power of two with TAPS * IN_C <= P_IN (instance %m)");
         $finish;
     end
+    if (CW < 4 || CW > 16) begin
+        $error("Error: CW must be 4..16 (instance %m)");
+        $finish;
+    end
+    if (NF < NF_USED) begin
+        $error("Error: the layer table has fewer fields than the engine decodes (instance %m)");
+        $finish;
+    end
 end
 
 /*
- * Memories
+ * The layer table
  */
-// a few rows read combinationally: synthesis makes it logic (no style forced: yosys cannot
-// map a wide asynchronous ROM onto LUTRAM, Vivado makes LUTs of it either way)
-reg [RW-1:0] table_mem [0:N_LAYERS-1];
+wire              lt_rewind, lt_load, lt_busy;
+wire [FW-1:0]     lt_op;
+wire [NF*FW-1:0]  bank_m, bank_p;
 
-(* ram_style = ARENA_STYLE *)
-reg [WORD_W-1:0] arena [0:ARENA_DEPTH-1];
-reg [WORD_W-1:0] arena_rd_data;
-
-initial begin
-    // string parameters compare at their own widths: the padding is intended
-    /* verilator lint_off WIDTHEXPAND */
-    if (ARENA_STYLE == "") begin
-        $error("Error: ARENA_STYLE must name a ram_style (instance %m)");
-        $finish;
-    end
-    if (TABLE_FILE != "") begin
-        $readmemh(TABLE_FILE, table_mem);
-    end
-    /* verilator lint_on WIDTHEXPAND */
-end
-
-wire               arena_wr_en;
-wire [AA_W-1:0]    arena_wr_addr;
-wire [WORD_W-1:0]  arena_wr_data;
-wire [P_IN-1:0]    arena_wr_mask;
-wire [AA_W-1:0]    arena_rd_addr;
-
-integer wl;
-always @(posedge clk) begin
-    if (arena_wr_en) begin
-        for (wl = 0; wl < P_IN; wl = wl + 1) begin
-            if (arena_wr_mask[wl]) begin
-                arena[arena_wr_addr][wl*ACT_W +: ACT_W] <= arena_wr_data[wl*ACT_W +: ACT_W];
-            end
-        end
-    end
-    arena_rd_data <= arena[arena_rd_addr];
-end
-
-wire                    stage_wr_en;
-wire [LTW-1:0]          stage_wr_bank;
-wire [SA_W-1:0]         stage_wr_addr;
-wire [IN_C*IN_W-1:0]    stage_wr_data;
-wire [TAPS*SA_W-1:0]    stage_rd_addr;      // one address per bank
-wire [TAPS*IN_C*IN_W-1:0] stage_rd_data;    // bank b at [b*IN_C*IN_W +: IN_C*IN_W]
-
-genvar gs;
-generate
-    for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
-        fg_sdp_ram #(
-            .WIDTH(IN_C*IN_W), .DEPTH(SB_DEPTH), .ADDR_W(SA_W), .RAM_STYLE(STAGE_STYLE)
-        ) stage_inst (
-            .clk(clk),
-            .wr_en(stage_wr_en && (LT == 0 || stage_wr_bank == gs)),
-            .wr_addr(stage_wr_addr), .wr_data(stage_wr_data),
-            .rd_en(1'b1), .rd_addr(stage_rd_addr[gs*SA_W +: SA_W]),
-            .rd_data(stage_rd_data[gs*IN_C*IN_W +: IN_C*IN_W])
-        );
-    end
-endgenerate
-
-wire [WA_W-1:0]             wmem_addr;
-wire [P_OUT*P_IN*W_W-1:0]   wmem_data;
-wire [BA_W-1:0]             bmem_addr;
-wire [P_OUT*B_W-1:0]        bmem_data;
-
-fg_rom #(
-    .WIDTH(P_OUT*P_IN*W_W), .DEPTH(WMEM_DEPTH), .ADDR_W(WA_W), .ROM_STYLE(WEIGHT_STYLE),
-    .INIT_FILE(WEIGHTS_FILE)
-) wmem_inst (
-    .clk(clk), .rd_en(1'b1), .rd_addr(wmem_addr), .rd_data(wmem_data)
+fg_layer_table #(
+    .N_ROWS(N_LAYERS), .NF(NF), .FW(FW), .OP_POOL(OP_MAXPOOL), .TABLE_FILE(TABLE_FILE),
+    .TABLE_STYLE(TABLE_STYLE)
+) table_inst (
+    .clk(clk), .rst(rst), .rewind(lt_rewind), .load(lt_load), .busy(lt_busy), .row_op(lt_op),
+    .bank_m(bank_m), .bank_p(bank_p)
 );
 
-fg_rom #(
-    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .ROM_STYLE(BIAS_STYLE),
-    .INIT_FILE(BIASES_FILE)
-) bmem_inst (
-    .clk(clk), .rd_en(1'b1), .rd_addr(bmem_addr), .rd_data(bmem_data)
-);
+// field f of a bank, its low bits
+`define FG_M(f, w) bank_m[(f)*FW +: (w)]
+`define FG_P(f, w) bank_p[(f)*FW +: (w)]
+
+wire [1:0] m_op = `FG_M(F_OP, 2);
+wire       m_conv = m_op == OP_CONV[1:0];
+wire       m_avg = m_op == OP_AVGPOOL[1:0];
+wire       m_add = m_op == OP_ADD[1:0];
+wire       m_staging = `FG_M(F_IN_STAGING, 1);
+wire       m_fused = `FG_M(F_FUSE_POOL, 1);
 
 /*
  * Control state machine
  */
-localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_FETCH = 4'd2, S_PLAN = 4'd3, S_RUN = 4'd4,
-           S_DRAIN = 4'd5, S_NEXT = 4'd6, S_OUT_RD = 4'd7, S_OUT_WORD = 4'd8,
-           S_OUT_WAIT = 4'd9, S_DONE = 4'd10, S_FZ = 4'd11, S_POOL = 4'd12;
+localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_ROW = 4'd2, S_ROW_WAIT = 4'd3, S_PREP = 4'd4,
+           S_START = 4'd5, S_RUN = 4'd6, S_FZ = 4'd7, S_ALT_PLAN = 4'd8, S_ALT_CONV = 4'd9,
+           S_ALT_POOL = 4'd10, S_ALT_WAIT = 4'd11, S_DRAIN = 4'd12, S_OUT = 4'd13,
+           S_DONE = 4'd14;
 
-reg [3:0]          state;
-reg [LA_W-1:0]     entry;          // current table row
-reg                fused_mode;     // running a conv fused with the pool in row entry + 1
-reg                ph_pool;        // the current phase runs the pool row (entry + 1)
-reg signed [31:0]  fz_py, fz_next; // fused: next pool row, next conv row
-reg                fz_conc;        // fused pair run concurrently (the conv reads staging)
-reg signed [31:0]  fz_done;        // concurrent: conv rows whose arena writes are complete
-reg signed [31:0]  fz_pdone_s;     // concurrent: pool rows fully issued, times the pool stride
-reg [31:0]         load_cnt;
-reg [7:0]          drain_cnt;
-reg [31:0]         out_word;
+reg [3:0]       state;
+reg [LA_W-1:0]  entry;          // the row loaded last
+reg [LA_W-1:0]  main_entry;     // the row in bank M (the conv of a fused pair)
+reg             pair_pending;   // a fused conv is in bank M, its pool row is loading
+reg             fused_mode, fz_conc;
+reg             run_conv, run_vec, run_pool;   // what runs in this layer
+reg             pool_owns;      // the pool generator drives the arena's read port
+reg [DR_W-1:0]  drain_cnt;
+reg [1:0]       settle;         // cycles until a generator's paused flag is current
+reg [31:0]      load_cnt;
 
-// the rows of the current entry and the one after it (read combinationally from the table)
-wire [LA_W-1:0] entry_p1 = entry + {{(LA_W-1){1'b0}}, 1'b1};
-wire [RW-1:0] row_c = table_mem[entry];
-wire [31:0] entry_next = {{(32-LA_W){1'b0}}, entry} + (fused_mode ? 32'd2 : 32'd1);
-wire [RW-1:0] row_p = table_mem[(entry_p1 < N_LAYERS[LA_W-1:0]) ? entry_p1 : entry];
+// generator control
+reg             conv_start, vec_start, pool_start;
+reg [CW-1:0]    conv_limit, pool_limit;
+wire            conv_done, conv_paused, conv_row_issued;
+wire            vec_done;
+wire            pool_done, pool_paused, pool_row_issued;
+reg [2:0]       credit;         // pool windows issued and not yet written
+wire            credit_high = credit >= PF_DEPTH[2:0] - 3'd1;
+wire            pool_pop;
 
-// the row of the running phase, registered at phase start; the pool's row of a fused pair
-reg [RW-1:0] L;
-reg [RW-1:0] LP;
-
-function signed [31:0] fld;
-    input [RW-1:0] r;
-    input integer i;
-    begin
-        fld = r[i*TBL_W +: TBL_W];
-    end
-endfunction
-
-wire signed [31:0] l_op = fld(L, F_OP);
-wire signed [31:0] l_in_h = fld(L, F_IN_H);
-wire signed [31:0] l_in_w = fld(L, F_IN_W);
-wire signed [31:0] l_in_blocks = fld(L, F_IN_BLOCKS);
-wire signed [31:0] l_in_base = fld(L, F_IN_BASE);
-wire signed [31:0] l_in_stride = fld(L, F_IN_STRIDE);
-wire signed [31:0] l_in_ring = fld(L, F_IN_RING);
-wire               l_in_staging = L[F_IN_STAGING*TBL_W];
-wire               l_in_signed = L[F_IN_SIGNED*TBL_W];
-wire signed [31:0] l_in2_base = fld(L, F_IN2_BASE);
-wire signed [31:0] l_in2_stride = fld(L, F_IN2_STRIDE);
-wire               l_in2_signed = L[F_IN2_SIGNED*TBL_W];
-wire [4:0]         l_align0 = L[F_ALIGN0*TBL_W +: 5];
-wire [4:0]         l_align1 = L[F_ALIGN1*TBL_W +: 5];
-wire signed [31:0] l_out_w = fld(L, F_OUT_W);
-wire signed [31:0] l_out_blocks = fld(L, F_OUT_BLOCKS);
-wire signed [31:0] l_out_base = fld(L, F_OUT_BASE);
-wire signed [31:0] l_out_stride = fld(L, F_OUT_STRIDE);
-wire signed [31:0] l_out_ring = fld(L, F_OUT_RING);
-wire               l_out_signed = L[F_OUT_SIGNED*TBL_W];
-wire [6:0]         l_out_width = L[F_OUT_WIDTH*TBL_W +: 7];
-wire signed [31:0] l_kernel = fld(L, F_KERNEL);
-wire signed [31:0] l_stride = fld(L, F_STRIDE);
-wire signed [31:0] l_pad = fld(L, F_PAD);
-wire signed [31:0] l_out_groups = fld(L, F_OUT_GROUPS);
-wire signed [31:0] l_w_base = fld(L, F_W_BASE);
-wire signed [31:0] l_b_base = fld(L, F_B_BASE);
-wire [6:0]         l_bias_shift = L[F_BIAS_SHIFT*TBL_W +: 7];
-wire [6:0]         l_shift = L[F_SHIFT*TBL_W +: 7];
-wire [1:0]         l_rounding = L[F_ROUNDING*TBL_W +: 2];
-wire               l_saturation = L[F_SATURATION*TBL_W];
-wire               l_relu = L[F_RELU*TBL_W];
-wire signed [31:0] l_avg_mult = fld(L, F_AVG_MULT);
-
-wire signed [31:0] lp_in_h = fld(LP, F_IN_H);
-wire signed [31:0] lp_in_w = fld(LP, F_IN_W);
-wire signed [31:0] lp_in_blocks = fld(LP, F_IN_BLOCKS);
-wire signed [31:0] lp_in_base = fld(LP, F_IN_BASE);
-wire signed [31:0] lp_in_stride = fld(LP, F_IN_STRIDE);
-wire signed [31:0] lp_in_ring = fld(LP, F_IN_RING);
-wire               lp_in_signed = LP[F_IN_SIGNED*TBL_W];
-wire signed [31:0] lp_out_w = fld(LP, F_OUT_W);
-wire signed [31:0] lp_out_base = fld(LP, F_OUT_BASE);
-wire signed [31:0] lp_out_stride = fld(LP, F_OUT_STRIDE);
-wire signed [31:0] lp_kernel = fld(LP, F_KERNEL);
-wire signed [31:0] lp_stride = fld(LP, F_STRIDE);
-wire signed [31:0] lp_pad = fld(LP, F_PAD);
-
-wire is_conv = l_op == OP_CONV;
-wire is_avgpool = l_op == OP_AVGPOOL;
-wire is_add = l_op == OP_ADD;
-
-// fused conv/pool: the conv rows the next pool row needs
-wire signed [31:0] c_out_h = fld(row_c, F_OUT_H);
-wire signed [31:0] p_out_h = fld(row_p, F_OUT_H);
-wire signed [31:0] fz_need_raw = fz_py * fld(row_p, F_STRIDE) - fld(row_p, F_PAD)
-                                 + fld(row_p, F_KERNEL) - 32'sd1;
-wire signed [31:0] fz_need = (fz_need_raw > c_out_h - 32'sd1) ? c_out_h - 32'sd1 : fz_need_raw;
-// concurrent: conv row fz_next overwrites ring slot fz_next % R, which held row fz_next - R;
-// every pool row that reads that row (py <= (fz_next - R + pad) / S) must be issued first
-wire fz_gate = fz_next - lp_in_ring + lp_pad < fz_pdone_s;
-
-// phase row range, issue start/finish
-reg signed [31:0] ph_y0, ph_y1;
-reg               iss_start;
-wire              iss_done;
-
-// the pool issuer of a concurrent fused pair (start, first row), and its write credits
-localparam PF_DEPTH = 4;
-reg               q_run, q_start;
-reg signed [31:0] q_oy0, q_oy1;  // the pool rows of the next q_start: [q_oy0, q_oy1)
-reg [2:0]         pf_credit;
-
-// output stream
-wire              os_ready;
-wire              os_last_word = out_word == N_OUT_WORDS - 1;
-wire              ostream_last_beat = out_stream_TVALID && out_stream_TREADY && out_stream_TLAST;
+// fused bookkeeping (concurrent and alternating)
+reg [CW+1:0]    fz_need;        // signed: the conv row the next pool row needs last
+reg [CW+1:0]    fz_gate_val;    // signed: conv_limit + pad - R (the ring slot check)
+reg [CW+1:0]    fz_pdone_s;     // signed: S x pool rows issued
+reg [CW-1:0]    fz_done;        // conv rows whose writes are complete
+wire [CW+1:0]   fz_done_e = {2'b00, fz_done};
+wire [CW-1:0]   c_out_h_m1 = `FG_M(F_OY_LAST, CW);
+wire [CW-1:0]   p_out_h_m1 = `FG_P(F_OY_LAST, CW);
+// the row hand-out conditions, registered (each compare is a carry chain of its own; a
+// hand-out then waits a cycle for the flags to see it, and the counters they compare only
+// grow otherwise, so a late flag only delays a row, never releases one early)
+reg             conv_more, pool_more, fz_gate, fz_rows_in, alt_conv;
+reg             conv_inc_d, pool_inc_d;
+always @(posedge clk) begin
+    conv_more <= conv_limit <= c_out_h_m1;
+    pool_more <= pool_limit <= p_out_h_m1;
+    // conv row conv_limit may overwrite its ring slot: every pool row reading the row it
+    // replaces has been issued
+    fz_gate <= $signed(fz_gate_val) < $signed(fz_pdone_s);
+    // the next pool row's conv rows are written: fz_done > min(need, c_out_h - 1)
+    fz_rows_in <= $signed(fz_done_e) > $signed(fz_need) || fz_done > c_out_h_m1;
+    // alternating phases: the next pool row needs conv rows not issued yet
+    alt_conv <= !conv_done && $signed(fz_need) >= $signed({2'b00, conv_limit});
+end
+wire            conv_inc = conv_more && fz_gate && !conv_inc_d;
+wire            pool_inc = pool_more && fz_rows_in && !pool_inc_d;
 
 // image input
 wire              in_word_valid;
 wire [IN_C*IN_W-1:0] in_word;
-assign stage_wr_en = state == S_LOAD && in_word_valid;
-assign stage_wr_bank = (LT > 0) ? load_cnt[LTW-1:0] : {LTW{1'b0}};
-wire [31:0] load_word = load_cnt >> LT;
-assign stage_wr_addr = load_word[SA_W-1:0];
-assign stage_wr_data = in_word;
 
-// debug (testbench only, read hierarchically): the entry a cycle belongs to, entry completion
+// logits
+wire              lo_done;
+reg               lo_start;
+
+// debug (testbench only, read hierarchically)
 /* verilator lint_off UNUSEDSIGNAL */
 reg               dbg_busy;
 reg [LA_W-1:0]    dbg_entry;
 reg               dbg_entry_done;
 /* verilator lint_on UNUSEDSIGNAL */
 
+assign lt_rewind = state == S_IDLE;
+assign lt_load = state == S_ROW;
+
 always @(posedge clk) begin
-    iss_start <= 1'b0;
-    q_start <= 1'b0;
+    conv_start <= 1'b0;
+    vec_start <= 1'b0;
+    pool_start <= 1'b0;
+    lo_start <= 1'b0;
     dbg_entry_done <= 1'b0;
+    if (settle != 2'd0) begin
+        settle <= settle - 2'd1;
+    end
     case (state)
         S_IDLE: begin
             if (ap_start) begin
@@ -397,126 +331,131 @@ always @(posedge clk) begin
             if (in_word_valid) begin
                 load_cnt <= load_cnt + 32'd1;
                 if (load_cnt == STAGE_DEPTH - 1) begin
-                    state <= S_FETCH;
+                    state <= S_ROW;
                     entry <= {LA_W{1'b0}};
+                    pair_pending <= 1'b0;
                 end
             end
         end
-        S_FETCH: begin
-            fused_mode <= row_c[F_FUSE_POOL*TBL_W];
-            fz_conc <= row_c[F_FUSE_POOL*TBL_W] && row_c[F_IN_STAGING*TBL_W];
-            fz_py <= 32'sd0;
-            fz_next <= 32'sd0;
-            ph_pool <= 1'b0;
-            L <= row_c;
-            LP <= row_p;
-            ph_y0 <= 32'sd0;
-            ph_y1 <= c_out_h;
-            if (row_c[F_FUSE_POOL*TBL_W] && row_c[F_IN_STAGING*TBL_W]) begin
-                // the conv reads the staging memory: its pool rows run alongside (S_FZ)
-                state <= S_FZ;
-            end else if (row_c[F_FUSE_POOL*TBL_W]) begin
-                state <= S_PLAN;
-            end else if (fld(row_c, F_OP) == OP_MAXPOOL) begin
-                // every max-pool runs on the pool issuer
-                LP <= row_c;
-                q_oy0 <= 32'sd0;
-                q_oy1 <= c_out_h;
-                q_start <= 1'b1;
-                state <= S_POOL;
-            end else begin
-                state <= S_RUN;
-                iss_start <= 1'b1;
+        S_ROW: begin
+            state <= S_ROW_WAIT;      // the table loads the next row
+        end
+        S_ROW_WAIT: begin
+            if (!lt_busy) begin
+                if (!pair_pending) begin
+                    main_entry <= entry;
+                end
+                if (!pair_pending && lt_op[1:0] == OP_CONV[1:0] && m_fused) begin
+                    // a fused conv: its pool row comes next, into bank P
+                    pair_pending <= 1'b1;
+                    entry <= entry + {{(LA_W-1){1'b0}}, 1'b1};
+                    state <= S_ROW;
+                end else begin
+                    state <= S_PREP;
+                end
             end
         end
-        S_PLAN: begin
-            // fused conv/pool: conv rows up to what pool row fz_py needs, then that pool row
-            if (fz_need >= fz_next) begin
-                L <= row_c;
-                ph_pool <= 1'b0;
-                ph_y0 <= fz_next;
-                ph_y1 <= fz_need + 32'sd1;
-                fz_next <= fz_need + 32'sd1;
-                state <= S_RUN;
-                iss_start <= 1'b1;
-            end else begin
-                ph_pool <= 1'b1;
-                q_oy0 <= fz_py;
-                q_oy1 <= fz_py + 32'sd1;
-                q_start <= 1'b1;
-                fz_py <= fz_py + 32'sd1;
-                state <= S_POOL;
-            end
+        S_PREP: begin
+            // the configuration is decoded; it settles into the generators this cycle
+            fused_mode <= pair_pending;
+            fz_conc <= pair_pending && m_staging;
+            run_conv <= lt_op[1:0] != OP_MAXPOOL[1:0] || pair_pending ? m_conv : 1'b0;
+            run_vec <= lt_op[1:0] != OP_MAXPOOL[1:0] && !pair_pending && (m_avg || m_add);
+            run_pool <= lt_op[1:0] == OP_MAXPOOL[1:0];
+            pool_owns <= lt_op[1:0] == OP_MAXPOOL[1:0] && !(pair_pending && !m_staging);
+            conv_limit <= pair_pending ? {CW{1'b0}} : {CW{1'b1}};
+            pool_limit <= pair_pending ? {CW{1'b0}} : {CW{1'b1}};
+            fz_need <= `FG_P(F_NEED0, CW+2);
+            fz_gate_val <= `FG_P(F_GATE_OFF, CW+2);
+            state <= S_START;
         end
-        S_POOL: begin
-            // the pool issuer's rows, until every result is in the arena (nothing to drain)
-            if (!q_run && !q_start && pf_credit == 3'd0) begin
+        S_START: begin
+            conv_start <= run_conv;
+            vec_start <= run_vec;
+            pool_start <= run_pool;
+            settle <= 2'd3;
+            state <= !fused_mode ? S_RUN : (fz_conc ? S_FZ : S_ALT_PLAN);
+        end
+        S_RUN: begin
+            // one generator walks the whole layer
+            if (settle == 2'd0 && (run_conv ? conv_done : run_vec ? vec_done : pool_done)
+                    && credit == 3'd0) begin
                 state <= S_DRAIN;
-                drain_cnt <= 8'd1;
+                drain_cnt <= DRAIN[DR_W-1:0];
             end
         end
         S_FZ: begin
-            // conv rows one by one, as soon as the ring slot each overwrites has been read
-            if (!iss_run && !iss_start && fz_next < c_out_h && fz_gate) begin
-                ph_y0 <= fz_next;
-                ph_y1 <= fz_next + 32'sd1;
-                fz_next <= fz_next + 32'sd1;
-                iss_start <= 1'b1;
+            // conv rows, each as soon as the ring slot it overwrites has been read
+            if (conv_inc) begin
+                conv_limit <= conv_limit + {{(CW-1){1'b0}}, 1'b1};
+                fz_gate_val <= fz_gate_val + {{(CW+1){1'b0}}, 1'b1};
             end
-            // pool rows (own issuer, arena read port), as soon as their conv rows are written
-            if (!q_run && !q_start && fz_py < p_out_h && fz_done > fz_need) begin
-                q_start <= 1'b1;
-                q_oy0 <= fz_py;
-                q_oy1 <= fz_py + 32'sd1;
-                fz_py <= fz_py + 32'sd1;
+            // pool rows (own generator, arena read port), as soon as their conv rows are in
+            if (pool_inc) begin
+                pool_limit <= pool_limit + {{(CW-1){1'b0}}, 1'b1};
+                fz_need <= fz_need + {2'b00, `FG_P(F_STRIDE, CW)};
             end
-            if (fz_next == c_out_h && !iss_run && !iss_start && fz_py == p_out_h && !q_run
-                    && !q_start && pf_credit == 3'd0) begin
+            if (settle == 2'd0 && conv_done && pool_done && credit == 3'd0) begin
                 state <= S_DRAIN;
-                drain_cnt <= DRAIN[7:0];
+                drain_cnt <= DRAIN[DR_W-1:0];
             end
         end
-        S_RUN: begin
-            if (iss_done && !iss_start) begin
-                state <= S_DRAIN;
-                drain_cnt <= DRAIN[7:0];
+        S_ALT_PLAN: begin
+            // fused pair on one read port: conv rows up to what the next pool row needs,
+            // then that pool row, and so on (after start, the generators' flags settle first)
+            if (settle == 2'd0) begin
+                if (alt_conv) begin
+                    conv_limit <= fz_need[CW-1:0] + {{(CW-1){1'b0}}, 1'b1};
+                    pool_owns <= 1'b0;
+                    state <= S_ALT_CONV;
+                end else begin
+                    pool_limit <= pool_limit + {{(CW-1){1'b0}}, 1'b1};
+                    fz_need <= fz_need + {2'b00, `FG_P(F_STRIDE, CW)};
+                    pool_owns <= 1'b1;
+                    state <= S_ALT_POOL;
+                end
+                settle <= 2'd3;
+            end
+        end
+        S_ALT_CONV: begin
+            if (settle == 2'd0 && (conv_paused || conv_done)) begin
+                state <= S_ALT_WAIT;
+                drain_cnt <= DRAIN[DR_W-1:0];
+            end
+        end
+        S_ALT_POOL: begin
+            if (settle == 2'd0 && (pool_paused || pool_done) && credit == 3'd0) begin
+                if (pool_done) begin
+                    state <= S_DRAIN;
+                    drain_cnt <= DRAIN[DR_W-1:0];
+                end else begin
+                    state <= S_ALT_WAIT;
+                    drain_cnt <= 2;
+                end
+            end
+        end
+        S_ALT_WAIT: begin
+            drain_cnt <= drain_cnt - {{(DR_W-1){1'b0}}, 1'b1};
+            if (drain_cnt == {{(DR_W-1){1'b0}}, 1'b1}) begin
+                state <= S_ALT_PLAN;
             end
         end
         S_DRAIN: begin
-            drain_cnt <= drain_cnt - 8'd1;
-            if (drain_cnt == 8'd1) begin
-                if (fused_mode && fz_py < p_out_h) begin
-                    state <= S_PLAN;
+            drain_cnt <= drain_cnt - {{(DR_W-1){1'b0}}, 1'b1};
+            if (drain_cnt == {{(DR_W-1){1'b0}}, 1'b1}) begin
+                dbg_entry_done <= 1'b1;
+                pair_pending <= 1'b0;
+                if (entry == N_LAYERS[LA_W-1:0] - {{(LA_W-1){1'b0}}, 1'b1}) begin
+                    state <= S_OUT;
+                    lo_start <= 1'b1;
                 end else begin
-                    state <= S_NEXT;
-                    dbg_entry_done <= 1'b1;
+                    entry <= entry + {{(LA_W-1){1'b0}}, 1'b1};
+                    state <= S_ROW;
                 end
             end
         end
-        S_NEXT: begin
-            if (entry_next >= N_LAYERS) begin
-                state <= S_OUT_RD;
-                out_word <= 32'd0;
-            end else begin
-                entry <= entry_next[LA_W-1:0];
-                state <= S_FETCH;
-            end
-        end
-        S_OUT_RD: begin
-            state <= S_OUT_WORD;  // the arena word is read in this cycle
-        end
-        S_OUT_WORD: begin
-            if (os_ready) begin
-                if (os_last_word) begin
-                    state <= S_OUT_WAIT;
-                end else begin
-                    out_word <= out_word + 32'd1;
-                    state <= S_OUT_RD;
-                end
-            end
-        end
-        S_OUT_WAIT: begin
-            if (ostream_last_beat) begin
+        S_OUT: begin
+            if (lo_done) begin
                 state <= S_DONE;
             end
         end
@@ -525,36 +464,64 @@ always @(posedge clk) begin
         end
         default: state <= S_IDLE;
     endcase
-    dbg_busy <= state == S_FETCH || state == S_PLAN || state == S_RUN || state == S_DRAIN
-                || state == S_FZ || state == S_POOL;
-    // a concurrent pair's cycles count for the conv until its last row is issued
-    dbg_entry <= (fused_mode && (ph_pool || (fz_conc && fz_next == c_out_h && !iss_run
-                                            && !iss_start))) ? entry_p1 : entry;
+    conv_inc_d <= state == S_FZ && conv_inc;
+    pool_inc_d <= state == S_FZ && pool_inc;
+    dbg_busy <= state != S_IDLE && state != S_LOAD && state != S_OUT && state != S_DONE;
+    // a fused pair's cycles count for the conv until its last row is issued
+    dbg_entry <= (!fused_mode || state == S_ROW || state == S_ROW_WAIT || state == S_PREP)
+                 ? (pair_pending ? main_entry : entry)
+                 : ((state == S_ALT_POOL || state == S_DRAIN || conv_done) ? entry : main_entry);
     if (rst) begin
         state <= S_IDLE;
-        iss_start <= 1'b0;
+        entry <= {LA_W{1'b0}};
+        main_entry <= {LA_W{1'b0}};
+        pair_pending <= 1'b0;
         fused_mode <= 1'b0;
         fz_conc <= 1'b0;
-        q_start <= 1'b0;
-        ph_pool <= 1'b0;
-        entry <= {LA_W{1'b0}};
+        run_conv <= 1'b0;
+        run_vec <= 1'b0;
+        run_pool <= 1'b0;
+        pool_owns <= 1'b0;
+        settle <= 2'd0;
         dbg_busy <= 1'b0;
         dbg_entry_done <= 1'b0;
+        conv_start <= 1'b0;
+        vec_start <= 1'b0;
+        pool_start <= 1'b0;
+        lo_start <= 1'b0;
+    end
+end
+
+// conv rows written (fused pairs): a row counts DRAIN cycles after its last beat was issued
+wire fz_row_written;
+fg_delay #(.WIDTH(1), .DEPTH(DRAIN), .RESET(1)) fz_dly (
+    .clk(clk), .rst(rst), .in_data(conv_row_issued), .out_data(fz_row_written)
+);
+
+always @(posedge clk) begin
+    if (fz_row_written) begin
+        fz_done <= fz_done + {{(CW-1){1'b0}}, 1'b1};
+    end
+    if (pool_row_issued) begin
+        fz_pdone_s <= fz_pdone_s + {2'b00, `FG_P(F_STRIDE, CW)};
+    end
+    if (state == S_PREP) begin
+        fz_done <= {CW{1'b0}};
+        fz_pdone_s <= {(CW+2){1'b0}};
     end
 end
 
 assign ap_idle = state == S_IDLE;
-
 assign ap_done = state == S_DONE;
 assign ap_ready = state == S_DONE;
 
 /*
- * Image input: IN_C values per staging word
+ * Image input: IN_C values per staging word, pixel p to bank p mod TAPS, word p / TAPS
  */
 wire in_tready_int;
 
 fg_axis_in #(.A_W(IN_W), .LANES(IN_C), .TDATA_W(IN_TDATA_W)) axis_in_inst (
-    .clk(clk), .rst(rst), .clear(state == S_IDLE), .cfg_count({ICNT_W{1'b0}}),
+    .clk(clk), .rst(rst), .clear(state == S_IDLE), .cfg_count({$clog2(IN_C + 1){1'b0}}),
     .in_stream_TDATA(in_stream_TDATA), .in_stream_TVALID(in_stream_TVALID && state == S_LOAD),
     .in_stream_TREADY(in_tready_int),
     .m_valid(in_word_valid), .m_ready(state == S_LOAD), .m_data(in_word)
@@ -562,653 +529,533 @@ fg_axis_in #(.A_W(IN_W), .LANES(IN_C), .TDATA_W(IN_TDATA_W)) axis_in_inst (
 
 assign in_stream_TREADY = in_tready_int && state == S_LOAD;
 
+wire [31:0] load_word = load_cnt >> LT;
+wire [LTW-1:0] load_bank = (LT > 0) ? load_cnt[LTW-1:0] : {LTW{1'b0}};
+
 /*
- * Issue stage (I0): the loop nest of the running phase, one beat per cycle
+ * Memories: staging banks, arena, weights, biases (all read with their output register)
  */
-reg               iss_run;
-reg signed [31:0] c_oy, c_ox, c_og, c_ky, c_kx, c_cb, c_p;
-reg               c_half;      // add: 0 reads operand a, 1 reads operand b
-reg signed [31:0] c_waddr;     // conv: weight word of this beat
-reg [7:0]         c_cool;      // conv: cycles until the next result may be issued
+reg  [TAPS*SA_W-1:0]        stage_rd_addr;       // one address per bank (A1)
+wire [TAPS*IN_C*IN_W-1:0]   stage_rd_data;
 
-assign iss_done = !iss_run;
+genvar gs;
+generate
+    for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
+        fg_sdp_ram #(
+            .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(SB_DEPTH > 1 ? SB_DEPTH : 2), .ADDR_W(SA_W),
+            .OUT_REG(1), .RAM_STYLE(STAGE_STYLE)
+        ) stage_inst (
+            .clk(clk),
+            .wr_en(state == S_LOAD && in_word_valid && (LT == 0 || load_bank == gs)),
+            .wr_mask(1'b1), .wr_addr(load_word[SA_W-1:0]), .wr_data(in_word),
+            .rd_en(1'b1), .rd_addr(stage_rd_addr[gs*SA_W +: SA_W]),
+            .rd_data(stage_rd_data[gs*IN_C*IN_W +: IN_C*IN_W])
+        );
+    end
+endgenerate
 
-// beat geometry
-wire signed [31:0] b_iy = c_oy * l_stride + c_ky - l_pad;
-// a conv on the image walks kernel columns in groups of TAPS (c_kx = the group)
-wire               b_packed = is_conv && l_in_staging;
-wire signed [31:0] b_kx0 = b_packed ? c_kx * TAPS : c_kx;
-wire signed [31:0] b_ix = c_ox * l_stride + b_kx0 - l_pad;
-wire b_inside = b_iy >= 0 && b_iy < l_in_h && b_ix >= 0 && b_ix < l_in_w;
-wire signed [31:0] b_irow = (l_in_ring != 0) ? b_iy % l_in_ring : b_iy;
-wire signed [31:0] b_orow = (l_out_ring != 0) ? c_oy % l_out_ring : c_oy;
-wire signed [31:0] b_pix_addr_win = l_in_base + (b_irow * l_in_w + b_ix) * l_in_stride + c_cb;
-wire signed [31:0] b_addr_a = l_in_base + c_p * l_in_stride + c_cb;
-wire signed [31:0] b_addr_b = l_in2_base + c_p * l_in2_stride + c_cb;
-wire signed [31:0] b_out_pix = l_out_base + (b_orow * l_out_w + c_ox) * l_out_stride;
-wire signed [31:0] b_taps_last_cb = l_in_blocks - 32'sd1;
-wire signed [31:0] b_k1 = l_kernel - 32'sd1;
-wire signed [31:0] b_kx1 = b_packed ? ((l_kernel + TAPS - 1) >>> LT) - 32'sd1 : b_k1;
-wire signed [31:0] b_npix = l_in_h * l_in_w;
+wire              arena_wr_en;
+wire [P_IN-1:0]   arena_wr_mask;
+wire [AW-1:0]     arena_wr_addr;
+wire [WORD_W-1:0] arena_wr_data;
+wire [AA_W-1:0]   arena_rd_addr;
+wire [WORD_W-1:0] arena_rd_data;
 
-wire b_conv_first = c_ky == 0 && c_kx == 0 && c_cb == 0;
-wire b_conv_last = c_ky == b_k1 && c_kx == b_kx1 && c_cb == b_taps_last_cb;
+fg_sdp_ram #(
+    .WIDTH(WORD_W), .LANES(P_IN), .DEPTH(ARENA_DEPTH), .ADDR_W(AA_W), .OUT_REG(1),
+    .RAM_STYLE(ARENA_STYLE)
+) arena_inst (
+    .clk(clk),
+    .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr[AA_W-1:0]),
+    .wr_data(arena_wr_data),
+    .rd_en(1'b1), .rd_addr(arena_rd_addr), .rd_data(arena_rd_data)
+);
 
-// staging: tap t of the beat is pixel p0 + t, in bank (p0 + t) mod TAPS; bank b reads the
-// tap with (p0 + t) mod TAPS = b. Taps outside the image or past the kernel read zeros.
-wire signed [31:0] b_p0 = b_iy * l_in_w + b_ix;
-reg [TAPS*SA_W-1:0] b_saddr;
-reg [TAPS-1:0]      b_tap_in;
-integer bt;
-always @* begin
-    for (bt = 0; bt < TAPS; bt = bt + 1) begin
-        b_saddr[bt*SA_W +: SA_W] = SA_W'((b_p0 + ((bt - b_p0) & (TAPS - 1))) >>> LT);
-        b_tap_in[bt] = b_iy >= 0 && b_iy < l_in_h && b_ix + bt >= 0 && b_ix + bt < l_in_w
-                       && b_kx0 + bt < l_kernel;
+reg  [WA_W-1:0]             wmem_addr;           // A2: the weights arrive with A4
+wire [P_OUT*P_IN*W_W-1:0]   wmem_data;
+wire [BA_W-1:0]             bmem_addr;
+wire [P_OUT*B_W-1:0]        bmem_data;
+
+fg_rom #(
+    .WIDTH(P_OUT*P_IN*W_W), .DEPTH(WMEM_DEPTH), .ADDR_W(WA_W), .OUT_REG(1),
+    .ROM_STYLE(WEIGHT_STYLE), .INIT_FILE(WEIGHTS_FILE)
+) wmem_inst (
+    .clk(clk), .rd_en(1'b1), .rd_addr(wmem_addr), .rd_data(wmem_data)
+);
+
+fg_rom #(
+    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .OUT_REG(1),
+    .ROM_STYLE(BIAS_STYLE), .INIT_FILE(BIASES_FILE)
+) bmem_inst (
+    .clk(clk), .rd_en(1'b1), .rd_addr(bmem_addr), .rd_data(bmem_data)
+);
+
+/*
+ * Generators
+ */
+wire              cv_valid, cv_first, cv_last;
+wire [AW-1:0]     cv_addr, cv_oaddr;
+wire [CW:0]       cv_iy, cv_ix, cv_kleft, cv_st_left;
+wire [WA_W-1:0]   cv_waddr;
+wire [BA_W-1:0]   cv_baddr;
+wire [GW-1:0]     cv_group;
+reg               cool_nz;         // a result was issued less than NW cycles ago
+wire              cv_ready = !(cv_last && cool_nz);
+wire              cv_take = cv_valid && cv_ready;
+
+fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_agu_inst (
+    .clk(clk), .rst(rst),
+    .cfg_cb_last(`FG_M(F_CB_LAST, CW)), .cfg_kx_last(`FG_M(F_KX_LAST, CW)),
+    .cfg_ky_last(`FG_M(F_K_LAST, CW)), .cfg_og_last(`FG_M(F_OG_LAST, CW)),
+    .cfg_ox_last(`FG_M(F_OX_LAST, CW)), .cfg_oy_last(`FG_M(F_OY_LAST, CW)),
+    .cfg_origin(`FG_M(F_ORIGIN, AW)), .cfg_kx_step(`FG_M(F_KX_STEP, AW)),
+    .cfg_ky_step(`FG_M(F_KY_STEP, AW)), .cfg_ox_step(`FG_M(F_OX_STEP, AW)),
+    .cfg_oy_step(`FG_M(F_OY_STEP, AW)), .cfg_ix_step(`FG_M(F_IX_STEP, CW)),
+    .cfg_stride(`FG_M(F_STRIDE, CW)), .cfg_pad(`FG_M(F_PAD, CW)),
+    .cfg_kernel(`FG_M(F_KERNEL, CW)), .cfg_w_base(`FG_M(F_W_BASE, WA_W)),
+    .cfg_b_base(`FG_M(F_B_BASE, BA_W)), .cfg_out_base(`FG_M(F_OUT_BASE, AW)),
+    .cfg_out_stride(`FG_M(F_OUT_STRIDE, AW)), .cfg_out_row_step(`FG_M(F_OUT_ROW_STEP, AW)),
+    .cfg_out_ring_last(`FG_M(F_OUT_RING_LAST, CW)), .cfg_out_blocks(`FG_M(F_OUT_BLOCKS, CW)),
+    .start(conv_start), .row_limit(conv_limit), .ready(cv_ready),
+    .done(conv_done), .paused(conv_paused), .row_issued(conv_row_issued),
+    .beat_valid(cv_valid), .beat_first(cv_first), .beat_last(cv_last), .beat_addr(cv_addr),
+    .beat_iy(cv_iy), .beat_ix(cv_ix), .beat_kleft(cv_kleft), .beat_waddr(cv_waddr),
+    .beat_baddr(cv_baddr), .beat_oaddr(cv_oaddr), .beat_st_left(cv_st_left),
+    .beat_group(cv_group)
+);
+
+// results of wide conv groups take NW write cycles: space the last beats NW cycles apart
+reg [7:0] cool;
+always @(posedge clk) begin
+    if (cv_take && cv_last && NW > 1) begin
+        cool <= NW[7:0] - 8'd1;
+        cool_nz <= 1'b1;
+    end else if (cool != 8'd0) begin
+        cool <= cool - 8'd1;
+        cool_nz <= cool != 8'd1;
+    end
+    if (rst) begin
+        cool <= 8'd0;
+        cool_nz <= 1'b0;
     end
 end
-wire b_stall = is_conv && b_conv_last && c_cool != 8'd0;
 
-// the beat, as the next stage registers it
-reg               n_valid, n_first, n_last, n_inside;
-reg signed [31:0] n_raddr, n_waddr, n_baddr;
-reg signed [31:0] n_pix, n_word0, n_lane0;
+wire              vc_valid, vc_first, vc_last, vc_half;
+wire [AW-1:0]     vc_addr, vc_waddr;
 
-always @* begin
-    n_valid = iss_run && !b_stall;
-    n_first = 1'b0;
-    n_last = 1'b0;
-    n_inside = 1'b1;
-    n_raddr = b_pix_addr_win;
-    n_waddr = c_waddr;
-    n_baddr = l_b_base + c_og;
-    n_pix = b_out_pix;
-    n_word0 = c_cb;
-    n_lane0 = 32'sd0;
-    if (is_conv) begin
-        n_first = b_conv_first;
-        n_last = b_conv_last;
-        n_inside = b_inside;
-        n_word0 = (c_og * P_OUT) / P_IN;
-        n_lane0 = (c_og * P_OUT) % P_IN;
-    end else if (is_avgpool) begin
-        n_raddr = b_addr_a;
-        n_first = c_p == 0;
-        n_last = c_p == b_npix - 32'sd1;
-        n_pix = l_out_base;
+fg_vec_agu #(.AW(AW), .CW(CW)) vec_agu_inst (
+    .clk(clk), .rst(rst),
+    .cfg_add(m_add), .cfg_cb_last(`FG_M(F_CB_LAST, CW)), .cfg_p_last(`FG_M(F_P_LAST, CW)),
+    .cfg_in_base(`FG_M(F_IN_BASE, AW)), .cfg_in_stride(`FG_M(F_IN_STRIDE, AW)),
+    .cfg_in2_base(`FG_M(F_IN2_BASE, AW)), .cfg_in2_stride(`FG_M(F_IN2_STRIDE, AW)),
+    .cfg_out_base(`FG_M(F_OUT_BASE, AW)), .cfg_out_stride(`FG_M(F_OUT_STRIDE, AW)),
+    .start(vec_start), .ready(1'b1), .done(vec_done),
+    .beat_valid(vc_valid), .beat_first(vc_first), .beat_last(vc_last), .beat_half(vc_half),
+    .beat_addr(vc_addr), .beat_waddr(vc_waddr)
+);
+
+wire              pl_valid, pl_first, pl_last, pl_carry, pl_from_carry;
+wire [AW-1:0]     pl_row_addr, pl_col_addr, pl_waddr;
+wire [CW:0]       pl_iy, pl_ix;
+// any beat waits while PF_DEPTH - 1 windows are in flight: a decision from one register (the
+// window in progress may then complete into the last free slot)
+wire              pl_ready = !credit_high;
+wire              pl_take = pl_valid && pl_ready;
+
+fg_pool_agu #(.AW(AW), .CW(CW)) pool_agu_inst (
+    .clk(clk), .rst(rst),
+    .cfg_cb_last(`FG_P(F_CB_LAST, CW)), .cfg_k_last(`FG_P(F_K_LAST, CW)),
+    .cfg_ox_last(`FG_P(F_OX_LAST, CW)), .cfg_oy_last(`FG_P(F_OY_LAST, CW)),
+    .cfg_stride(`FG_P(F_STRIDE, CW)), .cfg_pad(`FG_P(F_PAD, CW)),
+    .cfg_reuse(`FG_P(F_REUSE, 1)), .cfg_kx0(`FG_P(F_KX0, CW)), .cfg_ix_kx0(`FG_P(F_IX_KX0, CW)),
+    .cfg_in_base(`FG_P(F_IN_BASE, AW)), .cfg_row0(`FG_P(F_ROW0, AW)),
+    .cfg_irow0(`FG_P(F_IROW0, CW)), .cfg_ring(`FG_P(F_RING, CW)),
+    .cfg_ring_last(`FG_P(F_RING_LAST, CW)), .cfg_row_step(`FG_P(F_ROW_STEP, AW)),
+    .cfg_s_row_step(`FG_P(F_S_ROW_STEP, AW)), .cfg_wrap_row_step(`FG_P(F_WRAP_ROW_STEP, AW)),
+    .cfg_col0(`FG_P(F_COL0, AW)), .cfg_kx_step(`FG_P(F_KX_STEP, AW)),
+    .cfg_col_step(`FG_P(F_COL_STEP, AW)), .cfg_col_kx0(`FG_P(F_COL_KX0, AW)),
+    .cfg_out_base(`FG_P(F_OUT_BASE, AW)), .cfg_out_stride(`FG_P(F_OUT_STRIDE, AW)),
+    .cfg_out_row_step(`FG_P(F_OUT_ROW_STEP, AW)),
+    .start(pool_start), .row_limit(pool_limit), .ready(pl_ready),
+    .done(pool_done), .paused(pool_paused), .row_issued(pool_row_issued),
+    .beat_valid(pl_valid), .beat_first(pl_first), .beat_last(pl_last), .beat_carry(pl_carry),
+    .beat_from_carry(pl_from_carry), .beat_row_addr(pl_row_addr),
+    .beat_col_addr(pl_col_addr), .beat_iy(pl_iy), .beat_ix(pl_ix), .beat_waddr(pl_waddr)
+);
+
+// pool windows issued and not yet written (the write queue holds PF_DEPTH)
+always @(posedge clk) begin
+    if (pl_take && pl_last && !pool_pop) begin
+        credit <= credit + 3'd1;
+    end else if (pool_pop && !(pl_take && pl_last)) begin
+        credit <= credit - 3'd1;
+    end
+    if (rst) begin
+        credit <= 3'd0;
+    end
+end
+
+/*
+ * A1: the main beat registered (conv or element-wise); its addresses drive the memories
+ */
+wire [CW:0] m_in_h = {1'b0, `FG_M(F_IN_H, CW)};
+wire [CW:0] m_in_w = {1'b0, `FG_M(F_IN_W, CW)};
+
+reg               a1_valid, a1_first, a1_last, a1_inside, a1_half;
+reg [AA_W-1:0]    a1_raddr;
+reg [TAPS-1:0]    a1_tap_in;
+reg [LTW-1:0]     a1_bank0;
+reg [WA_W-1:0]    a1_waddr;
+reg [BA_W-1:0]    a1_baddr;
+reg [DESC_W-1:0]  a1_desc;
+
+// staging: tap t of the beat is pixel p0 + t, in bank (p0 + t) mod TAPS; bank b reads word
+// p0 / TAPS, or the next word when b < p0 mod TAPS
+wire [AW-1:0]  p0 = cv_addr;
+wire [LTW-1:0] p0_low = (LT > 0) ? p0[LTW-1:0] : {LTW{1'b0}};
+wire [AW-1:0]  p0_word = p0 >> LT;
+
+wire row_in = !cv_iy[CW] && $signed(cv_iy) < $signed(m_in_h);
+genvar gt;
+generate
+    for (gt = 0; gt < TAPS; gt = gt + 1) begin : g_taps
+        // tap t is inside when -t <= ix < in_w - t (in_w - t registered per layer) and t <
+        // kleft: compares of registers with constants, no adder before them
+        reg  [CW:0] w_minus_t;
+        always @(posedge clk) begin
+            w_minus_t <= m_in_w - gt[CW:0];
+        end
+        wire [CW:0] neg_t = -gt[CW:0];
+        wire        tap_in = row_in && $signed(cv_ix) >= $signed(neg_t)
+                             && $signed(cv_ix) < $signed(w_minus_t) && $signed(cv_kleft) > gt;
+        // the last bank is never before the first tap's bank
+        wire next_word;
+        if (gt < TAPS - 1) begin : g_wrap
+            assign next_word = gt < p0_low;
+        end else begin : g_last
+            assign next_word = 1'b0;
+        end
+        always @(posedge clk) begin
+            if (cv_take) begin
+                a1_tap_in[gt] <= tap_in;
+                stage_rd_addr[gt*SA_W +: SA_W] <= p0_word[SA_W-1:0]
+                    + {{(SA_W-1){1'b0}}, next_word};
+            end
+        end
+    end
+endgenerate
+
+always @(posedge clk) begin
+    a1_valid <= cv_take || (vc_valid && run_vec);
+    if (run_vec) begin
+        a1_first <= vc_first;
+        a1_last <= vc_last;
+        a1_half <= vc_half;
+        a1_inside <= 1'b1;
+        a1_raddr <= vc_addr[AA_W-1:0];
+        a1_desc <= {vc_waddr, {{CW{1'b0}}, 1'b1}, {GW{1'b0}}};
     end else begin
-        n_raddr = c_half ? b_addr_b : b_addr_a;
-        n_first = !c_half;
-        n_last = c_half;
-        n_pix = l_out_base + c_p * l_out_stride;
+        a1_first <= cv_first;
+        a1_last <= cv_last;
+        a1_half <= 1'b0;
+        a1_inside <= row_in && !cv_ix[CW] && $signed(cv_ix) < $signed(m_in_w);
+        a1_raddr <= cv_addr[AA_W-1:0];
+        a1_desc <= {cv_oaddr, cv_st_left, cv_group};
     end
-end
-
-always @(posedge clk) begin
-    if (iss_start) begin
-        iss_run <= 1'b1;
-        c_oy <= ph_y0;
-        c_ox <= 32'sd0;
-        c_og <= 32'sd0;
-        c_ky <= 32'sd0;
-        c_kx <= 32'sd0;
-        c_cb <= 32'sd0;
-        c_p <= 32'sd0;
-        c_half <= 1'b0;
-        c_waddr <= l_w_base;
-        c_cool <= 8'd0;
-    end else if (iss_run) begin
-        if (c_cool != 8'd0) begin
-            c_cool <= c_cool - 8'd1;
-        end
-        if (is_conv) begin
-            // innermost first: cb, kx, ky, og, ox, oy
-            if (!b_stall) begin
-                c_waddr <= c_waddr + 32'sd1;
-                if (b_conv_last) begin
-                    c_cool <= NW[7:0] - 8'd1;
-                end
-                if (c_cb != b_taps_last_cb) begin
-                    c_cb <= c_cb + 32'sd1;
-                end else begin
-                    c_cb <= 32'sd0;
-                    if (c_kx != b_kx1) begin
-                        c_kx <= c_kx + 32'sd1;
-                    end else begin
-                        c_kx <= 32'sd0;
-                        if (c_ky != b_k1) begin
-                            c_ky <= c_ky + 32'sd1;
-                        end else begin
-                            c_ky <= 32'sd0;
-                            if (c_og != l_out_groups - 32'sd1) begin
-                                c_og <= c_og + 32'sd1;
-                            end else begin
-                                c_og <= 32'sd0;
-                                c_waddr <= l_w_base;
-                                if (c_ox != l_out_w - 32'sd1) begin
-                                    c_ox <= c_ox + 32'sd1;
-                                end else begin
-                                    c_ox <= 32'sd0;
-                                    c_oy <= c_oy + 32'sd1;
-                                    if (c_oy == ph_y1 - 32'sd1) begin
-                                        iss_run <= 1'b0;
-                                    end
-                                end
-                            end
-                        end
-                    end
-                end
-            end
-        end else if (is_avgpool) begin
-            // innermost first: p, cb
-            if (c_p != b_npix - 32'sd1) begin
-                c_p <= c_p + 32'sd1;
-            end else begin
-                c_p <= 32'sd0;
-                c_cb <= c_cb + 32'sd1;
-                if (c_cb == b_taps_last_cb) begin
-                    iss_run <= 1'b0;
-                end
-            end
-        end else begin
-            // add, innermost first: operand, cb, p
-            c_half <= !c_half;
-            if (c_half) begin
-                if (c_cb != l_out_blocks - 32'sd1) begin
-                    c_cb <= c_cb + 32'sd1;
-                end else begin
-                    c_cb <= 32'sd0;
-                    c_p <= c_p + 32'sd1;
-                    if (c_p == b_npix - 32'sd1) begin
-                        iss_run <= 1'b0;
-                    end
-                end
-            end
-        end
-    end
+    a1_bank0 <= p0_low;
+    a1_waddr <= cv_waddr;
+    a1_baddr <= cv_baddr;
+    wmem_addr <= a1_waddr;
     if (rst) begin
-        iss_run <= 1'b0;
+        a1_valid <= 1'b0;
     end
 end
 
-// concurrent pair: conv row completions reach fz_done once their writes are in the arena
-reg               iss_run_d;
-reg [DRAIN-1:0]   fz_wpipe;
-always @(posedge clk) begin
-    iss_run_d <= iss_run;
-    fz_wpipe <= {fz_wpipe[DRAIN-2:0], state == S_FZ && iss_run_d && !iss_run};
-    if (fz_wpipe[DRAIN-1]) begin
-        fz_done <= fz_done + 32'sd1;
-    end
-    if (state == S_FETCH || rst) begin
-        fz_done <= 32'sd0;
-        fz_wpipe <= {DRAIN{1'b0}};
-    end
-end
+// the bias reaches the array's accumulator with the dot product's first beat
+fg_delay #(.WIDTH(BA_W), .DEPTH(BIAS_ADDR_DELAY), .RESET(0)) bias_addr_dly (
+    .clk(clk), .rst(rst), .in_data(a1_baddr), .out_data(bmem_addr)
+);
 
 /*
- * Pool issuer (Q0): every max-pool runs here - an unfused pool's rows, a fused pool's phase
- * rows, or the rows of a pool running alongside its conv (S_FZ). Rows [q_oy0, q_oy1) per
- * q_start, the row's fields from LP; loop nest (innermost first) kx, ky, ox, cb, oy with every
- * tap a beat (taps outside the image, Caffe ceil mode or padding, have inside = 0).
- * Column reuse: when S < K <= 2S, window ox + 1 shares its first K - S columns with window
- * ox; fg_maxpool carries their max, so later windows of a row read only K x S taps.
- * A window's last beat waits while PF_DEPTH results are in flight or queued for the arena's
- * write port.
+ * Pool Q1: the read address (row + column), the edge test; Q1 .. Q3 to the max unit
  */
-reg signed [31:0] q_oy, q_cb, q_ox, q_ky, q_kx;
-wire signed [31:0] q_iy = q_oy * lp_stride + q_ky - lp_pad;
-wire signed [31:0] q_ix = q_ox * lp_stride + q_kx - lp_pad;
-wire q_inside = q_iy >= 0 && q_iy < lp_in_h && q_ix >= 0 && q_ix < lp_in_w;
-wire signed [31:0] q_irow = (lp_in_ring != 0) ? q_iy % lp_in_ring : q_iy;
-wire signed [31:0] q_raddr = lp_in_base + (q_irow * lp_in_w + q_ix) * lp_in_stride + q_cb;
-wire signed [31:0] q_waddr = lp_out_base + (q_oy * lp_out_w + q_ox) * lp_out_stride + q_cb;
-wire q_reuse = lp_stride < lp_kernel && lp_kernel <= 32'sd2 * lp_stride;
-wire signed [31:0] q_kx0_row = q_reuse ? lp_kernel - lp_stride : 32'sd0;
-wire signed [31:0] q_kx0 = (q_ox != 0) ? q_kx0_row : 32'sd0;
-wire signed [31:0] q_k1 = lp_kernel - 32'sd1;
-wire q_first = q_ky == 0 && q_kx == q_kx0;
-wire q_last = q_ky == q_k1 && q_kx == q_k1;
-wire q_issue = q_run && !(q_last && pf_credit >= PF_DEPTH[2:0]);
-wire pf_pop;
+wire [CW:0] p_in_h = {1'b0, `FG_P(F_IN_H, CW)};
+wire [CW:0] p_in_w = {1'b0, `FG_P(F_IN_W, CW)};
 
-always @(posedge clk) begin
-    if (q_start) begin
-        q_run <= 1'b1;
-        q_oy <= q_oy0;
-        q_cb <= 32'sd0;
-        q_ox <= 32'sd0;
-        q_ky <= 32'sd0;
-        q_kx <= 32'sd0;
-    end else if (q_issue) begin
-        // innermost first: kx (from q_kx0), ky, ox, cb, oy
-        if (q_kx != q_k1) begin
-            q_kx <= q_kx + 32'sd1;
-        end else if (q_ky != q_k1) begin
-            q_ky <= q_ky + 32'sd1;
-            q_kx <= q_kx0;
-        end else begin
-            q_ky <= 32'sd0;
-            if (q_ox != lp_out_w - 32'sd1) begin
-                q_ox <= q_ox + 32'sd1;
-                q_kx <= q_kx0_row;
-            end else begin
-                q_ox <= 32'sd0;
-                q_kx <= 32'sd0;
-                if (q_cb != lp_in_blocks - 32'sd1) begin
-                    q_cb <= q_cb + 32'sd1;
-                end else begin
-                    q_cb <= 32'sd0;
-                    q_oy <= q_oy + 32'sd1;
-                    fz_pdone_s <= fz_pdone_s + lp_stride;
-                    if (q_oy == q_oy1 - 32'sd1) begin
-                        q_run <= 1'b0;
-                    end
-                end
-            end
-        end
-    end
-    if (q_issue && q_last && !pf_pop) begin
-        pf_credit <= pf_credit + 3'd1;
-    end else if (pf_pop && !(q_issue && q_last)) begin
-        pf_credit <= pf_credit - 3'd1;
-    end
-    if (state == S_FETCH) begin
-        fz_pdone_s <= 32'sd0;
-    end
-    if (rst) begin
-        q_run <= 1'b0;
-        pf_credit <= 3'd0;
-    end
-end
-
-// Q1 (address registered, arena read), Q2 (data into fg_maxpool), Q3 (the result's address)
 reg               q1_valid, q1_first, q1_last, q1_inside, q1_carry, q1_from_carry;
-reg               q2_valid, q2_first, q2_last, q2_inside, q2_carry, q2_from_carry;
-reg [AA_W-1:0]    q1_raddr, q1_waddr, q2_waddr, q3_waddr;
+reg [AA_W-1:0]    q1_raddr;
+reg [AW-1:0]      q1_waddr;
+wire [AW-1:0]     pl_raddr = pl_row_addr + pl_col_addr;
+
 always @(posedge clk) begin
-    q1_valid <= q_issue;
-    q1_first <= q_first;
-    q1_last <= q_last;
-    q1_inside <= q_inside;
-    q1_carry <= q_reuse && q_kx >= lp_stride;
-    q1_from_carry <= q_reuse && q_ox != 0;
-    q1_raddr <= q_raddr[AA_W-1:0];
-    q1_waddr <= q_waddr[AA_W-1:0];
-    q2_valid <= q1_valid;
-    q2_first <= q1_first;
-    q2_last <= q1_last;
-    q2_inside <= q1_inside;
-    q2_carry <= q1_carry;
-    q2_from_carry <= q1_from_carry;
-    q2_waddr <= q1_waddr;
-    q3_waddr <= q2_waddr;
+    q1_valid <= pl_take;
+    q1_first <= pl_first;
+    q1_last <= pl_last;
+    q1_inside <= !pl_iy[CW] && $signed(pl_iy) < $signed(p_in_h)
+                 && !pl_ix[CW] && $signed(pl_ix) < $signed(p_in_w);
+    q1_carry <= pl_carry;
+    q1_from_carry <= pl_from_carry;
+    q1_raddr <= pl_raddr[AA_W-1:0];
+    q1_waddr <= pl_waddr;
     if (rst) begin
         q1_valid <= 1'b0;
-        q2_valid <= 1'b0;
     end
 end
+
+wire              q3_valid;
+wire [4:0]        q3_flags;
+wire [AW-1:0]     q4_waddr;
+
+fg_delay #(.WIDTH(1), .DEPTH(2), .RESET(1)) q_valid_dly (
+    .clk(clk), .rst(rst), .in_data(q1_valid), .out_data(q3_valid)
+);
+fg_delay #(.WIDTH(5), .DEPTH(2), .RESET(0)) q_flags_dly (
+    .clk(clk), .rst(rst), .in_data({q1_first, q1_last, q1_inside, q1_carry, q1_from_carry}),
+    .out_data(q3_flags)
+);
+fg_delay #(.WIDTH(AW), .DEPTH(3), .RESET(0)) q_waddr_dly (
+    .clk(clk), .rst(rst), .in_data(q1_waddr), .out_data(q4_waddr)
+);
 
 /*
- * I1: registered beat; drives the memory read addresses
+ * The arena's read port: the logits streamer, the pool generator, or the main beat
  */
-reg               i1_valid, i1_first, i1_last, i1_inside, i1_half;
-reg [AA_W-1:0]    i1_raddr;
-reg [TAPS*SA_W-1:0] i1_saddr;
-reg [TAPS-1:0]    i1_tap_in, i2_tap_in;
-reg [LTW-1:0]     i1_bank0, i2_bank0;   // bank of the beat's first tap
-reg [WA_W-1:0]    i1_waddr;
-reg [BA_W-1:0]    i1_baddr;
-reg [AA_W-1:0]    i1_pix;
-reg [15:0]        i1_word0, i1_lane0;
-
-always @(posedge clk) begin
-    i1_valid <= n_valid;
-    i1_first <= n_first;
-    i1_last <= n_last;
-    i1_inside <= n_inside;
-    i1_half <= c_half;
-    i1_raddr <= n_raddr[AA_W-1:0];
-    i1_saddr <= b_saddr;
-    i1_tap_in <= b_tap_in;
-    i1_bank0 <= (LT > 0) ? b_p0[LTW-1:0] : {LTW{1'b0}};
-    i1_waddr <= n_waddr[WA_W-1:0];
-    i1_baddr <= n_baddr[BA_W-1:0];
-    i1_pix <= n_pix[AA_W-1:0];
-    i1_word0 <= n_word0[15:0];
-    i1_lane0 <= n_lane0[15:0];
-    if (rst) begin
-        i1_valid <= 1'b0;
-    end
-end
-
-wire [AA_W-1:0] out_rd_addr = OUT_BASE[AA_W-1:0] + out_word[AA_W-1:0];
-// the pool issuer owns the read port while it runs (S_POOL), or alongside a conv on staging
-wire q_owns_arena = fz_conc || state == S_POOL;
-assign arena_rd_addr = (state == S_OUT_RD || state == S_OUT_WORD) ? out_rd_addr :
-                       q_owns_arena ? q1_raddr : i1_raddr;
-assign stage_rd_addr = i1_saddr;
-assign wmem_addr = i1_waddr;
-assign bmem_addr = i1_baddr;
+wire            lo_rd_en;
+wire [AW-1:0]   lo_rd_addr;
+assign arena_rd_addr = lo_rd_en ? lo_rd_addr[AA_W-1:0] : (pool_owns ? q1_raddr : a1_raddr);
 
 /*
- * I2: memory data; activations extended, zero outside the image
+ * A3: memory data (controls delayed to meet it); A4: operands registered
  */
-reg               i2_valid, i2_first, i2_last, i2_inside, i2_half;
-reg [AA_W-1:0]    i2_pix;
-reg [15:0]        i2_word0, i2_lane0;
+wire              a3_valid;
+wire [3:0]        a3_flags;          // first, last, inside, half
+wire [TAPS-1:0]   a3_tap_in;
+wire [LTW-1:0]    a3_bank0;
 
-always @(posedge clk) begin
-    i2_valid <= i1_valid;
-    i2_first <= i1_first;
-    i2_last <= i1_last;
-    i2_inside <= i1_inside;
-    i2_tap_in <= i1_tap_in;
-    i2_bank0 <= i1_bank0;
-    i2_half <= i1_half;
-    i2_pix <= i1_pix;
-    i2_word0 <= i1_word0;
-    i2_lane0 <= i1_lane0;
-    if (rst) begin
-        i2_valid <= 1'b0;
-    end
-end
+fg_delay #(.WIDTH(1), .DEPTH(2), .RESET(1)) a_valid_dly (
+    .clk(clk), .rst(rst), .in_data(a1_valid), .out_data(a3_valid)
+);
+fg_delay #(.WIDTH(4 + TAPS + LTW), .DEPTH(2), .RESET(0)) a_flags_dly (
+    .clk(clk), .rst(rst),
+    .in_data({a1_first, a1_last, a1_inside, a1_half, a1_tap_in, a1_bank0}),
+    .out_data({a3_flags, a3_tap_in, a3_bank0})
+);
 
+wire m_in_signed = `FG_M(F_IN_SIGNED, 1);
+
+reg                  a4_valid, a4_first, a4_last, a4_half;
 reg [P_IN*XA_W-1:0]  x_act;      // MAC array activations (signed XA_W)
-reg [P_IN*ACC_W-1:0] x_lane;     // the arena word's lanes as accumulator-wide values
+reg [WORD_W-1:0]     a4_data;    // the arena word as read (element-wise units)
 
-reg [IN_W-1:0] x_st;
-
-// staging value of lane l (tap l / IN_C, channel l % IN_C) of the current beat
-function [IN_W-1:0] st_val;
-    input integer l;
-    integer bank;
-    begin
-        bank = ({{(32-LTW){1'b0}}, i2_bank0} + l / IN_C) % TAPS;
-        st_val = stage_rd_data[(bank * IN_C + l % IN_C) * IN_W +: IN_W];
-    end
-endfunction
-reg [P_OUT*ACC_W-1:0] x_bias;
-integer xl;
-always @* begin
-    x_st = {IN_W{1'b0}};
-    for (xl = 0; xl < P_IN; xl = xl + 1) begin
-        if (l_in_staging) begin
+genvar gx;
+generate
+    for (gx = 0; gx < P_IN; gx = gx + 1) begin : g_act
+        wire [ACT_W-1:0] av = arena_rd_data[gx*ACT_W +: ACT_W];
+        wire [XA_W-1:0]  av_ext = {{(XA_W-ACT_W){m_in_signed & av[ACT_W-1]}}, av};
+        wire [XA_W-1:0]  x_lane;
+        if (gx < TAPS * IN_C) begin : g_staged
             // lane t*IN_C + c: channel c of tap t, from bank (bank0 + t) mod TAPS
-            x_act[xl*XA_W +: XA_W] = {XA_W{1'b0}};
-            x_st = st_val(xl);
-            if (xl < TAPS * IN_C && i2_tap_in[xl / IN_C]) begin
-                x_act[xl*XA_W +: XA_W] = {{(XA_W-IN_W){x_st[IN_W-1]}}, x_st};
+            localparam integer T = gx / IN_C;
+            localparam integer C = gx % IN_C;
+            wire [IN_W-1:0] sv;
+            if (LT > 0) begin : g_banked
+                wire [LTW-1:0] bank = a3_bank0 + T[LTW-1:0];
+                assign sv = stage_rd_data[(bank * IN_C + C) * IN_W +: IN_W];
+            end else begin : g_one_bank
+                assign sv = stage_rd_data[C * IN_W +: IN_W];
             end
-        end else if (!i2_inside) begin
-            x_act[xl*XA_W +: XA_W] = {XA_W{1'b0}};
-        end else begin
-            x_act[xl*XA_W +: XA_W] = {{(XA_W-ACT_W){l_in_signed & arena_rd_data[xl*ACT_W + ACT_W-1]}},
-                                      arena_rd_data[xl*ACT_W +: ACT_W]};
+            wire [XA_W-1:0] sv_ext = {{(XA_W-IN_W){sv[IN_W-1]}}, sv};
+            assign x_lane = m_staging ? (a3_tap_in[T] ? sv_ext : {XA_W{1'b0}})
+                                      : (a3_flags[1] ? av_ext : {XA_W{1'b0}});
+        end else begin : g_arena
+            assign x_lane = (!m_staging && a3_flags[1]) ? av_ext : {XA_W{1'b0}};
         end
-        x_lane[xl*ACC_W +: ACC_W] = {{(ACC_W-ACT_W){l_in_signed & arena_rd_data[xl*ACT_W + ACT_W-1]}},
-                                     arena_rd_data[xl*ACT_W +: ACT_W]};
+        always @(posedge clk) begin
+            x_act[gx*XA_W +: XA_W] <= x_lane;
+        end
     end
-    for (xl = 0; xl < P_OUT; xl = xl + 1) begin
-        x_bias[xl*ACC_W +: ACC_W] = {{(ACC_W-B_W){bmem_data[xl*B_W + B_W-1]}},
-                                     bmem_data[xl*B_W +: B_W]} << l_bias_shift;
+endgenerate
+
+always @(posedge clk) begin
+    a4_valid <= a3_valid;
+    a4_first <= a3_flags[3];
+    a4_last <= a3_flags[2];
+    a4_half <= a3_flags[0];
+    a4_data <= arena_rd_data;
+    if (rst) begin
+        a4_valid <= 1'b0;
     end
 end
 
 /*
- * Conv: the MAC array (results 4 cycles after the last beat)
+ * Bias: sign-extended and shifted into the accumulator's scale, in two registered steps
+ * (multiples of 8, then the rest)
+ */
+reg [P_OUT*ACC_W-1:0] x_bias;
+wire [6:0] m_bias_shift = `FG_M(F_BIAS_SHIFT, 7);
+genvar gb;
+generate
+    for (gb = 0; gb < P_OUT; gb = gb + 1) begin : g_bias
+        wire [B_W-1:0] b = bmem_data[gb*B_W +: B_W];
+        reg [ACC_W-1:0] coarse;
+        always @(posedge clk) begin
+            coarse <= {{(ACC_W-B_W){b[B_W-1]}}, b} << {m_bias_shift[6:3], 3'b000};
+            x_bias[gb*ACC_W +: ACC_W] <= coarse << m_bias_shift[2:0];
+        end
+    end
+endgenerate
+
+/*
+ * Datapath units
  */
 wire                   pe_out_valid;
 wire [P_OUT*ACC_W-1:0] pe_out_acc;
 
 fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W)) pe_inst (
-    .clk(clk), .rst(rst), .cfg_act_signed(1'b1),
-    .in_valid(i2_valid && is_conv), .in_first(i2_first), .in_last(i2_last),
+    .clk(clk), .rst(rst),
+    .in_valid(a4_valid && run_conv), .in_first(a4_first), .in_last(a4_last),
     .in_act(x_act), .in_wgt(wmem_data), .in_bias(x_bias),
     .out_valid(pe_out_valid), .out_acc(pe_out_acc)
 );
 
-/*
- * Max-pool (1 cycle)
- */
-wire                mp_out_valid;
-wire [WORD_W-1:0]   mp_out_data;
+wire                  av_out_valid;
+wire [P_IN*ACC_W-1:0] av_out;
 
-// fed by the pool issuer; results go straight to the write port's queue (type in = type out)
+fg_avgpool #(.LANES(P_IN), .A_W(ACT_W), .SUM_W(SUM_W), .M_W(M_W), .ACC_W(ACC_W)) avg_inst (
+    .clk(clk), .rst(rst), .cfg_in_signed(m_in_signed), .cfg_mult(`FG_M(F_AVG_MULT, M_W)),
+    .in_valid(a4_valid && run_vec && m_avg), .in_first(a4_first), .in_last(a4_last),
+    .in_data(a4_data), .out_valid(av_out_valid), .out_data(av_out)
+);
+
+reg [WORD_W-1:0] add_a;            // operand a, held for the b beat
+always @(posedge clk) begin
+    if (a4_valid && !a4_half) begin
+        add_a <= a4_data;
+    end
+end
+
+wire                  ad_out_valid;
+wire [P_IN*ACC_W-1:0] ad_out;
+
+fg_add #(.LANES(P_IN), .A_W(ACT_W), .B_W(ACT_W), .MAX_ALIGN(MAX_ALIGN), .ACC_W(ACC_W)) add_inst (
+    .clk(clk), .rst(rst),
+    .cfg_a_signed(m_in_signed), .cfg_b_signed(`FG_M(F_IN2_SIGNED, 1)),
+    .cfg_a_shift(`FG_M(F_ALIGN0, 5)), .cfg_b_shift(`FG_M(F_ALIGN1, 5)),
+    .in_valid(a4_valid && run_vec && m_add && a4_half), .in_a(add_a), .in_b(a4_data),
+    .out_valid(ad_out_valid), .out_data(ad_out)
+);
+
+wire               mp_out_valid;
+wire [WORD_W-1:0]  mp_out_data;
+
 fg_maxpool #(.LANES(P_IN), .A_W(ACT_W)) maxpool_inst (
-    .clk(clk), .rst(rst), .cfg_signed(lp_in_signed),
-    .in_valid(q2_valid), .in_first(q2_first), .in_last(q2_last),
-    .in_inside(q2_inside), .in_carry(q2_carry), .in_from_carry(q2_from_carry),
+    .clk(clk), .rst(rst), .cfg_signed(`FG_P(F_IN_SIGNED, 1)),
+    .in_valid(q3_valid), .in_first(q3_flags[4]), .in_last(q3_flags[3]),
+    .in_inside(q3_flags[2]), .in_carry(q3_flags[1]), .in_from_carry(q3_flags[0]),
     .in_data(arena_rd_data),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );
 
 /*
- * Avg-pool sums and add operands (results registered, 1 cycle)
+ * Descriptors, delayed to meet their results at R0:
+ * add 5 cycles (A1 -> A4 3, fg_add 2), avgpool 7 (fg_avgpool 4), conv 7 + LV (array 4 + LV)
  */
-reg [P_IN*ACC_W-1:0] av_sum;
-reg [P_IN*ACC_W-1:0] v_res;
-reg                  v_valid;
-reg [P_IN*ACC_W-1:0] add_a;
-reg [P_IN*ACC_W-1:0] av_next, add_b;
-wire [ACC_W+31:0]    avg_m_wide = {{ACC_W{1'b0}}, l_avg_mult};
-wire [ACC_W-1:0]     avg_m = avg_m_wide[ACC_W-1:0];
-integer vl;
-always @* begin
-    for (vl = 0; vl < P_IN; vl = vl + 1) begin
-        av_next[vl*ACC_W +: ACC_W] = (i2_first ? {ACC_W{1'b0}} : av_sum[vl*ACC_W +: ACC_W])
-                                     + x_lane[vl*ACC_W +: ACC_W];
-        add_b[vl*ACC_W +: ACC_W] = {{(ACC_W-ACT_W){l_in2_signed & arena_rd_data[vl*ACT_W + ACT_W-1]}},
-                                    arena_rd_data[vl*ACT_W +: ACT_W]};
-    end
-end
+wire [DESC_W-1:0] desc_add, desc_avg, desc_conv;
 
-always @(posedge clk) begin
-    v_valid <= 1'b0;
-    for (vl = 0; vl < P_IN; vl = vl + 1) begin
-        if (i2_valid && is_avgpool) begin
-            av_sum[vl*ACC_W +: ACC_W] <= av_next[vl*ACC_W +: ACC_W];
-            v_res[vl*ACC_W +: ACC_W] <= av_next[vl*ACC_W +: ACC_W] * avg_m;
-        end
-        if (i2_valid && is_add && !i2_half) begin
-            add_a[vl*ACC_W +: ACC_W] <= x_lane[vl*ACC_W +: ACC_W] << l_align0;
-        end
-        if (i2_valid && is_add && i2_half) begin
-            v_res[vl*ACC_W +: ACC_W] <= add_a[vl*ACC_W +: ACC_W] + (add_b[vl*ACC_W +: ACC_W] << l_align1);
-        end
-    end
-    if (i2_valid && (is_avgpool || is_add) && i2_last) begin
-        v_valid <= 1'b1;
-    end
-    if (rst) begin
-        v_valid <= 1'b0;
-    end
-end
+fg_delay #(.WIDTH(DESC_W), .DEPTH(5), .RESET(0)) desc_add_dly (
+    .clk(clk), .rst(rst), .in_data(a1_desc), .out_data(desc_add)
+);
+fg_delay #(.WIDTH(DESC_W), .DEPTH(2), .RESET(0)) desc_avg_dly (
+    .clk(clk), .rst(rst), .in_data(desc_add), .out_data(desc_avg)
+);
+fg_delay #(.WIDTH(DESC_W), .DEPTH(LV), .RESET(0)) desc_conv_dly (
+    .clk(clk), .rst(rst), .in_data(desc_avg), .out_data(desc_conv)
+);
 
 /*
- * Write descriptors, delayed to meet their results (conv: 4 cycles, others: 1)
+ * R0: the result registered (conv P_OUT lanes, or an element-wise word of P_IN lanes)
  */
-localparam DESC_W = AA_W + 32;
-reg [DESC_W-1:0] dsc [0:3];
-integer dl;
-always @(posedge clk) begin
-    dsc[0] <= {i2_pix, i2_word0, i2_lane0};
-    for (dl = 1; dl < 4; dl = dl + 1) begin
-        dsc[dl] <= dsc[dl-1];
-    end
-end
+reg                  r0_valid, r0_conv;
+reg [RQL*ACC_W-1:0]  r0_acc;
+reg [DESC_W-1:0]     r0_desc;
 
-/*
- * Requantize: ReLU first (clamp negative sums to 0), then round_shift and saturate/wrap
- */
-reg                    r0_valid;
-reg [RQL*ACC_W-1:0]    r0_acc;
-reg [DESC_W-1:0]       r0_desc;
-integer rl;
-always @* begin
-    r0_acc = {(RQL*ACC_W){1'b0}};
-    if (is_conv) begin
-        r0_valid = pe_out_valid;
-        r0_desc = dsc[3];
-        r0_acc[P_OUT*ACC_W-1:0] = pe_out_acc;
+always @(posedge clk) begin
+    r0_valid <= run_conv ? pe_out_valid : (m_avg ? av_out_valid : ad_out_valid);
+    r0_conv <= run_conv;
+    r0_acc <= {(RQL*ACC_W){1'b0}};
+    if (run_conv) begin
+        r0_acc[P_OUT*ACC_W-1:0] <= pe_out_acc;
+        r0_desc <= desc_conv;
+    end else if (m_avg) begin
+        r0_acc[P_IN*ACC_W-1:0] <= av_out;
+        r0_desc <= desc_avg;
     end else begin
-        r0_valid = v_valid;
-        r0_desc = dsc[0];
-        r0_acc[P_IN*ACC_W-1:0] = v_res;
+        r0_acc[P_IN*ACC_W-1:0] <= ad_out;
+        r0_desc <= desc_add;
     end
-    if (l_relu) begin
-        for (rl = 0; rl < RQL; rl = rl + 1) begin
-            if (r0_acc[rl*ACC_W + ACC_W-1]) begin
-                r0_acc[rl*ACC_W +: ACC_W] = {ACC_W{1'b0}};
-            end
-        end
+    if (rst) begin
+        r0_valid <= 1'b0;
     end
-end
-
-wire [RQL-1:0]       rq_valid;
-wire [RQL*ACT_W-1:0] rq_data;
-genvar gq;
-generate
-    for (gq = 0; gq < RQL; gq = gq + 1) begin : g_rq
-        wire unused_user;
-        fg_requant #(.ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT), .USER_W(1)) rq_inst (
-            .clk(clk), .rst(rst),
-            .cfg_shift(l_shift), .cfg_rnd(l_rounding),
-            .cfg_sat(!l_saturation), .cfg_out_signed(l_out_signed),
-            .cfg_out_width(l_out_width), .cfg_relu(1'b0),
-            .in_valid(r0_valid), .in_acc(r0_acc[gq*ACC_W +: ACC_W]), .in_user(1'b0),
-            .out_valid(rq_valid[gq]), .out_data(rq_data[gq*ACT_W +: ACT_W]),
-            .out_user(unused_user)
-        );
-    end
-endgenerate
-
-reg [DESC_W-1:0] r1_desc, r2_desc;
-always @(posedge clk) begin
-    r1_desc <= r0_desc;
-    r2_desc <= r1_desc;
 end
 
 /*
- * Arena writes: one word per cycle; a conv result of P_OUT > P_IN lanes takes NW cycles.
- * Words at or past out_blocks are the zero padding of the last output group: not stored.
+ * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): 6 cycles
  */
-wire [AA_W-1:0] w_pix = r2_desc[DESC_W-1 -: AA_W];
-wire [15:0]     w_word0 = r2_desc[31:16];
-wire [15:0]     w_lane0 = r2_desc[15:0];
-wire [31:0]     lane0_i = {16'd0, w_lane0};
+wire                  rq_valid;
+wire [RQL*ACT_W-1:0]  rq_data;
 
-reg [RQL*ACT_W-1:0] wh_data;
-reg [AA_W-1:0]      wh_addr;
-reg [15:0]          wh_word;
-reg [7:0]           wh_cnt;
+fg_requant #(.LANES(RQL), .ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT)) rq_inst (
+    .clk(clk), .rst(rst),
+    .cfg_shift(`FG_M(F_SHIFT, 7)), .cfg_rnd(`FG_M(F_ROUNDING, 2)), .cfg_sat(`FG_M(F_SAT, 1)),
+    .cfg_out_signed(`FG_M(F_OUT_SIGNED, 1)), .cfg_out_width(`FG_M(F_OUT_WIDTH, 7)),
+    .cfg_relu(`FG_M(F_RELU, 1)),
+    .in_valid(r0_valid), .in_acc(r0_acc),
+    .out_valid(rq_valid), .out_data(rq_data)
+);
 
-// pool results of a concurrent fused pair queue here for the write port (the conv has priority)
-reg [WORD_W-1:0]  pf_data [0:PF_DEPTH-1];
-reg [AA_W-1:0]    pf_addr [0:PF_DEPTH-1];
-reg [1:0]         pf_wp, pf_rp;
-reg [2:0]         pf_count;
-wire              pf_push = mp_out_valid;
-assign pf_pop = pf_count != 3'd0 && !rq_valid[0] && wh_cnt == 8'd0;
-
-always @(posedge clk) begin
-    if (pf_push) begin
-        pf_data[pf_wp] <= mp_out_data;
-        pf_addr[pf_wp] <= q3_waddr;
-        pf_wp <= pf_wp + 2'd1;
-    end
-    if (pf_pop) begin
-        pf_rp <= pf_rp + 2'd1;
-    end
-    if (pf_push && !pf_pop) begin
-        pf_count <= pf_count + 3'd1;
-    end else if (pf_pop && !pf_push) begin
-        pf_count <= pf_count - 3'd1;
-    end
-    if (rst) begin
-        pf_wp <= 2'd0;
-        pf_rp <= 2'd0;
-        pf_count <= 3'd0;
-    end
-end
-
-reg               wr_en_r;
-reg [AA_W-1:0]    wr_addr_r;
-reg [WORD_W-1:0]  wr_data_r;
-reg [P_IN-1:0]    wr_mask_r;
-integer ql;
-always @* begin
-    wr_en_r = 1'b0;
-    wr_addr_r = w_pix + w_word0[AA_W-1:0];
-    wr_data_r = rq_data[WORD_W-1:0];
-    wr_mask_r = {P_IN{1'b1}};
-    if (rq_valid[0]) begin
-        wr_en_r = $signed({16'd0, w_word0}) < l_out_blocks;
-        if (is_conv && P_OUT < P_IN) begin
-            for (ql = 0; ql < P_IN; ql = ql + 1) begin
-                wr_mask_r[ql] = ql >= lane0_i && ql < lane0_i + P_OUT;
-                wr_data_r[ql*ACT_W +: ACT_W] = rq_data[((ql + P_IN - lane0_i) % P_IN) * ACT_W +: ACT_W];
-            end
-        end
-    end else if (wh_cnt != 8'd0) begin
-        wr_en_r = $signed({16'd0, wh_word}) < l_out_blocks;
-        wr_addr_r = wh_addr;
-        wr_data_r = wh_data[WORD_W-1:0];
-    end else if (pf_pop) begin
-        wr_en_r = 1'b1;
-        wr_addr_r = pf_addr[pf_rp];
-        wr_data_r = pf_data[pf_rp];
-    end
-end
-
-always @(posedge clk) begin
-    if (rq_valid[0] && is_conv && NW > 1) begin
-        wh_data <= rq_data >> WORD_W;
-        wh_addr <= wr_addr_r + 1'b1;
-        wh_word <= w_word0 + 16'd1;
-        wh_cnt <= NW[7:0] - 8'd1;
-    end else if (wh_cnt != 8'd0) begin
-        wh_data <= wh_data >> WORD_W;
-        wh_addr <= wh_addr + 1'b1;
-        wh_word <= wh_word + 16'd1;
-        wh_cnt <= wh_cnt - 8'd1;
-    end
-    if (rst) begin
-        wh_cnt <= 8'd0;
-    end
-end
-
-assign arena_wr_en = wr_en_r;
-assign arena_wr_addr = wr_addr_r;
-assign arena_wr_data = wr_data_r;
-assign arena_wr_mask = wr_mask_r;
+wire [DESC_W-1:0] w_desc;
+wire              w_conv;
+fg_delay #(.WIDTH(DESC_W + 1), .DEPTH(6), .RESET(0)) desc_rq_dly (
+    .clk(clk), .rst(rst), .in_data({r0_desc, r0_conv}), .out_data({w_desc, w_conv})
+);
 
 /*
- * Logits out: the output tensor's words, OUT_W bits of each lane
+ * The arena's write port
  */
-reg [P_IN*OUT_W-1:0] os_data;
-integer ol;
-always @* begin
-    for (ol = 0; ol < P_IN; ol = ol + 1) begin
-        os_data[ol*OUT_W +: OUT_W] = arena_rd_data[ol*ACT_W +: OUT_W];
-    end
-end
+wire unused_wb_busy;
 
-localparam integer LAST_COUNT_I = OUT_COUNT % P_IN;
-localparam [OCNT_W-1:0] LAST_COUNT = LAST_COUNT_I[OCNT_W-1:0];
+fg_writeback #(
+    .P_IN(P_IN), .P_OUT(P_OUT), .ACT_W(ACT_W), .AW(AW), .CW(CW), .PF_DEPTH(PF_DEPTH)
+) wb_inst (
+    .clk(clk), .rst(rst),
+    .res_valid(rq_valid), .res_conv(w_conv), .res_data(rq_data),
+    .res_addr(w_desc[DESC_W-1 -: AW]), .res_st_left(w_desc[GW +: CW+1]),
+    .res_group(w_desc[GW-1:0]),
+    .pool_valid(mp_out_valid), .pool_data(mp_out_data), .pool_addr(q4_waddr),
+    .pool_pop(pool_pop), .busy(unused_wb_busy),
+    .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr),
+    .wr_data(arena_wr_data)
+);
 
-fg_axis_out #(.A_W(OUT_W), .LANES(P_IN), .TDATA_W(OUT_TDATA_W)) axis_out_inst (
-    .clk(clk), .rst(rst), .cfg_signed(OUT_SIGNED != 0),
-    .s_valid(state == S_OUT_WORD), .s_ready(os_ready), .s_data(os_data),
-    .s_count(os_last_word ? LAST_COUNT : {OCNT_W{1'b0}}), .s_last(os_last_word),
+/*
+ * Logits out
+ */
+fg_logits_out #(
+    .P_IN(P_IN), .ACT_W(ACT_W), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .AW(AW),
+    .OUT_BASE(OUT_BASE), .OUT_COUNT(OUT_COUNT), .TDATA_W(OUT_TDATA_W)
+) logits_inst (
+    .clk(clk), .rst(rst), .start(lo_start), .done(lo_done),
+    .rd_en(lo_rd_en), .rd_addr(lo_rd_addr), .rd_data(arena_rd_data),
     .out_stream_TDATA(out_stream_TDATA), .out_stream_TVALID(out_stream_TVALID),
     .out_stream_TREADY(out_stream_TREADY), .out_stream_TLAST(out_stream_TLAST)
 );
 
-// fields the engine does not need (they are in the table for the HLS engine and humans)
-wire unused_fields = &{1'b0, L, LP, row_p, row_c, q_raddr, q_waddr, l_in2_stride, l_w_base,
-                       x_lane, n_raddr, load_word,
-                       n_waddr, n_baddr, n_pix, n_word0, n_lane0, avg_m_wide, rq_valid};
+// fields and bits the engine does not use (bank fields are wide on purpose: FW bits each)
+wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, load_word, unused_wb_busy, vc_last,
+                      p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, a3_bank0};
+
+`undef FG_M
+`undef FG_P
 
 endmodule
 

@@ -3,31 +3,41 @@
 fpgagen: P_IN x P_OUT multiply-accumulate array
 
 Each valid beat brings one activation word (P_IN lanes) and one weight word (P_IN * P_OUT
-lanes) and adds, for every output o, the dot product sum_i act[i] * wgt[o][i] to accumulator o:
+lanes) and adds, for every output o, the dot product sum_i act[i] * wgt[o][i] to
+accumulator o:
 
     first beat of a dot product:  acc[o] = bias[o] + sum_i act[i] * wgt[o][i]
     other beats:                  acc[o] = acc[o]   + sum_i act[i] * wgt[o][i]
     last beat:                    out_acc[o] = the final acc[o], out_valid = 1 (one cycle)
 
-A beat may be both first and last (dot products of length 1). Results are handed to the
-output register while the next dot product starts accumulating in the same cycle, so
-back-to-back dot products of any length run at II = 1 with no bubble.
+A beat may be both first and last; dot products of any length run back to back at II = 1.
 
-Lane layout: act lane i at in_act[i*A_W +: A_W]; weight lane (o,i) at
-in_wgt[(o*P_IN+i)*W_W +: W_W]; bias / out lane o at [o*ACC_W +: ACC_W].
-Activations are signed or unsigned per cfg_act_signed (sampled per beat); weights are signed.
+Pipeline (every stage ends in a register; nothing wide is summed in one cycle):
 
-Accumulators are ACC_W bits and wrap silently: the caller must choose
-ACC_W >= A_W + W_W + 1 + ceil(log2(K*K*Cin)) (DESIGN.md section 2) for the largest layer
-(the +1 covers unsigned activations) and give the bias already shifted into the
-accumulator's scale (b_q << (F_x + F_w - F_b)), sign-extended to ACC_W.
+    t           operands at the inputs of P_IN * P_OUT fg_mul (one DSP each: A/B registers)
+    t+1 .. t+3  product (M register), product out (P register)
+    t+4 ..      the P_IN products of each output summed by a binary adder tree, one
+                register per level (LV = clog2(P_IN) levels, exact widths)
+    t+3+LV      accumulate (bias on the first beat), ACC_W bits
+    t+4+LV      out_acc / out_valid
 
-Latency 4 cycles: the results of a dot product whose last beat is presented in cycle t
-appear with out_valid in cycle t + 4. No backpressure: out_valid is a strobe.
+Bias timing: in_bias is not sampled with the beat but BIAS_DELAY = 3 + LV cycles after the
+beat that has in_first (the cycle that beat reaches the accumulator); the caller reads the
+bias memory that much later instead of carrying P_OUT * ACC_W bits down the pipeline.
+
+Lane layout: act lane i at in_act[i*A_W +: A_W] (signed; widen unsigned values by a zero bit
+first); weight lane (o,i) at in_wgt[(o*P_IN+i)*W_W +: W_W] (signed); bias / out lane o at
+[o*ACC_W +: ACC_W]. Weight lane (o,i) feeds only multiplier (o,i): the weight word has no
+fan-out. Activation lane i feeds P_OUT multipliers: the caller registers it right before.
+
+Accumulators are ACC_W bits and wrap: the caller picks ACC_W >= A_W + W_W + ceil(log2(K*K*Cin))
+(DESIGN.md section 2) and gives the bias already in the accumulator's scale.
+
+Latency LATENCY = 4 + clog2(P_IN) cycles from the last beat to out_valid. No backpressure.
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -39,8 +49,8 @@ module fg_pe_array #
     parameter P_IN = 8,
     // output lanes (parallel dot products), >= 1
     parameter P_OUT = 8,
-    // activation width (bits per lane), 1..32
-    parameter A_W = 8,
+    // activation width (signed), 2..32
+    parameter A_W = 9,
     // weight width (signed), 2..32
     parameter W_W = 8,
     // accumulator width, >= 2 (see header for the no-overflow bound)
@@ -51,29 +61,33 @@ module fg_pe_array #
     input  wire                        rst,
 
     /*
-     * Configuration, sampled with each beat
-     */
-    input  wire                        cfg_act_signed,  // activations signed (1) or unsigned (0)
-
-    /*
      * Input beat
      */
     input  wire                        in_valid,
-    input  wire                        in_first,        // first beat of a dot product (loads bias)
+    input  wire                        in_first,        // first beat of a dot product
     input  wire                        in_last,         // last beat: emit the sums
     input  wire [P_IN*A_W-1:0]         in_act,
     input  wire [P_OUT*P_IN*W_W-1:0]   in_wgt,
-    input  wire [P_OUT*ACC_W-1:0]      in_bias,         // sampled with the first beat
 
     /*
-     * Output: P_OUT sums, 4 cycles after the last beat
+     * Bias, BIAS_DELAY = 3 + clog2(P_IN) cycles after the first beat
+     */
+    input  wire [P_OUT*ACC_W-1:0]      in_bias,
+
+    /*
+     * Output: P_OUT sums, 4 + clog2(P_IN) cycles after the last beat
      */
     output wire                        out_valid,
     output wire [P_OUT*ACC_W-1:0]      out_acc
 );
 
-// exact product width: (A_W+1)-bit signed activation (covers unsigned) x W_W-bit signed weight
-localparam PW = A_W + 1 + W_W;
+// adder tree levels and the exact widths: product, tree (product + one bit per level)
+localparam LV = (P_IN > 1) ? $clog2(P_IN) : 0;
+localparam LEAVES = 1 << LV;
+localparam PW = A_W + W_W;
+localparam TW = PW + LV;
+// control travels 3 (multiplier) + LV (tree) stages to the accumulator
+localparam CD = 3 + LV;
 
 // check configuration
 initial begin
@@ -81,8 +95,8 @@ initial begin
         $error("Error: P_IN and P_OUT must be >= 1 (instance %m)");
         $finish;
     end
-    if (A_W < 1 || A_W > 32 || W_W < 2 || W_W > 32) begin
-        $error("Error: A_W must be 1..32 and W_W 2..32 (instance %m)");
+    if (A_W < 2 || A_W > 32 || W_W < 2 || W_W > 32) begin
+        $error("Error: A_W and W_W must be 2..32 (instance %m)");
         $finish;
     end
     if (ACC_W < 2) begin
@@ -92,132 +106,88 @@ initial begin
 end
 
 /*
- * Stage 0: input registers (map onto the DSP A/B registers)
+ * Control: valid, first, last down to the accumulator
  */
-reg                       s0_valid, s0_first, s0_last, s0_signed;
-reg [P_IN*A_W-1:0]        s0_act;
-reg [P_OUT*P_IN*W_W-1:0]  s0_wgt;
-reg [P_OUT*ACC_W-1:0]     s0_bias;
+wire acc_valid, acc_first, acc_last;
 
-always @(posedge clk) begin
-    s0_valid  <= in_valid;
-    s0_first  <= in_first;
-    s0_last   <= in_last;
-    s0_signed <= cfg_act_signed;
-    s0_act    <= in_act;
-    s0_wgt    <= in_wgt;
-    s0_bias   <= in_bias;
-    if (rst) begin
-        s0_valid <= 1'b0;
-    end
-end
+fg_delay #(.WIDTH(1), .DEPTH(CD), .RESET(1)) valid_dly (
+    .clk(clk), .rst(rst), .in_data(in_valid), .out_data(acc_valid)
+);
+
+fg_delay #(.WIDTH(2), .DEPTH(CD), .RESET(0)) flags_dly (
+    .clk(clk), .rst(rst), .in_data({in_first, in_last}), .out_data({acc_first, acc_last})
+);
 
 /*
- * Stage 1: P_IN x P_OUT products (DSP M registers)
+ * Products and adder trees, one per output
  */
-reg                       s1_valid, s1_first, s1_last;
-reg [P_OUT*P_IN*PW-1:0]   s1_prod;
-reg [P_OUT*ACC_W-1:0]     s1_bias;
+reg [P_OUT*ACC_W-1:0] acc;
+reg [P_OUT*ACC_W-1:0] out_acc_reg;
+reg                   out_valid_reg;
 
-genvar gi, go;
+genvar go, gi;
 generate
     for (go = 0; go < P_OUT; go = go + 1) begin : g_out
-        for (gi = 0; gi < P_IN; gi = gi + 1) begin : g_in
-            wire [A_W-1:0] a = s0_act[gi*A_W +: A_W];
-            wire [W_W-1:0] w = s0_wgt[(go*P_IN+gi)*W_W +: W_W];
-            wire signed [PW-1:0] a_ext = $signed({{(PW-A_W){s0_signed & a[A_W-1]}}, a});
-            wire signed [PW-1:0] w_ext = $signed({{(PW-W_W){w[W_W-1]}}, w});
-            wire signed [PW-1:0] p = a_ext * w_ext;
-            always @(posedge clk) begin
-                s1_prod[(go*P_IN+gi)*PW +: PW] <= p;
+        // tree nodes in heap order: node 1 is the root, nodes LEAVES .. 2*LEAVES-1 the leaves
+        wire [2*LEAVES*TW-1:0] node;
+        assign node[TW-1:0] = {TW{1'b0}};  // node 0 is unused
+        for (gi = 0; gi < LEAVES; gi = gi + 1) begin : g_leaf
+            if (gi < P_IN) begin : g_mac
+                wire [PW-1:0] prod;
+                fg_mul #(.A_W(A_W), .B_W(W_W)) mul_inst (
+                    .clk(clk),
+                    .a(in_act[gi*A_W +: A_W]),
+                    .b(in_wgt[(go*P_IN+gi)*W_W +: W_W]),
+                    .p(prod)
+                );
+                assign node[(LEAVES+gi)*TW +: TW] = {{(TW-PW){prod[PW-1]}}, prod};
+            end else begin : g_pad
+                assign node[(LEAVES+gi)*TW +: TW] = {TW{1'b0}};
             end
         end
+        for (gi = 1; gi < LEAVES; gi = gi + 1) begin : g_node
+            reg [TW-1:0] sum;
+            always @(posedge clk) begin
+                sum <= node[(2*gi)*TW +: TW] + node[(2*gi+1)*TW +: TW];
+            end
+            assign node[gi*TW +: TW] = sum;
+        end
+
+        // the root (the product itself when P_IN = 1), widened or wrapped to ACC_W
+        wire [TW-1:0] root = node[(LEAVES > 1 ? 1 : LEAVES)*TW +: TW];
+        wire [ACC_W-1:0] dot;
+        if (ACC_W > TW) begin : g_wide
+            assign dot = {{(ACC_W-TW){root[TW-1]}}, root};
+        end else begin : g_narrow
+            assign dot = root[ACC_W-1:0];
+            if (ACC_W < TW) begin : g_drop
+                wire unused_high = &{1'b0, root[TW-1:ACC_W]};
+            end
+        end
+
+        /*
+         * Accumulate; hand the finished sum to the output register on the last beat
+         */
+        wire [ACC_W-1:0] acc_next = (acc_first ? in_bias[go*ACC_W +: ACC_W]
+                                               : acc[go*ACC_W +: ACC_W]) + dot;
+        always @(posedge clk) begin
+            if (acc_valid) begin
+                acc[go*ACC_W +: ACC_W] <= acc_next;
+                if (acc_last) begin
+                    out_acc_reg[go*ACC_W +: ACC_W] <= acc_next;
+                end
+            end
+        end
+        wire unused_node0 = &{1'b0, node[TW-1:0]};
     end
 endgenerate
 
 always @(posedge clk) begin
-    s1_valid <= s0_valid;
-    s1_first <= s0_first;
-    s1_last  <= s0_last;
-    s1_bias  <= s0_bias;
-    if (rst) begin
-        s1_valid <= 1'b0;
-    end
-end
-
-/*
- * Stage 2: adder tree per output (modulo 2^ACC_W, exact when ACC_W is large enough)
- */
-reg                       s2_valid, s2_first, s2_last;
-reg [P_OUT*ACC_W-1:0]     s2_sum;
-reg [P_OUT*ACC_W-1:0]     s2_bias;
-
-// summing width: at least ACC_W and PW, plus one so the sign extension is never empty;
-// only the low ACC_W bits are kept (two's complement sums are exact modulo 2^ACC_W)
-localparam EW = (ACC_W > PW ? ACC_W : PW) + 1;
-
-reg [EW-1:0] tree_sum [0:P_OUT-1];
-reg [PW-1:0] tree_p;
-integer o, i;
-always @* begin
-    for (o = 0; o < P_OUT; o = o + 1) begin
-        tree_sum[o] = {EW{1'b0}};
-        for (i = 0; i < P_IN; i = i + 1) begin
-            tree_p = s1_prod[(o*P_IN+i)*PW +: PW];
-            tree_sum[o] = tree_sum[o] + {{(EW-PW){tree_p[PW-1]}}, tree_p};
-        end
-    end
-end
-
-always @(posedge clk) begin
-    s2_valid <= s1_valid;
-    s2_first <= s1_first;
-    s2_last  <= s1_last;
-    s2_bias  <= s1_bias;
-    for (o = 0; o < P_OUT; o = o + 1) begin
-        s2_sum[o*ACC_W +: ACC_W] <= tree_sum[o][ACC_W-1:0];
-    end
-    if (rst) begin
-        s2_valid <= 1'b0;
-    end
-end
-
-/*
- * Stage 3: accumulate; hand the finished sums to the output register on the last beat
- */
-reg [P_OUT*ACC_W-1:0] acc;
-reg [P_OUT*ACC_W-1:0] acc_next;
-reg [P_OUT*ACC_W-1:0] out_acc_reg;
-reg                   out_valid_reg;
-
-always @* begin
-    for (o = 0; o < P_OUT; o = o + 1) begin
-        acc_next[o*ACC_W +: ACC_W] = (s2_first ? s2_bias[o*ACC_W +: ACC_W] : acc[o*ACC_W +: ACC_W])
-                                     + s2_sum[o*ACC_W +: ACC_W];
-    end
-end
-
-always @(posedge clk) begin
-    out_valid_reg <= s2_valid && s2_last;
-    if (s2_valid) begin
-        acc <= acc_next;
-        if (s2_last) begin
-            out_acc_reg <= acc_next;
-        end
-    end
+    out_valid_reg <= acc_valid && acc_last;
     if (rst) begin
         out_valid_reg <= 1'b0;
     end
 end
-
-// the bits above ACC_W of the adder tree are dropped on purpose (see EW)
-wire [P_OUT*(EW-ACC_W)-1:0] unused_tree_high;
-generate
-    for (go = 0; go < P_OUT; go = go + 1) begin : g_unused
-        assign unused_tree_high[go*(EW-ACC_W) +: EW-ACC_W] = tree_sum[go][EW-1:ACC_W];
-    end
-endgenerate
-wire unused_ok = &{1'b0, unused_tree_high};
 
 assign out_valid = out_valid_reg;
 assign out_acc = out_acc_reg;

@@ -1,23 +1,39 @@
 /*
 
-fpgagen: requantize one lane (round_shift + saturate/wrap + ReLU), DESIGN.md section 2
+fpgagen: requantize LANES lanes (ReLU, round_shift, saturate/wrap), DESIGN.md section 2
 
-    y = relu?( sat_or_wrap( round_shift(acc, shift) ) )
+    y = sat_or_wrap( round_shift( relu?(acc), shift ) )     per lane
 
-round_shift(v, s), s > 0:  AP_TRN      floor(v / 2^s)
-                           AP_RND      floor((v + 2^(s-1)) / 2^s)   (half toward +inf)
-                           AP_RND_CONV half to even
-                  s <= 0:  exact left shift by -s (needs MAX_LSHIFT >= -s)
-sat: AP_SAT clamps to the output range, AP_WRAP keeps the low out_width bits.
-The output is out_width bits wide, sign- (signed) or zero- (unsigned) extended to OUT_W.
+    relu:                  negative accumulators become 0 first (ReLU on the exact sum, as
+                           the golden model and the HLS engine do)
+    round_shift(v, s), s > 0:  AP_TRN      floor(v / 2^s)
+                               AP_RND      floor((v + 2^(s-1)) / 2^s)   (half toward +inf)
+                               AP_RND_CONV half to even
+                      s <= 0:  exact left shift by -s (needs MAX_LSHIFT >= -s)
+    sat:                   AP_SAT clamps to the output range, AP_WRAP keeps the low
+                           out_width bits
 
-Every configuration input travels down the pipeline with its data beat, so the
-configuration may change from one beat to the next (no drain between layers).
-Latency 2 cycles, II = 1, no stalls (a consumer that can stall must buffer).
+The output is out_width bits wide, sign- (signed) or zero- (unsigned) extended to OUT_W. The
+configuration is sampled with each beat and travels down the pipeline beside it (one copy for
+all lanes), so it may change from one beat to the next.
+
+Pipeline, six register stages, none holding more than one carry chain or a few LUT levels
+(the barrel shifter is split in two, the masks and bounds are decoded from the shift and the
+width instead of subtracted):
+
+    S1  x = relu?(acc) << MAX_LSHIFT; t = clamp(shift + MAX_LSHIFT)
+    S2  coarse shift (t rounded down to 8); masks of the half bit and the bits below it;
+        output bounds decoded from the width
+    S3  fine shift (t mod 8); half = |(x & half mask), sticky = |(x & below mask)
+    S4  r = q + round_up
+    S5  r compared with the bounds; low bits for wrap
+    S6  select (clamp or wrap)
+
+Latency 6 cycles, II = 1, no stalls. Inputs should come straight from registers.
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -25,54 +41,58 @@ Latency 2 cycles, II = 1, no stalls (a consumer that can stall must buffer).
 
 module fg_requant #
 (
-    // width of the signed input accumulator, 2..128
+    // parallel lanes sharing one configuration, >= 1
+    parameter LANES = 1,
+    // width of each signed input accumulator, 2..128
     parameter ACC_W = 32,
     // widest output; the runtime cfg_out_width selects 1..OUT_W (2..64)
     parameter OUT_W = 8,
     // largest exact left shift supported (cfg_shift >= -MAX_LSHIFT), 0..32;
     // each step adds one bit to the datapath, 0 costs nothing
-    parameter MAX_LSHIFT = 0,
-    // width of the side-band tag carried alongside the data (e.g. a write address), >= 1
-    parameter USER_W = 1
+    parameter MAX_LSHIFT = 0
 )
 (
-    input  wire                 clk,
-    input  wire                 rst,
+    input  wire                    clk,
+    input  wire                    rst,
 
     /*
      * Configuration, sampled with each input beat
      */
-    input  wire signed [6:0]    cfg_shift,      // s: right shift when > 0, exact left shift by -s when <= 0
-    input  wire [1:0]           cfg_rnd,        // 0 AP_TRN, 1 AP_RND, 2 AP_RND_CONV, 3 = AP_TRN
-    input  wire                 cfg_sat,        // 1 AP_SAT (clamp), 0 AP_WRAP (keep low bits)
-    input  wire                 cfg_out_signed, // output type signed (1) or unsigned (0)
-    input  wire [6:0]           cfg_out_width,  // output width 1..OUT_W; 0 or > OUT_W means OUT_W
-    input  wire                 cfg_relu,       // clamp negative results to 0 (after sat/wrap)
+    input  wire signed [6:0]       cfg_shift,      // s: right shift when > 0, exact left shift by -s when <= 0
+    input  wire [1:0]              cfg_rnd,        // 0 AP_TRN, 1 AP_RND, 2 AP_RND_CONV, 3 = AP_TRN
+    input  wire                    cfg_sat,        // 1 AP_SAT (clamp), 0 AP_WRAP (keep low bits)
+    input  wire                    cfg_out_signed, // output type signed (1) or unsigned (0)
+    input  wire [6:0]              cfg_out_width,  // output width 1..OUT_W; 0 or > OUT_W means OUT_W
+    input  wire                    cfg_relu,       // clamp negative accumulators to 0 first
 
     /*
      * Input
      */
-    input  wire                 in_valid,
-    input  wire [ACC_W-1:0]     in_acc,         // signed accumulator
-    input  wire [USER_W-1:0]    in_user,
+    input  wire                    in_valid,
+    input  wire [LANES*ACC_W-1:0]  in_acc,         // signed accumulators
 
     /*
-     * Output (2 cycles after the input)
+     * Output (6 cycles after the input)
      */
-    output wire                 out_valid,
-    output wire [OUT_W-1:0]     out_data,
-    output wire [USER_W-1:0]    out_user
+    output wire                    out_valid,
+    output wire [LANES*OUT_W-1:0]  out_data
 );
 
-// x = acc * 2^MAX_LSHIFT, sign-extended with room for the clamp-at-TMAX shift and the +1
+// x = acc * 2^MAX_LSHIFT, sign-extended with room for the +1 of rounding
 localparam XW = ACC_W + MAX_LSHIFT + 2;
 // width in which the rounded value and the output bounds are compared
 localparam CW = ((XW > OUT_W + 1) ? XW : OUT_W + 1) + 1;
 // shifting right by more than TMAX gives the same result as TMAX (floor/round of |x| < 2^(TMAX-1))
 localparam TMAX = ACC_W + MAX_LSHIFT + 1;
+// the shift amount, split into a coarse part (multiples of 8) and a fine part
+localparam TW = 9;
 
 // check configuration
 initial begin
+    if (LANES < 1) begin
+        $error("Error: LANES must be >= 1 (instance %m)");
+        $finish;
+    end
     if (ACC_W < 2 || ACC_W > 128) begin
         $error("Error: ACC_W must be 2..128 (instance %m)");
         $finish;
@@ -85,104 +105,171 @@ initial begin
         $error("Error: MAX_LSHIFT must be 0..32 (instance %m)");
         $finish;
     end
-    if (USER_W < 1) begin
-        $error("Error: USER_W must be >= 1 (instance %m)");
-        $finish;
-    end
 end
 
 /*
- * Stage 1: shift right by t = s + MAX_LSHIFT (clamped to 0..TMAX) and find the rounding increment
+ * Shared configuration pipeline (one copy for all lanes)
+ *   S1  t = clamp(s + MAX_LSHIFT, 0, TMAX); the width clamped to 1..OUT_W
+ *   S2  masks decoded from t: bit t-1 (the half bit) and the bits below it; the output bounds
+ *       decoded from the width w: low_mask = bits below w, pow_w1 = bit w-1,
+ *       half_range = bits below w-1
+ *   S3  bounds: signed max = half_range, min = ~half_range (= -2^(w-1));
+ *       unsigned max = low_mask, min = 0
  */
 wire signed [8:0] shift_ext = {{2{cfg_shift[6]}}, cfg_shift};
 wire signed [8:0] lsh_const = MAX_LSHIFT[8:0];
 wire signed [8:0] tmax_const = TMAX[8:0];
 wire signed [8:0] t_raw = shift_ext + lsh_const;
-wire [8:0] t = t_raw[8] ? 9'd0 : (t_raw > tmax_const ? tmax_const : t_raw);
+wire [6:0] w_clamped = (cfg_out_width == 7'd0 || cfg_out_width > OUT_W[6:0]) ? OUT_W[6:0]
+                                                                             : cfg_out_width;
 
-wire signed [XW-1:0] x = $signed({{(XW-ACC_W){in_acc[ACC_W-1]}}, in_acc}) <<< MAX_LSHIFT;
-wire signed [XW-1:0] q = x >>> t;
-// hmask: the bit of weight 1/2 after the shift (bit t-1), zero when t == 0
-wire [XW-1:0] hmask = (t == 9'd0) ? {XW{1'b0}} : ({{(XW-1){1'b0}}, 1'b1} << (t - 9'd1));
-wire half = |(x & hmask);
-wire sticky = (t != 9'd0) && |(x & (hmask - {{(XW-1){1'b0}}, 1'b1}));
-wire q_odd = q[0];
+reg          s1_valid, s2_valid, s3_valid, s4_valid, s5_valid, s6_valid;
+reg [TW-1:0] s1_t;
+reg [2:0]    s2_tf;
+reg [1:0]    s1_rnd, s2_rnd, s3_rnd;
+reg          s1_sat, s2_sat, s3_sat, s4_sat, s5_sat;
+reg          s1_signed, s2_signed, s3_signed, s4_signed;
+reg [6:0]    s1_width;
+reg [XW-1:0] s2_hmask, s2_smask;
+reg [CW-1:0] s2_low_mask, s2_pow_w1, s2_half_range;
+reg [CW-1:0] s3_max, s3_min, s3_low_mask, s3_pow_w1;
+reg [CW-1:0] s4_max, s4_min, s4_low_mask, s4_pow_w1;
+reg [CW-1:0] s5_max, s5_min, s5_low_mask;
 
-reg round_up;
-always @* begin
-    case (cfg_rnd)
-        2'd1:    round_up = half;                      // AP_RND: half toward +inf
-        2'd2:    round_up = half && (sticky || q_odd); // AP_RND_CONV: half to even
-        default: round_up = 1'b0;                      // AP_TRN: floor
-    endcase
-end
+// the S1 values as 32-bit numbers, to decode them against bit positions
+wire [31:0] s1_t32 = {{(32-TW){1'b0}}, s1_t};
+wire [31:0] s1_w32 = {25'd0, s1_width};
 
-wire [6:0] w_clamped = (cfg_out_width == 7'd0 || cfg_out_width > OUT_W[6:0]) ? OUT_W[6:0] : cfg_out_width;
-
-reg              s1_valid;
-reg [XW-1:0]     s1_q;
-reg              s1_round_up;
-reg              s1_sat;
-reg              s1_signed;
-reg [6:0]        s1_width;
-reg              s1_relu;
-reg [USER_W-1:0] s1_user;
-
+integer b;
 always @(posedge clk) begin
-    s1_valid    <= in_valid;
-    s1_q        <= q;
-    s1_round_up <= round_up;
-    s1_sat      <= cfg_sat;
-    s1_signed   <= cfg_out_signed;
-    s1_width    <= w_clamped;
-    s1_relu     <= cfg_relu;
-    s1_user     <= in_user;
+    // S1
+    s1_valid <= in_valid;
+    s1_t <= t_raw[8] ? {TW{1'b0}} : (t_raw > tmax_const ? tmax_const[TW-1:0] : t_raw[TW-1:0]);
+    s1_rnd <= cfg_rnd;
+    s1_sat <= cfg_sat;
+    s1_signed <= cfg_out_signed;
+    s1_width <= w_clamped;
+    // S2
+    s2_valid <= s1_valid;
+    s2_tf <= s1_t[2:0];
+    s2_rnd <= s1_rnd;
+    s2_sat <= s1_sat;
+    s2_signed <= s1_signed;
+    for (b = 0; b < XW; b = b + 1) begin
+        s2_hmask[b] <= (b + 1 == s1_t32);
+        s2_smask[b] <= (b + 1 < s1_t32);
+    end
+    for (b = 0; b < CW; b = b + 1) begin
+        s2_low_mask[b] <= (b < s1_w32);
+        s2_pow_w1[b] <= (b + 1 == s1_w32);
+        s2_half_range[b] <= (b + 1 < s1_w32);
+    end
+    // S3
+    s3_valid <= s2_valid;
+    s3_rnd <= s2_rnd;
+    s3_sat <= s2_sat;
+    s3_signed <= s2_signed;
+    s3_max <= s2_signed ? s2_half_range : s2_low_mask;
+    s3_min <= s2_signed ? ~s2_half_range : {CW{1'b0}};
+    s3_low_mask <= s2_low_mask;
+    s3_pow_w1 <= s2_pow_w1;
+    // S4
+    s4_valid <= s3_valid;
+    s4_sat <= s3_sat;
+    s4_signed <= s3_signed;
+    s4_max <= s3_max;
+    s4_min <= s3_min;
+    s4_low_mask <= s3_low_mask;
+    s4_pow_w1 <= s3_pow_w1;
+    // S5
+    s5_valid <= s4_valid;
+    s5_sat <= s4_sat;
+    s5_max <= s4_max;
+    s5_min <= s4_min;
+    s5_low_mask <= s4_low_mask;
+    // S6
+    s6_valid <= s5_valid;
     if (rst) begin
         s1_valid <= 1'b0;
+        s2_valid <= 1'b0;
+        s3_valid <= 1'b0;
+        s4_valid <= 1'b0;
+        s5_valid <= 1'b0;
+        s6_valid <= 1'b0;
     end
 end
 
 /*
- * Stage 2: add the rounding increment, saturate or wrap, ReLU
+ * Lanes
  */
-// q + round_up cannot overflow XW bits (|x| < 2^(XW-2))
-wire signed [XW-1:0] r = $signed(s1_q) + $signed({{(XW-1){1'b0}}, s1_round_up});
-wire signed [CW-1:0] r_ext = {{(CW-XW){r[XW-1]}}, r};
+genvar gl;
+generate
+    for (gl = 0; gl < LANES; gl = gl + 1) begin : g_lane
+        wire [ACC_W-1:0] acc = in_acc[gl*ACC_W +: ACC_W];
 
-wire [CW-1:0] one_c = {{(CW-1){1'b0}}, 1'b1};
-wire [CW-1:0] pow_w = one_c << s1_width;             // 2^w
-wire [CW-1:0] pow_w1 = one_c << (s1_width - 7'd1);   // 2^(w-1)
-wire signed [CW-1:0] max_v = s1_signed ? $signed(pow_w1 - one_c) : $signed(pow_w - one_c);
-wire signed [CW-1:0] min_v = s1_signed ? -$signed(pow_w1) : {CW{1'b0}};
+        // S1: ReLU on the accumulator, then x = acc * 2^MAX_LSHIFT
+        reg [XW-1:0] s1_x;
+        always @(posedge clk) begin
+            if (cfg_relu && acc[ACC_W-1]) begin
+                s1_x <= {XW{1'b0}};
+            end else begin
+                s1_x <= {{(XW-ACC_W){acc[ACC_W-1]}}, acc} << MAX_LSHIFT;
+            end
+        end
 
-wire [CW-1:0] low_mask = pow_w - one_c;
-wire [CW-1:0] low = r_ext & low_mask;
-wire low_sign = s1_signed && |(r_ext & pow_w1);
-wire [CW-1:0] wrapped = low_sign ? (low | ~low_mask) : low;
+        // S2: coarse arithmetic shift right by t rounded down to a multiple of 8
+        reg [XW-1:0] s2_x, s2_qc;
+        always @(posedge clk) begin
+            s2_x <= s1_x;
+            s2_qc <= $signed(s1_x) >>> {s1_t[TW-1:3], 3'b000};
+        end
 
-wire signed [CW-1:0] clamped = (r_ext > max_v) ? max_v : ((r_ext < min_v) ? min_v : r_ext);
-wire signed [CW-1:0] y_sat = s1_sat ? clamped : $signed(wrapped);
-wire [CW-1:0] y = (s1_relu && y_sat[CW-1]) ? {CW{1'b0}} : y_sat;
+        // S3: fine shift by t mod 8; the half bit and the sticky bits below it
+        reg [XW-1:0] s3_q;
+        reg          s3_half, s3_sticky;
+        always @(posedge clk) begin
+            s3_q <= $signed(s2_qc) >>> s2_tf;
+            s3_half <= |(s2_x & s2_hmask);
+            s3_sticky <= |(s2_x & s2_smask);
+        end
 
-reg              s2_valid;
-reg [OUT_W-1:0]  s2_data;
-reg [USER_W-1:0] s2_user;
+        // S4: r = q + round_up (cannot overflow XW bits: |x| < 2^(XW-2))
+        wire round_up = (s3_rnd == 2'd1) ? s3_half :                           // AP_RND
+                        (s3_rnd == 2'd2) ? (s3_half && (s3_sticky || s3_q[0])) : // AP_RND_CONV
+                        1'b0;                                                   // AP_TRN
+        wire [XW-1:0] r = s3_q + {{(XW-1){1'b0}}, round_up};
+        reg [CW-1:0] s4_r;
+        always @(posedge clk) begin
+            s4_r <= {{(CW-XW){r[XW-1]}}, r};
+        end
 
-always @(posedge clk) begin
-    s2_valid <= s1_valid;
-    s2_data  <= y[OUT_W-1:0];
-    s2_user  <= s1_user;
-    if (rst) begin
-        s2_valid <= 1'b0;
+        // S5: compare with the bounds; the low bits and their sign for AP_WRAP
+        reg [CW-1:0] s5_r, s5_low;
+        reg          s5_over, s5_under, s5_low_sign;
+        always @(posedge clk) begin
+            s5_r <= s4_r;
+            s5_over <= $signed(s4_r) > $signed(s4_max);
+            s5_under <= $signed(s4_r) < $signed(s4_min);
+            s5_low <= s4_r & s4_low_mask;
+            s5_low_sign <= s4_signed && |(s4_r & s4_pow_w1);
+        end
+
+        // S6: clamp (AP_SAT) or wrap (AP_WRAP: the low bits, sign-extended when signed)
+        wire [CW-1:0] wrapped = s5_low_sign ? (s5_low | ~s5_low_mask) : s5_low;
+        wire [CW-1:0] clamped = s5_over ? s5_max : (s5_under ? s5_min : s5_r);
+        wire [CW-1:0] y = s5_sat ? clamped : wrapped;
+        reg [OUT_W-1:0] s6_data;
+        always @(posedge clk) begin
+            s6_data <= y[OUT_W-1:0];
+        end
+        assign out_data[gl*OUT_W +: OUT_W] = s6_data;
+
+        // the discarded high bits of y are the sign extension of y[OUT_W-1] by construction
+        wire unused_y_high = &{1'b0, y[CW-1:OUT_W]};
     end
-end
+endgenerate
 
-assign out_valid = s2_valid;
-assign out_data = s2_data;
-assign out_user = s2_user;
-
-// the discarded high bits of y are the sign extension of y[OUT_W-1] by construction
-wire unused_y_high = &{1'b0, y[CW-1:OUT_W]};
+assign out_valid = s6_valid;
 
 endmodule
 

@@ -1,16 +1,28 @@
 /*
 
-fpgagen: simple dual-port RAM (one write port, one read port, one clock)
+fpgagen: simple dual-port RAM (one write port, one read port, one clock), lane write enables
 
-Registered read: rd_data shows mem[rd_addr] one cycle after a cycle with rd_en = 1 and holds
-its value while rd_en = 0. A read of the address being written in the same cycle returns the
-old contents (read-first). Optional contents from INIT_FILE ($readmemh, one word per line, as
-written by the compiler). RAM_STYLE goes into the ram_style attribute so the same file infers
-block RAM, UltraRAM or LUT RAM.
+Read: rd_addr presented in cycle t (with rd_en) is read from the array at the end of t; with
+OUT_REG = 1 (the default) the word then passes the memory's own output register (DOB_REG on
+a Xilinx block RAM, the output register of a URAM) and rd_data shows it in cycle t + 2; with
+OUT_REG = 0 in cycle t + 1. The output register has no enable, so rd_data keeps showing the
+last word read while rd_en = 0.
+
+A read of the address written in the same cycle is undefined in hardware (the engine never
+does it: a layer's input and output never share words, and a fused pool reads only ring rows
+the conv has finished). The memory carries `no_rw_check`, so synthesis adds no collision
+logic between the block RAM and its output register (Yosys would otherwise emulate it with a
+comparator and a multiplexer there); simulation returns the old word.
+
+Write: lane l (bits [l*WIDTH/LANES +: WIDTH/LANES]) is written when wr_en and wr_mask[l]
+(byte-write enables when the lane is 8 or 9 bits wide; LANES = 1 writes whole words).
+
+Optional contents from INIT_FILE ($readmemh, one word per line). RAM_STYLE goes into the
+ram_style attribute, so the same file infers block RAM, UltraRAM or LUT RAM.
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -18,12 +30,16 @@ block RAM, UltraRAM or LUT RAM.
 
 module fg_sdp_ram #
 (
-    // word width in bits, >= 1
+    // word width in bits, >= 1, a multiple of LANES
     parameter WIDTH = 64,
+    // write-enable lanes per word, >= 1
+    parameter LANES = 1,
     // number of words, >= 2
     parameter DEPTH = 1024,
     // address width, >= $clog2(DEPTH)
     parameter ADDR_W = $clog2(DEPTH),
+    // 1: read through the memory's output register (latency 2); 0: latency 1
+    parameter OUT_REG = 1,
     // Vivado ram_style: "block", "ultra", "distributed" or "auto"
     parameter RAM_STYLE = "block",
     // $readmemh file with the initial contents, "" for none
@@ -36,25 +52,32 @@ module fg_sdp_ram #
      * Write port
      */
     input  wire              wr_en,
+    input  wire [LANES-1:0]  wr_mask,
     input  wire [ADDR_W-1:0] wr_addr,
     input  wire [WIDTH-1:0]  wr_data,
 
     /*
-     * Read port (1 cycle latency)
+     * Read port (latency 1 + OUT_REG)
      */
     input  wire              rd_en,
     input  wire [ADDR_W-1:0] rd_addr,
     output wire [WIDTH-1:0]  rd_data
 );
 
+localparam LANE_W = WIDTH / LANES;
+
 // check configuration
 initial begin
-    if (WIDTH < 1 || DEPTH < 2) begin
-        $error("Error: WIDTH must be >= 1 and DEPTH >= 2 (instance %m)");
+    if (WIDTH < 1 || DEPTH < 2 || LANES < 1 || WIDTH % LANES != 0) begin
+        $error("Error: need WIDTH >= 1, DEPTH >= 2, LANES >= 1 dividing WIDTH (instance %m)");
         $finish;
     end
     if ((1 << ADDR_W) < DEPTH) begin
         $error("Error: ADDR_W too narrow for DEPTH (instance %m)");
+        $finish;
+    end
+    if (OUT_REG != 0 && OUT_REG != 1) begin
+        $error("Error: OUT_REG must be 0 or 1 (instance %m)");
         $finish;
     end
     // string parameters compare at their own widths: the padding is intended
@@ -69,7 +92,7 @@ initial begin
     /* verilator lint_on WIDTHEXPAND */
 end
 
-(* ram_style = RAM_STYLE *)
+(* ram_style = RAM_STYLE, no_rw_check *)
 reg [WIDTH-1:0] mem [0:DEPTH-1];
 reg [WIDTH-1:0] rd_data_reg;
 
@@ -79,9 +102,12 @@ initial begin
     end
 end
 
+integer l;
 always @(posedge clk) begin
-    if (wr_en) begin
-        mem[wr_addr] <= wr_data;
+    for (l = 0; l < LANES; l = l + 1) begin
+        if (wr_en && wr_mask[l]) begin
+            mem[wr_addr][l*LANE_W +: LANE_W] <= wr_data[l*LANE_W +: LANE_W];
+        end
     end
 end
 
@@ -91,7 +117,17 @@ always @(posedge clk) begin
     end
 end
 
-assign rd_data = rd_data_reg;
+generate
+    if (OUT_REG != 0) begin : g_out_reg
+        reg [WIDTH-1:0] rd_out_reg;
+        always @(posedge clk) begin
+            rd_out_reg <= rd_data_reg;
+        end
+        assign rd_data = rd_out_reg;
+    end else begin : g_no_out_reg
+        assign rd_data = rd_data_reg;
+    end
+endgenerate
 
 endmodule
 

@@ -42,9 +42,11 @@ def sat(v: int, width: int, signed: bool, sat_mode: int) -> int:
 
 def requant(acc: int, shift: int, rnd: int, sat_mode: int, width: int, signed: bool,
             relu: bool) -> int:
-    """y = relu?(sat(round_shift(acc, shift))) as a Python int."""
-    y = sat(round_shift(acc, shift, rnd), width, signed, sat_mode)
-    return max(y, 0) if relu else y
+    """y = sat(round_shift(relu?(acc), shift)) as a Python int: ReLU on the exact sum, as the
+    golden model does (it differs from ReLU after the wrap under AP_WRAP)."""
+    if relu:
+        acc = max(acc, 0)
+    return sat(round_shift(acc, shift, rnd), width, signed, sat_mode)
 
 
 def to_signed(u: int, width: int) -> int:

@@ -14,17 +14,35 @@ MODULES = sorted(p.stem for p in HW_DIR.glob("*.v"))
 
 # a second parameter set per module that stresses the width arithmetic (1-lane, odd widths)
 NARROW = {
-    "fg_requant": {"ACC_W": 2, "OUT_W": 64, "MAX_LSHIFT": 32, "USER_W": 3},
+    "fg_requant": {"LANES": 3, "ACC_W": 2, "OUT_W": 64, "MAX_LSHIFT": 32},
     "fg_pe_array": {"P_IN": 1, "P_OUT": 1, "A_W": 3, "W_W": 2, "ACC_W": 5},
+    "fg_mul": {"A_W": 2, "B_W": 32},
+    "fg_delay": {"WIDTH": 3, "DEPTH": 0},
+    "fg_count": {"W": 1},
     "fg_maxpool": {"LANES": 1, "A_W": 1},
-    "fg_avgpool": {"LANES": 1, "A_W": 16, "SUM_W": 30, "M_W": 1, "OUT_W": 16},
-    "fg_add": {"LANES": 1, "A_W": 1, "B_W": 16, "MAX_ALIGN": 0, "OUT_W": 2, "MAX_LSHIFT": 3},
-    "fg_sdp_ram": {"WIDTH": 1, "DEPTH": 3, "RAM_STYLE": '"distributed"'},
-    "fg_rom": {"WIDTH": 130, "DEPTH": 2, "ROM_STYLE": '"distributed"'},
+    "fg_avgpool": {"LANES": 1, "A_W": 16, "SUM_W": 30, "M_W": 1, "ACC_W": 20},
+    "fg_add": {"LANES": 1, "A_W": 1, "B_W": 16, "MAX_ALIGN": 0, "ACC_W": 40},
+    "fg_sdp_ram": {"WIDTH": 1, "DEPTH": 3, "RAM_STYLE": '"distributed"', "OUT_REG": 0},
+    "fg_rom": {"WIDTH": 130, "DEPTH": 2, "ROM_STYLE": '"distributed"', "INIT_FILE": '"x.hex"'},
     "fg_axis_in": {"A_W": 12, "LANES": 1},
     "fg_axis_out": {"A_W": 16, "LANES": 3},
+    "fg_conv_agu": {"AW": 2, "CW": 2, "WA_W": 1, "BA_W": 1, "G": 4},
+    "fg_pool_agu": {"AW": 2, "CW": 2},
+    "fg_vec_agu": {"AW": 2, "CW": 2},
+    "fg_layer_table": {"N_ROWS": 1, "NF": 2, "FW": 2, "TABLE_FILE": '"x.hex"'},
+    "fg_writeback": {"P_IN": 8, "P_OUT": 2, "ACT_W": 3, "AW": 2, "CW": 2, "PF_DEPTH": 2},
+    "fg_logits_out": {"P_IN": 3, "ACT_W": 16, "OUT_W": 2, "OUT_COUNT": 1, "AW": 2},
     "fg_engine": {"P_IN": 8, "P_OUT": 4, "ACT_W": 16, "IN_W": 12, "IN_C": 1, "ACC_W": 44,
-                  "OUT_W": 2, "OUT_SIGNED": 1, "MAX_LSHIFT": 5, "N_LAYERS": 3, "TAPS": 4},
+                  "OUT_W": 2, "OUT_SIGNED": 1, "MAX_LSHIFT": 5, "N_LAYERS": 3, "TAPS": 4,
+                  "TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"'},
+}
+
+
+# modules that need a memory file name to elaborate (their lint needs none to exist)
+DEFAULT_FILES = {
+    "fg_rom": {"INIT_FILE": '"x.hex"'},
+    "fg_layer_table": {"TABLE_FILE": '"x.hex"'},
+    "fg_engine": {"TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"'},
 }
 
 
@@ -37,7 +55,7 @@ def test_hw_has_modules():
 def test_lint(module, narrow):
     if narrow and module not in NARROW:
         pytest.skip(f"no narrow parameter set for {module}")
-    params = NARROW[module] if narrow else {}
+    params = NARROW[module] if narrow else dict(DEFAULT_FILES.get(module, {}))
     # other hw/ modules resolve through the library path (-y), one file is the top
     code, text = lint([HW_DIR / f"{module}.v"], top=module, parameters=params,
                       extra_args=["-y", str(HW_DIR)])

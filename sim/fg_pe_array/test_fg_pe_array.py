@@ -1,9 +1,11 @@
 """cocotb test of hw/fg_pe_array.v: P_OUT dot products per beat sequence, bit-exact.
 
 Dot products of random length (many of length 1, to prove back-to-back II=1 hand-off), random
-idle beats inside and between them, signed and unsigned activations, edge operands (most
-negative weights times largest activations), and a parameter set whose accumulator is too
-narrow on purpose so that two's complement wrap is checked as well.
+idle beats inside and between them, edge operands (most negative weights times the most
+negative activations), the bias presented BIAS_DELAY cycles after each first beat (random
+garbage on the bias lanes in every other cycle), a P_IN that is not a power of two (a padded
+adder tree), and a parameter set whose accumulator is too narrow on purpose so that two's
+complement wrap is checked as well.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from fxmodel import pack, to_signed, unpack
 from runner import params, run_module
 from tbutil import reset, start_clock
 
-LATENCY = 4
+
+def tree_levels(p_in: int) -> int:
+    return (p_in - 1).bit_length()
 
 
 class TB:
@@ -27,8 +31,9 @@ class TB:
         self.p_in, self.p_out = p["P_IN"], p["P_OUT"]
         self.a_w, self.w_w, self.acc_w = p["A_W"], p["W_W"], p["ACC_W"]
         start_clock(dut.clk)
-        for name in ("in_valid", "in_first", "in_last", "in_act", "in_wgt", "in_bias",
-                     "cfg_act_signed"):
+        self.latency = 4 + tree_levels(self.p_in)
+        self.bias_delay = 3 + tree_levels(self.p_in)
+        for name in ("in_valid", "in_first", "in_last", "in_act", "in_wgt", "in_bias"):
             getattr(dut, name).value = 0
 
     async def reset(self):
@@ -45,7 +50,7 @@ class TB:
         out = []
         for k in range(n):
             length = rng.choice([1, 1, 1, 2, 3, rng.randint(1, 9)])
-            signed = rng.random() < 0.5
+            signed = True  # activations are signed A_W (the engine widens unsigned ones)
             edge = k % 5 == 0
             bias = [self.operand(rng, self.acc_w, True, edge) for _ in range(self.p_out)]
             beats = []
@@ -78,12 +83,16 @@ async def run_test(dut):
             beats.append((di, bi == 0, bi == len(bs) - 1, signed, bias, act, wgt))
     got = []
     last_cycle = {}
+    bias_at = {}   # cycle -> the bias to present then (BIAS_DELAY after a first beat)
     cycle = 0
-    for t in range(len(beats) + LATENCY + 2):
+    for t in range(len(beats) + tb.latency + 2):
         await FallingEdge(dut.clk)
         cycle += 1
         if dut.out_valid.value == 1:
             got.append((cycle, unpack(int(dut.out_acc.value), tb.acc_w, tb.p_out, True)))
+        bias = bias_at.pop(cycle, None)
+        dut.in_bias.value = (pack(bias, tb.acc_w) if bias is not None
+                             else rng.getrandbits(tb.acc_w * tb.p_out))
         b = beats[t] if t < len(beats) else None
         if b is None:
             dut.in_valid.value = 0
@@ -91,21 +100,20 @@ async def run_test(dut):
             dut.in_first.value = rng.randint(0, 1)
             dut.in_last.value = rng.randint(0, 1)
             continue
-        di, first, last, signed, bias, act, wgt = b
+        di, first, last, _signed, bias, act, wgt = b
         dut.in_valid.value = 1
         dut.in_first.value = int(first)
         dut.in_last.value = int(last)
-        dut.cfg_act_signed.value = int(signed)
         dut.in_act.value = pack(act, tb.a_w)
         dut.in_wgt.value = pack([w for row in wgt for w in row], tb.w_w)
-        dut.in_bias.value = pack(bias, tb.acc_w) if first else rng.getrandbits(
-            tb.acc_w * tb.p_out)
+        if first:
+            bias_at[cycle + tb.bias_delay] = bias
         if last:
             last_cycle[di] = cycle
     assert len(got) == len(dps), f"{len(got)} results for {len(dps)} dot products"
     bad = 0
     for di, ((cyc, vals), (signed, _, bs, want)) in enumerate(zip(got, dps, strict=True)):
-        assert cyc - last_cycle[di] == LATENCY, f"latency {cyc - last_cycle[di]}"
+        assert cyc - last_cycle[di] == tb.latency, f"latency {cyc - last_cycle[di]}"
         if vals != want:
             bad += 1
             if bad <= 5:
@@ -117,9 +125,10 @@ async def run_test(dut):
 
 @pytest.mark.parametrize(
     "p_in,p_out,a_w,w_w,acc_w",
-    [(4, 3, 8, 8, 24),     # w8a8 with an exact accumulator (8+8+1+ceil(log2(4*9)))
-     (2, 2, 16, 6, 20)],   # wide activations, odd weight width, accumulator that wraps
+    [(4, 3, 9, 8, 24),     # w8a8 (9-bit signed activations), exact accumulator
+     (3, 2, 16, 6, 20),    # 3 lanes (padded tree), wide activations, accumulator that wraps
+     (1, 2, 9, 8, 20)],    # one lane: no adder tree
 )
 def test_fg_pe_array(p_in, p_out, a_w, w_w, acc_w):
-    run_module("fg_pe_array", __file__,
+    run_module("fg_pe_array", __file__, sources=["fg_mul", "fg_delay"], parameters=
                {"P_IN": p_in, "P_OUT": p_out, "A_W": a_w, "W_W": w_w, "ACC_W": acc_w})

@@ -1,8 +1,9 @@
 """cocotb test of hw/fg_requant.v against fxmodel.requant (DESIGN.md section 2).
 
 Every beat carries its own random configuration (shift, rounding, saturation, output type,
-width, ReLU), so the test also proves that configuration is pipelined with the data. Vectors:
-edge accumulators (extremes, 0, +-1, exact halves +-1 around every shift) plus random ones.
+width, ReLU), so the test also proves that configuration is pipelined with the data; every
+lane of a beat gets its own accumulator under that one configuration. Vectors: edge
+accumulators (extremes, 0, +-1, exact halves +-1 around every shift) plus random ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fxmodel import RND, RND_CONV, SAT, TRN, WRAP, requant, to_signed, to_unsign
 from runner import params, run_module
 from tbutil import reset, start_clock
 
-LATENCY = 2
+LATENCY = 6
 
 
 class TB:
@@ -26,11 +27,10 @@ class TB:
         self.acc_w = p["ACC_W"]
         self.out_w = p["OUT_W"]
         self.max_lshift = p.get("MAX_LSHIFT", 0)
-        self.user_w = p["USER_W"]
+        self.lanes = p["LANES"]
         start_clock(dut.clk)
         dut.in_valid.value = 0
         dut.in_acc.value = 0
-        dut.in_user.value = 0
         for name in ("cfg_shift", "cfg_rnd", "cfg_sat", "cfg_out_signed", "cfg_out_width",
                      "cfg_relu"):
             getattr(dut, name).value = 0
@@ -77,57 +77,63 @@ async def run_test(dut):
     await tb.reset()
     rng = random.Random(1234 + tb.acc_w)
     vecs = tb.vectors(rng, 3000)
-    umask = (1 << tb.user_w) - 1
-    expected = {}
+    # lane 0 walks the vectors in order; the other lanes take random other vectors' accumulators
+    # under the same configuration
+    beats = []
+    for i, (a, s, c) in enumerate(vecs):
+        accs = [a] + [vecs[rng.randrange(len(vecs))][0] for _ in range(tb.lanes - 1)]
+        beats.append((i, accs, s, c))
+    expected = []
     got = []
-    sent_cycle = {}
     cycle = 0
     # drive on the falling edge, sample on the next falling edge (outputs settled)
-    for i in range(len(vecs) + LATENCY + 1):
+    for i in range(len(beats) + LATENCY + 1):
         await FallingEdge(dut.clk)
         cycle += 1
         if dut.out_valid.value == 1:
-            got.append((int(dut.out_user.value), int(dut.out_data.value), cycle))
-        if i >= len(vecs):
+            word = int(dut.out_data.value)
+            got.append(([(word >> (ln * tb.out_w)) & ((1 << tb.out_w) - 1)
+                         for ln in range(tb.lanes)], cycle))
+        if i >= len(beats):
             dut.in_valid.value = 0
             continue
-        a, s, c = vecs[i]
+        _idx, accs, s, c = beats[i]
         # idle beats now and then: valid must gate the output
         idle = rng.random() < 0.1
         dut.in_valid.value = 0 if idle else 1
-        dut.in_acc.value = to_unsigned(a, tb.acc_w)
+        dut.in_acc.value = sum(to_unsigned(a, tb.acc_w) << (ln * tb.acc_w)
+                               for ln, a in enumerate(accs))
         dut.cfg_shift.value = to_unsigned(s, 7)
         dut.cfg_rnd.value = c["rnd"]
         dut.cfg_sat.value = c["sat"]
         dut.cfg_out_signed.value = int(c["signed"])
         dut.cfg_out_width.value = c["width"]
         dut.cfg_relu.value = int(c["relu"])
-        dut.in_user.value = i & umask
         if not idle:
-            y = requant(a, s, c["rnd"], c["sat"], c["width"], c["signed"], c["relu"])
             # the output is out_width bits sign/zero-extended to OUT_W
-            expected[i & umask] = (to_unsigned(y, tb.out_w), (a, s, c))
-            sent_cycle[i & umask] = cycle
+            want = [to_unsigned(requant(a, s, c["rnd"], c["sat"], c["width"], c["signed"],
+                                        c["relu"]), tb.out_w) for a in accs]
+            expected.append((want, accs, s, c, cycle))
     await RisingEdge(dut.clk)
     assert len(got) == len(expected), f"{len(got)} outputs for {len(expected)} inputs"
     bad = 0
-    for tag, data, cyc in got:
-        want, vec = expected[tag]
-        assert cyc - sent_cycle[tag] == LATENCY, f"latency {cyc - sent_cycle[tag]}"
+    for (data, cyc), (want, accs, s, c, sent) in zip(got, expected, strict=True):
+        assert cyc - sent == LATENCY, f"latency {cyc - sent}"
         if data != want:
             bad += 1
             if bad <= 10:
-                dut._log.error("acc=%d shift=%d cfg=%s: got %d want %d", vec[0], vec[1], vec[2],
-                               to_signed(data, tb.out_w), to_signed(want, tb.out_w))
+                dut._log.error("accs=%s shift=%d cfg=%s: got %s want %s", accs, s, c,
+                               [to_signed(d, tb.out_w) for d in data],
+                               [to_signed(w, tb.out_w) for w in want])
     assert bad == 0, f"{bad} mismatches of {len(got)}"
-    dut._log.info("%d vectors bit-exact", len(got))
+    dut._log.info("%d beats x %d lanes bit-exact", len(got), tb.lanes)
 
 
 @pytest.mark.parametrize(
-    "acc_w,out_w,max_lshift",
-    [(32, 8, 0),    # w8a8 conv accumulator -> 8-bit activations
-     (20, 16, 4)],  # narrow accumulator, 16-bit output, exact left shifts up to 4
+    "lanes,acc_w,out_w,max_lshift",
+    [(1, 32, 8, 0),    # w8a8 conv accumulator -> 8-bit activations
+     (3, 20, 16, 4)],  # three lanes, narrow accumulator, 16-bit output, left shifts up to 4
 )
-def test_fg_requant(acc_w, out_w, max_lshift):
+def test_fg_requant(lanes, acc_w, out_w, max_lshift):
     run_module("fg_requant", __file__,
-               {"ACC_W": acc_w, "OUT_W": out_w, "MAX_LSHIFT": max_lshift, "USER_W": 16})
+               {"LANES": lanes, "ACC_W": acc_w, "OUT_W": out_w, "MAX_LSHIFT": max_lshift})

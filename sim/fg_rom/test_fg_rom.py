@@ -22,7 +22,9 @@ async def run_test(dut):
     start_clock(dut.clk)
     dut.rd_en.value = 0
     dut.rd_addr.value = 0
+    out_reg = p.get("OUT_REG", 1)
     rng = random.Random(depth)
+    read_reg = None
     order = list(range(depth)) + [rng.randrange(depth) for _ in range(2 * depth)]
     expect = None
     await FallingEdge(dut.clk)
@@ -32,17 +34,21 @@ async def run_test(dut):
         dut.rd_en.value = int(rd)
         dut.rd_addr.value = a
         await FallingEdge(dut.clk)
+        if out_reg:
+            expect = read_reg
         if rd:
-            expect = mem[a]
+            read_reg = mem[a]
             seen.add(a)
+        if not out_reg:
+            expect = read_reg
         if expect is not None:
             assert int(dut.rd_data.value) == expect, f"address {a}"
     assert len(seen) > depth * 0.9
     dut._log.info("%d of %d words read back", len(seen), depth)
 
 
-@pytest.mark.parametrize("width,depth", [(1, 2), (130, 300)])
-def test_fg_rom(width, depth):
+@pytest.mark.parametrize("width,depth,out_reg", [(1, 2, 0), (130, 300, 1)])
+def test_fg_rom(width, depth, out_reg):
     path = write_hex(f"rom_{width}x{depth}", width, random_words(width, width, depth))
     run_module("fg_rom", __file__,
-               {"WIDTH": width, "DEPTH": depth, "INIT_FILE": f'"{path}"'})
+               {"WIDTH": width, "DEPTH": depth, "OUT_REG": out_reg, "INIT_FILE": f'"{path}"'})

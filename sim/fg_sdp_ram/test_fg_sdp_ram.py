@@ -1,6 +1,8 @@
 """cocotb test of hw/fg_sdp_ram.v: random simultaneous reads and writes against a dict model
-(1-cycle registered read, read-first on a same-address collision, rd_en = 0 holds the output),
-optionally preloaded from a $readmemh file."""
+(registered read, through the output register when OUT_REG = 1; rd_en = 0 holds the read
+register), lane write masks, optionally preloaded from a $readmemh file. A read of the word
+being written in the same cycle is undefined in hardware (the memory is `no_rw_check`), so
+the traffic never does it; reads of a word written the cycle before must see the new word."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from tbutil import start_clock
 @cocotb.test()
 async def run_test(dut):
     p = params()
-    width, depth = p["WIDTH"], p["DEPTH"]
+    width, depth, lanes = p["WIDTH"], p["DEPTH"], p.get("LANES", 1)
+    out_reg = p.get("OUT_REG", 1)
+    lane_w = width // lanes
     init = p.get("INIT_FILE", '""').strip('"')
     mem = dict(enumerate(read_hex(init))) if init else {}
     start_clock(dut.clk)
@@ -26,27 +30,51 @@ async def run_test(dut):
     dut.wr_addr.value = 0
     dut.rd_addr.value = 0
     dut.wr_data.value = 0
+    dut.wr_mask.value = (1 << lanes) - 1
     rng = random.Random(width * 1000 + depth)
-    expect = None  # the model of rd_data
+    read_reg = None  # the model of the array's read register
+    expect = None    # the model of rd_data (read_reg, one cycle later when OUT_REG = 1)
     checked = 0
     await FallingEdge(dut.clk)
-    for cycle in range(4000):
-        # phase: first mostly reads of the init contents, then mixed traffic
-        wr = cycle > 200 and rng.random() < 0.5
-        rd = rng.random() < 0.7
-        wa = rng.randrange(depth)
-        ra = wa if rng.random() < 0.2 else rng.randrange(depth)
+    full = (1 << lanes) - 1
+    # without an init file, first write every word whole, so the model knows every lane
+    fill = [] if init else list(range(depth))
+    prev_wa = 0  # the word written last: read back in the next cycle now and then
+    for cycle in range(4000 + len(fill)):
+        if cycle < len(fill):
+            wr, rd, wa, ra, mask = True, False, fill[cycle], 0, full
+        else:
+            # first mostly reads of the known contents, then mixed traffic with lane masks
+            wr = cycle > 200 + len(fill) and rng.random() < 0.5
+            rd = rng.random() < 0.7
+            wa = rng.randrange(depth)
+            ra = prev_wa if rng.random() < 0.2 else rng.randrange(depth)
+            if wr and ra == wa:  # same-cycle collisions are undefined: read the previous word
+                ra = (wa + 1) % depth
+            mask = rng.getrandbits(lanes) if rng.random() < 0.5 else full
         data = rng.getrandbits(width)
+        if wr:
+            prev_wa = wa
+        dut.wr_mask.value = mask
         dut.wr_en.value = int(wr)
         dut.wr_addr.value = wa
         dut.wr_data.value = data
         dut.rd_en.value = int(rd)
         dut.rd_addr.value = ra
         await FallingEdge(dut.clk)
+        if out_reg:
+            expect = read_reg
         if rd:
-            expect = mem.get(ra)  # read-first: the contents before this cycle's write
+            read_reg = mem[ra]
+        if not out_reg:
+            expect = read_reg
         if wr:
-            mem[wa] = data
+            old = mem.get(wa, 0)
+            new = 0
+            for ln in range(lanes):
+                word = data if mask >> ln & 1 else old
+                new |= (word >> (ln * lane_w) & ((1 << lane_w) - 1)) << (ln * lane_w)
+            mem[wa] = new
         if expect is not None:
             assert int(dut.rd_data.value) == expect, f"cycle {cycle}: read of {ra}"
             checked += 1
@@ -56,12 +84,16 @@ async def run_test(dut):
 
 @pytest.mark.parametrize(
     "width,depth,init",
-    [(72, 100, False),   # URAM-like word, depth not a power of two, no init file
-     (8, 16, True)],     # small LUT RAM preloaded with $readmemh
+    [(72, 100, False),   # URAM-like word (8 lanes of 9 bits), depth not a power of two
+     (8, 16, True)],     # small LUT RAM preloaded with $readmemh, no output register
 )
 def test_fg_sdp_ram(width, depth, init):
     prm = {"WIDTH": width, "DEPTH": depth,
            "RAM_STYLE": '"ultra"' if width == 72 else '"distributed"'}
+    if width == 72:
+        prm["LANES"] = 8
+    else:
+        prm["OUT_REG"] = 0
     if init:
         path = write_hex(f"sdp_ram_{width}x{depth}", width, random_words(1, width, depth))
         prm["INIT_FILE"] = f'"{path}"'

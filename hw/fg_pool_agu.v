@@ -1,0 +1,371 @@
+/*
+
+fpgagen: max-pool address generator - the loop nest of one max-pool layer, one beat per cycle
+
+Walks, innermost first, kx, ky (the window's taps), ox, cb (input word), oy, and gives for
+every beat:
+
+    row_addr + col_addr   the arena word to read (the caller adds the two in its address
+                          stage): row_addr = the tap row's first word (rows wrap in the ring
+                          of a fused conv), col_addr = ix * in_stride + cb
+    iy, ix                the tap's coordinates, for the edge test (Caffe ceil mode and
+                          padding: taps outside the input do not count)
+    carry / from_carry    column reuse (S < K <= 2S): windows after the first of a row start
+                          at kx0 = K - S (their first K - S columns were carried by the max
+                          unit); carry marks the columns the next window shares (kx >= S)
+    waddr                 the result's arena word
+    first / last          the window's first and last beat
+
+Timing discipline as in fg_conv_agu: registers stepped by per-layer constants computed by
+the compiler, a ring of rows wrapped by compare-and-subtract on the row counter (no `%`), the
+nest's carries ANDed from registered flags. Rows [0, row_limit) may be issued; `paused`,
+`done`, `row_issued` and the handshake as in fg_conv_agu.
+
+*/
+
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module fg_pool_agu #
+(
+    // address width (arena words; arithmetic is modulo 2^AW), >= 2
+    parameter AW = 16,
+    // loop counter width, 2..30
+    parameter CW = 16
+)
+(
+    input  wire               clk,
+    input  wire               rst,
+
+    /*
+     * Layer configuration (held while the layer runs)
+     */
+    input  wire [CW-1:0]      cfg_cb_last,     // words per pixel - 1
+    input  wire [CW-1:0]      cfg_k_last,      // kernel size - 1
+    input  wire [CW-1:0]      cfg_ox_last,
+    input  wire [CW-1:0]      cfg_oy_last,
+    input  wire [CW-1:0]      cfg_stride,
+    input  wire [CW-1:0]      cfg_pad,
+    input  wire               cfg_reuse,       // S < K <= 2S: carry shared columns
+    input  wire [CW-1:0]      cfg_kx0,         // first column of later windows (K - S, or 0)
+    input  wire [CW-1:0]      cfg_ix_kx0,      // S + kx0
+    input  wire [AW-1:0]      cfg_in_base,     // ring row 0
+    input  wire [AW-1:0]      cfg_row0,        // first word of tap row -pad
+    input  wire [CW-1:0]      cfg_irow0,       // ring slot of row -pad (0 without a ring)
+    input  wire [CW-1:0]      cfg_ring,        // ring rows R (all ones: no ring)
+    input  wire [CW-1:0]      cfg_ring_last,   // R - 1 (all ones: no ring)
+    input  wire [AW-1:0]      cfg_row_step,    // words per input row
+    input  wire [AW-1:0]      cfg_s_row_step,  // S rows
+    input  wire [AW-1:0]      cfg_wrap_row_step, // S rows - R rows (wrapping the ring)
+    input  wire [AW-1:0]      cfg_col0,        // -pad * in_stride
+    input  wire [AW-1:0]      cfg_kx_step,     // in_stride
+    input  wire [AW-1:0]      cfg_col_step,    // S * in_stride
+    input  wire [AW-1:0]      cfg_col_kx0,     // (S + kx0) * in_stride
+    input  wire [AW-1:0]      cfg_out_base,
+    input  wire [AW-1:0]      cfg_out_stride,
+    input  wire [AW-1:0]      cfg_out_row_step,
+
+    /*
+     * Control
+     */
+    input  wire               start,
+    input  wire [CW-1:0]      row_limit,
+    input  wire               ready,
+    output wire               done,
+    output wire               paused,
+    output wire               row_issued,
+
+    /*
+     * The beat (registers)
+     */
+    output wire               beat_valid,
+    output wire               beat_first,
+    output wire               beat_last,
+    output wire               beat_carry,
+    output wire               beat_from_carry,
+    output wire [AW-1:0]      beat_row_addr,
+    output wire [AW-1:0]      beat_col_addr,
+    output wire [CW:0]        beat_iy,         // signed
+    output wire [CW:0]        beat_ix,         // signed
+    output wire [AW-1:0]      beat_waddr
+);
+
+initial begin
+    if (AW < 2 || CW < 2 || CW > 30) begin
+        $error("Error: bad AW/CW (instance %m)");
+        $finish;
+    end
+end
+
+/*
+ * State and the nest (kx is a counter of its own: later windows start at kx0)
+ */
+reg active, pause, done_reg, row_issued_reg;
+// valid as one register (go = active and not paused), so a beat's advance is a single gate
+// and the nest's carries two more; go stays low for a cycle after start and after every row
+// (the row gap: the next row's ring wrap is decided from registers, `wraps`, so the row
+// update is one adder and a multiplexer)
+reg go;
+wire valid = go;
+wire adv = valid && ready;
+
+reg [CW-1:0] kx;
+reg          kx_at, kx_ge_s, ox_nz;
+wire [CW-1:0] ky, ox, cb, oy;
+wire ky_at, ox_at, cb_at, oy_at;
+
+// which levels step when the beat is taken (from registered flags only), and the events:
+// every register below is written under `adv` (its clock enable), its next value selected by
+// the w_* flags, so the taken-beat decision never sits in front of a multiplexer
+wire w_ky = kx_at;
+wire w_ox = w_ky && ky_at;
+wire w_cb = w_ox && ox_at;
+wire w_oy = w_cb && cb_at;
+wire e_ky = adv && w_ky;
+wire e_ox = adv && w_ox;
+wire e_cb = adv && w_cb;
+wire e_oy = adv && w_oy;
+
+fg_count #(.W(CW)) ky_cnt (.clk(clk), .clear(start), .inc(e_ky), .last(cfg_k_last),
+                           .value(ky), .at_last(ky_at));
+fg_count #(.W(CW)) ox_cnt (.clk(clk), .clear(start), .inc(e_ox), .last(cfg_ox_last),
+                           .value(ox), .at_last(ox_at));
+fg_count #(.W(CW)) cb_cnt (.clk(clk), .clear(start), .inc(e_cb), .last(cfg_cb_last),
+                           .value(cb), .at_last(cb_at));
+fg_count #(.W(CW)) oy_cnt (.clk(clk), .clear(start), .inc(e_oy), .last(cfg_oy_last),
+                           .value(oy), .at_last(oy_at));
+
+// per-layer flags of kx (registered from the held configuration)
+reg [CW-1:0] k_last_m1, s_m1;
+reg          k_last_zero, kx0_at, kx0_ge_s;
+always @(posedge clk) begin
+    k_last_m1 <= cfg_k_last - {{(CW-1){1'b0}}, 1'b1};
+    s_m1 <= cfg_stride - {{(CW-1){1'b0}}, 1'b1};
+    k_last_zero <= cfg_k_last == {CW{1'b0}};
+    kx0_at <= cfg_kx0 == cfg_k_last;
+    kx0_ge_s <= cfg_kx0 >= cfg_stride;
+end
+
+always @(posedge clk) begin
+    if (start) begin
+        kx <= {CW{1'b0}};
+        kx_at <= k_last_zero;
+        kx_ge_s <= 1'b0;
+        ox_nz <= 1'b0;
+    end else if (adv) begin
+        if (w_cb) begin          // a row of windows (re)starts at ox = 0
+            kx <= {CW{1'b0}};
+            kx_at <= k_last_zero;
+            kx_ge_s <= 1'b0;
+            ox_nz <= 1'b0;
+        end else if (w_ox) begin
+            kx <= cfg_kx0;
+            kx_at <= kx0_at;
+            kx_ge_s <= kx0_ge_s;
+            ox_nz <= 1'b1;
+        end else if (w_ky) begin
+            kx <= ox_nz ? cfg_kx0 : {CW{1'b0}};
+            kx_at <= ox_nz ? kx0_at : k_last_zero;
+            kx_ge_s <= ox_nz && kx0_ge_s;
+        end else begin
+            kx <= kx + {{(CW-1){1'b0}}, 1'b1};
+            kx_at <= kx == k_last_m1;
+            kx_ge_s <= kx_ge_s || kx == s_m1;
+        end
+    end
+end
+
+reg [CW-1:0] oy_p1;
+always @(posedge clk) begin
+    row_issued_reg <= e_oy;
+    if (start) begin
+        active <= 1'b1;
+        done_reg <= 1'b0;
+        oy_p1 <= {{(CW-1){1'b0}}, 1'b1};
+        pause <= row_limit == {CW{1'b0}};
+    end else begin
+        if (e_oy) begin
+            oy_p1 <= oy_p1 + {{(CW-1){1'b0}}, 1'b1};
+            if (oy_at) begin
+                active <= 1'b0;
+                done_reg <= 1'b1;
+            end
+        end
+        pause <= e_oy ? (oy_p1 == row_limit) : (oy == row_limit);
+    end
+    // a row gap follows start and every row; otherwise go while active and below the limit
+    go <= !start && !e_oy && active && oy != row_limit;
+    if (rst) begin
+        active <= 1'b0;
+        done_reg <= 1'b0;
+        pause <= 1'b0;
+        go <= 1'b0;
+        row_issued_reg <= 1'b0;
+    end
+end
+
+/*
+ * Rows: the window's first row (iy0, its ring slot irow0, its first word ra0) and the tap's
+ */
+reg [CW:0]   iy0, iy;
+reg [CW-1:0] irow0, irow;
+reg [AW-1:0] ra0, ra;
+wire [CW:0]   stride_e = {1'b0, cfg_stride};
+wire [CW:0]   pad_neg = -{1'b0, cfg_pad};
+// the next row's slot and first word, both ways (the ring wraps or not), in parallel; whether
+// it wraps (irow0 + S >= R) is registered during the row (S - R is a per-layer constant)
+reg  [CW:0]   s_minus_r;
+reg           wraps;
+wire [CW:0]   irow0_s = {1'b0, irow0} + stride_e;            // irow0 + S
+wire [CW:0]   irow0_w = {1'b0, irow0} + s_minus_r;           // irow0 + S - R
+always @(posedge clk) begin
+    s_minus_r <= stride_e - {1'b0, cfg_ring};
+    wraps <= !irow0_w[CW];
+end
+wire [CW:0]   iy0_n = iy0 + stride_e;
+wire [CW-1:0] irow0_n = wraps ? irow0_w[CW-1:0] : irow0_s[CW-1:0];
+wire [AW-1:0] ra0_s = ra0 + cfg_s_row_step;
+wire [AW-1:0] ra0_w = ra0 + cfg_wrap_row_step;
+wire [AW-1:0] ra0_n = wraps ? ra0_w : ra0_s;
+wire          irow_at = irow == cfg_ring_last;
+
+always @(posedge clk) begin
+    if (start) begin
+        iy0 <= pad_neg;
+        iy <= pad_neg;
+        irow0 <= cfg_irow0;
+        irow <= cfg_irow0;
+        ra0 <= cfg_row0;
+        ra <= cfg_row0;
+    end else if (adv) begin
+        if (w_oy) begin
+            iy0 <= iy0_n;
+            iy <= iy0_n;
+            irow0 <= irow0_n;
+            irow <= irow0_n;
+            ra0 <= ra0_n;
+            ra <= ra0_n;
+        end else if (w_ox) begin  // also w_cb: back to the window's first row
+            iy <= iy0;
+            irow <= irow0;
+            ra <= ra0;
+        end else if (w_ky) begin
+            iy <= iy + {{CW{1'b0}}, 1'b1};
+            irow <= irow_at ? {CW{1'b0}} : irow + {{(CW-1){1'b0}}, 1'b1};
+            ra <= irow_at ? cfg_in_base : ra + cfg_row_step;
+        end
+    end
+end
+
+/*
+ * Columns: the row's first window (cw0, includes the word cb), the window's (cwin, ixwin),
+ * the window's first tap (ca_start, ix_start) and the tap's (ca, ix)
+ */
+reg [AW-1:0] cw0, cwin, ca_start, ca;
+reg [CW:0]   ixwin, ix_start, ix;
+wire [AW-1:0] cw0_n = cw0 + {{(AW-1){1'b0}}, 1'b1};
+wire [AW-1:0] cwin_n = cwin + cfg_col_step;
+wire [AW-1:0] cstart_n = cwin + cfg_col_kx0;
+wire [CW:0]   ixwin_n = ixwin + stride_e;
+wire [CW:0]   ixstart_n = ixwin + {1'b0, cfg_ix_kx0};
+
+always @(posedge clk) begin
+    if (start) begin
+        cw0 <= cfg_col0;
+        cwin <= cfg_col0;
+        ca_start <= cfg_col0;
+        ca <= cfg_col0;
+        ixwin <= pad_neg;
+        ix_start <= pad_neg;
+        ix <= pad_neg;
+    end else if (adv) begin
+        if (w_oy) begin
+            cw0 <= cfg_col0;
+            cwin <= cfg_col0;
+            ca_start <= cfg_col0;
+            ca <= cfg_col0;
+            ixwin <= pad_neg;
+            ix_start <= pad_neg;
+            ix <= pad_neg;
+        end else if (w_cb) begin
+            cw0 <= cw0_n;
+            cwin <= cw0_n;
+            ca_start <= cw0_n;
+            ca <= cw0_n;
+            ixwin <= pad_neg;
+            ix_start <= pad_neg;
+            ix <= pad_neg;
+        end else if (w_ox) begin
+            cwin <= cwin_n;
+            ca_start <= cstart_n;
+            ca <= cstart_n;
+            ixwin <= ixwin_n;
+            ix_start <= ixstart_n;
+            ix <= ixstart_n;
+        end else if (w_ky) begin
+            ca <= ca_start;
+            ix <= ix_start;
+        end else begin
+            ca <= ca + cfg_kx_step;
+            ix <= ix + {{CW{1'b0}}, 1'b1};
+        end
+    end
+end
+
+/*
+ * The result's word: out_base + (oy * out_w + ox) * out_stride + cb
+ */
+reg [AW-1:0] orow0, wcb0, wa;
+wire [AW-1:0] orow0_n = orow0 + cfg_out_row_step;
+wire [AW-1:0] wcb0_n = wcb0 + {{(AW-1){1'b0}}, 1'b1};
+
+always @(posedge clk) begin
+    if (start) begin
+        orow0 <= cfg_out_base;
+        wcb0 <= cfg_out_base;
+        wa <= cfg_out_base;
+    end else if (adv) begin
+        if (w_oy) begin
+            orow0 <= orow0_n;
+            wcb0 <= orow0_n;
+            wa <= orow0_n;
+        end else if (w_cb) begin
+            wcb0 <= wcb0_n;
+            wa <= wcb0_n;
+        end else if (w_ox) begin
+            wa <= wa + cfg_out_stride;
+        end
+    end
+end
+
+reg first;
+always @(posedge clk) begin
+    if (start) begin
+        first <= 1'b1;
+    end else if (adv) begin
+        first <= w_ox;
+    end
+end
+
+assign done = done_reg;
+assign paused = active && pause;
+assign row_issued = row_issued_reg;
+assign beat_valid = valid;
+assign beat_first = first;
+assign beat_last = ky_at && kx_at;
+assign beat_carry = cfg_reuse && kx_ge_s;
+assign beat_from_carry = cfg_reuse && ox_nz;
+assign beat_row_addr = ra;
+assign beat_col_addr = ca;
+assign beat_iy = iy;
+assign beat_ix = ix;
+assign beat_waddr = wa;
+
+wire unused_counts = &{1'b0, ky, ox, cb, irow0_s[CW]};
+
+endmodule
+
+`resetall

@@ -1,0 +1,198 @@
+/*
+
+fpgagen: address generator of the element-wise layers - global average pool and add
+
+    avgpool (cfg_add = 0): for cb: for p in 0..npix-1: read in_base + p*in_stride + cb;
+             the window of one result word is the p loop (first p = 0, last p = npix - 1),
+             written to out_base + cb
+    add     (cfg_add = 1): for p: for cb: read operand a (in_base + p*in_stride + cb), then
+             operand b (in2_base + p*in2_stride + cb); one result per b beat, written to
+             out_base + p*out_stride + cb (the arena has one read port: II = 2)
+
+Beat outputs: addr (the word to read), waddr (the result's word), first / last (avgpool: the
+window's first and last pixel; add: operand a / operand b), half (add: the b operand).
+
+Timing discipline as in fg_conv_agu: addresses stepped by per-layer strides from registers, the
+loop carries from registered at-last flags. `done` after the last beat; handshake as in
+fg_conv_agu (beat_valid, ready; registered outputs).
+
+*/
+
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module fg_vec_agu #
+(
+    // address width (arena words; arithmetic modulo 2^AW), >= 2
+    parameter AW = 16,
+    // loop counter width, 2..30
+    parameter CW = 16
+)
+(
+    input  wire               clk,
+    input  wire               rst,
+
+    /*
+     * Layer configuration (held while the layer runs)
+     */
+    input  wire               cfg_add,         // 1: add, 0: global average pool
+    input  wire [CW-1:0]      cfg_cb_last,     // words per pixel - 1
+    input  wire [CW-1:0]      cfg_p_last,      // pixels - 1
+    input  wire [AW-1:0]      cfg_in_base,
+    input  wire [AW-1:0]      cfg_in_stride,
+    input  wire [AW-1:0]      cfg_in2_base,
+    input  wire [AW-1:0]      cfg_in2_stride,
+    input  wire [AW-1:0]      cfg_out_base,
+    input  wire [AW-1:0]      cfg_out_stride,
+
+    /*
+     * Control
+     */
+    input  wire               start,
+    input  wire               ready,
+    output wire               done,
+
+    /*
+     * The beat (registers)
+     */
+    output wire               beat_valid,
+    output wire               beat_first,
+    output wire               beat_last,
+    output wire               beat_half,
+    output wire [AW-1:0]      beat_addr,
+    output wire [AW-1:0]      beat_waddr
+);
+
+initial begin
+    if (AW < 2 || CW < 2 || CW > 30) begin
+        $error("Error: bad AW/CW (instance %m)");
+        $finish;
+    end
+end
+
+reg active, done_reg, half, first;
+wire adv = active && ready;
+
+// inner / outer loop: avgpool p / cb, add cb / p
+wire [CW-1:0] i1, i2;
+wire i1_at, i2_at;
+wire inc1 = cfg_add ? (adv && half) : adv;
+wire inc2 = inc1 && i1_at;
+
+fg_count #(.W(CW)) i1_cnt (.clk(clk), .clear(start), .inc(inc1),
+                           .last(cfg_add ? cfg_cb_last : cfg_p_last), .value(i1), .at_last(i1_at));
+fg_count #(.W(CW)) i2_cnt (.clk(clk), .clear(start), .inc(inc2),
+                           .last(cfg_add ? cfg_p_last : cfg_cb_last), .value(i2), .at_last(i2_at));
+
+always @(posedge clk) begin
+    if (start) begin
+        active <= 1'b1;
+        done_reg <= 1'b0;
+        half <= 1'b0;
+    end else begin
+        if (adv && cfg_add) begin
+            half <= !half;
+        end
+        if (inc2 && i2_at) begin
+            active <= 1'b0;
+            done_reg <= 1'b1;
+        end
+    end
+    if (rst) begin
+        active <= 1'b0;
+        done_reg <= 1'b0;
+    end
+end
+
+always @(posedge clk) begin
+    if (start || (!cfg_add && inc2)) begin
+        first <= 1'b1;
+    end else if (adv && !cfg_add) begin
+        first <= 1'b0;
+    end
+end
+
+/*
+ * Read addresses
+ *   avgpool: cbase = in_base + cb; a = cbase + p*in_stride
+ *   add:     pa/pb = the pixel's first word of a/b; aa/bb = the operand words of this cb;
+ *            a = the beat's word (aa, then bb)
+ */
+reg [AW-1:0] a, cbase, pa, pb, aa, bb;
+wire [AW-1:0] one = {{(AW-1){1'b0}}, 1'b1};
+wire [AW-1:0] cbase_n = cbase + one;
+wire [AW-1:0] pa_n = pa + cfg_in_stride;
+wire [AW-1:0] pb_n = pb + cfg_in2_stride;
+wire [AW-1:0] aa_n = aa + one;
+wire [AW-1:0] bb_n = bb + one;
+
+always @(posedge clk) begin
+    if (start) begin
+        a <= cfg_in_base;
+        cbase <= cfg_in_base;
+        pa <= cfg_in_base;
+        pb <= cfg_in2_base;
+        aa <= cfg_in_base;
+        bb <= cfg_in2_base;
+    end else if (cfg_add) begin
+        if (inc2) begin
+            pa <= pa_n;
+            pb <= pb_n;
+            aa <= pa_n;
+            bb <= pb_n;
+            a <= pa_n;
+        end else if (inc1) begin
+            aa <= aa_n;
+            bb <= bb_n;
+            a <= aa_n;
+        end else if (adv) begin
+            a <= bb;
+        end
+    end else begin
+        if (inc2) begin
+            cbase <= cbase_n;
+            a <= cbase_n;
+        end else if (adv) begin
+            a <= a + cfg_in_stride;
+        end
+    end
+end
+
+/*
+ * Result words: avgpool out_base + cb; add out_base + p*out_stride + cb
+ */
+reg [AW-1:0] wa, wp;
+wire [AW-1:0] wp_n = wp + cfg_out_stride;
+
+always @(posedge clk) begin
+    if (start) begin
+        wa <= cfg_out_base;
+        wp <= cfg_out_base;
+    end else if (cfg_add) begin
+        if (inc2) begin
+            wp <= wp_n;
+            wa <= wp_n;
+        end else if (inc1) begin
+            wa <= wa + one;
+        end
+    end else if (inc2) begin
+        wa <= wa + one;
+    end
+end
+
+assign done = done_reg;
+assign beat_valid = active;
+assign beat_first = cfg_add ? !half : first;
+assign beat_last = cfg_add ? half : i1_at;
+assign beat_half = half;
+assign beat_addr = a;
+assign beat_waddr = wa;
+
+wire unused_counts = &{1'b0, i1, i2};
+
+endmodule
+
+`resetall

@@ -1,0 +1,197 @@
+"""Reference loop nests of the address generators, written the obvious way (multiplies,
+modulo) so the incremental hardware (hw/fg_*_agu.v) is checked against plain arithmetic.
+
+A geometry is a dict of the layer's plain figures (what fpgagen's LayerEntry holds); the
+`*_cfg` functions derive the per-layer steps the hardware gets, the `*_beats` functions list
+every beat the hardware must issue, in order.
+"""
+
+from __future__ import annotations
+
+import random
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def random_conv(rng: random.Random, aw: int, nw: int, g: int, packed: bool) -> dict:
+    """A random conv geometry (small, with padding, strides, rings)."""
+    k = rng.choice([1, 1, 3, 3, 5, 2])
+    s = rng.choice([1, 1, 2, 3])
+    pad = rng.randint(0, k // 2 + (1 if k > 1 else 0))
+    in_h, in_w = rng.randint(max(1, k - 2 * pad), 9), rng.randint(max(1, k - 2 * pad), 9)
+    out_h = (in_h + 2 * pad - k) // s + 1
+    out_w = (in_w + 2 * pad - k) // s + 1
+    taps = rng.choice([2, 4]) if packed else 1
+    geo = dict(k=k, s=s, pad=pad, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, taps=taps,
+               cb=1 if packed else rng.randint(1, 3),
+               in_base=rng.randrange(1 << aw), in_stride=1,
+               og=rng.randint(1, 5), w_base=rng.randrange(1 << 10), b_base=rng.randrange(64),
+               out_base=rng.randrange(1 << aw), ring=0)
+    if not packed:
+        geo["in_stride"] = geo["cb"] + rng.randint(0, 2)
+    else:
+        geo["in_base"] = 0
+    geo["out_blocks"] = rng.randint(1, max(1, geo["og"] * nw // g + 1))
+    geo["out_stride"] = geo["out_blocks"] + rng.randint(0, 2)
+    if rng.random() < 0.4:
+        geo["ring"] = rng.randint(1, out_h + 1)
+    return geo
+
+
+def conv_cfg(geo: dict, aw: int, cw: int) -> dict:
+    """The per-layer steps of fg_conv_agu (what fpgagen/rtltable.py computes)."""
+    m = (1 << aw) - 1
+    k, s, pad, taps = geo["k"], geo["s"], geo["pad"], geo["taps"]
+    kx_groups = ceil_div(k, taps)
+    row_step = geo["in_w"] * geo["in_stride"]
+    kx_step = taps if taps > 1 else geo["in_stride"]
+    return dict(
+        cb_last=geo["cb"] - 1, kx_last=kx_groups - 1, ky_last=k - 1, og_last=geo["og"] - 1,
+        ox_last=geo["out_w"] - 1, oy_last=geo["out_h"] - 1,
+        origin=(geo["in_base"] - pad * row_step - pad * geo["in_stride"]) & m,
+        kx_step=kx_step & m, ky_step=row_step & m, ox_step=(s * geo["in_stride"]) & m,
+        oy_step=(s * row_step) & m, ix_step=taps, stride=s, pad=pad, kernel=k,
+        w_base=geo["w_base"], b_base=geo["b_base"], out_base=geo["out_base"],
+        out_stride=geo["out_stride"] & m,
+        out_row_step=(geo["out_w"] * geo["out_stride"]) & m,
+        out_ring_last=(geo["ring"] - 1) if geo["ring"] else (1 << cw) - 1,
+        out_blocks=geo["out_blocks"])
+
+
+def conv_beats(geo: dict, aw: int, nw: int, g: int) -> list[tuple]:
+    """(first, last, addr, iy, ix, kleft, waddr, baddr, oaddr, st_left, group) per beat."""
+    m = (1 << aw) - 1
+    k, s, pad, taps = geo["k"], geo["s"], geo["pad"], geo["taps"]
+    kx_groups = ceil_div(k, taps)
+    beats = []
+    for oy in range(geo["out_h"]):
+        orow = oy % geo["ring"] if geo["ring"] else oy
+        for ox in range(geo["out_w"]):
+            opix = geo["out_base"] + (orow * geo["out_w"] + ox) * geo["out_stride"]
+            waddr = geo["w_base"]
+            for og in range(geo["og"]):
+                word = og * nw if g == 1 else og // g
+                for ky in range(k):
+                    for kx in range(kx_groups):
+                        for cb in range(geo["cb"]):
+                            iy = oy * s - pad + ky
+                            ix = ox * s - pad + kx * taps
+                            addr = geo["in_base"] + (iy * geo["in_w"] + ix) * geo["in_stride"] + cb
+                            beats.append((
+                                ky == 0 and kx == 0 and cb == 0,
+                                ky == k - 1 and kx == kx_groups - 1 and cb == geo["cb"] - 1,
+                                addr & m, iy, ix, k - kx * taps, waddr & 0xFFF,
+                                (geo["b_base"] + og) & 0xFF, (opix + word) & m,
+                                geo["out_blocks"] - word, og % g))
+                            waddr += 1
+    return beats
+
+
+def random_pool(rng: random.Random, aw: int, cw: int) -> dict:
+    """A random max-pool geometry: ceil-mode overhang, padding, column reuse, rings."""
+    k = rng.choice([2, 3, 3, 4, 1, 5])
+    s = rng.choice([1, 2, 2, 3]) if k > 1 else rng.choice([1, 2])
+    pad = rng.randint(0, (k - 1) // 2) if rng.random() < 0.5 else 0
+    in_h, in_w = rng.randint(k, 11), rng.randint(max(1, k - pad), 11)
+    out_h = ceil_div(in_h + 2 * pad - k, s) + 1
+    out_w = ceil_div(in_w + 2 * pad - k, s) + 1
+    if (out_h - 1) * s >= in_h + pad:
+        out_h -= 1
+    if (out_w - 1) * s >= in_w + pad:
+        out_w -= 1
+    cb = rng.randint(1, 3)
+    geo = dict(k=k, s=s, pad=pad, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, cb=cb,
+               in_base=rng.randrange(1 << aw), in_stride=cb + rng.randint(0, 2),
+               out_base=rng.randrange(1 << aw), ring=0)
+    geo["out_stride"] = cb + rng.randint(0, 2)
+    if rng.random() < 0.5:
+        geo["ring"] = max(k, s) + rng.choice([0, s])
+    return geo
+
+
+def pool_cfg(geo: dict, aw: int, cw: int) -> dict:
+    """The per-layer constants of fg_pool_agu (what fpgagen/rtltable.py computes)."""
+    m = (1 << aw) - 1
+    k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
+    reuse = s < k <= 2 * s
+    kx0 = k - s if reuse else 0
+    row_step = geo["in_w"] * geo["in_stride"]
+    irow0 = (-pad) % ring if ring else 0
+    row0 = geo["in_base"] + irow0 * row_step if ring else geo["in_base"] - pad * row_step
+    none = (1 << cw) - 1
+    return dict(
+        cb_last=geo["cb"] - 1, k_last=k - 1, ox_last=geo["out_w"] - 1,
+        oy_last=geo["out_h"] - 1, stride=s, pad=pad, reuse=int(reuse), kx0=kx0,
+        ix_kx0=s + kx0, in_base=geo["in_base"], row0=row0 & m, irow0=irow0,
+        ring=ring if ring else none, ring_last=ring - 1 if ring else none,
+        row_step=row_step & m, s_row_step=(s * row_step) & m,
+        wrap_row_step=((s - ring) * row_step) & m if ring else 0,
+        col0=(-pad * geo["in_stride"]) & m, kx_step=geo["in_stride"] & m,
+        col_step=(s * geo["in_stride"]) & m, col_kx0=((s + kx0) * geo["in_stride"]) & m,
+        out_base=geo["out_base"], out_stride=geo["out_stride"] & m,
+        out_row_step=(geo["out_w"] * geo["out_stride"]) & m)
+
+
+def pool_beats(geo: dict, aw: int) -> list[tuple]:
+    """(first, last, carry, from_carry, raddr, iy, ix, waddr) per beat."""
+    m = (1 << aw) - 1
+    k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
+    reuse = s < k <= 2 * s
+    beats = []
+    for oy in range(geo["out_h"]):
+        for cb in range(geo["cb"]):
+            for ox in range(geo["out_w"]):
+                kx_start = k - s if reuse and ox else 0
+                waddr = geo["out_base"] + (oy * geo["out_w"] + ox) * geo["out_stride"] + cb
+                for ky in range(k):
+                    for kx in range(kx_start, k):
+                        iy, ix = oy * s - pad + ky, ox * s - pad + kx
+                        irow = iy % ring if ring else iy
+                        raddr = geo["in_base"] + (irow * geo["in_w"] + ix) * geo["in_stride"] + cb
+                        beats.append((ky == 0 and kx == kx_start, ky == k - 1 and kx == k - 1,
+                                      reuse and kx >= s, reuse and ox != 0, raddr & m, iy, ix,
+                                      waddr & m))
+    return beats
+
+
+def random_vec(rng: random.Random, aw: int) -> dict:
+    """A random global average pool (add = 0) or add (add = 1) over an h x w map."""
+    add = rng.random() < 0.5
+    cb = rng.randint(1, 3)
+    geo = dict(add=add, h=rng.randint(1, 6), w=rng.randint(1, 6), cb=cb,
+               in_base=rng.randrange(1 << aw), in_stride=cb + rng.randint(0, 2),
+               in2_base=rng.randrange(1 << aw), in2_stride=cb + rng.randint(0, 2),
+               out_base=rng.randrange(1 << aw), out_stride=cb + rng.randint(0, 2))
+    return geo
+
+
+def vec_cfg(geo: dict, aw: int) -> dict:
+    m = (1 << aw) - 1
+    return dict(add=int(geo["add"]), cb_last=geo["cb"] - 1, p_last=geo["h"] * geo["w"] - 1,
+                in_base=geo["in_base"], in_stride=geo["in_stride"] & m,
+                in2_base=geo["in2_base"], in2_stride=geo["in2_stride"] & m,
+                out_base=geo["out_base"], out_stride=geo["out_stride"] & m)
+
+
+def vec_beats(geo: dict, aw: int) -> list[tuple]:
+    """(first, last, half, addr, waddr) per beat."""
+    m = (1 << aw) - 1
+    n = geo["h"] * geo["w"]
+    beats = []
+    if geo["add"]:
+        for p in range(n):
+            for cb in range(geo["cb"]):
+                wa = (geo["out_base"] + p * geo["out_stride"] + cb) & m
+                beats.append((True, False, False,
+                              (geo["in_base"] + p * geo["in_stride"] + cb) & m, wa))
+                beats.append((False, True, True,
+                              (geo["in2_base"] + p * geo["in2_stride"] + cb) & m, wa))
+    else:
+        for cb in range(geo["cb"]):
+            for p in range(n):
+                beats.append((p == 0, p == n - 1, False,
+                              (geo["in_base"] + p * geo["in_stride"] + cb) & m,
+                              (geo["out_base"] + cb) & m))
+    return beats

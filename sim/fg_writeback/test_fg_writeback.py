@@ -1,0 +1,215 @@
+"""cocotb test of hw/fg_writeback.v: the arena write port against a cycle-exact schedule.
+
+Random results and max-pool results are driven as the engine drives them, in phases of
+different density (a result every cycle down to none, pool results as fast as the credits
+allow or rarely): conv results of NW = P_OUT / P_IN words (the next result only after the
+previous one's NW words), conv results of P_OUT lanes into lane group `res_group` (P_OUT <
+P_IN: lane masks, many results sharing a word), element-wise results of one word, junk on
+the unused res_data lanes and res_group bits, and res_st_left from most negative to largest
+(word k stored only while k < res_st_left, signed). Max-pool results are pushed only while
+the test's credit counter (pushed - pool_pop) is below PF_DEPTH.
+
+Every cycle the write port is checked against the schedule: word k of a result presented in
+cycle t is written at the end of cycle t + 1 + k (address res_addr + k, mask, data) or not at
+all when k >= res_st_left; any other write must be the oldest queued pool result (whole word,
+FIFO order), with pool_pop high in the cycle before it and never otherwise; a queued pool
+result is written in the first cycle without a result word (an idle port never holds one
+back). At the end the queue drains, busy falls, and the arena built from wr_en / wr_mask /
+wr_addr / wr_data equals the expected arena, lane by lane.
+
+st_left is kept >= -2**CW + NW - 1, the range the address generator can produce (it counts
+down from a non-negative block count): below that the burst's k-th count would wrap.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+import cocotb
+import pytest
+from cocotb.triggers import FallingEdge, ReadOnly
+from fxmodel import pack, to_unsigned, unpack
+from runner import params, run_module
+from tbutil import reset, start_clock
+
+
+class TB:
+    def __init__(self, dut):
+        self.dut = dut
+        p = params()
+        self.p_in, self.p_out, self.act_w = p["P_IN"], p["P_OUT"], p["ACT_W"]
+        self.aw, self.cw, self.pf_depth = p["AW"], p["CW"], p["PF_DEPTH"]
+        self.rql = max(self.p_in, self.p_out)
+        self.nw = self.p_out // self.p_in if self.p_out > self.p_in else 1
+        self.g = self.p_in // self.p_out if self.p_in > self.p_out else 1
+        self.gw = max(1, (self.g - 1).bit_length())
+        self.all_lanes = (1 << self.p_in) - 1
+        # pool results go to the upper half of the arena, results to the lower quarter
+        self.pool_base = (1 << self.aw) // 2
+        start_clock(dut.clk)
+        for name in ("res_valid", "res_conv", "res_data", "res_addr", "res_st_left",
+                     "res_group", "pool_valid", "pool_data", "pool_addr"):
+            getattr(dut, name).value = 0
+
+    async def reset(self):
+        await reset(self.dut.clk, self.dut.rst)
+
+    def lanes(self, rng, n):
+        top = (1 << self.act_w) - 1
+        return [rng.choice([0, top, rng.getrandbits(self.act_w)]) for _ in range(n)]
+
+    def st_left(self, rng, words):
+        lo, hi = -(1 << self.cw) + self.nw - 1, (1 << self.cw) - 1
+        if rng.random() < 0.6:   # the whole result stored
+            return rng.choice([hi, words, words, words + rng.randint(1, 3)])
+        return rng.choice([rng.randint(-2, words - 1), rng.randint(1, words), 0, -1, lo,
+                           rng.randint(lo, hi)])
+
+    def result(self, rng):
+        """A random result: its inputs and the words it must write as (k, addr, mask, lanes,
+        full wr_data or None)."""
+        conv = rng.random() < 0.7
+        st = self.st_left(rng, self.nw if conv else 1)
+        group = rng.getrandbits(self.gw)
+        if conv and self.g > 1:
+            group %= self.g
+        lanes = self.lanes(rng, self.rql)
+        if conv and self.nw > 1:
+            addr = rng.randrange(self.pool_base // 2 - self.nw)
+            words = [(k, addr + k, self.all_lanes, lanes[k * self.p_in:(k + 1) * self.p_in],
+                      None) for k in range(self.nw)]
+        elif conv and self.g > 1:
+            addr = rng.randrange(self.pool_base // 8)   # few words: lane groups pile up
+            mine = lanes[:self.p_out]
+            mask = ((1 << self.p_out) - 1) << (group * self.p_out)
+            words = [(0, addr, mask, mine * self.g, pack(mine * self.g, self.act_w))]
+        else:
+            addr = rng.randrange(self.pool_base // 2)
+            words = [(0, addr, self.all_lanes, lanes[:self.p_in], None)]
+        inputs = dict(res_conv=int(conv), res_data=pack(lanes, self.act_w), res_addr=addr,
+                      res_st_left=to_unsigned(st, self.cw + 1), res_group=group)
+        return inputs, [(w[0] < st, *w) for w in words], conv and self.nw > 1
+
+
+def apply(mem, addr, mask, lanes):
+    word = mem.setdefault(addr, [None] * len(lanes))
+    for i, v in enumerate(lanes):
+        if mask >> i & 1:
+            word[i] = v
+
+
+@cocotb.test()
+async def run_test(dut):
+    tb = TB(dut)
+    await tb.reset()
+    rng = random.Random(tb.p_in * 100 + tb.p_out * 10 + tb.pf_depth)
+    sched = {}            # cycle -> (stored, k, addr, mask, lanes, full data) of a result word
+    queue = deque()       # pool results pushed and not yet written: (addr, lanes)
+    credits = 0           # pushed - popped, as the engine counts them
+    pop_prev = False
+    next_res = 0          # first cycle a new result may be presented
+    got_mem, want_mem = {}, {}
+    stats = dict(res=0, words=0, skipped=0, pool=0, max_queue=0, narrow=0)
+    phases = [(0.9, 1.0), (1.0, 1.0), (0.0, 0.0), (0.3, 0.5), (0.0, 1.0), (0.6, 0.2),
+              (1.0, 0.7), (0.1, 0.1)] * 3
+    phase_len = 160
+    n_drive = len(phases) * phase_len
+    s = 0
+    while True:
+        await FallingEdge(dut.clk)
+        # --- the write that happens at the end of this cycle
+        wr_en = int(dut.wr_en.value)
+        mask, addr = int(dut.wr_mask.value), int(dut.wr_addr.value)
+        data = int(dut.wr_data.value)
+        lanes = unpack(data, tb.act_w, tb.p_in, False)
+        exp = sched.pop(s, None)
+        where = f"cycle {s}"
+        if exp is not None and exp[0]:
+            _, k, e_addr, e_mask, e_lanes, e_full = exp
+            assert wr_en, f"{where}: result word {k} to {e_addr} not written"
+            assert not pop_prev, f"{where}: pool_pop before a result word's cycle"
+            assert (addr, mask) == (e_addr, e_mask), (
+                f"{where}: result word {k} written to {addr} mask {mask:#x}, "
+                f"want {e_addr} mask {e_mask:#x}")
+            assert all(lanes[i] == e_lanes[i] for i in range(tb.p_in) if mask >> i & 1), (
+                f"{where}: result word {k} at {addr}: lanes {lanes}, want {e_lanes}")
+            assert e_full is None or data == e_full, f"{where}: lanes not replicated: {lanes}"
+            apply(want_mem, e_addr, e_mask, e_lanes)
+            stats["words"] += 1
+        elif wr_en:
+            if exp is not None:
+                stats["skipped"] += 1
+            assert pop_prev, (f"{where}: unexpected write to {addr} (no result word due, "
+                              f"no pool_pop in the cycle before)")
+            assert queue, f"{where}: pool write with no pool result queued"
+            p_addr, p_lanes = queue.popleft()
+            assert (addr, mask, lanes) == (p_addr, tb.all_lanes, p_lanes), (
+                f"{where}: pool write {addr} mask {mask:#x} {lanes}, want the oldest queued "
+                f"pool result {p_addr} {p_lanes}")
+            apply(want_mem, p_addr, tb.all_lanes, p_lanes)
+            stats["pool"] += 1
+        else:
+            if exp is not None:
+                stats["skipped"] += 1
+            assert not pop_prev, f"{where}: pool_pop in the cycle before, but no write"
+        if wr_en:
+            apply(got_mem, addr, mask, lanes)
+        if s >= n_drive and not sched and not queue:
+            break
+        assert s < n_drive + 50, f"{where}: {len(queue)} pool results never written"
+
+        # --- drive this cycle
+        pending = credits > 0 or wr_en or bool(sched)   # queued, writing, or a burst going on
+        p_res, p_pool = phases[s // phase_len] if s < n_drive else (0.0, 0.0)
+        res_valid = s >= next_res and rng.random() < p_res
+        dut.res_valid.value = int(res_valid)
+        if res_valid:
+            inputs, words, wide = tb.result(rng)
+            for name, v in inputs.items():
+                getattr(dut, name).value = v
+            for stored, k, *w in words:
+                sched[s + 1 + k] = (stored, k, *w)
+            next_res = s + (tb.nw if wide else 1)
+            stats["res"] += 1
+            stats["narrow"] += tb.g > 1 and inputs["res_conv"]
+        else:   # junk on an idle result port
+            dut.res_data.value = rng.getrandbits(tb.rql * tb.act_w)
+            dut.res_addr.value = rng.getrandbits(tb.aw)
+        pool_valid = credits < tb.pf_depth and rng.random() < p_pool
+        dut.pool_valid.value = int(pool_valid)
+        p_lanes = tb.lanes(rng, tb.p_in)
+        p_addr = rng.randrange(tb.pool_base, 1 << tb.aw)
+        dut.pool_data.value = pack(p_lanes, tb.act_w)
+        dut.pool_addr.value = p_addr
+        await ReadOnly()
+        pop = int(dut.pool_pop.value)
+        if credits and (s + 1) not in sched:
+            assert pop, f"cycle {s}: {credits} pool results queued, port free, no pool_pop"
+        assert not pop or credits, f"cycle {s}: pool_pop with nothing queued"
+        if pending:
+            assert int(dut.busy.value), f"cycle {s}: busy low with work pending"
+        if pool_valid:
+            queue.append((p_addr, p_lanes))
+        credits += int(pool_valid) - pop
+        stats["max_queue"] = max(stats["max_queue"], credits)
+        pop_prev = bool(pop)
+        s += 1
+
+    await FallingEdge(dut.clk)
+    assert not int(dut.busy.value), "busy high after everything was written"
+    assert not int(dut.wr_en.value), "a write after everything was written"
+    assert got_mem == want_mem, "final arena differs"
+    assert stats["max_queue"] == tb.pf_depth, f"queue never full: {stats}"
+    assert stats["skipped"] > 10 and stats["pool"] > 100, stats
+    dut._log.info("%d cycles, %d results (%d narrow), %d words written, %d not stored, "
+                  "%d pool results; queue up to %d", s, stats["res"], stats["narrow"],
+                  stats["words"], stats["skipped"], stats["pool"], stats["max_queue"])
+
+
+@pytest.mark.parametrize("p_in,p_out,pf_depth", [(4, 8, 4), (8, 2, 4), (4, 4, 2), (2, 8, 2)],
+                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2"])
+def test_fg_writeback(p_in, p_out, pf_depth):
+    run_module("fg_writeback", __file__,
+               {"P_IN": p_in, "P_OUT": p_out, "ACT_W": 8, "AW": 8, "CW": 4,
+                "PF_DEPTH": pf_depth})
