@@ -6,8 +6,8 @@ One engine runs the whole network layer by layer. Its two parameters shape every
   channels padded up to a multiple of ``p_in``); one weight word holds ``p_in x p_out``
   weights. A concat is free only when its producers write whole words, so ``p_in`` must divide
   the channel offset of every concat input.
-- ``p_out``: output channels computed in parallel. Each MAC is one DSP slice, so
-  ``p_in * p_out`` is bounded by the part's DSP count.
+- ``p_out``: output channels computed in parallel. Each MAC is one DSP slice and the average
+  pool scales ``p_in`` lanes, so ``p_in * (p_out + 1)`` is bounded by the part's DSP count.
 
 `default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
 """
@@ -44,6 +44,13 @@ class EngineConfig:
         """MACs per cycle, which is also the DSP slices the array needs (one per MAC)."""
         return self.p_in * self.p_out
 
+    @property
+    def dsp(self) -> int:
+        """DSP slices the engine uses: one per MAC, plus one per input lane for the average
+        pool's scale (the sum times M, hw/fg_avgpool.v). Nothing else multiplies at run time:
+        addresses and loop bounds come from counters and compiler-computed steps."""
+        return self.macs + self.p_in
+
     def __str__(self) -> str:
         return f"{self.p_in}x{self.p_out}"
 
@@ -76,10 +83,10 @@ def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineCo
     P_in starts at 16 lanes and drops to the largest power of two that divides the channel
     count of every concat input and every add (so concats are written in place and adds line up
     word for word; ZynqNet's 368 channels still allow 16). P_out is the largest power of two with
-    P_in * P_out <= the board's DSP count (ZC706: 16x32, PYNQ-Z2: 16x8, Ultra96: 16x16,
-    ZCU104: 16x64). ``precision`` is accepted so that a future DSP-per-MAC rule for wide
-    operands (above the DSP48's 18x25 multiplier) can shrink the array; today every MAC counts
-    as one DSP, whatever the width.
+    P_in * (P_out + 1) <= the board's DSP count (`EngineConfig.dsp`; ZC706: 16x32, PYNQ-Z2:
+    16x8, Ultra96: 16x16, ZCU104: 16x64). ``precision`` is accepted so that a future
+    DSP-per-MAC rule for wide operands (above the DSP48's 18x25 multiplier) can shrink the
+    array; today every MAC counts as one DSP, whatever the width.
     """
     del precision  # reserved: one DSP per MAC at every width for now
     p_in = DEFAULT_P_IN
@@ -89,5 +96,5 @@ def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineCo
                 p_in = _largest_pow2_dividing(graph.shape(t)[2], p_in)
         elif lay.op == "add":
             p_in = _largest_pow2_dividing(graph.shape(lay.name)[2], p_in)
-    p_out = _largest_pow2_at_most(max(1, board.dsp // p_in))
+    p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))  # EngineConfig.dsp
     return EngineConfig(p_in, min(p_out, MAX_LANES))

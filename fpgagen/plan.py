@@ -104,6 +104,11 @@ class Memory:
     depth: int
     mapping: BlockMapping
     purpose: str
+    # the separately addressed or separately written memories it is built of, each mapped on
+    # its own (`mapping` sums them): the staging banks (a share of the depth each), the
+    # arena's lane groups (a share of the width each, P_OUT < P_IN); the RTL builds each part
+    # as these columns (fpgagen/rtlmem.py)
+    parts: tuple[BlockMapping, ...] = ()
 
     @property
     def bytes(self) -> int:
@@ -325,16 +330,20 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
                  f"biases: {eng.p_out} per word"),
     }
-    # the staging banks are separate memories (their own addresses); weights and biases are
-    # ROMs, initialized by the bitstream: BRAM only (URAM has no init)
-    parts = [(name, wd, dp // taps if name == INPUT_STAGING else dp)
+    # the staging banks are separate memories (their own addresses); when P_OUT < P_IN the
+    # arena is written a lane group at a time, so each group is its own memory (a block RAM
+    # column must not hold bits of two groups: they have different write enables); weights
+    # and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init)
+    splits = {INPUT_STAGING: (taps, 1), ACTIVATIONS: (1, arena_groups(eng))}
+    parts = [(name, wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0])
              for name, (wd, dp, _) in shapes.items()
-             for _ in range(taps if name == INPUT_STAGING else 1)]
+             for _ in range(max(splits.get(name, (1, 1))))]
     mapped = map_memories([(wd, dp) for _, wd, dp in parts], board.bram36, board.uram,
                           [name not in ROMS for name, _, _ in parts])
-    memories = {name: Memory(name, wd, dp, _merge_banks(
-                    [m for (n, _, _), m in zip(parts, mapped, strict=True) if n == name]), purpose)
-                for name, (wd, dp, purpose) in shapes.items()}
+    memories = {}
+    for name, (wd, dp, purpose) in shapes.items():
+        mine = tuple(m for (n, _, _), m in zip(parts, mapped, strict=True) if n == name)
+        memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
     step_of = {n: s.index for s in acts.steps for n in s.layers}
     # a pool fused with a conv on the image runs concurrently with it (the engine's second
     # issuer): only its last row is left when the conv ends
@@ -350,16 +359,22 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
                 io_cycles=h * w + oh * ow * oc, stage_taps=taps)
 
 
-def _merge_banks(banks: list[BlockMapping]) -> BlockMapping:
-    """One memory built of identical banks side by side (each with its own address)."""
-    first = banks[0]
-    if len(banks) == 1:
-        return first
-    if all(b == first for b in banks):
-        cols = tuple(replace(col, count=col.count * len(banks)) for col in first.columns)
+def arena_groups(engine: EngineConfig) -> int:
+    """Lane groups the arena is written in: P_IN / P_OUT when a conv result fills only part of
+    a word (hw/fg_writeback.v writes P_OUT lanes at a time), else 1 (whole words)."""
+    p_in, p_out = engine.p_in, engine.p_out
+    return p_in // p_out if p_out < p_in and p_in % p_out == 0 else 1
+
+
+def _merge_parts(width: int, depth: int, parts: tuple[BlockMapping, ...]) -> BlockMapping:
+    """One memory built of parts side by side (banks or lane groups): all their columns."""
+    if len(parts) == 1:
+        return parts[0]
+    if all(b == parts[0] for b in parts):
+        cols = tuple(replace(col, count=col.count * len(parts)) for col in parts[0].columns)
     else:
-        cols = tuple(col for b in banks for col in b.columns)
-    return BlockMapping(first.width, sum(b.depth for b in banks), cols)
+        cols = tuple(col for b in parts for col in b.columns)
+    return BlockMapping(width, depth, cols)
 
 
 def layer_rows(plan: Plan) -> list[dict[str, Any]]:

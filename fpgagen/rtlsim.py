@@ -452,6 +452,23 @@ def _signed(v: int, bits: int, is_signed: int | bool) -> int:
     return v
 
 
+def _read_arena_dump(prefix: str, columns: list[dict]) -> list[int] | None:
+    """The arena's words from the bench's per-column dumps (``<prefix>_c<k>.hex``, column k
+    holding bits [offset, offset + width) of each word); None when a dump is missing."""
+    words: list[int] = []
+    for k, col in enumerate(columns):
+        path = Path(f"{prefix}_c{k}.hex")
+        if not path.is_file():
+            return None
+        part = _read_hex_file(path)
+        if not words:
+            words = [0] * len(part)
+        mask = (1 << col["width"]) - 1
+        for i, x in enumerate(part):
+            words[i] |= (x & mask) << col["offset"]
+    return words
+
+
 def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[str]]:
     """Every tensor view (from the arena dumps) and the logits against vectors/*.hex.
 
@@ -474,11 +491,11 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
             continue
         e = v["after_entry"]
         if e not in dumps:
-            dpath = Path(f"{run.dump_prefix}{e}.hex")
-            if not dpath.is_file():
+            arena = _read_arena_dump(f"{run.dump_prefix}{e}", info["arena_columns"])
+            if arena is None:
                 results.append(TensorResult(v["name"], False, 0, None, None, "no arena dump", 1))
                 continue
-            dumps[e] = _read_hex_file(dpath)
+            dumps[e] = arena
         arena = dumps[e]
         bad, first = 0, None
         mask = (1 << act_w) - 1

@@ -12,7 +12,7 @@ Latency: the word appears the cycle after its last value is accepted.
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -37,7 +37,7 @@ module fg_axis_in #
      * Control
      */
     input  wire                  clear,       // restart packing at lane 0
-    input  wire [CNT_W-1:0]      cfg_count,   // values per word, 1..LANES (0 = LANES; > LANES illegal)
+    input  wire [CNT_W-1:0]      cfg_count,   // values per word, 1..LANES (0 = LANES)
 
     /*
      * AXI4-Stream input (one value per beat)

@@ -11,7 +11,7 @@ Latency: the first value of a word is offered the cycle after the word is accept
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -43,7 +43,7 @@ module fg_axis_out #
     input  wire                  s_valid,
     output wire                  s_ready,
     input  wire [LANES*A_W-1:0]  s_data,
-    input  wire [CNT_W-1:0]      s_count,     // values in this word, 1..LANES (0 = LANES; > LANES illegal)
+    input  wire [CNT_W-1:0]      s_count,     // values in this word, 1..LANES (0 = LANES)
     input  wire                  s_last,      // last word of the stream
 
     /*

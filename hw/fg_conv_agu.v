@@ -28,7 +28,8 @@ and resumes when row_limit grows (fused conv -> pool pairs hand out rows one by 
 rises after the last row. `start` restarts the nest at row 0.
 
 Handshake: a beat is presented while beat_valid; it is taken (and the next one computed) in a
-cycle with ready = 1. All beat outputs are registers.
+cycle with ready = 1. All beat outputs are registers. A dot product's last beat is held back
+until NW cycles after the previous one (its result needs NW arena write cycles).
 
 */
 
@@ -126,41 +127,88 @@ end
  * State
  */
 reg active, pause, done_reg, row_issued_reg;
+reg w_ky, w_og, w_ox, w_oy;     // the nest's carries (below)
 // valid as one register (go = active and not paused), so a beat's advance is a single gate
 // and the nest's carries two more
 reg go;
-wire valid = go;
+// a dot product's result takes NW arena write cycles: its last beat waits until NW cycles
+// after the previous last beat (the spacing is decided here, next to the flags it needs)
+reg  cool;                  // a last beat was taken less than NW cycles ago
+wire spaced = !(w_og && cool);
+wire valid = go && spaced;
 wire adv = valid && ready;
 
 wire [CW-1:0] cb, kx, ky, og, ox, oy;
 wire cb_at, kx_at, ky_at, og_at, ox_at, oy_at;
 
-// the nest's increments: each level steps when every level inside it is at its last value.
-// w_* (registered flags only) select the registers' next values; `adv` is their clock enable,
-// so the taken-beat decision never sits in front of a multiplexer
+// the nest's carries: level n steps when every level inside it is at its last value. w_kx
+// is cb's flag; w_ky .. w_oy (ANDs of several levels' flags) are registers of their own,
+// computed from the levels' next flags. They select the registers' next values and `adv` is
+// the clock enable, so the taken-beat decision never sits in front of a multiplexer and no
+// event is more than one gate from registers.
 wire w_kx = cb_at;
-wire w_ky = w_kx && kx_at;
-wire w_og = w_ky && ky_at;
-wire w_ox = w_og && og_at;
-wire w_oy = w_ox && ox_at;
 wire e_kx = adv && w_kx;
 wire e_ky = adv && w_ky;
 wire e_og = adv && w_og;
 wire e_ox = adv && w_ox;
 wire e_oy = adv && w_oy;
+wire cb_at_inc, kx_at_inc, ky_at_inc, og_at_inc, ox_at_inc, oy_at_inc;
+wire cb_at_clr, kx_at_clr, ky_at_clr, og_at_clr, ox_at_clr, oy_at_clr;
 
 fg_count #(.W(CW)) cb_cnt (.clk(clk), .clear(start), .inc(adv), .last(cfg_cb_last),
-                           .value(cb), .at_last(cb_at));
+                           .value(cb), .at_last(cb_at), .at_last_inc(cb_at_inc),
+                           .at_last_clear(cb_at_clr));
 fg_count #(.W(CW)) kx_cnt (.clk(clk), .clear(start), .inc(e_kx), .last(cfg_kx_last),
-                           .value(kx), .at_last(kx_at));
+                           .value(kx), .at_last(kx_at), .at_last_inc(kx_at_inc),
+                           .at_last_clear(kx_at_clr));
 fg_count #(.W(CW)) ky_cnt (.clk(clk), .clear(start), .inc(e_ky), .last(cfg_ky_last),
-                           .value(ky), .at_last(ky_at));
+                           .value(ky), .at_last(ky_at), .at_last_inc(ky_at_inc),
+                           .at_last_clear(ky_at_clr));
 fg_count #(.W(CW)) og_cnt (.clk(clk), .clear(start), .inc(e_og), .last(cfg_og_last),
-                           .value(og), .at_last(og_at));
+                           .value(og), .at_last(og_at), .at_last_inc(og_at_inc),
+                           .at_last_clear(og_at_clr));
 fg_count #(.W(CW)) ox_cnt (.clk(clk), .clear(start), .inc(e_ox), .last(cfg_ox_last),
-                           .value(ox), .at_last(ox_at));
+                           .value(ox), .at_last(ox_at), .at_last_inc(ox_at_inc),
+                           .at_last_clear(ox_at_clr));
 fg_count #(.W(CW)) oy_cnt (.clk(clk), .clear(start), .inc(e_oy), .last(cfg_oy_last),
-                           .value(oy), .at_last(oy_at));
+                           .value(oy), .at_last(oy_at), .at_last_inc(oy_at_inc),
+                           .at_last_clear(oy_at_clr));
+
+// the levels' flags after a taken beat (cb steps every beat, the others with their carry)
+wire cb_at_n = cb_at_inc;
+wire kx_at_n = w_kx ? kx_at_inc : kx_at;
+wire ky_at_n = w_ky ? ky_at_inc : ky_at;
+wire og_at_n = w_og ? og_at_inc : og_at;
+wire ox_at_n = w_ox ? ox_at_inc : ox_at;
+
+always @(posedge clk) begin
+    if (start) begin
+        w_ky <= cb_at_clr && kx_at_clr;
+        w_og <= cb_at_clr && kx_at_clr && ky_at_clr;
+        w_ox <= cb_at_clr && kx_at_clr && ky_at_clr && og_at_clr;
+        w_oy <= cb_at_clr && kx_at_clr && ky_at_clr && og_at_clr && ox_at_clr;
+    end else if (adv) begin
+        w_ky <= cb_at_n && kx_at_n;
+        w_og <= cb_at_n && kx_at_n && ky_at_n;
+        w_ox <= cb_at_n && kx_at_n && ky_at_n && og_at_n;
+        w_oy <= cb_at_n && kx_at_n && ky_at_n && og_at_n && ox_at_n;
+    end
+end
+
+reg [7:0] cool_cnt;
+always @(posedge clk) begin
+    if (adv && w_og && NW > 1) begin
+        cool_cnt <= NW[7:0] - 8'd1;
+        cool <= 1'b1;
+    end else if (cool_cnt != 8'd0) begin
+        cool_cnt <= cool_cnt - 8'd1;
+        cool <= cool_cnt != 8'd1;
+    end
+    if (rst) begin
+        cool_cnt <= 8'd0;
+        cool <= 1'b0;
+    end
+end
 
 // rows issued + 1, to see the limit coming one row ahead
 reg [CW-1:0] oy_p1;
@@ -320,10 +368,15 @@ end
  * group's first word, st_left = words of the pixel from oaddr on, group = the lane group
  */
 reg [AW-1:0] orow, opix, oaddr;
-reg [CW-1:0] oring;
 reg [CW:0]   st_left;
 reg [GW-1:0] group;
-wire         oring_at = oring == cfg_out_ring_last;
+// the output row's slot in the ring: a counter whose at-last flag is a register
+wire [CW-1:0] oring;
+wire          oring_at;
+wire [1:0]    unused_oring;
+fg_count #(.W(CW)) oring_cnt (.clk(clk), .clear(start), .inc(e_oy), .last(cfg_out_ring_last),
+                              .value(oring), .at_last(oring_at), .at_last_inc(unused_oring[0]),
+                              .at_last_clear(unused_oring[1]));
 wire [AW-1:0] orow_n = oring_at ? cfg_out_base : orow + cfg_out_row_step;
 wire [AW-1:0] opix_n = opix + cfg_out_stride;
 wire [CW:0]   blocks_e = {1'b0, cfg_out_blocks};
@@ -334,7 +387,6 @@ always @(posedge clk) begin
         orow <= cfg_out_base;
         opix <= cfg_out_base;
         oaddr <= cfg_out_base;
-        oring <= {CW{1'b0}};
         st_left <= blocks_e;
         group <= {GW{1'b0}};
     end else if (adv) begin
@@ -342,7 +394,6 @@ always @(posedge clk) begin
             orow <= orow_n;
             opix <= orow_n;
             oaddr <= orow_n;
-            oring <= oring_at ? {CW{1'b0}} : oring + {{(CW-1){1'b0}}, 1'b1};
             st_left <= blocks_e;
             group <= {GW{1'b0}};
         end else if (w_ox) begin
@@ -382,7 +433,7 @@ assign paused = active && pause;
 assign row_issued = row_issued_reg;
 assign beat_valid = valid;
 assign beat_first = first;
-assign beat_last = cb_at && kx_at && ky_at;
+assign beat_last = w_og;
 assign beat_addr = a;
 assign beat_iy = iy;
 assign beat_ix = ix;
@@ -394,7 +445,7 @@ assign beat_st_left = st_left;
 assign beat_group = group;
 
 // the counters' values are not needed beyond their flags (addresses are kept separately)
-wire unused_counts = &{1'b0, cb, kx, ky, og, ox};
+wire unused_counts = &{1'b0, cb, kx, ky, og, ox, oy_at_inc, oy_at_clr, oring, unused_oring};
 
 endmodule
 

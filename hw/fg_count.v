@@ -8,10 +8,12 @@ fpgagen: loop counter with a registered "at last" flag
 
 The loop nests of the address generators are chains of these: level n + 1 increments when
 level n increments at its last value, so the carry of a whole nest is an AND of registered
-flags, never a chain of comparators. `last` is a per-layer constant (held while counting);
-`last - 1`, against which the flag is computed, is registered from it, so after `last`
-changes it must be stable for a cycle, and the first operation must be a clear (the flag of
-the old count is not recomputed).
+flags, never a chain of comparators; at_last_inc / at_last_clear give the flag's next value,
+so the nest can register those ANDs too. `last` is a per-layer constant (held while counting);
+the constants the flags are computed against are registered from it, so after `last`
+changes it must be stable for a cycle, and the first operation must be a clear (the flags of
+the old count are not recomputed). A second flag, value == last - 1, makes the next
+at_last a register too: no comparator sits between the counter and the nest's carries.
 
 */
 
@@ -32,7 +34,11 @@ module fg_count #
     input  wire          inc,      // count, wrapping to 0 after last
     input  wire [W-1:0]  last,     // the last value (count - 1), per layer
     output wire [W-1:0]  value,
-    output wire          at_last   // value == last
+    output wire          at_last,        // value == last
+    // what at_last will be after an inc / after a clear (from registers only), so a nest can
+    // keep its carries (ANDs of several levels' flags) in registers of its own
+    output wire          at_last_inc,
+    output wire          at_last_clear
 );
 
 initial begin
@@ -43,30 +49,42 @@ initial begin
 end
 
 reg [W-1:0] value_reg;
-reg         at_last_reg;
-reg [W-1:0] last_m1;
-reg         last_zero;
+reg         at_last_reg;     // value == last
+reg         near_last;       // value == last - 1: the flag after the next inc
+reg [W-1:0] last_m2;
+reg         last_zero, last_one;
+
+// per-layer constants, registered from the held `last`
+always @(posedge clk) begin
+    last_m2 <= last - {{(W-1){1'b0}}, 1'b1} - {{(W-1){1'b0}}, 1'b1};
+    last_zero <= last == {W{1'b0}};
+    last_one <= last == {{(W-1){1'b0}}, 1'b1};
+end
 
 always @(posedge clk) begin
-    last_m1 <= last - {{(W-1){1'b0}}, 1'b1};
-    last_zero <= last == {W{1'b0}};
-    // clear / inc are the clock enable; the next value is chosen by the registered flag
+    // clear / inc are the clock enable; the next value and flags come from registers (the
+    // one compare, value == last - 2, only feeds near_last)
     if (clear) begin
         value_reg <= {W{1'b0}};
         at_last_reg <= last_zero;
+        near_last <= last_one;
     end else if (inc) begin
         if (at_last_reg) begin
             value_reg <= {W{1'b0}};
             at_last_reg <= last_zero;
+            near_last <= last_one;
         end else begin
             value_reg <= value_reg + {{(W-1){1'b0}}, 1'b1};
-            at_last_reg <= value_reg == last_m1;
+            at_last_reg <= near_last;
+            near_last <= value_reg == last_m2;
         end
     end
 end
 
 assign value = value_reg;
 assign at_last = at_last_reg;
+assign at_last_inc = at_last_reg ? last_zero : near_last;
+assign at_last_clear = last_zero;
 
 endmodule
 

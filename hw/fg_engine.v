@@ -90,10 +90,18 @@ module fg_engine #
     parameter TABLE_FILE = "",
     parameter WEIGHTS_FILE = "",
     parameter BIASES_FILE = "",
-    // ram_style / rom_style of the arena, the staging memory, the weight, bias and table ROMs
-    // (ROMs: "block", "distributed" or "auto"; URAM has no initial contents)
-    parameter ARENA_STYLE = "block",
-    parameter STAGE_STYLE = "block",
+    // the Plan's columns of the arena and of each staging bank (hw/fg_col_ram.v: widths of
+    // 16 bits each, column 0 lowest, bit c of *_ULTRA: column c in UltraRAM, else block RAM;
+    // the staging banks share STAGE_NC columns, bank b in field b, absent columns zero wide;
+    // the generated top passes the Plan's; 0 is one column per memory)
+    parameter ARENA_NC = 1,
+    parameter [16*ARENA_NC-1:0] ARENA_COL_W = 0,
+    parameter [ARENA_NC-1:0] ARENA_ULTRA = 0,
+    parameter STAGE_NC = 1,
+    parameter [TAPS*16*STAGE_NC-1:0] STAGE_COL_W = 0,
+    parameter [TAPS*STAGE_NC-1:0] STAGE_ULTRA = 0,
+    // rom_style of the weight, bias and table ROMs: "block", "distributed" or "auto" (URAM
+    // has no initial contents)
     parameter WEIGHT_STYLE = "block",
     parameter BIAS_STYLE = "block",
     parameter TABLE_STYLE = "distributed",
@@ -175,14 +183,19 @@ localparam WORD_W = P_IN * ACT_W;
 localparam LV = (P_IN > 1) ? $clog2(P_IN) : 0;
 // descriptor of a result: first word, words still inside the tensor, lane group
 localparam DESC_W = AW + CW + 1 + GW;
+// memories: the read register, the memory's output register and one more behind it
+localparam MEM_REGS = 2;
+localparam MEM_LAT = 1 + MEM_REGS;
 // cycles from the last beat taken by a generator until its last arena write has happened:
-// A1 + memory (2) + A4 + MAC array (4 + LV) + R0 + requantizer (6) + write (NW) + margin
-localparam DRAIN = 1 + 2 + 1 + 4 + LV + 1 + 6 + NW + 3;
+// A1 + memory + operand register + MAC array (4 + LV) + R0 + requantizer (6) + write (NW)
+// + margin
+localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + 1 + 6 + NW + 3;
 localparam DR_W = $clog2(DRAIN + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
-// (ROM 2 cycles, shift 2 cycles)
+// (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
 localparam BIAS_ADDR_DELAY = 2 + LV;
 localparam PF_DEPTH = 4;
+localparam MAXPOOL_LAT = 2;  // fg_maxpool: input register, compare/select
 
 initial begin
     if (P_IN < 1 || P_OUT < 1 || (P_OUT % P_IN != 0 && P_IN % P_OUT != 0)) begin
@@ -220,7 +233,7 @@ wire [NF*FW-1:0]  bank_m, bank_p;
 
 fg_layer_table #(
     .N_ROWS(N_LAYERS), .NF(NF), .FW(FW), .OP_POOL(OP_MAXPOOL), .TABLE_FILE(TABLE_FILE),
-    .TABLE_STYLE(TABLE_STYLE)
+    .TABLE_STYLE(TABLE_STYLE), .ROM_REGS(MEM_REGS)
 ) table_inst (
     .clk(clk), .rst(rst), .rewind(lt_rewind), .load(lt_load), .busy(lt_busy), .row_op(lt_op),
     .bank_m(bank_m), .bank_p(bank_p)
@@ -253,8 +266,13 @@ reg             fused_mode, fz_conc;
 reg             run_conv, run_vec, run_pool;   // what runs in this layer
 reg             pool_owns;      // the pool generator drives the arena's read port
 reg [DR_W-1:0]  drain_cnt;
-reg [1:0]       settle;         // cycles until a generator's paused flag is current
+reg             drain_end;      // drain_cnt == 1 (a register: the FSM decides from registers)
+reg [2:0]       settle;         // a shift register: the generators' flags are current once
+wire            settled = !settle[2];   // it has run out (3 cycles after a start or a phase)
+reg             gen_done;       // the running generator's done, registered
+reg             entry_last;     // the row loaded last is the table's last
 reg [31:0]      load_cnt;
+reg             load_last;      // load_cnt == STAGE_DEPTH - 1 (a register: the FSM decides)
 
 // generator control
 reg             conv_start, vec_start, pool_start;
@@ -263,7 +281,7 @@ wire            conv_done, conv_paused, conv_row_issued;
 wire            vec_done;
 wire            pool_done, pool_paused, pool_row_issued;
 reg [2:0]       credit;         // pool windows issued and not yet written
-wire            credit_high = credit >= PF_DEPTH[2:0] - 3'd1;
+reg             credit_zero, credit_high;
 wire            pool_pop;
 
 // fused bookkeeping (concurrent and alternating)
@@ -317,20 +335,26 @@ always @(posedge clk) begin
     pool_start <= 1'b0;
     lo_start <= 1'b0;
     dbg_entry_done <= 1'b0;
-    if (settle != 2'd0) begin
-        settle <= settle - 2'd1;
+    settle <= {settle[1:0], 1'b0};
+    if (drain_cnt != {DR_W{1'b0}}) begin
+        drain_cnt <= drain_cnt - {{(DR_W-1){1'b0}}, 1'b1};
     end
+    drain_end <= drain_cnt == 2;
+    gen_done <= run_conv ? conv_done : (run_vec ? vec_done : pool_done);
+    entry_last <= entry == N_LAYERS[LA_W-1:0] - {{(LA_W-1){1'b0}}, 1'b1};
     case (state)
         S_IDLE: begin
             if (ap_start) begin
                 state <= S_LOAD;
                 load_cnt <= 32'd0;
+                load_last <= STAGE_DEPTH == 1;
             end
         end
         S_LOAD: begin
             if (in_word_valid) begin
                 load_cnt <= load_cnt + 32'd1;
-                if (load_cnt == STAGE_DEPTH - 1) begin
+                load_last <= load_cnt == STAGE_DEPTH - 2;
+                if (load_last) begin
                     state <= S_ROW;
                     entry <= {LA_W{1'b0}};
                     pair_pending <= 1'b0;
@@ -373,13 +397,12 @@ always @(posedge clk) begin
             conv_start <= run_conv;
             vec_start <= run_vec;
             pool_start <= run_pool;
-            settle <= 2'd3;
+            settle <= 3'b111;
             state <= !fused_mode ? S_RUN : (fz_conc ? S_FZ : S_ALT_PLAN);
         end
         S_RUN: begin
             // one generator walks the whole layer
-            if (settle == 2'd0 && (run_conv ? conv_done : run_vec ? vec_done : pool_done)
-                    && credit == 3'd0) begin
+            if (settled && gen_done && credit_zero) begin
                 state <= S_DRAIN;
                 drain_cnt <= DRAIN[DR_W-1:0];
             end
@@ -395,7 +418,7 @@ always @(posedge clk) begin
                 pool_limit <= pool_limit + {{(CW-1){1'b0}}, 1'b1};
                 fz_need <= fz_need + {2'b00, `FG_P(F_STRIDE, CW)};
             end
-            if (settle == 2'd0 && conv_done && pool_done && credit == 3'd0) begin
+            if (settled && conv_done && pool_done && credit_zero) begin
                 state <= S_DRAIN;
                 drain_cnt <= DRAIN[DR_W-1:0];
             end
@@ -403,7 +426,7 @@ always @(posedge clk) begin
         S_ALT_PLAN: begin
             // fused pair on one read port: conv rows up to what the next pool row needs,
             // then that pool row, and so on (after start, the generators' flags settle first)
-            if (settle == 2'd0) begin
+            if (settled) begin
                 if (alt_conv) begin
                     conv_limit <= fz_need[CW-1:0] + {{(CW-1){1'b0}}, 1'b1};
                     pool_owns <= 1'b0;
@@ -414,38 +437,36 @@ always @(posedge clk) begin
                     pool_owns <= 1'b1;
                     state <= S_ALT_POOL;
                 end
-                settle <= 2'd3;
+                settle <= 3'b111;
             end
         end
         S_ALT_CONV: begin
-            if (settle == 2'd0 && (conv_paused || conv_done)) begin
+            if (settled && (conv_paused || conv_done)) begin
                 state <= S_ALT_WAIT;
                 drain_cnt <= DRAIN[DR_W-1:0];
             end
         end
         S_ALT_POOL: begin
-            if (settle == 2'd0 && (pool_paused || pool_done) && credit == 3'd0) begin
+            if (settled && (pool_paused || pool_done) && credit_zero) begin
                 if (pool_done) begin
                     state <= S_DRAIN;
                     drain_cnt <= DRAIN[DR_W-1:0];
                 end else begin
                     state <= S_ALT_WAIT;
-                    drain_cnt <= 2;
+                    drain_cnt <= 3;
                 end
             end
         end
         S_ALT_WAIT: begin
-            drain_cnt <= drain_cnt - {{(DR_W-1){1'b0}}, 1'b1};
-            if (drain_cnt == {{(DR_W-1){1'b0}}, 1'b1}) begin
+            if (drain_end) begin
                 state <= S_ALT_PLAN;
             end
         end
         S_DRAIN: begin
-            drain_cnt <= drain_cnt - {{(DR_W-1){1'b0}}, 1'b1};
-            if (drain_cnt == {{(DR_W-1){1'b0}}, 1'b1}) begin
+            if (drain_end) begin
                 dbg_entry_done <= 1'b1;
                 pair_pending <= 1'b0;
-                if (entry == N_LAYERS[LA_W-1:0] - {{(LA_W-1){1'b0}}, 1'b1}) begin
+                if (entry_last) begin
                     state <= S_OUT;
                     lo_start <= 1'b1;
                 end else begin
@@ -482,7 +503,8 @@ always @(posedge clk) begin
         run_vec <= 1'b0;
         run_pool <= 1'b0;
         pool_owns <= 1'b0;
-        settle <= 2'd0;
+        settle <= 3'b000;
+        drain_cnt <= {DR_W{1'b0}};
         dbg_busy <= 1'b0;
         dbg_entry_done <= 1'b0;
         conv_start <= 1'b0;
@@ -541,9 +563,11 @@ wire [TAPS*IN_C*IN_W-1:0]   stage_rd_data;
 genvar gs;
 generate
     for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
-        fg_sdp_ram #(
+        fg_col_ram #(
             .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(SB_DEPTH > 1 ? SB_DEPTH : 2), .ADDR_W(SA_W),
-            .OUT_REG(1), .RAM_STYLE(STAGE_STYLE)
+            .OUT_REG(MEM_REGS), .N_COLS(STAGE_NC),
+            .COL_W(STAGE_COL_W[gs*16*STAGE_NC +: 16*STAGE_NC]),
+            .COL_ULTRA(STAGE_ULTRA[gs*STAGE_NC +: STAGE_NC])
         ) stage_inst (
             .clk(clk),
             .wr_en(state == S_LOAD && in_word_valid && (LT == 0 || load_bank == gs)),
@@ -561,30 +585,39 @@ wire [WORD_W-1:0] arena_wr_data;
 wire [AA_W-1:0]   arena_rd_addr;
 wire [WORD_W-1:0] arena_rd_data;
 
-fg_sdp_ram #(
-    .WIDTH(WORD_W), .LANES(P_IN), .DEPTH(ARENA_DEPTH), .ADDR_W(AA_W), .OUT_REG(1),
-    .RAM_STYLE(ARENA_STYLE)
+// the arena's write lanes: its lane groups (all lanes of a group share one enable)
+wire [G-1:0] arena_group_mask;
+genvar gm;
+generate
+    for (gm = 0; gm < G; gm = gm + 1) begin : g_group_mask
+        assign arena_group_mask[gm] = arena_wr_mask[gm * (P_IN / G)];
+    end
+endgenerate
+
+fg_col_ram #(
+    .WIDTH(WORD_W), .LANES(G), .DEPTH(ARENA_DEPTH), .ADDR_W(AA_W), .OUT_REG(MEM_REGS),
+    .N_COLS(ARENA_NC), .COL_W(ARENA_COL_W), .COL_ULTRA(ARENA_ULTRA)
 ) arena_inst (
     .clk(clk),
-    .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr[AA_W-1:0]),
+    .wr_en(arena_wr_en), .wr_mask(arena_group_mask), .wr_addr(arena_wr_addr[AA_W-1:0]),
     .wr_data(arena_wr_data),
     .rd_en(1'b1), .rd_addr(arena_rd_addr), .rd_data(arena_rd_data)
 );
 
-reg  [WA_W-1:0]             wmem_addr;           // A2: the weights arrive with A4
+reg  [WA_W-1:0]             wmem_addr;           // A2: the weights reach the array with x_act
 wire [P_OUT*P_IN*W_W-1:0]   wmem_data;
 wire [BA_W-1:0]             bmem_addr;
 wire [P_OUT*B_W-1:0]        bmem_data;
 
 fg_rom #(
-    .WIDTH(P_OUT*P_IN*W_W), .DEPTH(WMEM_DEPTH), .ADDR_W(WA_W), .OUT_REG(1),
+    .WIDTH(P_OUT*P_IN*W_W), .DEPTH(WMEM_DEPTH), .ADDR_W(WA_W), .OUT_REG(MEM_REGS),
     .ROM_STYLE(WEIGHT_STYLE), .INIT_FILE(WEIGHTS_FILE)
 ) wmem_inst (
     .clk(clk), .rd_en(1'b1), .rd_addr(wmem_addr), .rd_data(wmem_data)
 );
 
 fg_rom #(
-    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .OUT_REG(1),
+    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .OUT_REG(MEM_REGS),
     .ROM_STYLE(BIAS_STYLE), .INIT_FILE(BIASES_FILE)
 ) bmem_inst (
     .clk(clk), .rd_en(1'b1), .rd_addr(bmem_addr), .rd_data(bmem_data)
@@ -599,9 +632,9 @@ wire [CW:0]       cv_iy, cv_ix, cv_kleft, cv_st_left;
 wire [WA_W-1:0]   cv_waddr;
 wire [BA_W-1:0]   cv_baddr;
 wire [GW-1:0]     cv_group;
-reg               cool_nz;         // a result was issued less than NW cycles ago
-wire              cv_ready = !(cv_last && cool_nz);
-wire              cv_take = cv_valid && cv_ready;
+// the generator spaces the results of short dot products itself (NW write cycles each)
+wire              cv_ready = 1'b1;
+wire              cv_take = cv_valid;
 
 fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_agu_inst (
     .clk(clk), .rst(rst),
@@ -624,22 +657,6 @@ fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_a
     .beat_group(cv_group)
 );
 
-// results of wide conv groups take NW write cycles: space the last beats NW cycles apart
-reg [7:0] cool;
-always @(posedge clk) begin
-    if (cv_take && cv_last && NW > 1) begin
-        cool <= NW[7:0] - 8'd1;
-        cool_nz <= 1'b1;
-    end else if (cool != 8'd0) begin
-        cool <= cool - 8'd1;
-        cool_nz <= cool != 8'd1;
-    end
-    if (rst) begin
-        cool <= 8'd0;
-        cool_nz <= 1'b0;
-    end
-end
-
 wire              vc_valid, vc_first, vc_last, vc_half;
 wire [AW-1:0]     vc_addr, vc_waddr;
 
@@ -657,8 +674,7 @@ fg_vec_agu #(.AW(AW), .CW(CW)) vec_agu_inst (
 wire              pl_valid, pl_first, pl_last, pl_carry, pl_from_carry;
 wire [AW-1:0]     pl_row_addr, pl_col_addr, pl_waddr;
 wire [CW:0]       pl_iy, pl_ix;
-// any beat waits while PF_DEPTH - 1 windows are in flight: a decision from one register (the
-// window in progress may then complete into the last free slot)
+// any beat waits while PF_DEPTH - 1 windows are in flight: a decision from one register
 wire              pl_ready = !credit_high;
 wire              pl_take = pl_valid && pl_ready;
 
@@ -678,20 +694,27 @@ fg_pool_agu #(.AW(AW), .CW(CW)) pool_agu_inst (
     .cfg_out_row_step(`FG_P(F_OUT_ROW_STEP, AW)),
     .start(pool_start), .row_limit(pool_limit), .ready(pl_ready),
     .done(pool_done), .paused(pool_paused), .row_issued(pool_row_issued),
+    .window_issued(pl_window),
     .beat_valid(pl_valid), .beat_first(pl_first), .beat_last(pl_last), .beat_carry(pl_carry),
     .beat_from_carry(pl_from_carry), .beat_row_addr(pl_row_addr),
     .beat_col_addr(pl_col_addr), .beat_iy(pl_iy), .beat_ix(pl_ix), .beat_waddr(pl_waddr)
 );
 
-// pool windows issued and not yet written (the write queue holds PF_DEPTH)
+// pool windows issued and not yet written (the write queue holds PF_DEPTH); the flags the
+// issuer and the FSM read are registered from the next count. A window counts a cycle after
+// its last beat (the generator's registered pulse): the issuer may take one more window's
+// last beat meanwhile, so it stops at PF_DEPTH - 1 and at most PF_DEPTH are ever in flight.
+wire       pl_window;
+wire [2:0] credit_n = (pl_window && !pool_pop) ? credit + 3'd1 :
+                      (pool_pop && !pl_window) ? credit - 3'd1 : credit;
 always @(posedge clk) begin
-    if (pl_take && pl_last && !pool_pop) begin
-        credit <= credit + 3'd1;
-    end else if (pool_pop && !(pl_take && pl_last)) begin
-        credit <= credit - 3'd1;
-    end
+    credit <= credit_n;
+    credit_zero <= credit_n == 3'd0;
+    credit_high <= credit_n >= PF_DEPTH[2:0] - 3'd1;
     if (rst) begin
         credit <= 3'd0;
+        credit_zero <= 1'b1;
+        credit_high <= 1'b0;
     end
 end
 
@@ -777,7 +800,7 @@ fg_delay #(.WIDTH(BA_W), .DEPTH(BIAS_ADDR_DELAY), .RESET(0)) bias_addr_dly (
 );
 
 /*
- * Pool Q1: the read address (row + column), the edge test; Q1 .. Q3 to the max unit
+ * Pool Q1: the read address (row + column), the edge test; QD: the data, into the max unit
  */
 wire [CW:0] p_in_h = {1'b0, `FG_P(F_IN_H, CW)};
 wire [CW:0] p_in_w = {1'b0, `FG_P(F_IN_W, CW)};
@@ -802,19 +825,20 @@ always @(posedge clk) begin
     end
 end
 
-wire              q3_valid;
-wire [4:0]        q3_flags;
-wire [AW-1:0]     q4_waddr;
+wire              qd_valid;
+wire [4:0]        qd_flags;
+wire [AW-1:0]     qr_waddr;
 
-fg_delay #(.WIDTH(1), .DEPTH(2), .RESET(1)) q_valid_dly (
-    .clk(clk), .rst(rst), .in_data(q1_valid), .out_data(q3_valid)
+fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT), .RESET(1)) q_valid_dly (
+    .clk(clk), .rst(rst), .in_data(q1_valid), .out_data(qd_valid)
 );
-fg_delay #(.WIDTH(5), .DEPTH(2), .RESET(0)) q_flags_dly (
+fg_delay #(.WIDTH(5), .DEPTH(MEM_LAT), .RESET(0)) q_flags_dly (
     .clk(clk), .rst(rst), .in_data({q1_first, q1_last, q1_inside, q1_carry, q1_from_carry}),
-    .out_data(q3_flags)
+    .out_data(qd_flags)
 );
-fg_delay #(.WIDTH(AW), .DEPTH(3), .RESET(0)) q_waddr_dly (
-    .clk(clk), .rst(rst), .in_data(q1_waddr), .out_data(q4_waddr)
+// the window's write address meets fg_maxpool's result (latency MAXPOOL_LAT)
+fg_delay #(.WIDTH(AW), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_waddr_dly (
+    .clk(clk), .rst(rst), .in_data(q1_waddr), .out_data(qr_waddr)
 );
 
 /*
@@ -825,20 +849,20 @@ wire [AW-1:0]   lo_rd_addr;
 assign arena_rd_addr = lo_rd_en ? lo_rd_addr[AA_W-1:0] : (pool_owns ? q1_raddr : a1_raddr);
 
 /*
- * A3: memory data (controls delayed to meet it); A4: operands registered
+ * MD: memory data (controls delayed MEM_LAT cycles to meet it); A4: operands registered
  */
-wire              a3_valid;
-wire [3:0]        a3_flags;          // first, last, inside, half
-wire [TAPS-1:0]   a3_tap_in;
-wire [LTW-1:0]    a3_bank0;
+wire              md_valid;
+wire [3:0]        md_flags;          // first, last, inside, half
+wire [TAPS-1:0]   md_tap_in;
+wire [LTW-1:0]    md_bank0;
 
-fg_delay #(.WIDTH(1), .DEPTH(2), .RESET(1)) a_valid_dly (
-    .clk(clk), .rst(rst), .in_data(a1_valid), .out_data(a3_valid)
+fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT), .RESET(1)) a_valid_dly (
+    .clk(clk), .rst(rst), .in_data(a1_valid), .out_data(md_valid)
 );
-fg_delay #(.WIDTH(4 + TAPS + LTW), .DEPTH(2), .RESET(0)) a_flags_dly (
+fg_delay #(.WIDTH(4 + TAPS + LTW), .DEPTH(MEM_LAT), .RESET(0)) a_flags_dly (
     .clk(clk), .rst(rst),
     .in_data({a1_first, a1_last, a1_inside, a1_half, a1_tap_in, a1_bank0}),
-    .out_data({a3_flags, a3_tap_in, a3_bank0})
+    .out_data({md_flags, md_tap_in, md_bank0})
 );
 
 wire m_in_signed = `FG_M(F_IN_SIGNED, 1);
@@ -859,16 +883,27 @@ generate
             localparam integer C = gx % IN_C;
             wire [IN_W-1:0] sv;
             if (LT > 0) begin : g_banked
-                wire [LTW-1:0] bank = a3_bank0 + T[LTW-1:0];
-                assign sv = stage_rd_data[(bank * IN_C + C) * IN_W +: IN_W];
+                // a TAPS:1 multiplexer on the bank number (constant part-selects)
+                wire [LTW-1:0] bank = md_bank0 + T[LTW-1:0];
+                reg  [IN_W-1:0] sv_sel;
+                integer bk;
+                always @* begin
+                    sv_sel = stage_rd_data[C * IN_W +: IN_W];
+                    for (bk = 1; bk < TAPS; bk = bk + 1) begin
+                        if (bank == bk[LTW-1:0]) begin
+                            sv_sel = stage_rd_data[(bk * IN_C + C) * IN_W +: IN_W];
+                        end
+                    end
+                end
+                assign sv = sv_sel;
             end else begin : g_one_bank
                 assign sv = stage_rd_data[C * IN_W +: IN_W];
             end
             wire [XA_W-1:0] sv_ext = {{(XA_W-IN_W){sv[IN_W-1]}}, sv};
-            assign x_lane = m_staging ? (a3_tap_in[T] ? sv_ext : {XA_W{1'b0}})
-                                      : (a3_flags[1] ? av_ext : {XA_W{1'b0}});
+            assign x_lane = m_staging ? (md_tap_in[T] ? sv_ext : {XA_W{1'b0}})
+                                      : (md_flags[1] ? av_ext : {XA_W{1'b0}});
         end else begin : g_arena
-            assign x_lane = (!m_staging && a3_flags[1]) ? av_ext : {XA_W{1'b0}};
+            assign x_lane = (!m_staging && md_flags[1]) ? av_ext : {XA_W{1'b0}};
         end
         always @(posedge clk) begin
             x_act[gx*XA_W +: XA_W] <= x_lane;
@@ -877,10 +912,10 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    a4_valid <= a3_valid;
-    a4_first <= a3_flags[3];
-    a4_last <= a3_flags[2];
-    a4_half <= a3_flags[0];
+    a4_valid <= md_valid;
+    a4_first <= md_flags[3];
+    a4_last <= md_flags[2];
+    a4_half <= md_flags[0];
     a4_data <= arena_rd_data;
     if (rst) begin
         a4_valid <= 1'b0;
@@ -950,19 +985,19 @@ wire [WORD_W-1:0]  mp_out_data;
 
 fg_maxpool #(.LANES(P_IN), .A_W(ACT_W)) maxpool_inst (
     .clk(clk), .rst(rst), .cfg_signed(`FG_P(F_IN_SIGNED, 1)),
-    .in_valid(q3_valid), .in_first(q3_flags[4]), .in_last(q3_flags[3]),
-    .in_inside(q3_flags[2]), .in_carry(q3_flags[1]), .in_from_carry(q3_flags[0]),
+    .in_valid(qd_valid), .in_first(qd_flags[4]), .in_last(qd_flags[3]),
+    .in_inside(qd_flags[2]), .in_carry(qd_flags[1]), .in_from_carry(qd_flags[0]),
     .in_data(arena_rd_data),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );
 
 /*
- * Descriptors, delayed to meet their results at R0:
- * add 5 cycles (A1 -> A4 3, fg_add 2), avgpool 7 (fg_avgpool 4), conv 7 + LV (array 4 + LV)
+ * Descriptors, delayed to meet their results at R0: add MEM_LAT + 3 cycles (to the operand
+ * register MEM_LAT + 1, fg_add 2), avgpool 2 more (fg_avgpool 4), conv LV more (array 4 + LV)
  */
 wire [DESC_W-1:0] desc_add, desc_avg, desc_conv;
 
-fg_delay #(.WIDTH(DESC_W), .DEPTH(5), .RESET(0)) desc_add_dly (
+fg_delay #(.WIDTH(DESC_W), .DEPTH(MEM_LAT + 3), .RESET(0)) desc_add_dly (
     .clk(clk), .rst(rst), .in_data(a1_desc), .out_data(desc_add)
 );
 fg_delay #(.WIDTH(DESC_W), .DEPTH(2), .RESET(0)) desc_avg_dly (
@@ -1031,7 +1066,7 @@ fg_writeback #(
     .res_valid(rq_valid), .res_conv(w_conv), .res_data(rq_data),
     .res_addr(w_desc[DESC_W-1 -: AW]), .res_st_left(w_desc[GW +: CW+1]),
     .res_group(w_desc[GW-1:0]),
-    .pool_valid(mp_out_valid), .pool_data(mp_out_data), .pool_addr(q4_waddr),
+    .pool_valid(mp_out_valid), .pool_data(mp_out_data), .pool_addr(qr_waddr),
     .pool_pop(pool_pop), .busy(unused_wb_busy),
     .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr),
     .wr_data(arena_wr_data)
@@ -1042,7 +1077,7 @@ fg_writeback #(
  */
 fg_logits_out #(
     .P_IN(P_IN), .ACT_W(ACT_W), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .AW(AW),
-    .OUT_BASE(OUT_BASE), .OUT_COUNT(OUT_COUNT), .TDATA_W(OUT_TDATA_W)
+    .OUT_BASE(OUT_BASE), .OUT_COUNT(OUT_COUNT), .TDATA_W(OUT_TDATA_W), .RD_LAT(MEM_LAT)
 ) logits_inst (
     .clk(clk), .rst(rst), .start(lo_start), .done(lo_done),
     .rd_en(lo_rd_en), .rd_addr(lo_rd_addr), .rd_data(arena_rd_data),
@@ -1052,7 +1087,7 @@ fg_logits_out #(
 
 // fields and bits the engine does not use (bank fields are wide on purpose: FW bits each)
 wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, load_word, unused_wb_busy, vc_last,
-                      p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, a3_bank0};
+                      p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0};
 
 `undef FG_M
 `undef FG_P

@@ -13,8 +13,8 @@ cycle, into one of two register banks:
                    decoded at once (the conv in M, then its pool in P)
 
 Field 0 is the op; the bank is chosen when it arrives. `rewind` returns to row 0 (a new
-inference). A load takes NF + 3 cycles; `busy` is high meanwhile, and `row_op` holds the op of
-the row loaded last. The banks hold their rows until the next load into the same bank.
+inference). A load takes NF + 2 + ROM_REGS cycles; `busy` is high meanwhile, and `row_op` holds
+the op of the row loaded last. The banks hold their rows until the next load into the same bank.
 
 */
 
@@ -36,8 +36,10 @@ module fg_layer_table #
     parameter OP_POOL = 1,
     // $readmemh file of the table (one field per line, row after row)
     parameter TABLE_FILE = "",
-    // rom_style of the table ("distributed" or "block")
-    parameter TABLE_STYLE = "distributed"
+    // rom_style of the table ("distributed": LUTs in Vivado; "logic": LUTs in Yosys; "block")
+    parameter TABLE_STYLE = "distributed",
+    // output registers of the table ROM (fg_rom OUT_REG, 0..2)
+    parameter ROM_REGS = 1
 )
 (
     input  wire              clk,
@@ -69,7 +71,7 @@ reg            reading;
 wire [FW-1:0]  rom_data;
 
 fg_rom #(
-    .WIDTH(FW), .DEPTH(DEPTH), .ADDR_W(RA_W), .OUT_REG(1), .ROM_STYLE(TABLE_STYLE),
+    .WIDTH(FW), .DEPTH(DEPTH), .ADDR_W(RA_W), .OUT_REG(ROM_REGS), .ROM_STYLE(TABLE_STYLE),
     .INIT_FILE(TABLE_FILE)
 ) rom_inst (
     .clk(clk), .rd_en(1'b1), .rd_addr(raddr), .rd_data(rom_data)
@@ -95,15 +97,15 @@ always @(posedge clk) begin
     end
 end
 
-// the field index and its valid travel with the ROM's two-cycle read
+// the field index and its valid travel with the ROM's read
 wire           wr_valid;
 wire [FI_W-1:0] wr_field;
 
-fg_delay #(.WIDTH(1), .DEPTH(2), .RESET(1)) valid_dly (
+fg_delay #(.WIDTH(1), .DEPTH(1 + ROM_REGS), .RESET(1)) valid_dly (
     .clk(clk), .rst(rst), .in_data(reading), .out_data(wr_valid)
 );
 
-fg_delay #(.WIDTH(FI_W), .DEPTH(2), .RESET(0)) field_dly (
+fg_delay #(.WIDTH(FI_W), .DEPTH(1 + ROM_REGS), .RESET(0)) field_dly (
     .clk(clk), .rst(rst), .in_data(field), .out_data(wr_field)
 );
 

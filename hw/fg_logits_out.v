@@ -2,11 +2,11 @@
 
 fpgagen: streams the network's output tensor (the logits) from the arena onto out_stream
 
-On `start`, reads the N_WORDS = ceil(OUT_COUNT / P_IN) arena words from OUT_BASE on (one read
-in flight: the arena's read latency is 2), hands each to fg_axis_out (one value per AXI4-Stream
-beat, OUT_W bits of each lane, sign- or zero-extended into TDATA, TLAST on the very last
-value) and pulses `done` once the last beat is accepted. The arena's read port is this unit's
-while it runs (rd_en high).
+On `start`, reads the N_WORDS = ceil(OUT_COUNT / P_IN) arena words from OUT_BASE on (one read in
+flight: it waits the arena's read latency RD_LAT), hands each to fg_axis_out (one value per
+AXI4-Stream beat, OUT_W bits of each lane, sign- or zero-extended into TDATA, TLAST on the very
+last value) and pulses `done` once the last beat is accepted. The arena's read port is this
+unit's while it runs (rd_en high).
 
 */
 
@@ -29,7 +29,9 @@ module fg_logits_out #
     parameter OUT_BASE = 0,
     parameter OUT_COUNT = 8,
     // AXI4-Stream TDATA width (the value rounded up to whole bytes)
-    parameter TDATA_W = ((OUT_W + 7) / 8) * 8
+    parameter TDATA_W = ((OUT_W + 7) / 8) * 8,
+    // the arena's read latency (cycles from rd_addr to rd_data), 1..4
+    parameter RD_LAT = 2
 )
 (
     input  wire                  clk,
@@ -39,7 +41,7 @@ module fg_logits_out #
     output wire                  done,
 
     /*
-     * Arena read port (latency 2)
+     * Arena read port (latency RD_LAT)
      */
     output wire                  rd_en,
     output wire [AW-1:0]         rd_addr,
@@ -61,16 +63,16 @@ localparam integer LAST_COUNT_I = OUT_COUNT % P_IN;
 localparam [OCNT_W-1:0] LAST_COUNT = LAST_COUNT_I[OCNT_W-1:0];
 
 initial begin
-    if (OUT_W > ACT_W || OUT_COUNT < 1 || P_IN < 1) begin
-        $error("Error: need OUT_W <= ACT_W, OUT_COUNT >= 1 (instance %m)");
+    if (OUT_W > ACT_W || OUT_COUNT < 1 || P_IN < 1 || RD_LAT < 1 || RD_LAT > 4) begin
+        $error("Error: need OUT_W <= ACT_W, OUT_COUNT >= 1, RD_LAT 1..4 (instance %m)");
         $finish;
     end
 end
 
-localparam S_IDLE = 3'd0, S_READ = 3'd1, S_WAIT1 = 3'd2, S_WAIT2 = 3'd3, S_SEND = 3'd4,
-           S_LAST = 3'd5;
+localparam S_IDLE = 3'd0, S_READ = 3'd1, S_WAIT = 3'd2, S_SEND = 3'd3, S_LAST = 3'd4;
 
 reg [2:0]      state;
+reg [2:0]      wait_cnt;
 reg [AW-1:0]   addr;
 reg [NW_W-1:0] left;       // words still to send, this one included
 reg            done_reg;
@@ -87,9 +89,16 @@ always @(posedge clk) begin
                 left <= N_WORDS[NW_W-1:0];
             end
         end
-        S_READ: state <= S_WAIT1;     // rd_addr presented
-        S_WAIT1: state <= S_WAIT2;
-        S_WAIT2: state <= S_SEND;     // rd_data valid from here on (held: no other read)
+        S_READ: begin                 // rd_addr presented
+            state <= S_WAIT;
+            wait_cnt <= RD_LAT[2:0] - 3'd1;
+        end
+        S_WAIT: begin                 // rd_data valid once the count runs out (then held)
+            wait_cnt <= wait_cnt - 3'd1;
+            if (wait_cnt == 3'd1) begin
+                state <= S_SEND;
+            end
+        end
         S_SEND: begin
             if (os_ready) begin
                 if (last_word) begin

@@ -16,12 +16,14 @@ register, which starts afresh with each window's first beat; the next window, gi
 in_from_carry on its first beat, starts from that carry and skips those columns. A window
 or carry that saw no inside beat is empty (the result of an all-empty window is undefined).
 
-Lane l at [l*A_W +: A_W]. Latency 1 cycle: a window whose last beat is presented in
-cycle t appears in cycle t + 1. No backpressure.
+Lane l at [l*A_W +: A_W]. Latency 2 cycles: a window whose last beat is presented in cycle t
+appears in cycle t + 2. The beat is registered on entry (the word comes from the arena, whose
+read data also feeds the MAC array and the element-wise units: the register puts a copy next
+to the comparators), then compared and reduced. No backpressure.
 
 */
 
-// Language: Verilog 2001
+// Language: Verilog 2005
 
 `resetall
 `timescale 1ns / 1ps
@@ -55,7 +57,7 @@ module fg_maxpool #
     input  wire [LANES*A_W-1:0]  in_data,
 
     /*
-     * Output, 1 cycle after the last beat
+     * Output, 2 cycles after the last beat
      */
     output wire                  out_valid,
     output wire [LANES*A_W-1:0]  out_data
@@ -69,6 +71,24 @@ initial begin
     end
 end
 
+// the beat, registered on entry
+reg                 b_valid, b_first, b_last, b_inside, b_carry, b_from_carry, b_signed;
+reg [LANES*A_W-1:0] b_data;
+
+always @(posedge clk) begin
+    b_valid <= in_valid;
+    b_first <= in_first;
+    b_last <= in_last;
+    b_inside <= in_inside;
+    b_carry <= in_carry;
+    b_from_carry <= in_from_carry;
+    b_signed <= cfg_signed;
+    b_data <= in_data;
+    if (rst) begin
+        b_valid <= 1'b0;
+    end
+end
+
 reg [LANES*A_W-1:0] m, c;          // the window's running max, the carry's
 reg                 m_has, c_has;  // ... and whether they hold any inside value
 reg [LANES*A_W-1:0] m_next, c_next;
@@ -77,35 +97,39 @@ reg [LANES*A_W-1:0] out_data_reg;
 reg                 out_valid_reg;
 
 // where the window and the carry start from on this beat
-wire [LANES*A_W-1:0] m_base = in_first ? c : m;
-wire                 m_base_has = in_first ? (in_from_carry && c_has) : m_has;
-wire                 c_base_has = in_first ? 1'b0 : c_has;
+wire                 m_base_has = b_first ? (b_from_carry && c_has) : m_has;
+wire                 c_base_has = b_first ? 1'b0 : c_has;
 
-reg [A_W-1:0] a, b, cb;
+// per lane: the input compared with the running max and with the carry in parallel (signed
+// compare = unsigned compare with the sign bits inverted); the comparison results pick, so
+// no multiplexer sits in front of a comparator
+reg [A_W-1:0] a, mv, cv;
+reg           a_gt_m, a_gt_c, take_m, take_c;
 integer l;
 always @* begin
     for (l = 0; l < LANES; l = l + 1) begin
-        a = in_data[l*A_W +: A_W];
-        b = m_base[l*A_W +: A_W];
-        cb = c[l*A_W +: A_W];
-        // signed compare = unsigned compare with the sign bits inverted
-        m_next[l*A_W +: A_W] = (!in_inside) ? b :
-            (!m_base_has || {a[A_W-1] ^ cfg_signed, a} > {b[A_W-1] ^ cfg_signed, b}) ? a : b;
-        c_next[l*A_W +: A_W] = (!(in_inside && in_carry)) ? cb :
-            (!c_base_has || {a[A_W-1] ^ cfg_signed, a} > {cb[A_W-1] ^ cfg_signed, cb}) ? a : cb;
+        a = b_data[l*A_W +: A_W];
+        mv = m[l*A_W +: A_W];
+        cv = c[l*A_W +: A_W];
+        a_gt_m = {a[A_W-1] ^ b_signed, a} > {mv[A_W-1] ^ b_signed, mv};
+        a_gt_c = {a[A_W-1] ^ b_signed, a} > {cv[A_W-1] ^ b_signed, cv};
+        take_m = b_inside && (!m_base_has || (b_first ? a_gt_c : a_gt_m));
+        take_c = b_inside && b_carry && (!c_base_has || a_gt_c);
+        m_next[l*A_W +: A_W] = take_m ? a : (b_first ? cv : mv);
+        c_next[l*A_W +: A_W] = take_c ? a : cv;
     end
-    m_has_next = m_base_has || in_inside;
-    c_has_next = c_base_has || (in_inside && in_carry);
+    m_has_next = m_base_has || b_inside;
+    c_has_next = c_base_has || (b_inside && b_carry);
 end
 
 always @(posedge clk) begin
-    out_valid_reg <= in_valid && in_last;
-    if (in_valid) begin
+    out_valid_reg <= b_valid && b_last;
+    if (b_valid) begin
         m <= m_next;
         m_has <= m_has_next;
         c <= c_next;
         c_has <= c_has_next;
-        if (in_last) begin
+        if (b_last) begin
             out_data_reg <= m_next;
         end
     end

@@ -77,6 +77,7 @@ module fg_pool_agu #
     output wire               done,
     output wire               paused,
     output wire               row_issued,
+    output wire               window_issued,   // pulse, a cycle after a window's last beat
 
     /*
      * The beat (registers)
@@ -117,26 +118,32 @@ reg          kx_at, kx_ge_s, ox_nz;
 wire [CW-1:0] ky, ox, cb, oy;
 wire ky_at, ox_at, cb_at, oy_at;
 
-// which levels step when the beat is taken (from registered flags only), and the events:
-// every register below is written under `adv` (its clock enable), its next value selected by
-// the w_* flags, so the taken-beat decision never sits in front of a multiplexer
+// which levels step when the beat is taken: w_ky = kx at its last, w_ox = kx and ky at
+// theirs, ... - each a register of its own (the carries of the nest, computed from the
+// levels' next flags), and the events. Every register below is written under `adv` (its
+// clock enable), its next value selected by the w_* registers, so the taken-beat decision
+// never sits in front of a multiplexer and no event is more than one gate from registers.
+reg  w_ox, w_cb, w_oy;
 wire w_ky = kx_at;
-wire w_ox = w_ky && ky_at;
-wire w_cb = w_ox && ox_at;
-wire w_oy = w_cb && cb_at;
 wire e_ky = adv && w_ky;
 wire e_ox = adv && w_ox;
 wire e_cb = adv && w_cb;
 wire e_oy = adv && w_oy;
+wire ky_at_inc, ox_at_inc, cb_at_inc, oy_at_inc;
+wire ky_at_clr, ox_at_clr, cb_at_clr, oy_at_clr;
 
 fg_count #(.W(CW)) ky_cnt (.clk(clk), .clear(start), .inc(e_ky), .last(cfg_k_last),
-                           .value(ky), .at_last(ky_at));
+                           .value(ky), .at_last(ky_at), .at_last_inc(ky_at_inc),
+                           .at_last_clear(ky_at_clr));
 fg_count #(.W(CW)) ox_cnt (.clk(clk), .clear(start), .inc(e_ox), .last(cfg_ox_last),
-                           .value(ox), .at_last(ox_at));
+                           .value(ox), .at_last(ox_at), .at_last_inc(ox_at_inc),
+                           .at_last_clear(ox_at_clr));
 fg_count #(.W(CW)) cb_cnt (.clk(clk), .clear(start), .inc(e_cb), .last(cfg_cb_last),
-                           .value(cb), .at_last(cb_at));
+                           .value(cb), .at_last(cb_at), .at_last_inc(cb_at_inc),
+                           .at_last_clear(cb_at_clr));
 fg_count #(.W(CW)) oy_cnt (.clk(clk), .clear(start), .inc(e_oy), .last(cfg_oy_last),
-                           .value(oy), .at_last(oy_at));
+                           .value(oy), .at_last(oy_at), .at_last_inc(oy_at_inc),
+                           .at_last_clear(oy_at_clr));
 
 // per-layer flags of kx (registered from the held configuration)
 reg [CW-1:0] k_last_m1, s_m1;
@@ -149,38 +156,51 @@ always @(posedge clk) begin
     kx0_ge_s <= cfg_kx0 >= cfg_stride;
 end
 
+// kx's flag after the beat (the window restarts at 0 or kx0, or kx steps)
+wire kx_at_n = w_cb ? k_last_zero : (w_ox ? kx0_at : (w_ky ? (ox_nz ? kx0_at : k_last_zero)
+                                                            : kx == k_last_m1));
+// the other levels' flags after the beat: a level steps when its carry is set
+wire ky_at_n = w_ky ? ky_at_inc : ky_at;
+wire ox_at_n = w_ox ? ox_at_inc : ox_at;
+wire cb_at_n = w_cb ? cb_at_inc : cb_at;
+
 always @(posedge clk) begin
     if (start) begin
         kx <= {CW{1'b0}};
         kx_at <= k_last_zero;
         kx_ge_s <= 1'b0;
         ox_nz <= 1'b0;
+        w_ox <= k_last_zero && ky_at_clr;
+        w_cb <= k_last_zero && ky_at_clr && ox_at_clr;
+        w_oy <= k_last_zero && ky_at_clr && ox_at_clr && cb_at_clr;
     end else if (adv) begin
+        kx_at <= kx_at_n;
+        w_ox <= kx_at_n && ky_at_n;
+        w_cb <= kx_at_n && ky_at_n && ox_at_n;
+        w_oy <= kx_at_n && ky_at_n && ox_at_n && cb_at_n;
         if (w_cb) begin          // a row of windows (re)starts at ox = 0
             kx <= {CW{1'b0}};
-            kx_at <= k_last_zero;
             kx_ge_s <= 1'b0;
             ox_nz <= 1'b0;
         end else if (w_ox) begin
             kx <= cfg_kx0;
-            kx_at <= kx0_at;
             kx_ge_s <= kx0_ge_s;
             ox_nz <= 1'b1;
         end else if (w_ky) begin
             kx <= ox_nz ? cfg_kx0 : {CW{1'b0}};
-            kx_at <= ox_nz ? kx0_at : k_last_zero;
             kx_ge_s <= ox_nz && kx0_ge_s;
         end else begin
             kx <= kx + {{(CW-1){1'b0}}, 1'b1};
-            kx_at <= kx == k_last_m1;
             kx_ge_s <= kx_ge_s || kx == s_m1;
         end
     end
 end
 
 reg [CW-1:0] oy_p1;
+reg window_issued_reg;
 always @(posedge clk) begin
     row_issued_reg <= e_oy;
+    window_issued_reg <= e_ox;
     if (start) begin
         active <= 1'b1;
         done_reg <= 1'b0;
@@ -204,6 +224,7 @@ always @(posedge clk) begin
         pause <= 1'b0;
         go <= 1'b0;
         row_issued_reg <= 1'b0;
+        window_issued_reg <= 1'b0;
     end
 end
 
@@ -353,9 +374,10 @@ end
 assign done = done_reg;
 assign paused = active && pause;
 assign row_issued = row_issued_reg;
+assign window_issued = window_issued_reg;
 assign beat_valid = valid;
 assign beat_first = first;
-assign beat_last = ky_at && kx_at;
+assign beat_last = w_ox;
 assign beat_carry = cfg_reuse && kx_ge_s;
 assign beat_from_carry = cfg_reuse && ox_nz;
 assign beat_row_addr = ra;
@@ -364,7 +386,7 @@ assign beat_iy = iy;
 assign beat_ix = ix;
 assign beat_waddr = wa;
 
-wire unused_counts = &{1'b0, ky, ox, cb, irow0_s[CW]};
+wire unused_counts = &{1'b0, ky, ox, cb, irow0_s[CW], oy_at_inc, oy_at_clr};
 
 endmodule
 

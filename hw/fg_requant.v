@@ -58,11 +58,11 @@ module fg_requant #
     /*
      * Configuration, sampled with each input beat
      */
-    input  wire signed [6:0]       cfg_shift,      // s: right shift when > 0, exact left shift by -s when <= 0
+    input  wire signed [6:0]       cfg_shift,      // s > 0: right shift, s <= 0: left by -s
     input  wire [1:0]              cfg_rnd,        // 0 AP_TRN, 1 AP_RND, 2 AP_RND_CONV, 3 = AP_TRN
     input  wire                    cfg_sat,        // 1 AP_SAT (clamp), 0 AP_WRAP (keep low bits)
     input  wire                    cfg_out_signed, // output type signed (1) or unsigned (0)
-    input  wire [6:0]              cfg_out_width,  // output width 1..OUT_W; 0 or > OUT_W means OUT_W
+    input  wire [6:0]              cfg_out_width,  // output width 1..OUT_W (0 or > OUT_W: OUT_W)
     input  wire                    cfg_relu,       // clamp negative accumulators to 0 first
 
     /*
@@ -243,13 +243,18 @@ generate
             s4_r <= {{(CW-XW){r[XW-1]}}, r};
         end
 
-        // S5: compare with the bounds; the low bits and their sign for AP_WRAP
+        // S5: compare with the bounds; the low bits and their sign for AP_WRAP. The bounds
+        // are 2^k - 1 and -2^k (signed, k = w - 1) or 2^w - 1 and 0 (unsigned), so no
+        // magnitude comparator is needed: with hi = ~max (the bits at and above k, or w),
+        // r > max iff r >= 0 and some hi bit of r is set; r < min iff r < 0 and (unsigned,
+        // or some hi bit of r is clear). OR/AND trees of LUTs, not a CW-bit carry chain.
         reg [CW-1:0] s5_r, s5_low;
         reg          s5_over, s5_under, s5_low_sign;
+        wire         neg = s4_r[CW-1];
         always @(posedge clk) begin
             s5_r <= s4_r;
-            s5_over <= $signed(s4_r) > $signed(s4_max);
-            s5_under <= $signed(s4_r) < $signed(s4_min);
+            s5_over <= !neg && |(s4_r & ~s4_max);
+            s5_under <= neg && (!s4_signed || |(~s4_r & ~s4_max));
             s5_low <= s4_r & s4_low_mask;
             s5_low_sign <= s4_signed && |(s4_r & s4_pow_w1);
         end

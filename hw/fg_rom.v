@@ -3,10 +3,12 @@
 fpgagen: read-only memory (weights, biases, the layer table) from a $readmemh file
 
 Read: rd_addr presented in cycle t (with rd_en) shows in rd_data in cycle t + 2 through the
-memory's output register (OUT_REG = 1, the default: DOB_REG on a Xilinx block RAM), or in
-t + 1 with OUT_REG = 0. rd_data keeps the last word while rd_en = 0. INIT_FILE is required
+memory's output register (OUT_REG = 1, the default: DOB_REG on a Xilinx block RAM), in t + 3
+through one more register right behind it (OUT_REG = 2, see fg_sdp_ram), or in t + 1 with
+OUT_REG = 0. rd_data keeps the last word while rd_en = 0. INIT_FILE is required
 (one hex word per line, as the compiler writes it). ROM_STYLE goes into the rom_style
-attribute ("block", "distributed" or "auto"; UltraRAM cannot be initialized).
+attribute ("block", "distributed", "auto"; "logic" for Yosys; UltraRAM cannot be
+initialized).
 
 */
 
@@ -24,9 +26,11 @@ module fg_rom #
     parameter DEPTH = 1024,
     // address width, >= $clog2(DEPTH)
     parameter ADDR_W = $clog2(DEPTH),
-    // 1: read through the memory's output register (latency 2); 0: latency 1
+    // registers after the array's read register: 0 (latency 1), 1 (the memory's own output
+    // register: latency 2) or 2 (that and one more, right behind it: latency 3)
     parameter OUT_REG = 1,
-    // Vivado rom_style: "block", "distributed" or "auto"
+    // rom_style: "block", "distributed" or "auto" (Vivado); "logic" (Yosys: LUTs, it has
+    // no LUT ROM mapping for "distributed")
     parameter ROM_STYLE = "block",
     // $readmemh file with the contents (required)
     parameter INIT_FILE = ""
@@ -52,16 +56,17 @@ initial begin
         $error("Error: ADDR_W too narrow for DEPTH (instance %m)");
         $finish;
     end
-    if (OUT_REG != 0 && OUT_REG != 1) begin
-        $error("Error: OUT_REG must be 0 or 1 (instance %m)");
+    if (OUT_REG < 0 || OUT_REG > 2) begin
+        $error("Error: OUT_REG must be 0, 1 or 2 (instance %m)");
         $finish;
     end
     // string parameters compare at their own widths: the padding is intended
     /* verilator lint_off WIDTHEXPAND */
     if (ROM_STYLE != "block" &&
         ROM_STYLE != "distributed" &&
+        ROM_STYLE != "logic" &&
         ROM_STYLE != "auto") begin
-        $error("Error: ROM_STYLE must be one of block, distributed, auto (instance %m)");
+        $error("Error: ROM_STYLE must be one of block, distributed, logic, auto (instance %m)");
         $finish;
     end
     if (INIT_FILE == "") begin
@@ -86,14 +91,22 @@ always @(posedge clk) begin
 end
 
 generate
-    if (OUT_REG != 0) begin : g_out_reg
-        reg [WIDTH-1:0] rd_out_reg;
-        always @(posedge clk) begin
-            rd_out_reg <= rd_data_reg;
-        end
-        assign rd_data = rd_out_reg;
-    end else begin : g_no_out_reg
+    if (OUT_REG == 0) begin : g_no_out_reg
         assign rd_data = rd_data_reg;
+    end else begin : g_out_reg
+        // the output register(s): nothing between them, so the first one packs into the
+        // memory (Xilinx DOB_REG) and the second sits right behind it
+        reg [WIDTH*OUT_REG-1:0] rd_pipe;
+        if (OUT_REG == 1) begin : g_one
+            always @(posedge clk) begin
+                rd_pipe <= rd_data_reg;
+            end
+        end else begin : g_two
+            always @(posedge clk) begin
+                rd_pipe <= {rd_pipe[WIDTH*(OUT_REG-1)-1:0], rd_data_reg};
+            end
+        end
+        assign rd_data = rd_pipe[WIDTH*OUT_REG-1 -: WIDTH];
     end
 endgenerate
 

@@ -5,7 +5,10 @@ fpgagen: simple dual-port RAM (one write port, one read port, one clock), lane w
 Read: rd_addr presented in cycle t (with rd_en) is read from the array at the end of t; with
 OUT_REG = 1 (the default) the word then passes the memory's own output register (DOB_REG on
 a Xilinx block RAM, the output register of a URAM) and rd_data shows it in cycle t + 2; with
-OUT_REG = 0 in cycle t + 1. The output register has no enable, so rd_data keeps showing the
+OUT_REG = 2 through one more register right behind it (a block RAM's clock-to-out without
+its register is 5-6 ns on an ECP5, and its register may sit far from the logic it feeds: the
+second register lets the placer put the first next to the memory) in cycle t + 3; with
+OUT_REG = 0 in cycle t + 1. The output registers have no enable, so rd_data keeps showing the
 last word read while rd_en = 0.
 
 A read of the address written in the same cycle is undefined in hardware (the engine never
@@ -38,7 +41,8 @@ module fg_sdp_ram #
     parameter DEPTH = 1024,
     // address width, >= $clog2(DEPTH)
     parameter ADDR_W = $clog2(DEPTH),
-    // 1: read through the memory's output register (latency 2); 0: latency 1
+    // registers after the array's read register: 0 (latency 1), 1 (the memory's own output
+    // register: latency 2) or 2 (that and one more, right behind it: latency 3)
     parameter OUT_REG = 1,
     // Vivado ram_style: "block", "ultra", "distributed" or "auto"
     parameter RAM_STYLE = "block",
@@ -76,8 +80,8 @@ initial begin
         $error("Error: ADDR_W too narrow for DEPTH (instance %m)");
         $finish;
     end
-    if (OUT_REG != 0 && OUT_REG != 1) begin
-        $error("Error: OUT_REG must be 0 or 1 (instance %m)");
+    if (OUT_REG < 0 || OUT_REG > 2) begin
+        $error("Error: OUT_REG must be 0, 1 or 2 (instance %m)");
         $finish;
     end
     // string parameters compare at their own widths: the padding is intended
@@ -118,14 +122,22 @@ always @(posedge clk) begin
 end
 
 generate
-    if (OUT_REG != 0) begin : g_out_reg
-        reg [WIDTH-1:0] rd_out_reg;
-        always @(posedge clk) begin
-            rd_out_reg <= rd_data_reg;
-        end
-        assign rd_data = rd_out_reg;
-    end else begin : g_no_out_reg
+    if (OUT_REG == 0) begin : g_no_out_reg
         assign rd_data = rd_data_reg;
+    end else begin : g_out_reg
+        // the output register(s): nothing between them, so the first one packs into the
+        // memory (Xilinx DOB_REG) and the second sits right behind it
+        reg [WIDTH*OUT_REG-1:0] rd_pipe;
+        if (OUT_REG == 1) begin : g_one
+            always @(posedge clk) begin
+                rd_pipe <= rd_data_reg;
+            end
+        end else begin : g_two
+            always @(posedge clk) begin
+                rd_pipe <= {rd_pipe[WIDTH*(OUT_REG-1)-1:0], rd_data_reg};
+            end
+        end
+        assign rd_data = rd_pipe[WIDTH*OUT_REG-1 -: WIDTH];
     end
 endgenerate
 

@@ -13,8 +13,9 @@ Beat outputs: addr (the word to read), waddr (the result's word), first / last (
 window's first and last pixel; add: operand a / operand b), half (add: the b operand).
 
 Timing discipline as in fg_conv_agu: addresses stepped by per-layer strides from registers, the
-loop carries from registered at-last flags. `done` after the last beat; handshake as in
-fg_conv_agu (beat_valid, ready; registered outputs).
+loop carries from registered at-last flags; the mode and loop limits are registered here, so
+the configuration must be stable two cycles before `start`. `done` after the last beat;
+handshake as in fg_conv_agu (beat_valid, ready; registered outputs).
 
 */
 
@@ -76,16 +77,29 @@ end
 reg active, done_reg, half, first;
 wire adv = active && ready;
 
+// the mode and the two loop limits, registered here from the layer's fields (held per
+// layer, decoded far away): the loop control reads only local registers
+reg          add_mode;
+reg [CW-1:0] i1_last, i2_last;
+always @(posedge clk) begin
+    add_mode <= cfg_add;
+    i1_last <= cfg_add ? cfg_cb_last : cfg_p_last;
+    i2_last <= cfg_add ? cfg_p_last : cfg_cb_last;
+end
+
 // inner / outer loop: avgpool p / cb, add cb / p
 wire [CW-1:0] i1, i2;
 wire i1_at, i2_at;
-wire inc1 = cfg_add ? (adv && half) : adv;
+wire inc1 = add_mode ? (adv && half) : adv;
 wire inc2 = inc1 && i1_at;
 
+wire [3:0] unused_flags;
 fg_count #(.W(CW)) i1_cnt (.clk(clk), .clear(start), .inc(inc1),
-                           .last(cfg_add ? cfg_cb_last : cfg_p_last), .value(i1), .at_last(i1_at));
+                           .last(i1_last), .value(i1), .at_last(i1_at),
+                           .at_last_inc(unused_flags[0]), .at_last_clear(unused_flags[1]));
 fg_count #(.W(CW)) i2_cnt (.clk(clk), .clear(start), .inc(inc2),
-                           .last(cfg_add ? cfg_p_last : cfg_cb_last), .value(i2), .at_last(i2_at));
+                           .last(i2_last), .value(i2), .at_last(i2_at),
+                           .at_last_inc(unused_flags[2]), .at_last_clear(unused_flags[3]));
 
 always @(posedge clk) begin
     if (start) begin
@@ -93,7 +107,7 @@ always @(posedge clk) begin
         done_reg <= 1'b0;
         half <= 1'b0;
     end else begin
-        if (adv && cfg_add) begin
+        if (adv && add_mode) begin
             half <= !half;
         end
         if (inc2 && i2_at) begin
@@ -108,10 +122,10 @@ always @(posedge clk) begin
 end
 
 always @(posedge clk) begin
-    if (start || (!cfg_add && inc2)) begin
+    if (start) begin
         first <= 1'b1;
-    end else if (adv && !cfg_add) begin
-        first <= 1'b0;
+    end else if (adv) begin
+        first <= i1_at;                  // (average pool: a window's first pixel)
     end
 end
 
@@ -129,6 +143,7 @@ wire [AW-1:0] pb_n = pb + cfg_in2_stride;
 wire [AW-1:0] aa_n = aa + one;
 wire [AW-1:0] bb_n = bb + one;
 
+// `adv` is the clock enable; the next values are selected by registered flags only
 always @(posedge clk) begin
     if (start) begin
         a <= cfg_in_base;
@@ -137,25 +152,25 @@ always @(posedge clk) begin
         pb <= cfg_in2_base;
         aa <= cfg_in_base;
         bb <= cfg_in2_base;
-    end else if (cfg_add) begin
-        if (inc2) begin
-            pa <= pa_n;
-            pb <= pb_n;
-            aa <= pa_n;
-            bb <= pb_n;
-            a <= pa_n;
-        end else if (inc1) begin
-            aa <= aa_n;
-            bb <= bb_n;
-            a <= aa_n;
-        end else if (adv) begin
-            a <= bb;
-        end
-    end else begin
-        if (inc2) begin
+    end else if (adv) begin
+        if (add_mode) begin
+            if (!half) begin
+                a <= bb;                 // operand a taken: operand b next
+            end else if (i1_at) begin    // the pixel's last word: the next pixel
+                pa <= pa_n;
+                pb <= pb_n;
+                aa <= pa_n;
+                bb <= pb_n;
+                a <= pa_n;
+            end else begin
+                aa <= aa_n;
+                bb <= bb_n;
+                a <= aa_n;
+            end
+        end else if (i1_at) begin        // the window's last pixel: the next word
             cbase <= cbase_n;
             a <= cbase_n;
-        end else if (adv) begin
+        end else begin
             a <= a + cfg_in_stride;
         end
     end
@@ -171,27 +186,29 @@ always @(posedge clk) begin
     if (start) begin
         wa <= cfg_out_base;
         wp <= cfg_out_base;
-    end else if (cfg_add) begin
-        if (inc2) begin
-            wp <= wp_n;
-            wa <= wp_n;
-        end else if (inc1) begin
+    end else if (adv) begin
+        if (add_mode) begin
+            if (half && i1_at) begin
+                wp <= wp_n;
+                wa <= wp_n;
+            end else if (half) begin
+                wa <= wa + one;
+            end
+        end else if (i1_at) begin
             wa <= wa + one;
         end
-    end else if (inc2) begin
-        wa <= wa + one;
     end
 end
 
 assign done = done_reg;
 assign beat_valid = active;
-assign beat_first = cfg_add ? !half : first;
-assign beat_last = cfg_add ? half : i1_at;
+assign beat_first = add_mode ? !half : first;
+assign beat_last = add_mode ? half : i1_at;
 assign beat_half = half;
 assign beat_addr = a;
 assign beat_waddr = wa;
 
-wire unused_counts = &{1'b0, i1, i2};
+wire unused_counts = &{1'b0, i1, i2, unused_flags};
 
 endmodule
 

@@ -11,8 +11,10 @@ from cocotb.triggers import FallingEdge
 
 
 async def run_layer(dut, cfg: dict[str, int], want: Sequence[tuple], out_h: int | None,
-                    read_beat: Callable[[], tuple], rng: random.Random) -> tuple[list, int]:
-    """One layer through the generator; returns (beats taken, rows reported issued).
+                    read_beat: Callable[[], tuple], rng: random.Random,
+                    pulses: Sequence[str] = ()) -> tuple[list, dict[str, int], list[int]]:
+    """One layer through the generator; returns (beats taken, count of each pulse output in
+    ``pulses`` over the layer, the cycle each beat was taken in).
 
     ``out_h`` None: the generator has no row limit (fg_vec_agu). Otherwise rows are released
     all at once or, half of the time, one by one (as a fused conv -> pool pair does)."""
@@ -22,21 +24,23 @@ async def run_layer(dut, cfg: dict[str, int], want: Sequence[tuple], out_h: int 
     limit = 0 if stepwise else out_h
     if out_h is not None:
         dut.row_limit.value = limit
-    # the configuration settles for a cycle before start (the engine loads it long before)
-    await FallingEdge(dut.clk)
-    await FallingEdge(dut.clk)
+    # the configuration settles for two cycles before start (the engine loads it earlier)
+    for _ in range(3):
+        await FallingEdge(dut.clk)
     dut.start.value = 1
     await FallingEdge(dut.clk)
     dut.start.value = 0
-    got, rows, cycles = [], 0, 0
+    got, taken, cycles = [], [], 0
+    counts = dict.fromkeys(pulses, 0)
     while True:
-        if out_h is not None and int(dut.row_issued.value):
-            rows += 1
+        for name in pulses:
+            counts[name] += int(getattr(dut, name).value)
         if int(dut.done.value) and not int(dut.beat_valid.value):
             break
         ready = rng.random() < 0.7
         if int(dut.beat_valid.value) and ready:
             got.append(read_beat())
+            taken.append(cycles)
         dut.ready.value = int(ready)
         if stepwise and limit < out_h and (int(dut.paused.value) or rng.random() < 0.02):
             limit += 1
@@ -46,9 +50,9 @@ async def run_layer(dut, cfg: dict[str, int], want: Sequence[tuple], out_h: int 
         assert cycles < 20 * len(want) + 200, f"stuck after {len(got)} of {len(want)} beats"
     dut.ready.value = 0
     await FallingEdge(dut.clk)
-    if out_h is not None:
-        rows += int(dut.row_issued.value)
-    return got, rows
+    for name in pulses:
+        counts[name] += int(getattr(dut, name).value)
+    return got, counts, taken
 
 
 def check_beats(got: Sequence[tuple], want: Sequence[tuple], fields: Sequence[str],

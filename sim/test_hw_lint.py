@@ -23,6 +23,8 @@ NARROW = {
     "fg_avgpool": {"LANES": 1, "A_W": 16, "SUM_W": 30, "M_W": 1, "ACC_W": 20},
     "fg_add": {"LANES": 1, "A_W": 1, "B_W": 16, "MAX_ALIGN": 0, "ACC_W": 40},
     "fg_sdp_ram": {"WIDTH": 1, "DEPTH": 3, "RAM_STYLE": '"distributed"', "OUT_REG": 0},
+    "fg_col_ram": {"WIDTH": 12, "LANES": 3, "DEPTH": 3, "OUT_REG": 0, "N_COLS": 4,
+                   "COL_W": "64'h0004000000040004", "COL_ULTRA": "4'b0010"},
     "fg_rom": {"WIDTH": 130, "DEPTH": 2, "ROM_STYLE": '"distributed"', "INIT_FILE": '"x.hex"'},
     "fg_axis_in": {"A_W": 12, "LANES": 1},
     "fg_axis_out": {"A_W": 16, "LANES": 3},

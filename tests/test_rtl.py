@@ -11,6 +11,7 @@ import pytest
 
 from fpgagen.emit_rtl import HW_MODULES
 from fpgagen.rtlsim import HW_DIR, lint
+from fpgagen.rtltable import RTL_FIELDS
 
 
 def _sim_missing() -> str | None:
@@ -55,7 +56,8 @@ def test_build_writes_a_self_contained_rtl_folder(sq11):
                 if ln.strip().startswith(("input", "output"))]
     assert tuple(declared) == ports
     table = (rtl / "layers.hex").read_text().split()
-    assert len(table) == 30 and all(len(w) == 36 * 8 for w in table)
+    # one 32-bit field per line, RTL_FIELDS fields per layer-table row (30 rows)
+    assert len(table) == 30 * len(RTL_FIELDS) and all(len(w) == 8 for w in table)
     weights = (rtl / "weights.hex").read_text().split()
     assert len(weights[0]) == 16 * 32 * 8 // 4
 

@@ -196,7 +196,7 @@ def print_result(r: Result) -> None:
     con = console()
     fused = ", ".join(f"{f.conv}->{f.pool} (ring of {f.ring_rows} rows)" for f in p.fusions)
     con.print(f"[bold]{p.graph.name}[/] on [bold]{p.board.name}[/] ({p.board.part}), precision "
-              f"{precision_text(p.precision)}, engine {p.engine} ({p.engine.macs} of "
+              f"{precision_text(p.precision)}, engine {p.engine} ({p.engine.dsp} of "
               f"{p.board.dsp} DSP), fusion: {fused or ('off' if not p.fuse else 'none')}")
     inp, out = p.memories[INPUT_STAGING], p.memories[OUTPUT_STAGING]
     h, w, c = p.graph.input_shape

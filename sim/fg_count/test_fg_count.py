@@ -1,4 +1,5 @@
-"""cocotb test of hw/fg_count.v: value and at_last checked every cycle against a Python model.
+"""cocotb test of hw/fg_count.v: value, at_last and the flag's next values (at_last_inc,
+at_last_clear) checked every cycle against a Python model.
 
 Layers one after another, as an address generator runs them: a new random `last` (0, 1, the
 largest value, small and random values) is set while the counter is idle and held a cycle,
@@ -25,6 +26,7 @@ class Model:
         self.mask = (1 << w) - 1
         self.value: int | None = None   # no reset: unknown until the first clear
         self.at_last: bool | None = None
+        self.near: bool | None = None   # value == last - 1, a register like at_last
 
     def edge(self, clear: bool, inc: bool, last: int) -> None:
         if clear or (inc and self.value == last):
@@ -34,6 +36,7 @@ class Model:
         else:
             return
         self.at_last = self.value == last
+        self.near = self.value == (last - 1) & self.mask
 
 
 @cocotb.test()
@@ -66,6 +69,11 @@ async def run_test(dut):
             assert v == m.value, f"cycle {cycles}: value {v}, want {m.value} (last {last})"
             assert a == m.at_last, (f"cycle {cycles}: at_last {a} with value {v}, want "
                                     f"{int(m.at_last)} (last {last})")
+            # the flag's next value after an inc and after a clear (what nests register): an
+            # inc wraps when the flag is set, else the flag becomes value + 1 == last
+            after_inc = last == 0 if m.at_last else m.near
+            assert int(dut.at_last_inc.value) == after_inc, f"cycle {cycles}: at_last_inc"
+            assert int(dut.at_last_clear.value) == (last == 0), f"cycle {cycles}: at_last_clear"
 
     for layer, last in enumerate(lasts):
         # `last` changes while idle and is held a cycle before the layer's first clear

@@ -12,7 +12,7 @@ from fxmodel import pack, unpack
 from runner import params, run_module
 from tbutil import reset, run_beats, start_clock
 
-LATENCY = 1
+LATENCY = 2
 
 
 def free_windows(rng, lanes, lo, hi, signed, count):

@@ -5,7 +5,7 @@ reuse when S < K <= 2S, several words per pixel, input rings of a fused conv) ru
 through one instance; the consumer stalls at random and rows are handed out one at a time at
 random moments, as the fused conv -> pool schedule does. Every beat (read address = row +
 column address, coordinates, carry flags, result address, first/last) must equal the reference
-nest of sim/agu_model.py, and every row must be reported issued once.
+nest of sim/agu_model.py, and every row and every window must be reported issued once.
 """
 
 from __future__ import annotations
@@ -45,10 +45,13 @@ async def run_test(dut):
     for layer in range(60):
         geo = random_pool(rng, aw, cw)
         want = pool_beats(geo, aw)
-        got, rows = await run_layer(dut, pool_cfg(geo, aw, cw), want, geo["out_h"],
-                                    lambda: read_beat(dut, aw, cw), rng)
+        got, counts, _ = await run_layer(dut, pool_cfg(geo, aw, cw), want, geo["out_h"],
+                                         lambda: read_beat(dut, aw, cw), rng,
+                                         ("row_issued", "window_issued"))
         check_beats(got, want, FIELDS, f"layer {layer} {geo}")
-        assert rows == geo["out_h"], f"layer {layer}: {rows} rows reported"
+        assert counts["row_issued"] == geo["out_h"], f"layer {layer}: {counts}"
+        windows = geo["out_h"] * geo["out_w"] * geo["cb"]
+        assert counts["window_issued"] == windows, f"layer {layer}: {counts}, {windows} windows"
         total += len(got)
     dut._log.info("%d beats over 60 layers match the reference nest", total)
 

@@ -1,5 +1,6 @@
 """cocotb test of hw/fg_rom.v: every word of a $readmemh image read back (random order and
-rd_en pattern; 1-cycle registered read that holds while rd_en = 0)."""
+rd_en pattern; registered read that holds while rd_en = 0, then OUT_REG = 0, 1 or 2 output
+registers)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ async def run_test(dut):
     dut.rd_addr.value = 0
     out_reg = p.get("OUT_REG", 1)
     rng = random.Random(depth)
-    read_reg = None
+    pipe = [None] * (1 + out_reg)  # the read register, then the output registers
     order = list(range(depth)) + [rng.randrange(depth) for _ in range(2 * depth)]
-    expect = None
     await FallingEdge(dut.clk)
     seen = set()
     for a in order:
@@ -34,20 +34,17 @@ async def run_test(dut):
         dut.rd_en.value = int(rd)
         dut.rd_addr.value = a
         await FallingEdge(dut.clk)
-        if out_reg:
-            expect = read_reg
+        pipe = [mem[a] if rd else pipe[0], *pipe[:-1]]
         if rd:
-            read_reg = mem[a]
             seen.add(a)
-        if not out_reg:
-            expect = read_reg
+        expect = pipe[-1]
         if expect is not None:
             assert int(dut.rd_data.value) == expect, f"address {a}"
     assert len(seen) > depth * 0.9
     dut._log.info("%d of %d words read back", len(seen), depth)
 
 
-@pytest.mark.parametrize("width,depth,out_reg", [(1, 2, 0), (130, 300, 1)])
+@pytest.mark.parametrize("width,depth,out_reg", [(1, 2, 0), (130, 300, 1), (40, 50, 2)])
 def test_fg_rom(width, depth, out_reg):
     path = write_hex(f"rom_{width}x{depth}", width, random_words(width, width, depth))
     run_module("fg_rom", __file__,

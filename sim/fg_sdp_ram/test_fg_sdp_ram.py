@@ -1,6 +1,6 @@
 """cocotb test of hw/fg_sdp_ram.v: random simultaneous reads and writes against a dict model
-(registered read, through the output register when OUT_REG = 1; rd_en = 0 holds the read
-register), lane write masks, optionally preloaded from a $readmemh file. A read of the word
+(registered read, then through OUT_REG = 0, 1 or 2 output registers; rd_en = 0 holds the
+read register), lane write masks, optionally preloaded from a $readmemh file. A read of the word
 being written in the same cycle is undefined in hardware (the memory is `no_rw_check`), so
 the traffic never does it; reads of a word written the cycle before must see the new word."""
 
@@ -32,8 +32,9 @@ async def run_test(dut):
     dut.wr_data.value = 0
     dut.wr_mask.value = (1 << lanes) - 1
     rng = random.Random(width * 1000 + depth)
-    read_reg = None  # the model of the array's read register
-    expect = None    # the model of rd_data (read_reg, one cycle later when OUT_REG = 1)
+    # the model of the array's read register (pipe[0]) and the OUT_REG output registers
+    # behind it: rd_data shows pipe[-1]
+    pipe = [None] * (1 + out_reg)
     checked = 0
     await FallingEdge(dut.clk)
     full = (1 << lanes) - 1
@@ -62,12 +63,8 @@ async def run_test(dut):
         dut.rd_en.value = int(rd)
         dut.rd_addr.value = ra
         await FallingEdge(dut.clk)
-        if out_reg:
-            expect = read_reg
-        if rd:
-            read_reg = mem[ra]
-        if not out_reg:
-            expect = read_reg
+        pipe = [mem[ra] if rd else pipe[0], *pipe[:-1]]
+        expect = pipe[-1]
         if wr:
             old = mem.get(wa, 0)
             new = 0
@@ -85,15 +82,19 @@ async def run_test(dut):
 @pytest.mark.parametrize(
     "width,depth,init",
     [(72, 100, False),   # URAM-like word (8 lanes of 9 bits), depth not a power of two
-     (8, 16, True)],     # small LUT RAM preloaded with $readmemh, no output register
+     (8, 16, True),      # small LUT RAM preloaded with $readmemh, no output register
+     (36, 64, False)],   # the engine's memories: two output registers (latency 3)
 )
 def test_fg_sdp_ram(width, depth, init):
     prm = {"WIDTH": width, "DEPTH": depth,
            "RAM_STYLE": '"ultra"' if width == 72 else '"distributed"'}
     if width == 72:
         prm["LANES"] = 8
-    else:
+    elif width == 8:
         prm["OUT_REG"] = 0
+    else:
+        prm["OUT_REG"] = 2
+        prm["RAM_STYLE"] = '"block"'
     if init:
         path = write_hex(f"sdp_ram_{width}x{depth}", width, random_words(1, width, depth))
         prm["INIT_FILE"] = f'"{path}"'

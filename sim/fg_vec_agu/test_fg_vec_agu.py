@@ -32,7 +32,8 @@ async def run_test(dut):
     for layer in range(60):
         geo = random_vec(rng, aw)
         want = vec_beats(geo, aw)
-        got, _ = await run_layer(dut, vec_cfg(geo, aw), want, None, lambda: read_beat(dut), rng)
+        got, _, _ = await run_layer(dut, vec_cfg(geo, aw), want, None, lambda: read_beat(dut),
+                                    rng)
         check_beats(got, want, FIELDS, f"layer {layer} {geo}")
         total += len(got)
     dut._log.info("%d beats over 60 layers match the reference nests", total)
