@@ -19,7 +19,7 @@ from .errors import FpgagenError
 
 # Subcommands in help order; each is a module fpgagen/commands/<name>.py with register() and
 # run(). A module that does not exist yet is skipped, so each command lands on its own.
-COMMANDS = ("models", "boards", "info", "run", "check", "build", "verify")
+COMMANDS = ("models", "boards", "info", "run", "check", "build", "verify", "synth")
 
 
 class _Parser(argparse.ArgumentParser):

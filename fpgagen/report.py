@@ -2,7 +2,12 @@
 
 Memory figures are the ``check`` numbers (one source, commands/check.result_json); cycles are
 the Plan's estimates until an RTL simulation measures them (``verify --rtl`` adds an "rtl"
-section with measured cycles).
+section with measured cycles). ``fpgagen synth`` adds the open-tool silicon figures: "synth"
+(Yosys synth_xilinx cell counts) and "ecp5" (a measured Fmax on an ECP5-85F).
+
+Every fps figure is stated as cycles at a clock, naming both sources: the cycles are the Plan's
+estimate or the RTL simulation's count; the clock is the board's nominal one (an assumption:
+only Vivado can tell a Xilinx part's Fmax) and, when measured, the ECP5 Fmax beside it.
 """
 
 from __future__ import annotations
@@ -12,11 +17,30 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .boards import Board
 from .budget import Verdict
+from .errors import FpgagenError
 from .layertable import Datapath
 from .plan import Plan
 from .quantize import QGraph
+from .synth import XILINX_FAMILIES, xilinx_family
 from .templating import render
+
+
+def part_resources(board: Board) -> dict[str, Any]:
+    """The part's capacity, beside which the Resources table puts the synthesized counts."""
+    return {"dsp": board.dsp, "bram36": board.bram36, "uram": board.uram, "lut": board.lut,
+            "ff": board.ff}
+
+
+def clock_source(report: dict[str, Any]) -> str:
+    """Where the fps clock comes from, said next to every fps figure in report.md."""
+    try:
+        family = XILINX_FAMILIES[xilinx_family(report["part"])]
+    except FpgagenError:
+        family = report["part"]
+    return (f"the {report['board'].upper()}'s nominal clock, assumed: only Vivado can tell "
+            f"the {family} Fmax")
 
 
 def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
@@ -40,6 +64,7 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
         "fpgagen": __version__,
         "model": graph.name, "board": plan.board.name, "part": plan.board.part,
         "clock_mhz": mhz, "precision": plan.precision.text,
+        "part_resources": part_resources(plan.board),
         "input_shape": list(graph.input_shape), "input_type": str(qgraph.input_type),
         "output_type": str(qgraph.output_type),
         "params": graph.total_params, "macs": graph.total_macs,
@@ -60,11 +85,13 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
 
 def write_report(out: Path, report: dict[str, Any]) -> None:
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(render("report.md.j2", r=report))
+    (out / "report.md").write_text(render("report.md.j2", r=report,
+                                          clock_source=clock_source(report)))
 
 
 def update_report(out: Path, section: str, values: dict[str, Any]) -> None:
-    """Add a measured section (``csim``, ``rtl``) to an existing build's reports."""
+    """Add a measured section (``csim``, ``rtl``, ``synth``, ``ecp5``) to an existing build's
+    reports."""
     path = out / "report.json"
     report = json.loads(path.read_text())
     report[section] = values

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help="output folder (default: build/<model>-<board>)")
     p.add_argument("--force", "-f", action="store_true", help="replace an existing --out")
+    p.add_argument("--synth", action="store_true",
+                   help="then run Yosys synth_xilinx on the build (as fpgagen synth DIR): "
+                        "DSP/BRAM/LUT/FF counts in the report")
     add_json_arg(p)
     p.set_defaults(func=run)
 
@@ -70,6 +73,14 @@ def run(args: argparse.Namespace) -> int:
     with (steps.step(f"HLS C++, Verilog, vectors and reports -> {out}"),
           atomic_dir(out, args.force) as tmp):
         report = write_design(tmp, design)
+    if args.synth:  # on the final folder: the logs it names must stay where they are
+        from ..errors import FpgagenError
+        from .synth import synthesize
+
+        try:
+            report |= synthesize(out, steps)
+        except FpgagenError as exc:
+            raise FpgagenError(f"built {out}, but {exc}") from None
     if args.json:
         print_json({"built": True, "out": str(out), "report": report})
         return 0
@@ -78,7 +89,12 @@ def run(args: argparse.Namespace) -> int:
         f"built {graph.name} for {board.name} ({board.part}) in {out}/\n"
         f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']} BRAM36, "
         f"engine {report['engine']['p_in']}x{report['engine']['p_out']}, "
-        f"~{report['estimate']['fps']:.1f} fps at {board.clock_mhz:g} MHz (estimate)\n"
-        f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
+        f"~{report['estimate']['fps']:.1f} fps = {report['estimate']['cycles']:,} cycles (Plan "
+        f"estimate) at {board.clock_mhz:g} MHz (nominal clock)\n"
+        + (f"  Yosys synth_xilinx: {report['synth']['dsp']:,} DSP, "
+           f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "
+           f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
+           if args.synth else "")
+        + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
         f"cd {out}/hls && vitis_hls -f run_hls.tcl")
     return 0
