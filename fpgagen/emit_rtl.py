@@ -16,20 +16,22 @@ import shutil
 from pathlib import Path
 
 from .emit_hls import BANNER, hls_context
+from .emit_vivado import emit_vivado, vivado_context
 from .errors import FpgagenError
 from .layertable import OP_ADD, OP_AVGPOOL, layer_table
 from .memimage import bias_image, to_hex_words, weight_image
-from .plan import Plan
+from .plan import ACTIVATIONS, INPUT_STAGING, Plan
 from .quantize import QGraph
 from .resources import data_dir
+from .rtlmem import banked_col_params, col_params, part_columns, width_split_columns
 from .rtltable import RTL_FIELDS, counter_bits, rtl_table, table_words
 from .templating import render
 
 # the hand-written modules under fpgagen_top (hw/README.md describes each)
 HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
               "fg_count", "fg_delay", "fg_mul", "fg_pe_array", "fg_avgpool", "fg_add",
-              "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_sdp_ram",
-              "fg_rom", "fg_axis_in", "fg_axis_out")
+              "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_col_ram",
+              "fg_sdp_ram", "fg_rom", "fg_axis_in", "fg_axis_out")
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
@@ -54,6 +56,16 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     ctx["nf"] = len(RTL_FIELDS)
     ctx["cw"] = counter_bits(rtl_table(table, plan.stage_taps))
     ctx["ram_style"] = {k: RAM_STYLE[v] for k, v in ctx["impl"].items()}  # type: ignore[union-attr]
+    # the Plan's block-RAM columns, built as separate memories (fpgagen/rtlmem.py)
+    arena, staging = plan.memories[ACTIVATIONS], plan.memories[INPUT_STAGING]
+    if arena.width != plan.engine.p_in * act_w:
+        raise AssertionError(f"arena word {arena.width} bits != P_IN x ACT_W")
+    arena_cols = width_split_columns(arena.parts, arena.width)
+    ctx["arena_cols"] = [{"offset": c.offset, "width": c.width, "ultra": c.ultra}
+                         for c in arena_cols]
+    ctx["arena_col"] = col_params(arena_cols)
+    ctx["stage_col"] = banked_col_params([part_columns(m, staging.width)
+                                          for m in staging.parts])
     ctx["banner"] = BANNER
     ctx["wmem_depth"] = max(2, int(ctx["wmem_depth"]))  # type: ignore[arg-type]
     ctx["bmem_depth"] = max(2, int(ctx["bmem_depth"]))  # type: ignore[arg-type]
@@ -74,6 +86,8 @@ def bench_info(plan: Plan, qgraph: QGraph, ctx: dict[str, object]) -> dict[str, 
         "out_count": ctx["out_count"],
         "entries": [{"name": e.name, "macs": graph.macs(graph.layer(e.name))} for e in table],
         "views": ctx["views"],
+        # the arena's columns, dumped one file each (fpgagen_tb.v: <prefix><entry>_c<k>.hex)
+        "arena_columns": ctx["arena_cols"],
         "output": graph.output,
     }
 
@@ -116,4 +130,6 @@ def emit_rtl(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
         dst = out / f"{mod}.v"
         shutil.copyfile(hw / f"{mod}.v", dst)
         written.append(dst)
+    # last: the Vivado script lists the sources and memory images now in the folder
+    written += emit_vivado(out, {**ctx, **vivado_context(plan)})
     return written
