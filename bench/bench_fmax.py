@@ -27,6 +27,7 @@ from pathlib import Path
 from fpgagen import synth
 from fpgagen.boards import load_board
 from fpgagen.cli import main as fpgagen_main
+from fpgagen.engine import EngineConfig
 from fpgagen.errors import FpgagenError
 from fpgagen.progress import Steps
 
@@ -79,6 +80,11 @@ def xilinx(work: Path) -> None:
         print(f"  {name:22} {y:>12} {cap:>10} {p:>8}")
     print(f"  RAMB36 {res.ramb36}, RAMB18 {res.ramb18}, CARRY {res.carry}, LUTRAM "
           f"{res.lutram}, SRL {res.srl}, MUXF {res.muxf}, latches {res.latches}")
+    agree = synth.bram_agreement(res.bram36_equiv, synth.plan_bram36_in_rtl(plan["memories"]))
+    print(f"  block RAM: Yosys {res.bram36_equiv:g} vs the Plan's {agree['plan_bram36_rtl']:g} "
+          f"BRAM36 for the memories the RTL builds ({agree['bram36_vs_plan_pct']:+.2f} %); "
+          f"DSP {res.dsp} (the engine's rule, 16x32 MACs + 16 average-pool lanes: "
+          f"{EngineConfig(16, 32).dsp})")
 
 
 def main() -> None:
