@@ -20,3 +20,11 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``long`` (minutes each: the ECP5 place-and-route, whole-network RTL
+    simulations) run first, so that pytest-xdist's workers share them out instead of one worker
+    finishing a 7-minute test alone at the end of CI. A stable sort: the rest keep their order."""
+    del config
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

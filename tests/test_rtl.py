@@ -114,6 +114,7 @@ def test_verify_rtl_needs_a_build(cli, tmp_path):
 
 
 @needs_sim
+@pytest.mark.long
 @pytest.mark.parametrize("model", ["squeezenet1_0", "squeezenet1_0_bypass", "zynqnet"])
 def test_other_zoo_models_rtl_bit_exact(tmp_path, cli, model):
     """The rest of the zoo, whole network on the default ZC706 engine (judged against an 8 MiB

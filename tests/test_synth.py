@@ -349,6 +349,7 @@ def small_build(tmp_path_factory):
     return out
 
 
+@pytest.mark.long
 def test_small_engine_reaches_125_mhz_on_ecp5(small_build, tmp_path):
     """The CI gate of DESIGN.md section 8: the engine closes 125 MHz on an ECP5-85F."""
     t = synth.pnr_ecp5(small_build / "rtl", tmp_path / "ecp5")
