@@ -414,3 +414,21 @@ def test_synth_ecp5_writes_its_section(small_build, tmp_path, monkeypatch):
     md = (copy / "report.md").read_text()
     assert "## ECP5 timing" in md and "**FAIL**, below the 125 MHz target" in md
     assert "At the ECP5 measured Fmax of 81.5 MHz" in md
+
+
+def test_synth_on_a_report_without_memory_blocks_skips_the_comparison(small_build, tmp_path,
+                                                                       monkeypatch):
+    """An older or edited report.json without per-memory blocks: the resources are written,
+    the BRAM comparison is left out (no traceback, no 0 % against a Plan of 0)."""
+    copy = tmp_path / "b"
+    shutil.copytree(small_build, copy)
+    report = json.loads((copy / "report.json").read_text())
+    del report["memory"]["memories"]
+    (copy / "report.json").write_text(json.dumps(report))
+    res = synth.parse_xilinx_stat(XILINX_STAT, "xc7")
+    monkeypatch.setattr(synth, "synth_xilinx", lambda *a, **k: res)
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["synth", str(copy), "--json", "-q"]) == 0
+    s = json.loads(stdout.getvalue())["synth"]
+    assert s["dsp"] == 66 and "bram36_vs_plan_pct" not in s

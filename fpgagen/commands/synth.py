@@ -72,8 +72,13 @@ def synthesize(d: Path, steps: Steps, ecp5: bool = False, seed: int = 1) -> dict
     if "part_resources" not in report:  # a build from before the Resources table
         update_report(d, "part_resources", part_resources(board))
     res = synth.synth_xilinx(d / "rtl", board.part, d / WORKDIR, steps)
-    out: dict[str, Any] = {"synth": {**res.to_json(), **synth.bram_agreement(
-        res.bram36_equiv, synth.plan_bram36_in_rtl(report["memory"]["memories"]))}}
+    out: dict[str, Any] = {"synth": res.to_json()}
+    # a report from an older or edited build may lack the per-memory blocks: no comparison then
+    memories = report["memory"].get("memories") if isinstance(report["memory"], dict) else None
+    if isinstance(memories, list) and memories and all(
+            isinstance(m, dict) and {"name", "bram36", "bram18"} <= m.keys() for m in memories):
+        out["synth"].update(synth.bram_agreement(res.bram36_equiv,
+                                                 synth.plan_bram36_in_rtl(memories)))
     update_report(d, "synth", out["synth"])
     if ecp5:
         timing = synth.pnr_ecp5(d / "rtl", d / WORKDIR, seed=seed, steps=steps)
