@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 from .emit_hls import BANNER, hls_context
 from .emit_vivado import emit_vivado, vivado_context
 from .errors import FpgagenError
-from .layertable import OP_ADD, OP_AVGPOOL, layer_table
+from .layertable import OP_ADD, OP_AVGPOOL, datapath, layer_table
 from .memimage import bias_image, to_hex_words, weight_image
 from .plan import ACTIVATIONS, INPUT_STAGING, Plan
 from .quantize import QGraph
 from .resources import data_dir
 from .rtlmem import banked_col_params, col_params, part_columns, width_split_columns
 from .rtltable import RTL_FIELDS, counter_bits, rtl_table, table_words
+from .streams import build_stream_format
 from .templating import render
 
 # the hand-written modules under fpgagen_top (hw/README.md describes each)
@@ -90,6 +92,22 @@ def bench_info(plan: Plan, qgraph: QGraph, ctx: dict[str, object]) -> dict[str, 
         "arena_columns": ctx["arena_cols"],
         "output": graph.output,
     }
+
+
+def build_id(plan: Plan, qgraph: QGraph) -> int:
+    """A 32-bit identity of the machine a build describes: CRC-32 of its layer table, weight
+    and bias images and stream geometry. The RTL core returns it in register 0x18, so a driver
+    can refuse a bitstream that is not the build folder it was given."""
+    dp = datapath(plan, qgraph)
+    dp_w, dp_b = dp.w_w, dp.b_w
+    crc = zlib.crc32("\n".join(table_words(rtl_table(layer_table(plan, qgraph),
+                                                       plan.stage_taps))).encode())
+    for lanes, bits in ((weight_image(plan, qgraph), dp_w), (bias_image(plan, qgraph), dp_b)):
+        rows = lanes.reshape(lanes.shape[0], -1)
+        crc = zlib.crc32("\n".join(to_hex_words(rows, bits) if rows.shape[0] else []).encode(),
+                         crc)
+    crc = zlib.crc32(repr(build_stream_format(plan, qgraph)).encode(), crc)
+    return crc
 
 
 def _write_hex(path: Path, words: list[str], depth: int, digits: int) -> None:
