@@ -33,7 +33,7 @@ from .templating import render
 HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
               "fg_count", "fg_delay", "fg_mul", "fg_pe_array", "fg_avgpool", "fg_add",
               "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_col_ram",
-              "fg_sdp_ram", "fg_rom", "fg_axis_in", "fg_axis_out")
+              "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl")
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
@@ -69,11 +69,26 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     ctx["stage_col"] = banked_col_params([part_columns(m, staging.width)
                                           for m in staging.parts])
     ctx["banner"] = BANNER
+    ctx.update(stream_context(plan, qgraph))
     ctx["wmem_depth"] = max(2, int(ctx["wmem_depth"]))  # type: ignore[arg-type]
     ctx["bmem_depth"] = max(2, int(ctx["bmem_depth"]))  # type: ignore[arg-type]
     ctx["arena_depth"] = max(2, int(ctx["arena_depth"]))  # type: ignore[arg-type]
     ctx["stage_depth"] = max(2, int(ctx["stage_depth"]))  # type: ignore[arg-type]
     return ctx
+
+
+def stream_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
+    """The stream ports' geometry (fpgagen/streams.py) and the build's identity, as the top,
+    its bench and bench.json read them."""
+    fmt = build_stream_format(plan, qgraph)
+    return {
+        "tdata_bits": fmt.tdata_bits, "in_vb": fmt.in_value_bytes, "out_vb": fmt.out_value_bytes,
+        "in_values": fmt.in_values, "in_beats": fmt.in_beats, "out_beats": fmt.out_beats,
+        "in_last_bytes": fmt.in_payload_bytes - (fmt.in_beats - 1) * fmt.tdata_bytes,
+        "out_last_bytes": fmt.out_payload_bytes - (fmt.out_beats - 1) * fmt.tdata_bytes,
+        "in_width": fmt.in_width, "in_signed": int(fmt.in_signed),
+        "build_id_hex": f"{build_id(plan, qgraph):08x}",
+    }
 
 
 def bench_info(plan: Plan, qgraph: QGraph, ctx: dict[str, object]) -> dict[str, object]:
@@ -82,10 +97,11 @@ def bench_info(plan: Plan, qgraph: QGraph, ctx: dict[str, object]) -> dict[str, 
     table = layer_table(plan, qgraph)
     return {
         "model": graph.name, "p_in": plan.engine.p_in, "p_out": plan.engine.p_out,
-        "act_w": ctx["act_w"], "in_bits": ctx["in_bits"], "out_w": ctx["out_w"],
-        "out_bits": ctx["out_bits"], "out_signed": ctx["out_signed"],
-        "in_count": int(ctx["stage_depth"]) * int(ctx["in_c"]),  # type: ignore[arg-type]
+        "act_w": ctx["act_w"], "out_w": ctx["out_w"], "out_signed": ctx["out_signed"],
         "out_count": ctx["out_count"],
+        # the streams (fpgagen/streams.py): the bench packs and unpacks with the driver's code
+        **{k: ctx[k] for k in ("tdata_bits", "in_width", "in_signed", "in_values", "in_beats",
+                               "out_beats", "out_last_bytes", "build_id_hex")},
         "entries": [{"name": e.name, "macs": graph.macs(graph.layer(e.name))} for e in table],
         "views": ctx["views"],
         # the arena's columns, dumped one file each (fpgagen_tb.v: <prefix><entry>_c<k>.hex)

@@ -19,11 +19,17 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .errors import FpgagenError
+
+if TYPE_CHECKING:
+    from .csim import TensorResult
 
 MIN_VERILATOR = (5, 36)
 HW_DIR = Path(__file__).resolve().parent.parent / "hw"
@@ -321,18 +327,25 @@ def cache_root() -> Path:
     return Path(os.environ.get("FPGAGEN_CACHE", Path.home() / ".cache" / "fpgagen")) / "rtlsim"
 
 
+# what the bench reports besides the logits (fpgagen_tb.v.j2 outputs of the same names)
+BENCH_REGISTERS = ("keep_errors", "reg_ctrl", "reg_ctrl_after", "reg_cycles", "reg_status",
+                   "reg_id", "reg_isr_after", "irq_after")
+
+
 @dataclass(frozen=True)
 class RtlRun:
-    """One simulated inference: cycles, per-entry cycles, the logits, the arena dumps."""
+    """One simulated inference: cycles, per-entry cycles, the logits, the arena dumps, and what
+    the host saw over AXI4-Lite."""
 
     cycles: int
     cycles_per_entry: tuple[int, ...]
-    logits: tuple[int, ...]          # TDATA words as recorded
-    out_count: int
-    out_last_index: int
+    logits: tuple[int, ...]          # unpacked from the output beats, as the driver unpacks
+    out_count: int                   # output beats
+    out_last_index: int              # the first beat with TLAST
     dump_prefix: Path | None
     build_seconds: float
     run_seconds: float
+    host: dict[str, int] = field(default_factory=dict)   # BENCH_REGISTERS
 
 
 def _read_hex_file(path: Path) -> list[int]:
@@ -371,10 +384,17 @@ def _output_to(log: Path | None):
 
 
 def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
-            backpressure: int = 0, build_root: Path | None = None,
+            backpressure: int = 0, in_pause: int = 0, irq: bool = True,
+            bad_tlast: int | None = None, build_root: Path | None = None,
             max_cycles: int = 100_000_000, quiet: bool = True) -> RtlRun:
     """Build ``rtl_dir`` (fpgagen_top + fpgagen_tb + hw copies) with Verilator and run one
-    inference on ``input_hex``; results land in ``work``."""
+    inference on ``input_hex`` (vectors/input.hex: one value per line); results land in ``work``.
+
+    The values are packed into beats by the driver's own function, so the bench streams the
+    bytes a board's DMA would. ``backpressure`` / ``in_pause`` are 4-bit patterns of stalled
+    cycles on the output / input stream; ``irq`` waits for the interrupt instead of polling
+    AP_CTRL; ``bad_tlast`` puts TLAST on that input beat (a malformed frame).
+    """
     import time
 
     require_simulator()
@@ -392,9 +412,14 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
         shutil.copyfile(rtl_dir / mem, work / mem)
         digest.update((rtl_dir / mem).read_bytes())
     # everything that differs between runs is a plusarg: one build per design, wherever it is
-    plusargs = [f"+fg_input={Path(input_hex).resolve()}", f"+fg_output={work / 'output_rtl.hex'}",
+    info = json.loads((rtl_dir / "bench.json").read_text())
+    beats_hex = work / "input_beats.hex"
+    beats_hex.write_text(_input_beats(Path(input_hex), info))
+    plusargs = [f"+fg_input={beats_hex}", f"+fg_output={work / 'output_rtl.hex'}",
                 f"+fg_cycles={work / 'cycles.hex'}", f"+fg_dump={int(dump)}",
                 f"+fg_dump_prefix={prefix}", f"+fg_bp={backpressure}",
+                f"+fg_in_pause={in_pause}", f"+fg_irq={int(irq)}",
+                f"+fg_bad_tlast={-1 if bad_tlast is None else bad_tlast}",
                 f"+fg_max_cycles={max_cycles}",
                 f"+fg_verbose={int(os.environ.get('FG_RTL_VERBOSE', '0'))}"]
     root = Path(build_root) if build_root else cache_root() / "builds"
@@ -423,12 +448,40 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     if res is None or res.failed or not result_file.is_file():
         tail = log.read_text()[-1500:] if log is not None and log.is_file() else ""
         raise FpgagenError(f"RTL simulation did not finish (log: {log or work}){chr(10)}{tail}")
-    info = json.loads(result_file.read_text())
+    res_info = json.loads(result_file.read_text())
     cycles = _read_hex_file(work / "cycles.hex")
-    logits = _read_hex_file(work / "output_rtl.hex")
-    return RtlRun(info["cycles"], tuple(cycles), tuple(logits), info["out_count"],
-                  info["out_last_index"], prefix if dump else None,
-                  t1 - t0 - info["run_seconds"], info["run_seconds"])
+    logits = _output_values(_read_hex_file(work / "output_rtl.hex"), info)
+    return RtlRun(res_info["cycles"], tuple(cycles), tuple(logits), res_info["out_count"],
+                  res_info["out_last_index"], prefix if dump else None,
+                  t1 - t0 - res_info["run_seconds"], res_info["run_seconds"],
+                  {k: res_info[k] for k in BENCH_REGISTERS})
+
+
+def _input_beats(input_hex: Path, info: dict) -> str:
+    """vectors/input.hex (one value per line, two's complement of its width) -> the beats the
+    driver packs, one TDATA per line."""
+    from .driver.fpgagen_driver import beat_words, pack_values
+
+    width, signed = info["in_width"], bool(info["in_signed"])
+    values = [_signed(x, width, signed) for x in _read_hex_file(input_hex)]
+    if len(values) != info["in_values"]:
+        raise FpgagenError(f"{input_hex} holds {len(values)} values, the design takes "
+                           f"{info['in_values']}")
+    tb = info["tdata_bits"] // 8
+    data = pack_values(np.array(values, dtype=np.int64), width, signed, tb)
+    digits = 2 * tb
+    return "".join(f"{w:0{digits}x}\n" for w, _, _ in beat_words(data, len(data), tb))
+
+
+def _output_values(beats: list[int], info: dict) -> list[int]:
+    """The output beats (TDATA words) -> the logits, unpacked by the driver's function; fewer
+    beats than the format's give the values that arrived (the beat count fails the compare)."""
+    from .driver.fpgagen_driver import unpack_values, value_bytes
+
+    tb = info["tdata_bits"] // 8
+    data = b"".join(w.to_bytes(tb, "little") for w in beats)
+    count = min(info["out_count"], len(data) // value_bytes(info["out_w"]))
+    return unpack_values(data, info["out_w"], bool(info["out_signed"]), count).tolist()
 
 
 def _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag) -> SimResult | None:
@@ -524,11 +577,14 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
     else:
         bits, sgn = info["out_w"], info["out_signed"]
         expected = [_signed(x, bits, sgn) for x in _read_hex_file(out_path)]
-        got = [_signed(x, bits, sgn) for x in run.logits[:len(expected)]]
-        if run.out_count != len(expected) or run.out_last_index != len(expected) - 1:
-            results.append(TensorResult(name, False, 0, None, None,
-                                        f"{run.out_count} beats, TLAST at {run.out_last_index}",
-                                        1))
+        got = list(run.logits[:len(expected)])
+        beats = info["out_beats"]
+        keep_errors = run.host.get("keep_errors", 0)
+        if run.out_count != beats or run.out_last_index != beats - 1 or keep_errors:
+            results.append(TensorResult(
+                name, False, 0, None, None,
+                f"{run.out_count} beats (expected {beats}), TLAST at beat {run.out_last_index} "
+                f"(expected {beats - 1}), {keep_errors} beats with a wrong TKEEP", 1))
         else:
             diffs = [i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b]
             if diffs:
@@ -537,7 +593,36 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
                                             len(diffs)))
             else:
                 results.append(TensorResult(name, True, len(expected)))
+    if run.host:
+        results.append(check_host_view(run, info))
     return results, missing
+
+
+def check_host_view(run: RtlRun, info: dict) -> TensorResult:
+    """What the host saw over s_axi_control (fpgagen_tb's program) against the register map:
+    ap_done set and cleared on read, idle after, the interrupt acknowledged, CYCLES equal to the
+    bench's own count, no frame error, the build's BUILD_ID."""
+    from .csim import TensorResult
+
+    h = run.host
+    checks = [
+        (h["reg_ctrl"] & 0b110 == 0b110, f"AP_CTRL after the run {h['reg_ctrl']:#x} (want "
+                                          "ap_done and ap_idle set)"),
+        (h["reg_ctrl_after"] & 0b110 == 0b100, f"AP_CTRL after a read {h['reg_ctrl_after']:#x}"
+                                                " (want ap_done cleared, ap_idle set)"),
+        (h["reg_cycles"] == run.cycles, f"CYCLES register {h['reg_cycles']} != {run.cycles} "
+                                        "counted by the bench"),
+        (h["reg_status"] == 0, f"STATUS {h['reg_status']:#x}: the input frame was malformed"),
+        (h["reg_id"] == int(info["build_id_hex"], 16),
+         f"BUILD_ID {h['reg_id']:#010x} != the build's 0x{info['build_id_hex']}"),
+        (h["reg_isr_after"] == 0 and h["irq_after"] == 0,
+         f"ISR {h['reg_isr_after']:#x} / interrupt {h['irq_after']} after the acknowledge"),
+    ]
+    bad = [text for ok, text in checks if not ok]
+    if bad:
+        return TensorResult("control (s_axi_control)", False, 0, None, None, "; ".join(bad),
+                            len(bad))
+    return TensorResult("control (s_axi_control)", True, len(checks))
 
 
 def mac_figures(run: RtlRun, rtl_dir: Path) -> dict[str, object]:
@@ -579,12 +664,13 @@ def _define_bench():
         t0 = time.perf_counter()
         fired = await First(RisingEdge(dut.done), Timer((max_cycles + 1000) * 4, unit="ns"))
         wall = time.perf_counter() - t0
-        assert int(dut.done.value) == 1, f"no ap_done within {max_cycles} cycles ({fired})"
+        assert int(dut.done.value) == 1, f"no end of the run within {max_cycles} cycles ({fired})"
         await RisingEdge(dut.clk)
         await RisingEdge(dut.clk)
         Path(os.environ["FG_RTL_RESULT"]).write_text(json.dumps({
             "cycles": int(dut.cycles.value), "out_count": int(dut.out_count.value),
-            "out_last_index": int(dut.out_last_index.value), "run_seconds": wall}))
+            "out_last_index": int(dut.out_last_index.value), "run_seconds": wall,
+            **{k: int(getattr(dut, k).value) for k in BENCH_REGISTERS}}))
         dut._log.info("%d cycles in %.2f s (%.2fM cycles/s)", int(dut.cycles.value), wall,
                       int(dut.cycles.value) / max(wall, 1e-9) / 1e6)
 

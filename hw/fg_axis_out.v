@@ -1,13 +1,15 @@
 /*
 
-fpgagen: LANES-value words out on AXI4-Stream, one value per beat, TLAST on the last value
+fpgagen: LANES-value words out on AXI4-Stream, values packed densely into beats
 
 A word (s_valid/s_ready) carries s_count valid values (lanes 0..s_count-1, 1..LANES; 0 =
-LANES) and s_last marking the last word of the stream; the values leave one per beat on
-out_stream (Vitis HLS style names), TDATA = the value sign- (cfg_signed) or zero-extended to
-whole bytes, TLAST with the last value of an s_last word. Sustains one value per cycle
-(the next word is taken in the cycle the previous word's last value leaves).
-Latency: the first value of a word is offered the cycle after the word is accepted.
+LANES) and s_last marking the last word of the stream. The values leave one per cycle into a
+beat of V = TDATA_W / (8*VB) lanes, each value sign- (cfg_signed) or zero-extended to VB bytes,
+in order, back to back across words (the driver's format, DESIGN.md section 4); a beat is
+offered when its V lanes are full or the stream's last value is in it, then TKEEP marks its
+valid bytes and TLAST is set. A full beat waits in the output register while the next one
+fills, so one value per cycle is sustained (a result of N values takes N cycles, ~0.1 % of an
+inference for 1,000 logits; only the DMA side sees the packing).
 
 */
 
@@ -19,12 +21,13 @@ Latency: the first value of a word is offered the cycle after the word is accept
 
 module fg_axis_out #
 (
-    // value width in bits, 1..64
+    // value width in bits, 1..64, and bytes per value in the stream (1, 2, 4, 8)
     parameter A_W = 8,
+    parameter VB = 1,
     // values per word, >= 1
     parameter LANES = 8,
-    // AXI-Stream TDATA width: the value padded to whole bytes
-    parameter TDATA_W = ((A_W + 7) / 8) * 8,
+    // AXI-Stream TDATA width, a multiple of 8 * VB
+    parameter TDATA_W = 32,
     // width of s_count
     parameter CNT_W = $clog2(LANES + 1)
 )
@@ -47,22 +50,28 @@ module fg_axis_out #
     input  wire                  s_last,      // last word of the stream
 
     /*
-     * AXI4-Stream output (one value per beat)
+     * AXI4-Stream output
      */
     output wire [TDATA_W-1:0]    out_stream_TDATA,
+    output wire [TDATA_W/8-1:0]  out_stream_TKEEP,
     output wire                  out_stream_TVALID,
     input  wire                  out_stream_TREADY,
     output wire                  out_stream_TLAST
 );
 
+localparam V = TDATA_W / (8 * VB);     // values per beat
+localparam VW = 8 * VB;                // bits per value in TDATA
+localparam POS_W = (V > 1) ? $clog2(V) : 1;
+localparam KEEP_W = TDATA_W / 8;
+
 // check configuration
 initial begin
-    if (A_W < 1 || A_W > 64 || LANES < 1) begin
-        $error("Error: A_W must be 1..64 and LANES >= 1 (instance %m)");
+    if (A_W < 1 || A_W > VW || LANES < 1 || (VB != 1 && VB != 2 && VB != 4 && VB != 8)) begin
+        $error("Error: need A_W <= 8 * VB, VB one of 1, 2, 4, 8 and LANES >= 1 (instance %m)");
         $finish;
     end
-    if (TDATA_W < A_W || TDATA_W % 8 != 0) begin
-        $error("Error: TDATA_W must be a multiple of 8 and >= A_W (instance %m)");
+    if (TDATA_W % VW != 0 || V < 1) begin
+        $error("Error: TDATA_W must be a multiple of 8 * VB (instance %m)");
         $finish;
     end
     if ((1 << CNT_W) <= LANES) begin
@@ -71,49 +80,103 @@ initial begin
     end
 end
 
-reg [LANES*A_W-1:0] data;     // shifts down one lane per beat
+// the word being sent, one value per cycle from lane 0
+reg [LANES*A_W-1:0] data;     // shifts down one lane per value
 reg [CNT_W-1:0]     cnt;      // values left in the word
+reg                 cnt_one;  // cnt == 1
 reg                 last_word;
 reg                 busy;
 
+// the beat being filled, and the beat on the port
+reg [TDATA_W-1:0]   fill;
+reg [POS_W-1:0]     pos;      // the lane the next value takes
+reg                 pos_end;  // pos == V - 1
+reg [TDATA_W-1:0]   o_data;
+reg [KEEP_W-1:0]    o_keep;
+reg                 o_valid;
+reg                 o_last;
+
 wire [CNT_W-1:0] one = {{(CNT_W-1){1'b0}}, 1'b1};
-wire [CNT_W-1:0] count = (s_count == {CNT_W{1'b0}})
-                         ? LANES[CNT_W-1:0] : s_count;
-wire beat = busy && out_stream_TREADY;
-wire ready = !busy || (out_stream_TREADY && cnt == one);
+wire [CNT_W-1:0] count = (s_count == {CNT_W{1'b0}}) ? LANES[CNT_W-1:0] : s_count;
+wire stream_last = last_word && cnt_one;          // the value at lane 0 is the very last
+wire completes = pos_end || stream_last;          // it closes a beat
+wire out_free = !o_valid || out_stream_TREADY;
+wire vtake = busy && (!completes || out_free);    // lane 0 moves into the beat this cycle
+wire ready = !busy || (vtake && cnt_one);
+
+wire [A_W-1:0] value = data[A_W-1:0];
+wire [VW-1:0]  value_ext;
+generate
+    if (VW > A_W) begin : g_pad
+        assign value_ext = {{(VW-A_W){cfg_signed & value[A_W-1]}}, value};
+    end else begin : g_nopad
+        assign value_ext = value;
+        wire unused_signed = cfg_signed;
+    end
+endgenerate
+
+// the filled beat with this value at lane pos, and the bytes valid up to it
+reg [TDATA_W-1:0] beat_next;
+reg [KEEP_W-1:0]  keep_next;
+integer l;
+always @* begin
+    beat_next = fill;
+    keep_next = {KEEP_W{1'b0}};
+    for (l = 0; l < V; l = l + 1) begin
+        if ({{(32-POS_W){1'b0}}, pos} == l) begin
+            beat_next[l*VW +: VW] = value_ext;
+        end
+        if ({{(32-POS_W){1'b0}}, pos} >= l) begin
+            keep_next[l*VB +: VB] = {VB{1'b1}};
+        end
+    end
+end
 
 always @(posedge clk) begin
-    if (beat) begin
+    if (o_valid && out_stream_TREADY) begin
+        o_valid <= 1'b0;
+    end
+    if (vtake) begin
         data <= data >> A_W;
         cnt <= cnt - one;
-        if (cnt == one) begin
+        cnt_one <= cnt == 2;
+        if (cnt_one) begin
             busy <= 1'b0;
+        end
+        if (completes) begin
+            o_data <= beat_next;
+            o_keep <= keep_next;
+            o_last <= stream_last;
+            o_valid <= 1'b1;
+            fill <= {TDATA_W{1'b0}};
+            pos <= {POS_W{1'b0}};
+            pos_end <= V == 1;
+        end else begin
+            fill <= beat_next;
+            pos <= pos + {{(POS_W-1){1'b0}}, 1'b1};
+            pos_end <= {{(32-POS_W){1'b0}}, pos} == V - 2;
         end
     end
     if (s_valid && ready) begin
         data <= s_data;
         cnt <= count;
+        cnt_one <= count == one;
         last_word <= s_last;
         busy <= 1'b1;
     end
     if (rst) begin
         busy <= 1'b0;
+        o_valid <= 1'b0;
+        fill <= {TDATA_W{1'b0}};
+        pos <= {POS_W{1'b0}};
+        pos_end <= V == 1;
     end
 end
 
-wire [A_W-1:0] value = data[A_W-1:0];
-
-generate
-    if (TDATA_W > A_W) begin : g_pad
-        assign out_stream_TDATA = {{(TDATA_W-A_W){cfg_signed & value[A_W-1]}}, value};
-    end else begin : g_nopad
-        assign out_stream_TDATA = value;
-        wire unused_signed = cfg_signed;
-    end
-endgenerate
-
-assign out_stream_TVALID = busy;
-assign out_stream_TLAST = busy && last_word && cnt == one;
+assign out_stream_TDATA = o_data;
+assign out_stream_TKEEP = o_keep;
+assign out_stream_TVALID = o_valid;
+assign out_stream_TLAST = o_last;
 assign s_ready = ready;
 
 endmodule

@@ -5,8 +5,9 @@ fpgagen: the engine - a sequencer that walks the layer table over one P_IN x P_O
 One runtime-parameterized machine runs every layer of the network (DESIGN.md section 4), with
 the semantics of the HLS engine and the golden model:
 
-    load     the image (one value per in_stream beat, HWC) into the staging memory, one word
-             of IN_C lanes per pixel, pixel p in bank p mod TAPS
+    load     the image (values packed densely into in_stream beats, HWC; fg_axis_unpack)
+             into the staging memory, a pixel (one word of IN_C lanes) per cycle, pixel p in
+             bank p mod TAPS
     table    for every layer-table row (fg_layer_table decodes one row per layer):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
                         array (bias with the first beat), ReLU, requantize, write P_OUT lanes;
@@ -18,7 +19,7 @@ the semantics of the HLS engine and the golden model:
              a conv fused with the max-pool after it writes a ring of rows; each pool row runs
              as soon as its rows exist - beside the conv when the conv reads the staging
              memory (the arena's read port is free), else in alternating phases
-    output   the logits, one per out_stream beat, TLAST on the last
+    output   the logits, packed densely into out_stream beats, TLAST on the last
 
 Structure (hw/README.md has the stage budget):
 
@@ -105,9 +106,13 @@ module fg_engine #
     parameter WEIGHT_STYLE = "block",
     parameter BIAS_STYLE = "block",
     parameter TABLE_STYLE = "distributed",
-    // AXI4-Stream TDATA widths (the value rounded up to whole bytes)
-    parameter IN_TDATA_W = ((IN_W + 7) / 8) * 8,
-    parameter OUT_TDATA_W = ((OUT_W + 7) / 8) * 8
+    // AXI4-Stream ports (fpgagen/streams.py): values of IN_VB / OUT_VB bytes packed densely
+    // into TDATA_W-bit beats; an image is IN_BEATS beats, the last one IN_LAST_BYTES long
+    parameter TDATA_W = 32,
+    parameter IN_VB = 1,
+    parameter OUT_VB = 1,
+    parameter IN_BEATS = 1,
+    parameter IN_LAST_BYTES = TDATA_W / 8
 )
 (
     input  wire                    clk,
@@ -121,17 +126,22 @@ module fg_engine #
     output wire                    ap_idle,
     output wire                    ap_ready,
 
+    output wire                    frame_error,   // the last image's beats were malformed
+
     /*
-     * Image input, one value per beat (HWC)
+     * Image input, values packed densely (HWC)
      */
-    input  wire [IN_TDATA_W-1:0]   in_stream_TDATA,
+    input  wire [TDATA_W-1:0]      in_stream_TDATA,
+    input  wire [TDATA_W/8-1:0]    in_stream_TKEEP,
+    input  wire                    in_stream_TLAST,
     input  wire                    in_stream_TVALID,
     output wire                    in_stream_TREADY,
 
     /*
-     * Logits output, one value per beat, TLAST on the last
+     * Logits output, values packed densely, TLAST on the last beat
      */
-    output wire [OUT_TDATA_W-1:0]  out_stream_TDATA,
+    output wire [TDATA_W-1:0]      out_stream_TDATA,
+    output wire [TDATA_W/8-1:0]    out_stream_TKEEP,
     output wire                    out_stream_TVALID,
     input  wire                    out_stream_TREADY,
     output wire                    out_stream_TLAST
@@ -540,16 +550,16 @@ assign ap_ready = state == S_DONE;
 /*
  * Image input: IN_C values per staging word, pixel p to bank p mod TAPS, word p / TAPS
  */
-wire in_tready_int;
-
-fg_axis_in #(.A_W(IN_W), .LANES(IN_C), .TDATA_W(IN_TDATA_W)) axis_in_inst (
-    .clk(clk), .rst(rst), .clear(state == S_IDLE), .cfg_count({$clog2(IN_C + 1){1'b0}}),
-    .in_stream_TDATA(in_stream_TDATA), .in_stream_TVALID(in_stream_TVALID && state == S_LOAD),
-    .in_stream_TREADY(in_tready_int),
+fg_axis_unpack #(
+    .A_W(IN_W), .VB(IN_VB), .C(IN_C), .TDATA_W(TDATA_W), .N_BEATS(IN_BEATS),
+    .N_PIXELS(STAGE_DEPTH), .LAST_BYTES(IN_LAST_BYTES)
+) axis_in_inst (
+    .clk(clk), .rst(rst), .start(state == S_IDLE && ap_start), .frame_error(frame_error),
+    .in_stream_TDATA(in_stream_TDATA), .in_stream_TKEEP(in_stream_TKEEP),
+    .in_stream_TLAST(in_stream_TLAST), .in_stream_TVALID(in_stream_TVALID),
+    .in_stream_TREADY(in_stream_TREADY),
     .m_valid(in_word_valid), .m_ready(state == S_LOAD), .m_data(in_word)
 );
-
-assign in_stream_TREADY = in_tready_int && state == S_LOAD;
 
 wire [31:0] load_word = load_cnt >> LT;
 wire [LTW-1:0] load_bank = (LT > 0) ? load_cnt[LTW-1:0] : {LTW{1'b0}};
@@ -1077,11 +1087,13 @@ fg_writeback #(
  */
 fg_logits_out #(
     .P_IN(P_IN), .ACT_W(ACT_W), .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .AW(AW),
-    .OUT_BASE(OUT_BASE), .OUT_COUNT(OUT_COUNT), .TDATA_W(OUT_TDATA_W), .RD_LAT(MEM_LAT)
+    .OUT_BASE(OUT_BASE), .OUT_COUNT(OUT_COUNT), .VB(OUT_VB), .TDATA_W(TDATA_W),
+    .RD_LAT(MEM_LAT)
 ) logits_inst (
     .clk(clk), .rst(rst), .start(lo_start), .done(lo_done),
     .rd_en(lo_rd_en), .rd_addr(lo_rd_addr), .rd_data(arena_rd_data),
-    .out_stream_TDATA(out_stream_TDATA), .out_stream_TVALID(out_stream_TVALID),
+    .out_stream_TDATA(out_stream_TDATA), .out_stream_TKEEP(out_stream_TKEEP),
+    .out_stream_TVALID(out_stream_TVALID),
     .out_stream_TREADY(out_stream_TREADY), .out_stream_TLAST(out_stream_TLAST)
 );
 

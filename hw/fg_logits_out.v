@@ -3,10 +3,10 @@
 fpgagen: streams the network's output tensor (the logits) from the arena onto out_stream
 
 On `start`, reads the N_WORDS = ceil(OUT_COUNT / P_IN) arena words from OUT_BASE on (one read in
-flight: it waits the arena's read latency RD_LAT), hands each to fg_axis_out (one value per
-AXI4-Stream beat, OUT_W bits of each lane, sign- or zero-extended into TDATA, TLAST on the very
-last value) and pulses `done` once the last beat is accepted. The arena's read port is this
-unit's while it runs (rd_en high).
+flight: it waits the arena's read latency RD_LAT), hands each to fg_axis_out (OUT_W bits of
+each lane, sign- or zero-extended to VB bytes, packed densely into beats, TLAST on the last)
+and pulses `done` once the last beat is accepted. The arena's read port is this unit's while
+it runs (rd_en high).
 
 */
 
@@ -28,8 +28,9 @@ module fg_logits_out #
     parameter AW = 16,
     parameter OUT_BASE = 0,
     parameter OUT_COUNT = 8,
-    // AXI4-Stream TDATA width (the value rounded up to whole bytes)
-    parameter TDATA_W = ((OUT_W + 7) / 8) * 8,
+    // bytes per logit in the stream (1, 2, 4, 8) and the AXI4-Stream TDATA width
+    parameter VB = 1,
+    parameter TDATA_W = 32,
     // the arena's read latency (cycles from rd_addr to rd_data), 1..4
     parameter RD_LAT = 2
 )
@@ -51,6 +52,7 @@ module fg_logits_out #
      * AXI4-Stream output
      */
     output wire [TDATA_W-1:0]    out_stream_TDATA,
+    output wire [TDATA_W/8-1:0]  out_stream_TKEEP,
     output wire                  out_stream_TVALID,
     input  wire                  out_stream_TREADY,
     output wire                  out_stream_TLAST
@@ -133,12 +135,13 @@ always @* begin
     end
 end
 
-fg_axis_out #(.A_W(OUT_W), .LANES(P_IN), .TDATA_W(TDATA_W)) axis_out_inst (
+fg_axis_out #(.A_W(OUT_W), .VB(VB), .LANES(P_IN), .TDATA_W(TDATA_W)) axis_out_inst (
     .clk(clk), .rst(rst), .cfg_signed(OUT_SIGNED != 0),
     .s_valid(state == S_SEND), .s_ready(os_ready), .s_data(os_data),
     .s_count(last_word ? LAST_COUNT : {OCNT_W{1'b0}}), .s_last(last_word),
-    .out_stream_TDATA(out_stream_TDATA), .out_stream_TVALID(out_stream_TVALID),
-    .out_stream_TREADY(out_stream_TREADY), .out_stream_TLAST(out_stream_TLAST)
+    .out_stream_TDATA(out_stream_TDATA), .out_stream_TKEEP(out_stream_TKEEP),
+    .out_stream_TVALID(out_stream_TVALID), .out_stream_TREADY(out_stream_TREADY),
+    .out_stream_TLAST(out_stream_TLAST)
 );
 
 assign done = done_reg;

@@ -1,0 +1,195 @@
+/*
+
+fpgagen: AXI4-Stream input of densely packed values, out as one pixel (C values) per cycle
+
+The image arrives as the driver packs it (fpgagen/driver/fpgagen_driver.py, DESIGN.md section 4):
+values of VB bytes (A_W bits used, the rest padding) back to back in TDATA, V = TDATA_W / (8*VB)
+per beat, so a pixel may straddle two beats. `start` opens a frame of exactly N_BEATS beats
+(TREADY is low outside a frame, so the next image waits in the DMA, not in here) and drops
+whatever a previous frame left. A value buffer of C + V - 1 slots takes a beat whenever it has
+room for V more after this cycle's pixel leaves, so the buffer never deadlocks and a pixel
+leaves every cycle m_ready is high once C values are in (the beat rate is V / C pixels per
+cycle; one pixel per cycle is what the staging memory writes). Values beyond the frame's last
+pixel (the padding of the last beat) are never offered.
+
+Each slot's next value is the slot C above it (a pixel left), or a lane of the accepted beat,
+chosen by comparing the small fill count with constants: no adder in the data path.
+
+frame_error (sticky until the next start): a beat's TLAST or TKEEP differs from what the
+frame's geometry says (TLAST on the last beat only, TKEEP all ones but on the last beat, where
+it marks LAST_BYTES bytes). The frame length is fixed by the design, so such a beat is still
+taken; the error tells the host that its DMA sent something else.
+
+*/
+
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module fg_axis_unpack #
+(
+    // value width (bits used of each value) and bytes per value in the stream (1, 2, 4, 8)
+    parameter A_W = 8,
+    parameter VB = 1,
+    // values per pixel (the word offered on m_data)
+    parameter C = 3,
+    // AXI4-Stream TDATA width (a multiple of 8 * VB)
+    parameter TDATA_W = 32,
+    // beats per frame and pixels per frame
+    parameter N_BEATS = 4,
+    parameter N_PIXELS = 5,
+    // valid bytes of the last beat (1..TDATA_W/8)
+    parameter LAST_BYTES = TDATA_W / 8
+)
+(
+    input  wire                  clk,
+    input  wire                  rst,
+
+    input  wire                  start,       // a frame of N_BEATS beats begins
+    output reg                   frame_error,
+
+    /*
+     * AXI4-Stream input
+     */
+    input  wire [TDATA_W-1:0]    in_stream_TDATA,
+    input  wire [TDATA_W/8-1:0]  in_stream_TKEEP,
+    input  wire                  in_stream_TLAST,
+    input  wire                  in_stream_TVALID,
+    output wire                  in_stream_TREADY,
+
+    /*
+     * Pixels out
+     */
+    output wire                  m_valid,
+    input  wire                  m_ready,
+    output wire [C*A_W-1:0]      m_data
+);
+
+localparam V = TDATA_W / (8 * VB);          // values per beat
+localparam CAP = C + V - 1;                  // buffer slots
+localparam CNT_W = $clog2(CAP + 1);
+localparam NB_W = $clog2(N_BEATS + 1);
+localparam NP_W = $clog2(N_PIXELS + 1);
+localparam KEEP_W = TDATA_W / 8;
+
+initial begin
+    if (A_W < 1 || A_W > 8 * VB || (VB != 1 && VB != 2 && VB != 4 && VB != 8)) begin
+        $error("Error: need A_W <= 8 * VB and VB one of 1, 2, 4, 8 (instance %m)");
+        $finish;
+    end
+    if (TDATA_W % (8 * VB) != 0 || V < 1 || C < 1 || N_BEATS < 1 || N_PIXELS < 1) begin
+        $error("Error: TDATA_W must be a multiple of 8 * VB; C, N_BEATS, N_PIXELS >= 1 (instance %m)");
+        $finish;
+    end
+    if (LAST_BYTES < 1 || LAST_BYTES > KEEP_W) begin
+        $error("Error: LAST_BYTES must be 1..TDATA_W/8 (instance %m)");
+        $finish;
+    end
+end
+
+localparam [KEEP_W-1:0] KEEP_ALL = {KEEP_W{1'b1}};
+localparam [KEEP_W-1:0] KEEP_LAST = KEEP_ALL >> (KEEP_W - LAST_BYTES);
+
+reg  [CAP*A_W-1:0] buf_data;
+reg  [CNT_W-1:0]   cnt;            // values in the buffer
+reg                in_frame;       // beats of the frame still to come
+reg  [NB_W-1:0]    beats_left;     // this beat included
+reg                beat_last;      // beats_left == 1
+reg  [NP_W-1:0]    pix_left;       // pixels still to offer
+reg                pix_last;       // pix_left == 1
+reg                pix_on;         // pix_left != 0
+reg                can_emit;       // cnt >= C, registered with cnt
+
+// this cycle: a pixel leaves (emit) and a beat enters (take) when the slots allow it
+wire emit = pix_on && can_emit && m_ready;
+// a beat fits when the values staying are <= CAP - V; a pixel leaving frees C of them
+localparam integer ROOM = CAP - V;
+wire take_ok;
+generate
+    if (C >= V) begin : g_take_wide
+        // a pixel leaving always makes room for a beat (cnt <= CAP)
+        assign take_ok = emit || cnt <= ROOM[CNT_W-1:0];
+    end else begin : g_take_narrow
+        assign take_ok = cnt <= (emit ? ROOM[CNT_W-1:0] + C[CNT_W-1:0] : ROOM[CNT_W-1:0]);
+    end
+endgenerate
+wire take = in_frame && in_stream_TVALID && take_ok;
+
+// the fill count after this cycle's pixel leaves; a beat lands at slots base..base+V-1
+wire [CNT_W-1:0] base = emit ? cnt - C[CNT_W-1:0] : cnt;
+
+reg  [CAP*A_W-1:0] buf_next;
+reg  [CNT_W-1:0]   cnt_next;
+integer j, k;
+always @* begin
+    for (j = 0; j < CAP; j = j + 1) begin
+        // a pixel leaving shifts every slot down by C
+        if (emit && j + C < CAP) begin
+            buf_next[j*A_W +: A_W] = buf_data[(j+C)*A_W +: A_W];
+        end else begin
+            buf_next[j*A_W +: A_W] = buf_data[j*A_W +: A_W];
+        end
+        // lane k of the beat lands in slot base + k
+        for (k = 0; k < V; k = k + 1) begin
+            if (take && j >= k && {{(32-CNT_W){1'b0}}, base} == j - k) begin
+                buf_next[j*A_W +: A_W] = in_stream_TDATA[k*8*VB +: A_W];
+            end
+        end
+    end
+    cnt_next = base + (take ? V[CNT_W-1:0] : {CNT_W{1'b0}});
+end
+
+always @(posedge clk) begin
+    buf_data <= buf_next;
+    cnt <= cnt_next;
+    can_emit <= cnt_next >= C[CNT_W-1:0];
+    if (take) begin
+        beats_left <= beats_left - {{(NB_W-1){1'b0}}, 1'b1};
+        beat_last <= beats_left == 2;
+        if (beat_last) begin
+            in_frame <= 1'b0;
+        end
+        if (in_stream_TLAST != beat_last
+                || in_stream_TKEEP != (beat_last ? KEEP_LAST : KEEP_ALL)) begin
+            frame_error <= 1'b1;
+        end
+    end
+    if (emit) begin
+        pix_left <= pix_left - {{(NP_W-1){1'b0}}, 1'b1};
+        pix_last <= pix_left == 2;
+        if (pix_last) begin
+            pix_on <= 1'b0;
+        end
+    end
+    if (start) begin
+        cnt <= {CNT_W{1'b0}};
+        can_emit <= 1'b0;
+        in_frame <= 1'b1;
+        beats_left <= N_BEATS[NB_W-1:0];
+        beat_last <= N_BEATS == 1;
+        pix_left <= N_PIXELS[NP_W-1:0];
+        pix_last <= N_PIXELS == 1;
+        pix_on <= 1'b1;
+        frame_error <= 1'b0;
+    end
+    if (rst) begin
+        cnt <= {CNT_W{1'b0}};
+        can_emit <= 1'b0;
+        in_frame <= 1'b0;
+        pix_on <= 1'b0;
+        frame_error <= 1'b0;
+    end
+end
+
+assign in_stream_TREADY = in_frame && take_ok;
+assign m_valid = pix_on && can_emit;
+assign m_data = buf_data[C*A_W-1:0];
+
+// the padding bits of each value (VB bytes, A_W used) are not read
+wire unused_tdata = &{1'b0, in_stream_TDATA};
+
+endmodule
+
+`resetall
