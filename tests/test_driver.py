@@ -459,6 +459,16 @@ def test_c_infer_accepts_the_hls_core_and_refuses_a_wrong_bitstream(small, info,
     assert res.returncode == 1 and "rc -5 input frame error" in res.stdout
 
 
+@pytest.mark.parametrize("isr", [0x0, 0x1, 0x2, 0x3])
+def test_c_interrupt_enable_and_acknowledge(harness, isr):
+    """IER then GIE; the acknowledge writes only the ISR bits that are set (a write of 1
+    toggles), so it clears them and never sets one; disable clears GIE then IER."""
+    log = run_c(harness, "irq", isr).stdout.splitlines()
+    ack = [f"W core 0x0c 0x{isr:x}"] if isr else []
+    assert log == ["W core 0x08 0x1", "W core 0x04 0x1", f"isr 0x{isr:x}", *ack, "isr 0x0",
+                   "W core 0x04 0x0", "W core 0x08 0x0"]
+
+
 # --- the PYNQ Accelerator against a fake pynq ------------------------------------------------
 
 
@@ -601,10 +611,11 @@ def test_accelerator_predicts_the_golden_logits(small, info, copied_driver, monk
 
 
 def test_accelerator_refuses_a_wrong_bitstream(small, info, monkeypatch):
-    fake_pynq(monkeypatch, small, info, build_id=info.build_id ^ 0x100)
+    board = fake_pynq(monkeypatch, small, info, build_id=info.build_id ^ 0x100)
     with pytest.raises(drv.DriverError, match=r"wrong bitstream for this build folder.*"
                                               f"0x{info.build_id ^ 0x100:08x}"):
         drv.Accelerator("other.bit", build_json=small / "driver" / "build.json")
+    assert not board.buffers  # refused before allocating anything
 
 
 def test_accelerator_runs_the_hls_core_without_its_extra_registers(small, info, monkeypatch):

@@ -389,8 +389,6 @@ class Accelerator:
                                   f"{', '.join(sorted(ips)) or 'none'}); pass core=/dma=")
         self.mmio = pynq.MMIO(ips[core]["phys_addr"], ips[core]["addr_range"])
         self.dma = getattr(self.overlay, dma)
-        self.in_buffer = pynq.allocate(shape=(self.info.in_buffer_bytes,), dtype=np.uint8)
-        self.out_buffer = pynq.allocate(shape=(self.info.out_buffer_bytes,), dtype=np.uint8)
         self.build_id = self.mmio.read(BUILD_ID)
         if self.build_id and self.build_id != self.info.build_id:
             raise DriverError(
@@ -398,6 +396,8 @@ class Accelerator:
                 f"0x{self.build_id:08x}, build.json ({self.info.model} on {self.info.board}) "
                 f"says 0x{self.info.build_id:08x}; load the bitstream built from this folder "
                 "or give its build.json")
+        self.in_buffer = pynq.allocate(shape=(self.info.in_buffer_bytes,), dtype=np.uint8)
+        self.out_buffer = pynq.allocate(shape=(self.info.out_buffer_bytes,), dtype=np.uint8)
         self.last_run: RunStats | None = None
 
     @property

@@ -7,6 +7,8 @@
  *   unpackv WIDTH SIGNED COUNT IN.bin OUT.txt    any type: bytes -> integers
  *   quantize WIDTH FRAC SIGNED RND SAT IN.txt OUT.txt   doubles (C99 hex floats) -> integers
  *   quantize_image IN.txt OUT.txt                the build's input type and modes
+ *   irq ISR                                      enable, read, acknowledge, disable the
+ *                                                interrupt of a simulated core whose ISR is ISR
  *   run IN.txt GOLDEN.bin BUILD_ID STATUS OUT.txt SENT.bin
  *       fpgagen_infer against a simulated core + AXI DMA (the register hooks below override
  *       the driver's weak ones): logs every register write and cache call on stdout, writes the
@@ -136,7 +138,7 @@ static int check(int rc)
 #define DMA_BASE ((uintptr_t)0x40400000u)
 
 static struct {
-    uint32_t build_id, status;
+    uint32_t build_id, status, isr;
     int started, done, idle;
     uint32_t mm2s_cr, s2mm_cr, mm2s_sr, s2mm_sr;
     uint64_t mm2s_sa, s2mm_da;
@@ -179,6 +181,7 @@ uint32_t fpgagen_reg_read(uintptr_t addr)
         case FPGAGEN_REG_CYCLES: return sim.build_id ? 4242u : 0u;
         case FPGAGEN_REG_STATUS: return sim.status;
         case FPGAGEN_REG_BUILD_ID: return sim.build_id;
+        case FPGAGEN_REG_ISR: return sim.isr;
         default: return 0;
         }
     }
@@ -201,6 +204,9 @@ void fpgagen_reg_write(uintptr_t addr, uint32_t value)
         if (off == FPGAGEN_REG_AP_CTRL && (value & FPGAGEN_AP_START)) {
             sim.started = 1;
             sim.idle = 0;
+        }
+        if (off == FPGAGEN_REG_ISR) {
+            sim.isr ^= value; /* toggle on write */
         }
         return;
     }
@@ -265,6 +271,19 @@ void fpgagen_cache_invalidate(void *addr, size_t bytes)
 {
     (void)addr;
     printf("invalidate %lu\n", (unsigned long)bytes);
+}
+
+static int irq(char **argv)
+{
+    fpgagen_dev dev;
+    fpgagen_init(&dev, CORE_BASE, DMA_BASE);
+    sim.isr = (uint32_t)strtoul(argv[2], NULL, 0);
+    fpgagen_interrupt_enable(&dev, FPGAGEN_IRQ_DONE);
+    printf("isr 0x%x\n", (unsigned)fpgagen_interrupt_status(&dev));
+    fpgagen_interrupt_ack(&dev, FPGAGEN_IRQ_DONE | FPGAGEN_IRQ_READY);
+    printf("isr 0x%x\n", (unsigned)fpgagen_interrupt_status(&dev));
+    fpgagen_interrupt_disable(&dev);
+    return 0;
 }
 
 static int run(char **argv)
@@ -350,6 +369,8 @@ int main(int argc, char **argv)
         x = malloc((n + 1) * sizeof *x);
         check(fpgagen_quantize_image(d, n, x));
         write_ints(argv[3], x, n);
+    } else if (strcmp(cmd, "irq") == 0 && argc == 3) {
+        return irq(argv);
     } else if (strcmp(cmd, "run") == 0 && argc == 8) {
         return run(argv);
     } else {
