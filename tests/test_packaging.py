@@ -1,4 +1,5 @@
-"""The wheel carries templates/, hw/ and boards/, so a non-editable install works anywhere."""
+"""The wheel carries templates/, hw/, boards/ and the host drivers, so a non-editable install
+works anywhere."""
 
 from __future__ import annotations
 
@@ -22,3 +23,6 @@ def test_wheel_ships_data_folders(tmp_path):
         missing = {p for p in shipped if f"fpgagen/{p}" not in names}
         assert not missing, f"not in the wheel: {sorted(missing)}"
     assert "fpgagen/cli.py" in names
+    # the host drivers fpgagen build copies into driver/ (non-Python files inside the package)
+    for name in ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h"):
+        assert f"fpgagen/driver/{name}" in names, name

@@ -1,7 +1,16 @@
-"""fpgagen host driver: packs an image into the core's input stream, unpacks its logits.
+"""fpgagen host driver: quantizes and packs an image into the core's input stream, unpacks and
+dequantizes its logits, and runs the core on a PYNQ board (``Accelerator``).
 
-Standalone on purpose (numpy only; ``pynq`` is imported by ``Accelerator`` alone), so this file
-runs on a board where fpgagen is not installed. The stream format (DESIGN.md section 4):
+Standalone on purpose (numpy and the standard library; ``pynq`` is imported by ``Accelerator``
+alone), so this file runs on a board where fpgagen is not installed and everything but the
+board class runs anywhere. ``fpgagen build`` copies it into the build's ``driver/`` folder beside
+``build.json`` (the build's shapes, types, stream geometry and BUILD_ID, read by ``BuildInfo``).
+
+    from fpgagen_driver import Accelerator
+    acc = Accelerator("fpgagen.bit")           # driver/build.json beside this file
+    logits = acc.predict(image_hwc_float)      # the preprocessed float image, as the golden model
+
+The stream format (DESIGN.md section 4):
 
 - values are the fixed-point integers of the input / output type, each in ``value_bytes``
   bytes (the width rounded up to 1, 2, 4 or 8 bytes), little-endian, two's complement
@@ -13,6 +22,12 @@ runs on a board where fpgagen is not installed. The stream format (DESIGN.md sec
 """
 
 from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,3 +101,378 @@ def beat_words(data: bytes, payload: int, tdata_bytes: int) -> list[tuple[int, i
         valid = min(max(payload - k * tdata_bytes, 0), tdata_bytes)
         out.append((int.from_bytes(chunk, "little"), (1 << valid) - 1, k == n - 1))
     return out
+
+
+# --- The core's control registers (s_axi_control: the Vitis HLS ap_ctrl_hs map) ----------------
+
+AP_CTRL = 0x00    # bit0 ap_start, bit1 ap_done (clear-on-read), bit2 ap_idle, bit3 ap_ready
+GIE = 0x04        # bit0 global interrupt enable
+IER = 0x08        # bit0 ap_done, bit1 ap_ready
+ISR = 0x0C        # bit0 ap_done, bit1 ap_ready (a write of 1 toggles the bit)
+CYCLES = 0x10     # RTL core only: clock cycles of the last run, start accepted -> done
+STATUS = 0x14     # RTL core only: bit0 input frame error (sticky until the next start)
+BUILD_ID = 0x18   # RTL core only: the build's identity (0 on the HLS core: unknown)
+
+AP_START = 1 << 0
+AP_DONE = 1 << 1
+AP_IDLE = 1 << 2
+AP_READY = 1 << 3
+AP_AUTO_RESTART = 1 << 7
+GIE_ENABLE = 1 << 0
+IRQ_DONE = 1 << 0      # IER / ISR
+IRQ_READY = 1 << 1
+STATUS_FRAME_ERROR = 1 << 0
+
+REGISTERS = {"AP_CTRL": AP_CTRL, "GIE": GIE, "IER": IER, "ISR": ISR, "CYCLES": CYCLES,
+             "STATUS": STATUS, "BUILD_ID": BUILD_ID}
+REGISTER_BITS = {"AP_START": AP_START, "AP_DONE": AP_DONE, "AP_IDLE": AP_IDLE,
+                 "AP_READY": AP_READY, "AP_AUTO_RESTART": AP_AUTO_RESTART,
+                 "GIE_ENABLE": GIE_ENABLE, "IRQ_DONE": IRQ_DONE, "IRQ_READY": IRQ_READY,
+                 "STATUS_FRAME_ERROR": STATUS_FRAME_ERROR}
+
+SCHEMA = "fpgagen-driver-build/1"
+ROUNDING_MODES = ("AP_RND", "AP_TRN", "AP_RND_CONV")
+SATURATION_MODES = ("AP_SAT", "AP_WRAP")
+
+
+class DriverError(RuntimeError):
+    """The board or the build folder is not what the driver was given (wrong bitstream,
+    a stream frame error, a run that never finishes, an unreadable build.json)."""
+
+
+# --- The build a driver talks to ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What a host needs to know about one build, loaded from its ``driver/build.json``.
+
+    Shapes are HWC; types are fixed point: integer q means q * 2**-frac. The stream figures
+    are stored, not recomputed, and checked against the widths on load, so a hand-edited or
+    truncated build.json is refused instead of sending the wrong bytes.
+    """
+
+    model: str
+    board: str
+    clock_mhz: float
+    build_id: int
+    in_shape: tuple[int, ...]
+    in_width: int
+    in_frac: int
+    in_signed: bool
+    in_rounding: str
+    in_saturation: str
+    out_shape: tuple[int, ...]
+    out_width: int
+    out_frac: int
+    out_signed: bool
+    tdata_bits: int
+    in_beats: int
+    out_beats: int
+    in_buffer_bytes: int
+    out_buffer_bytes: int
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    @property
+    def in_values(self) -> int:
+        return int(np.prod(self.in_shape))
+
+    @property
+    def out_values(self) -> int:
+        return int(np.prod(self.out_shape))
+
+    @property
+    def in_value_bytes(self) -> int:
+        return value_bytes(self.in_width)
+
+    @property
+    def out_value_bytes(self) -> int:
+        return value_bytes(self.out_width)
+
+    @property
+    def tdata_bytes(self) -> int:
+        return self.tdata_bits // 8
+
+    @property
+    def in_payload_bytes(self) -> int:
+        return self.in_values * self.in_value_bytes
+
+    @property
+    def out_payload_bytes(self) -> int:
+        return self.out_values * self.out_value_bytes
+
+    def _check(self) -> None:
+        def bad(why: str) -> DriverError:
+            return DriverError(f"build info for {self.model!r} is inconsistent: {why}")
+
+        if len(self.in_shape) != 3 or min(self.in_shape) < 1:
+            raise bad(f"input shape {list(self.in_shape)} is not H, W, C")
+        if not self.out_shape or min(self.out_shape) < 1:
+            raise bad(f"output shape {list(self.out_shape)} is empty")
+        for name, width, signed in (("input", self.in_width, self.in_signed),
+                                    ("output", self.out_width, self.out_signed)):
+            if not (2 if signed else 1) <= width <= (64 if signed else 63):
+                raise bad(f"{name} width {width} is not a fixed-point width")
+        if self.in_rounding not in ROUNDING_MODES:
+            raise bad(f"input rounding {self.in_rounding!r} is not one of {ROUNDING_MODES}")
+        if self.in_saturation not in SATURATION_MODES:
+            raise bad(f"input saturation {self.in_saturation!r} is not one of "
+                      f"{SATURATION_MODES}")
+        if self.tdata_bits not in (32, 64):
+            raise bad(f"TDATA is {self.tdata_bits} bits (32 or 64)")
+        want = (beats(self.in_values, self.in_value_bytes, self.tdata_bytes),
+                beats(self.out_values, self.out_value_bytes, self.tdata_bytes))
+        if (self.in_beats, self.out_beats) != want:
+            raise bad(f"{self.in_beats} input and {self.out_beats} output beats, the shapes "
+                      f"and widths give {want[0]} and {want[1]}")
+        if (self.in_buffer_bytes, self.out_buffer_bytes) != (
+                self.in_beats * self.tdata_bytes, self.out_beats * self.tdata_bytes):
+            raise bad("the buffer sizes are not whole beats of the TDATA width")
+        if not 0 <= self.build_id < 1 << 32:
+            raise bad(f"build id {self.build_id} is not a 32-bit number")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BuildInfo:
+        """Parse the contents of a build.json (see ``fpgagen.emit_driver``)."""
+        if d.get("schema") != SCHEMA:
+            raise DriverError(f"build.json schema is {d.get('schema')!r}, this driver reads "
+                              f"{SCHEMA!r}: use the driver from the same build folder")
+        try:
+            i, o, s = d["input"], d["output"], d["stream"]
+            regs = d["registers"]
+            info = cls(str(d["model"]), str(d["board"]), float(d["clock_mhz"]),
+                       int(d["build_id"]), tuple(int(v) for v in i["shape"]), int(i["width"]),
+                       int(i["frac"]), bool(i["signed"]), str(i["rounding"]),
+                       str(i["saturation"]), tuple(int(v) for v in o["shape"]),
+                       int(o["width"]), int(o["frac"]), bool(o["signed"]),
+                       int(s["tdata_bits"]), int(s["in_beats"]), int(s["out_beats"]),
+                       int(s["in_buffer_bytes"]), int(s["out_buffer_bytes"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DriverError(f"build.json is missing or has a bad field: {exc!r}") from None
+        if regs != REGISTERS:
+            raise DriverError(f"build.json's register map {regs} differs from this driver's "
+                              f"{REGISTERS}: use the driver from the same build folder")
+        return info
+
+    @classmethod
+    def load(cls, path: str | Path) -> BuildInfo:
+        """Read a build.json, a build's ``driver/`` folder or the build folder itself."""
+        p = Path(path)
+        for candidate in (p, p / "build.json", p / "driver" / "build.json"):
+            if candidate.is_file():
+                try:
+                    return cls.from_dict(json.loads(candidate.read_text()))
+                except json.JSONDecodeError as exc:
+                    raise DriverError(f"{candidate} is not JSON: {exc}") from None
+        raise DriverError(f"no build.json at {p} (give the build folder, its driver/ folder "
+                          "or the file)")
+
+
+# --- Host-side arithmetic: the golden model's quantization, bit for bit ------------------------
+
+
+def _hwc(x: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``x`` as an array of ``shape`` (a leading batch of 1 dropped), or a ValueError."""
+    a = np.asarray(x)
+    if a.ndim == len(shape) + 1 and a.shape[0] == 1:
+        a = a[0]
+    if a.shape != tuple(shape):
+        raise ValueError(f"{what} has shape {'x'.join(map(str, a.shape)) or 'scalar'}, "
+                         f"expected {'x'.join(map(str, shape))} (HxWxC)")
+    return a
+
+
+def _saturate(q: np.ndarray, width: int, signed: bool, saturation: str) -> np.ndarray:
+    lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    if saturation == "AP_SAT":
+        return np.clip(q, lo, hi)
+    if width >= 64:
+        return q.copy()
+    low = q & np.int64((1 << width) - 1)
+    if not signed:
+        return low
+    sign = np.int64(1 << (width - 1))
+    return (low ^ sign) - sign
+
+
+def quantize_image(x_float_hwc: np.ndarray, info: BuildInfo) -> np.ndarray:
+    """The preprocessed float HWC image (what the golden model takes) -> int64 integers of the
+    input type, exactly as ``QGraph.quantize_input`` makes them.
+
+    Scale by 2**frac (exact), round (AP_TRN floor, AP_RND half up, AP_RND_CONV half to even),
+    clip to +-2**62, saturate (AP_SAT clamp, AP_WRAP low bits). Integer images are refused: a
+    raw 0..255 picture is not the normalized input, and quantized integers go to predict_int.
+    """
+    a = _hwc(x_float_hwc, info.in_shape, "image")
+    if a.dtype.kind in "iub":
+        raise TypeError(f"image has dtype {a.dtype}: give the preprocessed float image; "
+                        "integers already quantized go to predict_int / pack_image")
+    if a.dtype.kind != "f":
+        raise TypeError(f"image has dtype {a.dtype}, expected a float array")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("image contains NaN or infinity")
+    scaled = np.ldexp(a.astype(np.float64), info.in_frac)
+    if info.in_rounding == "AP_TRN":
+        r = np.floor(scaled)
+    elif info.in_rounding == "AP_RND":
+        r = np.floor(scaled + 0.5)
+    else:
+        r = np.rint(scaled)
+    r = np.clip(r, -2.0 ** 62, 2.0 ** 62)
+    return _saturate(r.astype(np.int64), info.in_width, info.in_signed, info.in_saturation)
+
+
+def pack_image(x_int: np.ndarray, info: BuildInfo) -> bytes:
+    """Quantized HWC integers -> the input DMA buffer's bytes (``info.in_buffer_bytes``)."""
+    a = _hwc(x_int, info.in_shape, "integer image")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"integer image has dtype {a.dtype}; quantize it first "
+                        "(quantize_image)")
+    data = pack_values(a, info.in_width, info.in_signed, info.tdata_bytes)
+    assert len(data) == info.in_buffer_bytes, (len(data), info.in_buffer_bytes)
+    return data
+
+
+def unpack_logits(data: bytes | bytearray | memoryview | np.ndarray, info: BuildInfo
+                  ) -> np.ndarray:
+    """The output DMA buffer (bytes or a uint8 array) -> the logits as int64, flat."""
+    raw = np.asarray(data).tobytes() if isinstance(data, np.ndarray) else bytes(data)
+    if len(raw) < info.out_payload_bytes:
+        raise ValueError(f"{len(raw)} output bytes, the {info.out_values} logits of "
+                         f"{info.out_value_bytes} bytes need {info.out_payload_bytes}")
+    return unpack_values(raw, info.out_width, info.out_signed, info.out_values)
+
+
+def dequantize_logits(q: np.ndarray, info: BuildInfo) -> np.ndarray:
+    """Logit integers -> float64 values q * 2**-frac (exact)."""
+    return np.ldexp(np.asarray(q, dtype=np.float64), -info.out_frac)
+
+
+# --- The board (PYNQ) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """One run on the board: the core's cycle count (0 on the HLS core, which has no counter),
+    the latency that is at the build's clock, and the host's wall time for the whole call."""
+
+    cycles: int
+    latency_ms: float | None
+    wall_ms: float
+
+
+class Accelerator:
+    """The core on a PYNQ board: ``Accelerator("fpgagen.bit").predict(image) -> logits``.
+
+    Loads the overlay, finds the core (``core``, its s_axi_control) and the AXI DMA (``dma``)
+    by their block-design names, allocates the two DMA buffers once and checks the core's
+    BUILD_ID against build.json (``build_json`` defaults to the one beside this file). One run:
+    arm the receive channel, write ap_start, send the image, wait for both channels and ap_done,
+    then read STATUS (frame error) and CYCLES.
+    """
+
+    def __init__(self, bitfile: str | Path, build_json: str | Path | None = None,
+                 core: str = "fpgagen_0", dma: str = "axi_dma_0", timeout_s: float = 10.0
+                 ) -> None:
+        import pynq  # only here: everything above runs without a board
+
+        self.info = BuildInfo.load(build_json if build_json is not None
+                                   else Path(__file__).resolve().with_name("build.json"))
+        self.timeout_s = float(timeout_s)
+        self.overlay = pynq.Overlay(str(bitfile))
+        ips = getattr(self.overlay, "ip_dict", {})
+        for name in (core, dma):
+            if name not in ips:
+                raise DriverError(f"no IP {name!r} in the overlay {bitfile} (it has: "
+                                  f"{', '.join(sorted(ips)) or 'none'}); pass core=/dma=")
+        self.mmio = pynq.MMIO(ips[core]["phys_addr"], ips[core]["addr_range"])
+        self.dma = getattr(self.overlay, dma)
+        self.build_id = self.mmio.read(BUILD_ID)
+        if self.build_id and self.build_id != self.info.build_id:
+            raise DriverError(
+                f"wrong bitstream for this build folder: the core reports BUILD_ID "
+                f"0x{self.build_id:08x}, build.json ({self.info.model} on {self.info.board}) "
+                f"says 0x{self.info.build_id:08x}; load the bitstream built from this folder "
+                "or give its build.json")
+        self.in_buffer = pynq.allocate(shape=(self.info.in_buffer_bytes,), dtype=np.uint8)
+        self.out_buffer = pynq.allocate(shape=(self.info.out_buffer_bytes,), dtype=np.uint8)
+        self.last_run: RunStats | None = None
+
+    @property
+    def hls_core(self) -> bool:
+        """The HLS core has no BUILD_ID/CYCLES/STATUS registers (they read 0)."""
+        return self.build_id == 0
+
+    def predict(self, image_hwc_float: np.ndarray) -> np.ndarray:
+        """The preprocessed float HWC image -> float64 logits (the golden model's, exactly)."""
+        return dequantize_logits(self.predict_int(quantize_image(image_hwc_float, self.info)),
+                                 self.info)
+
+    def predict_int(self, x_int: np.ndarray) -> np.ndarray:
+        """Quantized HWC integers -> the logits' integers (int64, flat)."""
+        data = pack_image(x_int, self.info)
+        t0 = time.perf_counter()
+        self._run(data)
+        out = unpack_logits(np.asarray(self.out_buffer), self.info)
+        wall = (time.perf_counter() - t0) * 1e3
+        cycles = 0 if self.hls_core else int(self.mmio.read(CYCLES))
+        latency = cycles / (self.info.clock_mhz * 1e3) if cycles else None
+        self.last_run = RunStats(cycles, latency, wall)
+        return out
+
+    def _run(self, data: bytes) -> None:
+        ctrl = self.mmio.read(AP_CTRL)  # also clears a stale ap_done
+        if not ctrl & AP_IDLE:
+            raise DriverError(f"the core is busy (AP_CTRL 0x{ctrl:02x}): a previous run did "
+                              "not finish; reload the overlay")
+        self.in_buffer[:] = np.frombuffer(data, dtype=np.uint8)
+        send, recv = self.dma.sendchannel, self.dma.recvchannel
+        recv.transfer(self.out_buffer)      # armed first: the logits have somewhere to go
+        self.mmio.write(AP_CTRL, AP_START)
+        send.transfer(self.in_buffer)       # PYNQ flushes the cache for a send
+        self._wait(send, "sending the image")
+        self._wait(recv, "receiving the logits")
+        deadline = time.monotonic() + self.timeout_s
+        while not self.mmio.read(AP_CTRL) & AP_DONE:
+            if time.monotonic() > deadline:
+                self._check_frame()
+                raise DriverError(f"the core did not signal ap_done within {self.timeout_s} s")
+        self._check_frame()
+        got = getattr(recv, "transferred", None)
+        if got not in (None, 0) and got != self.info.out_buffer_bytes:
+            raise DriverError(f"received {got} bytes of logits, expected "
+                              f"{self.info.out_buffer_bytes}")
+
+    def _check_frame(self) -> None:
+        """STATUS bit 0: the input stream's TLAST was not on beat ``in_beats``."""
+        if not self.hls_core and self.mmio.read(STATUS) & STATUS_FRAME_ERROR:
+            raise DriverError(
+                "input frame error: TLAST came on a beat other than the last or not on the "
+                f"last (the core takes {self.info.in_beats} beats of {self.info.tdata_bits} "
+                "bits); the DMA's stream width or buffer length does not match this build")
+
+    def _wait(self, channel: Any, what: str) -> None:
+        """Poll a DMA channel to idle with a deadline (PYNQ's wait() alone spins forever on a
+        core that never answers), then call wait() for its error check and cache invalidate."""
+        deadline = time.monotonic() + self.timeout_s
+        while not channel.idle:
+            if time.monotonic() > deadline:
+                self._check_frame()  # a frame error is why the logits never come
+                raise DriverError(f"DMA timed out {what} after {self.timeout_s} s (is the "
+                                  "core clocked and out of reset?)")
+        channel.wait()
+
+    def close(self) -> None:
+        """Free the two DMA buffers."""
+        for buf in (self.in_buffer, self.out_buffer):
+            free = getattr(buf, "freebuffer", None)
+            if free is not None:
+                free()
+
+    def __enter__(self) -> Accelerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
