@@ -77,6 +77,7 @@ SYSTEM = {
     "ipx::associate_bus_interfaces": {"-busif", "-clock", "-reset", "-clear", *_Q},
     "ipx::get_bus_parameters": {*_GET},
     "ipx::add_bus_parameter": {*_Q},
+    "ipx::remove_bus_parameter": {*_Q},
     "ipx::create_xgui_files": {*_Q},
     "ipx::update_checksums": {*_Q},
     "ipx::check_integrity": {"-kernel", "-xrt_kernel", *_Q},
