@@ -204,6 +204,10 @@ def test_every_file_the_script_names_is_in_the_build(board, builds, flows):
     assert all(f.is_absolute() and f.is_file() for f in files)
     assert {f.name for f in files} == set(rtl_sources(rtl)) and "fpgagen_tb.v" not in {
         f.name for f in files}
+    # ... with its memory images
+    images = run.calls[[c[0] for c in run.calls].index("add_files") + 1]
+    assert images[0] == "add_files"
+    assert {Path(f) for f in " ".join(images[2:]).split()} == set(rtl.glob("*.hex"))
     # the memory-init files: absolute paths as the core's parameters, every *.hex of rtl/
     core = _configs(run)[CORE_CELL]
     mem = {k.removeprefix("CONFIG."): Path(v) for k, v in core.items() if k.endswith("_FILE")}
@@ -212,8 +216,8 @@ def test_every_file_the_script_names_is_in_the_build(board, builds, flows):
         assert re.search(rf"\bparameter\s+{param}\b", top), f"{param} is not a top parameter"
         assert path.is_absolute() and path.is_file()
     assert {p.resolve() for p in mem.values()} == {p.resolve() for p in rtl.glob("*.hex")}
-    # every other file the script adds is one the project wrote (the block-design wrapper)
-    for args in (c[1:] for c in run.calls if c[0] == "add_files" and c is not packaged):
+    # and every file added later is one the project wrote (the block-design wrapper)
+    for args in (c[1:] for c in run.calls if c[0] == "add_files"):
         assert all(Path(f).is_file() for f in " ".join(args[1:]).split())
 
 
