@@ -33,6 +33,9 @@ class Board:
     ff: int
     clock_mhz: float
     aliases: tuple[str, ...] = ()
+    # Vivado board part (vendor:board:part0:version) whose presets configure the processing
+    # system in system/build.tcl; "" where fpgagen knows none (then the part alone)
+    board_part: str = ""
 
     @property
     def onchip_bytes(self) -> int:
@@ -54,7 +57,8 @@ def all_boards() -> dict[str, Board]:
         missing = [k for k in _FIELDS if k not in raw]
         if missing:
             raise ValueError(f"board file {path} lacks {', '.join(missing)}")
-        board = Board(**{k: raw[k] for k in _FIELDS}, aliases=tuple(raw.get("aliases", ())))
+        board = Board(**{k: raw[k] for k in _FIELDS}, aliases=tuple(raw.get("aliases", ())),
+                      board_part=raw.get("board_part", ""))
         boards[board.name] = board
     return boards
 

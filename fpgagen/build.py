@@ -18,6 +18,7 @@ from .budget import Verdict
 from .emit_driver import emit_driver
 from .emit_hls import emit_hls
 from .emit_rtl import emit_rtl
+from .emit_system import emit_system
 from .layertable import Datapath, datapath
 from .plan import Plan
 from .quantize import QGraph
@@ -47,11 +48,12 @@ def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[s
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
-    """Write hls/, rtl/, driver/, vectors/, report.json and report.md into ``out``; returns
-    the report."""
+    """Write hls/, rtl/, driver/, system/, vectors/, report.json and report.md into ``out``;
+    returns the report."""
     emit_hls(out / "hls", design.plan, design.qgraph)
     emit_rtl(out / "rtl", design.plan, design.qgraph)
     emit_driver(out / "driver", design.plan, design.qgraph)
+    emit_system(out, design.plan, design.qgraph)  # reads rtl/ and hls/run_hls.tcl
     write_vectors(out / "vectors", design.qgraph, design.outputs)
     report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
                           design.check_json)

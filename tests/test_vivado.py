@@ -1,18 +1,17 @@
 """rtl/vivado.tcl and rtl/fpgagen.xdc, checked for form without Vivado: plain tclsh sources them
-with every Vivado command stubbed (tests/vivado_stub.tcl logs each call), and the log says what
-Vivado would have been asked to do. tclsh is required (Debian package ``tcl``), not optional.
+with every Vivado command stubbed (tests/tcl_stub.py, tests/vivado_stub.tcl), and the log says
+what Vivado would have been asked to do.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+from tcl_stub import OPTION, TCL86, VIVADO, Run, find_tclsh, run_tcl
 
 from fpgagen.boards import load_board
 from fpgagen.cli import main
@@ -21,53 +20,9 @@ from fpgagen.plan import make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.zoo import load_model
 
-STUB = Path(__file__).resolve().parent / "vivado_stub.tcl"
 BOARD, MODEL = "zynq", "squeezenet"
-
-# The Vivado commands the script and the XDC may call, each with the options it may pass
-# (UG835, Vivado Design Suite Tcl Command Reference); anything else is a typo or an invention.
-VIVADO = {
-    "read_verilog": {"-library", "-sv", "-quiet", "-verbose"},
-    "read_xdc": {"-mode", "-ref", "-cells", "-unmanaged", "-quiet", "-verbose"},
-    "set_msg_config": {"-id", "-string", "-severity", "-limit", "-new_severity", "-suppress",
-                       "-regexp", "-quiet", "-verbose"},
-    "synth_design": {"-name", "-part", "-constrset", "-top", "-include_dirs", "-generic",
-                     "-verilog_define", "-flatten_hierarchy", "-directive", "-mode", "-retiming",
-                     "-keep_equivalent_registers", "-resource_sharing", "-max_bram", "-max_uram",
-                     "-max_dsp", "-assert", "-quiet", "-verbose"},
-    "opt_design": {"-directive", "-quiet", "-verbose"},
-    "place_design": {"-directive", "-quiet", "-verbose"},
-    "phys_opt_design": {"-directive", "-quiet", "-verbose"},
-    "route_design": {"-directive", "-quiet", "-verbose"},
-    "write_checkpoint": {"-force", "-cell", "-quiet", "-verbose"},
-    "report_timing_summary": {"-file", "-max_paths", "-delay_type", "-report_unconstrained",
-                              "-warn_on_violation", "-return_string", "-quiet", "-verbose"},
-    "report_utilization": {"-file", "-hierarchical", "-return_string", "-quiet", "-verbose"},
-    "report_drc": {"-file", "-ruledecks", "-return_string", "-quiet", "-verbose"},
-    "report_methodology": {"-file", "-return_string", "-quiet", "-verbose"},
-    "get_cells": {"-hierarchical", "-filter", "-regexp", "-nocase", "-of_objects", "-quiet",
-                  "-verbose"},
-    "get_property": {"-min", "-max", "-quiet", "-verbose"},
-    "get_timing_paths": {"-delay_type", "-max_paths", "-nworst", "-from", "-to", "-through",
-                         "-setup", "-hold", "-quiet", "-verbose"},
-    "version": {"-short"},
-    # XDC
-    "create_clock": {"-name", "-period", "-waveform", "-add", "-quiet", "-verbose"},
-    "get_ports": {"-filter", "-regexp", "-nocase", "-quiet", "-verbose"},
-    "set_property": {"-quiet", "-verbose"},
-    "set_input_delay": {"-clock", "-clock_fall", "-max", "-min", "-add_delay", "-quiet",
-                        "-verbose"},
-    "set_output_delay": {"-clock", "-clock_fall", "-max", "-min", "-add_delay", "-quiet",
-                         "-verbose"},
-}
-# answered by the stub itself (cells, slack, ...); the rest only log and return nothing
-ANSWERED = {"get_cells", "get_property", "get_timing_paths", "get_ports", "version"}
 ORDER = ("read_verilog", "read_xdc", "synth_design", "opt_design", "place_design",
          "phys_opt_design", "route_design")
-# Tcl 8.6 additions: older Vivado releases run Tcl 8.5
-TCL86 = re.compile(r"(^|[\[;{]\s*)(lmap|try|throw|tailcall|coroutine|yieldto|zlib|oo::\w+)\b"
-                   r"|string\s+cat\b|file\s+tempfile\b|dict\s+map\b")
-_OPTION = re.compile(r"^-[a-z_]+$")
 
 
 def _plan(board: str = BOARD):
@@ -76,10 +31,7 @@ def _plan(board: str = BOARD):
 
 @pytest.fixture(scope="module")
 def tclsh() -> str:
-    path = shutil.which("tclsh")
-    if path is None:
-        pytest.fail("tclsh not found: install Debian's `tcl` package (.ci/run does)")
-    return path
+    return find_tclsh()
 
 
 @pytest.fixture(scope="module")
@@ -93,47 +45,6 @@ def _copy(rtl: Path, dst: Path) -> Path:
     """A private copy of the rtl/ folder (the tcl finds its files beside itself)."""
     shutil.copytree(rtl, dst, ignore=shutil.ignore_patterns("vivado_out"))
     return dst
-
-
-class Run:
-    """One tclsh run of a script under the stubs: exit code, output, and the logged calls."""
-
-    def __init__(self, proc: subprocess.CompletedProcess[str], log: Path) -> None:
-        self.code, self.output = proc.returncode, proc.stdout + proc.stderr
-        lines = log.read_text().splitlines() if log.exists() else []
-        self.calls = [line.split("\t") for line in lines]
-
-    def names(self) -> list[str]:
-        return [c[0] for c in self.calls]
-
-    def call(self, name: str) -> list[str]:
-        found = [c[1:] for c in self.calls if c[0] == name]
-        assert len(found) == 1, f"{name} called {len(found)} times"
-        return found[0]
-
-    def option(self, name: str, option: str) -> list[str]:
-        """Every value given to ``option`` in the one call of ``name``."""
-        args = self.call(name)
-        return [args[i + 1] for i, a in enumerate(args[:-1]) if a == option]
-
-
-def run_tcl(tclsh: str, script: Path, cwd: Path, tmp: Path, *, argv: tuple[str, ...] = (),
-            variables: dict[str, str] | None = None, **stub: object) -> Run:
-    """Source ``script`` (by its path relative to ``cwd``) in tclsh under the Vivado stubs."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    log = tmp / "calls.log"
-    stubbed = sorted(set(VIVADO) - ANSWERED)
-    lines = [f"set stub_log {{{log}}}", f"set stub_commands {{{' '.join(stubbed)}}}",
-             *(f"set stub({k}) {v}" for k, v in stub.items()),
-             f"source {{{STUB}}}",
-             f"set argv {{{' '.join(argv)}}}", f"set argc {len(argv)}",
-             *(f"set {k} {{{v}}}" for k, v in (variables or {}).items()),
-             f"source {{{Path(os.path.relpath(script, cwd))}}}"]
-    driver = tmp / "driver.tcl"
-    driver.write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([tclsh, str(driver)], cwd=cwd, capture_output=True, text=True,
-                          timeout=60)
-    return Run(proc, log)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +70,7 @@ def test_vivado_files_beside_the_sources(build):
 def test_only_known_vivado_commands_and_options(flow):
     for name, *args in flow.calls:
         assert name in VIVADO, f"{name} {args}: not a Vivado command this test knows"
-        bad = [a for a in args if _OPTION.match(a) and a not in VIVADO[name]]
+        bad = [a for a in args if OPTION.match(a) and a not in VIVADO[name]]
         assert not bad, f"{name}: unknown options {bad}"
     names = flow.names()
     assert [n for n in names if n in ORDER] == list(ORDER)
@@ -213,7 +124,7 @@ def test_xdc_clock_matches_board(build, tclsh, tmp_path):
              for a in args if not a.startswith("-") and "==" not in a]
     assert named and all(any(fnmatch(p, a) for p in ports) for a in named), named
     for name, *args in run.calls:
-        assert name in VIVADO and not [a for a in args if _OPTION.match(a)
+        assert name in VIVADO and not [a for a in args if OPTION.match(a)
                                        and a not in VIVADO[name]], (name, args)
 
 

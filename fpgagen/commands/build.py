@@ -9,6 +9,7 @@ from pathlib import Path
 from ..boards import load_board
 from ..budget import parse_size
 from ..build import make_design, write_design
+from ..emit_system import system_summary
 from ..engine import parse_pe
 from ..outdir import atomic_dir, check_target
 from ..precision import parse_precision
@@ -21,8 +22,8 @@ from .quantargs import add_input_arg, add_quant_args, load_input, quantize_from_
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="generate HLS C++, Verilog, vectors and reports",
                        description="Check that the model fits on chip, quantize it, run the "
-                                   "golden model and write hls/, rtl/, vectors/, report.json "
-                                   "and report.md into --out (atomically).")
+                                   "golden model and write hls/, rtl/, system/, vectors/, "
+                                   "report.json and report.md into --out (atomically).")
     p.add_argument("--model", "-m", default="squeezenet",
                    help="zoo model or .onnx file (default: squeezenet = squeezenet1_1)")
     p.add_argument("--input-size", type=int, default=None, metavar="N",
@@ -82,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         except FpgagenError as exc:
             raise FpgagenError(f"built {out}, but {exc}") from None
     if args.json:
-        print_json({"built": True, "out": str(out), "report": report})
+        print_json({"built": True, "out": str(out), "system": system_summary(board, out),
+                    "report": report})
         return 0
     m = report["memory"]
     console().print(
@@ -95,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
            f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "
            f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
            if args.synth else "")
+        + f"  {system_summary(board, out)}\n"
         + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
         f"cd {out}/hls && vitis_hls -f run_hls.tcl")
     return 0
