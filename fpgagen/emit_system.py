@@ -17,7 +17,6 @@ or in Vitis' ``xparameters.h`` (``XPAR_FPGAGEN_0_*``, ``XPAR_AXI_DMA_0_*``).
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,10 +215,12 @@ def emit_system(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
         ctx |= {
             "rtl_sources": rtl_sources(rtl), "rtl_memories": memory_generics(rtl),
             "hls_ip": export.ip_dir, "core_vlnv": export.vlnv,
-            # wrapped for the comments of build.tcl and README.txt
-            "port_problems": textwrap.wrap("; ".join(core_port_problems(
-                (rtl / f"{TOP}.v").read_text(), fmt.tdata_bits)), 92),
         }
+        # the generated top must have the ports the block design connects (a compiler bug if not)
+        problems = core_port_problems((rtl / f"{TOP}.v").read_text(), fmt.tdata_bits)
+        if problems:
+            raise AssertionError(f"rtl/{TOP}.v does not fit the block design: "
+                                 + "; ".join(problems))
         path = system / SCRIPT
         path.write_text(render(f"system/{SCRIPT}.j2", **ctx))
         written.append(path)
