@@ -16,8 +16,9 @@ Each slot's next value is the slot C above it (a pixel left), or a lane of the a
 chosen by comparing the small fill count with constants: no adder in the data path.
 
 frame_error (sticky until the next start): a beat's TLAST or TKEEP differs from what the
-frame's geometry says (TLAST on the last beat only, TKEEP all ones but on the last beat, where
-it marks LAST_BYTES bytes). The frame length is fixed by the design, so such a beat is still
+frame's geometry says: TLAST on the last beat only, TKEEP all ones but on the last beat, where
+it must keep the LAST_BYTES payload bytes (its padding bytes may be kept too: a DMA that sends
+the whole, beat-aligned buffer is fine). The frame length is fixed by the design, so such a beat is still
 taken; the error tells the host that its DMA sent something else.
 
 */
@@ -152,7 +153,8 @@ always @(posedge clk) begin
             in_frame <= 1'b0;
         end
         if (in_stream_TLAST != beat_last
-                || in_stream_TKEEP != (beat_last ? KEEP_LAST : KEEP_ALL)) begin
+                || (in_stream_TKEEP & (beat_last ? KEEP_LAST : KEEP_ALL))
+                   != (beat_last ? KEEP_LAST : KEEP_ALL)) begin
             frame_error <= 1'b1;
         end
     end

@@ -494,7 +494,9 @@ int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
     if (fpgagen_build_id(dev) != 0 && (fpgagen_status(dev) & FPGAGEN_STATUS_FRAME_ERROR)) {
         return FPGAGEN_ERR_FRAME;
     }
-    if (received != FPGAGEN_OUT_BUFFER_BYTES) {
+    /* S2MM counts the bytes TKEEP kept: the payload (the core marks the last beat's padding),
+     * or whole beats through a width converter that keeps them all */
+    if (received != FPGAGEN_OUT_PAYLOAD_BYTES && received != FPGAGEN_OUT_BUFFER_BYTES) {
         return FPGAGEN_ERR_DMA;
     }
     if (cycles != NULL) {

@@ -1,0 +1,192 @@
+"""The driver proof (issue 15): the generated fpgagen_top, driven as a processor drives it.
+
+A small network is built; the Python driver (fpgagen/driver/fpgagen_driver.py) quantizes the
+build's float input and packs it, and the C driver (compiled with gcc) packs the same integers.
+A cocotb test then runs the RTL core through its ports only: cocotbext-axi AxiLiteMaster on
+s_axi_control (GIE/IER, start by writing AP_CTRL, completion by the interrupt in one run and by
+polling ap_done in the other, ISR acknowledged), AxiStreamSource/Sink on the streams with idle
+cycles and backpressure, the exact driver bytes as the DMA would send them. The received bytes
+are unpacked by each driver's own function and compared with the golden model's logits integer
+by integer; CYCLES, STATUS and BUILD_ID are read back over AXI4-Lite.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+TESTS = HERE.parent.parent / "tests"
+CTRL, GIE, IER, ISR, CYCLES, STATUS, BUILD_ID = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
+
+
+def _cocotb_test():
+    import cocotb
+    from cocotb.triggers import RisingEdge
+    from cocotbext.axi import (
+        AxiLiteBus,
+        AxiLiteMaster,
+        AxiStreamBus,
+        AxiStreamFrame,
+        AxiStreamSink,
+        AxiStreamSource,
+    )
+    from tbutil import start_clock
+
+    async def rd(m, addr: int) -> int:
+        return int.from_bytes((await m.read(addr, 4)).data, "little")
+
+    async def wr(m, addr: int, value: int) -> None:
+        await m.write(addr, value.to_bytes(4, "little"))
+
+    @cocotb.test()
+    async def driver_proof(dut):
+        cfg = json.loads(os.environ["FG_PROOF"])
+        start_clock(dut.ap_clk)
+        rst = dut.ap_rst_n
+        axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk, rst,
+                             reset_active_level=False)
+        src = AxiStreamSource(AxiStreamBus.from_prefix(dut, "in_stream"), dut.ap_clk, rst,
+                              reset_active_level=False)
+        sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "out_stream"), dut.ap_clk, rst,
+                             reset_active_level=False)
+        rst.value = 0
+        for _ in range(5):
+            await RisingEdge(dut.ap_clk)
+        rst.value = 1
+        await RisingEdge(dut.ap_clk)
+        results = []
+        for run in cfg["runs"]:
+            if run["stall"]:
+                src.set_pause_generator(itertools.cycle([0, 1, 0, 0, 1]))
+                sink.set_pause_generator(itertools.cycle([1, 0, 0]))
+            else:
+                src.set_pause_generator(None)
+                sink.set_pause_generator(None)
+            assert await rd(axil, CTRL) & 0x4, "the core is not idle before the run"
+            await wr(axil, GIE, int(run["irq"]))
+            await wr(axil, IER, int(run["irq"]))
+            await wr(axil, CTRL, 1)
+            await src.send(AxiStreamFrame(Path(run["in_bin"]).read_bytes()))
+            frame = await sink.recv()
+            if run["irq"]:
+                while int(dut.interrupt.value) == 0:
+                    await RisingEdge(dut.ap_clk)
+                assert await rd(axil, ISR) == 1, "ISR does not say ap_done"
+                assert await rd(axil, CTRL) & 0x2, "ap_done not set at the interrupt"
+                await wr(axil, ISR, 1)
+                await RisingEdge(dut.ap_clk)
+                await RisingEdge(dut.ap_clk)
+                assert int(dut.interrupt.value) == 0, "the interrupt stays after the acknowledge"
+            else:
+                for _ in range(100_000):
+                    if await rd(axil, CTRL) & 0x2:
+                        break
+                else:
+                    raise AssertionError("ap_done never read back")
+            results.append({"cycles": await rd(axil, CYCLES), "status": await rd(axil, STATUS),
+                            "build_id": await rd(axil, BUILD_ID),
+                            "keep": [int(k) for k in frame.tkeep] if frame.tkeep else []})
+            Path(run["out_bin"]).write_bytes(bytes(frame.tdata))
+        Path(cfg["result"]).write_text(json.dumps(results))
+
+    return driver_proof
+
+
+if os.environ.get("FG_PROOF"):
+    driver_proof = _cocotb_test()
+
+
+@pytest.fixture(scope="module")
+def proof_build(tmp_path_factory):
+    import sys
+
+    from fpgagen.cli import main
+
+    if str(TESTS) not in sys.path:  # the small ONNX model lives with the unit tests
+        sys.path.insert(0, str(TESTS))
+    from small_onnx import write_small_onnx
+
+    tmp = tmp_path_factory.mktemp("proof")
+    model = write_small_onnx(tmp / "small.onnx")
+    x = np.random.default_rng(15).normal(0, 1.2, (32, 32, 3)).astype(np.float32)
+    np.save(tmp / "x.npy", x)
+    out = tmp / "small"
+    assert main(["build", "--model", str(model), "--board", "zynq", "--pe", "8x8", "-q",
+                 "--input", str(tmp / "x.npy"), "-o", str(out)]) == 0
+    return out, x
+
+
+def _c_harness(build: Path, tmp: Path) -> Path:
+    exe = tmp / "driver_pack_main"
+    d = build / "driver"
+    res = subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", str(d),
+                          "-o", str(exe), str(TESTS / "c" / "driver_pack_main.c"),
+                          str(d / "fpgagen_driver.c"), "-lm"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return exe
+
+
+def test_drivers_bytes_through_the_rtl_core(proof_build, tmp_path):
+    from fpgagen.driver import fpgagen_driver as drv
+    from fpgagen.rtlsim import run_cocotb
+
+    build, x = proof_build
+    info = drv.BuildInfo.load(build)
+    # the Python driver: quantize the float image, pack it
+    q = drv.quantize_image(x, info)
+    assert np.array_equal(q, np.load(build / "vectors" / "input.npy").reshape(q.shape))
+    py_in = tmp_path / "in_py.bin"
+    py_in.write_bytes(drv.pack_image(q, info))
+    # the C driver: pack the same integers
+    exe = _c_harness(build, tmp_path)
+    ints = tmp_path / "in.txt"
+    ints.write_text("\n".join(str(int(v)) for v in q.reshape(-1)) + "\n")
+    c_in = tmp_path / "in_c.bin"
+    subprocess.run([str(exe), "pack", str(ints), str(c_in)], check=True)
+    runs = [{"in_bin": str(py_in), "out_bin": str(tmp_path / "out_py.bin"), "irq": True,
+             "stall": True},
+            {"in_bin": str(c_in), "out_bin": str(tmp_path / "out_c.bin"), "irq": False,
+             "stall": False}]
+    # the simulator reads the memory images from its working folder, as Vivado does
+    work = tmp_path / "work"
+    work.mkdir()
+    for mem in ("layers.hex", "weights.hex", "biases.hex"):
+        shutil.copyfile(build / "rtl" / mem, work / mem)
+    srcs = sorted(p for p in (build / "rtl").glob("*.v") if p.name != "fpgagen_tb.v")
+    result = tmp_path / "result.json"
+    res = run_cocotb(toplevel="fpgagen_top", sources=srcs, test_module=Path(__file__).stem,
+                     build_root=tmp_path / "sim_build", build_args=["-Wno-fatal", "-O1"],
+                     extra_env={"FG_PROOF": json.dumps({"runs": runs, "result": str(result)})},
+                     python_paths=[HERE, HERE.parent], test_dir=work)
+    assert res.tests == 1 and res.failed == 0, f"cocotb driver proof failed ({res.results_xml})"
+    golden = np.load(build / "vectors" / "output.npy").reshape(-1)
+    seen = json.loads(result.read_text())
+    for run, got in zip(runs, seen, strict=True):
+        assert got["status"] == 0, "STATUS reports a malformed input frame"
+        assert got["build_id"] == info.build_id, "BUILD_ID is not the build's"
+        assert got["cycles"] > 0
+        data = Path(run["out_bin"]).read_bytes()
+        assert len(data) == info.out_payload_bytes, (
+            f"{len(data)} bytes kept by TKEEP, the logits are {info.out_payload_bytes}")
+    # each driver unpacks what it received
+    py_logits = drv.unpack_logits(Path(runs[0]["out_bin"]).read_bytes(), info)
+    first = next((i for i, (a, b) in enumerate(zip(golden, py_logits, strict=True)) if a != b),
+                 None)
+    assert first is None, f"logit {first}: golden {golden[first]}, RTL {py_logits[first]}"
+    padded = tmp_path / "out_c_padded.bin"
+    raw = Path(runs[1]["out_bin"]).read_bytes()
+    padded.write_bytes(raw + bytes(info.out_buffer_bytes - len(raw)))
+    c_txt = tmp_path / "logits_c.txt"
+    subprocess.run([str(exe), "unpack", str(padded), str(c_txt)], check=True)
+    c_logits = np.array([int(v) for v in c_txt.read_text().split()])
+    assert np.array_equal(c_logits, golden), "C-unpacked logits differ from the golden model"
+    # idle cycles on the input stream stretch the image load, nothing else
+    assert seen[0]["cycles"] >= seen[1]["cycles"]
