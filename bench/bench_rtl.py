@@ -66,6 +66,9 @@ def main() -> None:
                       and layers[names[1]]["macs"] == 0 else set())  # type: ignore[index]
     print(f"total: {run.cycles:,} cycles (incl. image load and logits), MAC utilization "
           f"{100 * figs['mac_utilization']:.1f} %")
+    load = run.host.get("load_cycles", 0)
+    print(f"image load: {load:,} cycles for {info['in_beats']:,} beats of {info['tdata_bits']} "
+          f"bits ({info['in_values']:,} values)")
     rows = [(f"every layer but {first}", [n for n in names if n != first])]
     if len(pair) > 1:
         rows.append((f"every layer but {' + '.join(sorted(pair))} (fused)",

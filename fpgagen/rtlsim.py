@@ -328,8 +328,8 @@ def cache_root() -> Path:
 
 
 # what the bench reports besides the logits (fpgagen_tb.v.j2 outputs of the same names)
-BENCH_REGISTERS = ("keep_errors", "reg_ctrl", "reg_ctrl_after", "reg_cycles", "reg_status",
-                   "reg_id", "reg_isr_after", "irq_after")
+BENCH_REGISTERS = ("load_cycles", "keep_errors", "reg_ctrl", "reg_ctrl_after", "reg_cycles",
+                   "reg_status", "reg_id", "reg_isr_after", "irq_after")
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,7 @@ reg               lo_start;
 // debug (testbench only, read hierarchically)
 /* verilator lint_off UNUSEDSIGNAL */
 reg               dbg_busy;
+reg               dbg_loading;    // the image load (S_LOAD)
 reg [LA_W-1:0]    dbg_entry;
 reg               dbg_entry_done;
 /* verilator lint_on UNUSEDSIGNAL */
@@ -498,6 +499,7 @@ always @(posedge clk) begin
     conv_inc_d <= state == S_FZ && conv_inc;
     pool_inc_d <= state == S_FZ && pool_inc;
     dbg_busy <= state != S_IDLE && state != S_LOAD && state != S_OUT && state != S_DONE;
+    dbg_loading <= state == S_LOAD;
     // a fused pair's cycles count for the conv until its last row is issued
     dbg_entry <= (!fused_mode || state == S_ROW || state == S_ROW_WAIT || state == S_PREP)
                  ? (pair_pending ? main_entry : entry)
@@ -516,6 +518,7 @@ always @(posedge clk) begin
         settle <= 3'b000;
         drain_cnt <= {DR_W{1'b0}};
         dbg_busy <= 1'b0;
+        dbg_loading <= 1'b0;
         dbg_entry_done <= 1'b0;
         conv_start <= 1'b0;
         vec_start <= 1'b0;

@@ -17,7 +17,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BUILD_ROOT = REPO / "sim_build"
 SIM_DIR = Path(__file__).resolve().parent
-HDL_DIR = SIM_DIR / "hdl"
 
 
 def run_module(
@@ -27,23 +26,18 @@ def run_module(
     sources: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     seed: int | None = None,
-    tb_sources: Sequence[str] = (),
     timing: bool = False,
 ) -> None:
     """Build ``hw/<toplevel>.v`` (+ *sources*, module names in hw/) and run the cocotb tests.
 
-    Testbench-only HDL (the HDL clock, stream source/sink in ``sim/hdl/``) is named in
-    *tb_sources*; a toplevel found there instead of in hw/ is taken from there. *timing*
-    builds with ``--timing`` (needed by the HDL clock). Fails (AssertionError) when any cocotb
-    test fails or none ran.
+    *timing* builds with ``--timing``. Fails (AssertionError) when any cocotb test fails or
+    none ran.
     """
     from fpgagen.rtlsim import hw_sources, run_cocotb
 
     parameters = dict(parameters or {})
     env = {"FG_PARAMS": json.dumps(parameters), **(extra_env or {})}
-    tb = [HDL_DIR / f"{n}.v" for n in tb_sources]
-    top_tb = HDL_DIR / f"{toplevel}.v"
-    srcs = hw_sources(*sources) + tb + ([top_tb] if top_tb.is_file() else hw_sources(toplevel))
+    srcs = hw_sources(*sources, toplevel)
     res = run_cocotb(
         toplevel=toplevel,
         sources=srcs,

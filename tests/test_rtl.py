@@ -48,9 +48,12 @@ def test_build_writes_a_self_contained_rtl_folder(sq11):
                  "bench.json", *(f"{m}.v" for m in HW_MODULES)):
         assert (rtl / name).is_file(), name
     top = (rtl / "fpgagen_top.v").read_text()
-    ports = ("ap_clk", "ap_rst_n", "ap_start", "ap_done", "ap_idle", "ap_ready",
-             "in_stream_TDATA", "in_stream_TVALID", "in_stream_TREADY", "out_stream_TDATA",
-             "out_stream_TVALID", "out_stream_TREADY", "out_stream_TLAST")
+    axil = [f"s_axi_control_{s}" for s in (
+        "AWADDR", "AWVALID", "AWREADY", "WDATA", "WSTRB", "WVALID", "WREADY", "BRESP", "BVALID",
+        "BREADY", "ARADDR", "ARVALID", "ARREADY", "RDATA", "RRESP", "RVALID", "RREADY")]
+    streams = [f"{p}_{s}" for p in ("in_stream", "out_stream")
+               for s in ("TDATA", "TKEEP", "TLAST", "TVALID", "TREADY")]
+    ports = ("ap_clk", "ap_rst_n", *axil, "interrupt", *streams)
     header = top.split("module fpgagen_top", 1)[1].split(");", 1)[0]
     declared = [ln.split()[-1].rstrip(",") for ln in header.splitlines()
                 if ln.strip().startswith(("input", "output"))]
