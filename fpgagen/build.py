@@ -21,6 +21,7 @@ from .layertable import Datapath, datapath
 from .plan import Plan
 from .quantize import QGraph
 from .report import build_report, write_report
+from .streams import build_stream_format
 from .vectors import write_vectors
 
 
@@ -49,7 +50,8 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     """Write hls/, rtl/, vectors/, report.json and report.md into ``out``; returns the report."""
     emit_hls(out / "hls", design.plan, design.qgraph)
     emit_rtl(out / "rtl", design.plan, design.qgraph)
-    write_vectors(out / "vectors", design.qgraph, design.outputs)
+    write_vectors(out / "vectors", design.qgraph, design.outputs,
+                  build_stream_format(design.plan, design.qgraph))
     report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
                           design.check_json)
     write_report(out, report)
