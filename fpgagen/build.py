@@ -23,6 +23,7 @@ from .layertable import Datapath, datapath
 from .plan import Plan
 from .quantize import QGraph
 from .report import build_report, write_report
+from .streams import build_stream_format
 from .vectors import write_vectors
 
 
@@ -54,7 +55,8 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     emit_rtl(out / "rtl", design.plan, design.qgraph)
     emit_driver(out / "driver", design.plan, design.qgraph)
     emit_system(out, design.plan, design.qgraph)  # reads rtl/ and hls/run_hls.tcl
-    write_vectors(out / "vectors", design.qgraph, design.outputs)
+    write_vectors(out / "vectors", design.qgraph, design.outputs,
+                  build_stream_format(design.plan, design.qgraph))
     report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
                           design.check_json)
     write_report(out, report)

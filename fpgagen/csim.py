@@ -6,6 +6,7 @@ No vendor tool is needed; this is the proof that the C++ is bit-exact with the g
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -74,17 +75,27 @@ def compile_csim(hls_dir: Path, exe: Path, extra_flags: tuple[str, ...] = ()) ->
     return proc.stderr
 
 
+def _ints(parts: list[str]) -> bool:
+    return all(p.lstrip("-").isdigit() for p in parts)
+
+
 def parse_tb_output(text: str) -> tuple[list[TensorResult], list[str]]:
     """The testbench's lines: ``OK name n``, ``MISMATCH name h w c expected got n``,
-    ``MISSING name``."""
+    ``MISMATCH stream: what differs``, ``MISSING name``; and the stream library's warning that
+    a stream was read while empty (the core read more beats than were sent), a failure too."""
     tensors, missing = [], []
     for line in text.splitlines():
         parts = line.split()
         if not parts:
             continue
-        if parts[0] == "OK" and len(parts) == 3:
+        empty = re.search(r"stream '([^']*)' is read while empty", line)
+        if empty:
+            tensors.append(TensorResult(empty.group(1), False, 0, None, None,
+                                        "read while empty (the core read more beats than "
+                                        "the stream holds)", 1))
+        elif parts[0] == "OK" and len(parts) == 3:
             tensors.append(TensorResult(parts[1], True, int(parts[2])))
-        elif parts[0] == "MISMATCH" and len(parts) == 8:
+        elif parts[0] == "MISMATCH" and len(parts) == 8 and _ints(parts[2:6] + parts[7:]):
             got: int | str = int(parts[6]) if parts[6].lstrip("-").isdigit() else parts[6]
             tensors.append(TensorResult(parts[1], False, 0,
                                         (int(parts[2]), int(parts[3]), int(parts[4])),

@@ -20,6 +20,7 @@ from .memory import RING
 from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Plan
 from .quantize import QGraph
 from .resources import data_dir
+from .streams import StreamFormat, build_stream_format
 from .templating import render
 
 SOURCES = ("fpgagen.h", "fpgagen.cpp", "layers.h", "weights.h", "tb.cpp", "run_hls.tcl")
@@ -45,6 +46,37 @@ def _c_rows(words: np.ndarray) -> list[str]:
 def _impl(plan: Plan, memory: str) -> str:
     """BIND_STORAGE implementation of a memory, as the Plan mapped it (URAM or BRAM)."""
     return "uram" if plan.memories[memory].mapping.uram else "bram"
+
+
+def stage_banks(taps: int, in_c: int, values_per_beat: int) -> int:
+    """Banks of the HLS input staging memory: the Plan's ``taps``, doubled until one beat's
+    values (consecutive in HWC order) always land in distinct banks x channels, so the unpacker
+    writes each bank memory at most once per beat and takes a beat per cycle."""
+    banks = taps
+    while banks * in_c < values_per_beat:
+        banks *= 2
+    return banks
+
+
+def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:
+    """TKEEP of the last beat: its valid bytes (the driver's ``beat_words``)."""
+    return (1 << (payload - (nbeats - 1) * tdata_bytes)) - 1
+
+
+def stream_context(fmt: StreamFormat, taps: int, pixels: int) -> dict[str, int]:
+    """The stream geometry as the C++ reads it (fpgagen/streams.py is the one definition)."""
+    banks = stage_banks(taps, fmt.in_c, fmt.in_values_per_beat)
+    return {
+        "tdata_bits": fmt.tdata_bits, "tdata_bytes": fmt.tdata_bytes,
+        "in_signed": int(fmt.in_signed), "in_value_bytes": fmt.in_value_bytes,
+        "in_per_beat": fmt.in_values_per_beat, "in_beats": fmt.in_beats,
+        "in_payload": fmt.in_payload_bytes,
+        "in_last_keep": _last_keep(fmt.in_payload_bytes, fmt.in_beats, fmt.tdata_bytes),
+        "out_value_bytes": fmt.out_value_bytes, "out_per_beat": fmt.out_values_per_beat,
+        "out_beats": fmt.out_beats, "out_payload": fmt.out_payload_bytes,
+        "out_last_keep": _last_keep(fmt.out_payload_bytes, fmt.out_beats, fmt.tdata_bytes),
+        "stage_banks": banks, "stage_rows": -(-pixels // banks),
+    }
 
 
 def _views(plan: Plan, qgraph: QGraph, table: tuple[LayerEntry, ...]) -> list[dict[str, int]]:
@@ -81,6 +113,8 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "impl": {"activations": _impl(plan, ACTIVATIONS),
                  "input_staging": _impl(plan, INPUT_STAGING),
                  "weights": _impl(plan, WEIGHTS), "biases": _impl(plan, BIASES)},
+        **stream_context(build_stream_format(plan, qgraph), plan.stage_taps,
+                         graph.input_shape[0] * graph.input_shape[1]),
     }
 
 

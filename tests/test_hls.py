@@ -23,6 +23,7 @@ from fpgagen.engine import EngineConfig
 from fpgagen.plan import make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.quantize import calibration_inputs, quantize
+from fpgagen.streams import build_stream_format
 from fpgagen.vectors import write_vectors
 from fpgagen.weights import random_weights
 
@@ -60,16 +61,69 @@ def test_run_hls_tcl_has_the_whole_flow(default_build):
         assert line in tcl, line
 
 
+def _pragmas(src: str) -> list[str]:
+    """The HLS directives of a generated file, as written in FG_PRAGMA(HLS ...)."""
+    return re.findall(r"^FG_PRAGMA\(HLS (.*)\)$", src, flags=re.M)
+
+
+def _defines(header: str) -> dict[str, str]:
+    return dict(re.findall(r"^#define (FG_\w+) (\S+)", header, flags=re.M))
+
+
 def test_top_has_the_design_ports(default_build):
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
-    assert ("void fpgagen_top(hls::stream<in_beat_t> &in_stream, "
-            "hls::stream<out_beat_t> &out_stream)") in src
-    for pragma in ("INTERFACE mode=axis port=in_stream", "INTERFACE mode=axis port=out_stream",
-                   "INTERFACE mode=ap_ctrl_hs port=return", "PIPELINE II=1",
-                   "ARRAY_PARTITION variable=WMEM complete dim=2", "BIND_STORAGE variable=arena"):
-        assert pragma in src, pragma
+    header = (default_build / "hls" / "fpgagen.h").read_text()
+    assert ("void fpgagen_top(hls::stream<beat_t> &in_stream, "
+            "hls::stream<beat_t> &out_stream)") in src
+    pragmas = _pragmas(src)
+    for pragma in ("INTERFACE mode=s_axilite port=return bundle=control",
+                   "INTERFACE mode=axis port=in_stream", "INTERFACE mode=axis port=out_stream",
+                   "PIPELINE II=1", "ARRAY_PARTITION variable=WMEM complete dim=2"):
+        assert pragma in pragmas, pragma
+    assert any(p.startswith("BIND_STORAGE variable=arena") for p in pragmas)
+    assert [p for p in pragmas if p.startswith("INTERFACE")] == [
+        "INTERFACE mode=s_axilite port=return bundle=control",
+        "INTERFACE mode=axis port=in_stream", "INTERFACE mode=axis port=out_stream"]
+    assert "ap_ctrl_hs" not in " ".join(pragmas)
+    # both streams: TDATA of the build's width, TKEEP and TLAST, no TSTRB / TUSER / TID / TDEST
+    assert ("typedef hls::axis<tdata_t, 0, 0, 0, (AXIS_ENABLE_KEEP | AXIS_ENABLE_LAST)> beat_t;"
+            in header)
+    assert "typedef ap_uint<FG_TDATA_BITS> tdata_t;" in header
+    d = _defines(header)
+    # the ZC706 default of the stream contract: 3 bytes a pixel -> 32-bit beats
+    assert (d["FG_TDATA_BITS"], d["FG_IN_BEATS"], d["FG_OUT_BEATS"]) == ("32", "37632", "250")
+    assert "in_stream_TDATA[31:0]/TKEEP[3:0]/TLAST" in header
+    assert "Vitis HLS 2022.2" in header and "Vivado HLS 2020" not in header
     # one engine: a single conv function called from the layer loop, not one per layer
     assert src.count("static void conv_rows(") == 1
+
+
+def _loop_body(src: str, label: str) -> str:
+    """The code of the loop after ``label:`` up to its matching brace, comments removed."""
+    code = re.sub(r"//.*", "", src.split(f"\n{label}:\n", 1)[1])
+    depth = 0
+    for end, ch in enumerate(code):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "}" and depth == 0:
+            return code[:end + 1]
+    raise AssertionError(f"loop {label} has no end")
+
+
+def test_stream_loops_take_a_beat_or_value_per_cycle(default_build):
+    """The unpacker reads one beat per pipelined iteration and steps counters: no division or
+    modulo in its address path, each staging memory written once per iteration; the packer
+    likewise takes one value per iteration."""
+    src = (default_build / "hls" / "fpgagen.cpp").read_text()
+    load = _loop_body(src, "load_image")
+    assert _pragmas(load)[0] == "PIPELINE II=1"
+    assert load.count("in_stream.read()") == 1
+    assert "/" not in load and "%" not in load
+    assert re.search(r"for \(int k = 0; k < FG_IN_BEATS; k\+\+\)", src)
+    writes = re.findall(r"stage\[[^=]*\] = ", load)
+    assert writes == ["stage[next ? row + 1 : row][b][c] = "], writes  # one per bank x channel
+    send = _loop_body(src, "send_logits")
+    assert "PIPELINE II=1" in send and send.count("out_stream.write(") == 1
+    assert "/" not in send and "%" not in send
 
 
 def test_synthesizable_subset(default_build):
@@ -118,6 +172,32 @@ def test_tampered_vector_fails(default_build, tmp_path, cli, vector, line):
     assert code == 1
     name = Path(vector).stem
     assert f"MISMATCH layer {name}" in out and "NOT bit-exact" in out
+
+
+def test_tampered_input_stream_byte_fails(default_build, tmp_path, cli):
+    """The core computes from the packed bytes: one changed byte of the DMA buffer (a value of
+    pixel 1000, in the middle of a beat) changes what it computes."""
+    copy = tmp_path / "b"
+    shutil.copytree(default_build, copy)
+    path = copy / "vectors" / "input_stream.bin"
+    data = bytearray(path.read_bytes())
+    data[3 * 1000 + 1] ^= 0x55
+    path.write_bytes(bytes(data))
+    code, out, _ = cli("verify", str(copy), "--csim", "-q")
+    assert code == 1, out
+    assert "MISMATCH layer pool1" in out and "NOT bit-exact" in out
+
+
+@pytest.mark.parametrize("change", [-4, 4], ids=["beat-short", "beat-long"])
+def test_input_stream_of_wrong_length_is_refused(default_build, tmp_path, cli, change):
+    copy = tmp_path / "b"
+    shutil.copytree(default_build, copy)
+    path = copy / "vectors" / "input_stream.bin"
+    data = path.read_bytes()
+    path.write_bytes(data[:change] if change < 0 else data + bytes(change))
+    code, _, err = cli("verify", str(copy), "--csim", "-q")
+    assert code == 2
+    assert f"input_stream.bin {len(data) + change} bytes (want 150528: 37632 beats of 4)" in err
 
 
 def test_verify_bad_dir(cli, tmp_path):
@@ -175,7 +255,10 @@ result = "ap_fixed<8,-1,AP_TRN,AP_WRAP>"
 """
 
 
-def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, scale: float):
+def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, scale: float,
+               mutate: tuple[str, str] | None = None):
+    """Build the edge graph, C-simulate it; ``mutate`` = (old, new) edits the generated core
+    first (a deliberately broken core, to prove the testbench catches it)."""
     gr = edge_graph()
     if precision == "toml":
         path = tmp_path / "p.toml"
@@ -186,7 +269,12 @@ def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, 
     plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
     emit_hls(tmp_path / "hls", plan, qg)
-    write_vectors(tmp_path / "vectors", qg, design.outputs)
+    write_vectors(tmp_path / "vectors", qg, design.outputs, build_stream_format(plan, qg))
+    if mutate is not None:
+        cpp = tmp_path / "hls" / "fpgagen.cpp"
+        src = cpp.read_text()
+        assert src.count(mutate[0]) == 1, mutate[0]
+        cpp.write_text(src.replace(*mutate))
     csim.compile_csim(tmp_path / "hls", tmp_path / "tb")
     text, code = csim.run_csim(tmp_path / "tb", tmp_path / "vectors")
     return qg, design, text, code
@@ -215,3 +303,41 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
         assert np.any(design.outputs["c1"] == t_c1.qmax), "conv1 never saturates"
     if precision == "toml":
         assert qg.qlayer("byp").shift < 0, "the override should make the add shift left"
+
+
+# --- the testbench catches a core that breaks the stream contract ----------------------------
+# The edge graph at w8 4x8: 108 input beats (the last carries 1 of 4 bytes), 10 logits in 3
+# output beats (the last carries 2 bytes: TKEEP 0x3).
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (("beat.last = last;", "beat.last = 0;"),
+     "MISMATCH output_stream: beat 2 (counting from 0) of 3 has TKEEP 0x3 TLAST 0, "
+     "want TKEEP 0x3 TLAST 1"),
+    (("beat.keep = last ? FG_OUT_LAST_KEEP :", "beat.keep = last ? 0xf :"),
+     "MISMATCH output_stream: beat 2 (counting from 0) of 3 has TKEEP 0xf TLAST 1, "
+     "want TKEEP 0x3 TLAST 1"),
+    (("out_stream.write(beat);", "if (n > 3) out_stream.write(beat);"),
+     "MISMATCH output_stream: 2 beats, want 3"),
+    (("k < FG_IN_BEATS;", "k < FG_IN_BEATS - 1;"),
+     "MISMATCH input_stream: the core left 1 of 108 beats unread"),
+], ids=["no-tlast", "wrong-tkeep", "beat-missing", "input-under-read"])
+def test_broken_stream_core_fails_csim(tmp_path, mutate, message):
+    _, _, text, code = _csim_edge(tmp_path, "8", (4, 8), True, 1.0, mutate)
+    assert code == 1, text
+    assert message in text.splitlines(), text
+    tensors, _ = csim.parse_tb_output(text)
+    assert any(not t.ok for t in tensors)
+
+
+def test_input_over_read_fails_csim(tmp_path):
+    """A core that reads a beat more than the image has: the values still match (the extra
+    beat writes nothing), but the stream library reports the read of an empty stream, and that
+    is a failure of the run."""
+    _, _, text, _ = _csim_edge(tmp_path, "8", (4, 8), True, 1.0,
+                               ("k < FG_IN_BEATS;", "k < FG_IN_BEATS + 1;"))
+    tensors, _ = csim.parse_tb_output(text)
+    bad = [t for t in tensors if not t.ok]
+    assert [t.name for t in bad] == ["in_stream"], text
+    assert "read while empty" in str(bad[0].got)
+    result = csim.SimResult(tuple(tensors), (), 0, 0.0, 0.0)
+    assert not result.ok and result.first_mismatch == bad[0]

@@ -94,8 +94,10 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     else:
         con = console()
         for t in res.tensors:
-            if not t.ok:
-                where = "x".join(map(str, t.index)) if t.index else ""
+            if not t.ok and t.index is None:  # a stream: beat count, TKEEP, TLAST, empty read
+                con.print(f"[red]MISMATCH[/] {t.name}: {t.got}")
+            elif not t.ok:
+                where = "x".join(map(str, t.index))
                 con.print(f"[red]MISMATCH[/] layer {t.name} at HWC index ({where}): expected "
                           f"{t.expected}, got {t.got} ({t.mismatches} elements differ)")
         for m in res.missing:
