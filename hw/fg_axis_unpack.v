@@ -71,8 +71,10 @@ module fg_axis_unpack #
 localparam V = TDATA_W / (8 * VB);          // values per beat
 localparam CAP = C + V - 1;                  // buffer slots
 localparam CNT_W = $clog2(CAP + 1);
-localparam NB_W = $clog2(N_BEATS + 1);
-localparam NP_W = $clog2(N_PIXELS + 1);
+localparam NB_W = $clog2(N_BEATS + 1) + 1;      // holds N_BEATS and 2
+localparam NP_W = $clog2(N_PIXELS + 1) + 1;
+localparam [NB_W-1:0] NB_TWO = 2;
+localparam [NP_W-1:0] NP_TWO = 2;
 localparam KEEP_W = TDATA_W / 8;
 
 initial begin
@@ -148,7 +150,7 @@ always @(posedge clk) begin
     can_emit <= cnt_next >= C[CNT_W-1:0];
     if (take) begin
         beats_left <= beats_left - {{(NB_W-1){1'b0}}, 1'b1};
-        beat_last <= beats_left == 2;
+        beat_last <= beats_left == NB_TWO;
         if (beat_last) begin
             in_frame <= 1'b0;
         end
@@ -160,7 +162,7 @@ always @(posedge clk) begin
     end
     if (emit) begin
         pix_left <= pix_left - {{(NP_W-1){1'b0}}, 1'b1};
-        pix_last <= pix_left == 2;
+        pix_last <= pix_left == NP_TWO;
         if (pix_last) begin
             pix_on <= 1'b0;
         end

@@ -443,7 +443,8 @@ def test_c_infer_runs_the_documented_sequence(small, info, harness, tmp_path):
     send = log.index(f"W dma 0x28 0x{info.in_buffer_bytes:x}")    # MM2S_LENGTH
     flush = log.index(f"flush {info.in_buffer_bytes}")
     assert arm < start < flush < send
-    assert log[-2] == f"invalidate {info.out_buffer_bytes}"      # after the logits arrived
+    # after the logits arrived (an invalidate before arming is the buffer's own)
+    assert f"invalidate {info.out_buffer_bytes}" in log[send:]
     assert any(line.startswith("W dma 0x48 ") for line in log[:arm])  # S2MM_DA first
     assert any(line.startswith("W dma 0x18 ") for line in log[start:send])  # MM2S_SA
 
@@ -454,7 +455,10 @@ def test_c_infer_accepts_the_hls_core_and_refuses_a_wrong_bitstream(small, info,
     assert res.returncode == 0 and "cycles 0" in res.stdout
     res = _c_run(small, info, harness, tmp_path, info.build_id ^ 1)
     assert res.returncode == 1 and "rc -6 wrong bitstream" in res.stdout
-    assert "W " not in res.stdout  # refused before touching the DMA or the core
+    # refused before touching the DMA or starting the core (IER is only cleared and restored
+    # around the BUILD_ID read, which an HLS core aliases to IER)
+    assert all(line == "W core 0x08 0x0" for line in res.stdout.splitlines()
+               if line.startswith("W "))
     res = _c_run(small, info, harness, tmp_path, info.build_id, status=1)
     assert res.returncode == 1 and "rc -5 input frame error" in res.stdout
 

@@ -337,7 +337,15 @@ uint32_t fpgagen_status(const fpgagen_dev *dev)
 
 uint32_t fpgagen_build_id(const fpgagen_dev *dev)
 {
-    return core_rd(dev, FPGAGEN_REG_BUILD_ID);
+    /* a Vitis HLS core decodes only the address bits of its four registers: its 0x18 aliases
+     * IER. IER is cleared around the read (call this while the core is idle: no interrupt
+     * event is lost), so an HLS core answers 0. */
+    uint32_t ier = core_rd(dev, FPGAGEN_REG_IER);
+    uint32_t id;
+    core_wr(dev, FPGAGEN_REG_IER, 0);
+    id = core_rd(dev, FPGAGEN_REG_BUILD_ID);
+    core_wr(dev, FPGAGEN_REG_IER, ier);
+    return id;
 }
 
 int fpgagen_check_build_id(const fpgagen_dev *dev)

@@ -135,6 +135,17 @@ ROUNDING_MODES = ("AP_RND", "AP_TRN", "AP_RND_CONV")
 SATURATION_MODES = ("AP_SAT", "AP_WRAP")
 
 
+def read_build_id(read, write) -> int:
+    """BUILD_ID, or 0 for a Vitis HLS core. The HLS core's control slave decodes only the
+    address bits its four registers need, so its 0x18 aliases IER: IER is cleared around the
+    read (the core is idle then, so no interrupt event is lost) and an HLS core answers 0."""
+    ier = read(IER)
+    write(IER, 0)
+    ident = read(BUILD_ID)
+    write(IER, ier)
+    return ident
+
+
 class DriverError(RuntimeError):
     """The board or the build folder is not what the driver was given (wrong bitstream,
     a stream frame error, a run that never finishes, an unreadable build.json)."""
@@ -389,7 +400,7 @@ class Accelerator:
                                   f"{', '.join(sorted(ips)) or 'none'}); pass core=/dma=")
         self.mmio = pynq.MMIO(ips[core]["phys_addr"], ips[core]["addr_range"])
         self.dma = getattr(self.overlay, dma)
-        self.build_id = self.mmio.read(BUILD_ID)
+        self.build_id = read_build_id(self.mmio.read, self.mmio.write)
         if self.build_id and self.build_id != self.info.build_id:
             raise DriverError(
                 f"wrong bitstream for this build folder: the core reports BUILD_ID "
