@@ -405,7 +405,9 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     for old in work.glob("arena_*.hex"):
         old.unlink()
     # the memory images are read relative to the simulator's folder (as Vivado reads them)
-    digest = hashlib.sha1()
+    # the build folder is keyed by the design and by the tools that built it (a folder made by
+    # another Verilator or cocotb install holds make rules naming that install's files)
+    digest = hashlib.sha1(_toolchain_key().encode())
     for s in srcs:
         digest.update(s.read_bytes())
     for mem in MEMORY_FILES:
@@ -455,6 +457,14 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
                   res_info["out_last_index"], prefix if dump else None,
                   t1 - t0 - res_info["run_seconds"], res_info["run_seconds"],
                   {k: res_info[k] for k in BENCH_REGISTERS})
+
+
+def _toolchain_key() -> str:
+    import cocotb
+
+    inst = use_verilator()
+    where = Path(cocotb.__file__).resolve()
+    return f"{inst.executable}|{inst.version}|{where}|{cocotb.__version__}"
 
 
 def _input_beats(input_hex: Path, info: dict) -> str:

@@ -105,23 +105,32 @@ reg                pix_last;       // pix_left == 1
 reg                pix_on;         // pix_left != 0
 reg                can_emit;       // cnt >= C, registered with cnt
 
+// the cycle `start` is high counts as the frame's first: a beat is taken then already (the
+// fill count and the beat counter read as a fresh frame's), so the first pixel is offered the
+// next cycle and an image of N pixels loads in N cycles
+wire             active = in_frame || start;
+wire [CNT_W-1:0] cnt_cur = start ? {CNT_W{1'b0}} : cnt;
+wire [NB_W-1:0]  bl_cur = start ? N_BEATS[NB_W-1:0] : beats_left;
+wire             bl_last = start ? (N_BEATS == 1) : beat_last;
+
 // this cycle: a pixel leaves (emit) and a beat enters (take) when the slots allow it
-wire emit = pix_on && can_emit && m_ready;
+wire emit = pix_on && can_emit && m_ready && !start;
 // a beat fits when the values staying are <= CAP - V; a pixel leaving frees C of them
 localparam integer ROOM = CAP - V;
 wire take_ok;
 generate
     if (C >= V) begin : g_take_wide
         // a pixel leaving always makes room for a beat (cnt <= CAP)
-        assign take_ok = emit || cnt <= ROOM[CNT_W-1:0];
+        assign take_ok = emit || cnt_cur <= ROOM[CNT_W-1:0];
     end else begin : g_take_narrow
-        assign take_ok = cnt <= (emit ? ROOM[CNT_W-1:0] + C[CNT_W-1:0] : ROOM[CNT_W-1:0]);
+        assign take_ok = cnt_cur <= (emit ? ROOM[CNT_W-1:0] + C[CNT_W-1:0]
+                                          : ROOM[CNT_W-1:0]);
     end
 endgenerate
-wire take = in_frame && in_stream_TVALID && take_ok;
+wire take = active && in_stream_TVALID && take_ok;
 
 // the fill count after this cycle's pixel leaves; a beat lands at slots base..base+V-1
-wire [CNT_W-1:0] base = emit ? cnt - C[CNT_W-1:0] : cnt;
+wire [CNT_W-1:0] base = emit ? cnt_cur - C[CNT_W-1:0] : cnt_cur;
 
 reg  [CAP*A_W-1:0] buf_next;
 reg  [CNT_W-1:0]   cnt_next;
@@ -144,19 +153,30 @@ always @* begin
     cnt_next = base + (take ? V[CNT_W-1:0] : {CNT_W{1'b0}});
 end
 
+localparam [KEEP_W-1:0] KEEP_MID = KEEP_ALL;
+wire [KEEP_W-1:0] keep_want = bl_last ? KEEP_LAST : KEEP_MID;
+wire beat_bad = in_stream_TLAST != bl_last || (in_stream_TKEEP & keep_want) != keep_want;
+
 always @(posedge clk) begin
     buf_data <= buf_next;
     cnt <= cnt_next;
     can_emit <= cnt_next >= C[CNT_W-1:0];
+    if (start) begin
+        in_frame <= 1'b1;
+        beats_left <= N_BEATS[NB_W-1:0];
+        beat_last <= N_BEATS == 1;
+        pix_left <= N_PIXELS[NP_W-1:0];
+        pix_last <= N_PIXELS == 1;
+        pix_on <= 1'b1;
+        frame_error <= 1'b0;
+    end
     if (take) begin
-        beats_left <= beats_left - {{(NB_W-1){1'b0}}, 1'b1};
-        beat_last <= beats_left == NB_TWO;
-        if (beat_last) begin
+        beats_left <= bl_cur - {{(NB_W-1){1'b0}}, 1'b1};
+        beat_last <= bl_cur == NB_TWO;
+        if (bl_last) begin
             in_frame <= 1'b0;
         end
-        if (in_stream_TLAST != beat_last
-                || (in_stream_TKEEP & (beat_last ? KEEP_LAST : KEEP_ALL))
-                   != (beat_last ? KEEP_LAST : KEEP_ALL)) begin
+        if (beat_bad) begin
             frame_error <= 1'b1;
         end
     end
@@ -167,17 +187,6 @@ always @(posedge clk) begin
             pix_on <= 1'b0;
         end
     end
-    if (start) begin
-        cnt <= {CNT_W{1'b0}};
-        can_emit <= 1'b0;
-        in_frame <= 1'b1;
-        beats_left <= N_BEATS[NB_W-1:0];
-        beat_last <= N_BEATS == 1;
-        pix_left <= N_PIXELS[NP_W-1:0];
-        pix_last <= N_PIXELS == 1;
-        pix_on <= 1'b1;
-        frame_error <= 1'b0;
-    end
     if (rst) begin
         cnt <= {CNT_W{1'b0}};
         can_emit <= 1'b0;
@@ -187,7 +196,7 @@ always @(posedge clk) begin
     end
 end
 
-assign in_stream_TREADY = in_frame && take_ok;
+assign in_stream_TREADY = active && take_ok;
 assign m_valid = pix_on && can_emit;
 assign m_data = buf_data[C*A_W-1:0];
 

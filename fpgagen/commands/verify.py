@@ -124,6 +124,7 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     summary = {"bit_exact": ok, "tensors_compared": len(tensors), "cycles": figs["cycles"],
                "cycles_per_layer": figs["cycles_per_layer"],
                "mac_utilization": figs["mac_utilization"],
+               "image_load_cycles": run.host.get("load_cycles"),
                "build_seconds": round(run.build_seconds, 2),
                "run_seconds": round(run.run_seconds, 2)}
     if bad is not None:
