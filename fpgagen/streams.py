@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .driver.fpgagen_driver import beats, value_bytes
+from .driver.fpgagen_driver import StreamBytes, beats, value_bytes
 from .plan import Plan
 from .quantize import QGraph
 
@@ -20,7 +20,7 @@ TDATA_CHOICES = (32, 64)
 
 
 @dataclass(frozen=True)
-class StreamFormat:
+class StreamFormat(StreamBytes):
     """Both AXI4-Stream ports of a core: the same TDATA width, values packed densely."""
 
     tdata_bits: int
@@ -31,26 +31,6 @@ class StreamFormat:
     out_width: int        # bits of a logit (the output type)
     out_signed: bool
     out_values: int
-
-    @property
-    def tdata_bytes(self) -> int:
-        return self.tdata_bits // 8
-
-    @property
-    def in_value_bytes(self) -> int:
-        return value_bytes(self.in_width)
-
-    @property
-    def out_value_bytes(self) -> int:
-        return value_bytes(self.out_width)
-
-    @property
-    def in_payload_bytes(self) -> int:
-        return self.in_values * self.in_value_bytes
-
-    @property
-    def out_payload_bytes(self) -> int:
-        return self.out_values * self.out_value_bytes
 
     @property
     def in_beats(self) -> int:

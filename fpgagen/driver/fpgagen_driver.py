@@ -154,8 +154,34 @@ class DriverError(RuntimeError):
 # --- The build a driver talks to ----------------------------------------------------------------
 
 
+class StreamBytes:
+    """The byte figures of a stream geometry, from the attributes ``tdata_bits``, ``in_width``,
+    ``out_width``, ``in_values`` and ``out_values`` of the class it is mixed into (this file's
+    BuildInfo and the compiler's fpgagen.streams.StreamFormat: one definition of the bytes)."""
+
+    @property
+    def tdata_bytes(self) -> int:
+        return self.tdata_bits // 8  # type: ignore[attr-defined]
+
+    @property
+    def in_value_bytes(self) -> int:
+        return value_bytes(self.in_width)  # type: ignore[attr-defined]
+
+    @property
+    def out_value_bytes(self) -> int:
+        return value_bytes(self.out_width)  # type: ignore[attr-defined]
+
+    @property
+    def in_payload_bytes(self) -> int:
+        return self.in_values * self.in_value_bytes  # type: ignore[attr-defined]
+
+    @property
+    def out_payload_bytes(self) -> int:
+        return self.out_values * self.out_value_bytes  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class BuildInfo:
+class BuildInfo(StreamBytes):
     """What a host needs to know about one build, loaded from its ``driver/build.json``.
 
     Shapes are HWC; types are fixed point: integer q means q * 2**-frac. The stream figures
@@ -193,26 +219,6 @@ class BuildInfo:
     @property
     def out_values(self) -> int:
         return int(np.prod(self.out_shape))
-
-    @property
-    def in_value_bytes(self) -> int:
-        return value_bytes(self.in_width)
-
-    @property
-    def out_value_bytes(self) -> int:
-        return value_bytes(self.out_width)
-
-    @property
-    def tdata_bytes(self) -> int:
-        return self.tdata_bits // 8
-
-    @property
-    def in_payload_bytes(self) -> int:
-        return self.in_values * self.in_value_bytes
-
-    @property
-    def out_payload_bytes(self) -> int:
-        return self.out_values * self.out_value_bytes
 
     def _check(self) -> None:
         def bad(why: str) -> DriverError:
