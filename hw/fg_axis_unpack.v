@@ -105,32 +105,33 @@ reg                pix_last;       // pix_left == 1
 reg                pix_on;         // pix_left != 0
 reg                can_emit;       // cnt >= C, registered with cnt
 
-// the cycle `start` is high counts as the frame's first: a beat is taken then already (the
-// fill count and the beat counter read as a fresh frame's), so the first pixel is offered the
-// next cycle and an image of N pixels loads in N cycles
-wire             active = in_frame || start;
-wire [CNT_W-1:0] cnt_cur = start ? {CNT_W{1'b0}} : cnt;
-wire [NB_W-1:0]  bl_cur = start ? N_BEATS[NB_W-1:0] : beats_left;
-wire             bl_last = start ? (N_BEATS == 1) : beat_last;
+// The counters are re-armed for the next frame as soon as a frame's last pixel leaves (and at
+// reset): `fresh`. The cycle `start` is high then counts as the frame's first, a beat is taken
+// in it already, so the first pixel is offered the next cycle and N pixels load in N cycles;
+// only `active` sees `start` (no multiplexer on the counters). A start that finds the last
+// frame unfinished (`!fresh`: an aborted transfer) re-arms in that cycle and takes nothing.
+reg              fresh;
+wire             restart = start && !fresh;
+wire             active = (in_frame || start) && !restart;
 
 // this cycle: a pixel leaves (emit) and a beat enters (take) when the slots allow it
-wire emit = pix_on && can_emit && m_ready && !start;
+wire emit = pix_on && can_emit && m_ready;
 // a beat fits when the values staying are <= CAP - V; a pixel leaving frees C of them
 localparam integer ROOM = CAP - V;
 wire take_ok;
 generate
     if (C >= V) begin : g_take_wide
         // a pixel leaving always makes room for a beat (cnt <= CAP)
-        assign take_ok = emit || cnt_cur <= ROOM[CNT_W-1:0];
+        assign take_ok = emit || cnt <= ROOM[CNT_W-1:0];
     end else begin : g_take_narrow
-        assign take_ok = cnt_cur <= (emit ? ROOM[CNT_W-1:0] + C[CNT_W-1:0]
+        assign take_ok = cnt <= (emit ? ROOM[CNT_W-1:0] + C[CNT_W-1:0]
                                           : ROOM[CNT_W-1:0]);
     end
 endgenerate
 wire take = active && in_stream_TVALID && take_ok;
 
 // the fill count after this cycle's pixel leaves; a beat lands at slots base..base+V-1
-wire [CNT_W-1:0] base = emit ? cnt_cur - C[CNT_W-1:0] : cnt_cur;
+wire [CNT_W-1:0] base = emit ? cnt - C[CNT_W-1:0] : cnt;
 
 reg  [CAP*A_W-1:0] buf_next;
 reg  [CNT_W-1:0]   cnt_next;
@@ -154,8 +155,8 @@ always @* begin
 end
 
 localparam [KEEP_W-1:0] KEEP_MID = KEEP_ALL;
-wire [KEEP_W-1:0] keep_want = bl_last ? KEEP_LAST : KEEP_MID;
-wire beat_bad = in_stream_TLAST != bl_last || (in_stream_TKEEP & keep_want) != keep_want;
+wire [KEEP_W-1:0] keep_want = beat_last ? KEEP_LAST : KEEP_MID;
+wire beat_bad = in_stream_TLAST != beat_last || (in_stream_TKEEP & keep_want) != keep_want;
 
 always @(posedge clk) begin
     buf_data <= buf_next;
@@ -163,17 +164,14 @@ always @(posedge clk) begin
     can_emit <= cnt_next >= C[CNT_W-1:0];
     if (start) begin
         in_frame <= 1'b1;
-        beats_left <= N_BEATS[NB_W-1:0];
-        beat_last <= N_BEATS == 1;
-        pix_left <= N_PIXELS[NP_W-1:0];
-        pix_last <= N_PIXELS == 1;
         pix_on <= 1'b1;
         frame_error <= 1'b0;
     end
     if (take) begin
-        beats_left <= bl_cur - {{(NB_W-1){1'b0}}, 1'b1};
-        beat_last <= bl_cur == NB_TWO;
-        if (bl_last) begin
+        fresh <= 1'b0;
+        beats_left <= beats_left - {{(NB_W-1){1'b0}}, 1'b1};
+        beat_last <= beats_left == NB_TWO;
+        if (beat_last) begin
             in_frame <= 1'b0;
         end
         if (beat_bad) begin
@@ -187,9 +185,18 @@ always @(posedge clk) begin
             pix_on <= 1'b0;
         end
     end
-    if (rst) begin
+    // re-arm: after the frame's last pixel (dropping the last beat's padding values), at reset,
+    // and at a start that finds a frame unfinished
+    if ((emit && pix_last) || restart || rst) begin
+        fresh <= 1'b1;
         cnt <= {CNT_W{1'b0}};
         can_emit <= 1'b0;
+        beats_left <= N_BEATS[NB_W-1:0];
+        beat_last <= N_BEATS == 1;
+        pix_left <= N_PIXELS[NP_W-1:0];
+        pix_last <= N_PIXELS == 1;
+    end
+    if (rst) begin
         in_frame <= 1'b0;
         pix_on <= 1'b0;
         frame_error <= 1'b0;

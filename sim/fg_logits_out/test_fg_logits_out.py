@@ -5,12 +5,13 @@ in cycle t + 2, held while rd_en is low) filled with random words, every bit of 
 random (so the bits above OUT_W must be dropped) and random words around the logits. Several
 inferences run back to back, each with fresh arena contents: `start` after a random idle
 gap, then a cocotbext-axi AxiStreamSink receives one frame (full speed, the house
-itertools.cycle([1, 1, 1, 0]) backpressure, or random backpressure). Proven: exactly
-OUT_COUNT beats per start, beat i = lane i % P_IN of word OUT_BASE + i // P_IN, its low OUT_W
-bits sign- (OUT_SIGNED) or zero-extended to TDATA, TLAST on the last beat only (one frame per
-start); `done` high for exactly one cycle per start, the cycle after the last beat is
-accepted; rd_en high in every cycle from the one after `start` until done (low otherwise) and
-rd_addr never outside the logits' words while it is.
+itertools.cycle([1, 1, 1, 0]) backpressure, or random backpressure). Proven: the frame's kept
+bytes (TKEEP) are the OUT_COUNT values packed densely, value i = lane i % P_IN of word
+OUT_BASE + i // P_IN, its low OUT_W bits sign- (OUT_SIGNED) or zero-extended to VB bytes, in
+ceil(OUT_COUNT * VB / 4) beats of 32 bits, TLAST on the last beat only (one frame per start);
+`done` high for exactly one cycle per start, the cycle after the last beat is accepted; rd_en
+high in every cycle from the one after `start` until done (low otherwise) and rd_addr never
+outside the logits' words while it is.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from fxmodel import pack, to_signed, to_unsigned
 from runner import params, run_module
 from tbutil import reset, start_clock
 
+from fpgagen.driver.fpgagen_driver import value_bytes
+
 
 class TB:
     def __init__(self, dut):
@@ -35,13 +38,14 @@ class TB:
         self.signed = bool(p["OUT_SIGNED"])
         self.aw, self.base, self.count = p["AW"], p["OUT_BASE"], p["OUT_COUNT"]
         self.n_words = (self.count + self.p_in - 1) // self.p_in
-        self.tdata_w = (self.out_w + 7) // 8 * 8
+        self.vb = value_bytes(self.out_w)
+        self.tdata_w = 8 * self.vb                 # bits a value takes in the stream
+        self.beats = -(-self.count * self.vb // 4)  # 32-bit TDATA
         self.mem = [0] * (1 << self.aw)
         start_clock(dut.clk)
         dut.start.value = 0
         dut.rd_data.value = 0
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "out_stream"), dut.clk, dut.rst,
-                                  byte_size=self.tdata_w)
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "out_stream"), dut.clk, dut.rst)
         self.cycle = 0
         self.events = []   # (cycle, kind) of start / beat / last / done, from the monitor
         cocotb.start_soon(self.arena())
@@ -116,12 +120,13 @@ class TB:
         frame = await with_timeout(self.sink.recv(), limit * 4, "ns")
         for _ in range(4):
             await FallingEdge(dut.clk)
-        got = list(frame.tdata)
-        assert got == want, f"got {[hex(v) for v in got]}\nwant {[hex(v) for v in want]}"
+        got = bytes(frame.tdata)
+        want = b"".join(v.to_bytes(self.vb, "little") for v in want)
+        assert got == want, f"got {got.hex()}\nwant {want.hex()}"
         assert self.sink.empty(), "more than one frame for one start"
         ev = self.events
         kinds = [k for _, k in ev if k != "rd"]
-        assert kinds == ["start"] + ["beat"] * (self.count - 1) + ["last", "done"], kinds
+        assert kinds == ["start"] + ["beat"] * (self.beats - 1) + ["last", "done"], kinds
         at = {k: c for c, k in ev if k != "rd"}
         assert at["done"] == at["last"] + 1, f"done {at['done']}, last beat {at['last']}"
         rd = [c for c, k in ev if k == "rd"]
@@ -146,10 +151,11 @@ async def run_test(dut, backpressure):
 @pytest.mark.parametrize(
     "p_in,act_w,out_w,signed,aw,base,count",
     [(4, 8, 8, 0, 6, 5, 10),      # OUT_COUNT not a multiple of P_IN, unsigned
-     (3, 16, 12, 1, 5, 7, 9),     # OUT_W < ACT_W, signed, 16-bit TDATA
+     (3, 16, 12, 1, 5, 7, 9),     # OUT_W < ACT_W, signed, 2-byte values
      (2, 8, 3, 1, 4, 15, 1)],     # a single logit in the arena's last word
     ids=["10of4-u8", "9of3-s12", "1of2-s3"])
 def test_fg_logits_out(p_in, act_w, out_w, signed, aw, base, count):
     run_module("fg_logits_out", __file__, sources=["fg_axis_out"],
                parameters={"P_IN": p_in, "ACT_W": act_w, "OUT_W": out_w, "OUT_SIGNED": signed,
-                           "AW": aw, "OUT_BASE": base, "OUT_COUNT": count})
+                           "AW": aw, "OUT_BASE": base, "OUT_COUNT": count,
+                           "VB": value_bytes(out_w), "TDATA_W": 32})
