@@ -19,7 +19,7 @@ from .emit_driver import emit_driver
 from .emit_hls import emit_hls
 from .emit_rtl import emit_rtl
 from .emit_system import emit_system
-from .layertable import Datapath, datapath
+from .layertable import Datapath, datapath, layer_table, tensor_views
 from .plan import Plan
 from .quantize import QGraph
 from .report import build_report, write_report
@@ -55,8 +55,10 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     emit_rtl(out / "rtl", design.plan, design.qgraph)
     emit_driver(out / "driver", design.plan, design.qgraph)
     emit_system(out, design.plan, design.qgraph)  # reads rtl/ and hls/run_hls.tcl
+    stored = [v.name for v in tensor_views(design.plan, design.qgraph,
+                                           layer_table(design.plan, design.qgraph))]
     write_vectors(out / "vectors", design.qgraph, design.outputs,
-                  build_stream_format(design.plan, design.qgraph))
+                  build_stream_format(design.plan, design.qgraph), stored)
     report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
                           design.check_json)
     write_report(out, report)

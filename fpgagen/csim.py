@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,19 +37,32 @@ class TensorResult:
 
 @dataclass(frozen=True)
 class SimResult:
+    """A C-simulation's verdict. ``not_compared``: tensors the Plan stores that the testbench
+    gave no verdict on; a proof that skips a tensor proves nothing about it, so it fails."""
+
     tensors: tuple[TensorResult, ...]
     missing: tuple[str, ...]
     returncode: int
     compile_seconds: float
     run_seconds: float
+    not_compared: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and all(t.ok for t in self.tensors) and not self.missing
+        return (self.returncode == 0 and all(t.ok for t in self.tensors) and not self.missing
+                and not self.not_compared)
 
     @property
     def first_mismatch(self) -> TensorResult | None:
         return next((t for t in self.tensors if not t.ok), None)
+
+
+def not_compared(expected: Sequence[str], tensors: Sequence[TensorResult],
+                 missing: Sequence[str] = ()) -> tuple[str, ...]:
+    """The names in ``expected`` that got no verdict (neither equal nor a mismatch) and were
+    not reported missing either, in the order given."""
+    seen = {t.name for t in tensors} | set(missing)
+    return tuple(n for n in expected if n not in seen)
 
 
 def compiler() -> str:

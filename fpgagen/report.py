@@ -21,6 +21,7 @@ from .boards import Board
 from .budget import Verdict
 from .errors import FpgagenError
 from .layertable import Datapath
+from .locking import file_lock, write_text_atomic
 from .plan import Plan
 from .quantize import QGraph
 from .synth import XILINX_FAMILIES, xilinx_family
@@ -83,16 +84,25 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
     }
 
 
+# beside report.json, never replaced itself: every process locks the same file
+REPORT_LOCK = ".report.lock"
+
+
 def write_report(out: Path, report: dict[str, Any]) -> None:
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(render("report.md.j2", r=report,
-                                          clock_source=clock_source(report)))
+    """Write report.json and report.md, each atomically (a reader sees a whole file)."""
+    md = render("report.md.j2", r=report, clock_source=clock_source(report))
+    write_text_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out / "report.md", md)
 
 
 def update_report(out: Path, section: str, values: dict[str, Any]) -> None:
     """Add a measured section (``csim``, ``rtl``, ``synth``, ``ecp5``) to an existing build's
-    reports."""
-    path = out / "report.json"
-    report = json.loads(path.read_text())
-    report[section] = values
-    write_report(out, report)
+    reports.
+
+    The read-modify-write holds a lock, so two commands finishing at once (two ``verify`` runs,
+    ``verify`` and ``synth``) both land their section instead of the last one erasing the
+    other's."""
+    with file_lock(out / REPORT_LOCK):
+        report = json.loads((out / "report.json").read_text())
+        report[section] = values
+        write_report(out, report)

@@ -18,6 +18,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import FpgagenError
+from .locking import file_lock
 
 if TYPE_CHECKING:
     from .csim import TensorResult
@@ -258,6 +261,12 @@ def run_cocotb(
     Warnings are not demoted (no ``-Wno-fatal``): our own RTL must build warning-free.
     Returns the test counts; does not raise on test failures (callers decide), but does raise
     ``RuntimeError`` when the build or the simulator itself fails.
+
+    A build folder may be shared by several processes (the same design verified twice at once,
+    pytest-xdist workers): the build holds an exclusive lock on ``<build dir>.lock``, so one
+    process compiles while the others wait and then find it up to date, and a run holds a
+    shared lock, so no build rewrites the simulator under it. With ``test_dir`` the run's own
+    files (results.xml) go there, not into the shared build folder.
     """
     from cocotb_tools.runner import get_results
 
@@ -269,7 +278,6 @@ def run_cocotb(
         args += ["--timing", "-CFLAGS", "-std=c++20"]
     # PYTHONPATH for the simulator process = this process's sys.path (set by the runner), so
     # make the test module's folder importable here first.
-    import sys
     for p in python_paths:
         if str(p) not in sys.path:
             sys.path.insert(0, str(p))
@@ -277,34 +285,37 @@ def run_cocotb(
                                               "cxxflags": os.environ.get("CXXFLAGS", "")})
     runner = _runner_class()()
     runner.before_make = lambda: _seed_runtime(cache, build_dir)
+    lock = build_dir.with_name(build_dir.name + ".lock")
     try:
-        runner.build(
-            sources=[str(s) for s in sources],
-            hdl_toplevel=toplevel,
-            parameters=parameters,
-            build_args=args,
-            build_dir=build_dir,
-            waves=waves,
-            timescale=("1ns", "1ps"),
-        )
-    except (SystemExit, subprocess.CalledProcessError) as exc:
+        with file_lock(lock):
+            runner.build(
+                sources=[str(s) for s in sources],
+                hdl_toplevel=toplevel,
+                parameters=parameters,
+                build_args=args,
+                build_dir=build_dir,
+                waves=waves,
+                timescale=("1ns", "1ps"),
+            )
+            _save_runtime(cache, build_dir)
+    except (SystemExit, subprocess.CalledProcessError, RuntimeError) as exc:
         raise RuntimeError(f"Verilator build of {toplevel} failed ({exc})") from None
-    _save_runtime(cache, build_dir)
-    results_xml = build_dir / "results.xml"
+    results_xml = Path(test_dir or build_dir) / "results.xml"
     try:
-        xml = runner.test(
-            test_module=test_module,
-            hdl_toplevel=toplevel,
-            build_dir=build_dir,
-            parameters=parameters,
-            extra_env=dict(extra_env or {}),
-            results_xml=str(results_xml.resolve()),
-            testcase=testcase,
-            seed=seed,
-            waves=waves,
-            plusargs=list(plusargs),
-            test_dir=test_dir,
-        )
+        with file_lock(lock, shared=True):
+            xml = runner.test(
+                test_module=test_module,
+                hdl_toplevel=toplevel,
+                build_dir=build_dir,
+                parameters=parameters,
+                extra_env=dict(extra_env or {}),
+                results_xml=str(results_xml.resolve()),
+                testcase=testcase,
+                seed=seed,
+                waves=waves,
+                plusargs=list(plusargs),
+                test_dir=test_dir,
+            )
     except SystemExit as exc:
         if results_xml.is_file():
             xml = results_xml
@@ -319,6 +330,7 @@ def run_cocotb(
 # --------------------------------------------------------------------------------------------
 
 RTL_TB = "fpgagen_tb"
+LOGITS = "logits (out_stream)"  # compare_rtl's name for the streamed logits
 MEMORY_FILES = ("layers.hex", "weights.hex", "biases.hex")
 
 
@@ -357,15 +369,24 @@ def _read_hex_file(path: Path) -> list[int]:
     return out
 
 
+# file descriptors 1 and 2 belong to the whole process: one redirection at a time
+_REDIRECT = threading.Lock()
+
+
 @contextlib.contextmanager
 def _output_to(log: Path | None):
     """Send this process's stdout/stderr (and its children's: Verilator, make, the simulator)
-    to *log* for the duration; no-op for None."""
+    to *log* for the duration; no-op for None. Threads that simulate at once take turns (each
+    restoring the descriptors the other saved would leave stdout pointing into a log)."""
     if log is None:
         yield
         return
-    import sys
+    with _REDIRECT, _redirected(log):
+        yield
 
+
+@contextlib.contextmanager
+def _redirected(log: Path):
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
@@ -448,8 +469,9 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
         res = _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag)
     t1 = time.perf_counter()
     if res is None or res.failed or not result_file.is_file():
-        tail = log.read_text()[-1500:] if log is not None and log.is_file() else ""
-        raise FpgagenError(f"RTL simulation did not finish (log: {log or work}){chr(10)}{tail}")
+        text = log.read_text(errors="replace") if log is not None and log.is_file() else ""
+        raise FpgagenError(f"RTL simulation did not finish: {failure_reason(text)} "
+                           f"(the whole output: {log or work})")
     res_info = json.loads(result_file.read_text())
     cycles = _read_hex_file(work / "cycles.hex")
     logits = _output_values(_read_hex_file(work / "output_rtl.hex"), info)
@@ -457,6 +479,27 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
                   res_info["out_last_index"], prefix if dump else None,
                   t1 - t0 - res_info["run_seconds"], res_info["run_seconds"],
                   {k: res_info[k] for k in BENCH_REGISTERS})
+
+
+# what says why a run failed, in the order to look for it: a Python exception (the bench's
+# assertion, cocotb), Verilator's own error, our wrapper's line
+_REASONS = (re.compile(r"^\s*(?:\S+\.)?(\w*(?:Error|Exception)): (.+)$"),
+            re.compile(r"^\s*(%Error[^:]*: .+)$"),
+            re.compile(r"^fpgagen: RTL bench failed: (.+)$"))
+
+
+def failure_reason(log_text: str, limit: int = 200) -> str:
+    """One line from a simulation log that says why it failed (the last exception, else the
+    first Verilator error, else our wrapper's line), for an error message that stays one line
+    while the log keeps everything."""
+    lines = log_text.splitlines()
+    for pattern in _REASONS:
+        hits = [m for m in map(pattern.match, lines) if m]
+        if hits:
+            m = hits[-1] if pattern is _REASONS[0] else hits[0]
+            text = ": ".join(g for g in m.groups() if g)
+            return text if len(text) <= limit else text[:limit - 3] + "..."
+    return "no reason in the log"
 
 
 def _toolchain_key() -> str:
@@ -581,7 +624,7 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
             results.append(TensorResult(v["name"], True, n))
     # the streamed logits
     out_path = Path(vectors) / "output.hex"
-    name = "logits (out_stream)"
+    name = LOGITS
     if not out_path.is_file():
         missing.append("output")
     else:
@@ -672,9 +715,9 @@ def _define_bench():
         await RisingEdge(dut.clk)
         dut.start.value = 0
         t0 = time.perf_counter()
-        fired = await First(RisingEdge(dut.done), Timer((max_cycles + 1000) * 4, unit="ns"))
+        await First(RisingEdge(dut.done), Timer((max_cycles + 1000) * 4, unit="ns"))
         wall = time.perf_counter() - t0
-        assert int(dut.done.value) == 1, f"no end of the run within {max_cycles} cycles ({fired})"
+        assert int(dut.done.value) == 1, f"no end of the run within {max_cycles} cycles"
         await RisingEdge(dut.clk)
         await RisingEdge(dut.clk)
         Path(os.environ["FG_RTL_RESULT"]).write_text(json.dumps({

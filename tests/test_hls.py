@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgagen import csim
+from fpgagen import csim, vectors
 from fpgagen import graph as g
 from fpgagen.aptypes import ap_types_dir
 from fpgagen.boards import load_board
@@ -168,6 +168,12 @@ def test_tampered_vector_fails(default_build, tmp_path, cli, vector, line):
     lines = path.read_text().splitlines()
     lines[line] = format((int(lines[line], 16) + 1) % 256, "02x")
     path.write_text("\n".join(lines) + "\n")
+    # the .npy copy too: a .npy that disagrees with its .hex is refused before any simulation
+    e = next(e for e in vectors.read_manifest(copy / "vectors")["vectors"]
+             if e["file"] == vector.removesuffix(".hex"))
+    values = np.load(path.with_suffix(".npy"))
+    values.reshape(-1)[line] = int(vectors.hex_values(path, e["width"], e["signed"])[line])
+    np.save(path.with_suffix(".npy"), values)
     code, out, _ = cli("verify", str(copy), "--csim", "-q")
     assert code == 1
     name = Path(vector).stem

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from fpgagen.emit_rtl import HW_MODULES
@@ -104,6 +105,10 @@ def test_tampered_vector_fails_rtl(sq11, tmp_path, cli):
     lines = path.read_text().splitlines()
     lines[1000] = format((int(lines[1000], 16) + 1) % 256, "02x")
     path.write_text("\n".join(lines) + "\n")
+    # the .npy copy too: a .npy that disagrees with its .hex is refused before any simulation
+    values = np.load(path.with_suffix(".npy"))
+    values.reshape(-1)[1000] = int(lines[1000], 16)  # fire5 follows a ReLU: unsigned 8 bits
+    np.save(path.with_suffix(".npy"), values)
     code, out, _ = cli("verify", str(copy), "--rtl", "-q")
     assert code == 1, out
     assert "MISMATCH layer fire5_expand3x3" in out and "NOT bit-exact" in out

@@ -5,12 +5,22 @@ output and the streamed logits with vectors/. ``--rtl`` builds rtl/ (the generat
 and bench) with Verilator, runs one inference under cocotb, compares every layer (arena dumps
 after each layer-table entry) and the streamed logits, and records the measured cycles. With
 neither flag: ``--csim``; with both: both. Exit 0 all equal, 1 a mismatch (layer, HWC index,
-expected, got), 2 cannot run (no g++ / Verilator, not a build folder).
+expected, got) or a stored tensor left uncompared, 2 cannot run (no g++ / Verilator, not a
+build folder, vectors whose .npy and .hex disagree).
+
+What must be compared comes from the build (vectors/manifest.json: every layer output the Plan
+stores, plus the logits), not from the testbench: a testbench that skips a tensor fails.
+
+Each ``--rtl`` run works in its own folder, ``DIR/rtl_sim/run-<pid>-<random>/`` (the arena
+dumps, the simulator's log), so runs on one build folder at once never read each other's
+files. It is removed after a bit-exact run and kept after a failure, for the log and dumps.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +29,10 @@ from .. import csim
 from ..errors import FpgagenError
 from ..progress import Steps
 from ..report import update_report
+from ..vectors import MANIFEST, check_vectors, stored_layers
 from .common import add_json_arg, console, print_json
+
+CSIM_LOGITS = "output"  # the testbench's name for the streamed logits
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,12 +51,14 @@ def _check_build_dir(d: Path) -> None:
     if not d.is_dir():
         raise FpgagenError(f"{d} is not a folder (give the folder fpgagen build wrote)")
     for need in ("hls/fpgagen.cpp", "hls/tb.cpp", "vectors/input.hex", "vectors/output.hex",
-                 "report.json"):
+                 f"vectors/{MANIFEST}", "report.json"):
         if not (d / need).is_file():
             raise FpgagenError(f"{d} is not a complete fpgagen build: {need} is missing")
 
 
-def verify_csim(d: Path, steps: Steps) -> csim.SimResult:
+def verify_csim(d: Path, steps: Steps, expected: tuple[str, ...] = ()) -> csim.SimResult:
+    """Compile and run the C-simulation; ``expected``: the tensor names it must give a verdict
+    on (those it skips fail the result)."""
     with tempfile.TemporaryDirectory(prefix="fpgagen-csim-") as tmp:
         exe = Path(tmp) / "csim"
         t0 = time.perf_counter()
@@ -57,12 +72,14 @@ def verify_csim(d: Path, steps: Steps) -> csim.SimResult:
     if code not in (0, 1) or (code == 0 and not tensors):
         raise FpgagenError(f"C-simulation could not run (exit {code}); "
                            f"{'missing vectors: ' + ', '.join(missing) if missing else out[-200:]}")
-    return csim.SimResult(tuple(tensors), tuple(missing), code, t1 - t0, t2 - t1)
+    return csim.SimResult(tuple(tensors), tuple(missing), code, t1 - t0, t2 - t1,
+                          csim.not_compared(expected, tensors, missing))
 
 
 def run(args: argparse.Namespace) -> int:
     d = Path(args.dir)
     _check_build_dir(d)
+    check_vectors(d / "vectors")
     do_csim = args.csim or not args.rtl
     code = 0
     out_json: dict = {}
@@ -77,8 +94,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     steps = Steps(args.quiet or args.json)
-    res = verify_csim(d, steps)
+    expected = (*stored_layers(d / "vectors"), CSIM_LOGITS)
+    res = verify_csim(d, steps, expected)
     summary = {"bit_exact": res.ok, "tensors_compared": len(res.tensors),
+               "tensors_expected": len(expected),
                "compile_seconds": round(res.compile_seconds, 2),
                "run_seconds": round(res.run_seconds, 2)}
     bad = res.first_mismatch
@@ -86,6 +105,8 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
         summary["first_mismatch"] = {"layer": bad.name, "index_hwc": bad.index,
                                      "expected": bad.expected, "got": bad.got,
                                      "mismatches": bad.mismatches}
+    if res.not_compared:
+        summary["not_compared"] = list(res.not_compared)
     update_report(d, "csim", summary)
     if args.json:
         out_json.update({"csim": summary,
@@ -102,11 +123,31 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
                           f"{t.expected}, got {t.got} ({t.mismatches} elements differ)")
         for m in res.missing:
             con.print(f"[red]MISSING[/] vector for {m}")
+        if res.not_compared:
+            con.print(not_compared_line(res.not_compared, len(expected), "hls/tb.cpp"))
         verdict = "[green]bit-exact[/]" if res.ok else "[red]NOT bit-exact[/]"
-        con.print(f"C-simulation {verdict}: {sum(t.ok for t in res.tensors)}/{len(res.tensors)} "
+        total = len(res.tensors) + len(res.not_compared)
+        con.print(f"C-simulation {verdict}: {sum(t.ok for t in res.tensors)}/{total} "
                   f"tensors equal the golden model (compile {res.compile_seconds:.1f} s, "
                   f"run {res.run_seconds:.1f} s)")
     return 0 if res.ok else 1
+
+
+def not_compared_line(names: tuple[str, ...], expected: int, bench: str) -> str:
+    """One line naming the stored tensors a testbench gave no verdict on."""
+    shown = ", ".join(names[:8]) + (f", ... ({len(names) - 8} more)" if len(names) > 8 else "")
+    return (f"[red]NOT COMPARED[/] {len(names)} of the {expected} tensors the build stores "
+            f"got no verdict from {bench}: {shown}")
+
+
+def _rtl_work_dir(d: Path) -> Path:
+    """A fresh folder for one RTL run under DIR/rtl_sim/ (see the module docstring)."""
+    root = d / "rtl_sim"
+    try:
+        root.mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=root))
+    except OSError as exc:
+        raise FpgagenError(f"cannot make a work folder in {root}: {exc.strerror}") from None
 
 
 def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
@@ -115,13 +156,20 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     if not (d / "rtl" / "fpgagen_top.v").is_file():
         raise FpgagenError(f"{d} has no rtl/fpgagen_top.v (rebuild it with this fpgagen)")
     steps = Steps(args.quiet or args.json)
+    expected = (*stored_layers(d / "vectors"), rtlsim.LOGITS)
+    work = _rtl_work_dir(d)
     with steps.step("RTL simulation (Verilator build + cocotb run)"):
-        run = rtlsim.run_rtl(d / "rtl", d / "vectors" / "input.hex", d / "rtl_sim")
+        run = rtlsim.run_rtl(d / "rtl", d / "vectors" / "input.hex", work)
     tensors, missing = rtlsim.compare_rtl(run, d / "rtl", d / "vectors")
+    skipped = csim.not_compared(expected, tensors,
+                                [rtlsim.LOGITS if m == "output" else m for m in missing])
     figs = rtlsim.mac_figures(run, d / "rtl")
-    ok = all(t.ok for t in tensors) and not missing and bool(tensors)
+    ok = all(t.ok for t in tensors) and not missing and bool(tensors) and not skipped
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
     bad = next((t for t in tensors if not t.ok), None)
-    summary = {"bit_exact": ok, "tensors_compared": len(tensors), "cycles": figs["cycles"],
+    summary = {"bit_exact": ok, "tensors_compared": len(tensors),
+               "tensors_expected": len(expected), "cycles": figs["cycles"],
                "cycles_per_layer": figs["cycles_per_layer"],
                "mac_utilization": figs["mac_utilization"],
                "image_load_cycles": run.host.get("load_cycles"),
@@ -131,6 +179,10 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
         summary["first_mismatch"] = {"layer": bad.name, "index_hwc": bad.index,
                                      "expected": bad.expected, "got": bad.got,
                                      "mismatches": bad.mismatches}
+    if skipped:
+        summary["not_compared"] = list(skipped)
+    if not ok:
+        summary["work_dir"] = str(work)
     update_report(d, "rtl", summary)
     if args.json:
         out_json.update({"rtl": summary,
@@ -139,14 +191,21 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     else:
         con = console()
         for t in tensors:
-            if not t.ok:
-                where = "x".join(map(str, t.index)) if t.index else ""
+            if not t.ok and t.index is None:  # no arena dump, beat count/TLAST, the host view
+                con.print(f"[red]MISMATCH[/] {t.name}: {t.got}")
+            elif not t.ok:
+                where = "x".join(map(str, t.index))
                 con.print(f"[red]MISMATCH[/] layer {t.name} at HWC index ({where}): expected "
                           f"{t.expected}, got {t.got} ({t.mismatches} elements differ)")
         for m in missing:
             con.print(f"[red]MISSING[/] vector for {m}")
+        if skipped:
+            con.print(not_compared_line(skipped, len(expected), "rtl/bench.json's views"))
+        if not ok:
+            con.print(f"the run's files (simulator log, arena dumps) are kept in {work}")
         verdict = "[green]bit-exact[/]" if ok else "[red]NOT bit-exact[/]"
-        con.print(f"RTL simulation {verdict}: {sum(t.ok for t in tensors)}/{len(tensors)} "
+        total = len(tensors) + len(skipped)
+        con.print(f"RTL simulation {verdict}: {sum(t.ok for t in tensors)}/{total} "
                   f"tensors equal the golden model; {figs['cycles']:,} cycles, MAC utilization "
                   f"{100 * figs['mac_utilization']:.1f} % (build {run.build_seconds:.1f} s, "
                   f"run {run.run_seconds:.1f} s)")

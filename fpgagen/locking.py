@@ -1,0 +1,52 @@
+"""File locks and atomic writes for what several fpgagen processes may share at once.
+
+Two ``fpgagen verify`` runs on one build folder update the same report.json, and two RTL
+simulations of one design build into the same Verilator cache folder. A reader must never see a
+half-written file and two writers must never interleave: writes go to a temporary sibling that
+``os.replace`` puts in place (atomic on POSIX), and read-modify-write sequences and compiles hold
+an advisory ``fcntl.flock`` on a lock file beside the shared thing (the lock file itself is never
+replaced, so every process locks the same inode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, shared: bool = False) -> Iterator[None]:
+    """Hold an exclusive (or, with ``shared``, a shared) lock on ``path`` for the block.
+
+    Blocks until the lock is granted: a second process waits for the first instead of failing.
+    The lock is released when the block ends, also when the process dies (the kernel drops it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never a
+    part: a temporary file in the same folder, then ``os.replace``. Keeps the old file's mode."""
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
