@@ -35,9 +35,9 @@ class EngineConfig:
     p_out: int
 
     def __post_init__(self) -> None:
-        for name, value in (("P_in", self.p_in), ("P_out", self.p_out)):
-            if not 1 <= value <= MAX_LANES:
-                raise FpgagenError(f"engine {name} must be 1..{MAX_LANES}, got {value}")
+        problem = engine_shape_problem(self.p_in, self.p_out)
+        if problem:
+            raise FpgagenError(problem)
 
     @property
     def macs(self) -> int:
@@ -53,6 +53,26 @@ class EngineConfig:
 
     def __str__(self) -> str:
         return f"{self.p_in}x{self.p_out}"
+
+
+def engine_shape_problem(p_in: int, p_out: int) -> str | None:
+    """Why the RTL cannot be built with this array, or None when it can.
+
+    hw/fg_engine.v refuses at elaboration (``$error``) unless one of P_in, P_out divides the
+    other by a power of two; fpgagen keeps both powers of two (what the tests prove, and what
+    `default_engine` gives), which implies that. Caught here, when the engine is made, so a
+    bad ``--pe`` stops before any work instead of after a build that passes C-sim.
+    """
+    for name, value in (("P_in", p_in), ("P_out", p_out)):
+        if not 1 <= value <= MAX_LANES:
+            return f"engine {name} must be 1..{MAX_LANES}, got {value}"
+    bad = [f"{name} = {v}" for name, v in (("P_in", p_in), ("P_out", p_out)) if v & (v - 1)]
+    if bad:
+        verb = "is not a power" if len(bad) == 1 else "are not powers"
+        return (f"engine {p_in}x{p_out} is not supported: {' and '.join(bad)} {verb} of two "
+                f"(the engine needs P_in and P_out in 1, 2, 4, ..., {MAX_LANES}, so that one "
+                "divides the other)")
+    return None
 
 
 def parse_pe(text: str) -> EngineConfig:

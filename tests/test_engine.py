@@ -40,7 +40,7 @@ def test_parse_pe():
     assert parse_pe("8x8") == EngineConfig(8, 8)
     assert parse_pe(" 16X32 ") == EngineConfig(16, 32)
     assert str(parse_pe("4*2")) == "4x2"
-    for bad in ("8", "x8", "8x", "0x8", "8x-1", "axb", "2000x1"):
+    for bad in ("8", "x8", "8x", "0x8", "8x-1", "axb", "2000x1", "3x5", "8x6", "6x12"):
         with pytest.raises(FpgagenError) as exc:
             parse_pe(bad)
         assert "\n" not in str(exc.value)
