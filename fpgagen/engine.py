@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .boards import Board
 from .errors import FpgagenError
-from .graph import Graph
+from .graph import INPUT, Graph
 from .precision import Precision
 
 DEFAULT_P_IN = 16
@@ -109,12 +109,32 @@ def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineCo
     array; today every MAC counts as one DSP, whatever the width.
     """
     del precision  # reserved: one DSP per MAC at every width for now
-    p_in = DEFAULT_P_IN
+    p_in, why = DEFAULT_P_IN, ""
     for lay in graph.layers:
         if lay.op == "concat":
             for t in lay.inputs:
-                p_in = _largest_pow2_dividing(graph.shape(t)[2], p_in)
+                c = graph.shape(t)[2]
+                if _largest_pow2_dividing(c, p_in) < p_in:
+                    p_in = _largest_pow2_dividing(c, p_in)
+                    why = f"concat {lay.name!r} input {t!r} has {c} channels"
         elif lay.op == "add":
-            p_in = _largest_pow2_dividing(graph.shape(lay.name)[2], p_in)
+            c = graph.shape(lay.name)[2]
+            if _largest_pow2_dividing(c, p_in) < p_in:
+                p_in = _largest_pow2_dividing(c, p_in)
+                why = f"add {lay.name!r} has {c} channels"
+    _check_image_lanes(graph, p_in, why)
     p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))  # EngineConfig.dsp
     return EngineConfig(p_in, min(p_out, MAX_LANES))
+
+
+def _check_image_lanes(graph: Graph, p_in: int, why: str) -> None:
+    """The conv on the image takes all its channels in the P_in lanes: when the concats and
+    adds force P_in below that, no engine runs the graph; say which layers disagree."""
+    channels = graph.input_shape[2]
+    readers = [lay.name for lay in graph.layers if lay.op == "conv" and INPUT in lay.inputs]
+    if readers and channels > p_in:
+        need = _largest_pow2_at_most(2 * channels - 1)  # the smallest power of two >= channels
+        raise FpgagenError(f"no engine runs {graph.name}: {why}, so P_in (a power of two "
+                           f"dividing it) is at most {p_in}, but conv {readers[0]!r} reads the "
+                           f"{channels}-channel input image, which needs P_in >= {channels}; "
+                           f"give concat inputs and adds multiples of {need} channels")

@@ -30,8 +30,9 @@ from ..budget import (
 from ..engine import EngineConfig, parse_pe
 from ..graph import Graph
 from ..junit import Case, Suite, write_junit
-from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows, make_plan
+from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows
 from ..precision import Precision, parse_precision
+from ..rules import check_widths, supported_plan
 from .common import add_json_arg, console, fmt_int, model_from_args, print_json, table
 
 
@@ -96,9 +97,18 @@ def precision_text(p: Precision) -> str:
 
 
 def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
-           fuse: bool, budget: int | None) -> Result:
-    plan = make_plan(graph, board, precision, engine, fuse)
+                 fuse: bool, budget: int | None) -> Result:
+    """Plan and judge one design; what ``check`` prints and ``build`` runs first.
+
+    Every rule of the engine (the build's too) is applied here, so a design the build would
+    refuse fails here, with the same message, before any work (`fpgagen.rules`): the rules no
+    board or precision can fix first (exit 2), then the fit (exit 1), then, for a design that
+    fits, the width rules.
+    """
+    plan = supported_plan(graph, board, precision, engine, fuse)
     verdict = judge(plan, budget)
+    if verdict.fits:
+        check_widths(plan)
     sugg = None if verdict.fits else suggest(graph, board, precision, engine, fuse, budget)
     return Result(plan, verdict, tuple(consumers(plan)), sugg)
 
