@@ -30,6 +30,10 @@ from .quantize import AVG_MULT_BITS, activation_specs
 from .rtltable import counter_bits, rtl_table
 
 SUM_BITS = 32  # the average pool's sum register (hw/fg_avgpool.v SUM_W)
+# widest activation (and image) value: two bits below the sum register (emit_rtl's SUM_W is at
+# least ACT_W + 2), and the MAC array's signed operand max(ACT_W, IN_W) + 1 <= 32
+ACT_BITS = SUM_BITS - 2
+WEIGHT_BITS = 32  # the MAC array's weight operand (hw/fg_pe_array.v W_W <= 32)
 
 
 def supported_plan(graph: Graph, board: Board, precision: Precision,
@@ -49,12 +53,14 @@ def supported_plan(graph: Graph, board: Board, precision: Precision,
 
 
 def check_widths(plan: Plan) -> None:
-    """The rules a narrower ``--precision`` fixes: accumulators within 62 bits (the part every
-    width choice forces; calibration can only add to it), average-pool sums within 32.
+    """The rules a narrower ``--precision`` fixes: activations within 30 bits and weights within
+    32 (the MAC array's operands), accumulators within 62 bits (the part every width choice
+    forces; calibration can only add to it), average-pool sums within 32.
 
     ``check`` and ``build`` apply them once the design fits; a design that does not fit is
     told which precision fits instead (the suggested ones all meet these rules).
     """
+    _check_lane_widths(plan.graph, plan.precision)
     _check_accumulators(plan.graph, plan.precision)
     _check_avgpool_sums(plan)
 
@@ -68,16 +74,32 @@ def _check_image_readers(graph: Graph, p_in: int | None) -> None:
             raise FpgagenError(problem)
 
 
+def _check_lane_widths(graph: Graph, precision: Precision) -> None:
+    """Precision accepts up to 64 bits; the engine's datapath does not."""
+    for tensor, spec in activation_specs(graph, precision).items():
+        if spec.width > ACT_BITS:
+            what = "the input image" if tensor == INPUT else f"layer {tensor!r}"
+            raise FpgagenError(f"--precision gives {what} {spec.width}-bit activations; the "
+                               f"engine's lanes hold at most {ACT_BITS} bits (use narrower "
+                               "activations)")
+    for lay in graph.layers:
+        width = precision.layer(lay.name).weight.width
+        if lay.op == "conv" and width > WEIGHT_BITS:
+            raise FpgagenError(f"--precision gives layer {lay.name!r} {width}-bit weights; the "
+                               f"engine's MAC array takes at most {WEIGHT_BITS} bits (use "
+                               "narrower weights)")
+
+
 def _check_accumulators(graph: Graph, precision: Precision) -> None:
     """The accumulator bits every width choice forces (calibration can only add to them)."""
     specs = activation_specs(graph, precision)
     for lay in graph.layers:
         x = specs[lay.inputs[0]].width
         if lay.op == "conv":
-            w = precision.layer(lay.name).weight.width
+            w, b = precision.layer(lay.name).weight.width, precision.layer(lay.name).bias.width
             terms = lay.kernel * lay.kernel * graph.in_shape(lay)[2] // lay.groups
-            need = x + w + clog2(terms) + 1
-            detail = f"{x}-bit input x {w}-bit weight over {terms} terms"
+            need = max(x + w + clog2(terms), b) + 1
+            detail = f"{x}-bit input x {w}-bit weight over {terms} terms, {b}-bit bias"
         elif lay.op == "avgpool":
             h, w, _ = graph.in_shape(lay)
             need = x + clog2(h * w) + AVG_MULT_BITS + 1
@@ -85,7 +107,7 @@ def _check_accumulators(graph: Graph, precision: Precision) -> None:
         else:
             continue
         if need > MAX_ACC_BITS:
-            raise FpgagenError(f"layer {lay.name}: the accumulator needs at least {need} bits "
+            raise FpgagenError(f"layer {lay.name!r}: the accumulator needs at least {need} bits "
                                f"({detail}), more than the {MAX_ACC_BITS} the engine and the "
                                "int64 golden model allow; use narrower types")
 

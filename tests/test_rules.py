@@ -117,14 +117,25 @@ def test_counters_are_checked_before_any_work():
         supported_plan(net, ZC706, W8, None, True)
 
 
-def test_width_rules_apply_to_a_design_that_fits(cli, tmp_path):
-    """32-bit weights and activations need a 70-bit accumulator on conv1 and w8a24 sums
-    pool10's 169 values in 34 bits: both fit 100 MB, both are refused by check as by build
-    (build used to quantize and run the golden model first)."""
-    code, out, err = cli("check", "-m", "squeezenet", "--input-size", "32", "-p", "32",
+@pytest.mark.parametrize(("precision", "message"), [
+    ("w32a28", "layer 'conv1': the accumulator needs at least 66 bits (28-bit input x 32-bit "
+               "weight over 27 terms, 60-bit bias), more than the 62"),
+    ("w40a8", "--precision gives layer 'conv1' 40-bit weights; the engine's MAC array takes at "
+              "most 32 bits"),
+    ("w8a31", "--precision gives the input image 31-bit activations; the engine's lanes hold at "
+              "most 30 bits"),
+])
+def test_width_rules_the_rtl_and_golden_model_need(cli, precision, message):
+    """w40a8 used to build and pass C-sim, then fail fg_pe_array's elaboration check (W_W <=
+    32); w8a31 and w32a28 were refused by build only, after quantizing."""
+    code, out, err = cli("check", "-m", "squeezenet", "--input-size", "32", "-p", precision,
                          "--budget", "100MB")
-    _one_line_error(code, out, err, "layer conv1: the accumulator needs at least 70 bits "
-                    "(32-bit input x 32-bit weight over 27 terms)")
+    _one_line_error(code, out, err, message)
+
+
+def test_width_rules_apply_to_a_design_that_fits(cli, tmp_path):
+    """w8a24 sums pool10's 169 values in 34 bits: it fits 100 MB, and is refused by check as
+    by build (build used to quantize and run the golden model first)."""
     code, out, err = cli("check", "-m", "squeezenet", "-p", "w8a24", "--budget", "100MB")
     message = "average pool 'pool10' over 13x13 pixels: its sum needs 34 bits"
     _one_line_error(code, out, err, message)
