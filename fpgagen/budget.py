@@ -8,6 +8,11 @@ the budget is the board's raw capacity (`Board.onchip_bytes`: BRAM36 x 4.5 KiB +
 lanes, and uses those bits), and the block counts must fit too: BRAM36 equivalents <= the
 part's BRAM36 and URAM <= its URAM. Block counts catch what bytes cannot: a memory whose width
 or depth wastes part of every block.
+
+DSPs are judged always, budget or not: the engine's multipliers (`EngineConfig.dsp`, one per
+MAC plus one per lane for the average pool) must fit the board's part, since a budget states
+bytes, not a bigger part. Only an explicit ``--pe`` can break it (the default engine is sized
+from the DSPs).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ _SIZE_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\
 # Precisions tried, widest first, when a design does not fit.
 PRECISION_LADDER = ("w16a16", "w8a16", "w16a8", "w8a8", "w4a8", "w4a4")
 
-TOTAL_CHECK, BRAM_CHECK, URAM_CHECK = "total bytes", "BRAM36", "URAM"
+TOTAL_CHECK, BRAM_CHECK, URAM_CHECK, DSP_CHECK = "total bytes", "BRAM36", "URAM", "DSP"
 
 
 def parse_size(text: str) -> int:
@@ -94,7 +99,8 @@ def judge(plan: Plan, budget: int | None = None) -> Verdict:
     limit = board.onchip_bytes if budget is None else budget
     checks = (Check(TOTAL_CHECK, plan.total_bytes, limit, True),
               Check(BRAM_CHECK, plan.bram36, board.bram36, from_board),
-              Check(URAM_CHECK, plan.uram, board.uram, from_board))
+              Check(URAM_CHECK, plan.uram, board.uram, from_board),
+              Check(DSP_CHECK, plan.engine.dsp, board.dsp, True))
     return Verdict(limit, from_board, plan.total_bytes, checks)
 
 
@@ -132,6 +138,7 @@ class Suggestions:
     precision_total_bytes: int | None
     boards: tuple[str, ...]
     fusion_fits: bool
+    engine: str | None = None  # the board's default engine, when --pe was over its DSPs
 
 
 def suggest(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
@@ -153,4 +160,18 @@ def suggest(graph: Graph, board: Board, precision: Precision, engine: EngineConf
                    if judge(make_plan(graph, b, precision, engine, fuse)).fits)
     fusion_fits = (not fuse) and judge(make_plan(graph, board, precision, engine, True),
                                        budget).fits
-    return Suggestions(best_prec, best_total, boards, fusion_fits)
+    return Suggestions(best_prec, best_total, boards, fusion_fits,
+                       _engine_that_fits(graph, board, precision, engine, fuse, budget))
+
+
+def _engine_that_fits(graph: Graph, board: Board, precision: Precision,
+                      engine: EngineConfig | None, fuse: bool, budget: int | None) -> str | None:
+    """The board's default engine, when ``engine`` needs more DSPs than the part has and the
+    default fits (it is sized from the DSPs)."""
+    if engine is None or engine.dsp <= board.dsp:
+        return None
+    try:
+        plan = make_plan(graph, board, precision, None, fuse)
+    except FpgagenError:  # the default engine's P_in rule is stricter than the one --pe meets
+        return None
+    return str(plan.engine) if judge(plan, budget).fits else None

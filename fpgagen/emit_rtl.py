@@ -19,7 +19,7 @@ from pathlib import Path
 from .emit_hls import BANNER, hls_context
 from .emit_vivado import emit_vivado, vivado_context
 from .errors import FpgagenError
-from .layertable import OP_ADD, OP_AVGPOOL, datapath, layer_table
+from .layertable import OP_ADD, OP_AVGPOOL, avgpool_sum_width, datapath, layer_table
 from .memimage import bias_image, to_hex_words, weight_image
 from .plan import ACTIVATIONS, INPUT_STAGING, Plan
 from .quantize import QGraph
@@ -48,8 +48,8 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     act_w = int(ctx["act_w"])  # type: ignore[arg-type]
     # the average pool's sum (exact for its pixel count) and multiplier widths
     avg = [e for e in table if e.op == OP_AVGPOOL]
-    sum_w = max([act_w + 2 + (e.in_h * e.in_w - 1).bit_length() for e in avg] + [act_w + 2])
-    if sum_w > 32:
+    sum_w = max([avgpool_sum_width(act_w, e.in_h * e.in_w) for e in avg] + [act_w + 2])
+    if sum_w > 32:  # refused before any work by fpgagen.rules; a guard here
         raise FpgagenError(f"the average pool's sum needs {sum_w} bits; the engine supports 32 "
                            "(use narrower activations)")
     ctx["sum_w"] = sum_w

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .boards import Board
 from .errors import FpgagenError
-from .graph import Graph
+from .graph import INPUT, Graph
 from .precision import Precision
 
 DEFAULT_P_IN = 16
@@ -35,9 +35,9 @@ class EngineConfig:
     p_out: int
 
     def __post_init__(self) -> None:
-        for name, value in (("P_in", self.p_in), ("P_out", self.p_out)):
-            if not 1 <= value <= MAX_LANES:
-                raise FpgagenError(f"engine {name} must be 1..{MAX_LANES}, got {value}")
+        problem = engine_shape_problem(self.p_in, self.p_out)
+        if problem:
+            raise FpgagenError(problem)
 
     @property
     def macs(self) -> int:
@@ -53,6 +53,26 @@ class EngineConfig:
 
     def __str__(self) -> str:
         return f"{self.p_in}x{self.p_out}"
+
+
+def engine_shape_problem(p_in: int, p_out: int) -> str | None:
+    """Why the RTL cannot be built with this array, or None when it can.
+
+    hw/fg_engine.v refuses at elaboration (``$error``) unless one of P_in, P_out divides the
+    other by a power of two; fpgagen keeps both powers of two (what the tests prove, and what
+    `default_engine` gives), which implies that. Caught here, when the engine is made, so a
+    bad ``--pe`` stops before any work instead of after a build that passes C-sim.
+    """
+    for name, value in (("P_in", p_in), ("P_out", p_out)):
+        if not 1 <= value <= MAX_LANES:
+            return f"engine {name} must be 1..{MAX_LANES}, got {value}"
+    bad = [f"{name} = {v}" for name, v in (("P_in", p_in), ("P_out", p_out)) if v & (v - 1)]
+    if bad:
+        verb = "is not a power" if len(bad) == 1 else "are not powers"
+        return (f"engine {p_in}x{p_out} is not supported: {' and '.join(bad)} {verb} of two "
+                f"(the engine needs P_in and P_out in 1, 2, 4, ..., {MAX_LANES}, so that one "
+                "divides the other)")
+    return None
 
 
 def parse_pe(text: str) -> EngineConfig:
@@ -89,12 +109,32 @@ def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineCo
     array; today every MAC counts as one DSP, whatever the width.
     """
     del precision  # reserved: one DSP per MAC at every width for now
-    p_in = DEFAULT_P_IN
+    p_in, why = DEFAULT_P_IN, ""
     for lay in graph.layers:
         if lay.op == "concat":
             for t in lay.inputs:
-                p_in = _largest_pow2_dividing(graph.shape(t)[2], p_in)
+                c = graph.shape(t)[2]
+                if _largest_pow2_dividing(c, p_in) < p_in:
+                    p_in = _largest_pow2_dividing(c, p_in)
+                    why = f"concat {lay.name!r} input {t!r} has {c} channels"
         elif lay.op == "add":
-            p_in = _largest_pow2_dividing(graph.shape(lay.name)[2], p_in)
+            c = graph.shape(lay.name)[2]
+            if _largest_pow2_dividing(c, p_in) < p_in:
+                p_in = _largest_pow2_dividing(c, p_in)
+                why = f"add {lay.name!r} has {c} channels"
+    _check_image_lanes(graph, p_in, why)
     p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))  # EngineConfig.dsp
     return EngineConfig(p_in, min(p_out, MAX_LANES))
+
+
+def _check_image_lanes(graph: Graph, p_in: int, why: str) -> None:
+    """The conv on the image takes all its channels in the P_in lanes: when the concats and
+    adds force P_in below that, no engine runs the graph; say which layers disagree."""
+    channels = graph.input_shape[2]
+    readers = [lay.name for lay in graph.layers if lay.op == "conv" and INPUT in lay.inputs]
+    if readers and channels > p_in:
+        need = _largest_pow2_at_most(2 * channels - 1)  # the smallest power of two >= channels
+        raise FpgagenError(f"no engine runs {graph.name}: {why}, so P_in (a power of two "
+                           f"dividing it) is at most {p_in}, but conv {readers[0]!r} reads the "
+                           f"{channels}-channel input image, which needs P_in >= {channels}; "
+                           f"give concat inputs and adds multiples of {need} channels")

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 
 from .errors import FpgagenError
+from .graph import Layer
 from .memory import RING, STAGING, TensorPlacement
 from .plan import Plan
 from .quantize import QGraph
@@ -98,9 +99,24 @@ def _blocks(channels: int, p_in: int) -> int:
 
 def layer_table(plan: Plan, qgraph: QGraph) -> tuple[LayerEntry, ...]:
     """The executed layers in schedule order, as `LayerEntry` rows."""
-    graph = qgraph.graph
-    if plan.graph.name != graph.name or plan.schedule[-1].layers[-1] not in graph.shapes:
+    if plan.graph.name != qgraph.graph.name or plan.schedule[-1].layers[-1] not in \
+            qgraph.graph.shapes:
         raise ValueError("plan and qgraph describe different graphs")
+    return _rows(plan, qgraph)
+
+
+def layer_geometry(plan: Plan) -> tuple[LayerEntry, ...]:
+    """The layer table with only what the Plan decides (sizes, windows, addresses, weight
+    bases, fusion); the QGraph's fields (signedness, widths, shifts, modes) are 0.
+
+    `fpgagen check` does not quantize, yet must refuse every table the engine cannot walk
+    (fpgagen.rules): its counters and address fields depend on this geometry alone.
+    """
+    return _rows(plan, None)
+
+
+def _rows(plan: Plan, qgraph: QGraph | None) -> tuple[LayerEntry, ...]:
+    graph = plan.graph
     p_in = plan.engine.p_in
     tensors = plan.tensors
     fused_convs = {f.conv for f in plan.fusions}
@@ -111,45 +127,80 @@ def layer_table(plan: Plan, qgraph: QGraph) -> tuple[LayerEntry, ...]:
         lay = graph.layer(name)
         if lay.op == "concat":
             continue
-        ql = qgraph.qlayer(name)
         src = tensors[lay.inputs[0]]
         ih, iw, ic = graph.shape(lay.inputs[0])
         oh, ow, oc = graph.shape(name)
         staging = src.kind == STAGING
-        if staging and (lay.op != "conv" or ic > p_in):
-            raise FpgagenError(f"layer {name!r} reads the input image: the engine needs a conv "
-                               f"with at most {p_in} input channels there")
+        problem = image_reader_problem(lay, ic, p_in) if staging else None
+        if problem:
+            raise FpgagenError(problem)
         in_base, in_stride, in_ring = (0, 1, 0) if staging else _placement_addr(src)
         out_base, out_stride, out_ring = _placement_addr(tensors[name])
-        in2 = (0, 0, 0)
+        in2_base, in2_stride = (0, 0)
         if lay.op == "add":
             b = tensors[lay.inputs[1]]
-            in2 = (b.offset, b.pixel_stride, int(qgraph.type(lay.inputs[1]).signed))
+            in2_base, in2_stride = b.offset, b.pixel_stride
         wl = plan.weights.get(name)
         rows.append(LayerEntry(
             name=name, op=OP_CODES[lay.op],
             in_h=ih, in_w=iw, in_blocks=1 if staging else _blocks(ic, p_in),
             in_base=in_base, in_stride=in_stride, in_ring=in_ring, in_staging=int(staging),
-            in_signed=int(ql.in_type.signed),
-            in2_base=in2[0], in2_stride=in2[1], in2_signed=in2[2],
-            align0=ql.align_shifts[0] if lay.op == "add" else 0,
-            align1=ql.align_shifts[1] if lay.op == "add" else 0,
+            in2_base=in2_base, in2_stride=in2_stride,
             out_h=oh, out_w=ow, out_blocks=_blocks(oc, p_in), out_base=out_base,
-            out_stride=out_stride, out_ring=out_ring, out_signed=int(ql.out_type.signed),
-            out_width=ql.out_type.width,
+            out_stride=out_stride, out_ring=out_ring,
             kernel=lay.kernel if lay.op in ("conv", "maxpool") else 1,
             stride=lay.stride if lay.op in ("conv", "maxpool") else 1,
             pad=lay.pad if lay.op in ("conv", "maxpool") else 0,
             out_groups=wl.out_groups if wl else 0, w_base=wl.base if wl else 0,
-            b_base=wl.bias_base if wl else 0, bias_shift=ql.bias_shift,
-            shift=ql.shift, rounding=ROUNDING_CODES[ql.rounding],
-            saturation=SATURATION_CODES[ql.saturation], relu=int(lay.relu),
-            avg_mult=ql.avg_mult,
-            fuse_pool=int(name in fused_convs), fused=int(name in fused_pools)))
+            b_base=wl.bias_base if wl else 0, relu=int(lay.relu),
+            fuse_pool=int(name in fused_convs), fused=int(name in fused_pools),
+            **_quant_fields(qgraph, name)))
     for i, row in enumerate(rows):
         if row.fuse_pool and not (i + 1 < len(rows) and rows[i + 1].fused):
             raise AssertionError(f"fused conv {row.name} is not followed by its pool")
     return tuple(rows)
+
+
+_QUANT_FIELDS = ("in_signed", "in2_signed", "align0", "align1", "out_signed", "out_width",
+                 "bias_shift", "shift", "rounding", "saturation", "avg_mult")
+
+
+def _quant_fields(qgraph: QGraph | None, name: str) -> dict[str, int]:
+    """The fields the QGraph decides for one layer (all 0 without a QGraph)."""
+    if qgraph is None:
+        return dict.fromkeys(_QUANT_FIELDS, 0)
+    ql = qgraph.qlayer(name)
+    lay = ql.layer
+    add = lay.op == "add"
+    return {
+        "in_signed": int(ql.in_type.signed),
+        "in2_signed": int(qgraph.type(lay.inputs[1]).signed) if add else 0,
+        "align0": ql.align_shifts[0] if add else 0,
+        "align1": ql.align_shifts[1] if add else 0,
+        "out_signed": int(ql.out_type.signed), "out_width": ql.out_type.width,
+        "bias_shift": ql.bias_shift, "shift": ql.shift,
+        "rounding": ROUNDING_CODES[ql.rounding], "saturation": SATURATION_CODES[ql.saturation],
+        "avg_mult": ql.avg_mult,
+    }
+
+
+def image_reader_problem(lay: Layer, channels: int, p_in: int | None) -> str | None:
+    """Why ``lay`` cannot read the input image (``channels`` per pixel) on an engine of ``p_in``
+    lanes (None: on any engine), or None.
+
+    The image sits in the input staging memory, one pixel of all its channels per word, and
+    only the conv unit reads that memory (its taps packed into the P_in lanes); every other
+    unit reads the arena. So a layer on the image must be a conv, and the image's channels
+    must fit the P_in lanes.
+    """
+    if lay.op != "conv":
+        return (f"layer {lay.name!r} ({lay.op}) reads the input image: the engine supports "
+                "only a conv there (the image sits in the input staging memory, which only the "
+                "conv unit reads)")
+    if p_in is not None and channels > p_in:
+        return (f"conv {lay.name!r} reads the {channels}-channel input image: the engine takes "
+                f"at most P_in = {p_in} channels there (use --pe with P_in >= {channels})")
+    return None
 
 
 @dataclass(frozen=True)
@@ -188,6 +239,12 @@ def tensor_views(plan: Plan, qgraph: QGraph, table: tuple[LayerEntry, ...]
         views.append(TensorView(lay.name, h, w, c, t.offset, t.pixel_stride, after,
                                 int(qgraph.type(lay.name).signed)))
     return tuple(sorted(views, key=lambda v: v.after_entry))
+
+
+def avgpool_sum_width(act_w: int, pixels: int) -> int:
+    """Bits of the average pool's exact sum of ``pixels`` arena values of ``act_w`` bits (signed,
+    with a guard bit): the width hw/fg_avgpool.v's SUM_W must reach."""
+    return act_w + 2 + (pixels - 1).bit_length()
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,10 @@ def _concat_parents(graph: Graph, p_in: int) -> dict[str, tuple[str, int]]:
                                    "can be written in place into one concat only")
             if offset % p_in:
                 raise FpgagenError(f"{where} starts at channel {offset}, not a multiple of the "
-                                   f"engine's P_in={p_in}; choose --pe with a P_in dividing it")
+                                   f"engine's P_in={p_in} (concat inputs are written in place, "
+                                   f"whole words of P_in channels); choose --pe with a P_in "
+                                   f"dividing it, or give the inputs before it a multiple of "
+                                   f"{p_in} channels")
             parent[t] = (lay.name, offset)
             offset += graph.shape(t)[2]
     return parent

@@ -204,6 +204,7 @@ class _Lowering:
         self.kernels: dict[str, np.ndarray] = {}  # OIHW float64 while BN may still fold in
         self.biases: dict[str, np.ndarray] = {}
         self.used_names: set[str] = {g.INPUT}
+        self.through = self._pass_through_sources()
         self.uses = self._count_uses()
 
     # -- set-up
@@ -221,22 +222,33 @@ class _Lowering:
 
         return {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
 
-    def _count_uses(self) -> Counter[str]:
-        """Readers of each tensor, seen through Dropout/Identity (they are removed)."""
+    def _pass_through_sources(self) -> dict[str, str]:
+        """Each Dropout/Identity output -> the tensor it passes on, through chains of them."""
         through: dict[str, str] = {}
         for node in self.graph.node:
             if node.op_type in PASS_THROUGH and node.domain in ("", "ai.onnx") and node.input:
                 through[node.output[0]] = through.get(node.input[0], node.input[0])
+        return through
+
+    def _count_uses(self) -> Counter[str]:
+        """Readers of each tensor, counted under the tensor a Dropout/Identity passes on (they
+        are removed, so their readers read that tensor); look counts up with `_readers`."""
         uses: Counter[str] = Counter()
         for node in self.graph.node:
             if node.op_type in PASS_THROUGH:
                 continue
             for name in node.input:
                 if name:
-                    uses[through.get(name, name)] += 1
+                    uses[self.through.get(name, name)] += 1
         for out in self.graph.output:
-            uses[through.get(out.name, out.name)] += 1
+            uses[self.through.get(out.name, out.name)] += 1
         return uses
+
+    def _readers(self, name: str) -> int:
+        """How many nodes (and graph outputs) read ``name`` once Dropout/Identity are removed:
+        the count of the tensor it stands for, so ``Conv -> Dropout -> Relu`` sees the Relu as
+        the conv's one reader."""
+        return self.uses[self.through.get(name, name)]
 
     # -- driver
 
@@ -378,7 +390,7 @@ class _Lowering:
 
     def _unused_outputs(self, node: Any, what: str) -> None:
         for extra in node.output[1:]:
-            if extra and self.uses[extra]:
+            if extra and self._readers(extra):
                 self._fail(node, f"output {extra!r} ({what}) is used; fpgagen supports "
                                  "inference only, with just the first output")
 
@@ -511,7 +523,7 @@ class _Lowering:
             self._fail(node, "training mode / non-spatial batch norm is not supported")
         self._unused_outputs(node, "running statistics")
         layer = self.layers.get(self._act(node, node.input[0]))
-        if layer is None or layer.op != "conv" or layer.relu or self.uses[node.input[0]] != 1:
+        if layer is None or layer.op != "conv" or layer.relu or self._readers(node.input[0]) != 1:
             self._fail(node, "BatchNormalization is supported only directly after a Conv that "
                              "feeds nothing else (it is folded into the conv's weights)")
         scale, beta, mean, var = (self._const(node, n, what).astype(np.float64).reshape(-1)
@@ -527,7 +539,8 @@ class _Lowering:
         layer = self.layers.get(src)
         if self._non_negative(src):
             self.alias[node.output[0]] = src  # relu(x) == x: nothing to do
-        elif layer is not None and layer.op in ("conv", "add") and self.uses[node.input[0]] == 1:
+        elif (layer is not None and layer.op in ("conv", "add")
+              and self._readers(node.input[0]) == 1):
             self.layers[src] = replace(layer, relu=True)
             self.alias[node.output[0]] = src
         else:

@@ -243,6 +243,18 @@ def _group_spec(graph: Graph, members: list[str], precision: Precision) -> TypeS
     return next(iter(specs.values()))
 
 
+def activation_specs(graph: Graph, precision: Precision) -> dict[str, TypeSpec]:
+    """Every activation tensor's result spec (``"input"`` included), one per shared group.
+
+    Widths only, no calibration: `fpgagen check` (fpgagen.rules) refuses with the same error
+    as `quantize` when a concat or max-pool group asks for two types.
+    """
+    specs: dict[str, TypeSpec] = {}
+    for members in _shared_groups(graph):
+        specs.update(dict.fromkeys(members, _group_spec(graph, members, precision)))
+    return specs
+
+
 def _act_type(spec: TypeSpec, peak: float, signed: bool) -> FixedType:
     if spec.fixed is not None:  # pinned width and binary point; signedness is ours
         return FixedType(spec.width, spec.fixed.frac, signed)

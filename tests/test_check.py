@@ -83,16 +83,17 @@ def test_junit_over_budget(cli, tmp_path):
     root = ET.parse(path).getroot()
     assert root.tag == "testsuites" and root.get("failures") == "1"
     cases = {c.get("name"): c for c in root.iter("testcase")}
-    assert set(cases) == {"total bytes", "BRAM36", "URAM"}
+    assert set(cases) == {"total bytes", "BRAM36", "URAM", "DSP"}
     assert cases["total bytes"].find("failure") is not None
     assert cases["BRAM36"].find("skipped") is not None  # --budget judges bytes only
+    assert cases["DSP"].find("skipped") is None  # ... and the part's DSPs
 
 
 def test_junit_passes_on_board(cli, tmp_path):
     path = tmp_path / "ok.xml"
     code, _, _ = cli("check", "-b", "zynq", "-m", "squeezenet", "--junit", str(path))
     root = ET.parse(path).getroot()
-    assert code == 0 and root.get("failures") == "0" and root.get("tests") == "3"
+    assert code == 0 and root.get("failures") == "0" and root.get("tests") == "4"
     assert not list(root.iter("failure")) and not list(root.iter("skipped"))
 
 

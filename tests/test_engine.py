@@ -40,7 +40,19 @@ def test_parse_pe():
     assert parse_pe("8x8") == EngineConfig(8, 8)
     assert parse_pe(" 16X32 ") == EngineConfig(16, 32)
     assert str(parse_pe("4*2")) == "4x2"
-    for bad in ("8", "x8", "8x", "0x8", "8x-1", "axb", "2000x1"):
+    for bad in ("8", "x8", "8x", "0x8", "8x-1", "axb", "2000x1", "3x5", "8x6", "6x12"):
         with pytest.raises(FpgagenError) as exc:
             parse_pe(bad)
         assert "\n" not in str(exc.value)
+
+
+def test_default_engine_refuses_when_concats_leave_too_few_lanes_for_the_image():
+    """5 + 6 channels force P_in = 1; the conv on the 3-channel image needs 4 lanes: no
+    engine runs it, and the message names both layers (it used to build 1x512 and fail later,
+    blaming the conv alone)."""
+    net = g.make_graph("odd", (8, 8, 3), [
+        g.conv("a", "input", 5, 1), g.conv("b", "input", 6, 1), g.concat("c", "a", "b"),
+        g.conv("d", "c", 10, 1)])
+    with pytest.raises(FpgagenError, match=r"no engine runs odd: concat 'c' input 'a' has 5 "
+                                           r"channels.*conv 'a' reads the 3-channel input image"):
+        default_engine(load_board("zynq"), W8, net)

@@ -172,6 +172,34 @@ def test_identity_redundant_relu_and_whole_map_avgpool(tmp_path):
     assert [lay.op for lay in graph.layers] == ["conv", "maxpool", "avgpool"]
 
 
+@pytest.mark.parametrize("opset", [9, 13])
+def test_relu_and_batchnorm_fuse_through_dropout_and_identity(tmp_path, opset):
+    """Dropout/Identity are removed, so a Relu or BN behind them is still the conv's only
+    reader: the consumer count is looked up under the tensor the removed node passes on."""
+    b = Builder((1, 3, 10, 10))
+    x = b.unary("Relu", b.unary("Dropout", b.conv("data", "c1", 6, 3, pad=1), "drop"), "r1")
+    x = b.batchnorm(b.unary("Identity", b.conv(x, "c2", 8, 3), "id"), "bn2", opset)
+    x = b.unary("Identity", b.unary("Dropout", x, "drop2"), "id2")  # a chain of removed nodes
+    x = b.unary("Relu", x, "r2")
+    graph, weights = _check_against_ort(tmp_path, b.model(x, opset), (1, 3, 10, 10))
+    assert [(lay.name, lay.op, lay.relu) for lay in graph.layers] == [
+        ("c1", "conv", True), ("c2", "conv", True)]
+    assert np.abs(weights["c2.bias"]).max() > 0  # the BN folded into c2
+
+
+def test_relu_through_dropout_on_a_shared_conv_is_still_refused(tmp_path):
+    """The count is the conv's: a second reader of the conv output forbids the fusion."""
+    from fpgagen.errors import FpgagenError
+
+    b = Builder((1, 3, 8, 8))
+    c = b.conv("data", "c1", 4, 3, pad=1)
+    r = b.unary("Relu", b.unary("Dropout", c, "drop"), "r1")
+    b.channels[r] = 4
+    x = b.node("Add", [r, c], "add")
+    with pytest.raises(FpgagenError, match=r"'r1' \(Relu\).*sole consumer"):
+        load_onnx(save(b.model(x, 13), tmp_path / "m.onnx"))
+
+
 @pytest.mark.parametrize(("attrs", "size", "pad"), [
     ({"auto_pad": "SAME_UPPER", "strides": [1, 1]}, 10, 1),
     ({"auto_pad": "SAME_UPPER", "strides": [2, 2]}, 11, 1),

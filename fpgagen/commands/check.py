@@ -16,6 +16,7 @@ from rich.table import Table
 from ..boards import Board, all_boards, load_board
 from ..budget import (
     BRAM_CHECK,
+    DSP_CHECK,
     TOTAL_CHECK,
     URAM_CHECK,
     Consumer,
@@ -29,8 +30,9 @@ from ..budget import (
 from ..engine import EngineConfig, parse_pe
 from ..graph import Graph
 from ..junit import Case, Suite, write_junit
-from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows, make_plan
+from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows
 from ..precision import Precision, parse_precision
+from ..rules import check_widths, supported_plan
 from .common import add_json_arg, console, fmt_int, model_from_args, print_json, table
 
 
@@ -95,9 +97,18 @@ def precision_text(p: Precision) -> str:
 
 
 def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
-           fuse: bool, budget: int | None) -> Result:
-    plan = make_plan(graph, board, precision, engine, fuse)
+                 fuse: bool, budget: int | None) -> Result:
+    """Plan and judge one design; what ``check`` prints and ``build`` runs first.
+
+    Every rule of the engine (the build's too) is applied here, so a design the build would
+    refuse fails here, with the same message, before any work (`fpgagen.rules`): the rules no
+    board or precision can fix first (exit 2), then the fit (exit 1), then, for a design that
+    fits, the width rules.
+    """
+    plan = supported_plan(graph, board, precision, engine, fuse)
     verdict = judge(plan, budget)
+    if verdict.fits:
+        check_widths(plan)
     sugg = None if verdict.fits else suggest(graph, board, precision, engine, fuse, budget)
     return Result(plan, verdict, tuple(consumers(plan)), sugg)
 
@@ -148,6 +159,7 @@ def result_json(r: Result) -> dict[str, Any]:
         "output_staging_bytes": p.memories[OUTPUT_STAGING].bytes,
         "total_bytes": p.total_bytes, "over_bytes": v.over_bytes,
         "headroom_pct": round(v.headroom_pct, 2),
+        "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
         "bram36": p.bram36, "bram36_available": p.board.bram36, "bram18": p.bram18,
         "uram": p.uram, "uram_available": p.board.uram,
         "checks": [{"name": c.name, "used": c.used, "limit": c.limit, "judged": c.judged,
@@ -160,7 +172,8 @@ def result_json(r: Result) -> dict[str, Any]:
         "suggestions": None if r.suggestions is None else {
             "precision": r.suggestions.precision,
             "precision_total_bytes": r.suggestions.precision_total_bytes,
-            "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits},
+            "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
+            "engine": r.suggestions.engine},
         "cycles": p.total_cycles, "fps": round(p.fps, 2),
         "layers": layer_rows(p),
     }
@@ -172,7 +185,8 @@ def _suite(r: Result) -> Suite:
     p, v = r.plan, r.verdict
     cls = f"fpgagen.check.{p.graph.name}.{p.board.name}"
     what = {TOTAL_CHECK: ("B", "budget" if not v.from_board else "board on-chip bytes"),
-            BRAM_CHECK: ("BRAM36", p.board.part), URAM_CHECK: ("URAM", p.board.part)}
+            BRAM_CHECK: ("BRAM36", p.board.part), URAM_CHECK: ("URAM", p.board.part),
+            DSP_CHECK: ("DSP", f"{p.board.part}, engine {p.engine}")}
     cases = []
     for c in v.checks:
         unit, against = what[c.name]
@@ -246,11 +260,16 @@ def print_result(r: Result) -> None:
         for c in failed))
     s = r.suggestions
     if s is not None:
+        if s.engine:
+            con.print(f"  would fit: --pe {s.engine} (or no --pe: the engine sized to the "
+                      f"board's {fmt_int(p.board.dsp)} DSP)")
         if s.fusion_fits:
             con.print("  would fit: with conv->max-pool fusion (drop --no-fuse)")
         if s.precision:
             con.print(f"  would fit: --precision {s.precision} "
                       f"({fmt_int(s.precision_total_bytes or 0)} B)")
+        elif any(c.name == DSP_CHECK for c in failed):
+            pass  # the DSPs do not depend on the precision: no ladder to report
         else:
             con.print("  no narrower precision in "
                       "w16a16/w8a16/w16a8/w8a8/w4a8/w4a4 fits either")
