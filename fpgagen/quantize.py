@@ -160,14 +160,15 @@ def load_calibration(path: str | Path, graph: Graph) -> np.ndarray:
     except (OSError, ValueError) as exc:
         raise FpgagenError(f"cannot read calibration file {p} as .npy: "
                            f"{str(exc).splitlines()[0]}") from None
-    return check_calibration(a, graph, str(p))
+    return check_calibration(a, graph, f"calibration file {p}")
 
 
 def check_calibration(calib: object, graph: Graph, source: str = "calibration data"
                       ) -> np.ndarray:
     a = np.asarray(calib)
-    if not isinstance(calib, np.ndarray) or not np.issubdtype(a.dtype, np.number):
+    if not isinstance(calib, np.ndarray):
         raise FpgagenError(f"{source}: expected a numeric array, got {type(calib).__name__}")
+    reference.check_real(a, source)
     if a.ndim == 3:
         a = a[None]
     want = tuple(graph.input_shape)

@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     budget = parse_size(args.budget) if args.budget is not None else None
     precision = parse_precision(args.precision)
     engine = parse_pe(args.pe) if args.pe is not None else None
+    if args.out:  # before the model is even read: a bad target must not cost a minute
+        check_target(Path(args.out), args.force)
     graph, weights = network_from_args(args)
     out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
     check_target(out, args.force)

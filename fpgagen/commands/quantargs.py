@@ -21,6 +21,7 @@ from ..quantize import (
     load_calibration,
     quantize,
 )
+from ..reference import check_input
 from .common import console
 
 INPUT_HELP = ("input image: an .npy array H x W x C (already preprocessed float32, HWC), or a "
@@ -66,13 +67,9 @@ def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
     except (OSError, ValueError) as exc:
         raise FpgagenError(f"cannot read input {p} as .npy: {str(exc).splitlines()[0]}"
                            ) from None
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.shape != tuple(graph.input_shape):
-        raise FpgagenError(f"input {p} has shape {'x'.join(map(str, a.shape))}, expected "
-                           f"{'x'.join(map(str, graph.input_shape))} (HxWxC) for {graph.name}")
-    if not np.issubdtype(a.dtype, np.number) or not np.all(np.isfinite(a)):
-        raise FpgagenError(f"input {p} must hold finite numbers")
+    a = check_input(graph, a, f"input {p}")  # real numbers, H x W x C
+    if not np.all(np.isfinite(a)):
+        raise FpgagenError(f"input {p} must hold finite numbers (it has NaN or infinity)")
     return a.astype(np.float32)
 
 
