@@ -15,9 +15,11 @@ from ..errors import FpgagenError
 from ..graph import Graph
 from ..precision import parse_precision
 from ..quantize import (
+    DEFAULT_CALIB_HEADROOM,
     DEFAULT_CALIB_IMAGES,
     QGraph,
     calibration_inputs,
+    check_headroom,
     load_calibration,
     quantize,
 )
@@ -47,6 +49,12 @@ def add_quant_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib-images", type=int, default=DEFAULT_CALIB_IMAGES, metavar="N",
                    help="number of synthetic calibration images "
                         f"(default {DEFAULT_CALIB_IMAGES})")
+    p.add_argument("--calib-headroom", type=int, default=DEFAULT_CALIB_HEADROOM,
+                   metavar="BITS",
+                   help="integer bits above the largest value calibration saw, for every "
+                        "tensor a layer computes: room for images beyond the calibration "
+                        f"images, one bit of resolution each (default {DEFAULT_CALIB_HEADROOM};"
+                        " 0 sizes the types to the calibration images exactly)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
 
@@ -73,25 +81,30 @@ def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
     return a.astype(np.float32)
 
 
+def calibration_from_args(args: argparse.Namespace, graph: Graph) -> np.ndarray:
+    """The calibration images: ``--calib`` or ``--calib-images`` seeded synthetic ones."""
+    if args.calib is not None:
+        return load_calibration(args.calib, graph)
+    if args.calib_images < 1:
+        raise FpgagenError("--calib-images must be at least 1")
+    return calibration_inputs(graph, args.seed, args.calib_images)
+
+
 def quantize_from_args(args: argparse.Namespace, graph: Graph, weights: Any) -> QGraph:
     """Parse --precision, load or synthesize calibration images and quantize, with a progress
     bar on a terminal (stderr) unless --quiet."""
     precision = parse_precision(args.precision)
     precision.check_layers([lay.name for lay in graph.layers])
-    if args.calib is not None:
-        calib = load_calibration(args.calib, graph)
-    else:
-        if args.calib_images < 1:
-            raise FpgagenError("--calib-images must be at least 1")
-        calib = calibration_inputs(graph, args.seed, args.calib_images)
+    headroom = check_headroom(args.calib_headroom)
+    calib = calibration_from_args(args, graph)
     progress_console = console().__class__(stderr=True)
     if args.quiet or not progress_console.is_terminal:
-        return quantize(graph, weights, precision, calib)
+        return quantize(graph, weights, precision, calib, headroom=headroom)
     from rich.progress import Progress
 
     with Progress(console=progress_console, transient=True) as bar:
         task = bar.add_task("calibrating", total=len(calib))
-        return quantize(graph, weights, precision, calib,
+        return quantize(graph, weights, precision, calib, headroom=headroom,
                         progress=lambda done, _total: bar.update(task, completed=done))
 
 
