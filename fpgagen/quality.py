@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import golden, reference
+from .errors import FpgagenError
 from .graph import Graph
 from .precision import parse_precision
 from .quantize import DEFAULT_CALIB_HEADROOM, calibrate, quantize_calibrated
@@ -53,15 +54,24 @@ class QualityProbe:
     _sqnr: dict[str, float] = field(default_factory=dict, repr=False)
 
     def logits_sqnr(self, precision: str) -> float:
-        """The logits SQNR in dB at ``precision`` (a ``--precision`` text such as ``w4a8``)."""
+        """The logits SQNR in dB at ``precision`` (a ``--precision`` text such as ``w4a8``);
+        -inf when the quantizer refuses that precision for this network (an accumulator too
+        wide, say): what cannot be built is no suggestion. A bad calibration set or weights
+        still raise: those are the user's to fix."""
         if precision not in self._sqnr:
             if self._peaks is None:
                 self._peaks = calibrate(self.graph, self.weights, self.calib)
                 ref = reference.run(self.graph, self.weights, self.image)
                 self._ref_logits = ref[self.graph.output]
-            q = quantize_calibrated(self.graph, self.weights, parse_precision(precision),
-                                    self._peaks, self.headroom)
-            out = self.graph.output
-            fixed = golden.run(q, q.quantize_input(self.image))[out]
-            self._sqnr[precision] = sqnr_db(self._ref_logits, q.dequantize(out, fixed))
+            self._sqnr[precision] = self._measure(precision, self._peaks)
         return self._sqnr[precision]
+
+    def _measure(self, precision: str, peaks: Mapping[str, float]) -> float:
+        try:
+            q = quantize_calibrated(self.graph, self.weights, parse_precision(precision), peaks,
+                                    self.headroom)
+        except FpgagenError:
+            return -math.inf
+        out = self.graph.output
+        fixed = golden.run(q, q.quantize_input(self.image))[out]
+        return sqnr_db(self._ref_logits, q.dequantize(out, fixed))

@@ -4,6 +4,7 @@ suggested by ``check`` only with its quality, and a narrowed default engine expl
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from fpgagen.errors import FpgagenError
 from fpgagen.fixed import FixedType, int_bits_for
 from fpgagen.images import IMAGENET_MEAN, IMAGENET_STD, normalize
 from fpgagen.precision import parse_precision
+from fpgagen.quality import QualityProbe
 from fpgagen.quantize import calibration_inputs, quantize
 from fpgagen.weights import random_weights
 from fpgagen.zoo import load_model
@@ -195,3 +197,11 @@ def test_shrunk_default_engine_is_explained(cli):
     assert json.loads(out)["engine_note"] == ""  # chosen by --pe: nothing to explain
     _, out, _ = cli("check", "-m", "squeezenet", "-b", "zc706", "--json")
     assert json.loads(out)["engine_note"] == ""  # the DSP-sized default itself
+
+
+def test_probe_rates_what_cannot_be_built_as_minus_inf(tiny):
+    graph, weights = tiny
+    probe = QualityProbe(graph, weights, calibration_inputs(graph, 0, 2),
+                         calibration_inputs(graph, 9, 1)[0])
+    assert probe.logits_sqnr("ap_fixed<32,16>") == -math.inf  # a 70-bit accumulator: refused
+    assert probe.logits_sqnr("16") > 50.0 > probe.logits_sqnr("w4a4")

@@ -333,7 +333,9 @@ def suggestion_lines(s: Suggestions | None) -> list[str]:
 
 
 def _fmt_db(v: float) -> str:
-    return "exact" if math.isinf(v) and v > 0 else f"{v:.1f} dB"
+    if math.isinf(v):
+        return "exact" if v > 0 else "not measurable (the quantizer refuses this precision)"
+    return f"{v:.1f} dB"
 
 
 def _kv_table(rows: list[tuple[str, str, str]]) -> Table:

@@ -105,9 +105,9 @@ def run(args: argparse.Namespace) -> int:
     sat, size = res["saturated"], res["elements"]
     rows = [(n, res["types"][n], _fmt_db(v), _fmt_sat(sat[n], size[n]))
             for n, v in res["sqnr_db"].items()]
-    con.print(make_table("SQNR per layer (fixed vs float); saturated = outputs beyond the type, "
-                         "clamped (or wrapped)", ["layer", "type", "SQNR dB", "saturated"],
-                         rows, right=("SQNR dB", "saturated")))
+    con.print(make_table("SQNR per layer (fixed vs float), saturated outputs",
+                         ["layer", "type", "SQNR dB", "saturated"], rows,
+                         right=("SQNR dB", "saturated")))
     hot = [n for n in sat if sat[n]]
     if hot:
         con.print(f"[yellow]saturation[/] in {len(hot)} of {len(sat)} tensors "
