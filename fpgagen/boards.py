@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-from .errors import FpgagenError
+from .errors import unknown_name
 from .resources import data_dir
 
 BRAM36_BYTES = 36 * 1024 // 8  # 4608
@@ -75,4 +75,4 @@ def load_board(name: str) -> Board:
     for board in all_boards().values():
         if key == board.name or key in board.aliases:
             return board
-    raise FpgagenError(f"unknown board {name!r} (choose from: {', '.join(board_names())})")
+    raise unknown_name("board", name, board_names())

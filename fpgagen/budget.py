@@ -18,6 +18,7 @@ from the DSPs).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -27,6 +28,7 @@ from .errors import FpgagenError
 from .graph import Graph
 from .plan import Plan, make_plan
 from .precision import Precision, parse_precision
+from .quality import MIN_USEFUL_SQNR_DB
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
           "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
@@ -131,37 +133,60 @@ def consumers(plan: Plan, n: int = 10) -> list[Consumer]:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A precision that would fit but is not suggested: its logits SQNR is too low."""
+
+    precision: str
+    total_bytes: int
+    sqnr_db: float
+
+
+@dataclass(frozen=True)
 class Suggestions:
-    """What would make a design fit: a narrower precision, other boards, fusion."""
+    """What would make a design fit: a narrower precision (with its logits SQNR when rated),
+    other boards, fusion; and the precisions that fit but are too noisy to suggest."""
 
     precision: str | None
     precision_total_bytes: int | None
     boards: tuple[str, ...]
     fusion_fits: bool
     engine: str | None = None  # the board's default engine, when --pe was over its DSPs
+    precision_sqnr_db: float | None = None
+    rejected: tuple[Rejected, ...] = ()
 
 
 def suggest(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
-            fuse: bool, budget: int | None) -> Suggestions:
+            fuse: bool, budget: int | None, rate: Callable[[str], float] | None = None,
+            min_sqnr_db: float = MIN_USEFUL_SQNR_DB) -> Suggestions:
     """Alternatives that fit, judged like the original (same budget, or the same board).
 
-    Precision: the widest entry of `PRECISION_LADDER` whose plan is smaller than the current one
-    and fits. Boards: every board that fits this model at this precision by its own capacity
-    and block counts (with its own default engine unless ``engine`` was given).
+    Precision: the widest entry of `PRECISION_LADDER` whose plan is smaller than the current
+    one, fits and, when ``rate`` (precision text -> logits SQNR in dB,
+    `fpgagen.quality.QualityProbe.logits_sqnr`) is given, reaches ``min_sqnr_db``: a precision
+    that fits by turning the logits into noise is listed as rejected, not suggested. Boards:
+    every board that fits this model at this precision by its own capacity and block counts
+    (with its own default engine unless ``engine`` was given).
     """
     current = make_plan(graph, board, precision, engine, fuse).total_bytes
-    best_prec, best_total = None, None
+    best_prec, best_total, best_db = None, None, None
+    rejected: list[Rejected] = []
     for text in PRECISION_LADDER:
         plan = make_plan(graph, board, parse_precision(text), engine, fuse)
-        if plan.total_bytes < current and judge(plan, budget).fits:
-            best_prec, best_total = text, plan.total_bytes
-            break
+        if plan.total_bytes >= current or not judge(plan, budget).fits:
+            continue
+        db = rate(text) if rate is not None else None
+        if db is not None and db < min_sqnr_db:
+            rejected.append(Rejected(text, plan.total_bytes, db))
+            continue
+        best_prec, best_total, best_db = text, plan.total_bytes, db
+        break
     boards = tuple(b.name for b in all_boards().values()
                    if judge(make_plan(graph, b, precision, engine, fuse)).fits)
     fusion_fits = (not fuse) and judge(make_plan(graph, board, precision, engine, True),
                                        budget).fits
     return Suggestions(best_prec, best_total, boards, fusion_fits,
-                       _engine_that_fits(graph, board, precision, engine, fuse, budget))
+                       engine=_engine_that_fits(graph, board, precision, engine, fuse, budget),
+                       precision_sqnr_db=best_db, rejected=tuple(rejected))
 
 
 def _engine_that_fits(graph: Graph, board: Board, precision: Precision,

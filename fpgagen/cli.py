@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
+import select
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from . import __version__
 from .errors import FpgagenError
@@ -47,10 +49,47 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
     except FpgagenError as exc:
         sys.stderr.write(f"fpgagen: error: {exc}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("fpgagen: interrupted\n")
         return 130
+    except BrokenPipeError:
+        gone = [f for f in (sys.stdout, sys.stderr) if _reader_gone(f)]
+        if not gone:
+            raise  # some other pipe broke: a bug, keep its traceback
+        for f in gone:
+            _discard(f)
+        return EXIT_BROKEN_PIPE
+
+
+# What a shell reports for a tool stopped by SIGPIPE (128 + 13), as `seq 100000 | head -1` does.
+# Neither 0 nor 1: the output was cut short, so no verdict (not even "does not fit") was given.
+EXIT_BROKEN_PIPE = 141
+
+
+def _reader_gone(stream: TextIO) -> bool:
+    """Whether ``stream`` is a pipe whose reading end was closed (``fpgagen ... | head -1``).
+
+    Python ignores SIGPIPE, so such a write raises BrokenPipeError instead of ending the
+    process quietly as a C tool would; poll() reports POLLERR on a pipe without readers.
+    """
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a non-file (a test's capture)
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(ev & select.POLLERR for _, ev in poller.poll(0))
+
+
+def _discard(stream: TextIO) -> None:
+    """Point ``stream`` at /dev/null, so that the interpreter's final flush of the bytes still
+    buffered cannot print a second BrokenPipeError ("Exception ignored ...") on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)

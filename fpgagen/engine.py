@@ -97,6 +97,31 @@ def _largest_pow2_at_most(n: int) -> int:
     return p
 
 
+def dsp_engine(board: Board, p_in: int = DEFAULT_P_IN) -> EngineConfig:
+    """The largest array the board's DSPs allow with ``p_in`` lanes: P_out is the largest power
+    of two with P_in * (P_out + 1) <= DSPs (`EngineConfig.dsp`). This is the board's default
+    engine before a model narrows P_in to its channel counts or the planner halves P_out to fit
+    the memories (`fpgagen boards` shows it; `default_engine` and `make_plan` refine it)."""
+    p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))
+    return EngineConfig(p_in, min(p_out, MAX_LANES))
+
+
+def p_in_note(graph: Graph, p_in: int) -> str:
+    """Why `default_engine` chose fewer than `DEFAULT_P_IN` lanes ("" when it did not): the
+    first concat input or add whose channel count the default does not divide."""
+    if p_in >= DEFAULT_P_IN:
+        return ""
+    for lay in graph.layers:
+        names = lay.inputs if lay.op == "concat" else (lay.name,) if lay.op == "add" else ()
+        for t in names:
+            c = graph.shape(t)[2]
+            if c % DEFAULT_P_IN:
+                what = f"{t}, an input of concat {lay.name}," if lay.op == "concat" else lay.name
+                return (f"P_in {p_in} instead of {DEFAULT_P_IN}: {what} has {c} channels, and "
+                        "P_in must divide the channels of every concat input and add")
+    return ""
+
+
 def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineConfig:
     """The engine fpgagen builds for a board and graph unless ``--pe`` says otherwise.
 
@@ -123,8 +148,7 @@ def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineCo
                 p_in = _largest_pow2_dividing(c, p_in)
                 why = f"add {lay.name!r} has {c} channels"
     _check_image_lanes(graph, p_in, why)
-    p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))  # EngineConfig.dsp
-    return EngineConfig(p_in, min(p_out, MAX_LANES))
+    return dsp_engine(board, p_in)
 
 
 def _check_image_lanes(graph: Graph, p_in: int, why: str) -> None:

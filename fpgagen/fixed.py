@@ -248,6 +248,31 @@ def int_bits_for(max_abs: float, signed: bool) -> int:
     return math.floor(math.log2(max_abs)) + 1 + sign
 
 
-def calibrated_type(width: int, max_abs: float, signed: bool) -> FixedType:
-    """The power-of-two scaled type of ``width`` bits that holds ``max_abs`` (DESIGN.md §2)."""
-    return FixedType(width, width - int_bits_for(max_abs, signed), signed)
+def calibrated_type(width: int, max_abs: float, signed: bool, headroom: int = 0) -> FixedType:
+    """The power-of-two scaled type of ``width`` bits that holds ``max_abs`` (DESIGN.md §2),
+    with ``headroom`` more integer bits: it then holds values up to 2**headroom times larger
+    than ``max_abs`` before saturating, one bit of resolution less per bit of headroom."""
+    return FixedType(width, width - int_bits_for(max_abs, signed) - headroom, signed)
+
+
+def out_of_range(acc: object, shift: int, t: FixedType, rounding: str = DEFAULT_ROUNDING
+                 ) -> np.ndarray:
+    """Which elements ``requantize(acc, shift, t, rounding, ...)`` must saturate (AP_SAT) or
+    wrap (AP_WRAP): those whose rounded value lies outside ``t``'s range. Counting them shows
+    where a type is too narrow for the data, which the outputs alone do not (a value at the
+    rail may be exact)."""
+    if shift >= 0:
+        r = round_shift(acc, shift, rounding)
+        return (r < t.qmin) | (r > t.qmax)
+    k = -shift
+    a = _i64(acc)
+    hi, lo = t.qmax >> k, -((-t.qmin) >> k)  # as in requantize: a << k is in range iff inside
+    return (a > hi) | (a < lo)
+
+
+def float_out_of_range(x: object, t: FixedType, rounding: str = DEFAULT_ROUNDING
+                       ) -> np.ndarray:
+    """Which floats `quantize_float` must saturate or wrap to fit ``t`` (as `out_of_range`)."""
+    wide = FixedType(MAX_WIDTH - 1, t.frac, True)  # rounds the same, saturates only at 2**62
+    r = quantize_float(x, wide, rounding, "AP_SAT")
+    return (r < t.qmin) | (r > t.qmax)

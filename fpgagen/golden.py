@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import FpgagenError
-from .fixed import requantize
+from .fixed import out_of_range, requantize
 from .graph import INPUT
 from .quantize import QGraph, QLayer
 from .reference import conv_matmul, pool_max
@@ -48,15 +48,11 @@ def conv_acc(ql: QLayer, x: np.ndarray) -> np.ndarray:
     return acc
 
 
-def layer_output(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]) -> np.ndarray:
-    """One layer's integer output from its integer inputs (DESIGN.md §2, QLayer's docstring)."""
+def layer_acc(ql: QLayer, ins: list[np.ndarray]) -> np.ndarray:
+    """The exact accumulator (ReLU applied) of a layer that requantizes: conv, avgpool, add."""
     lay = ql.layer
     if lay.op == "conv":
         acc = conv_acc(ql, ins[0])
-    elif lay.op == "maxpool":
-        return pool_max(ins[0], lay.kernel, lay.stride, lay.pad, out_hw)
-    elif lay.op == "concat":
-        return np.concatenate(ins, axis=2)
     elif lay.op == "avgpool":
         acc = ins[0].sum(axis=(0, 1), keepdims=True, dtype=np.int64) * np.int64(ql.avg_mult)
     elif lay.op == "add":
@@ -64,9 +60,24 @@ def layer_output(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]) -> 
                   np.zeros_like(ins[0]))
     else:
         raise AssertionError(lay.op)
-    if lay.relu:
-        acc = np.maximum(acc, 0)
-    return requantize(acc, ql.shift, ql.out_type, ql.rounding, ql.saturation)
+    return np.maximum(acc, 0) if lay.relu else acc
+
+
+def _layer(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """A layer's integer output and, when it requantizes, its accumulator."""
+    lay = ql.layer
+    if lay.op == "maxpool":
+        return pool_max(ins[0], lay.kernel, lay.stride, lay.pad, out_hw), None
+    if lay.op == "concat":
+        return np.concatenate(ins, axis=2), None
+    acc = layer_acc(ql, ins)
+    return requantize(acc, ql.shift, ql.out_type, ql.rounding, ql.saturation), acc
+
+
+def layer_output(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]) -> np.ndarray:
+    """One layer's integer output from its integer inputs (DESIGN.md §2, QLayer's docstring)."""
+    return _layer(ql, ins, out_hw)[0]
 
 
 def check_input_int(qgraph: QGraph, x_int: np.ndarray) -> np.ndarray:
@@ -95,3 +106,21 @@ def run(qgraph: QGraph, x_int: np.ndarray) -> dict[str, np.ndarray]:
         vals[lay.name] = layer_output(qgraph.qlayer(lay.name), [vals[t] for t in lay.inputs],
                                       graph.shape(lay.name)[:2])
     return vals
+
+
+def run_counted(qgraph: QGraph, x_int: np.ndarray
+                ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """`run`, plus per layer how many output elements were out of the output type's range
+    before the cast, so saturated (AP_SAT) or wrapped (AP_WRAP): 0 for max-pools and concats,
+    which only move integers. A type sized from calibration images shows here when an image
+    goes beyond them (``fpgagen run`` prints these)."""
+    graph = qgraph.graph
+    vals: dict[str, np.ndarray] = {INPUT: check_input_int(qgraph, x_int)}
+    counts: dict[str, int] = {}
+    for lay in graph.layers:
+        ql = qgraph.qlayer(lay.name)
+        vals[lay.name], acc = _layer(ql, [vals[t] for t in lay.inputs],
+                                     graph.shape(lay.name)[:2])
+        counts[lay.name] = (0 if acc is None else int(np.count_nonzero(
+            out_of_range(acc, ql.shift, ql.out_type, ql.rounding))))
+    return vals, counts

@@ -42,7 +42,7 @@ from typing import Any
 
 from .boards import Board
 from .bram import BlockMapping, bram36_total, map_memories
-from .engine import EngineConfig, default_engine
+from .engine import EngineConfig, default_engine, p_in_note
 from .errors import FpgagenError
 from .graph import INPUT, Graph
 from .memory import (
@@ -144,6 +144,9 @@ class Plan:
     costs: tuple[LayerCost, ...]
     io_cycles: int
     stage_taps: int = 1  # taps per beat of the conv on the image (staging banks), see above
+    # why the default engine is smaller than the board's DSPs allow ("" when it is not, or when
+    # --pe chose it): a user who reads "16x32" on a 1,248-DSP board should not have to guess
+    engine_note: str = ""
 
     # --- schedule and activations ---
     @property
@@ -291,12 +294,26 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
         return _plan(graph, board, precision, engine, fuse)
     eng = default_engine(board, precision, graph)
     plan = _plan(graph, board, precision, eng, fuse)
+    notes = [n for n in (p_in_note(graph, eng.p_in),) if n]
     while not _fits_part(plan) and eng.p_out > 1:
         eng = EngineConfig(eng.p_in, eng.p_out // 2)
         smaller = _plan(graph, board, precision, eng, fuse)
         if _fits_part(smaller):
-            return smaller
-    return plan  # nothing narrower fits either: report the DSP-sized default
+            notes.append(f"P_out halved from the DSP-sized {plan.engine} to {eng}: at "
+                         f"{plan.engine} the design needs {_overflow(plan)} (its wide weight "
+                         f"words pad the weights); {eng} fits")
+            return replace(smaller, engine_note="; ".join(notes))
+    return replace(plan, engine_note="; ".join(notes))  # no narrower P_out fits either
+
+
+def _overflow(plan: Plan) -> str:
+    """What of the board a plan overfills: ``342 BRAM36 of 312``, ..."""
+    b = plan.board
+    over = [f"{plan.bram36} BRAM36 of {b.bram36}" if plan.bram36 > b.bram36 else "",
+            f"{plan.uram} URAM of {b.uram}" if plan.uram > b.uram else "",
+            f"{plan.total_bytes:,} B of {b.onchip_bytes:,}" if plan.total_bytes > b.onchip_bytes
+            else ""]
+    return ", ".join(o for o in over if o)
 
 
 def _fits_part(plan: Plan) -> bool:

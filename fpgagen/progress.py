@@ -4,6 +4,7 @@ nothing at all with --quiet."""
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,10 +12,19 @@ from contextlib import contextmanager
 from rich.console import Console
 
 
+class PipeConsole(Console):
+    """A rich Console that lets a closed pipe raise BrokenPipeError for `fpgagen.cli.main` to
+    answer. rich's own handler exits with status 1, which ``check`` uses for "does not fit"."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more from this console
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
 class Steps:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
-        self.console = Console(stderr=True, highlight=False)
+        self.console = PipeConsole(stderr=True, highlight=False)
 
     @contextmanager
     def step(self, what: str) -> Iterator[None]:

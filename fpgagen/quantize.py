@@ -4,7 +4,13 @@ Decisions made here and nowhere else (the planner and both generators only read 
 
 - every tensor's `FixedType`: widths from ``--precision``, the binary point from the largest
   magnitude seen on the calibration inputs (power-of-two scales; DESIGN.md §2) unless the spec
-  pins the type;
+  pins the type, plus ``headroom`` integer bits (default `DEFAULT_CALIB_HEADROOM`) on every
+  tensor a layer computes: a few calibration images do not show the largest values the
+  network meets. Sized to them exactly, SqueezeNet 1.0 at w16a16 clamps a brighter image
+  (logits SQNR 22-25 dB instead of 76); one bit keeps it at 74-75 dB and costs 0-4 dB on
+  ordinary images at w16a16, 0-5.5 dB at w8a8 (zoo models, ``bench/bench_golden.py --sqnr``).
+  The input image gets none: its range is set by the preprocessing, which the calibration
+  images share, not by its content;
 - signedness: a ReLU output (fused in a conv or an add) is unsigned, which buys one bit of
   resolution; the input image and an un-ReLU'd conv (ZynqNet's conv10) are signed; max-pool and
   concat keep their inputs' type, an add of two unsigned tensors stays unsigned, avgpool keeps
@@ -37,6 +43,7 @@ from .fixed import (
     calibrated_type,
     clog2,
     dequantize,
+    float_out_of_range,
     int_bits_for,
     quantize_float,
 )
@@ -46,6 +53,8 @@ from .precision import Precision, TypeSpec
 from .weights import check_weights
 
 DEFAULT_CALIB_IMAGES = 4
+DEFAULT_CALIB_HEADROOM = 1  # integer bits above the calibration peak (see the module docstring)
+MAX_CALIB_HEADROOM = 16
 AVG_MULT_BITS = 16  # width of the unsigned avgpool multiplier M
 WEIGHT_ROUNDING = ("AP_RND_CONV", "AP_SAT")  # weights and biases: nearest, ties to even
 
@@ -107,7 +116,8 @@ class QGraph:
     ``types`` maps every tensor name (``"input"`` and each layer) to its type; the hardware
     stores each activation at exactly that width. ``qlayers`` is in the graph's (topological)
     order. ``input_rounding``/``input_saturation`` say how the host quantizes the float image;
-    ``calib_max`` keeps the largest magnitude per tensor seen during calibration.
+    ``calib_max`` keeps the largest magnitude per tensor seen during calibration, and
+    ``headroom`` the integer bits added above it (see the module docstring).
     """
 
     graph: Graph
@@ -117,6 +127,7 @@ class QGraph:
     calib_max: Mapping[str, float]
     input_rounding: str = "AP_RND"
     input_saturation: str = "AP_SAT"
+    headroom: int = DEFAULT_CALIB_HEADROOM
 
     def qlayer(self, name: str) -> QLayer:
         return self.qlayers[name]
@@ -139,6 +150,12 @@ class QGraph:
             raise FpgagenError("input contains NaN or infinity")
         return quantize_float(x, self.input_type, self.input_rounding, self.input_saturation)
 
+    def input_out_of_range(self, x: np.ndarray) -> int:
+        """How many elements of the float image `quantize_input` saturates."""
+        x = reference.check_input(self.graph, x)
+        return int(np.count_nonzero(float_out_of_range(x, self.input_type,
+                                                       self.input_rounding)))
+
     def dequantize(self, tensor: str, q: np.ndarray) -> np.ndarray:
         """Integers of a tensor back to float64 values."""
         return dequantize(q, self.types[tensor])
@@ -160,14 +177,15 @@ def load_calibration(path: str | Path, graph: Graph) -> np.ndarray:
     except (OSError, ValueError) as exc:
         raise FpgagenError(f"cannot read calibration file {p} as .npy: "
                            f"{str(exc).splitlines()[0]}") from None
-    return check_calibration(a, graph, str(p))
+    return check_calibration(a, graph, f"calibration file {p}")
 
 
 def check_calibration(calib: object, graph: Graph, source: str = "calibration data"
                       ) -> np.ndarray:
     a = np.asarray(calib)
-    if not isinstance(calib, np.ndarray) or not np.issubdtype(a.dtype, np.number):
+    if not isinstance(calib, np.ndarray):
         raise FpgagenError(f"{source}: expected a numeric array, got {type(calib).__name__}")
+    reference.check_real(a, source)
     if a.ndim == 3:
         a = a[None]
     want = tuple(graph.input_shape)
@@ -180,8 +198,15 @@ def check_calibration(calib: object, graph: Graph, source: str = "calibration da
     return a.astype(np.float32)
 
 
-def _calibrate(graph: Graph, weights: Mapping[str, np.ndarray], calib: np.ndarray,
-               progress: Callable[[int, int], None] | None) -> dict[str, float]:
+def calibrate(graph: Graph, weights: Mapping[str, np.ndarray], calib: np.ndarray,
+              progress: Callable[[int, int], None] | None = None) -> dict[str, float]:
+    """The largest |value| of every tensor over the calibration images (float reference).
+
+    The costly half of `quantize` and independent of the precision, so a caller that tries
+    several precisions (`fpgagen.quality`) computes it once for `quantize_calibrated`.
+    """
+    check_weights(dict(weights), graph, "given")
+    calib = check_calibration(calib, graph)
     peak: dict[str, float] = {}
     for i, x in enumerate(calib):
         for name, v in reference.run(graph, weights, x).items():
@@ -255,19 +280,28 @@ def activation_specs(graph: Graph, precision: Precision) -> dict[str, TypeSpec]:
     return specs
 
 
-def _act_type(spec: TypeSpec, peak: float, signed: bool) -> FixedType:
+def _act_type(spec: TypeSpec, peak: float, signed: bool, headroom: int) -> FixedType:
     if spec.fixed is not None:  # pinned width and binary point; signedness is ours
         return FixedType(spec.width, spec.fixed.frac, signed)
-    return calibrated_type(spec.width, peak, signed)
+    return calibrated_type(spec.width, peak, signed, headroom)
 
 
-def _activation_types(graph: Graph, precision: Precision, peak: Mapping[str, float]
-                      ) -> dict[str, FixedType]:
+def _computed(graph: Graph, members: list[str]) -> bool:
+    """Whether a type group holds a tensor that a layer computes (conv, add, avgpool), whose
+    range depends on the image's content; the input and max-pools or concats of it only pass
+    values through."""
+    ops = {lay.name: lay.op for lay in graph.layers}
+    return any(ops.get(m, "input") not in ("input", "maxpool", "concat") for m in members)
+
+
+def _activation_types(graph: Graph, precision: Precision, peak: Mapping[str, float],
+                      headroom: int) -> dict[str, FixedType]:
     natural = _natural_signed(graph)
     types: dict[str, FixedType] = {}
     for members in _shared_groups(graph):
         spec = _group_spec(graph, members, precision)
-        t = _act_type(spec, max(peak[m] for m in members), any(natural[m] for m in members))
+        t = _act_type(spec, max(peak[m] for m in members), any(natural[m] for m in members),
+                      headroom if _computed(graph, members) else 0)
         types.update(dict.fromkeys(members, t))
     return types
 
@@ -350,16 +384,34 @@ def _qlayer(graph: Graph, lay: Layer, weights: Mapping[str, np.ndarray], precisi
     raise AssertionError(lay.op)
 
 
+def check_headroom(headroom: int) -> int:
+    """``--calib-headroom`` must be 0..`MAX_CALIB_HEADROOM` bits."""
+    if not 0 <= headroom <= MAX_CALIB_HEADROOM:
+        raise FpgagenError(f"calibration headroom must be 0..{MAX_CALIB_HEADROOM} bits, "
+                           f"got {headroom}")
+    return headroom
+
+
 def quantize(graph: Graph, weights: Mapping[str, np.ndarray], precision: Precision,
-             calib: np.ndarray, progress: Callable[[int, int], None] | None = None) -> QGraph:
+             calib: np.ndarray, progress: Callable[[int, int], None] | None = None,
+             headroom: int = DEFAULT_CALIB_HEADROOM) -> QGraph:
     """Quantize a network. ``calib`` is float32 (N, H, W, C) (see `calibration_inputs`);
-    ``progress(done, total)`` is called after each calibration image."""
+    ``progress(done, total)`` is called after each calibration image; ``headroom`` integer
+    bits are added above the calibration peak of every computed tensor (module docstring)."""
     precision.check_layers([lay.name for lay in graph.layers])
-    check_weights(dict(weights), graph, "given")
-    calib = check_calibration(calib, graph)
-    peak = _calibrate(graph, weights, calib, progress)
-    types = _activation_types(graph, precision, peak)
+    check_headroom(headroom)
+    return quantize_calibrated(graph, weights, precision,
+                               calibrate(graph, weights, calib, progress), headroom)
+
+
+def quantize_calibrated(graph: Graph, weights: Mapping[str, np.ndarray], precision: Precision,
+                        peak: Mapping[str, float], headroom: int = DEFAULT_CALIB_HEADROOM
+                        ) -> QGraph:
+    """`quantize` from the peaks `calibrate` found (several precisions, one calibration)."""
+    precision.check_layers([lay.name for lay in graph.layers])
+    check_headroom(headroom)
+    types = _activation_types(graph, precision, peak, headroom)
     qlayers = {lay.name: _qlayer(graph, lay, weights, precision, types) for lay in graph.layers}
     return QGraph(graph, precision, MappingProxyType(types), MappingProxyType(qlayers),
-                  MappingProxyType(peak), precision.default.rounding,
-                  precision.default.saturation)
+                  MappingProxyType(dict(peak)), precision.default.rounding,
+                  precision.default.saturation, headroom)

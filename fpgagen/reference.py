@@ -108,9 +108,21 @@ def _layer(graph: Graph, lay: Layer, vals: Mapping[str, np.ndarray],
     raise AssertionError(lay.op)
 
 
+def check_real(a: np.ndarray, what: str) -> np.ndarray:
+    """``a`` itself when it holds real numbers (float or integer dtype); a one-line error for
+    complex, bool, string or object arrays. numpy would cast a complex array to float with a
+    mere warning, silently dropping the imaginary part, and a bool or string array is never an
+    image, so those are refused here instead of computing on something the user did not mean.
+    """
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise FpgagenError(f"{what} has dtype {a.dtype}: expected real numbers (a float or "
+                           "integer array)")
+    return a
+
+
 def check_input(graph: Graph, x: np.ndarray, what: str = "input") -> np.ndarray:
-    """An HWC array of the graph's input shape (a leading batch of 1 is dropped)."""
-    a = np.asarray(x)
+    """A real HWC array of the graph's input shape (a leading batch of 1 is dropped)."""
+    a = check_real(np.asarray(x), what)
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
     if a.shape != tuple(graph.input_shape):

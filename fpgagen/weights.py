@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import FpgagenError
 from .graph import Graph
+from .reference import check_real
 
 BIAS_STD = 0.01  # "small biases": a ReLU net stays centred, yet the bias path is exercised
 
@@ -68,6 +69,8 @@ def check_weights(weights: dict[str, np.ndarray], graph: Graph, source: str) -> 
     if problems:
         raise FpgagenError(f"weights {source} do not match {graph.name}: "
                            + "; ".join(problems) + " (weights are HWIO)")
+    for k in want:
+        check_real(np.asarray(weights[k]), f"weights {source}: array {k}")
     nonfinite = [k for k in want if not np.all(np.isfinite(weights[k]))]
     if nonfinite:
         raise FpgagenError(f"weights {source}: NaN or infinity in {', '.join(nonfinite[:5])}")
@@ -92,7 +95,6 @@ def load_weights(path: str | Path, graph: Graph) -> dict[str, np.ndarray]:
     if not raw:
         raise FpgagenError(f"weights file {p} holds no arrays")
     for k, v in raw.items():
-        if not np.issubdtype(v.dtype, np.number):
-            raise FpgagenError(f"weights file {p}: array {k} is not numeric ({v.dtype})")
+        check_real(v, f"weights file {p}: array {k}")
     check_weights(raw, graph, str(p))
     return {k: raw[k].astype(np.float32) for k in expected_shapes(graph)}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import graph as g
-from .errors import FpgagenError
+from .errors import FpgagenError, unknown_name
 from .graph import Graph, Layer
 
 
@@ -130,7 +130,7 @@ def zoo_entry(name: str) -> ZooEntry:
     """The zoo entry for a name or alias; a one-line error naming the choices otherwise."""
     key = ALIASES.get(name.lower(), name.lower())
     if key not in ZOO:
-        raise FpgagenError(f"unknown model {name!r} (choose from: {', '.join(model_names())})")
+        raise unknown_name("model", name, model_names())
     return ZOO[key]
 
 

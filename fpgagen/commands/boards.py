@@ -6,6 +6,7 @@ import argparse
 from dataclasses import asdict
 
 from ..boards import all_boards
+from ..engine import dsp_engine
 from .common import add_json_arg, console, fmt_int, print_json, table
 
 
@@ -19,13 +20,18 @@ def run(args: argparse.Namespace) -> int:
     boards = list(all_boards().values())
     if args.json:
         print_json([{**asdict(b), "aliases": list(b.aliases), "onchip_bytes": b.onchip_bytes,
-                     "onchip_kib": b.onchip_bytes / 1024} for b in boards])
+                     "onchip_kib": b.onchip_bytes / 1024,
+                     "default_engine": {"p_in": e.p_in, "p_out": e.p_out, "dsp": e.dsp}}
+                    for b in boards for e in [dsp_engine(b)]])
         return 0
     console().print(table(
-        "Boards (on-chip = BRAM36 x 4.5 KiB + URAM x 36 KiB)",
-        ["board", "aliases", "part", "BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB"],
+        "Boards (on-chip = BRAM36 x 4.5 KiB + URAM x 36 KiB; default engine = P_in x P_out "
+        "from the DSPs, which a model may narrow: see fpgagen check)",
+        ["board", "aliases", "part", "BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB",
+         "default engine"],
         [(b.name, ", ".join(b.aliases), b.part, b.bram36, b.uram, fmt_int(b.dsp),
-          fmt_int(b.lut), fmt_int(b.ff), f"{b.clock_mhz:g}", f"{b.onchip_bytes / 1024:,.1f}")
+          fmt_int(b.lut), fmt_int(b.ff), f"{b.clock_mhz:g}", f"{b.onchip_bytes / 1024:,.1f}",
+          str(dsp_engine(b)))
          for b in boards],
         right=("BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB")))
     return 0

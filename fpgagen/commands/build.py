@@ -4,6 +4,7 @@ writes the HLS C++, run_hls.tcl, test vectors and reports into one folder, atomi
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from ..boards import load_board
@@ -14,9 +15,17 @@ from ..engine import parse_pe
 from ..outdir import atomic_dir, check_target
 from ..precision import parse_precision
 from ..progress import Steps
+from ..quality import QualityProbe
+from ..quantize import check_headroom
 from .check import check_design, print_result, result_json
 from .common import add_json_arg, add_weights_args, console, network_from_args, print_json
-from .quantargs import add_input_arg, add_quant_args, load_input, quantize_from_args
+from .quantargs import (
+    add_input_arg,
+    add_quant_args,
+    calibration_from_args,
+    load_input,
+    quantize_from_args,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,13 +63,20 @@ def run(args: argparse.Namespace) -> int:
     budget = parse_size(args.budget) if args.budget is not None else None
     precision = parse_precision(args.precision)
     engine = parse_pe(args.pe) if args.pe is not None else None
+    if args.out:  # before the model is even read: a bad target must not cost a minute
+        check_target(Path(args.out), args.force)
     graph, weights = network_from_args(args)
     out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
     check_target(out, args.force)
     x = load_input(args.input, graph, args.seed)
 
+    @functools.cache  # made once, if the design does not fit: rates narrower precisions
+    def probe() -> QualityProbe:
+        return QualityProbe(graph, weights, calibration_from_args(args, graph), x,
+                            check_headroom(args.calib_headroom))
+
     with steps.step("memory plan and budget check"):
-        result = check_design(graph, board, precision, engine, args.fuse, budget)
+        result = check_design(graph, board, precision, engine, args.fuse, budget, probe)
     if not result.verdict.fits:
         if args.json:
             print_json({"built": False, "check": result_json(result)})
@@ -90,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     console().print(
         f"built {graph.name} for {board.name} ({board.part}) in {out}/\n"
         f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']} BRAM36, "
-        f"engine {report['engine']['p_in']}x{report['engine']['p_out']}, "
+        f"engine {report['engine']['p_in']}x{report['engine']['p_out']}"
+        + (f" ({report['engine']['note']})" if report["engine"]["note"] else "") + ", "
         f"~{report['estimate']['fps']:.1f} fps = {report['estimate']['cycles']:,} cycles (Plan "
         f"estimate) at {board.clock_mhz:g} MHz (nominal clock)\n"
         + (f"  Yosys synth_xilinx: {report['synth']['dsp']:,} DSP, "

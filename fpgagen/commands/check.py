@@ -8,6 +8,9 @@ judged is explained in `fpgagen.budget`; the numbers come from the Plan (`fpgage
 from __future__ import annotations
 
 import argparse
+import functools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,7 @@ from ..boards import Board, all_boards, load_board
 from ..budget import (
     BRAM_CHECK,
     DSP_CHECK,
+    PRECISION_LADDER,
     TOTAL_CHECK,
     URAM_CHECK,
     Consumer,
@@ -32,8 +36,20 @@ from ..graph import Graph
 from ..junit import Case, Suite, write_junit
 from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows
 from ..precision import Precision, parse_precision
+from ..quality import MIN_USEFUL_SQNR_DB, QualityProbe
+from ..quantize import calibration_inputs
 from ..rules import check_widths, supported_plan
-from .common import add_json_arg, console, fmt_int, model_from_args, print_json, table
+from .common import (
+    add_json_arg,
+    add_weights_args,
+    console,
+    fmt_int,
+    model_from_args,
+    network_from_args,
+    print_json,
+    table,
+)
+from .quantargs import load_input
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-fuse", dest="fuse", action="store_false",
                    help="do not fuse conv -> max-pool (the conv output is stored whole)")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--details", action="store_true",
+                   help="with several models or boards, print every design's full report "
+                        "before the summary table (default: the table only)")
+    add_weights_args(p)
     add_json_arg(p)
     p.set_defaults(func=run)
 
@@ -88,6 +108,26 @@ def _graph(model: str, args: argparse.Namespace) -> Graph:
     return model_from_args(argparse.Namespace(model=model, input_size=args.input_size))
 
 
+def quality_probe(model: str, graph: Graph, args: argparse.Namespace
+                  ) -> Callable[[], QualityProbe]:
+    """A probe of ``model``'s quality at other precisions, made on first use (only a design
+    that does not fit needs one): its weights (``--weights``/``--seed``), the default seeded
+    calibration images and the image ``fpgagen run`` uses by default, so that ``fpgagen run -p
+    P`` shows the same logits SQNR as the suggestion. A weights file is read at once: a bad
+    one must fail before any report, not only when a suggestion is needed."""
+    @functools.cache
+    def make() -> QualityProbe:
+        _, weights = network_from_args(argparse.Namespace(
+            model=model, input_size=args.input_size, weights=args.weights, seed=args.seed))
+        assert weights is not None
+        return QualityProbe(graph, weights, calibration_inputs(graph, args.seed),
+                            load_input(None, graph, args.seed))
+
+    if args.weights != "random":
+        make()
+    return make
+
+
 def precision_text(p: Precision) -> str:
     """``8`` -> ``8 (w8a8, bias 16b)``: the spec as given and the widths it means."""
     d = p.default
@@ -97,8 +137,10 @@ def precision_text(p: Precision) -> str:
 
 
 def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
-                 fuse: bool, budget: int | None) -> Result:
-    """Plan and judge one design; what ``check`` prints and ``build`` runs first.
+                 fuse: bool, budget: int | None,
+                 probe: Callable[[], QualityProbe] | None = None) -> Result:
+    """Plan and judge one design; what ``check`` prints and ``build`` runs first. When it does
+    not fit, the alternatives, each precision rated by ``probe`` (its logits SQNR) when given.
 
     Every rule of the engine (the build's too) is applied here, so a design the build would
     refuse fails here, with the same message, before any work (`fpgagen.rules`): the rules no
@@ -109,7 +151,9 @@ def check_design(graph: Graph, board: Board, precision: Precision, engine: Engin
     verdict = judge(plan, budget)
     if verdict.fits:
         check_widths(plan)
-    sugg = None if verdict.fits else suggest(graph, board, precision, engine, fuse, budget)
+    rate = None if probe is None else (lambda text: probe().logits_sqnr(text))
+    sugg = (None if verdict.fits else
+            suggest(graph, board, precision, engine, fuse, budget, rate))
     return Result(plan, verdict, tuple(consumers(plan)), sugg)
 
 
@@ -118,21 +162,23 @@ def run(args: argparse.Namespace) -> int:
     budget = parse_size(args.budget) if args.budget is not None else None
     precision = parse_precision(args.precision)
     engine = parse_pe(args.pe) if args.pe is not None else None
-    graphs = [_graph(m, args) for m in _split(args.model)]
+    models = _split(args.model)
+    graphs = [_graph(m, args) for m in models]
     boards = _boards(_split(args.board or ["zc706"]))
-    results = [check_design(g, b, precision, engine, args.fuse, budget)
-               for g in graphs for b in boards]
+    probes = [quality_probe(m, g, args) for m, g in zip(models, graphs, strict=True)]
+    results = [check_design(g, b, precision, engine, args.fuse, budget, probe)
+               for g, probe in zip(graphs, probes, strict=True) for b in boards]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
     if args.json:
         objs = [result_json(r) for r in results]
         print_json(objs[0] if len(objs) == 1 else
                    {"fits": all(r.verdict.fits for r in results), "results": objs})
-    else:
+    elif len(results) == 1 or args.details:
         for r in results:
             print_result(r)
-        if len(results) > 1:
-            _print_matrix(results)
+    if not args.json and len(results) > 1:
+        _print_matrix(results, args.details)
     return 0 if all(r.verdict.fits for r in results) else 1
 
 
@@ -143,7 +189,9 @@ def result_json(r: Result) -> dict[str, Any]:
     p, v = r.plan, r.verdict
     return {
         "fits": v.fits, "model": p.graph.name, "board": p.board.name, "part": p.board.part,
-        "precision": p.precision.text, "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
+        "precision": p.precision.text,
+        "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
+        "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
         "fuse": p.fuse,
         "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
                     for f in p.fusions],
@@ -159,7 +207,6 @@ def result_json(r: Result) -> dict[str, Any]:
         "output_staging_bytes": p.memories[OUTPUT_STAGING].bytes,
         "total_bytes": p.total_bytes, "over_bytes": v.over_bytes,
         "headroom_pct": round(v.headroom_pct, 2),
-        "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
         "bram36": p.bram36, "bram36_available": p.board.bram36, "bram18": p.bram18,
         "uram": p.uram, "uram_available": p.board.uram,
         "checks": [{"name": c.name, "used": c.used, "limit": c.limit, "judged": c.judged,
@@ -172,11 +219,20 @@ def result_json(r: Result) -> dict[str, Any]:
         "suggestions": None if r.suggestions is None else {
             "precision": r.suggestions.precision,
             "precision_total_bytes": r.suggestions.precision_total_bytes,
+            "precision_logits_sqnr_db": _db(r.suggestions.precision_sqnr_db),
+            "rejected": [{"precision": x.precision, "total_bytes": x.total_bytes,
+                          "logits_sqnr_db": _db(x.sqnr_db)} for x in r.suggestions.rejected],
+            "min_logits_sqnr_db": MIN_USEFUL_SQNR_DB,
             "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
             "engine": r.suggestions.engine},
         "cycles": p.total_cycles, "fps": round(p.fps, 2),
         "layers": layer_rows(p),
     }
+
+
+def _db(v: float | None) -> float | None:
+    """dB for JSON: rounded; None when not measured (or exact: no noise at all)."""
+    return None if v is None or math.isinf(v) else round(v, 2)
 
 
 # --- JUnit ------------------------------------------------------------------------------------
@@ -212,6 +268,8 @@ def print_result(r: Result) -> None:
     con.print(f"[bold]{p.graph.name}[/] on [bold]{p.board.name}[/] ({p.board.part}), precision "
               f"{precision_text(p.precision)}, engine {p.engine} ({p.engine.dsp} of "
               f"{p.board.dsp} DSP), fusion: {fused or ('off' if not p.fuse else 'none')}")
+    if p.engine_note:
+        con.print(f"  engine: {p.engine_note}")
     inp, out = p.memories[INPUT_STAGING], p.memories[OUTPUT_STAGING]
     h, w, c = p.graph.input_shape
     budget_note = ("--budget (bytes only; BRAM/URAM shown, not judged)" if not v.from_board else
@@ -258,24 +316,46 @@ def print_result(r: Result) -> None:
     con.print("[red]DOES NOT FIT[/]: " + "; ".join(
         f"{c.name} {fmt_int(c.used)} > {fmt_int(c.limit)} (over by {fmt_int(c.used - c.limit)})"
         for c in failed))
-    s = r.suggestions
-    if s is not None:
-        if s.engine:
-            con.print(f"  would fit: --pe {s.engine} (or no --pe: the engine sized to the "
-                      f"board's {fmt_int(p.board.dsp)} DSP)")
-        if s.fusion_fits:
-            con.print("  would fit: with conv->max-pool fusion (drop --no-fuse)")
-        if s.precision:
-            con.print(f"  would fit: --precision {s.precision} "
-                      f"({fmt_int(s.precision_total_bytes or 0)} B)")
-        elif any(c.name == DSP_CHECK for c in failed):
-            pass  # the DSPs do not depend on the precision: no ladder to report
-        else:
-            con.print("  no narrower precision in "
-                      "w16a16/w8a16/w16a8/w8a8/w4a8/w4a4 fits either")
-        con.print("  boards that fit at this precision: "
-                  + (", ".join(s.boards) if s.boards else "none"))
+    for line in suggestion_lines(r.suggestions, any(c.name == DSP_CHECK for c in failed),
+                                 p.board.dsp):
+        con.print(f"  {line}")
     con.print()
+
+
+def suggestion_lines(s: Suggestions | None, dsp_failed: bool = False,
+                     board_dsp: int | None = None) -> list[str]:
+    """What would make a design fit, one line each; a precision with its quality. Over the
+    DSPs, no precision helps (one DSP per MAC whatever the width): the engine that fits."""
+    if s is None:
+        return []
+    lines = []
+    if s.engine:
+        lines.append(f"would fit: --pe {s.engine} (or no --pe: the engine sized to the board's "
+                     f"{fmt_int(board_dsp or 0)} DSP)")
+    if s.fusion_fits:
+        lines.append("would fit: with conv->max-pool fusion (drop --no-fuse)")
+    if s.precision:
+        quality = ("" if s.precision_sqnr_db is None else
+                   f"; logits SQNR {_fmt_db(s.precision_sqnr_db)} on a synthetic image, see "
+                   f"fpgagen run -p {s.precision}")
+        lines.append(f"would fit: --precision {s.precision} "
+                     f"({fmt_int(s.precision_total_bytes or 0)} B{quality})")
+    lines += [f"not suggested: --precision {x.precision} fits ({fmt_int(x.total_bytes)} B) but "
+              f"its logits SQNR is {_fmt_db(x.sqnr_db)} (below {MIN_USEFUL_SQNR_DB:g} dB: "
+              "noise, not a network)" for x in s.rejected]
+    if not s.precision and not dsp_failed:
+        lines.append(f"no narrower precision in {'/'.join(PRECISION_LADDER)} fits"
+                     + (f" with a logits SQNR of {MIN_USEFUL_SQNR_DB:g} dB or more"
+                        if s.rejected else " either"))
+    lines.append("boards that fit at this precision: "
+                 + (", ".join(s.boards) if s.boards else "none"))
+    return lines
+
+
+def _fmt_db(v: float) -> str:
+    if math.isinf(v):
+        return "exact" if v > 0 else "not measurable (the quantizer refuses this precision)"
+    return f"{v:.1f} dB"
 
 
 def _kv_table(rows: list[tuple[str, str, str]]) -> Table:
@@ -288,10 +368,36 @@ def _kv_table(rows: list[tuple[str, str, str]]) -> Table:
     return tab
 
 
-def _print_matrix(results: list[Result]) -> None:
-    console().print(table(
-        "Summary", ["model", "board", "total B", "budget B", "BRAM36", "URAM", "fits"],
-        [(r.plan.graph.name, r.plan.board.name, fmt_int(r.plan.total_bytes),
-          fmt_int(r.verdict.budget_bytes), f"{r.plan.bram36}/{r.plan.board.bram36}",
-          f"{r.plan.uram}/{r.plan.board.uram}", "yes" if r.verdict.fits else "NO")
-         for r in results], right=("total B", "budget B", "BRAM36", "URAM")))
+def _verdict(v: Verdict) -> str:
+    failed = [c.name for c in v.checks if c.judged and not c.ok]
+    return "fits" if not failed else "NO: " + ", ".join(failed)
+
+
+def _print_matrix(results: list[Result], details: bool) -> None:
+    """One table for a model x board matrix: verdict, memory, blocks, DSPs, engine; then the
+    designs that do not fit, each with what would make it fit."""
+    con = console()
+    con.print(table(
+        f"Summary: {len(results)} designs, {sum(r.verdict.fits for r in results)} fit",
+        ["model", "board", "verdict", "memory B", "of budget", "BRAM36", "URAM", "DSP",
+         "engine", "fps"],
+        [(r.plan.graph.name, r.plan.board.name, _verdict(r.verdict),
+          fmt_int(r.plan.total_bytes), f"{100 * r.plan.total_bytes / r.verdict.budget_bytes:.0f} %",
+          f"{r.plan.bram36}/{r.plan.board.bram36}", f"{r.plan.uram}/{r.plan.board.uram}",
+          f"{fmt_int(r.plan.engine.dsp)}/{fmt_int(r.plan.board.dsp)}",
+          str(r.plan.engine) + ("*" if r.plan.engine_note else ""), f"{r.plan.fps:,.1f}")
+         for r in results],
+        right=("memory B", "of budget", "BRAM36", "URAM", "DSP", "fps")))
+    for r in results:
+        if r.plan.engine_note:
+            con.print(f"* {r.plan.graph.name} on {r.plan.board.name}: {r.plan.engine_note}")
+    for r in results:
+        if r.verdict.fits:
+            continue
+        con.print(f"[red]{r.plan.graph.name} on {r.plan.board.name}[/]: {_verdict(r.verdict)}")
+        dsp_failed = any(c.name == DSP_CHECK and c.judged and not c.ok
+                         for c in r.verdict.checks)
+        for line in suggestion_lines(r.suggestions, dsp_failed, r.plan.board.dsp):
+            con.print(f"  {line}")
+    if not details:
+        con.print("(--details prints each design's full report)")

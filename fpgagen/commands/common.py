@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 from rich.table import Table
 
 from ..errors import FpgagenError
 from ..graph import Graph
+from ..progress import PipeConsole
 from ..zoo import load_model
 
 
@@ -95,10 +95,10 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def console() -> Console:
+def console() -> PipeConsole:
     """A console for human output; wide enough that tables are not folded in CI logs."""
-    probe = Console()
-    return Console(width=probe.width if probe.is_terminal else 160, highlight=False)
+    probe = PipeConsole()
+    return PipeConsole(width=probe.width if probe.is_terminal else 160, highlight=False)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],

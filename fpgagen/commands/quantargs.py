@@ -15,12 +15,15 @@ from ..errors import FpgagenError
 from ..graph import Graph
 from ..precision import parse_precision
 from ..quantize import (
+    DEFAULT_CALIB_HEADROOM,
     DEFAULT_CALIB_IMAGES,
     QGraph,
     calibration_inputs,
+    check_headroom,
     load_calibration,
     quantize,
 )
+from ..reference import check_input
 from .common import console
 
 INPUT_HELP = ("input image: an .npy array H x W x C (already preprocessed float32, HWC), or a "
@@ -46,6 +49,12 @@ def add_quant_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib-images", type=int, default=DEFAULT_CALIB_IMAGES, metavar="N",
                    help="number of synthetic calibration images "
                         f"(default {DEFAULT_CALIB_IMAGES})")
+    p.add_argument("--calib-headroom", type=int, default=DEFAULT_CALIB_HEADROOM,
+                   metavar="BITS",
+                   help="integer bits above the largest value calibration saw, for every "
+                        "tensor a layer computes: room for images beyond the calibration "
+                        f"images, one bit of resolution each (default {DEFAULT_CALIB_HEADROOM};"
+                        " 0 sizes the types to the calibration images exactly)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
 
@@ -66,14 +75,19 @@ def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
     except (OSError, ValueError) as exc:
         raise FpgagenError(f"cannot read input {p} as .npy: {str(exc).splitlines()[0]}"
                            ) from None
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.shape != tuple(graph.input_shape):
-        raise FpgagenError(f"input {p} has shape {'x'.join(map(str, a.shape))}, expected "
-                           f"{'x'.join(map(str, graph.input_shape))} (HxWxC) for {graph.name}")
-    if not np.issubdtype(a.dtype, np.number) or not np.all(np.isfinite(a)):
-        raise FpgagenError(f"input {p} must hold finite numbers")
+    a = check_input(graph, a, f"input {p}")  # real numbers, H x W x C
+    if not np.all(np.isfinite(a)):
+        raise FpgagenError(f"input {p} must hold finite numbers (it has NaN or infinity)")
     return a.astype(np.float32)
+
+
+def calibration_from_args(args: argparse.Namespace, graph: Graph) -> np.ndarray:
+    """The calibration images: ``--calib`` or ``--calib-images`` seeded synthetic ones."""
+    if args.calib is not None:
+        return load_calibration(args.calib, graph)
+    if args.calib_images < 1:
+        raise FpgagenError("--calib-images must be at least 1")
+    return calibration_inputs(graph, args.seed, args.calib_images)
 
 
 def quantize_from_args(args: argparse.Namespace, graph: Graph, weights: Any) -> QGraph:
@@ -81,20 +95,16 @@ def quantize_from_args(args: argparse.Namespace, graph: Graph, weights: Any) -> 
     bar on a terminal (stderr) unless --quiet."""
     precision = parse_precision(args.precision)
     precision.check_layers([lay.name for lay in graph.layers])
-    if args.calib is not None:
-        calib = load_calibration(args.calib, graph)
-    else:
-        if args.calib_images < 1:
-            raise FpgagenError("--calib-images must be at least 1")
-        calib = calibration_inputs(graph, args.seed, args.calib_images)
+    headroom = check_headroom(args.calib_headroom)
+    calib = calibration_from_args(args, graph)
     progress_console = console().__class__(stderr=True)
     if args.quiet or not progress_console.is_terminal:
-        return quantize(graph, weights, precision, calib)
+        return quantize(graph, weights, precision, calib, headroom=headroom)
     from rich.progress import Progress
 
     with Progress(console=progress_console, transient=True) as bar:
         task = bar.add_task("calibrating", total=len(calib))
-        return quantize(graph, weights, precision, calib,
+        return quantize(graph, weights, precision, calib, headroom=headroom,
                         progress=lambda done, _total: bar.update(task, completed=done))
 
 

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..graph import INPUT
-from ..quantize import (
-    QGraph,
-)
+from ..quality import sqnr_db
+from ..quantize import QGraph
 from .common import (
     add_json_arg,
     add_model_args,
@@ -42,16 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
-    """10 log10(signal power / noise power); inf when the two are identical."""
-    ref64 = np.asarray(ref, dtype=np.float64)
-    noise = float(np.sum((np.asarray(test, dtype=np.float64) - ref64) ** 2))
-    signal = float(np.sum(ref64 ** 2))
-    if noise == 0.0:
-        return math.inf
-    return 10.0 * math.log10(signal / noise) if signal > 0 else -math.inf
-
-
 def _top5(logits: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-logits, kind="stable")[:5]]
 
@@ -61,7 +50,8 @@ def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
     from .. import golden, reference
 
     graph = qgraph.graph
-    fixed = golden.run(qgraph, qgraph.quantize_input(x))
+    fixed, saturated = golden.run_counted(qgraph, qgraph.quantize_input(x))
+    saturated = {INPUT: qgraph.input_out_of_range(x), **saturated}
     ref = reference.run(graph, weights, x)
     names = [INPUT, *(lay.name for lay in graph.layers)]
     sqnr = {n: sqnr_db(ref[n], qgraph.dequantize(n, fixed[n])) for n in names}
@@ -80,11 +70,18 @@ def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
         "logits_float": [float(v) for v in lr],
         "types": {n: str(qgraph.type(n)) for n in names},
         "sqnr_db": {n: (None if math.isinf(v) else round(v, 3)) for n, v in sqnr.items()},
+        "calib_headroom_bits": qgraph.headroom,
+        "saturated": saturated,
+        "elements": {n: int(fixed[n].size) for n in names},
     }
 
 
 def _fmt_db(v: float | None) -> str:
     return "exact" if v is None else f"{v:.1f}"
+
+
+def _fmt_sat(count: int, size: int) -> str:
+    return "0" if not count else f"{count:,} ({100 * count / max(1, size):.1f} %)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,9 +102,18 @@ def run(args: argparse.Namespace) -> int:
                                    "float logit"], rows,
                          right=("rank", "fixed class", "fixed logit", "float class",
                                 "float logit")))
-    rows = [(n, res["types"][n], _fmt_db(v)) for n, v in res["sqnr_db"].items()]
-    con.print(make_table("SQNR per layer (fixed vs float)", ["layer", "type", "SQNR dB"], rows,
-                         right=("SQNR dB",)))
+    sat, size = res["saturated"], res["elements"]
+    rows = [(n, res["types"][n], _fmt_db(v), _fmt_sat(sat[n], size[n]))
+            for n, v in res["sqnr_db"].items()]
+    con.print(make_table("SQNR per layer (fixed vs float), saturated outputs",
+                         ["layer", "type", "SQNR dB", "saturated"], rows,
+                         right=("SQNR dB", "saturated")))
+    hot = [n for n in sat if sat[n]]
+    if hot:
+        con.print(f"[yellow]saturation[/] in {len(hot)} of {len(sat)} tensors "
+                  f"({', '.join(hot[:5])}{', ...' if len(hot) > 5 else ''}): this image goes "
+                  "beyond the calibration images' range; calibrate on images like it (--calib) "
+                  f"or give more headroom (--calib-headroom, now {res['calib_headroom_bits']})")
     agree = "yes" if res["top1_agree"] else "no"
     con.print(f"top-1 agreement: {agree} (fixed {res['top5_fixed'][0]}, "
               f"float {res['top5_float'][0]})")
