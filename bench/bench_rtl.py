@@ -1,6 +1,7 @@
 """RTL throughput: cycles and MAC utilization per layer from the Verilator simulation.
 
-Run: ``python bench/bench_rtl.py [--model squeezenet] [--board zynq] [--pe 16x32] [--no-dump]``.
+Run: ``python bench/bench_rtl.py [--model squeezenet] [--board zynq] [--pe 16x32] [--budget 8192KB]
+[--no-dump]``.
 Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.rtlsim`` (the
 same bench as ``fpgagen verify --rtl``), checks it bit-exact, and prints per layer: cycles, MACs,
 MAC utilization = MACs / (cycles x P_in x P_out); then the totals over the whole network and
@@ -25,6 +26,9 @@ def main() -> None:
     ap.add_argument("--board", default="zynq")
     ap.add_argument("--pe", default=None)
     ap.add_argument("--precision", "-p", default=None)
+    ap.add_argument("--budget", default=None,
+                    help="judge against a byte budget (SqueezeNet 1.0, the bypass variant and "
+                         "ZynqNet exceed the ZC706's BRAM at w8a8: --budget 8192KB)")
     ap.add_argument("--no-dump", action="store_true", help="skip the per-layer arena dumps")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
@@ -32,6 +36,7 @@ def main() -> None:
         argv = ["build", "--board", args.board, "--model", args.model, "-q", "-o", str(out)]
         argv += ["--pe", args.pe] if args.pe else []
         argv += ["-p", args.precision] if args.precision else []
+        argv += ["--budget", args.budget] if args.budget else []
         t0 = time.perf_counter()
         assert fpgagen_main(argv) == 0
         t1 = time.perf_counter()
