@@ -1,0 +1,136 @@
+"""``fpgagen eval``: accuracy of the trained digits model in float, fixed point and RTL, and the
+errors of its inputs.
+
+The RTL test is one Verilator build of the digits model on a 4x4 engine (the smallest build
+of it; ~50 s on 2 shared cores, then ~0.5 s per image) with 10 test images through one
+simulator process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fpgagen.datasets import _load_raw_digits, digits, split_indices
+
+RTL_ARGS = ("eval", "-m", "digits", "--data", "digits", "--limit", "20", "--rtl", "10",
+            "--pe", "4x4", "-q", "--json")
+
+
+def test_digits_accuracy_float_and_fixed(cli, tmp_path):
+    """The issue's figures: float top-1 >= 95 %, w8a8 within 1 point of it."""
+    code, out, err = cli("eval", "-m", "digits", "--data", "digits", "-q", "--json",
+                         "--out", str(tmp_path / "ev"))
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["n"] == len(digits("test")) == 359 and res["precision"] == "8"
+    assert res["top1_float"] >= 0.95
+    assert res["top1_fixed"] >= res["top1_float"] - 0.01
+    assert res["drop_top1"] == pytest.approx(res["top1_float"] - res["top1_fixed"])
+    assert 0 <= res["top5_fixed"] <= 1 and res["top5_fixed"] >= res["top1_fixed"]
+    assert res["rtl_n"] == 0 and res["rtl_agree"] is None and res["top1_rtl"] is None
+    m = np.array(res["confusion"])
+    assert m.shape == (10, 10) and m.sum() == 359
+    assert np.array_equal(m.sum(axis=1), np.bincount(digits("test").labels, minlength=10))
+    assert np.trace(m) == round(res["top1_fixed"] * 359)
+    assert json.loads((tmp_path / "ev" / "eval.json").read_text()) == res
+
+
+def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
+    code, out, err = cli(*RTL_ARGS, "--out", str(tmp_path / "ev"))
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["n"] == 20 and res["rtl_n"] == 10 and res["pe"] == "4x4"
+    assert res["rtl_agree"] == 1.0 and res["rtl_disagree"] == []
+    assert res["top1_rtl"] >= 0.9
+    assert len(res["rtl_cycles"]) == 10 and min(res["rtl_cycles"]) > 0
+    # the build the RTL ran stays in --out, for `fpgagen verify`
+    assert (Path(res["build"]) / "rtl" / "fpgagen_top.v").is_file()
+
+
+def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
+    """One image whose RTL logits differ from the golden ones: named, and exit 1."""
+    from fpgagen import rtlsim
+
+    real = rtlsim.run_rtl_batch
+
+    def tampered(*args, **kwargs):
+        runs = real(*args, **kwargs)
+        bad = runs[3]
+        logits = (bad.logits[0] + 1, *bad.logits[1:])
+        return [*runs[:3], type(bad)(**{**bad.__dict__, "logits": logits}), *runs[4:]]
+
+    monkeypatch.setattr(rtlsim, "run_rtl_batch", tampered)
+    code, out, _ = cli(*RTL_ARGS)
+    res = json.loads(out)
+    assert code == 1 and res["rtl_agree"] == 0.9 and res["rtl_disagree"] == [3]
+
+
+def _digit_folder(root: Path, n: int) -> list[int]:
+    """The first ``n`` test images as 32x32 PNGs in class subfolders; returns their labels."""
+    from PIL import Image
+
+    raw, labels = _load_raw_digits()
+    _, test = split_indices(labels)
+    for k in test[:n]:
+        img = np.repeat(np.repeat(raw[k] * 255 / 16, 4, 0), 4, 1).round().astype(np.uint8)
+        (root / str(labels[k])).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img, "L").save(root / str(labels[k]) / f"{k}.png")
+    return [int(labels[k]) for k in test[:n]]
+
+
+def test_image_folder(cli, tmp_path):
+    labels = _digit_folder(tmp_path / "d", 40)
+    code, out, err = cli("eval", "-m", "digits", "--data", str(tmp_path / "d"), "-q", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["n"] == 40 and res["classes"] == [str(d) for d in range(10)]
+    assert np.array_equal(np.array(res["confusion"]).sum(axis=1),
+                          np.bincount(labels, minlength=10))
+    assert res["top1_fixed"] >= 0.95
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--data", "mnist"), "unknown data source 'mnist'"),
+    (("--data", "digits", "--rtl", "5", "--limit", "3"),
+     "--rtl 5 is more than the 3 images of digits/test (--limit)"),
+    (("--data", "digits", "--rtl", "-1"), "--rtl takes a number of images"),
+    (("--data", "EMPTY"), "has no class subfolders"),
+    (("--data", "NOIMAGES"), "holds no images in its class subfolders"),
+    (("--data", "CATS"), "subfolder 'cat' is not one of the model's 10 class names"),
+    (("--data", "digits", "--limit", "0"), "expected a positive integer"),
+    (("--data", "digits", "--board", "zc7060"), "did you mean 'zc706'"),
+], ids=["unknown", "rtl>n", "rtl<0", "empty", "no-images", "labels", "limit0", "board"])
+def test_bad_input_is_one_line(cli, tmp_path, args, message):
+    (tmp_path / "EMPTY").mkdir()
+    (tmp_path / "NOIMAGES" / "3").mkdir(parents=True)
+    (tmp_path / "NOIMAGES" / "3" / "notes.txt").write_text("x")
+    _digit_folder(tmp_path / "CATS", 1)
+    (tmp_path / "CATS" / "cat").mkdir()
+    args = tuple(str(tmp_path / a) if a.isupper() else a for a in args)
+    code, out, err = cli("eval", "-m", "digits", *args, "-q")
+    assert code == 2 and out == ""
+    assert err.startswith("fpgagen: error: ") and err.count("\n") == 1 and message in err, err
+
+
+def test_labels_mismatch(cli, tmp_path):
+    """A model whose class names are not the data set's."""
+    import onnx
+
+    model = onnx.load(str(Path(__file__).resolve().parents[1] / "fpgagen" / "models"
+                          / "digits.onnx"))
+    for p in model.metadata_props:
+        if p.key == "labels":
+            p.value = json.dumps([f"class{k}" for k in range(10)])
+    onnx.save(model, str(tmp_path / "renamed.onnx"))
+    code, _, err = cli("eval", "-m", str(tmp_path / "renamed.onnx"), "--data", "digits", "-q")
+    assert code == 2 and "labels mismatch: digits/test's classes (0, 1, 2, 3, ...)" in err
+
+
+def test_shape_mismatch(cli):
+    code, _, err = cli("eval", "-m", "squeezenet", "--data", "digits", "-q")
+    assert code == 2 and "digits/test holds 32x32x1 images (HxWxC), squeezenet1_1 takes " \
+                         "224x224x3" in err
