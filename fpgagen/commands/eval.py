@@ -234,6 +234,8 @@ def _rtl(args: argparse.Namespace, board: Any, engine: Any, qgraph: QGraph, data
     res: dict[str, Any] = {
         "rtl_n": n, "rtl_agree": _share(np.array(agree)),
         "top1_rtl": _share(topk_hits(rtl_ints, data.labels[:n], 1)),
+        **({"top5_rtl": _share(topk_hits(rtl_ints, data.labels[:n], 5))}
+           if rtl_ints.shape[1] > 5 else {}),
         "rtl_disagree": [i for i, ok in enumerate(agree) if not ok],
         "rtl_cycles": [r.cycles for r in runs],
         "rtl_build_seconds": round(runs[0].build_seconds, 2),
@@ -263,7 +265,7 @@ def _print(res: dict[str, Any], info: ModelInfo) -> None:
              *([_pct(res["top5_fixed"])] if top5 else []))]
     if res["rtl_n"]:
         rows.append((f"RTL simulation ({res['board']}, {res['pe']})", res["rtl_n"],
-                     _pct(res["top1_rtl"]), *(["-"] if top5 else [])))
+                     _pct(res["top1_rtl"]), *([_pct(res.get("top5_rtl"))] if top5 else [])))
     con.print(make_table("accuracy", cols, rows, right=("images", "top-1", "top-5")))
     con.print(f"drop float -> fixed: {100 * res['drop_top1']:+.2f} points top-1 "
               f"(top-1 classes agree on {_pct(res['fixed_float_top1_agree'])} of the images)")
