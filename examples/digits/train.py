@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +125,10 @@ def export(model: nn.Module, out: Path) -> None:
     import onnx
 
     tmp = out.with_suffix(".tmp.onnx")
-    torch.onnx.export(model, (torch.zeros(1, 1, 32, 32),), str(tmp), dynamo=False,
-                      input_names=["input"], output_names=["logits"], opset_version=13)
+    with warnings.catch_warnings():  # the TorchScript exporter: a plain opset-13 graph, no
+        warnings.simplefilter("ignore", DeprecationWarning)  # dynamic shapes to trace
+        torch.onnx.export(model, (torch.zeros(1, 1, 32, 32),), str(tmp), dynamo=False,
+                          input_names=["input"], output_names=["logits"], opset_version=13)
     m = onnx.load(str(tmp))
     tmp.unlink()
     named = [n for n in m.graph.node if n.op_type in NAMED_OPS]
