@@ -48,3 +48,15 @@ def test_train_script_exports_the_shipped_structure(tmp_path):
     assert _structure(fresh) == _structure(shipped)
     assert read_metadata(out) == read_metadata(SHIPPED)
     assert [lay.name for lay in shipped.layers][:2] == ["conv1", "pool1"]
+
+
+def test_one_channel_image_csim_bit_exact(cli, tmp_path):
+    """The digits model reads a 1-channel image (the conv on it packs kernel columns into the
+    lanes one channel leaves idle); the C++ computes it as the golden model does (~10 s)."""
+    out = tmp_path / "b"
+    code, _, err = cli("build", "-m", "digits", "--pe", "4x4", "-o", str(out), "-q")
+    assert code == 0, err
+    code, out_text, err = cli("verify", str(out), "--csim", "-q", "--json")
+    res = json.loads(out_text)["csim"]
+    assert code == 0 and res["bit_exact"], err
+    assert res["tensors_compared"] == res["tensors_expected"] == 17

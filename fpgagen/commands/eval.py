@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -81,17 +82,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 @contextlib.contextmanager
-def _bar(quiet: bool, what: str, total: int) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr (a terminal, not --quiet/--json); ``update(done, total)``."""
-    con = PipeConsole(stderr=True)
-    if quiet or not con.is_terminal:
-        yield lambda _done, _total: None
-        return
-    from rich.progress import Progress
+def _bar(quiet: bool, what: str, total: int
+         ) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal's stderr (not with --quiet/--json): yields
+    ``update(done, total)``, or None when there is no bar. It writes to a duplicate of the
+    stderr descriptor, which the RTL simulation's redirection of fds 1 and 2 into its log
+    (rtlsim) leaves pointing at the terminal."""
+    with os.fdopen(os.dup(2), "w") as stream:
+        con = PipeConsole(file=stream)
+        if quiet or not con.is_terminal:
+            yield None
+            return
+        from rich.progress import Progress
 
-    with Progress(console=con, transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda done, _total: bar.update(task, completed=done)
+        with Progress(console=con, transient=True) as bar:
+            task = bar.add_task(what, total=total)
+            yield lambda done, _total: bar.update(task, completed=done)
 
 
 def _check_classes(data: Dataset, info: ModelInfo, outputs: int) -> None:
@@ -121,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
         raise FpgagenError(f"--rtl takes a number of images (0 or more), got {args.rtl}")
     board = load_board(args.board)
     engine = parse_pe(args.pe) if args.pe is not None else None
+    if args.rtl:
+        from ..rtlsim import require_simulator
+
+        require_simulator()  # before any work: one line saying what to install
     out = _out_dir(args.out)
     graph, weights = network_from_args(args)
     info = model_info(args, graph)
@@ -157,7 +167,8 @@ def _reference_and_golden(graph: Graph, weights: Any, qgraph: QGraph, data: Data
         for i, x in enumerate(data.images):
             floats.append(reference.run(graph, weights, x)[graph.output].ravel())
             ints.append(golden.run(qgraph, qgraph.quantize_input(x))[graph.output].ravel())
-            update(i + 1, len(data))
+            if update is not None:
+                update(i + 1, len(data))
     return np.array(floats, dtype=np.float64), np.array(ints, dtype=np.int64)
 
 
@@ -195,7 +206,6 @@ def _rtl(args: argparse.Namespace, board: Any, engine: Any, qgraph: QGraph, data
     from ..memimage import values_to_hex
     from .check import check_design, result_json
 
-    rtlsim.require_simulator()
     n = args.rtl
     steps = Steps(quiet)
     result = check_design(qgraph.graph, board, parse_precision(args.precision), engine, True,
@@ -223,8 +233,9 @@ def _rtl(args: argparse.Namespace, board: Any, engine: Any, qgraph: QGraph, data
             values = qgraph.quantize_input(data.images[i]).ravel()
             path.write_text("\n".join(values_to_hex(values, qgraph.input_type.width)) + "\n")
             hexes.append(path)
-        with (steps.step(f"RTL simulation of {n} images (one Verilator build)"),
-              _bar(quiet, "RTL simulation", n) as update):
+        what = f"RTL simulation of {n} images (one Verilator build)"
+        with (_bar(quiet, what, n) as update,
+              steps.step(what) if update is None else contextlib.nullcontext()):
             runs = rtlsim.run_rtl_batch(build / "rtl", hexes, work, progress=update)
         if out is None or all(np.array_equal(r.logits, fixed_ints[i])
                               for i, r in enumerate(runs)):
