@@ -164,6 +164,9 @@ def load_model(name: str, input_size: int | None = None) -> Graph:
     """Build a zoo model at an input size (its default when None), with clear size errors."""
     entry = zoo_entry(name)
     size = entry.default_input if input_size is None else input_size
+    if entry.onnx and size != entry.default_input:
+        raise FpgagenError(f"{entry.name} is trained at {entry.default_input}x"
+                           f"{entry.default_input}: it takes no other input size")
     if size < 1:
         raise FpgagenError(f"input size must be a positive integer, got {size}")
     try:

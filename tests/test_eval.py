@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from digit_images import digit_folder
 
-from fpgagen.datasets import _load_raw_digits, digits, split_indices
+from fpgagen.datasets import digits
 
 RTL_ARGS = ("eval", "-m", "digits", "--data", "digits", "--limit", "20", "--rtl", "10",
             "--pe", "4x4", "-q", "--json")
@@ -70,21 +71,8 @@ def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
     assert code == 1 and res["rtl_agree"] == 0.9 and res["rtl_disagree"] == [3]
 
 
-def _digit_folder(root: Path, n: int) -> list[int]:
-    """The first ``n`` test images as 32x32 PNGs in class subfolders; returns their labels."""
-    from PIL import Image
-
-    raw, labels = _load_raw_digits()
-    _, test = split_indices(labels)
-    for k in test[:n]:
-        img = np.repeat(np.repeat(raw[k] * 255 / 16, 4, 0), 4, 1).round().astype(np.uint8)
-        (root / str(labels[k])).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img, "L").save(root / str(labels[k]) / f"{k}.png")
-    return [int(labels[k]) for k in test[:n]]
-
-
 def test_image_folder(cli, tmp_path):
-    labels = _digit_folder(tmp_path / "d", 40)
+    labels = digit_folder(tmp_path / "d", 40)
     code, out, err = cli("eval", "-m", "digits", "--data", str(tmp_path / "d"), "-q", "--json")
     assert code == 0, err
     res = json.loads(out)
@@ -109,7 +97,7 @@ def test_bad_input_is_one_line(cli, tmp_path, args, message):
     (tmp_path / "EMPTY").mkdir()
     (tmp_path / "NOIMAGES" / "3").mkdir(parents=True)
     (tmp_path / "NOIMAGES" / "3" / "notes.txt").write_text("x")
-    _digit_folder(tmp_path / "CATS", 1)
+    digit_folder(tmp_path / "CATS", 1)
     (tmp_path / "CATS" / "cat").mkdir()
     args = tuple(str(tmp_path / a) if a.isupper() else a for a in args)
     code, out, err = cli("eval", "-m", "digits", *args, "-q")

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from digit_images import write_digit_png
 from small_onnx import small_fire_net
 
+from fpgagen.datasets import digits
 from fpgagen.errors import FpgagenError
 from fpgagen.labels import imagenet_classes, onnx_info, parse_labels, zoo_info
 
@@ -79,18 +81,9 @@ def test_run_names_classes_and_says_weights_are_random(cli):
 
 
 def test_run_digits_reads_a_digit_png(cli, tmp_path):
-    import numpy as np
-    from PIL import Image
-
-    from fpgagen.datasets import _load_raw_digits, digits, split_indices
-
-    raw, labels = _load_raw_digits()
-    _, test = split_indices(labels)
-    i = int(test[0])
-    img = np.repeat(np.repeat(raw[i] * 255 / 16, 4, 0), 4, 1).round().astype(np.uint8)
-    Image.fromarray(img, "L").save(tmp_path / "d.png")
+    cls = write_digit_png(0, tmp_path / "d.png")
     code, out, _ = cli("run", "-m", "digits", "-i", str(tmp_path / "d.png"), "-q", "--json")
     res = json.loads(out)
     assert code == 0 and res["random_weights"] is False
-    assert res["top5_fixed"][0] == int(labels[i]) == int(digits("test").labels[0])
-    assert res["names_fixed"][0] == str(labels[i])
+    assert res["top5_fixed"][0] == cls == int(digits("test").labels[0])
+    assert res["names_fixed"][0] == str(cls)
