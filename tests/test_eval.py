@@ -80,6 +80,17 @@ def test_image_folder(cli, tmp_path):
     assert np.array_equal(np.array(res["confusion"]).sum(axis=1),
                           np.bincount(labels, minlength=10))
     assert res["top1_fixed"] >= 0.95
+    assert res["confusion_labels"] == res["confusion_columns"] == res["classes"]
+
+
+def test_confusion_of_a_few_classes_of_many():
+    """Data holding 2 of a model's 1,000 classes: 2 rows, those 2 columns plus (other)."""
+    from fpgagen.accuracy import confusion
+
+    m, rows = confusion(np.array([5, 7, 999, 5]), np.array([5, 5, 7, 7]), 1000)
+    assert rows == [5, 7] and m == [[1, 1, 0], [1, 0, 1]]
+    m, rows = confusion(np.array([1, 0, 1]), np.array([0, 1, 1]), 2)
+    assert rows == [0, 1] and m == [[0, 1], [1, 1]]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..accuracy import confusion, ranked, topk_hits
+from ..accuracy import OTHER, confusion, ranked, topk_hits
 from ..boards import load_board
 from ..datasets import Dataset
 from ..engine import parse_pe
@@ -192,8 +192,13 @@ def _figures(data: Dataset, info: ModelInfo, qgraph: QGraph, float_logits: np.nd
         res["top5_fixed"] = _share(topk_hits(fixed_ints, y, 5))
     res["drop_top1"] = round(res["top1_float"] - res["top1_fixed"], 6)
     res["fixed_float_top1_agree"] = _share(pred_fixed == pred_float)
-    res["confusion"] = confusion(pred_fixed, y, max(outputs, len(data.classes)))
-    res["confusion_float"] = confusion(pred_float, y, max(outputs, len(data.classes)))
+    # rows: the true classes the data hold (all of the model's when it holds them all);
+    # columns: the same, plus "(other)" when the data hold only some of them
+    res["confusion"], rows = confusion(pred_fixed, y, outputs)
+    res["confusion_float"], _ = confusion(pred_float, y, outputs)
+    names = [data.classes[c] if c < len(data.classes) else str(c) for c in rows]
+    res["confusion_labels"] = names
+    res["confusion_columns"] = names + ([OTHER] if len(rows) < outputs else [])
     return res
 
 
