@@ -1,17 +1,20 @@
 """Train the zoo model ``digits``: a small SqueezeNet-style fire-module network on the
 scikit-learn digits, exported to ONNX with its class names (fpgagen/models/digits.onnx).
 
-    python examples/digits/train.py [--out fpgagen/models/digits.onnx] [--epochs 30]
+    python examples/digits/train.py [--out fpgagen/models/digits.onnx] [--epochs 15]
 
 The train/test split and the preprocessing (8x8 -> 32x32, scaled to [-1, 1]) come from
 ``fpgagen.datasets``, the same code ``fpgagen eval --data digits`` and ``--calib digits`` use;
-this script only ever sees the training split. Seeded and single-process (2 threads), so a
-rerun with the same torch gives the same weights; it takes about a minute on 2 cores.
+this script only ever sees the training split. Seeded, deterministic algorithms, 2 threads: a
+rerun with the same torch writes the same bytes (checked: two runs, one file); 76-127 s on the
+project's 2 shared cores (measured), 99.16 % top-1 on the test split.
 
-The network uses only what fpgagen's engine runs: convolutions with fused ReLU, 2x2 max-pools,
-fire modules (squeeze 1x1, expand 1x1 and 3x3 concatenated on channels, each part a multiple of
-16 channels so that concats start at a multiple of the engine's lanes), a 1x1 classifier conv
-without ReLU and a global average pool: the logits.
+The network uses only what fpgagen's engine runs: convolutions with fused ReLU (batch norm for
+training, folded into the convs when fpgagen imports the file), 2x2 max-pools, fire modules
+(squeeze 1x1, expand 1x1 and 3x3 concatenated on channels, each expand a multiple of 16
+channels so that concats start at a multiple of the engine's lanes), a 1x1 classifier conv
+without ReLU and a global average pool: the logits. The layers get the zoo's Caffe-style names
+(conv1, fire2_squeeze1x1, ..., conv10).
 """
 
 from __future__ import annotations
