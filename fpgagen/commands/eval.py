@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(res)
     else:
         _print(res, info)
-    return 0 if res["rtl_agree"] in (None, 1.0) else 1
+    return 1 if res.get("rtl_disagree") else 0  # not rtl_agree: a rounded share
 
 
 def _reference_and_golden(graph: Graph, weights: Any, qgraph: QGraph, data: Dataset,
