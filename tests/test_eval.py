@@ -50,7 +50,20 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
     assert res["top1_rtl"] >= 0.9 and res["top5_rtl"] >= res["top1_rtl"]
     assert len(res["rtl_cycles"]) == 10 and min(res["rtl_cycles"]) > 0
     # the build the RTL ran stays in --out, for `fpgagen verify`
-    assert (Path(res["build"]) / "rtl" / "fpgagen_top.v").is_file()
+    build = Path(res["build"])
+    assert (build / "rtl" / "fpgagen_top.v").is_file()
+    # run_rtl_batch on its own: the build's input vector (test image 0) three times, back to
+    # back; every run gives the build's golden logits, and progress reaches 3 of 3
+    from fpgagen import rtlsim
+    from fpgagen.vectors import read_vector
+
+    calls: list[tuple[int, int]] = []
+    hexes = [build / "vectors" / "input.hex"] * 3
+    runs = rtlsim.run_rtl_batch(build / "rtl", hexes, tmp_path / "w",
+                                progress=lambda d, t: calls.append((d, t)))
+    golden = read_vector(build / "vectors" / "output.npy").ravel().tolist()
+    assert [list(r.logits) for r in runs] == [golden] * 3
+    assert calls[-1] == (3, 3) and len({r.cycles for r in runs}) == 1
 
 
 def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
