@@ -141,7 +141,7 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
              "SqueezeNet 1.0 + simple bypass (add around fire3/5/7/9)"),
     ZooEntry("zynqnet", zynqnet, 256, "ZynqNet (all-conv, stride-2 squeezes, 1024 classes)"),
     ZooEntry("digits", _trained("digits.onnx", 32), 32,
-             "trained fire-module net, scikit-learn digits (greyscale 32x32, 10 classes)",
+             "fire-module net trained on the scikit-learn digits (10 classes)",
              onnx="digits.onnx"),
 )}
 ALIASES = {"squeezenet": "squeezenet1_1"}
