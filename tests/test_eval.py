@@ -147,3 +147,27 @@ def test_shape_mismatch(cli):
     code, _, err = cli("eval", "-m", "squeezenet", "--data", "digits", "-q")
     assert code == 2 and "digits/test holds 32x32x1 images (HxWxC), squeezenet1_1 takes " \
                          "224x224x3" in err
+
+
+def test_image_folder_of_imagenet_classes(cli, tmp_path):
+    """Subfolders named by ImageNet classes map to their indices; the confusion matrix has
+    their 2 rows and an (other) column; the random weights are said plainly."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for cls in ("tabby", "tench"):
+        (tmp_path / "p" / cls).mkdir(parents=True)
+        for k in range(2):
+            Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(
+                tmp_path / "p" / cls / f"{k}.jpg")
+    args = ("eval", "-m", "squeezenet", "--input-size", "64", "--data", str(tmp_path / "p"),
+            "--calib-images", "2", "-q")
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["n"] == 4 and res["random_weights"] is True and len(res["classes"]) == 1000
+    assert res["confusion_labels"] == ["tench", "tabby"]  # index order: 0 tench, 281 tabby
+    assert res["confusion_columns"] == ["tench", "tabby", "(other)"]
+    assert np.array(res["confusion"]).sum(axis=1).tolist() == [2, 2]
+    code, out, _ = cli(*args)
+    assert code == 0 and "seeded random ones" in out and "accuracy is chance" in out
