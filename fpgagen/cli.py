@@ -21,7 +21,7 @@ from .errors import FpgagenError
 
 # Subcommands in help order; each is a module fpgagen/commands/<name>.py with register() and
 # run(). A module that does not exist yet is skipped, so each command lands on its own.
-COMMANDS = ("models", "boards", "info", "run", "check", "build", "verify", "synth")
+COMMANDS = ("models", "boards", "info", "run", "eval", "check", "build", "verify", "synth")
 
 
 class _Parser(argparse.ArgumentParser):

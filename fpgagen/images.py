@@ -1,4 +1,5 @@
-"""Input images: ImageNet preprocessing of PNG/JPEG files and seeded synthetic images.
+"""Input images: ImageNet preprocessing of PNG/JPEG files, the digits model's greyscale
+preprocessing (`load_digit_image`) and seeded synthetic images.
 
 Preprocessing is the torchvision ImageNet recipe: convert to RGB, resize so the shorter side is
 ``size * 256 / 224`` (bilinear), center-crop ``size x size``, scale to [0, 1], then normalize
@@ -25,26 +26,60 @@ def normalize(rgb01: np.ndarray) -> np.ndarray:
 
 def load_image(path: str | Path, height: int, width: int, channels: int = 3) -> np.ndarray:
     """Read an image file and preprocess it as above to ``height x width x channels``."""
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:  # pragma: no cover - pillow is a dependency
-        raise FpgagenError("reading images needs pillow (pip install pillow)") from None
+    from PIL import Image
+
     if channels != 3:
         raise FpgagenError(f"image input needs a 3-channel model, this one takes {channels}")
-    p = Path(path)
-    try:
-        with Image.open(p) as img:
-            rgb = img.convert("RGB")
-    except FileNotFoundError:
-        raise FpgagenError(f"input file {p} does not exist") from None
-    except (OSError, UnidentifiedImageError) as exc:
-        raise FpgagenError(f"cannot read image {p}: {str(exc).splitlines()[0]}") from None
+    rgb = _open(Path(path), "RGB")
     scale = 256 / 224 * max(height, width) / min(rgb.size)
     size = (max(width, round(rgb.size[0] * scale)), max(height, round(rgb.size[1] * scale)))
     rgb = rgb.resize(size, Image.BILINEAR)
     left, top = (size[0] - width) // 2, (size[1] - height) // 2
     rgb = rgb.crop((left, top, left + width, top + height))
     return normalize(np.asarray(rgb, dtype=np.float32) / 255.0)
+
+
+def load_digit_image(path: str | Path, height: int, width: int, channels: int = 1
+                     ) -> np.ndarray:
+    """Read a greyscale digit image as the digits model takes it (fpgagen/datasets.py): bright
+    ink on a dark ground, as the scikit-learn digits; converted to greyscale, resized to
+    ``height x width`` (bilinear) unless it has that size, scaled to [0, 1] and then to
+    [-1, 1]: (v - 0.5) / 0.5. A 32x32 PNG written from a digits image reads back as that image
+    to within the 8 bits of the file."""
+    from PIL import Image
+
+    if channels != 1:
+        raise FpgagenError(f"digit images need a 1-channel model, this one takes {channels}")
+    grey = _open(Path(path), "L")
+    if grey.size != (width, height):
+        grey = grey.resize((width, height), Image.BILINEAR)
+    v = np.asarray(grey, dtype=np.float32) / 255.0
+    return ((v - 0.5) / 0.5).astype(np.float32)[..., None]
+
+
+def load_for_model(path: str | Path, shape: tuple[int, int, int], preprocess: str
+                   ) -> np.ndarray:
+    """An image file preprocessed as the model expects (``imagenet`` or ``digits``, the
+    model's metadata: fpgagen/labels.py)."""
+    h, w, c = shape
+    if preprocess == "digits":
+        return load_digit_image(path, h, w, c)
+    return load_image(path, h, w, c)
+
+
+def _open(p: Path, mode: str):
+    """The image at ``p`` converted to ``mode``, with one-line errors."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:  # pragma: no cover - pillow is a dependency
+        raise FpgagenError("reading images needs pillow (pip install pillow)") from None
+    try:
+        with Image.open(p) as img:
+            return img.convert(mode)
+    except FileNotFoundError:
+        raise FpgagenError(f"input file {p} does not exist") from None
+    except (OSError, UnidentifiedImageError) as exc:
+        raise FpgagenError(f"cannot read image {p}: {str(exc).splitlines()[0]}") from None
 
 
 def _smooth_field(rng: np.random.Generator, h: int, w: int, c: int, grid: int) -> np.ndarray:

@@ -62,6 +62,18 @@ def load_onnx(path: str | Path) -> tuple[Graph, dict[str, np.ndarray]]:
     return _Lowering(model, _graph_name(model, file)).run()
 
 
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The model's ``metadata_props`` (key -> value): class names, preprocessing (labels.py).
+    Reads the file's protobuf only (no checks, no external data): cheap beside `load_onnx`."""
+    onnx = _require_onnx()
+    file = Path(path)
+    try:
+        model = onnx.load(str(file), load_external_data=False)
+    except Exception as exc:
+        raise FpgagenError(f"{str(file)!r} is not an ONNX model ({_first_line(exc)})") from None
+    return {p.key: p.value for p in model.metadata_props}
+
+
 # --- reading and checking the file -------------------------------------------------------------
 
 

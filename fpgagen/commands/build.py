@@ -18,7 +18,14 @@ from ..progress import Steps
 from ..quality import QualityProbe
 from ..quantize import check_headroom
 from .check import check_design, print_result, result_json
-from .common import add_json_arg, add_weights_args, console, network_from_args, print_json
+from .common import (
+    add_json_arg,
+    add_weights_args,
+    console,
+    model_info,
+    network_from_args,
+    print_json,
+)
 from .quantargs import (
     add_input_arg,
     add_quant_args,
@@ -68,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     graph, weights = network_from_args(args)
     out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
     check_target(out, args.force)
-    x = load_input(args.input, graph, args.seed)
+    x = load_input(args.input, graph, args.seed, model_info(args, graph).preprocess)
 
     @functools.cache  # made once, if the design does not fit: rates narrower precisions
     def probe() -> QualityProbe:

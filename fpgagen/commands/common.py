@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,15 +14,17 @@ from rich.table import Table
 
 from ..errors import FpgagenError
 from ..graph import Graph
+from ..labels import ModelInfo, onnx_info, zoo_info
 from ..progress import PipeConsole
-from ..zoo import load_model
+from ..zoo import load_model, zoo_entry
 
 
 def add_model_args(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     """``--model`` (zoo name or alias) and ``--input-size``."""
     parser.add_argument("--model", "-m", default=default, required=default is None,
                         help="zoo model (squeezenet, squeezenet1_0, squeezenet1_1, "
-                             "squeezenet1_0_bypass, zynqnet) or a path to an .onnx file"
+                             "squeezenet1_0_bypass, zynqnet, digits) or a path to an .onnx "
+                             "file"
                              + (f"; default {default}" if default else ""))
     parser.add_argument("--input-size", type=_positive_int, default=None, metavar="N",
                         help="square input size in pixels (default: the model's own)")
@@ -54,6 +57,23 @@ def _is_onnx(name: str) -> bool:
     return name.lower().endswith(".onnx")
 
 
+def onnx_path(name: str) -> str | Path | None:
+    """The ONNX file behind ``--model``: the path itself, a trained zoo model's file, or None
+    (a zoo graph with --weights)."""
+    if _is_onnx(name):
+        return name
+    return zoo_entry(name).onnx_path
+
+
+def model_info(args: argparse.Namespace, graph: Graph) -> ModelInfo:
+    """Class names, preprocessing and weight provenance of ``--model`` (fpgagen/labels.py)."""
+    classes = graph.shape(graph.output)[-1]
+    path = onnx_path(args.model)
+    if path is not None:
+        return onnx_info(path, classes)
+    return zoo_info(classes, getattr(args, "weights", "random") == "random")
+
+
 def model_from_args(args: argparse.Namespace) -> Graph:
     """The Graph named by ``--model`` (zoo name or .onnx path) at ``--input-size``."""
     return network_from_args(args, with_weights=False)[0]
@@ -68,15 +88,17 @@ def network_from_args(args: argparse.Namespace, with_weights: bool = True
     shapes and widths, not values.
     """
     name: str = args.model
-    if _is_onnx(name):
+    path = onnx_path(name)
+    if path is not None:
         from ..onnx_import import load_onnx  # optional dependency: the onnx extra
 
+        what = "ONNX models" if _is_onnx(name) else f"the trained zoo model {name}"
         if getattr(args, "input_size", None) is not None:
-            raise FpgagenError("--input-size does not apply to ONNX models (their input "
+            raise FpgagenError(f"--input-size does not apply to {what} (their input "
                                "shape is in the file)")
-        graph, weights = load_onnx(name)
+        graph, weights = load_onnx(path)
         if getattr(args, "weights", "random") != "random":
-            raise FpgagenError("--weights does not apply to ONNX models (their weights are "
+            raise FpgagenError(f"--weights does not apply to {what} (their weights are "
                                "in the file)")
         return graph, (weights if with_weights else None)
     graph = load_model(name, getattr(args, "input_size", None))

@@ -1,4 +1,5 @@
-"""``fpgagen models``: the zoo with default input size, params and MACs."""
+"""``fpgagen models``: the zoo with default input size, params, MACs and whose weights (seeded
+random for the ImageNet networks, trained for ``digits``)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,16 @@ def run(args: argparse.Namespace) -> int:
                                                      if t == entry.name],
                      "input_shape": list(graph.input_shape), "params": graph.total_params,
                      "macs": graph.total_macs, "layers": len(graph.layers),
+                     "weights": "trained" if entry.onnx else "seeded random",
                      "description": entry.description})
     if args.json:
         print_json(rows)
         return 0
     console().print(table(
-        "Model zoo", ["model", "aliases", "input", "layers", "params", "MACs", "description"],
+        "Model zoo", ["model", "aliases", "input", "layers", "params", "MACs", "weights",
+                      "description"],
         [(r["name"], ", ".join(r["aliases"]), "x".join(map(str, r["input_shape"])), r["layers"],
-          fmt_int(r["params"]), fmt_int(r["macs"]), r["description"]) for r in rows],
+          fmt_int(r["params"]), fmt_int(r["macs"]), r["weights"], r["description"])
+         for r in rows],
         right=("layers", "params", "MACs")))
     return 0

@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets import Dataset
 from ..errors import FpgagenError
 from ..graph import Graph
+from ..labels import ModelInfo
 from ..precision import parse_precision
 from ..quantize import (
     DEFAULT_CALIB_HEADROOM,
@@ -24,7 +26,7 @@ from ..quantize import (
     quantize,
 )
 from ..reference import check_input
-from .common import console
+from .common import console, model_info
 
 INPUT_HELP = ("input image: an .npy array H x W x C (already preprocessed float32, HWC), or a "
               "PNG/JPEG file preprocessed like ImageNet: shorter side resized to size*256/224 "
@@ -32,6 +34,7 @@ INPUT_HELP = ("input image: an .npy array H x W x C (already preprocessed float3
               "normalized with mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). "
               "Default: a seeded synthetic image (not a calibration image).")
 INPUT_SEED_OFFSET = 1_000_003  # the default input is drawn apart from the calibration images
+DATA_CALIB_IMAGES = 256  # calibration images taken from a data set (0.4 s for digits)
 
 
 
@@ -43,12 +46,17 @@ def add_quant_args(p: argparse.ArgumentParser) -> None:
     """``--precision``, ``--calib``, ``--calib-images`` and ``--quiet``."""
     p.add_argument("--precision", "-p", default="8",
                    help="8 (w8a8, default), 16, w8a16, ap_fixed<16,6> or a .toml file")
-    p.add_argument("--calib", metavar="FILE.npy",
-                   help="calibration images N x H x W x C (preprocessed float); default: "
-                        "--calib-images seeded synthetic images")
-    p.add_argument("--calib-images", type=int, default=DEFAULT_CALIB_IMAGES, metavar="N",
-                   help="number of synthetic calibration images "
-                        f"(default {DEFAULT_CALIB_IMAGES})")
+    p.add_argument("--calib", metavar="FILE.npy|digits|DIR",
+                   help="calibration images: an .npy N x H x W x C (preprocessed float), "
+                        "'digits' (the TRAINING split of the scikit-learn digits; the test "
+                        "split never calibrates) or a folder of images in class subfolders "
+                        "(preprocessed as --input); default: the training split of the data "
+                        "set a trained model was trained on (digits), else --calib-images "
+                        "seeded synthetic images")
+    p.add_argument("--calib-images", type=int, default=None, metavar="N",
+                   help="number of calibration images: synthetic ones (default "
+                        f"{DEFAULT_CALIB_IMAGES}) or the first N of a data set (default "
+                        f"{DATA_CALIB_IMAGES})")
     p.add_argument("--calib-headroom", type=int, default=DEFAULT_CALIB_HEADROOM,
                    metavar="BITS",
                    help="integer bits above the largest value calibration saw, for every "
@@ -58,18 +66,19 @@ def add_quant_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
 
-def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
-    """The float HWC input: from an .npy, an image file, or seeded synthetic."""
+def load_input(path: str | None, graph: Graph, seed: int, preprocess: str = "imagenet"
+               ) -> np.ndarray:
+    """The float HWC input: from an .npy, an image file (preprocessed as ``preprocess`` says:
+    the model's, fpgagen/labels.py), or seeded synthetic."""
     if path is None:
         return calibration_inputs(graph, seed + INPUT_SEED_OFFSET, 1)[0]
     p = Path(path)
     if not p.is_file():
         raise FpgagenError(f"input file {p} does not exist")
     if p.suffix.lower() != ".npy":
-        from ..images import load_image
+        from ..images import load_for_model
 
-        h, w, c = graph.input_shape
-        return load_image(p, h, w, c)
+        return load_for_model(p, graph.input_shape, preprocess)
     try:
         a = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -82,12 +91,46 @@ def load_input(path: str | None, graph: Graph, seed: int) -> np.ndarray:
 
 
 def calibration_from_args(args: argparse.Namespace, graph: Graph) -> np.ndarray:
-    """The calibration images: ``--calib`` or ``--calib-images`` seeded synthetic ones."""
-    if args.calib is not None:
-        return load_calibration(args.calib, graph)
-    if args.calib_images < 1:
+    """The calibration images: ``--calib`` (an .npy, ``digits``' training split or an image
+    folder), else the training split of the data set the model was trained on, else
+    ``--calib-images`` seeded synthetic ones."""
+    count = args.calib_images
+    if count is not None and count < 1:
         raise FpgagenError("--calib-images must be at least 1")
-    return calibration_inputs(graph, args.seed, args.calib_images)
+    source = args.calib
+    if source is None:
+        source = model_info(args, graph).dataset  # a trained model: its training images
+    if source is None:
+        return calibration_inputs(graph, args.seed, count or DEFAULT_CALIB_IMAGES)
+    if source.lower().endswith(".npy"):
+        images = load_calibration(source, graph)
+        return images if count is None else images[:count]
+    data = load_data(source, graph, model_info(args, graph), split="train")
+    return data.images[:count or DATA_CALIB_IMAGES]
+
+
+def load_data(source: str, graph: Graph, info: ModelInfo, split: str) -> Dataset:
+    """A data source of ``eval --data`` and ``--calib``: ``digits`` (its ``split``: the test
+    split for eval, the training split for calibration) or an ImageFolder folder, checked
+    against the model's input shape (and, for eval, its class names)."""
+    from ..datasets import DIGITS, digits, image_folder
+    from ..images import load_for_model
+
+    if source.lower() == DIGITS:
+        data = digits(split)
+    elif Path(source).is_dir():
+        data = image_folder(source,
+                            lambda p: load_for_model(p, graph.input_shape, info.preprocess),
+                            info.labels if split == "test" else None)
+    else:
+        raise FpgagenError(f"unknown data source {source!r}: give 'digits' or a folder of "
+                           "images in class subfolders (DIR/<class>/<image>.png)")
+    if tuple(data.images.shape[1:]) != tuple(graph.input_shape):
+        shape = "x".join(map(str, data.images.shape[1:]))
+        want = "x".join(map(str, graph.input_shape))
+        raise FpgagenError(f"{data.name} holds {shape} images (HxWxC), {graph.name} takes "
+                           f"{want}")
+    return data
 
 
 def quantize_from_args(args: argparse.Namespace, graph: Graph, weights: Any) -> QGraph:

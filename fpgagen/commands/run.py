@@ -1,7 +1,9 @@
 """``fpgagen run``: one image through the fixed-point golden model and the float reference.
 
-Prints the top-5 classes of both, the SQNR of every layer (dequantized golden vs float, in dB)
-and whether the top-1 classes agree: the first rung of the verification ladder (DESIGN.md §5).
+Prints the top-5 classes of both (with their names when the model has them, and a plain note
+when the weights are the seeded random ones, whose names mean nothing), the SQNR of every layer
+(dequantized golden vs float, in dB) and whether the top-1 classes agree: the first rung of the
+verification ladder (DESIGN.md §5).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import INPUT
+from ..labels import RANDOM_WEIGHTS_NOTE, ModelInfo
 from ..quality import sqnr_db
 from ..quantize import QGraph
 from .common import (
@@ -20,6 +23,7 @@ from .common import (
     add_model_args,
     add_weights_args,
     console,
+    model_info,
     network_from_args,
     print_json,
 )
@@ -84,24 +88,34 @@ def _fmt_sat(count: int, size: int) -> str:
     return "0" if not count else f"{count:,} ({100 * count / max(1, size):.1f} %)"
 
 
+def _named(index: int, info: ModelInfo) -> str:
+    name = info.name(index)
+    return f"{index} {name}" if name and name != str(index) else str(index)
+
+
 def run(args: argparse.Namespace) -> int:
     graph, weights = network_from_args(args)
-    x = load_input(args.input, graph, args.seed)
+    info = model_info(args, graph)
+    x = load_input(args.input, graph, args.seed, info.preprocess)
     qgraph = quantize_from_args(args, graph, weights)
     res = evaluate(qgraph, weights, x)
+    res["names_fixed"] = [info.name(i) for i in res["top5_fixed"]] if info.labels else None
+    res["names_float"] = [info.name(i) for i in res["top5_float"]] if info.labels else None
+    res["random_weights"] = info.random_weights
     if args.json:
         print_json(res)
         return 0
     con = console()
     con.print(f"{graph.name}, precision {res['precision']}: input {res['input_type']}, "
               f"logits {res['output_type']}")
+    if info.random_weights:
+        con.print(f"[yellow]note[/]: {RANDOM_WEIGHTS_NOTE}")
     lf, lr = res["logits_fixed"], res["logits_float"]
-    rows = [(k + 1, cf, f"{lf[cf]:.4f}", cr, f"{lr[cr]:.4f}")
+    rows = [(k + 1, _named(cf, info), f"{lf[cf]:.4f}", _named(cr, info), f"{lr[cr]:.4f}")
             for k, (cf, cr) in enumerate(zip(res["top5_fixed"], res["top5_float"], strict=True))]
     con.print(make_table("top-5", ["rank", "fixed class", "fixed logit", "float class",
                                    "float logit"], rows,
-                         right=("rank", "fixed class", "fixed logit", "float class",
-                                "float logit")))
+                         right=("rank", "fixed logit", "float logit")))
     sat, size = res["saturated"], res["elements"]
     rows = [(n, res["types"][n], _fmt_db(v), _fmt_sat(sat[n], size[n]))
             for n, v in res["sqnr_db"].items()]
@@ -115,6 +129,6 @@ def run(args: argparse.Namespace) -> int:
                   "beyond the calibration images' range; calibrate on images like it (--calib) "
                   f"or give more headroom (--calib-headroom, now {res['calib_headroom_bits']})")
     agree = "yes" if res["top1_agree"] else "no"
-    con.print(f"top-1 agreement: {agree} (fixed {res['top5_fixed'][0]}, "
-              f"float {res['top5_float'][0]})")
+    con.print(f"top-1 agreement: {agree} (fixed {_named(res['top5_fixed'][0], info)}, "
+              f"float {_named(res['top5_float'][0], info)})")
     return 0
