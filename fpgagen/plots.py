@@ -260,7 +260,7 @@ def _figure(width: float, height: float, left: float = 0.9, right: float = 0.2,
 
 def _label_room(labels: Sequence[str], fontsize: float) -> float:
     """Inches that rotated tick labels of ``fontsize`` points need below an axis."""
-    return 0.2 + max((len(t) for t in labels), default=0) * fontsize * 0.62 / 72
+    return 0.2 + max((len(t) for t in labels), default=0) * fontsize * 0.55 / 72
 
 
 def _png(fig, stamp: str | None) -> bytes:
@@ -387,10 +387,15 @@ def draw_arena(s: ArenaSeries):
             color = RING_COLOR if b.kind == "ring" else OP_COLORS.get(b.op, OTHER_COLOR)
             ax.add_patch(Rectangle((x0, b.lo), width, height, fc=color, ec="white", lw=0.8,
                                    alpha=0.9, hatch="xx" if b.kind == "ring" else None))
-        if height >= 0.04 * span and b.kind != "view":
+        if height < (0.04 if b.kind == "view" else 0.025) * span:
+            continue
+        if b.kind == "view":  # centred in its band; the concat's own name sits at its top
+            ax.text(x0 + width / 2, b.lo + height / 2, b.name, ha="center", va="center",
+                    fontsize=6, clip_on=True, bbox={"fc": "white", "ec": "none", "pad": 0.5})
+        else:
             label = b.name + (f"\n({b.note})" if b.note and width > 3 else "")
-            ax.text(x0 + width / 2, b.lo + height / 2, label, ha="center", va="center",
-                    fontsize=6, clip_on=True)
+            ax.text(x0 + 0.08, b.hi - 0.01 * span, label, ha="left", va="top", fontsize=6,
+                    clip_on=True)
     ax.axhline(s.arena_words, color="black", lw=1)
     ax.axhline(s.lower_bound_words, color="#8c8c8c", lw=1, ls=":")
     ax.set_xlim(0.4, n + 0.6)
@@ -453,18 +458,23 @@ def draw_confusion(s: ConfusionSeries):
     n = len(s.labels)
     small = n <= CONFUSION_TEXT_MAX
     room = _label_room(s.labels, 8) if small else 0.3
-    side = max(4.0, 0.4 * n) if small else 8.0
-    fig = _figure(side + room + 4.2, side + room + 0.9, left=room + 0.5, right=1.2,
+    # a large matrix gets a pixel per class at least, so no class is lost to resampling
+    side = max(4.0, 0.4 * n) if small else max(8.0, 1.1 * n / DPI)
+    fig = _figure(side + room + 3.6, side + room + 0.9, left=room + 0.5, right=0.9,
                   bottom=room + 0.5, hspace=0.0)
     fig.subplots_adjust(wspace=0.08)
     ax, bar = fig.subplots(1, 2, width_ratios=(side, 2.0), sharey=True)
     rows = s.counts.sum(axis=1, keepdims=True)
     share = np.divide(s.counts, rows, out=np.zeros(s.counts.shape), where=rows > 0)
     im = ax.imshow(share, cmap="Blues", norm=Normalize(0, 1), aspect="auto",
-                   interpolation="nearest" if small else "antialiased")
-    fig.colorbar(im, ax=[ax, bar], shrink=0.6, pad=0.02, label="share of the true class")
+                   interpolation="nearest")
+    fig.colorbar(im, ax=[ax, bar], fraction=0.03, shrink=0.6, pad=0.02,
+                 label="share of the true class")
     acc = [100 * a if a is not None else 0.0 for a in s.row_accuracy]
-    bar.barh(range(n), acc, color=ESTIMATE_COLOR, height=0.8 if small else 1.0)
+    if small:
+        bar.barh(range(n), acc, color=ESTIMATE_COLOR, height=0.8)
+    else:  # one polygon, not a thousand bars
+        bar.fill_betweenx(np.arange(n), 0, acc, step="mid", color=ESTIMATE_COLOR, lw=0)
     bar.set_xlim(0, 100)
     bar.set_xlabel("accuracy %")
     bar.grid(axis="x", alpha=0.3)
