@@ -8,6 +8,9 @@ section with measured cycles). ``fpgagen synth`` adds the open-tool silicon figu
 Every fps figure is stated as cycles at a clock, naming both sources: the cycles are the Plan's
 estimate or the RTL simulation's count; the clock is the board's nominal one (an assumption:
 only Vivado can tell a Xilinx part's Fmax) and, when measured, the ECP5 Fmax beside it.
+
+report.md shows pictures (`fpgagen.plots`: PNG files beside it, drawn from report.json alone),
+redrawn whenever report.md is written, so a section added later (measured cycles) shows.
 """
 
 from __future__ import annotations
