@@ -375,7 +375,8 @@ def draw_arena(s: ArenaSeries):
     n = len(s.steps)
     labels = [f"{i} {name}" for i, name in enumerate(s.steps, 1)]
     room = _label_room(labels, 6) + 0.25
-    fig = _figure(max(8.0, 0.3 * n + 3.5), 5.4 + room, left=1.0, right=2.9, bottom=room)
+    fig = _figure(max(8.0, 0.3 * n + 3.5), 5.6 + room, left=1.0, right=2.9, bottom=room,
+                  top=0.6)
     ax = fig.subplots()
     span = max(s.arena_words, 1)
     for b in s.boxes:
@@ -405,8 +406,8 @@ def draw_arena(s: ArenaSeries):
     ax.set_xlabel("schedule step (its layers)")
     ax.set_ylabel(f"arena word ({s.word_bits} bits)")
     ax.yaxis.set_major_formatter("{x:,.0f}")
-    ax.set_title(f"Activation arena over the schedule (the Plan): {s.arena_words:,} words, "
-                 f"liveness lower bound {s.lower_bound_words:,}")
+    ax.set_title(f"Activation arena over the schedule (the Plan)\n{s.arena_words:,} words of "
+                 f"{s.word_bits} bits, liveness lower bound {s.lower_bound_words:,}")
     used_ops = sorted({b.op for b in s.boxes if b.kind == "arena"})
     handles = [Patch(fc=OP_COLORS.get(op, OTHER_COLOR), label=f"{op} output") for op in used_ops]
     if any(b.kind == "ring" for b in s.boxes):
