@@ -281,7 +281,7 @@ def _png(fig, stamp: str | None) -> bytes:
 
 
 # glyphs drawn unhinted at the pixel grid: the same look at these sizes, a sixth less time
-_RC = {"text.hinting": "none", "text.hinting_factor": 1}
+_RC = {"text.hinting": "none"}
 
 
 def _styled(draw: Callable[..., Any]) -> Callable[..., bytes]:
