@@ -536,8 +536,9 @@ KINDS = (
           "utilization = MACs / (cycles x P_in x P_out).", cycle_series, draw_cycles),
     _Kind("report_sqnr.png", "SQNR per layer",
           "SQNR per layer, measured by `fpgagen build` on the build's image "
-          "(`vectors/input`): the golden fixed-point model, dequantized, against the float "
-          "reference.", sqnr_series, draw_sqnr),
+          "(`vectors/input`: its `--input`, or a seeded synthetic image): the golden "
+          "fixed-point model, dequantized, against the float reference.", sqnr_series,
+          draw_sqnr),
     _Kind("report_arena.png", "activation arena over the schedule",
           "The activation arena over the schedule (the Plan): x = schedule step, y = arena "
           "word, one box per tensor over the steps it is live. Rings hold a fused conv's "

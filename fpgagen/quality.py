@@ -35,6 +35,11 @@ def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
     return 10.0 * math.log10(signal / noise) if signal > 0 else -math.inf
 
 
+def db_json(v: float | None) -> float | None:
+    """dB for JSON: rounded; None when not measured (or exact: no noise at all)."""
+    return None if v is None or math.isinf(v) else round(v, 2)
+
+
 def layer_sqnr(qgraph: QGraph, ref: Mapping[str, np.ndarray], fixed: Mapping[str, np.ndarray],
                names: Iterable[str]) -> dict[str, float]:
     """The SQNR in dB of every tensor in ``names``: the golden model's integers (``fixed``),

@@ -16,7 +16,6 @@ redrawn whenever report.md is written, so a section added later (measured cycles
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from .graph import INPUT
 from .layertable import Datapath
 from .locking import file_lock, write_text_atomic
 from .plan import Plan
+from .quality import db_json
 from .quantize import QGraph
 from .synth import XILINX_FAMILIES, xilinx_family
 from .templating import render
@@ -48,11 +48,6 @@ def clock_source(report: dict[str, Any]) -> str:
         family = report["part"]
     return (f"the {report['board'].upper()}'s nominal clock, assumed: only Vivado can tell "
             f"the {family} Fmax")
-
-
-def _db(v: float) -> float | None:
-    """dB for JSON: rounded; None when there is no error at all (infinite SQNR)."""
-    return None if math.isinf(v) else round(v, 2)
 
 
 def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
@@ -75,10 +70,11 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
             "cycles_estimate": costs[lay.name].cycles,
         })
         if sqnr_db is not None:
-            layers[-1]["sqnr_db"] = _db(sqnr_db[lay.name])
+            layers[-1]["sqnr_db"] = db_json(sqnr_db[lay.name])
     mhz = plan.board.clock_mhz
     quality = {} if sqnr_db is None else {"quality": {
-        "input_sqnr_db": _db(sqnr_db[INPUT]), "logits_sqnr_db": _db(sqnr_db[graph.output]),
+        "input_sqnr_db": db_json(sqnr_db[INPUT]),
+        "logits_sqnr_db": db_json(sqnr_db[graph.output]),
         "note": "measured by fpgagen build on its image (vectors/input): the golden model, "
                 "dequantized, against the float reference; layers[].sqnr_db per layer; "
                 "null = no error at all"}}
