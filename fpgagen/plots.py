@@ -11,9 +11,11 @@ cycles.
 Matplotlib runs without pyplot: a `Figure` on an explicit Agg canvas (`FigureCanvasAgg`), so
 no backend is switched, no figure registry fills up and nothing global is left behind; the
 style is matplotlib's default inside a style context, so a user's matplotlibrc changes neither
-the look nor the bytes. The PNG carries no "Software" text (matplotlib's version) and no date:
-the same report gives byte-identical files. matplotlib is imported on first draw only, so
-commands that write no report do not pay for it.
+the look nor the bytes. Pillow writes the PNG with one text chunk, a digest of the series and
+of this code (no software version, no date): the same report gives byte-identical files, and
+a picture whose digest already matches is not drawn again. matplotlib is imported on first
+draw only, so commands that write no report, or change nothing a picture shows, do not pay
+for it.
 """
 
 from __future__ import annotations
@@ -135,6 +137,7 @@ class ArenaBox:
     lo: float
     hi: float
     note: str = ""
+    parent: str | None = None  # a view's concat (the one that owns its words)
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,8 @@ class ArenaSeries:
 
     A view owns no words: it is a channel slice of every pixel of its concat, interleaved, and
     is drawn as the band of the concat's box its share of the channels would take, from the
-    step that writes it."""
+    step that writes it (a concat of concats: the band of the outermost one, which owns the
+    words)."""
 
     steps: tuple[str, ...]  # the layers of step 1, 2, ... joined by "+"
     boxes: tuple[ArenaBox, ...]
@@ -165,16 +169,20 @@ def arena_series(report: Mapping[str, Any]) -> ArenaSeries | None:
         step_layers.setdefault(r["step"], []).append(r["name"])
     steps = tuple("+".join(step_layers.get(s, [])) for s in range(1, max(step_layers) + 1))
     fused = {f["conv"]: f["pool"] for f in report.get("fusion") or []}
+    p_in = report["engine"]["p_in"]
     boxes = []
     for r in rows:
         first, last = r["live_steps"]
         op = ops.get(r["name"], r["op"])
         if r["storage"] == "view":
-            parent = by_name[r["view_of"]]
-            share = parent["arena_words"] / parent["channels_padded"]
-            lo = parent["arena_offset_words"] + share * r["channel_offset"]
+            root = by_name[r["view_of"]]
+            while root["storage"] == "view":
+                root = by_name[root["view_of"]]
+            share = root["arena_words"] / root["channels_padded"]  # words per channel
+            channel = (r["arena_offset_words"] - root["arena_offset_words"]) * p_in
+            lo = root["arena_offset_words"] + share * channel
             boxes.append(ArenaBox(r["name"], "view", op, r["step"], last, lo,
-                                  lo + share * r["channels_padded"], f"view of {r['view_of']}"))
+                                  lo + share * r["channels_padded"], parent=root["name"]))
         elif r["arena_words"]:
             note = (f"ring of {r['ring_rows']} rows -> {fused[r['name']]}"
                     if r["storage"] == "ring" and r["name"] in fused else "")

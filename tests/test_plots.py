@@ -123,12 +123,13 @@ def test_arena_series_is_the_plans_placement(built):
                 assert a.hi <= b.lo or b.hi <= a.lo, (a.name, b.name)
     # a concat's views split its box by channels, from the step that writes each
     by_name = {b.name: b for b in s.boxes}
-    for parent in {b.note.removeprefix("view of ") for b in s.boxes if b.kind == "view"}:
-        views = sorted((b for b in s.boxes if b.note == f"view of {parent}"), key=lambda b: b.lo)
+    for parent in {b.parent for b in s.boxes if b.kind == "view"}:
+        views = sorted((b for b in s.boxes if b.parent == parent), key=lambda b: b.lo)
         p = by_name[parent]
         assert views[0].lo == p.lo and views[-1].hi == p.hi
         assert all(a.hi == b.lo for a, b in itertools.pairwise(views))
         assert all(v.first == rows[v.name]["step"] and v.last == p.last for v in views)
+        assert all(v.parent == rows[v.name]["view_of"] for v in views)  # no concat of concats
     ring = next(b for b in s.boxes if b.kind == "ring")
     assert ring.note == f"ring of {rows[ring.name]['ring_rows']} rows -> " + next(
         f["pool"] for f in r["fusion"] if f["conv"] == ring.name)
