@@ -44,7 +44,7 @@ CONFUSION_TEXT_MAX = 30
 ESTIMATE_COLOR, MEASURED_COLOR = "#8da0cb", "#e07b39"
 OP_COLORS = {"conv": "#4c72b0", "maxpool": "#dd8452", "avgpool": "#c44e52", "concat": "#55a868",
              "add": "#8172b3"}
-OTHER_COLOR, RING_COLOR = "#937860", "#da8bc3"
+OTHER_COLOR, RING_COLOR, SYNTH_COLOR = "#937860", "#da8bc3", "#333333"
 MEMORY_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
                  "#8c8c8c", "#ccb974", "#64b5cd")
 
@@ -436,14 +436,16 @@ def draw_arena(s: ArenaSeries):
 
 @_styled
 def draw_bram(s: BramSeries):
-    """Stacked horizontal bars: each memory's block RAM against the part's capacity."""
-    rows = [("BRAM36 (the Plan)", s.bram36, s.part_bram36)]
+    """Stacked horizontal bars: each memory's block RAM against the part's capacity; Yosys's
+    count (after ``fpgagen synth``) as a thin bar beneath."""
+    rows = [("BRAM36", s.bram36, s.bram36_total, s.part_bram36, s.synth_bram36)]
     if s.part_uram or s.uram_total:
-        rows.append(("URAM (the Plan)", tuple(float(u) for u in s.uram), s.part_uram))
+        rows.append(("URAM", tuple(float(u) for u in s.uram), s.uram_total, s.part_uram,
+                     s.synth_uram))
     fig = _figure(9.5, 0.5 + 1.3 * len(rows), left=0.3, right=3.0, bottom=0.35, top=0.35,
                   hspace=0.7)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
-    for ax, (title, values, cap) in zip(axes, rows, strict=True):
+    for ax, (kind, values, total, cap, synth) in zip(axes, rows, strict=True):
         left = 0.0
         ax.barh(0, cap, 0.8, color="#eeeeee", ec="black", lw=1,
                 label=f"part {s.part}: {cap:,}")
@@ -451,13 +453,14 @@ def draw_bram(s: BramSeries):
             if v:
                 ax.barh(0, v, 0.5, left=left, color=color, label=f"{name}: {v:g}")
                 left += v
-        if title.startswith("BRAM36") and s.synth_bram36 is not None:
-            ax.barh(-0.55, s.synth_bram36, 0.25, color=MEASURED_COLOR,
-                    label=f"Yosys synth_xilinx: {s.synth_bram36:g} (open estimate)")
-        total = s.bram36_total if title.startswith("BRAM36") else s.uram_total
-        ax.set_title(f"{title}: {total:,} of {cap:,}", fontsize=9, loc="left")
+        title = f"{kind}: the Plan {total:,} of {cap:,}"
+        if synth is not None:
+            ax.barh(-0.6, synth, 0.2, color=SYNTH_COLOR,
+                    label=f"Yosys synth_xilinx: {synth:g} (open estimate)")
+            title += f"; Yosys synth_xilinx {synth:g}"
+        ax.set_title(title, fontsize=9, loc="left")
         ax.set_yticks([])
-        ax.set_xlim(0, max(cap, left, s.synth_bram36 or 0) * 1.02 or 1)
+        ax.set_xlim(0, max(cap, left, synth or 0) * 1.02 or 1)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.1))
     return fig
 

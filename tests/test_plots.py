@@ -143,6 +143,10 @@ def test_bram_series_is_the_plans_mapping_and_the_part(built):
     assert math.ceil(sum(s.bram36)) == s.bram36_total == r["memory"]["bram36"]
     assert s.part_bram36 == r["part_resources"]["bram36"] == 545  # the ZC706's XC7Z045
     assert s.part_uram == 0 and s.synth_bram36 is None
+    # after `fpgagen synth`: Yosys's count beside the Plan's
+    synth = plots.bram_series({**r, "synth": {"bram36_equiv": 12.5, "uram": 0}})
+    assert (synth.synth_bram36, synth.synth_uram) == (12.5, 0)
+    assert plots.draw_bram(synth) != plots.draw_bram(s)
 
 
 def test_pictures_are_byte_identical_when_drawn_again(built, tmp_path):
