@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import golden
+from . import golden, reference
 from .budget import Verdict
 from .emit_driver import emit_driver
 from .emit_hls import emit_hls
@@ -21,6 +21,7 @@ from .emit_rtl import emit_rtl
 from .emit_system import emit_system
 from .layertable import Datapath, datapath, layer_table, tensor_views
 from .plan import Plan
+from .quality import layer_sqnr
 from .quantize import QGraph
 from .report import build_report, write_report
 from .streams import build_stream_format
@@ -38,14 +39,23 @@ class Design:
     datapath: Datapath
     x_int: np.ndarray
     outputs: Mapping[str, np.ndarray]
+    # every tensor's SQNR (dB) on this image, golden vs float; None without the float weights
+    sqnr_db: Mapping[str, float] | None = None
 
 
 def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[str, Any],
-                x_float: np.ndarray) -> Design:
-    """Quantize the input and run the golden model on it: the vectors of the build."""
+                x_float: np.ndarray, weights: Mapping[str, np.ndarray] | None = None) -> Design:
+    """Quantize the input and run the golden model on it: the vectors of the build. Given the
+    float ``weights``, also the float reference on the same image (0.1 s on SqueezeNet 1.1), so
+    the report shows what the precision costs layer by layer."""
     x_int = qgraph.quantize_input(x_float)
     outputs = golden.run(qgraph, x_int)
-    return Design(plan, qgraph, verdict, check_json, datapath(plan, qgraph), x_int, outputs)
+    sqnr = None
+    if weights is not None:
+        ref = reference.run(qgraph.graph, weights, x_float)
+        sqnr = layer_sqnr(qgraph, ref, outputs, ref.keys())
+    return Design(plan, qgraph, verdict, check_json, datapath(plan, qgraph), x_int, outputs,
+                  sqnr)
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
@@ -60,6 +70,6 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     write_vectors(out / "vectors", design.qgraph, design.outputs,
                   build_stream_format(design.plan, design.qgraph), stored)
     report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
-                          design.check_json)
+                          design.check_json, design.sqnr_db)
     write_report(out, report)
     return report

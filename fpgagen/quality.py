@@ -9,7 +9,7 @@ below `MIN_USEFUL_SQNR_DB`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +18,7 @@ from . import golden, reference
 from .errors import FpgagenError
 from .graph import Graph
 from .precision import parse_precision
-from .quantize import DEFAULT_CALIB_HEADROOM, calibrate, quantize_calibrated
+from .quantize import DEFAULT_CALIB_HEADROOM, QGraph, calibrate, quantize_calibrated
 
 # Below this logits SQNR a precision is not suggested: the noise is within 10x (in power) of
 # the signal, and top-1 agreement with the float network is then a matter of luck.
@@ -33,6 +33,19 @@ def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
     if noise == 0.0:
         return math.inf
     return 10.0 * math.log10(signal / noise) if signal > 0 else -math.inf
+
+
+def db_json(v: float | None) -> float | None:
+    """dB for JSON: rounded; None when not measured (or exact: no noise at all)."""
+    return None if v is None or math.isinf(v) else round(v, 2)
+
+
+def layer_sqnr(qgraph: QGraph, ref: Mapping[str, np.ndarray], fixed: Mapping[str, np.ndarray],
+               names: Iterable[str]) -> dict[str, float]:
+    """The SQNR in dB of every tensor in ``names``: the golden model's integers (``fixed``),
+    dequantized, against the float reference's values (``ref``) of the same image. One
+    definition for ``fpgagen run`` (its table) and ``fpgagen build`` (the report's figure)."""
+    return {n: sqnr_db(ref[n], qgraph.dequantize(n, fixed[n])) for n in names}
 
 
 @dataclass

@@ -8,11 +8,15 @@ section with measured cycles). ``fpgagen synth`` adds the open-tool silicon figu
 Every fps figure is stated as cycles at a clock, naming both sources: the cycles are the Plan's
 estimate or the RTL simulation's count; the clock is the board's nominal one (an assumption:
 only Vivado can tell a Xilinx part's Fmax) and, when measured, the ECP5 Fmax beside it.
+
+report.md shows pictures (`fpgagen.plots`: PNG files beside it, drawn from report.json alone),
+redrawn whenever report.md is written, so a section added later (measured cycles) shows.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +24,11 @@ from . import __version__
 from .boards import Board
 from .budget import Verdict
 from .errors import FpgagenError
+from .graph import INPUT
 from .layertable import Datapath
 from .locking import file_lock, write_text_atomic
 from .plan import Plan
+from .quality import db_json
 from .quantize import QGraph
 from .synth import XILINX_FAMILIES, xilinx_family
 from .templating import render
@@ -45,7 +51,10 @@ def clock_source(report: dict[str, Any]) -> str:
 
 
 def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
-                 check_json: dict[str, Any]) -> dict[str, Any]:
+                 check_json: dict[str, Any],
+                 sqnr_db: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The report of a build; ``sqnr_db``: every tensor's SQNR on the build's image (golden
+    vs float, `fpgagen.quality.layer_sqnr`), when the build had the float weights."""
     graph = qgraph.graph
     costs = {c.layer: c for c in plan.costs}
     layers = []
@@ -60,7 +69,15 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
             "rounding": ql.rounding, "saturation": ql.saturation,
             "cycles_estimate": costs[lay.name].cycles,
         })
+        if sqnr_db is not None:
+            layers[-1]["sqnr_db"] = db_json(sqnr_db[lay.name])
     mhz = plan.board.clock_mhz
+    quality = {} if sqnr_db is None else {"quality": {
+        "input_sqnr_db": db_json(sqnr_db[INPUT]),
+        "logits_sqnr_db": db_json(sqnr_db[graph.output]),
+        "note": "measured by fpgagen build on its image (vectors/input): the golden model, "
+                "dequantized, against the float reference; layers[].sqnr_db per layer; "
+                "null = no error at all"}}
     return {
         "fpgagen": __version__,
         "model": graph.name, "board": plan.board.name, "part": plan.board.part,
@@ -82,6 +99,7 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
                      "note": "estimated from the layer table (no overlap between layers); "
                              "verify --rtl measures real cycles"},
         "layers": layers,
+        **quality,
     }
 
 
@@ -90,8 +108,12 @@ REPORT_LOCK = ".report.lock"
 
 
 def write_report(out: Path, report: dict[str, Any]) -> None:
-    """Write report.json and report.md, each atomically (a reader sees a whole file)."""
-    md = render("report.md.j2", r=report, clock_source=clock_source(report))
+    """Write report.json, report.md and the pictures report.md shows (`fpgagen.plots`), each
+    atomically (a reader sees a whole file)."""
+    from .plots import draw_report  # matplotlib: loaded only by commands that write a report
+
+    pictures = draw_report(out, report)
+    md = render("report.md.j2", r=report, clock_source=clock_source(report), pictures=pictures)
     write_text_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
     write_text_atomic(out / "report.md", md)
 

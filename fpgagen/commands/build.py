@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     qgraph = quantize_from_args(args, graph, weights)
     with steps.step("golden model"):
-        design = make_design(result.plan, qgraph, result.verdict, result_json(result), x)
+        design = make_design(result.plan, qgraph, result.verdict, result_json(result), x,
+                             weights)
     with (steps.step(f"HLS C++, Verilog, vectors and reports -> {out}"),
           atomic_dir(out, args.force) as tmp):
         report = write_design(tmp, design)

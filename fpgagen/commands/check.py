@@ -36,7 +36,7 @@ from ..graph import Graph
 from ..junit import Case, Suite, write_junit
 from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows
 from ..precision import Precision, parse_precision
-from ..quality import MIN_USEFUL_SQNR_DB, QualityProbe
+from ..quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from ..quantize import calibration_inputs
 from ..rules import check_widths, supported_plan
 from .common import (
@@ -219,20 +219,16 @@ def result_json(r: Result) -> dict[str, Any]:
         "suggestions": None if r.suggestions is None else {
             "precision": r.suggestions.precision,
             "precision_total_bytes": r.suggestions.precision_total_bytes,
-            "precision_logits_sqnr_db": _db(r.suggestions.precision_sqnr_db),
+            "precision_logits_sqnr_db": db_json(r.suggestions.precision_sqnr_db),
             "rejected": [{"precision": x.precision, "total_bytes": x.total_bytes,
-                          "logits_sqnr_db": _db(x.sqnr_db)} for x in r.suggestions.rejected],
+                          "logits_sqnr_db": db_json(x.sqnr_db)}
+                         for x in r.suggestions.rejected],
             "min_logits_sqnr_db": MIN_USEFUL_SQNR_DB,
             "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
             "engine": r.suggestions.engine},
         "cycles": p.total_cycles, "fps": round(p.fps, 2),
         "layers": layer_rows(p),
     }
-
-
-def _db(v: float | None) -> float | None:
-    """dB for JSON: rounded; None when not measured (or exact: no noise at all)."""
-    return None if v is None or math.isinf(v) else round(v, 2)
 
 
 # --- JUnit ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph import INPUT
 from ..labels import RANDOM_WEIGHTS_NOTE, ModelInfo
-from ..quality import sqnr_db
+from ..quality import layer_sqnr
 from ..quantize import QGraph
 from .common import (
     add_json_arg,
@@ -58,7 +58,7 @@ def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
     saturated = {INPUT: qgraph.input_out_of_range(x), **saturated}
     ref = reference.run(graph, weights, x)
     names = [INPUT, *(lay.name for lay in graph.layers)]
-    sqnr = {n: sqnr_db(ref[n], qgraph.dequantize(n, fixed[n])) for n in names}
+    sqnr = layer_sqnr(qgraph, ref, fixed, names)
     lf = qgraph.dequantize(graph.output, fixed[graph.output]).ravel()
     lr = ref[graph.output].astype(np.float64).ravel()
     top_fixed, top_float = _top5(lf), _top5(lr)
