@@ -37,7 +37,10 @@ def test_digits_accuracy_float_and_fixed(cli, tmp_path):
     assert m.shape == (10, 10) and m.sum() == 359
     assert np.array_equal(m.sum(axis=1), np.bincount(digits("test").labels, minlength=10))
     assert np.trace(m) == round(res["top1_fixed"] * 359)
-    assert json.loads((tmp_path / "ev" / "eval.json").read_text()) == res
+    assert json.loads((tmp_path / "ev" / "eval.json").read_text()) == res | {
+        "confusion_png": "confusion.png"}
+    png = (tmp_path / "ev" / "confusion.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
 @pytest.mark.long
@@ -171,3 +174,6 @@ def test_image_folder_of_imagenet_classes(cli, tmp_path):
     assert np.array(res["confusion"]).sum(axis=1).tolist() == [2, 2]
     code, out, _ = cli(*args)
     assert code == 0 and "seeded random ones" in out and "accuracy is chance" in out
+    code, _, err = cli(*args, "--out", str(tmp_path / "ev"))  # drawn square over the columns
+    assert code == 0, err
+    assert (tmp_path / "ev" / "confusion.png").read_bytes().startswith(b"\x89PNG")

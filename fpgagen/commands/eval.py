@@ -10,8 +10,9 @@ model's as integers (``rtl_agree``), and the RTL's own top-1 is reported. Exit 0
 agree, 1 when the RTL disagrees on any image (a negative verdict, as ``verify``), 2 bad input.
 
 ``--out DIR`` writes ``eval.json`` (what ``--json`` prints, with the confusion matrix of the
-fixed-point model, rows the true class) and, with ``--rtl``, the build the RTL ran
-(``DIR/build``), so ``fpgagen verify DIR/build --rtl`` can take it further.
+fixed-point model, rows the true class), ``confusion.png`` (that matrix drawn) and, with
+``--rtl``, the build the RTL ran (``DIR/build``), so ``fpgagen verify DIR/build --rtl`` can
+take it further.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from .common import table as make_table
 from .quantargs import add_quant_args, load_data, quantize_from_args
 
 EVAL_JSON = "eval.json"
+CONFUSION_PNG = "confusion.png"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -149,12 +151,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         res |= {"rtl_n": 0, "rtl_agree": None, "top1_rtl": None}
     if out is not None:
+        res["confusion_png"] = _confusion_picture(res, out).name
         (out / EVAL_JSON).write_text(json.dumps(res, indent=1) + "\n")
     if args.json:
         print_json(res)
     else:
         _print(res, info)
     return 1 if res.get("rtl_disagree") else 0  # not rtl_agree: a rounded share
+
+
+def _confusion_picture(res: dict[str, Any], out: Path) -> Path:
+    """Draw the fixed-point model's confusion matrix to ``out/confusion.png``. A folder that
+    holds only some of the model's classes has an ``(other)`` column: the picture is drawn
+    square over the columns, the ``(other)`` row empty (no image is of another class)."""
+    from ..plots import confusion_matrix_png
+
+    rows, cols = res["confusion_labels"], res.get("confusion_columns", res["confusion_labels"])
+    square = np.zeros((len(cols), len(cols)), dtype=np.int64)
+    for label, counts in zip(rows, res["confusion"], strict=True):
+        square[cols.index(label)] = counts
+    return confusion_matrix_png(square, cols, out / CONFUSION_PNG)
 
 
 def _reference_and_golden(graph: Graph, weights: Any, qgraph: QGraph, data: Dataset,
