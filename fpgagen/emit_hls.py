@@ -16,14 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .hls_latency import (
-    HlsLatency,
-    conv_steps,
-    conv_words,
-    hls_latency,
-    load_iterations,
-    row_jobs_max,
-)
+from .hls_latency import conv_steps, conv_words, row_jobs_max, schedule
 from .layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from .layertable import tensor_views as make_views
 from .memimage import bias_image, weight_image
@@ -69,7 +62,7 @@ HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
 def hls_row(e: LayerEntry, taps: int, words: int) -> tuple[int, ...]:
     """The C++ table row of one entry: the Verilog engine's row, then `HLS_EXTRA`."""
     beats, steps = conv_steps(e, taps, words) if e.op == OP_CONV else (1, 1)
-    return rtl_row(e, taps).values() + (e.fused, beats - 1, steps - 1)
+    return (*rtl_row(e, taps).values(), e.fused, beats - 1, steps - 1)
 
 
 def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:
@@ -90,15 +83,6 @@ def stream_context(fmt: StreamFormat) -> dict[str, int]:
         "out_last_keep": _last_keep(fmt.out_payload_bytes, fmt.out_beats, fmt.tdata_bytes),
         "in_buf": fmt.in_c + fmt.in_values_per_beat - 1,
     }
-
-
-def schedule(plan: Plan, qgraph: QGraph) -> HlsLatency:
-    """The HLS schedule's loops and modelled cycles for this build (fpgagen.hls_latency)."""
-    fmt = build_stream_format(plan, qgraph)
-    h, w, c = qgraph.graph.input_shape
-    return hls_latency(plan, layer_table(plan, qgraph),
-                       load_iterations(h * w, c, fmt.in_values_per_beat, fmt.in_beats),
-                       fmt.out_values)
 
 
 def _views(plan: Plan, qgraph: QGraph, table: tuple[LayerEntry, ...]) -> list[dict[str, int]]:

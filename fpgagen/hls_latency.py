@@ -27,8 +27,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .layertable import OP_ADD, OP_AVGPOOL, OP_CONV, OP_MAXPOOL, LayerEntry
+from .layertable import OP_ADD, OP_AVGPOOL, OP_CONV, OP_MAXPOOL, LayerEntry, layer_table
 from .plan import Plan
+from .quantize import QGraph
+from .streams import build_stream_format
 
 # Pipeline depths (cycles from a loop's first iteration issued to its last one retired) and
 # per-call overheads: MODELLED for a 7-series / UltraScale+ part at 200 MHz, not measured.
@@ -172,3 +174,23 @@ def hls_latency(plan: Plan, table: Sequence[LayerEntry], load_iters: int,
 def row_jobs_max(table: Sequence[LayerEntry]) -> int:
     """The most row jobs of one entry: a fused pool's rows, else 1 (LOOP_TRIPCOUNT)."""
     return max([1] + [table[i + 1].out_h for i, e in enumerate(table) if e.fuse_pool])
+
+
+def schedule(plan: Plan, qgraph: QGraph) -> HlsLatency:
+    """The HLS schedule of a build: its layer table, image load and logits."""
+    fmt = build_stream_format(plan, qgraph)
+    h, w, c = qgraph.graph.input_shape
+    return hls_latency(plan, layer_table(plan, qgraph),
+                       load_iterations(h * w, c, fmt.in_values_per_beat, fmt.in_beats),
+                       fmt.out_values)
+
+
+def report_section(plan: Plan, qgraph: QGraph) -> dict[str, object]:
+    """report.json's "hls" section: the modelled cycles of the HLS schedule, per layer."""
+    sched = schedule(plan, qgraph)
+    total = sched.total_cycles
+    return {"cycles": total, "fps": plan.board.clock_mhz * 1e6 / total,
+            "image_load_cycles": sched.load.cycles, "logits_cycles": sched.send.cycles,
+            "cycles_per_layer": {la.name: la.cycles for la in sched.layers},
+            "note": "modelled (fpgagen/hls_latency.py): the C++ loops' exact trip counts plus "
+                    "assumed pipeline depths; what csynth should report, not measured"}

@@ -18,10 +18,10 @@ from fpgagen.aptypes import ap_types_dir
 from fpgagen.boards import load_board
 from fpgagen.budget import judge
 from fpgagen.build import make_design
-from fpgagen import emit_hls as emit_hls_mod
 from fpgagen.emit_hls import emit_hls
-from fpgagen.layertable import layer_table
 from fpgagen.engine import EngineConfig
+from fpgagen.hls_latency import schedule
+from fpgagen.layertable import layer_table
 from fpgagen.plan import make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.quantize import calibration_inputs, quantize
@@ -387,7 +387,7 @@ def csim_trips(text: str) -> dict[tuple[str, str], tuple[int, int]]:
 def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
     """The same, from fpgagen/hls_latency.py: the testbench reports after each entry it runs
     (a fused pool's rows with its conv's entry; the image load with entry 0)."""
-    sched = emit_hls_mod.schedule(plan, qg)
+    sched = schedule(plan, qg)
     table = layer_table(plan, qg)
     out = {("0", "load"): (sched.load.total_trips, sched.load.calls),
            ("end", "send"): (sched.send.total_trips, sched.send.calls)}
