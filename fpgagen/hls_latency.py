@@ -15,7 +15,9 @@ kernel column groups x input blocks, columns packed FG_TAPS to a beat on the ima
   (P_OUT / P_IN, at least 1): the result is written a word per cycle during the next output's
   steps; plus W tail steps per call. A conv fused with a max-pool is called once per pool row
   that needs new conv rows (row jobs), an unfused conv once.
-- max-pool: K x K steps per output pixel and input block (one call per pool row when fused).
+- max-pool: per output row and input block K x K steps for the first window, K x S for each
+  other when S < K <= 2S (the K - S shared columns' max is carried), else K x K (one call per
+  pool row when fused).
 - average pool: one step per input pixel and block. add: two steps per output word (the
   arena has one read port: operand a, then b).
 - image load: a pixel per cycle (a beat per cycle while fewer than C values are buffered);
@@ -145,7 +147,12 @@ def _conv_calls(e: LayerEntry, pool: LayerEntry | None, taps: int, words: int) -
 
 
 def _pool_trips(e: LayerEntry, rows: int) -> int:
-    return rows * e.out_w * e.in_blocks * e.kernel * e.kernel
+    """A max-pool call of ``rows`` output rows: per row and input block, the first window
+    walks K x K taps, the others K x (K - kx0) (kx0 = K - S columns carried when S < K <= 2S,
+    fpgagen.rtltable)."""
+    k, s = e.kernel, e.stride
+    later = k * s if s < k <= 2 * s else k * k
+    return rows * e.in_blocks * (k * k + (e.out_w - 1) * later)
 
 
 def hls_latency(plan: Plan, table: Sequence[LayerEntry], load_iters: int,
