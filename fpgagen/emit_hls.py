@@ -2,6 +2,9 @@
 
 Everything the C++ needs is read from the layer table, the datapath widths and the memory
 images (fpgagen/layertable.py, fpgagen/memimage.py), which the Verilog generator reads too.
+The C++ table's row is the Verilog engine's (fpgagen/rtltable.py: every step and origin the
+address counters add) plus the few fields of the HLS schedule (`HLS_EXTRA`), so the C++ only
+adds; its memories are the Plan's (`memories` below), shaped by pragmas.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .layertable import FIELD_NAMES, Datapath, LayerEntry, datapath, layer_table
+from .hls_latency import conv_steps, conv_words, row_jobs_max, schedule
+from .layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from .layertable import tensor_views as make_views
 from .memimage import bias_image, weight_image
 from .memory import RING
-from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Plan
+from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Plan, arena_groups
 from .quantize import QGraph
 from .resources import data_dir
+from .rtltable import RTL_FIELDS, rtl_row
 from .streams import StreamFormat, build_stream_format
 from .templating import render
 
@@ -48,14 +53,16 @@ def _impl(plan: Plan, memory: str) -> str:
     return "uram" if plan.memories[memory].mapping.uram else "bram"
 
 
-def stage_banks(taps: int, in_c: int, values_per_beat: int) -> int:
-    """Banks of the HLS input staging memory: the Plan's ``taps``, doubled until one beat's
-    values (consecutive in HWC order) always land in distinct banks x channels, so the unpacker
-    writes each bank memory at most once per beat and takes a beat per cycle."""
-    banks = taps
-    while banks * in_c < values_per_beat:
-        banks *= 2
-    return banks
+# the HLS schedule's fields after the Verilog engine's: a fused pool's flag (the conv entry
+# before it runs it), a conv's last tap step and last step per output (hls_latency.conv_steps)
+HLS_EXTRA = ("fused", "taps_last", "steps_last")
+HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
+
+
+def hls_row(e: LayerEntry, taps: int, words: int) -> tuple[int, ...]:
+    """The C++ table row of one entry: the Verilog engine's row, then `HLS_EXTRA`."""
+    beats, steps = conv_steps(e, taps, words) if e.op == OP_CONV else (1, 1)
+    return (*rtl_row(e, taps).values(), e.fused, beats - 1, steps - 1)
 
 
 def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:
@@ -63,9 +70,8 @@ def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:
     return (1 << (payload - (nbeats - 1) * tdata_bytes)) - 1
 
 
-def stream_context(fmt: StreamFormat, taps: int, pixels: int) -> dict[str, int]:
+def stream_context(fmt: StreamFormat) -> dict[str, int]:
     """The stream geometry as the C++ reads it (fpgagen/streams.py is the one definition)."""
-    banks = stage_banks(taps, fmt.in_c, fmt.in_values_per_beat)
     return {
         "tdata_bits": fmt.tdata_bits, "tdata_bytes": fmt.tdata_bytes,
         "in_signed": int(fmt.in_signed), "in_value_bytes": fmt.in_value_bytes,
@@ -75,7 +81,7 @@ def stream_context(fmt: StreamFormat, taps: int, pixels: int) -> dict[str, int]:
         "out_value_bytes": fmt.out_value_bytes, "out_per_beat": fmt.out_values_per_beat,
         "out_beats": fmt.out_beats, "out_payload": fmt.out_payload_bytes,
         "out_last_keep": _last_keep(fmt.out_payload_bytes, fmt.out_beats, fmt.tdata_bytes),
-        "stage_banks": banks, "stage_rows": -(-pixels // banks),
+        "in_buf": fmt.in_c + fmt.in_values_per_beat - 1,
     }
 
 
@@ -92,6 +98,9 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     out_t = plan.tensors[graph.output]
     assert out_t.kind != RING
     wtypes = sorted({str(ql.weight_type) for ql in qgraph.qlayers.values() if ql.weight_type})
+    taps, words = plan.stage_taps, conv_words(plan)
+    sched = schedule(plan, qgraph)
+    pixels = graph.input_shape[0] * graph.input_shape[1]
     return {
         "banner": BANNER, "model": graph.name, "board": plan.board.name, "part": plan.board.part,
         "precision": plan.precision.text, "clock_ns": f"{1000.0 / plan.board.clock_mhz:.3f}",
@@ -101,20 +110,24 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "out_bits": 8 * -(-dp.out_w // 8),
         "input_type": str(qgraph.input_type), "output_type": str(qgraph.output_type),
         "arena_depth": max(plan.activations.arena_words, 1),
-        "stage_depth": graph.input_shape[0] * graph.input_shape[1],
-        "taps": plan.stage_taps,
+        "arena_groups": arena_groups(plan.engine), "conv_words": words,
+        "stage_depth": pixels, "stage_rows": -(-pixels // taps),
+        "taps": taps, "taps_log2": taps.bit_length() - 1,
+        "load_iters": sched.load.total_trips,
+        "trip": {**{k: sched.trip_range(k) for k in ("conv", "pool", "avg", "add")},
+                 "jobs": row_jobs_max(table)},
         "wmem_depth": plan.memories[WEIGHTS].depth, "bmem_depth": plan.memories[BIASES].depth,
         "n_layers": len(table), "out_base": out_t.offset,
         "out_count": int(np.prod(graph.shape(graph.output))),
         "w_native": native_int(dp.w_w), "b_native": native_int(dp.b_w),
-        "fields": FIELD_NAMES, "rows": [{"name": e.name, "ints": e.values()} for e in table],
+        "fields": HLS_FIELDS,
+        "rows": [{"name": e.name, "ints": hls_row(e, taps, words)} for e in table],
         "views": _views(plan, qgraph, table),
         "weight_types": ", ".join(wtypes),
         "impl": {"activations": _impl(plan, ACTIVATIONS),
                  "input_staging": _impl(plan, INPUT_STAGING),
                  "weights": _impl(plan, WEIGHTS), "biases": _impl(plan, BIASES)},
-        **stream_context(build_stream_format(plan, qgraph), plan.stage_taps,
-                         graph.input_shape[0] * graph.input_shape[1]),
+        **stream_context(build_stream_format(plan, qgraph)),
     }
 
 

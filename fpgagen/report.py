@@ -25,6 +25,7 @@ from .boards import Board
 from .budget import Verdict
 from .errors import FpgagenError
 from .graph import INPUT
+from .hls_latency import report_section as hls_section
 from .layertable import Datapath
 from .locking import file_lock, write_text_atomic
 from .plan import Plan
@@ -98,6 +99,7 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
                      "mac_utilization": graph.total_macs / (plan.total_cycles * dp.p_in * dp.p_out),
                      "note": "estimated from the layer table (no overlap between layers); "
                              "verify --rtl measures real cycles"},
+        "hls": hls_section(plan, qgraph),
         "layers": layers,
         **quality,
     }

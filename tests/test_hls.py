@@ -20,6 +20,8 @@ from fpgagen.budget import judge
 from fpgagen.build import make_design
 from fpgagen.emit_hls import emit_hls
 from fpgagen.engine import EngineConfig
+from fpgagen.hls_latency import schedule
+from fpgagen.layertable import layer_table
 from fpgagen.plan import make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.quantize import calibration_inputs, quantize
@@ -78,7 +80,7 @@ def test_top_has_the_design_ports(default_build):
     pragmas = _pragmas(src)
     for pragma in ("INTERFACE mode=s_axilite port=return bundle=control",
                    "INTERFACE mode=axis port=in_stream", "INTERFACE mode=axis port=out_stream",
-                   "PIPELINE II=1", "ARRAY_PARTITION variable=WMEM complete dim=2"):
+                   "PIPELINE II=1", "ARRAY_RESHAPE variable=WMEM type=complete dim=2"):
         assert pragma in pragmas, pragma
     assert any(p.startswith("BIND_STORAGE variable=arena") for p in pragmas)
     assert [p for p in pragmas if p.startswith("INTERFACE")] == [
@@ -95,7 +97,8 @@ def test_top_has_the_design_ports(default_build):
     assert "in_stream_TDATA[31:0]/TKEEP[3:0]/TLAST" in header
     assert "Vitis HLS 2022.2" in header and "Vivado HLS 2020" not in header
     # one engine: a single conv function called from the layer loop, not one per layer
-    assert src.count("static void conv_rows(") == 1
+    assert src.count("static void conv_engine(") == 1
+    assert "ALLOCATION function instances=conv_engine limit=1" in pragmas
 
 
 def _loop_body(src: str, label: str) -> str:
@@ -109,21 +112,84 @@ def _loop_body(src: str, label: str) -> str:
     raise AssertionError(f"loop {label} has no end")
 
 
-def test_stream_loops_take_a_beat_or_value_per_cycle(default_build):
-    """The unpacker reads one beat per pipelined iteration and steps counters: no division or
-    modulo in its address path, each staging memory written once per iteration; the packer
-    likewise takes one value per iteration."""
+def test_stream_loops_take_a_pixel_or_value_per_cycle(default_build):
+    """The loader reads at most one beat and writes one staging word per pipelined iteration,
+    the bank and row by counters (no division or modulo); the packer takes one value per
+    iteration."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
-    load = _loop_body(src, "load_image")
+    load = _loop_body(src, "load_pixels")
     assert _pragmas(load)[0] == "PIPELINE II=1"
     assert load.count("in_stream.read()") == 1
     assert "/" not in load and "%" not in load
-    assert re.search(r"for \(int k = 0; k < FG_IN_BEATS; k\+\+\)", src)
+    assert re.search(r"for \(int n = 0; n < FG_LOAD_ITERS; n\+\+\)", src)
     writes = re.findall(r"stage\[[^=]*\] = ", load)
-    assert writes == ["stage[next ? row + 1 : row][b][c] = "], writes  # one per bank x channel
-    send = _loop_body(src, "send_logits")
+    assert writes == ["stage[b][row][c] = "], writes  # one word of the bank the counter selects
+    header = _defines((default_build / "hls" / "fpgagen.h").read_text())
+    # ZC706 default: 3 one-byte values a pixel, 4 a beat: a pixel per cycle
+    assert header["FG_LOAD_ITERS"] == header["FG_STAGE_DEPTH"] == str(224 * 224)
+    send = _loop_body(src, "send_values")
     assert "PIPELINE II=1" in send and send.count("out_stream.write(") == 1
     assert "/" not in send and "%" not in send
+
+
+_UNITS = ("conv_engine", "maxpool_unit", "avgpool_unit", "add_unit", "load_image", "send_logits")
+
+
+def test_units_are_single_pipelined_loops_without_division(default_build):
+    """Each unit: INLINE off, one pipelined loop with a trip-count range, called from one place;
+    no '/', '%' or multiply outside the MAC and avg-pool datapath products."""
+    src = (default_build / "hls" / "fpgagen.cpp").read_text()
+    code = re.sub(r"//.*", "", src)
+    for unit in _UNITS:
+        body = code.split(f"static void {unit}(", 1)[1].split("\n}\n", 1)[0]
+        pragmas = _pragmas(body)
+        assert pragmas[0] == "INLINE off", unit
+        assert pragmas.count("PIPELINE II=1") == 1, unit
+        if unit not in ("load_image", "send_logits"):  # their bounds are constants
+            assert any(p.startswith("LOOP_TRIPCOUNT min=") for p in pragmas), unit
+            assert "DEPENDENCE variable=arena type=inter false" in pragmas, unit
+        assert code.count(f" {unit}(") == 2, f"{unit}: one definition and one call site"
+        assert "/" not in body and "%" not in body, unit
+        products = [p for p in re.findall(r"\w+(?:\[\w+\])* \* [\w(.]+", body)
+                    if not re.fullmatch(r"(\d+|FG_\w+) \* (\d+|FG_\w+)", p)]  # constants
+        allowed = {"conv_engine": ["a[i] * (ap_int"], "avgpool_unit": ["s * L.avg_mult"]}
+        assert all(any(p.startswith(a) for a in allowed.get(unit, [])) for p in products), \
+            (unit, products)
+    conv = code.split("static void conv_engine(", 1)[1].split("\n}\n", 1)[0]
+    assert "BIND_OP variable=prod op=mul impl=dsp" in _pragmas(conv)
+
+
+def test_memories_are_the_plans(default_build):
+    """The memory declarations and their shaping pragmas, as generated for the ZC706 default
+    (Plan: arena 128 x 30,032, 4 staging banks of 24 x 12,544, weights 4096 x 2,458, biases
+    512 x 126)."""
+    src = (default_build / "hls" / "fpgagen.cpp").read_text()
+    weights = (default_build / "hls" / "weights.h").read_text()
+    d = _defines((default_build / "hls" / "fpgagen.h").read_text())
+    assert "static act_raw_t arena[FG_ARENA_GROUPS][FG_ARENA_DEPTH][FG_ARENA_LANES];" in src
+    assert "static in_t stage[FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
+    assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
+    assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
+    assert (d["FG_ARENA_GROUPS"], d["FG_ARENA_DEPTH"], d["FG_ARENA_LANES"]) == ("1", "30032", "16")
+    assert (d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == ("4", "12544", "3")
+    assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2458", "126")
+    shaping = [p for p in _pragmas(src) if p.split()[0] in
+               ("ARRAY_PARTITION", "ARRAY_RESHAPE", "BIND_STORAGE") and
+               p.split()[1].split("=")[1] in ("arena", "stage", "WMEM", "BMEM")]
+    assert shaping == [
+        "ARRAY_PARTITION variable=arena type=complete dim=1",
+        "ARRAY_RESHAPE variable=arena type=complete dim=3",
+        "BIND_STORAGE variable=arena type=ram_s2p impl=bram",
+        "ARRAY_PARTITION variable=stage type=complete dim=1",
+        "ARRAY_RESHAPE variable=stage type=complete dim=3",
+        "BIND_STORAGE variable=stage type=ram_s2p impl=bram",
+        "ARRAY_RESHAPE variable=WMEM type=complete dim=2",
+        "ARRAY_RESHAPE variable=WMEM type=complete dim=3",
+        "BIND_STORAGE variable=WMEM type=rom_1p impl=bram",
+        "ARRAY_RESHAPE variable=BMEM type=complete dim=2",
+        "BIND_STORAGE variable=BMEM type=rom_1p impl=bram"]
+    statics = re.findall(r"^static (?:const )?\w+ (\w+)\[", src + weights, flags=re.M)
+    assert sorted(statics) == ["BMEM", "WMEM", "arena", "stage"]
 
 
 def test_synthesizable_subset(default_build):
@@ -309,6 +375,27 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
         assert np.any(design.outputs["c1"] == t_c1.qmax), "conv1 never saturates"
     if precision == "toml":
         assert qg.qlayer("byp").shift < 0, "the override should make the add shift left"
+    assert csim_trips(text) == model_trips(design.plan, qg)
+
+
+def csim_trips(text: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """The testbench's TRIPS lines: (entry or "end", loop) -> (iterations, calls)."""
+    return {(p[1], p[2]): (int(p[3]), int(p[4]))
+            for p in (ln.split() for ln in text.splitlines()) if p and p[0] == "TRIPS"}
+
+
+def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
+    """The same, from fpgagen/hls_latency.py: the testbench reports after each entry it runs
+    (a fused pool's rows with its conv's entry; the image load with entry 0)."""
+    sched = schedule(plan, qg)
+    table = layer_table(plan, qg)
+    out = {("0", "load"): (sched.load.total_trips, sched.load.calls),
+           ("end", "send"): (sched.send.total_trips, sched.send.calls)}
+    for i, (e, la) in enumerate(zip(table, sched.layers, strict=True)):
+        where = str(i - 1 if e.fused else i)
+        for run in la.loops:
+            out[(where, run.kind)] = (run.total_trips, run.calls)
+    return out
 
 
 # --- the testbench catches a core that breaks the stream contract ----------------------------
@@ -340,7 +427,8 @@ def test_input_over_read_fails_csim(tmp_path):
     beat writes nothing), but the stream library reports the read of an empty stream, and that
     is a failure of the run."""
     _, _, text, _ = _csim_edge(tmp_path, "8", (4, 8), True, 1.0,
-                               ("k < FG_IN_BEATS;", "k < FG_IN_BEATS + 1;"))
+                               ("  load_image(in_stream);\n",
+                                "  load_image(in_stream);\n  in_stream.read();\n"))
     tensors, _ = csim.parse_tb_output(text)
     bad = [t for t in tensors if not t.ok]
     assert [t.name for t in bad] == ["in_stream"], text
