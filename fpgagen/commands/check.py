@@ -212,7 +212,12 @@ def result_json(r: Result) -> dict[str, Any]:
                     "ok": c.ok} for c in v.checks],
         "memories": [{"name": m.name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
                       "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
-                      "uram": m.mapping.uram, "mapping": str(m.mapping)}
+                      "uram": m.mapping.uram, "mapping": str(m.mapping),
+                      # the separately built memories (staging banks, arena lane groups):
+                      # what the HLS memory count compares the code with (verify)
+                      "parts": [{"width": q.width, "depth": q.depth, "bram36": q.bram36,
+                                 "bram18": q.bram18, "uram": q.uram}
+                                for q in (m.parts or (m.mapping,))]}
                      for m in p.memories.values()],
         "largest": [{"name": c.name, "kind": c.kind, "bytes": c.bytes} for c in r.largest],
         "suggestions": None if r.suggestions is None else {
