@@ -16,8 +16,10 @@ shapes it the way Vitis HLS does:
   word by it (``complete``, or ``cyclic``/``block`` with ``factor``; ``dim=0`` every
   dimension), the remaining dimensions multiply into the depth; ``BIND_STORAGE impl=`` says
   bram, uram or lutram (none: bram, what Vitis picks for an array of this size);
-- the blocks: each memory mapped with fpgagen/bram.py (`map_bram`, or `map_memory` with URAM
-  allowed for ``impl=uram``; LUTRAM takes no block), as the Plan maps its parts.
+- the blocks: each memory mapped with fpgagen/bram.py as the Plan maps its parts: `map_bram`
+  for ``impl=bram``, for ``impl=uram`` URAM columns over the whole width (`map_with_uram`:
+  Vitis puts the whole array in URAM, so a Plan part that mixes URAM and BRAM columns cannot
+  be written with one BIND_STORAGE and shows as a mismatch), no block for LUTRAM.
 
 `compare` puts each array beside the Plan's memory of the same role (`CODE_NAMES`): same
 number of memories, widths, depths, BRAM36/BRAM18/URAM; a mismatch names both shapes.
@@ -33,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bram import BlockMapping, bram36_total, map_bram, map_memory
+from .bram import URAM_WIDTH, BlockMapping, bram36_total, map_bram, map_with_uram
 from .errors import FpgagenError
 from .hls_synth import SynthSources, run_gxx
 from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Memory
@@ -223,8 +225,8 @@ def shape_array(array: CodeArray, pragmas: Sequence[Pragma]) -> CodeMemory:
                            f"{', '.join(IMPLS)}")
     if impl == "lutram" or depth == 1:
         mapping = BlockMapping(width, depth, ())
-    elif impl == "uram":
-        mapping = map_memory(width, depth, uram=True)
+    elif impl == "uram":  # Vitis puts the whole array in URAM, every 72-bit slice
+        mapping = map_with_uram(width, depth, -(-width // URAM_WIDTH))
     else:
         mapping = map_bram(width, depth)
     return CodeMemory(array.name, count, width, depth, impl, mapping, tuple(notes))

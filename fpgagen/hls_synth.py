@@ -30,6 +30,7 @@ compiles whole.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -51,6 +52,11 @@ ELIDE_BYTES = 256 * 1024  # initializers longer than this are elided (WMEM of th
 # (the small test net's 4,224 weights: 6 s), and only the declarations matter there
 DECLARATIONS_ONLY = 1024
 TIMEOUT_S = 600.0
+
+
+def _env() -> dict[str, str]:
+    """g++'s environment: the C locale, so its messages are plain ASCII whatever the user's."""
+    return {**os.environ, "LC_ALL": "C"}
 
 # a file-scope array definition with an initializer: `static const T NAME[..]... = {`
 _INITIALIZED_ARRAY = re.compile(
@@ -166,7 +172,7 @@ def run_gxx(args: list[str], what: str, cwd: Path | None = None,
     """Run g++ ``args``; a failure to compile is a one-line `FpgagenError` naming ``what``."""
     try:
         proc = subprocess.run([compiler(), *args], capture_output=True, text=True, check=False,
-                              timeout=timeout, cwd=cwd)
+                              timeout=timeout, cwd=cwd, env=_env())
     except subprocess.TimeoutExpired:
         raise FpgagenError(f"{what}: g++ did not finish within {timeout:.0f} s") from None
     if proc.returncode != 0:
@@ -181,7 +187,8 @@ def syntax_check(src: SynthSources) -> CompileResult:
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([compiler(), "-fsyntax-only", *src.flags(), str(src.top_file)],
-                              capture_output=True, text=True, check=False, timeout=TIMEOUT_S)
+                              capture_output=True, text=True, check=False, timeout=TIMEOUT_S,
+                              env=_env())
     except subprocess.TimeoutExpired:
         raise FpgagenError(f"the __SYNTHESIS__ branch: g++ did not finish within "
                            f"{TIMEOUT_S:.0f} s") from None
