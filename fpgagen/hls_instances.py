@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FpgagenError
@@ -139,7 +139,6 @@ class InstanceCheck:
 
     units: tuple[Unit, ...]
     problems: tuple[str, ...]
-    chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -204,11 +204,11 @@ def preprocess(src: SynthSources) -> str:
                    "preprocessing the __SYNTHESIS__ branch").stdout
 
 
-def compile_object(src: SynthSources, preprocessed: str, work: Path) -> Path:
-    """Compile ``preprocessed`` (from `preprocess`, possibly edited) at -O0 into an object in
-    ``work``, with g++'s call graph beside it (``fpgagen.ci``, ``-fcallgraph-info``). -O0
-    keeps every call a call: nothing is inlined away before the call graph is written."""
-    del src  # the flags that matter were applied by the preprocessor
+def compile_object(preprocessed: str, work: Path) -> Path:
+    """Compile ``preprocessed`` (from `preprocess`, possibly edited; the flags that matter
+    were applied by the preprocessor) at -O0 into an object in ``work``, with g++'s call graph
+    beside it (``fpgagen.ci``, ``-fcallgraph-info``). -O0 keeps every call a call: nothing is
+    inlined away before the call graph is written."""
     work.mkdir(parents=True, exist_ok=True)
     ii = work / "fpgagen.ii"
     ii.write_text(preprocessed)

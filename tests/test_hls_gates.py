@@ -66,7 +66,7 @@ def _instances(hls_dir: Path, work: Path) -> hls_instances.InstanceCheck:
     """The instance rule alone (one preprocessing, one -O0 compile)."""
     src = hls_synth.prepare(hls_dir, work / "decl", hls_synth.DECLARATIONS_ONLY)
     obj = hls_synth.compile_object(
-        src, hls_instances.mark_inline_off(hls_synth.preprocess(src)), work / "obj")
+        hls_instances.mark_inline_off(hls_synth.preprocess(src)), work / "obj")
     return hls_instances.check_instances(hls_instances.read_callgraph(obj.parent))
 
 
