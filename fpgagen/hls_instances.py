@@ -72,31 +72,25 @@ class CallGraph:
     def by_name(self, name: str) -> list[Function]:
         return [f for f in self.functions.values() if f.name == name]
 
-    def callees(self, title: str) -> list[Call]:
-        return [c for c in self.calls if c.caller == title]
-
 
 def _unescape(s: str) -> str:
     return s.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
 
 
 def function_name(signature: str) -> str:
-    """``void conv_rows(const layer_t&, int, int)`` -> ``conv_rows``; operators keep their
-    symbol (``operator*``); templates and scopes are dropped."""
+    """``void conv_rows(const layer_t&, int, int)`` -> ``conv_rows``; an operator keeps its
+    symbol (``operator*``); return type, scopes and template arguments are dropped."""
     head = signature.split(" [with ")[0]
-    depth, cut = 0, len(head)
+    if "operator" in head:
+        return "operator" + head.split("operator", 1)[1].split("(")[0].split("<")[0].strip()
+    depth = 0
     for i, ch in enumerate(head):  # the argument list: the first "(" outside template <>
-        if ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth -= 1
-        elif ch == "(" and depth == 0 and not head[:i].rstrip().endswith("operator"):
-            cut = i
+        depth += (ch == "<") - (ch == ">")
+        if ch == "(" and depth == 0:
+            head = head[:i]
             break
-    name = head[:cut].strip()
-    name = re.sub(r"<[^<>]*(?:<[^<>]*>[^<>]*)*>$", "", name)  # trailing template arguments
-    return re.split(r"[\s:*&]+(?=[\w~]|operator)", name)[-1] if "operator" not in name \
-        else "operator" + name.split("operator", 1)[1].split("<")[0].strip()
+    head = re.sub(r"<[^<>]*(?:<[^<>]*>[^<>]*)*>\s*$", "", head.strip())  # template arguments
+    return re.split(r"[\s:*&]+", head)[-1]
 
 
 def parse_callgraph(text: str) -> CallGraph:
