@@ -348,3 +348,15 @@ def test_verify_reports_the_memory_count_and_fails_on_a_mismatch(small_build, tm
     gates = json.loads((copy / "report.json").read_text())["hls_gates"]
     assert gates["memories"]["bram36"] == int(line.group(1)) and not gates["ok"]
     assert "## HLS synthesis branch" in (copy / "report.md").read_text()
+
+
+def test_verify_skips_the_gates_for_a_report_without_plan_parts(tmp_path):
+    """A build from before report.json recorded the Plan's memory parts has nothing to
+    compare the code with: the gates are not run (and say so), rather than guessed."""
+    from fpgagen.commands.verify import _run_hls_gates
+    from fpgagen.progress import Steps
+
+    (tmp_path / "report.json").write_text(json.dumps(
+        {"memory": {"memories": [{"name": "activations", "width": 64, "depth": 8}]}}))
+    assert _run_hls_gates(tmp_path, Steps(True)) is None
+    assert "hls_gates" not in json.loads((tmp_path / "report.json").read_text())
