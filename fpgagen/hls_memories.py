@@ -182,7 +182,7 @@ class CodeMemory:
                 f"{'each ' if self.count != 1 else ''}{_blocks(self.mapping)})")
 
 
-def _blocks(m: BlockMapping) -> str:
+def _blocks(m: BlockMapping | Part) -> str:
     return f"{m.bram36} BRAM36 + {m.bram18} BRAM18 + {m.uram} URAM"
 
 
@@ -313,13 +313,14 @@ class MemoryCount:
                               "count": m.count, "width": m.width, "depth": m.depth,
                               "impl": m.impl, "bram36": m.mapping.bram36 * m.count,
                               "bram18": m.mapping.bram18 * m.count,
-                              "uram": m.mapping.uram * m.count} for m in self.memories]}
+                              "uram": m.mapping.uram * m.count, "notes": list(m.notes)}
+                             for m in self.memories]}
 
 
 def _plan_shape(parts: Sequence[Part]) -> str:
     groups: dict[tuple[int, int, str], int] = {}
     for p in parts:
-        key = (p.width, p.depth, f"{p.bram36} BRAM36 + {p.bram18} BRAM18 + {p.uram} URAM")
+        key = (p.width, p.depth, _blocks(p))
         groups[key] = groups.get(key, 0) + 1
     return " + ".join(f"{n} of {w} x {d:,} ({'each ' if n != 1 else ''}{b})"
                       for (w, d, b), n in groups.items())
