@@ -82,7 +82,7 @@ def xilinx(work: Path) -> None:
           f"{res.lutram}, SRL {res.srl}, MUXF {res.muxf}, latches {res.latches}")
     agree = synth.bram_agreement(res.bram36_equiv, synth.plan_bram36_in_rtl(plan["memories"]))
     print(f"  block RAM: Yosys {res.bram36_equiv:g} vs the Plan's {agree['plan_bram36_rtl']:g} "
-          f"BRAM36 for the memories the RTL builds ({agree['bram36_vs_plan_pct']:+.2f} %); "
+          f"BRAM36 ({agree['bram36_vs_plan_pct']:+.2f} %); "
           f"DSP {res.dsp} (the engine's rule, 16x32 MACs + 16 average-pool lanes: "
           f"{EngineConfig(16, 32).dsp})")
 

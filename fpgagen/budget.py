@@ -1,7 +1,7 @@
 """The SRAM budget: size parsing, the fit verdict, the largest consumers and what would fit.
 
 What is judged. The Plan's ``total_bytes`` counts every on-chip memory as built (weights and
-biases padded to the engine's words, the arena, both staging buffers). Against ``--budget``
+biases padded to the engine's words, the arena, the input staging buffer). Against ``--budget``
 only those bytes are judged: a budget is a number of bytes, not a part. Without ``--budget``
 the budget is the board's raw capacity (`Board.onchip_bytes`: BRAM36 x 4.5 KiB + URAM x
 36 KiB, parity bits included because fpgagen packs words at any width, e.g. 72-bit weight
@@ -26,7 +26,7 @@ from .boards import Board, all_boards
 from .engine import EngineConfig
 from .errors import FpgagenError
 from .graph import Graph
-from .plan import Plan, make_plan
+from .plan import INPUT_STAGING, Plan, make_plan
 from .precision import Precision, parse_precision
 from .quality import MIN_USEFUL_SQNR_DB
 
@@ -126,8 +126,7 @@ def consumers(plan: Plan, n: int = 10) -> list[Consumer]:
         if t.words and t.kind != "staging":
             items.append(Consumer(t.name, f"activation ({t.kind})",
                                   -(-t.words * plan.activations.word_bits // 8)))
-    for name in ("input_staging", "output_staging"):
-        items.append(Consumer(name, "staging", plan.memories[name].bytes))
+    items.append(Consumer(INPUT_STAGING, "staging", plan.memories[INPUT_STAGING].bytes))
     items.sort(key=lambda c: (-c.bytes, c.name))
     return items[:n]
 

@@ -57,9 +57,10 @@ from .memory import (
 )
 from .precision import Precision
 
-# Memory names, in the order the report lists them.
-ACTIVATIONS, INPUT_STAGING, OUTPUT_STAGING, WEIGHTS, BIASES = (
-    "activations", "input_staging", "output_staging", "weights", "biases")
+# Memory names, in the order the report lists them. There is no output memory: both cores
+# stream the logits straight from the arena (hw/fg_logits_out.v, the HLS core's send loop).
+ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES = (
+    "activations", "input_staging", "weights", "biases")
 # the memories whose contents come from the bitstream (memory-init files)
 ROMS = frozenset({WEIGHTS, BIASES})
 
@@ -187,8 +188,8 @@ class Plan:
     # --- totals ---
     @property
     def staging_bytes(self) -> int:
-        """Input image staging (C_in values per word, H*W words) plus output logits staging."""
-        return self.memories[INPUT_STAGING].bytes + self.memories[OUTPUT_STAGING].bytes
+        """Input image staging (C_in values per word, H*W words); the logits need none."""
+        return self.memories[INPUT_STAGING].bytes
 
     @property
     def total_bytes(self) -> int:
@@ -341,7 +342,6 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         INPUT_STAGING: (c * widths[INPUT], taps * -(-h * w // taps),
                         f"input image: {c} channels of one pixel per word"
                         + (f", {taps} banks" if taps > 1 else "")),
-        OUTPUT_STAGING: (widths[graph.output], oh * ow * oc, "output logits: one per word"),
         WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
                   f"weights: {eng.p_in}x{eng.p_out} per word"),
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
@@ -421,5 +421,5 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "OUTPUT_STAGING", "RING", "VIEW",
-           "WEIGHTS", "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]
+__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "RING", "VIEW", "WEIGHTS",
+           "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]

@@ -178,15 +178,11 @@ def parse_xilinx_stat(stat: Mapping[str, Any], family: str) -> XilinxResources:
     )
 
 
-# memories the Plan counts that the RTL does not build: the logits stream straight from the
-# arena (hw/fg_logits_out.v), so there is no output staging memory in the Verilog
-NOT_IN_RTL = ("output_staging",)
-
-
 def plan_bram36_in_rtl(memories: Sequence[Mapping[str, Any]]) -> float:
-    """BRAM36 equivalents of the Plan's memories that the RTL builds (``memories`` as in
-    report.json's ``memory.memories``): what Yosys's count is compared with."""
-    return sum(m["bram36"] + m["bram18"] / 2 for m in memories if m["name"] not in NOT_IN_RTL)
+    """BRAM36 equivalents of the Plan's memories (``memories`` as in report.json's
+    ``memory.memories``), every one of which the RTL builds: what Yosys's count is compared
+    with."""
+    return sum(m["bram36"] + m["bram18"] / 2 for m in memories)
 
 
 def bram_agreement(yosys_bram36: float, plan_bram36: float) -> dict[str, float]:

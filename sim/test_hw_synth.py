@@ -90,7 +90,7 @@ def test_generated_rtl_synthesizes_with_yosys(tmp_path):
     # control decision computed with a runtime multiply would take more
     assert res.dsp == P_IN * P_OUT + P_IN
     # the arena, the staging banks, the weights and the biases in block RAM, as many blocks as
-    # the Plan counts for the memories the RTL builds (it builds the Plan's columns)
+    # the Plan counts (the RTL builds every memory of the Plan, the Plan's columns)
     memories = [{"name": m.name, "bram36": m.mapping.bram36, "bram18": m.mapping.bram18}
                 for m in plan.memories.values()]
     plan_bram = plan_bram36_in_rtl(memories)

@@ -34,7 +34,7 @@ from ..budget import (
 from ..engine import EngineConfig, parse_pe
 from ..graph import Graph
 from ..junit import Case, Suite, write_junit
-from ..plan import INPUT_STAGING, OUTPUT_STAGING, Plan, layer_rows
+from ..plan import INPUT_STAGING, Plan, layer_rows
 from ..precision import Precision, parse_precision
 from ..quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from ..quantize import calibration_inputs
@@ -204,7 +204,6 @@ def result_json(r: Result) -> dict[str, Any]:
         "activation_logical_peak_bytes": p.activations.logical_peak_bytes,
         "staging_bytes": p.staging_bytes,
         "input_staging_bytes": p.memories[INPUT_STAGING].bytes,
-        "output_staging_bytes": p.memories[OUTPUT_STAGING].bytes,
         "total_bytes": p.total_bytes, "over_bytes": v.over_bytes,
         "headroom_pct": round(v.headroom_pct, 2),
         "bram36": p.bram36, "bram36_available": p.board.bram36, "bram18": p.bram18,
@@ -213,7 +212,12 @@ def result_json(r: Result) -> dict[str, Any]:
                     "ok": c.ok} for c in v.checks],
         "memories": [{"name": m.name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
                       "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
-                      "uram": m.mapping.uram, "mapping": str(m.mapping)}
+                      "uram": m.mapping.uram, "mapping": str(m.mapping),
+                      # the separately built memories (staging banks, arena lane groups):
+                      # what the HLS memory count compares the code with (verify)
+                      "parts": [{"width": q.width, "depth": q.depth, "bram36": q.bram36,
+                                 "bram18": q.bram18, "uram": q.uram}
+                                for q in (m.parts or (m.mapping,))]}
                      for m in p.memories.values()],
         "largest": [{"name": c.name, "kind": c.kind, "bytes": c.bytes} for c in r.largest],
         "suggestions": None if r.suggestions is None else {
@@ -266,7 +270,6 @@ def print_result(r: Result) -> None:
               f"{p.board.dsp} DSP), fusion: {fused or ('off' if not p.fuse else 'none')}")
     if p.engine_note:
         con.print(f"  engine: {p.engine_note}")
-    inp, out = p.memories[INPUT_STAGING], p.memories[OUTPUT_STAGING]
     h, w, c = p.graph.input_shape
     budget_note = ("--budget (bytes only; BRAM/URAM shown, not judged)" if not v.from_board else
                    f"board on-chip: {p.board.bram36} BRAM36 x 4.5 KiB + {p.board.uram} URAM x "
@@ -279,8 +282,7 @@ def print_result(r: Result) -> None:
          f"{fmt_int(p.arena_unfused_bytes)} B; logical peak "
          f"{fmt_int(p.activations.logical_peak_bytes)} B"),
         ("staging", _kib(p.staging_bytes),
-         f"input image {h}x{w}x{c} {fmt_int(inp.bytes)} B + output logits {fmt_int(out.bytes)} B"
-         " (outside the arena)"),
+         f"input image {h}x{w}x{c} (outside the arena; the logits stream from the arena)"),
         ("total", _kib(p.total_bytes), ""),
         ("budget", _kib(v.budget_bytes), budget_note),
         ("headroom", f"{v.headroom_pct:.1f} %", "" if v.fits or not v.over_bytes else

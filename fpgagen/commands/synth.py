@@ -119,7 +119,7 @@ def print_figures(report: dict[str, Any], board: Board) -> None:
                         right=["Yosys synth_xilinx", "part", "Plan"]))
         if "bram36_vs_plan_pct" in s:
             con.print(f"Block RAM: Yosys {s['bram36_equiv']:g} vs the Plan's "
-                      f"{s['plan_bram36_rtl']:g} BRAM36 for the memories the RTL builds "
+                      f"{s['plan_bram36_rtl']:g} BRAM36 "
                       f"({s['bram36_vs_plan_pct']:+.1f} %)")
         if s["latches"]:
             con.print(f"[red]{s['latches']} latches[/] (LDCE/LDPE) in the netlist: the RTL "

@@ -1,12 +1,16 @@
 """``fpgagen verify DIR``: prove a build bit-exact against its golden vectors.
 
 ``--csim`` compiles hls/ with g++ against hls4ml's ap_types headers and compares every layer's
-output and the streamed logits with vectors/. ``--rtl`` builds rtl/ (the generated Verilog top
-and bench) with Verilator, runs one inference under cocotb, compares every layer (arena dumps
-after each layer-table entry) and the streamed logits, and records the measured cycles. With
-neither flag: ``--csim``; with both: both. Exit 0 all equal, 1 a mismatch (layer, HWC index,
-expected, got) or a stored tensor left uncompared, 2 cannot run (no g++ / Verilator, not a
-build folder, vectors whose .npy and .hex disagree).
+output and the streamed logits with vectors/; then it checks the synthesis branch of hls/
+(fpgagen/hls_gates.py): it compiles clean under ``__SYNTHESIS__``, the memories the code
+declares are the Plan's (counted from the code, compared with report.json's), and each engine
+unit is one hardware instance (g++'s call graph). A failed gate fails the run like a mismatch.
+``--rtl`` builds rtl/ (the generated Verilog top and bench) with Verilator, runs one inference
+under cocotb, compares every layer (arena dumps after each layer-table entry) and the streamed
+logits, and records the measured cycles. With neither flag: ``--csim``; with both: both.
+Exit 0 all equal, 1 a mismatch (layer, HWC index, expected, got), a stored tensor left
+uncompared or a failed HLS gate, 2 cannot run (no g++ / Verilator, not a build folder, vectors
+whose .npy and .hex disagree).
 
 What must be compared comes from the build (vectors/manifest.json: every layer output the Plan
 stores, plus the logits), not from the testbench: a testbench that skips a tensor fails.
@@ -19,14 +23,19 @@ files. It is removed after a bit-exact run and kept after a failure, for the log
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from rich.markup import escape
+
 from .. import csim
 from ..errors import FpgagenError
+from ..hls_gates import GateResult, run_gates
+from ..hls_memories import report_parts
 from ..progress import Steps
 from ..report import update_report
 from ..vectors import MANIFEST, check_vectors, stored_layers
@@ -108,10 +117,13 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     if res.not_compared:
         summary["not_compared"] = list(res.not_compared)
     update_report(d, "csim", summary)
+    gates = _run_hls_gates(d, steps)
     if args.json:
         out_json.update({"csim": summary,
                          "tensors": [{"name": t.name, "ok": t.ok, "count": t.count}
                                      for t in res.tensors]})
+        if gates is not None:
+            out_json["hls_gates"] = gates.to_json()
     else:
         con = console()
         for t in res.tensors:
@@ -130,7 +142,25 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
         con.print(f"C-simulation {verdict}: {sum(t.ok for t in res.tensors)}/{total} "
                   f"tensors equal the golden model (compile {res.compile_seconds:.1f} s, "
                   f"run {res.run_seconds:.1f} s)")
-    return 0 if res.ok else 1
+        if gates is None:
+            con.print("HLS gates: not run (report.json has no memory parts: a build from an "
+                      "older fpgagen; rebuild it)")
+        else:
+            for line, good in gates.lines():
+                con.print(escape(line) if good else f"[red]{escape(line)}[/]")
+    return 0 if res.ok and (gates is None or gates.ok) else 1
+
+
+def _run_hls_gates(d: Path, steps: Steps) -> GateResult | None:
+    """The synthesis-branch gates on hls/ against the Plan's memories in report.json; None
+    for a report from before those were recorded (nothing to compare with)."""
+    parts = report_parts(json.loads((d / "report.json").read_text()))
+    if parts is None:
+        return None
+    with steps.step("HLS gates: __SYNTHESIS__ compile, memory count, instances (g++)"):
+        gates = run_gates(d / "hls", parts)
+    update_report(d, "hls_gates", gates.to_json())
+    return gates
 
 
 def not_compared_line(names: tuple[str, ...], expected: int, bench: str) -> str:

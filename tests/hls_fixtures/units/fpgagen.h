@@ -1,0 +1,36 @@
+// Hand-written fixture for tests/test_hls_gates.py: the header of a core that follows the
+// contract of the HLS gates (fpgagen/hls_memories.py, fpgagen/hls_instances.py).
+#ifndef FPGAGEN_H
+#define FPGAGEN_H
+
+#include "ap_int.h"
+#include "hls_stream.h"
+
+#ifdef __SYNTHESIS__
+#define FG_PRAGMA(x) _Pragma(#x)
+#else
+#define FG_PRAGMA(x)
+#endif
+
+#define FG_P_IN 4
+#define FG_P_OUT 4
+
+typedef ap_uint<8> act_raw_t;
+typedef ap_int<9> act_t;
+typedef ap_uint<8> in_t;
+typedef ap_int<24> acc_t;
+#ifdef __SYNTHESIS__
+typedef ap_int<8> wrom_t;
+typedef ap_int<16> brom_t;
+#else
+typedef signed char wrom_t;
+typedef short brom_t;
+#endif
+
+struct layer_t {
+  int op, n, w_base, b_base;
+};
+
+void fpgagen_top(hls::stream<ap_uint<32> > &in_stream, hls::stream<ap_uint<32> > &out_stream);
+
+#endif
