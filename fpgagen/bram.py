@@ -14,8 +14,9 @@ BRAM columns for a width come from a small dynamic program over the width. Costs
 BRAM36 equivalents (2 BRAM18 = 1 BRAM36), as the part's BRAM36 count is.
 
 URAM is 8 BRAM36 worth of bits but a separate resource. `map_memories` picks, over all memories
-of a design at once, how many 72-bit URAM columns each memory gets (the rest of its width in
-BRAM): the fewest BRAM36 + 8 x URAM that fits the part, and when nothing fits, the fewest BRAM36.
+of a design at once, which memories go to URAM (all of a memory or none of it, as one HLS
+``BIND_STORAGE`` says): the fewest BRAM36 + 8 x URAM that fits the part, and when nothing fits,
+the fewest BRAM36.
 URAM columns only cover whole 4K-deep stacks (no BRAM tail under a URAM column).
 """
 
@@ -171,39 +172,44 @@ def map_memory(width: int, depth: int, uram: bool = False) -> BlockMapping:
 
 
 def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
-                 uram_ok: Sequence[bool] | None = None) -> tuple[BlockMapping, ...]:
+                 uram_ok: Sequence[bool] | None = None,
+                 counts: Sequence[int] | None = None) -> tuple[BlockMapping, ...]:
     """Map several memories (width, depth) together onto a part with ``bram36``/``uram`` blocks.
 
     ``uram_ok[i]`` False keeps memory i out of URAM: UltraScale+ URAM cannot be initialized by
     the bitstream, so a ROM (weights, biases) must live in BRAM (Vivado refuses a
-    ``rom_style``/``$readmemh`` URAM, Vitis HLS a ``rom_1p`` ``impl=uram``).
-    Each other memory may give k of its 72-bit slices to URAM (k = 0 .. width/72); a DP over
-    the total URAM used finds, for every URAM count u <= ``uram``, the fewest BRAM halves.
-    Among the u whose BRAM fits the part it keeps the one with the fewest raw blocks (BRAM36 +
-    8 x URAM, ties to less BRAM); if none fits, the one with the fewest BRAM, so the overflow
-    is smallest.
+    ``rom_style``/``$readmemh`` URAM, Vitis HLS a ``rom_1p`` ``impl=uram``). ``counts[i]``
+    (default 1) says memory i stands for that many identical parts (staging banks, arena lane
+    groups), which are mapped alike.
+
+    A memory is all BRAM or all URAM (URAM columns over its whole width): that is what one
+    ``BIND_STORAGE impl=`` of the HLS core can say, and both cores build the Plan's blocks, so
+    the Plan offers nothing either core cannot build (a mix of URAM and BRAM columns in one
+    memory saved a little URAM but the HLS core could not express it). A DP over the total URAM
+    used finds, for every URAM count u <= ``uram``, the fewest BRAM halves. Among the u whose
+    BRAM fits the part it keeps the one with the fewest raw blocks (BRAM36 + 8 x URAM, ties to
+    less BRAM); if none fits, the one with the fewest BRAM, so the overflow is smallest.
     """
     options: list[list[BlockMapping]] = []
     allowed = list(uram_ok) if uram_ok is not None else [True] * len(shapes)
-    for (width, depth), may_uram in zip(shapes, allowed, strict=True):
+    many = list(counts) if counts is not None else [1] * len(shapes)
+    for (width, depth), may_uram, n in zip(shapes, allowed, many, strict=True):
         opts = [map_bram(width, depth)]
         if may_uram and uram > 0 and width > 0 and depth > 0:
-            for k in range(1, -(-width // URAM_WIDTH) + 1):
-                m = map_with_uram(width, depth, k)
-                if m.uram > uram:
-                    break
+            m = map_with_uram(width, depth, -(-width // URAM_WIDTH))
+            if n * m.uram <= uram:
                 opts.append(m)
         options.append(opts)
     # best[u] = (halves, choice indices) using exactly u URAM
     best: dict[int, tuple[int, tuple[int, ...]]] = {0: (0, ())}
-    for opts in options:
+    for opts, n in zip(options, many, strict=True):
         nxt: dict[int, tuple[int, tuple[int, ...]]] = {}
         for u, (halves, picks) in best.items():
             for i, m in enumerate(opts):
-                nu = u + m.uram
+                nu = u + n * m.uram
                 if nu > uram:
                     continue
-                cand = (halves + m.halves, (*picks, i))
+                cand = (halves + n * m.halves, (*picks, i))
                 if nu not in nxt or cand[0] < nxt[nu][0]:
                     nxt[nu] = cand
         best = nxt

@@ -350,16 +350,18 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
     # the staging banks are separate memories (their own addresses); when P_OUT < P_IN the
     # arena is written a lane group at a time, so each group is its own memory (a block RAM
     # column must not hold bits of two groups: they have different write enables); weights
-    # and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init)
+    # and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init). The
+    # parts of one memory are identical and mapped alike (one BIND_STORAGE in the HLS core).
     splits = {INPUT_STAGING: (taps, 1), ACTIVATIONS: (1, arena_groups(eng))}
-    parts = [(name, wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0])
-             for name, (wd, dp, _) in shapes.items()
-             for _ in range(max(splits.get(name, (1, 1))))]
-    mapped = map_memories([(wd, dp) for _, wd, dp in parts], board.bram36, board.uram,
-                          [name not in ROMS for name, _, _ in parts])
+    part_shapes = {name: (wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0],
+                          max(splits.get(name, (1, 1))))
+                   for name, (wd, dp, _) in shapes.items()}
+    mapped = map_memories([(wd, dp) for wd, dp, _ in part_shapes.values()], board.bram36,
+                          board.uram, [name not in ROMS for name in part_shapes],
+                          [n for _, _, n in part_shapes.values()])
     memories = {}
-    for name, (wd, dp, purpose) in shapes.items():
-        mine = tuple(m for (n, _, _), m in zip(parts, mapped, strict=True) if n == name)
+    for (name, (wd, dp, purpose)), m in zip(shapes.items(), mapped, strict=True):
+        mine = (m,) * part_shapes[name][2]
         memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
     step_of = {n: s.index for s in acts.steps for n in s.layers}
     # a pool fused with a conv on the image runs concurrently with it (the engine's second

@@ -57,19 +57,36 @@ def test_wide_weight_memory_is_columns_side_by_side():
 
 
 def test_uram_limited_by_the_part():
-    ms = map_memories([(8192, 1400), (128, 30032), (24, 50176)], bram36=312, uram=96)
+    ms = map_memories([(2048, 1400), (128, 30032), (24, 50176)], bram36=200, uram=96)
     assert sum(m.uram for m in ms) <= 96
-    assert bram36_total(ms) <= 312
+    assert bram36_total(ms) <= 200
     none = map_memories([(8192, 1400)], bram36=10_000, uram=0)
     assert none[0].uram == 0 and none[0].bram36 == 342
 
 
+def test_a_memory_is_all_bram_or_all_uram():
+    """One HLS BIND_STORAGE per array: the Plan never splits a memory between the two."""
+    ms = map_memories([(2048, 1400), (128, 30032), (24, 50176)], bram36=200, uram=96)
+    assert any(m.uram for m in ms)
+    for m in ms:
+        assert all(c.uram for c in m.columns) or not any(c.uram for c in m.columns)
+        assert not m.uram or sum(c.width * c.count for c in m.columns) >= m.width
+
+
+def test_identical_parts_map_alike_and_count_n_times():
+    # four staging banks of 24 x 12,544: 4 URAM together, or 4 x 6.5 BRAM36
+    (bank,) = map_memories([(24, 12544)], bram36=20, uram=96, counts=[4])
+    assert bank.uram == 4 and bank.bram36 == bank.bram18 == 0
+    (bank,) = map_memories([(24, 12544)], bram36=20, uram=3, counts=[4])  # 4 URAM > 3
+    assert bank.uram == 0 and bank == map_bram(24, 12544)
+
+
 def test_roms_never_go_to_uram():
-    shapes = [(8192, 1400), (128, 30032)]
-    free = map_memories(shapes, bram36=312, uram=96)
+    shapes = [(2048, 1400), (128, 30032)]
+    free = map_memories(shapes, bram36=50, uram=96)
     assert free[0].uram > 0  # the cheapest mapping would put the big one in URAM
-    rom, ram = map_memories(shapes, bram36=312, uram=96, uram_ok=[False, True])
-    assert rom.uram == 0 and rom == map_bram(8192, 1400) and ram.uram > 0
+    rom, ram = map_memories(shapes, bram36=50, uram=96, uram_ok=[False, True])
+    assert rom.uram == 0 and rom == map_bram(2048, 1400) and ram.uram > 0
 
 
 def test_uram_not_used_when_bram_is_cheaper():

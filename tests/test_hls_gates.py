@@ -290,10 +290,10 @@ def test_function_names_from_gcc_labels():
 
 # --- freshly generated code: passes once the generator builds the Plan's machine ------------
 
-def _emit(out: Path, graph, engine=None):
+def _emit(out: Path, graph, engine=None, board=ZC706):
     prec = parse_precision(None)
     qg = quantize(graph, random_weights(graph, 1), prec, calibration_inputs(graph, 1))
-    plan = make_plan(graph, ZC706, prec, engine=engine)
+    plan = make_plan(graph, board, prec, engine=engine)
     emit_hls(out, plan, qg)
     return plan
 
@@ -317,6 +317,17 @@ def test_generated_default_core_is_the_plans_machine(tmp_path):
                       "WMEM": (1, 4096, 2_458), "BMEM": (1, 512, 126)}, g.memories.mismatches
     assert g.memories.ok and g.memories.bram36 == plan.bram36 == 436
     assert g.instances.ok, g.instances.problems
+
+
+def test_uram_board_core_is_the_plans_machine(tmp_path):
+    """On the ZCU104 the Plan puts the arena and the four staging banks in URAM, each memory
+    wholly (one BIND_STORAGE per array can say nothing else): the code's count equals it."""
+    from fpgagen.boards import load_board
+
+    plan = _emit(tmp_path / "hls", load_model("squeezenet"), board=load_board("zcu104"))
+    g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
+    assert g.memories.ok, g.memories.mismatches
+    assert (g.memories.bram36, g.memories.uram) == (plan.bram36, plan.uram) == (293, 32)
 
 
 @pytest.fixture(scope="module")
