@@ -41,7 +41,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CONFUSION_TEXT_MAX = 30
 
 # one colour per meaning, the same in every picture
-ESTIMATE_COLOR, MEASURED_COLOR = "#8da0cb", "#e07b39"
+ESTIMATE_COLOR, MEASURED_COLOR, MODELLED_COLOR = "#8da0cb", "#e07b39", "#66c2a5"
 OP_COLORS = {"conv": "#4c72b0", "maxpool": "#dd8452", "avgpool": "#c44e52", "concat": "#55a868",
              "add": "#8172b3"}
 OTHER_COLOR, RING_COLOR, SYNTH_COLOR = "#937860", "#da8bc3", "#333333"
@@ -56,7 +56,8 @@ REST = "rest (I/O, control)"
 
 @dataclass(frozen=True)
 class CycleSeries:
-    """Cycles and MAC utilization per layer: the Plan's estimate, the RTL's measurement.
+    """Cycles and MAC utilization per layer: the Plan's estimate, the HLS schedule's modelled
+    cycles (fpgagen/hls_latency.py, what csynth should report), the RTL's measurement.
 
     ``layers`` are the layers that cost cycles in either source (a concat written in place by
     its producers costs none), then `REST`: the total minus the layers, so each source's bars
@@ -72,6 +73,8 @@ class CycleSeries:
     util_estimate: tuple[float | None, ...]
     util_measured: tuple[float | None, ...] | None
     macs_per_cycle: int
+    modelled: tuple[int | None, ...] | None = None
+    modelled_total: int | None = None
 
 
 def cycle_series(report: Mapping[str, Any]) -> CycleSeries | None:
@@ -81,8 +84,11 @@ def cycle_series(report: Mapping[str, Any]) -> CycleSeries | None:
     rtl = report.get("rtl") or {}
     per_layer = rtl.get("cycles_per_layer") if rtl.get("cycles") else None
     per_mac = report["engine"]["p_in"] * report["engine"]["p_out"]
+    hls = report.get("hls") or {}
+    per_model = hls.get("cycles_per_layer") or None
     kept = [lay for lay in layers
-            if lay["cycles_estimate"] or (per_layer and per_layer.get(lay["name"]))]
+            if lay["cycles_estimate"] or (per_layer and per_layer.get(lay["name"]))
+            or (per_model and per_model.get(lay["name"]))]
     names = (*(lay["name"] for lay in kept), REST)
 
     def util(cycles: Sequence[int | None]) -> tuple[float | None, ...]:
@@ -98,8 +104,13 @@ def cycle_series(report: Mapping[str, Any]) -> CycleSeries | None:
         cyc = [per_layer.get(lay["name"]) for lay in kept]
         meas = (*cyc, meas_total - sum(v for v in per_layer.values() if v))
         util_meas = util(cyc)
+    model = model_total = None
+    if per_model is not None:
+        model_total = hls["cycles"]
+        model = (*(per_model.get(lay["name"]) for lay in kept),
+                 model_total - sum(v for v in per_model.values() if v))
     return CycleSeries(names, est, meas, est_total, meas_total, util(est_layers), util_meas,
-                       per_mac)
+                       per_mac, model, model_total)
 
 
 @dataclass(frozen=True)
@@ -321,18 +332,28 @@ def draw_cycles(s: CycleSeries):
     fig = _figure(max(7.0, 0.3 * n + 2), 6.4 + room, left=1.2, bottom=room)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     x = np.arange(n)
-    w = 0.4 if s.measured is not None else 0.8
-    dx = w / 2 if s.measured is not None else 0.0
-    est_label = f"estimate (the Plan; fpgagen build): {s.estimate_total:,} cycles"
-    top.bar(x - dx, s.estimate, w, color=ESTIMATE_COLOR, label=est_label)
+    sources = [(s.estimate, ESTIMATE_COLOR,
+                f"estimate (the Plan; fpgagen build): {s.estimate_total:,} cycles")]
+    if s.modelled is not None:
+        sources.append((s.modelled, MODELLED_COLOR,
+                        f"modelled HLS schedule (fpgagen/hls_latency.py; not csynth): "
+                        f"{s.modelled_total:,} cycles"))
     if s.measured is not None:
-        meas = [v if v is not None else 0 for v in s.measured]
-        top.bar(x + dx, meas, w, color=MEASURED_COLOR,
-                label=f"measured (RTL simulation; fpgagen verify --rtl): "
-                      f"{s.measured_total:,} cycles")
+        sources.append((s.measured, MEASURED_COLOR,
+                        f"measured (RTL simulation; fpgagen verify --rtl): "
+                        f"{s.measured_total:,} cycles"))
+    w = 0.8 / len(sources)
+    for k, (vals, color, label) in enumerate(sources):
+        top.bar(x + (k - (len(sources) - 1) / 2) * w, [v or 0 for v in vals], w, color=color,
+                label=label)
+    dx = w / 2 if s.measured is not None else 0.0
+    if s.modelled is not None and s.measured is not None:
+        dx = w  # utilization: estimate and measurement, the outer two bars
     top.set_ylabel("cycles per image")
-    top.set_title("Cycles per layer" + (", estimated and measured" if s.measured is not None
-                                        else ", estimated (verify --rtl measures them)"))
+    shown = ["estimated"] + (["modelled (HLS)"] if s.modelled is not None else []) + (
+        ["measured (RTL)"] if s.measured is not None else [])
+    top.set_title("Cycles per layer: " + ", ".join(shown)
+                  + ("" if s.measured is not None else "; verify --rtl measures them"))
     top.legend(fontsize=8, loc="upper center")
     top.grid(axis="y", alpha=0.3)
     top.ticklabel_format(axis="y", style="plain")

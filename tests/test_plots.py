@@ -78,6 +78,9 @@ def test_cycles_series_is_the_reports_estimate(built):
     assert s.estimate[:-1] == tuple(lay["cycles_estimate"] for lay in costly)
     assert sum(s.estimate) == s.estimate_total == r["estimate"]["cycles"]
     assert s.measured is None and s.util_measured is None
+    hls = r["hls"]["cycles_per_layer"]  # the HLS schedule's modelled cycles, the third source
+    assert s.modelled[:-1] == tuple(hls.get(name) for name in s.layers[:-1])
+    assert sum(v or 0 for v in s.modelled) == s.modelled_total == r["hls"]["cycles"]
     per_mac = r["engine"]["p_in"] * r["engine"]["p_out"]
     for lay, u in zip(costly, s.util_estimate, strict=False):
         assert u == (lay["macs"] / (lay["cycles_estimate"] * per_mac) if lay["macs"] else None)
