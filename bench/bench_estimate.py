@@ -30,7 +30,8 @@ from fpgagen.rtl_cycles import compare
 BOUND = 0.03
 
 
-def run_one(model: str, board: str, pe: str | None, input_size: int | None) -> float:
+def run_one(model: str, board: str, pe: str | None, input_size: int | None,
+            terms: bool = False) -> float:
     """Build, simulate and print one table; returns the largest |error| over its rows."""
     sim = simulate(model, board, pe, input_size=input_size, dump=False)
     rep = sim.report
@@ -42,9 +43,12 @@ def run_one(model: str, board: str, pe: str | None, input_size: int | None) -> f
     print(f"\n{graph.name} on {board}, engine {plan.engine}: "
           f"{'bit-exact' if sim.bit_exact else 'NOT bit-exact'}; RTL sim {sim.sim_seconds:.0f} s")
     print(f"{'entry':22} {'RTL':>10} {'estimate':>10} {'error %':>8}")
+    named = {c.layer: c.terms for c in plan.costs} | {"image load": (), "total": ()}
     for r in rows:
         flag = "" if abs(r.error) <= BOUND else "  > 3 %"
-        print(f"{r.name:22} {r.rtl:>10,} {r.estimate:>10,} {100 * r.error:>+8.2f}{flag}")
+        parts = " + ".join(f"{k} {v:,}" for k, v in named.get(r.name, ()) if v)
+        print(f"{r.name:22} {r.rtl:>10,} {r.estimate:>10,} {100 * r.error:>+8.2f}{flag}"
+              + (f"  ({parts})" if terms and parts else ""))
     worst = max(abs(r.error) for r in rows)
     print(f"largest |error| {100 * worst:.2f} % (layers and total)")
     return worst
@@ -72,6 +76,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="default: squeezenet, then digits")
     ap.add_argument("--pe", default=None)
     ap.add_argument("--input-size", type=int, default=None)
+    ap.add_argument("--terms", action="store_true", help="print each estimate's named terms")
     args = ap.parse_args()
     if args.pe:
         parse_pe(args.pe)
@@ -82,7 +87,7 @@ def main() -> None:
     else:
         jobs += [("squeezenet", b) for b in args.board or default_boards("squeezenet")]
         jobs.append(("digits", (args.board or ["zc706"])[0]))
-    worst = {f"{m} on {b}": run_one(m, b, args.pe, args.input_size) for m, b in jobs}
+    worst = {f"{m} on {b}": run_one(m, b, args.pe, args.input_size, args.terms) for m, b in jobs}
     print("\nsummary (largest |error| per build):")
     for name, w in worst.items():
         print(f"  {name:32} {100 * w:6.2f} %{'' if w <= BOUND else '  > 3 %'}")
