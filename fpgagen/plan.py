@@ -259,8 +259,7 @@ def layer_costs(graph: Graph, engine: EngineConfig, taps: int, fusions: tuple[Fu
     return tuple(out)
 
 
-def io_terms(graph: Graph, precision: Precision, engine: EngineConfig
-             ) -> tuple[tuple[str, int], ...]:
+def io_terms(graph: Graph, precision: Precision) -> tuple[tuple[str, int], ...]:
     """The estimate's cycles outside the layer-table entries: the image load and the logits."""
     from .streams import stream_format  # (streams reads the Plan)
 
@@ -269,7 +268,7 @@ def io_terms(graph: Graph, precision: Precision, engine: EngineConfig
     fmt = stream_format(precision.input.width, True, c, h * w * c,
                         precision.layer(graph.output).result.width, True, out)
     return (("load", rtl_cycles.image_load_cycles(h * w, fmt.in_beats)),
-            ("logits", rtl_cycles.logits_cycles(out, engine, fmt.out_beats)))
+            ("logits", rtl_cycles.logits_cycles(out)))
 
 
 def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, taps: int
@@ -379,7 +378,7 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
     step_of = {n: s.index for s in acts.steps for n in s.layers}
     costs = layer_costs(graph, eng, taps, acts.fusions, step_of)
-    io = io_terms(graph, precision, eng)
+    io = io_terms(graph, precision)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
                 io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io)

@@ -80,9 +80,19 @@ def timing(engine: EngineConfig) -> EngineTiming:
 # (the start pulse and the generator's registered `go`, `gen_done`, `credit_zero`, the exit of
 # S_DRAIN); read off `bench/bench_estimate.py` runs, see README "Measured" ---
 START_CONV = 2 + 2   # S_PREP, S_START; fg_conv_agu's first beat and registered done
-START_VEC = 2 + 3    # fg_vec_agu registers its configuration: 2 cycles more before start
+START_VEC = 2 + 2    # fg_vec_agu (its configuration is registered before the start pulse)
 START_POOL = 2 + 2
 POOL_WRITE_LAT = 1 + MEM_LAT + 2 + 1 + 1   # A1 + memory + fg_maxpool (2) + queue + write
+# S_ALT: an iteration's conv segment costs the conv entry its S_ALT_WAIT (DRAIN) and this many
+# more (S_ALT_PLAN twice, the pool segment's 3-cycle wait, the generator's resume); a pool
+# segment costs the pool entry its row's beats and this many (settle, resume, the last
+# window's write before credit_zero); the first conv segment this many (fitted)
+ALT_CONV_ITER = 5
+ALT_POOL_ITER = 10
+ALT_FIRST = 5
+# S_FZ: a pool row starts this many cycles after its conv rows are written (fz_rows_in,
+# pool_inc and the generator's go are registers) (fitted)
+FZ_POOL_RESUME = 4
 
 
 def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int:
@@ -184,24 +194,19 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
 
     setup = dict(row_setup=2 * t.row_load + START_CONV)
     if conv.inputs[0] != INPUT:
-        conv_rows = pool_rows = 0
-        wait = 0
-        written = 0
-        for p in range(ph):
-            rows = need(p) - written
-            if rows > 0:
-                conv_rows += rows * conv_row
-                wait += 2 + SETTLE + t.drain
-                written = need(p)
-            pool_rows += pool_row
-            wait += 2 + SETTLE + 3
-        pool_tail = t.drain - 3
+        # S_ALT: iteration p issues the conv rows pool row p needs (if any), then pool row p;
+        # the bench counts the pool segments for the pool, the rest for the conv until its
+        # last row is issued, all after that (the last conv segment's wait) for the pool
+        segments = len({need(p) for p in range(ph)})
+        issue = conv_issue(graph, conv, engine, taps)
         return FusedPair(
-            conv=dict(issue=conv_issue(graph, conv, engine, taps),
-                      write_port=conv_rows - conv_issue(graph, conv, engine, taps),
-                      fused_pair=wait, **setup),
-            pool=dict(issue=pool_rows, pipeline=pool_tail))
+            conv=dict(issue=issue, write_port=conv_row * ch - issue,
+                      fused_pair=ALT_FIRST + (segments - 1) * (t.drain + ALT_CONV_ITER),
+                      **setup),
+            pool=dict(issue=pool_row * ph, fused_pair=ph * ALT_POOL_ITER + t.drain,
+                      pipeline=t.drain))
     # S_FZ: a row-level event simulation (a few hundred events)
+    lag = t.drain + FZ_POOL_RESUME   # a conv row's last beat -> the pool row it completes
     now = 0.0
     r = p = 0                       # next conv row, next pool row
     conv_left = float(conv_row)     # cycles of the current conv row left
@@ -209,16 +214,16 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     conv_end: list[float] = []      # when each conv row's last beat was issued
     conv_done_at = 0.0
     while p < ph:
-        written = sum(1 for e in conv_end if e + t.drain <= now + 1e-9)
+        written = sum(1 for e in conv_end if e + lag <= now + 1e-9)
         conv_on = r < ch and r + pad - ring_rows < s * p
-        pool_on = written >= need(p) or (r >= ch and written >= ch)
+        pool_on = written >= need(p)
         rate = (beside if conv_on else 1.0) if pool_on else 0.0
         steps = []
         if conv_on:
             steps.append(conv_left)
         if rate > 0:
             steps.append(pool_left / rate)
-        pending = [e + t.drain - now for e in conv_end if e + t.drain > now + 1e-9]
+        pending = [e + lag - now for e in conv_end if e + lag > now + 1e-9]
         steps += pending[:1]
         dt = min(steps)
         now += dt
@@ -264,16 +269,20 @@ def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, taps: int,
 def image_load_cycles(pixels: int, in_beats: int) -> int:
     """S_LOAD: fg_axis_unpack hands the staging memory one pixel a cycle, or fewer when the
     beats carry less than a pixel each (the beat rate bounds it): max(pixels, beats), plus the
-    unpacker's fill of its first beat (fitted)."""
-    return max(pixels, in_beats) + 1
+    pixel leaves in the cycle its beat is taken)."""
+    return max(pixels, in_beats)
 
 
-def logits_cycles(count: int, engine: EngineConfig, out_beats: int) -> int:
-    """S_OUT: fg_logits_out reads ceil(count / P_IN) arena words one at a time (read, RD_LAT
-    wait, hand to fg_axis_out), each sent as the beats it fills; plus the control cycles
-    around the entries (S_IDLE -> S_LOAD, S_DONE) (fitted)."""
-    words = -(-count // engine.p_in)
-    return max(words * (MEM_LAT + 1), out_beats + words) + 4
+# S_OUT's start and end around the values (fg_logits_out's first read and RD_LAT wait, its
+# done pulse), S_DONE and the cycle ap_start is taken (fitted)
+LOGITS_FIXED = 8
+
+
+def logits_cycles(count: int) -> int:
+    """S_OUT and the control cycles around the entries: fg_axis_out sends one value a cycle
+    (fg_logits_out reads the next word while it does), so ``count`` logits take ``count``
+    cycles, plus LOGITS_FIXED."""
+    return count + LOGITS_FIXED
 
 
 @dataclass(frozen=True)
