@@ -35,8 +35,6 @@ from .graph import INPUT, Graph, Layer
 # --- the RTL's parameters (hw/fg_engine.v localparams) ---
 MEM_LAT = 3          # arena / staging read: read register + the memory's two output registers
 ROM_REGS = 2         # the layer table ROM's output registers (fg_layer_table ROM_REGS)
-SETTLE = 3           # `settle`: the generators' flags are trusted 3 cycles after a start
-PF_DEPTH = 4         # fg_writeback's pool result queue; the pool issues while < PF_DEPTH - 1
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,9 @@ ALT_FIRST = 5
 # S_FZ: a pool row starts this many cycles after its conv rows are written (fz_rows_in,
 # pool_inc and the generator's go are registers) (fitted)
 FZ_POOL_RESUME = 4
+# S_FZ with the write port full: a pool row stopped by the conv has issued this many beats
+# more than a rate of 0 gives (its queued windows, less the gate's register delays) (fitted)
+FZ_STALL_AHEAD = 4
 
 
 def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int:
@@ -166,9 +167,10 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     has issued rows past r + pad - R (`fz_gate`: its ring slot was read); pool row p waits until
     the conv rows under its window are written (`fz_rows_in`, DRAIN after their last beat).
     The conv has the write port first; a pool window needs one write and may have
-    PF_DEPTH - 1 in flight, so beside the conv it runs at ``min(1, free write share x beats per
-    window)`` beats a cycle: 1 on 16x32 (conv1 writes 2 cycles in 3), 0 on 16x128 (conv1's
-    results take all 8 cycles of 8: the pool runs only while the conv waits for the ring).
+    3 in flight (fg_writeback's queue of PF_DEPTH = 4), so beside the conv it runs at
+    ``min(1, free write share x beats per window)`` beats a cycle: 1 on 16x32 (conv1 writes 2
+    cycles in 3), 0 on 16x128 (conv1's results take all 8 cycles of 8: the pool runs only
+    while the conv waits for the ring, FZ_STALL_AHEAD beats excepted).
     S_ALT (conv on the arena, one read port): conv rows up to what the next pool row needs,
     a DRAIN, that pool row, and so on.
 
@@ -186,7 +188,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     windows = graph.shape(pool.name)[1] * -(-graph.shape(pool.name)[2] // engine.p_in)
     beats_per_window = pool_row / windows
     free = 1.0 - conv_writes / conv_row
-    # a pool beat runs while fewer than PF_DEPTH - 1 windows wait for the port
+    # a pool beat runs while fewer than 3 windows wait for the port
     beside = min(1.0, free * beats_per_window)
 
     def need(p: int) -> int:  # conv rows written before pool row p may start
@@ -207,6 +209,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
                       pipeline=t.drain))
     # S_FZ: a row-level event simulation (a few hundred events)
     lag = t.drain + FZ_POOL_RESUME   # a conv row's last beat -> the pool row it completes
+    ahead = False
     now = 0.0
     r = p = 0                       # next conv row, next pool row
     conv_left = float(conv_row)     # cycles of the current conv row left
@@ -218,6 +221,10 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
         conv_on = r < ch and r + pad - ring_rows < s * p
         pool_on = written >= need(p)
         rate = (beside if conv_on else 1.0) if pool_on else 0.0
+        if pool_on and conv_on and rate == 0 and not ahead:
+            ahead = True
+            pool_left -= min(FZ_STALL_AHEAD, pool_left - 1)
+        ahead = ahead and conv_on
         steps = []
         if conv_on:
             steps.append(conv_left)
