@@ -232,6 +232,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
             steps.append(pool_left / rate)
         pending = [e + lag - now for e in conv_end if e + lag > now + 1e-9]
         steps += pending[:1]
+        if not steps:  # cannot happen with the Plan's rings (K + S rows); never spin
+            break
         dt = min(steps)
         now += dt
         if conv_on:
