@@ -12,7 +12,8 @@ the same `Plan` and recompute none of it:
   bias memory (layout below);
 - ``memories``: every on-chip memory as width x depth with its BRAM18/BRAM36/URAM mapping
   (`fpgagen.bram`);
-- ``costs``: a cycle estimate per layer, and fps at the board clock.
+- ``costs``: a cycle estimate per layer, named terms of a model of the RTL schedule
+  (`fpgagen.rtl_cycles`), ``io_terms`` the image load and logits, and fps at the board clock.
 
 Weight memory layout. One word feeds the whole array: P_in x P_out weights, lane (o, i) at bits
 ``[(o * P_in + i) * Ww, +Ww)``. For each conv layer in schedule order, words run::

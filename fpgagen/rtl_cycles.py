@@ -69,6 +69,7 @@ class EngineTiming:
 
 
 def timing(engine: EngineConfig) -> EngineTiming:
+    """The constants of ``engine``'s RTL instance (the layer table's field count included)."""
     from .rtltable import RTL_FIELDS  # (rtltable imports the Plan)
 
     return EngineTiming(engine.p_in, engine.p_out, len(RTL_FIELDS))
