@@ -90,3 +90,20 @@ def test_estimate_within_3_percent_of_rtl(timing_build):
     (S_ALT), the write-port bound, lane groups, add, unfused pool, average pool, load, logits."""
     build, model, pe = timing_build
     _assert_within(build, model, pe)
+
+
+def test_timing_net_exercises_every_term(tmp_path):
+    """What the RTL test above relies on: each mechanism has an entry on one of its engines."""
+    from fpgagen.plan import arena_groups
+
+    model = str(write_timing_onnx(tmp_path / "timing.onnx"))
+    wide, narrow = _plan(model, (8, 64)), _plan(model, (16, 8))
+    assert [(f.conv, f.pool) for f in wide.fusions] == [("conv1", "pool1"), ("conv3", "pool2")]
+    w = {c.layer: dict(c.terms) for c in wide.costs}
+    assert w["conv2"]["write_port"] > w["conv2"]["issue"]     # 2 beats a result, 8 writes
+    assert w["conv1"]["fused_pair"] > 0                          # its results fill the port
+    assert w["pool2"]["fused_pair"] > 0 and w["conv3"]["fused_pair"] > 0   # S_ALT
+    assert {c.op for c in wide.costs} >= {"add", "avgpool", "maxpool"}
+    assert arena_groups(narrow.engine) == 2
+    n = {c.layer: dict(c.terms) for c in narrow.costs}
+    assert n["conv1"].get("fused_pair", 0) == 0                  # its pool runs beside it
