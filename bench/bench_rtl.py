@@ -14,10 +14,52 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from fpgagen import rtlsim
 from fpgagen.cli import main as fpgagen_main
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """One build simulated: the RTL run, its bit-exactness, the per-layer figures."""
+
+    run: rtlsim.RtlRun
+    tensors: list
+    missing: list[str]
+    figs: dict
+    info: dict         # rtl/bench.json
+    report: dict       # report.json (the Plan's figures, precision, engine)
+    build_seconds: float
+    sim_seconds: float
+
+    @property
+    def bit_exact(self) -> bool:
+        return all(t.ok for t in self.tensors) and not self.missing
+
+
+def simulate(model: str, board: str, pe: str | None = None, precision: str | None = None,
+             budget: str | None = None, input_size: int | None = None,
+             dump: bool = True) -> Simulated:
+    """`fpgagen build` into a temporary folder, one inference on Verilator, compared."""
+    with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
+        out = Path(tmp) / "b"
+        argv = ["build", "--board", board, "--model", model, "-q", "-o", str(out)]
+        argv += ["--pe", pe] if pe else []
+        argv += ["-p", precision] if precision else []
+        argv += ["--budget", budget] if budget else []
+        argv += ["--input-size", str(input_size)] if input_size else []
+        t0 = time.perf_counter()
+        assert fpgagen_main(argv) == 0
+        t1 = time.perf_counter()
+        run = rtlsim.run_rtl(out / "rtl", out / "vectors" / "input.hex", out / "rtl_sim",
+                             dump=dump)
+        t2 = time.perf_counter()
+        tensors, missing = rtlsim.compare_rtl(run, out / "rtl", out / "vectors")
+        return Simulated(run, tensors, missing, rtlsim.mac_figures(run, out / "rtl"),
+                         json.loads((out / "rtl" / "bench.json").read_text()),
+                         json.loads((out / "report.json").read_text()), t1 - t0, t2 - t1)
 
 
 def main() -> None:
@@ -31,27 +73,16 @@ def main() -> None:
                          "ZynqNet exceed the ZC706's BRAM at w8a8: --budget 8192KB)")
     ap.add_argument("--no-dump", action="store_true", help="skip the per-layer arena dumps")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
-        out = Path(tmp) / "b"
-        argv = ["build", "--board", args.board, "--model", args.model, "-q", "-o", str(out)]
-        argv += ["--pe", args.pe] if args.pe else []
-        argv += ["-p", args.precision] if args.precision else []
-        argv += ["--budget", args.budget] if args.budget else []
-        t0 = time.perf_counter()
-        assert fpgagen_main(argv) == 0
-        t1 = time.perf_counter()
-        run = rtlsim.run_rtl(out / "rtl", out / "vectors" / "input.hex", out / "rtl_sim",
-                             dump=not args.no_dump)
-        t2 = time.perf_counter()
-        tensors, missing = rtlsim.compare_rtl(run, out / "rtl", out / "vectors")
-        figs = rtlsim.mac_figures(run, out / "rtl")
-        info = json.loads((out / "rtl" / "bench.json").read_text())
-        fused = {e["name"] for e in info["entries"]}
+    sim = simulate(args.model, args.board, args.pe, args.precision, args.budget,
+                   dump=not args.no_dump)
+    run, tensors, figs, info = sim.run, sim.tensors, sim.figs, sim.info
+    fused = {e["name"] for e in info["entries"]}
     per_mac = info["p_in"] * info["p_out"]
-    ok = all(t.ok for t in tensors) and not missing
+    ok = sim.bit_exact
     print(f"{info['model']} on {args.board}, engine {info['p_in']}x{info['p_out']}: "
           f"{'bit-exact' if ok else 'NOT bit-exact'} ({len(tensors)} tensors)")
-    print(f"fpgagen build {t1 - t0:.1f} s; RTL sim {t2 - t1:.1f} s (Verilator build "
+    print(f"fpgagen build {sim.build_seconds:.1f} s; RTL sim {sim.sim_seconds:.1f} s "
+          f"(Verilator build "
           f"{run.build_seconds:.1f} s, run {run.run_seconds:.1f} s, "
           f"{run.cycles / max(run.run_seconds, 1e-9) / 1e6:.3f} M cycles/s)")
     print(f"{'layer':22} {'cycles':>10} {'MACs':>13} {'util %':>7}")

@@ -12,7 +12,8 @@ the same `Plan` and recompute none of it:
   bias memory (layout below);
 - ``memories``: every on-chip memory as width x depth with its BRAM18/BRAM36/URAM mapping
   (`fpgagen.bram`);
-- ``costs``: a cycle estimate per layer, and fps at the board clock.
+- ``costs``: a cycle estimate per layer, named terms of a model of the RTL schedule
+  (`fpgagen.rtl_cycles`), ``io_terms`` the image load and logits, and fps at the board clock.
 
 Weight memory layout. One word feeds the whole array: P_in x P_out weights, lane (o, i) at bits
 ``[(o * P_in + i) * Ww, +Ww)``. For each conv layer in schedule order, words run::
@@ -40,6 +41,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
+from . import rtl_cycles
 from .boards import Board
 from .bram import BlockMapping, bram36_total, map_memories
 from .engine import EngineConfig, default_engine, p_in_note
@@ -118,13 +120,16 @@ class Memory:
 
 @dataclass(frozen=True)
 class LayerCost:
-    """Estimated engine cycles of one layer (no overlap between layers assumed)."""
+    """Estimated RTL engine cycles of one layer-table entry (`fpgagen.rtl_cycles`): ``cycles``
+    is the sum of ``terms``, each (name, cycles) one mechanism of the engine (issue,
+    write_port, row_setup, pipeline, fused_pair)."""
 
     layer: str
     op: str
     step: int
     cycles: int
     macs: int
+    terms: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ class Plan:
     # why the default engine is smaller than the board's DSPs allow ("" when it is not, or when
     # --pe chose it): a user who reads "16x32" on a 1,248-DSP board should not have to guess
     engine_note: str = ""
+    # the estimate's cycles outside the layers, named: the image load, the logits
+    io_terms: tuple[tuple[str, int], ...] = ()
 
     # --- schedule and activations ---
     @property
@@ -235,26 +242,34 @@ def staging_taps(graph: Graph, engine: EngineConfig) -> int:
     return taps
 
 
-def _layer_cycles(graph: Graph, name: str, engine: EngineConfig, taps: int = 1) -> int:
-    lay = graph.layer(name)
-    h, w, c = graph.shape(name)
-    cin = graph.in_shape(lay)[2]
-    if lay.op == "conv":
-        t = taps if lay.inputs[0] == INPUT else 1
-        return (h * w * -(-c // engine.p_out) * lay.kernel * -(-lay.kernel // t)
-                * -(-cin // engine.p_in))
-    if lay.op == "maxpool":
-        k, s = lay.kernel, lay.stride
-        # the engine walks every tap of a window; when S < K <= 2S a window reuses the max of
-        # the K - S columns it shares with the previous one (fg_maxpool's carry)
-        later = k * s if s < k <= 2 * s else k * k
-        return h * -(-c // engine.p_in) * (k * k + (w - 1) * later)
-    if lay.op == "avgpool":
-        hi, wi, _ = graph.in_shape(lay)
-        return hi * wi * -(-c // engine.p_in)
-    if lay.op == "add":
-        return h * w * -(-c // engine.p_in)
-    return 0  # concat: written in place by its producers
+def layer_costs(graph: Graph, engine: EngineConfig, taps: int, fusions: tuple[Fusion, ...],
+                step_of: Mapping[str, int]) -> tuple[LayerCost, ...]:
+    """Every layer's estimated cycles, as the RTL bench counts them per layer-table entry
+    (`fpgagen.rtl_cycles`: named terms; a fused pair's cycles split as the bench splits them)."""
+    t = rtl_cycles.timing(engine)
+    terms: dict[str, dict[str, int]] = {}
+    for f in fusions:
+        pair = rtl_cycles.fused_pair_cycles(graph, graph.layer(f.conv), graph.layer(f.pool),
+                                            f.ring_rows, engine, taps, t)
+        terms[f.conv], terms[f.pool] = pair.conv, pair.pool
+    out = []
+    for lay in graph.layers:
+        named = terms.get(lay.name) or rtl_cycles.layer_terms(graph, lay, engine, taps, t)
+        out.append(LayerCost(lay.name, lay.op, step_of[lay.name], sum(named.values()),
+                             graph.macs(lay), tuple(named.items())))
+    return tuple(out)
+
+
+def io_terms(graph: Graph, precision: Precision) -> tuple[tuple[str, int], ...]:
+    """The estimate's cycles outside the layer-table entries: the image load and the logits."""
+    from .streams import stream_format  # (streams reads the Plan)
+
+    h, w, c = graph.input_shape
+    out = math.prod(graph.shape(graph.output))
+    fmt = stream_format(precision.input.width, True, c, h * w * c,
+                        precision.layer(graph.output).result.width, True, out)
+    return (("load", rtl_cycles.image_load_cycles(h * w, fmt.in_beats)),
+            ("logits", rtl_cycles.logits_cycles(out)))
 
 
 def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, taps: int
@@ -335,7 +350,6 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
     h, w, c = graph.input_shape
-    oh, ow, oc = graph.shape(graph.output)
     shapes = {
         ACTIVATIONS: (acts.word_bits, acts.arena_words,
                       f"activation arena: {eng.p_in} channels of one pixel per word"),
@@ -364,18 +378,11 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         mine = (m,) * part_shapes[name][2]
         memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
     step_of = {n: s.index for s in acts.steps for n in s.layers}
-    # a pool fused with a conv on the image runs concurrently with it (the engine's second
-    # issuer): only its last row is left when the conv ends
-    hidden = {f.pool: graph.shape(f.pool)[0] for f in acts.fusions
-              if graph.layer(f.conv).inputs[0] == INPUT}
-    costs = tuple(LayerCost(lay.name, lay.op, step_of[lay.name],
-                            _layer_cycles(graph, lay.name, eng, taps)
-                            // hidden.get(lay.name, 1),
-                            graph.macs(lay))
-                  for lay in graph.layers)
+    costs = layer_costs(graph, eng, taps, acts.fusions, step_of)
+    io = io_terms(graph, precision)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
-                io_cycles=h * w + oh * ow * oc, stage_taps=taps)
+                io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io)
 
 
 def arena_groups(engine: EngineConfig) -> int:

@@ -69,6 +69,7 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
             "bias_type": str(ql.bias_type) if ql.bias_type else None,
             "rounding": ql.rounding, "saturation": ql.saturation,
             "cycles_estimate": costs[lay.name].cycles,
+            "cycles_terms": dict(costs[lay.name].terms),
         })
         if sqnr_db is not None:
             layers[-1]["sqnr_db"] = db_json(sqnr_db[lay.name])
@@ -97,8 +98,10 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
         "fits": verdict.fits,
         "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
                      "mac_utilization": graph.total_macs / (plan.total_cycles * dp.p_in * dp.p_out),
-                     "note": "estimated from the layer table (no overlap between layers); "
-                             "verify --rtl measures real cycles"},
+                     "note": "estimated: a model of the RTL schedule (fpgagen/rtl_cycles.py; "
+                             "layers run one after another, a fused pair as the engine "
+                             "interleaves it); verify --rtl measures real cycles",
+                     "io_cycles": dict(plan.io_terms)},
         "hls": hls_section(plan, qgraph),
         "layers": layers,
         **quality,
