@@ -562,8 +562,10 @@ class _Kind:
 
 KINDS = (
     _Kind("report_cycles.png", "cycles and MAC utilization per layer",
-          "Cycles per layer: the Plan's estimate (`fpgagen build`, from the layer table) and, "
-          "once `fpgagen verify --rtl` has run, the cycles measured in RTL simulation; the "
+          "Cycles per layer: the Plan's estimate (`fpgagen build`: a model of the Verilog "
+          "engine, `fpgagen/rtl_cycles.py`), the HLS core's modelled cycles "
+          "(`fpgagen/hls_latency.py`: what csynth should report) and, once "
+          "`fpgagen verify --rtl` has run, the cycles measured in RTL simulation; the "
           "last bar is the rest of the total (image load, logits out, control). Below: MAC "
           "utilization = MACs / (cycles x P_in x P_out).", cycle_series, draw_cycles),
     _Kind("report_sqnr.png", "SQNR per layer",
