@@ -111,7 +111,7 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "input_type": str(qgraph.input_type), "output_type": str(qgraph.output_type),
         "arena_depth": max(plan.activations.arena_words, 1),
         "arena_groups": arena_groups(plan.engine), "conv_words": words,
-        "stage_depth": pixels, "stage_rows": -(-pixels // taps),
+        "stage_depth": pixels, "stage_rows": plan.memories[INPUT_STAGING].parts[0].depth,
         "taps": taps, "taps_log2": taps.bit_length() - 1,
         "load_iters": sched.load.total_trips,
         "trip": {**{k: sched.trip_range(k) for k in ("conv", "pool", "avg", "add")},

@@ -51,8 +51,23 @@ class EngineConfig:
         addresses and loop bounds come from counters and compiler-computed steps."""
         return self.macs + self.p_in
 
+    @property
+    def result_words(self) -> int:
+        """Arena words one conv result (P_OUT lanes) takes: P_OUT / P_IN, at least 1. The
+        arena has one write port, so this is also the write cycles of a result (both engines'
+        schedules and the estimate read it here)."""
+        return max(1, self.p_out // self.p_in)
+
     def __str__(self) -> str:
         return f"{self.p_in}x{self.p_out}"
+
+
+def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
+    """Array beats (= weight words) of one conv dot product: K kernel rows x ceil(K / T) tap
+    groups x input words, T kernel columns sharing a beat on the packed staging memory
+    (`Plan.stage_taps`, 1 elsewhere). The weight layout, the RTL estimate and the HLS
+    schedule all count with this one function."""
+    return kernel * -(-kernel // taps) * in_blocks
 
 
 def engine_shape_problem(p_in: int, p_out: int) -> str | None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .engine import conv_beats
 from .layertable import OP_ADD, OP_AVGPOOL, OP_CONV, OP_MAXPOOL, LayerEntry, layer_table
 from .plan import Plan
 from .quantize import QGraph
@@ -103,13 +104,12 @@ class HlsLatency:
 
 def conv_words(plan: Plan) -> int:
     """Arena words of one conv result (P_OUT lanes): P_OUT / P_IN, at least 1."""
-    return max(1, plan.engine.p_out // plan.engine.p_in)
+    return plan.engine.result_words
 
 
 def conv_steps(e: LayerEntry, taps: int, words: int) -> tuple[int, int]:
     """(T, S) of a conv entry: beats of one dot product, steps per output (max(T, words))."""
-    t = taps if e.in_staging else 1
-    beats = e.kernel * -(-e.kernel // t) * e.in_blocks
+    beats = conv_beats(e.kernel, e.in_blocks, taps if e.in_staging else 1)
     return beats, max(beats, words)
 
 

@@ -44,7 +44,7 @@ from typing import Any
 from . import rtl_cycles
 from .boards import Board
 from .bram import BlockMapping, bram36_total, map_memories
-from .engine import EngineConfig, default_engine, p_in_note
+from .engine import EngineConfig, conv_beats, default_engine, p_in_note
 from .errors import FpgagenError
 from .graph import INPUT, Graph
 from .memory import (
@@ -287,7 +287,7 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
         spec = precision.layer(lay.name)
         og, cb = -(-cout // engine.p_out), -(-cin // engine.p_in)
         t = taps if lay.inputs[0] == INPUT else 1
-        words = og * k * -(-k // t) * cb
+        words = og * conv_beats(k, cb, t)
         out[lay.name] = WeightLayout(
             lay.name, base, words, og, k, cb, spec.weight.width, bias_base, spec.bias.width,
             math.prod(ws) * spec.weight.width + cout * spec.bias.width, t)

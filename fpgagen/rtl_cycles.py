@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .engine import EngineConfig
+from .engine import EngineConfig, conv_beats
 from .graph import INPUT, Graph, Layer
 
 # --- the RTL's parameters (hw/fg_engine.v localparams) ---
@@ -48,7 +48,7 @@ class EngineTiming:
     @property
     def nw(self) -> int:
         """Arena words per conv result (fg_writeback: P_OUT > P_IN writes NW words)."""
-        return max(1, self.p_out // self.p_in)
+        return EngineConfig(self.p_in, self.p_out).result_words
 
     @property
     def lv(self) -> int:
@@ -101,8 +101,7 @@ def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: 
     """Beats of one dot product: K kernel rows x ceil(K / T) tap groups x input words (T taps
     share a beat on the packed staging memory, `Plan.stage_taps`)."""
     cin = graph.in_shape(lay)[2]
-    t = taps if lay.inputs[0] == INPUT else 1
-    return lay.kernel * -(-lay.kernel // t) * -(-cin // engine.p_in)
+    return conv_beats(lay.kernel, -(-cin // engine.p_in), taps if lay.inputs[0] == INPUT else 1)
 
 
 def conv_results(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
@@ -121,7 +120,7 @@ def conv_write_port(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -
     cycles (fg_writeback), and fg_conv_agu holds a dot product's last beat until NW cycles after
     the previous one (`cool`), so a dot product of B < NW beats takes NW cycles: NW - B more,
     for every result but the first. P_OUT <= P_IN writes one word (or lane group) a result."""
-    nw = max(1, engine.p_out // engine.p_in)
+    nw = engine.result_words
     b = conv_beats_per_result(graph, lay, engine, taps)
     return max(0, nw - b) * max(0, conv_results(graph, lay, engine) - 1)
 
