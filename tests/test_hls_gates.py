@@ -32,6 +32,7 @@ from fpgagen.onnx_import import load_onnx
 from fpgagen.plan import make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.quantize import calibration_inputs, quantize
+from fpgagen.resources import data_dir
 from fpgagen.weights import random_weights
 from fpgagen.zoo import load_model
 
@@ -52,8 +53,10 @@ def _units_plan() -> dict[str, tuple[Part, ...]]:
 
 def _copy(src: Path, dst: Path, old: str | None = None, new: str = "",
           file: str = "fpgagen.cpp") -> Path:
-    """A copy of a fixture with ``old`` (found exactly once in ``file``) replaced by ``new``."""
+    """A copy of a fixture with ``old`` (found exactly once in ``file``) replaced by ``new``;
+    the C-simulation headers (csim/) come from the templates, as a build copies them."""
     shutil.copytree(src, dst)
+    shutil.copytree(data_dir("templates") / "hls" / "csim", dst / "csim", dirs_exist_ok=True)
     if old is not None:
         path = dst / file
         text = path.read_text()
@@ -223,9 +226,10 @@ def _fixture_pragmas() -> list[Pragma]:
 
 
 @pytest.fixture(scope="module")
-def today_gates(small_onnx):
+def today_gates(small_onnx, tmp_path_factory):
     _, plan = _small_plan(small_onnx)
-    return run_gates(FIXTURES / "today_small", hls_memories.plan_parts(plan.memories))
+    today = _copy(FIXTURES / "today_small", tmp_path_factory.mktemp("today") / "hls")
+    return run_gates(today, hls_memories.plan_parts(plan.memories))
 
 
 def test_todays_core_fails_the_memory_count(today_gates):
