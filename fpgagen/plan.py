@@ -350,9 +350,11 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
     h, w, c = graph.input_shape
+    banks = arena_banks(eng)
     shapes = {
-        ACTIVATIONS: (acts.word_bits, acts.arena_words,
-                      f"activation arena: {eng.p_in} channels of one pixel per word"),
+        ACTIVATIONS: (acts.word_bits, banks * -(-acts.arena_words // banks),
+                      f"activation arena: {eng.p_in} channels of one pixel per word"
+                      + (f", {banks} banks" if banks > 1 else "")),
         INPUT_STAGING: (c * widths[INPUT], taps * -(-h * w // taps),
                         f"input image: {c} channels of one pixel per word"
                         + (f", {taps} banks" if taps > 1 else "")),
@@ -361,12 +363,14 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
                  f"biases: {eng.p_out} per word"),
     }
-    # the staging banks are separate memories (their own addresses); when P_OUT < P_IN the
+    # the staging banks are separate memories (their own addresses), and so are the arena's
+    # banks when P_OUT > P_IN (a conv result's words go to all of them in one cycle); when
+    # P_OUT < P_IN the
     # arena is written a lane group at a time, so each group is its own memory (a block RAM
     # column must not hold bits of two groups: they have different write enables); weights
     # and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init). The
     # parts of one memory are identical and mapped alike (one BIND_STORAGE in the HLS core).
-    splits = {INPUT_STAGING: (taps, 1), ACTIVATIONS: (1, arena_groups(eng))}
+    splits = {INPUT_STAGING: (taps, 1), ACTIVATIONS: (banks, arena_groups(eng))}
     part_shapes = {name: (wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0],
                           max(splits.get(name, (1, 1))))
                    for name, (wd, dp, _) in shapes.items()}
@@ -383,6 +387,14 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
                 io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io)
+
+
+def arena_banks(engine: EngineConfig) -> int:
+    """Banks the arena's words are interleaved over: P_OUT / P_IN when a conv result is several
+    words, else 1. Word a lives in bank a mod NW at address a / NW, so the NW consecutive words
+    of a result fall in NW different banks and are written in one cycle (hw/fg_arena.v): one
+    write port of one word made the 16x128 engine write-bound (issue 16)."""
+    return engine.result_words
 
 
 def arena_groups(engine: EngineConfig) -> int:
