@@ -21,7 +21,7 @@ from .emit_vivado import emit_vivado, vivado_context
 from .errors import FpgagenError
 from .layertable import OP_ADD, OP_AVGPOOL, avgpool_sum_width, datapath, layer_table
 from .memimage import bias_image, to_hex_words, weight_image
-from .plan import ACTIVATIONS, INPUT_STAGING, Plan
+from .plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
 from .quantize import QGraph
 from .resources import data_dir
 from .rtlmem import banked_col_params, col_params, part_columns, width_split_columns
@@ -32,8 +32,8 @@ from .templating import render
 # the hand-written modules under fpgagen_top (hw/README.md describes each)
 HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
               "fg_count", "fg_delay", "fg_mul", "fg_pe_array", "fg_avgpool", "fg_add",
-              "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_col_ram",
-              "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl")
+              "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
+              "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl")
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
@@ -62,7 +62,12 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     arena, staging = plan.memories[ACTIVATIONS], plan.memories[INPUT_STAGING]
     if arena.width != plan.engine.p_in * act_w:
         raise AssertionError(f"arena word {arena.width} bits != P_IN x ACT_W")
-    arena_cols = width_split_columns(arena.parts, arena.width)
+    banks = arena_banks(plan.engine)
+    # banks split the depth (identical parts, one bank's columns); lane groups the width
+    arena_cols = (part_columns(arena.parts[0], arena.width) if banks > 1
+                  else width_split_columns(arena.parts, arena.width))
+    ctx["arena_banks"] = banks
+    ctx["arena_bank_depth"] = max(2, arena.parts[0].depth)
     ctx["arena_cols"] = [{"offset": c.offset, "width": c.width, "ultra": c.ultra}
                          for c in arena_cols]
     ctx["arena_col"] = col_params(arena_cols)
@@ -72,7 +77,6 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     ctx.update(stream_context(plan, qgraph))
     ctx["wmem_depth"] = max(2, int(ctx["wmem_depth"]))  # type: ignore[arg-type]
     ctx["bmem_depth"] = max(2, int(ctx["bmem_depth"]))  # type: ignore[arg-type]
-    ctx["arena_depth"] = max(2, int(ctx["arena_depth"]))  # type: ignore[arg-type]
     ctx["stage_depth"] = max(2, int(ctx["stage_depth"]))  # type: ignore[arg-type]
     return ctx
 
@@ -104,8 +108,9 @@ def bench_info(plan: Plan, qgraph: QGraph, ctx: dict[str, object]) -> dict[str, 
                                "out_beats", "out_last_bytes", "build_id_hex")},
         "entries": [{"name": e.name, "macs": graph.macs(graph.layer(e.name))} for e in table],
         "views": ctx["views"],
-        # the arena's columns, dumped one file each (fpgagen_tb.v: <prefix><entry>_c<k>.hex)
-        "arena_columns": ctx["arena_cols"],
+        # the arena's columns, dumped one file each per bank
+        # (fpgagen_tb.v: <prefix><entry>_b<bank>_c<k>.hex; word a in bank a mod banks)
+        "arena_columns": ctx["arena_cols"], "arena_banks": ctx["arena_banks"],
         "output": graph.output,
     }
 

@@ -122,7 +122,7 @@ class Memory:
 class LayerCost:
     """Estimated RTL engine cycles of one layer-table entry (`fpgagen.rtl_cycles`): ``cycles``
     is the sum of ``terms``, each (name, cycles) one mechanism of the engine (issue,
-    write_port, row_setup, pipeline, fused_pair)."""
+    row_setup, pipeline, fused_pair)."""
 
     layer: str
     op: str

@@ -5,10 +5,9 @@ The RTL bench counts, per layer-table entry, the cycles the engine works on it (
 (`S_LOAD`) and the logits (`S_OUT`). This module predicts each of those counts from the graph
 and the engine alone, as a sum of named terms, one per mechanism of the hardware:
 
-    issue        the generator's beats, one per cycle (fg_conv_agu, fg_pool_agu, fg_vec_agu)
-    write_port   a conv result of P_OUT lanes takes NW = P_OUT / P_IN arena write cycles, and
-                 fg_conv_agu holds a dot product's last beat until NW cycles after the previous
-                 one: a dot product of B < NW beats costs NW cycles
+    issue        the generator's beats, one per cycle (fg_conv_agu, fg_pool_agu, fg_vec_agu);
+                 a conv result's NW = P_OUT / P_IN words are written in one cycle (the arena
+                 is NW banks, hw/fg_arena.v), so no dot product waits for the write port
     row_setup    the layer table loads the row (two rows for a fused pair), decode, start
     pipeline     from the last beat to the generator's done flag, the credit of the pool
                  results, the drain of the MAC array, requantizer and write port (DRAIN)
@@ -35,6 +34,7 @@ from .graph import INPUT, Graph, Layer
 # --- the RTL's parameters (hw/fg_engine.v localparams) ---
 MEM_LAT = 3          # arena / staging read: read register + the memory's two output registers
 ROM_REGS = 2         # the layer table ROM's output registers (fg_layer_table ROM_REGS)
+WRITE_CYCLES = 1     # arena write cycles per conv result: its NW words go to NW banks at once
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,6 @@ class EngineTiming:
     fields: int      # layer-table fields per row (fg_layer_table NF = len(RTL_FIELDS))
 
     @property
-    def nw(self) -> int:
-        """Arena words per conv result (fg_writeback: P_OUT > P_IN writes NW words)."""
-        return EngineConfig(self.p_in, self.p_out).result_words
-
-    @property
     def lv(self) -> int:
         """The MAC array's adder-tree depth, clog2(P_IN) (fg_pe_array)."""
         return max(0, math.ceil(math.log2(self.p_in)))
@@ -58,8 +53,8 @@ class EngineTiming:
     @property
     def drain(self) -> int:
         """fg_engine DRAIN: last beat taken -> last arena write (A1 + memory + operand register
-        + MAC array 4 + LV + R0 + requantizer 6 + NW writes + 3 margin)."""
-        return 1 + MEM_LAT + 1 + 4 + self.lv + 1 + 6 + self.nw + 3
+        + MAC array 4 + LV + R0 + requantizer 6 + one write cycle (all banks) + 3 margin)."""
+        return 1 + MEM_LAT + 1 + 4 + self.lv + 1 + 6 + WRITE_CYCLES + 3
 
     @property
     def row_load(self) -> int:
@@ -115,16 +110,6 @@ def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int
     return conv_results(graph, lay, engine) * conv_beats_per_result(graph, lay, engine, taps)
 
 
-def conv_write_port(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int:
-    """The one arena write port: a result of P_OUT > P_IN lanes is NW words written on NW
-    cycles (fg_writeback), and fg_conv_agu holds a dot product's last beat until NW cycles after
-    the previous one (`cool`), so a dot product of B < NW beats takes NW cycles: NW - B more,
-    for every result but the first. P_OUT <= P_IN writes one word (or lane group) a result."""
-    nw = engine.result_words
-    b = conv_beats_per_result(graph, lay, engine, taps)
-    return max(0, nw - b) * max(0, conv_results(graph, lay, engine) - 1)
-
-
 def maxpool_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     """fg_pool_agu: every tap of a window is a beat (taps off the image too); when
     S < K <= 2S a row's later windows start at column K - S (fg_maxpool carries the shared
@@ -166,11 +151,12 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     S_FZ (conv on the image): both generators run at once. Conv row r waits until the pool
     has issued rows past r + pad - R (`fz_gate`: its ring slot was read); pool row p waits until
     the conv rows under its window are written (`fz_rows_in`, DRAIN after their last beat).
-    The conv has the write port first; a pool window needs one write and may have
-    3 in flight (fg_writeback's queue of PF_DEPTH = 4), so beside the conv it runs at
-    ``min(1, free write share x beats per window)`` beats a cycle: 1 on 16x32 (conv1 writes 2
-    cycles in 3), 0 on 16x128 (conv1's results take all 8 cycles of 8: the pool runs only
-    while the conv waits for the ring, FZ_STALL_AHEAD beats excepted).
+    The conv has the write port first (one cycle per result, every bank at once); a pool window
+    needs one write and may have 3 in flight (fg_writeback's queue of PF_DEPTH = 4), so beside
+    the conv it runs at ``min(1, free write share x beats per window)`` beats a cycle: 1 when
+    conv1 has 3 beats a result (it writes 1 cycle in 3); 0 when the conv writes every cycle
+    (one beat a result: the pool runs only while the conv waits for the ring,
+    FZ_STALL_AHEAD beats excepted).
     S_ALT (conv on the arena, one read port): conv rows up to what the next pool row needs,
     a DRAIN, that pool row, and so on.
 
@@ -182,8 +168,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     k, s, pad = pool.kernel, pool.stride, pool.pad
     b = conv_beats_per_result(graph, conv, engine, taps)
     per_row = cw * -(-graph.shape(conv.name)[2] // engine.p_out)   # results per conv row
-    conv_row = per_row * max(b, t.nw)
-    conv_writes = per_row * t.nw
+    conv_row = per_row * b
+    conv_writes = per_row * WRITE_CYCLES
     pool_row = maxpool_row_issue(graph, pool, engine)
     windows = graph.shape(pool.name)[1] * -(-graph.shape(pool.name)[2] // engine.p_in)
     beats_per_window = pool_row / windows
@@ -202,7 +188,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
         segments = len({need(p) for p in range(ph)})
         issue = conv_issue(graph, conv, engine, taps)
         return FusedPair(
-            conv=dict(issue=issue, write_port=conv_row * ch - issue,
+            conv=dict(issue=issue,
                       fused_pair=ALT_FIRST + (segments - 1) * (t.drain + ALT_CONV_ITER),
                       **setup),
             pool=dict(issue=pool_row * ph, fused_pair=ph * ALT_POOL_ITER + t.drain,
@@ -253,8 +239,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     pool_cycles = round(now) - conv_cycles
     issue = conv_issue(graph, conv, engine, taps)
     return FusedPair(
-        conv=dict(issue=issue, write_port=conv_row * ch - issue,
-                  fused_pair=conv_cycles - conv_row * ch, **setup),
+        conv=dict(issue=issue, fused_pair=conv_cycles - conv_row * ch, **setup),
         pool=dict(fused_pair=pool_cycles, pipeline=POOL_WRITE_LAT + t.drain))
 
 
@@ -264,7 +249,6 @@ def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, taps: int,
     if lay.op == "conv":
         return dict(row_setup=t.row_load + START_CONV,
                     issue=conv_issue(graph, lay, engine, taps),
-                    write_port=conv_write_port(graph, lay, engine, taps),
                     pipeline=t.drain)
     if lay.op == "maxpool":
         return dict(row_setup=t.row_load + START_POOL, issue=maxpool_issue(graph, lay, engine),

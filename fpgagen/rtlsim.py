@@ -626,21 +626,26 @@ def _signed(v: int, bits: int, is_signed: int | bool) -> int:
     return v
 
 
-def _read_arena_dump(prefix: str, columns: list[dict]) -> list[int] | None:
-    """The arena's words from the bench's per-column dumps (``<prefix>_c<k>.hex``, column k
-    holding bits [offset, offset + width) of each word); None when a dump is missing."""
-    words: list[int] = []
-    for k, col in enumerate(columns):
-        path = Path(f"{prefix}_c{k}.hex")
-        if not path.is_file():
-            return None
-        part = _read_hex_file(path)
-        if not words:
-            words = [0] * len(part)
-        mask = (1 << col["width"]) - 1
-        for i, x in enumerate(part):
-            words[i] |= (x & mask) << col["offset"]
-    return words
+def _read_arena_dump(prefix: str, columns: list[dict], banks: int = 1) -> list[int] | None:
+    """The arena's words from the bench's dumps (``<prefix>_b<bank>_c<k>.hex``, column k of
+    bank b holding bits [offset, offset + width) of words b, b + banks, ...: word a lives in
+    bank a mod banks at a // banks, hw/fg_arena.v); None when a dump is missing."""
+    per_bank: list[list[int]] = []
+    for b in range(banks):
+        words: list[int] = []
+        for k, col in enumerate(columns):
+            path = Path(f"{prefix}_b{b}_c{k}.hex")
+            if not path.is_file():
+                return None
+            part = _read_hex_file(path)
+            if not words:
+                words = [0] * len(part)
+            mask = (1 << col["width"]) - 1
+            for i, x in enumerate(part):
+                words[i] |= (x & mask) << col["offset"]
+        per_bank.append(words)
+    depth = min(len(w) for w in per_bank)
+    return [per_bank[a % banks][a // banks] for a in range(depth * banks)]
 
 
 def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[str]]:
@@ -665,7 +670,8 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
             continue
         e = v["after_entry"]
         if e not in dumps:
-            arena = _read_arena_dump(f"{run.dump_prefix}{e}", info["arena_columns"])
+            arena = _read_arena_dump(f"{run.dump_prefix}{e}", info["arena_columns"],
+                                     info.get("arena_banks", 1))
             if arena is None:
                 results.append(TensorResult(v["name"], False, 0, None, None, "no arena dump", 1))
                 continue

@@ -28,8 +28,9 @@ and resumes when row_limit grows (fused conv -> pool pairs hand out rows one by 
 rises after the last row. `start` restarts the nest at row 0.
 
 Handshake: a beat is presented while beat_valid; it is taken (and the next one computed) in a
-cycle with ready = 1. All beat outputs are registers. A dot product's last beat is held back
-until NW cycles after the previous one (its result needs NW arena write cycles).
+cycle with ready = 1. All beat outputs are registers. A beat is offered every cycle: a
+result's NW words are written in one cycle (the arena is NW banks, hw/fg_arena.v), so short
+dot products need no spacing.
 
 */
 
@@ -131,11 +132,7 @@ reg w_ky, w_og, w_ox, w_oy;     // the nest's carries (below)
 // valid as one register (go = active and not paused), so a beat's advance is a single gate
 // and the nest's carries two more
 reg go;
-// a dot product's result takes NW arena write cycles: its last beat waits until NW cycles
-// after the previous last beat (the spacing is decided here, next to the flags it needs)
-reg  cool;                  // a last beat was taken less than NW cycles ago
-wire spaced = !(w_og && cool);
-wire valid = go && spaced;
+wire valid = go;
 wire adv = valid && ready;
 
 wire [CW-1:0] cb, kx, ky, og, ox, oy;
@@ -192,21 +189,6 @@ always @(posedge clk) begin
         w_og <= cb_at_n && kx_at_n && ky_at_n;
         w_ox <= cb_at_n && kx_at_n && ky_at_n && og_at_n;
         w_oy <= cb_at_n && kx_at_n && ky_at_n && og_at_n && ox_at_n;
-    end
-end
-
-reg [7:0] cool_cnt;
-always @(posedge clk) begin
-    if (adv && w_og && NW > 1) begin
-        cool_cnt <= NW[7:0] - 8'd1;
-        cool <= 1'b1;
-    end else if (cool_cnt != 8'd0) begin
-        cool_cnt <= cool_cnt - 8'd1;
-        cool <= cool_cnt != 8'd1;
-    end
-    if (rst) begin
-        cool_cnt <= 8'd0;
-        cool <= 1'b0;
     end
 end
 

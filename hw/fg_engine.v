@@ -79,8 +79,9 @@ module fg_engine #
     parameter NF = 59,
     // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
     parameter CW = 16,
-    // memory depths (words)
-    parameter ARENA_DEPTH = 64,
+    // memory depths (words); the arena is NW = P_OUT / P_IN banks (1 when P_OUT <= P_IN) of
+    // ARENA_BANK_DEPTH words each, word a in bank a mod NW (hw/fg_arena.v)
+    parameter ARENA_BANK_DEPTH = 64,
     parameter STAGE_DEPTH = 64,
     parameter WMEM_DEPTH = 64,
     parameter BMEM_DEPTH = 8,
@@ -178,7 +179,9 @@ localparam RQL = (P_IN > P_OUT) ? P_IN : P_OUT;
 localparam NW = (P_OUT > P_IN) ? P_OUT / P_IN : 1;
 localparam G = (P_IN > P_OUT) ? P_IN / P_OUT : 1;
 localparam GW = (G > 1) ? $clog2(G) : 1;
-localparam AA_W = (ARENA_DEPTH > 1) ? $clog2(ARENA_DEPTH) : 1;
+localparam LNW = (NW > 1) ? $clog2(NW) : 0;
+localparam AB_W = (ARENA_BANK_DEPTH > 1) ? $clog2(ARENA_BANK_DEPTH) : 1;   // bank address
+localparam AA_W = AB_W + LNW;                                              // word address
 localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
 // address arithmetic width (arena words and staging pixels, modulo 2^AW)
 localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
@@ -197,9 +200,9 @@ localparam DESC_W = AW + CW + 1 + GW;
 localparam MEM_REGS = 2;
 localparam MEM_LAT = 1 + MEM_REGS;
 // cycles from the last beat taken by a generator until its last arena write has happened:
-// A1 + memory + operand register + MAC array (4 + LV) + R0 + requantizer (6) + write (NW)
-// + margin
-localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + 1 + 6 + NW + 3;
+// A1 + memory + operand register + MAC array (4 + LV) + R0 + requantizer (6) + write (1:
+// all NW words of a result in one cycle, one per arena bank) + margin
+localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + 1 + 6 + 1 + 3;
 localparam DR_W = $clog2(DRAIN + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
@@ -591,28 +594,32 @@ generate
     end
 endgenerate
 
-wire              arena_wr_en;
-wire [P_IN-1:0]   arena_wr_mask;
-wire [AW-1:0]     arena_wr_addr;
-wire [WORD_W-1:0] arena_wr_data;
-wire [AA_W-1:0]   arena_rd_addr;
-wire [WORD_W-1:0] arena_rd_data;
+wire [NW-1:0]        arena_wr_en;       // one write port per bank
+wire [P_IN-1:0]      arena_wr_mask;
+wire [NW*AW-1:0]     arena_wr_addr;     // bank addresses, AW bits each
+wire [NW*WORD_W-1:0] arena_wr_data;
+wire [AA_W-1:0]      arena_rd_addr;     // word address
+wire [WORD_W-1:0]    arena_rd_data;
 
 // the arena's write lanes: its lane groups (all lanes of a group share one enable)
 wire [G-1:0] arena_group_mask;
+wire [NW*AB_W-1:0] arena_bank_addr;
 genvar gm;
 generate
     for (gm = 0; gm < G; gm = gm + 1) begin : g_group_mask
         assign arena_group_mask[gm] = arena_wr_mask[gm * (P_IN / G)];
     end
+    for (gm = 0; gm < NW; gm = gm + 1) begin : g_bank_addr
+        assign arena_bank_addr[gm*AB_W +: AB_W] = arena_wr_addr[gm*AW +: AB_W];
+    end
 endgenerate
 
-fg_col_ram #(
-    .WIDTH(WORD_W), .LANES(G), .DEPTH(ARENA_DEPTH), .ADDR_W(AA_W), .OUT_REG(MEM_REGS),
-    .N_COLS(ARENA_NC), .COL_W(ARENA_COL_W), .COL_ULTRA(ARENA_ULTRA)
+fg_arena #(
+    .WIDTH(WORD_W), .LANES(G), .BANKS(NW), .BANK_DEPTH(ARENA_BANK_DEPTH), .BA_W(AB_W),
+    .OUT_REG(MEM_REGS), .N_COLS(ARENA_NC), .COL_W(ARENA_COL_W), .COL_ULTRA(ARENA_ULTRA)
 ) arena_inst (
     .clk(clk),
-    .wr_en(arena_wr_en), .wr_mask(arena_group_mask), .wr_addr(arena_wr_addr[AA_W-1:0]),
+    .wr_en(arena_wr_en), .wr_mask(arena_group_mask), .wr_addr(arena_bank_addr),
     .wr_data(arena_wr_data),
     .rd_en(1'b1), .rd_addr(arena_rd_addr), .rd_data(arena_rd_data)
 );

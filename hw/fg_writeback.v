@@ -4,20 +4,22 @@ fpgagen: the arena's write port - requantized results and max-pool results, one 
 
 Sources, by priority:
   1. a requantized result (res_valid):
-       conv, P_OUT > P_IN: P_OUT lanes = NW = P_OUT / P_IN words, written res_addr,
-         res_addr + 1, ... on NW consecutive cycles (the issuer spaces results NW cycles apart);
+       conv, P_OUT > P_IN: P_OUT lanes = NW = P_OUT / P_IN words res_addr .. res_addr + NW - 1,
+         all written in the same cycle: the arena is NW banks (hw/fg_arena.v, word a in bank
+         a mod NW at a / NW), so word k goes to bank (res_addr + k) mod NW;
        conv, P_OUT < P_IN: P_OUT lanes into lane group res_group of word res_addr (lane write
          enables; the lanes are replicated across the word, the mask picks the group);
        otherwise (P_OUT = P_IN, average pool, add): one whole word.
      Word k of a result is stored only while k < res_st_left: words past the tensor's last
-     channel block are the zero padding of the last output group (res_st_left must stay
-     above -2^CW + NW; fg_conv_agu's never goes below -(NW - 1)).
+     channel block are the zero padding of the last output group (res_st_left is signed).
   2. max-pool results, queued in a PF_DEPTH-entry FIFO (the pool unit runs beside a conv on
-     the staging memory and must wait for free cycles); `pool_pop` pulses when one is written,
-     so the issuer can count credits.
+     the staging memory and must wait for a cycle without a result); `pool_pop` pulses when
+     one is written, so the issuer can count credits.
 
-The port's inputs are registers (wr_*), driven straight into the block RAM's write port.
-Latency: a result presented in cycle t is written at the end of cycle t + 1 (word k at t + 1 + k).
+The port's outputs are registers (wr_*: one enable, bank address and word per bank; the bank
+of each word and its rotation into place are decided before them), driven straight into the
+block RAMs' write ports. Latency: a result presented in cycle t is written at the end of
+cycle t + 1, all its words.
 
 */
 
@@ -66,29 +68,30 @@ module fg_writeback #
     output wire                                 busy,
 
     /*
-     * Arena write port
+     * Arena write ports: one per bank (NW = P_OUT / P_IN banks when P_OUT > P_IN, else 1);
+     * wr_addr holds each bank's address (the word address / NW) in AW bits
      */
-    output wire                                 wr_en,
-    output wire [P_IN-1:0]                      wr_mask,
-    output wire [AW-1:0]                        wr_addr,
-    output wire [P_IN*ACT_W-1:0]                wr_data
+    output wire [((P_OUT > P_IN) ? P_OUT / P_IN : 1)-1:0]          wr_en,
+    output wire [P_IN-1:0]                                       wr_mask,
+    output wire [((P_OUT > P_IN) ? P_OUT / P_IN : 1)*AW-1:0]       wr_addr,
+    output wire [((P_OUT > P_IN) ? P_OUT / P_IN : 1)*P_IN*ACT_W-1:0] wr_data
 );
 
-localparam RQL = (P_IN > P_OUT) ? P_IN : P_OUT;
 localparam WORD_W = P_IN * ACT_W;
 localparam NW = (P_OUT > P_IN) ? P_OUT / P_IN : 1;
 localparam G = (P_IN > P_OUT) ? P_IN / P_OUT : 1;
 localparam GW = (G > 1) ? $clog2(G) : 1;
-localparam NC_W = (NW > 1) ? $clog2(NW) : 1;
+localparam LB = (NW > 1) ? $clog2(NW) : 0;   // bank bits of a word address
 localparam PA_W = (PF_DEPTH > 2) ? 2 : 1;
+localparam NB = NW;   // write ports (banks)
 
 initial begin
     if (P_IN < 1 || P_OUT < 1 || (P_OUT % P_IN != 0 && P_IN % P_OUT != 0)) begin
         $error("Error: P_IN and P_OUT must be >= 1 and one must divide the other (instance %m)");
         $finish;
     end
-    if (G > 1 && (G & (G - 1)) != 0) begin
-        $error("Error: P_IN / P_OUT must be a power of two (instance %m)");
+    if ((G & (G - 1)) != 0 || (NW & (NW - 1)) != 0) begin
+        $error("Error: P_IN / P_OUT and P_OUT / P_IN must be powers of two (instance %m)");
         $finish;
     end
     if (PF_DEPTH != 2 && PF_DEPTH != 4) begin
@@ -106,16 +109,7 @@ reg [PA_W-1:0]   pf_wp, pf_rp;
 reg [PA_W:0]     pf_count;
 wire             pf_empty = pf_count == {(PA_W+1){1'b0}};
 
-/*
- * Burst of a wide conv result
- */
-reg [RQL*ACT_W-1:0] b_data;
-reg [AW-1:0]        b_addr;
-reg [CW:0]          b_left;
-reg [NC_W-1:0]      b_cnt;      // words still to write
-wire                b_active = b_cnt != {NC_W{1'b0}};
-
-wire take_pool = !res_valid && !b_active && !pf_empty;
+wire take_pool = !res_valid && !pf_empty;
 
 // the first word of a result: lane groups replicated when P_OUT < P_IN
 wire [WORD_W-1:0] res_word;
@@ -135,45 +129,70 @@ generate
     end
 endgenerate
 
-wire res_store = !res_st_left[CW] && res_st_left != {(CW+1){1'b0}};
-wire b_store = !b_left[CW] && b_left != {(CW+1){1'b0}};
+// one word (res_word or a queued pool result) at word address one_addr, or a wide result
+wire [AW-1:0]     one_addr = res_valid ? res_addr : pf_addr[pf_rp];
+wire [WORD_W-1:0] one_word = res_valid ? res_word : pf_data[pf_rp];
+wire              one_en = res_valid ? (!res_st_left[CW] && res_st_left != {(CW+1){1'b0}})
+                                     : take_pool;
 
-reg              wr_en_reg;
-reg [P_IN-1:0]   wr_mask_reg;
-reg [AW-1:0]     wr_addr_reg;
-reg [WORD_W-1:0] wr_data_reg;
+reg [NB-1:0]        wr_en_reg;
+reg [P_IN-1:0]      wr_mask_reg;
+reg [NB*AW-1:0]     wr_addr_reg;
+reg [NB*WORD_W-1:0] wr_data_reg;
+
+genvar bk;
+generate
+    if (NW > 1) begin : g_banks
+        // word k of a result at word address a + k lies in bank (a + k) mod NW at bank address
+        // (a >> LB) + 1 when it wraps past the last bank, else (a >> LB): bank b takes word
+        // k = (b - a) mod NW, at the next address exactly when b < a mod NW
+        wire wide = res_valid && res_conv;
+        wire [WORD_W-1:0] res_words [0:NW-1];
+        wire [LB-1:0] rot = one_addr[LB-1:0];
+        wire [AW-1:0] hi = one_addr >> LB;
+        wire [AW-1:0] hi_next = hi + {{(AW-1){1'b0}}, 1'b1};
+        for (bk = 0; bk < NW; bk = bk + 1) begin : g_bank
+            wire [LB-1:0] k = bk[LB-1:0] - rot;
+            assign res_words[bk] = res_data[bk*WORD_W +: WORD_W];
+            wire [WORD_W-1:0] word_k = res_words[k];
+            // the next bank address when b < a mod NW (never for the last bank)
+            wire wraps;
+            if (bk < NW - 1) begin : g_wraps
+                assign wraps = rot > bk[LB-1:0];
+            end else begin : g_last
+                assign wraps = 1'b0;
+            end
+            // stored while k < res_st_left (signed; k < NW)
+            wire keep = !res_st_left[CW] && res_st_left > {{(CW+1-LB){1'b0}}, k};
+            always @(posedge clk) begin
+                if (wide) begin
+                    wr_en_reg[bk] <= keep;
+                    wr_addr_reg[bk*AW +: AW] <= wraps ? hi_next : hi;
+                    wr_data_reg[bk*WORD_W +: WORD_W] <= word_k;
+                end else begin
+                    wr_en_reg[bk] <= one_en && rot == bk[LB-1:0];
+                    wr_addr_reg[bk*AW +: AW] <= hi;
+                    wr_data_reg[bk*WORD_W +: WORD_W] <= one_word;
+                end
+                if (rst) begin
+                    wr_en_reg[bk] <= 1'b0;
+                end
+            end
+        end
+    end else begin : g_one
+        always @(posedge clk) begin
+            wr_en_reg <= one_en;
+            wr_addr_reg <= one_addr;
+            wr_data_reg <= one_word;
+            if (rst) begin
+                wr_en_reg <= 1'b0;
+            end
+        end
+    end
+endgenerate
 
 always @(posedge clk) begin
-    wr_en_reg <= 1'b0;
-    wr_mask_reg <= {P_IN{1'b1}};
-    if (res_valid) begin
-        wr_en_reg <= res_store;
-        wr_mask_reg <= res_mask;
-        wr_addr_reg <= res_addr;
-        wr_data_reg <= res_word;
-        if (NW > 1 && res_conv) begin
-            b_data <= res_data >> WORD_W;
-            b_addr <= res_addr + {{(AW-1){1'b0}}, 1'b1};
-            b_left <= res_st_left - {{CW{1'b0}}, 1'b1};
-            b_cnt <= NW[NC_W-1:0] - {{(NC_W-1){1'b0}}, 1'b1};
-        end
-    end else if (b_active) begin
-        wr_en_reg <= b_store;
-        wr_addr_reg <= b_addr;
-        wr_data_reg <= b_data[WORD_W-1:0];
-        b_data <= b_data >> WORD_W;
-        b_addr <= b_addr + {{(AW-1){1'b0}}, 1'b1};
-        b_left <= b_left - {{CW{1'b0}}, 1'b1};
-        b_cnt <= b_cnt - {{(NC_W-1){1'b0}}, 1'b1};
-    end else if (take_pool) begin
-        wr_en_reg <= 1'b1;
-        wr_addr_reg <= pf_addr[pf_rp];
-        wr_data_reg <= pf_data[pf_rp];
-    end
-    if (rst) begin
-        wr_en_reg <= 1'b0;
-        b_cnt <= {NC_W{1'b0}};
-    end
+    wr_mask_reg <= res_valid ? res_mask : {P_IN{1'b1}};
 end
 
 always @(posedge clk) begin
@@ -198,7 +217,7 @@ always @(posedge clk) begin
 end
 
 assign pool_pop = take_pool;
-assign busy = b_active || !pf_empty || wr_en_reg;
+assign busy = !pf_empty || wr_en_reg != {NB{1'b0}};
 assign wr_en = wr_en_reg;
 assign wr_mask = wr_mask_reg;
 assign wr_addr = wr_addr_reg;

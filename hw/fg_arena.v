@@ -1,0 +1,115 @@
+/*
+
+fpgagen: the activation arena as BANKS interleaved memories, one write port each
+
+The engine's arena word holds P_IN lanes; a conv result of P_OUT > P_IN lanes is NW = P_OUT /
+P_IN consecutive words. With one memory it took NW write cycles (one write port), which made
+the 16x128 engine write-bound (issue 16). Here word a lives in bank a mod BANKS at bank address
+a / BANKS (BANKS = NW, a power of two), so any BANKS consecutive words fall in different banks
+and are written in one cycle; fg_writeback turns a result into one write per bank (bank
+addresses and rotated data, all registers). Each bank is the Plan's columns (fg_col_ram), so
+what the tools build is what the Plan counted (BANKS identical parts of the arena).
+
+Read: one word a cycle at word address rd_addr. Every bank reads bank address rd_addr /
+BANKS; the bank number rd_addr mod BANKS travels beside the read through the same registers
+(held while rd_en = 0 like the read register, then OUT_REG stages) and selects the word behind
+the memories' output registers: latency 1 + OUT_REG as fg_sdp_ram, a BANKS:1 multiplexer after
+the last register. BANKS = 1 is a plain fg_col_ram.
+
+Write: bank b is written at wr_addr[b] with wr_data[b] when wr_en[b]; wr_mask selects the lane
+groups (P_OUT < P_IN, where BANKS = 1).
+
+*/
+
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module fg_arena #
+(
+    // word width in bits, a multiple of LANES
+    parameter WIDTH = 64,
+    // write-enable lanes (lane groups) per word
+    parameter LANES = 1,
+    // banks, a power of two >= 1
+    parameter BANKS = 1,
+    // words per bank, >= 2
+    parameter BANK_DEPTH = 1024,
+    // bank address width, >= $clog2(BANK_DEPTH)
+    parameter BA_W = $clog2(BANK_DEPTH),
+    // registers after each bank's read register: 0, 1 or 2
+    parameter OUT_REG = 2,
+    // the Plan's columns of one bank (fg_col_ram)
+    parameter N_COLS = 1,
+    parameter [16*N_COLS-1:0] COL_W = 0,
+    parameter [N_COLS-1:0] COL_ULTRA = 0,
+    parameter RAM_STYLE = "block"
+)
+(
+    input  wire                    clk,
+
+    input  wire [BANKS-1:0]        wr_en,
+    input  wire [LANES-1:0]        wr_mask,
+    input  wire [BANKS*BA_W-1:0]   wr_addr,
+    input  wire [BANKS*WIDTH-1:0]  wr_data,
+
+    input  wire                    rd_en,
+    input  wire [BA_W+LB-1:0]      rd_addr,
+    output wire [WIDTH-1:0]        rd_data
+);
+
+localparam LB = (BANKS > 1) ? $clog2(BANKS) : 0;
+
+initial begin
+    if (BANKS < 1 || (BANKS & (BANKS - 1)) != 0) begin
+        $error("Error: BANKS must be a power of two (instance %m)");
+        $finish;
+    end
+end
+
+wire [BANKS*WIDTH-1:0] bank_rd_data;
+
+genvar b;
+generate
+    for (b = 0; b < BANKS; b = b + 1) begin : g_bank
+        fg_col_ram #(
+            .WIDTH(WIDTH), .LANES(LANES), .DEPTH(BANK_DEPTH), .ADDR_W(BA_W), .OUT_REG(OUT_REG),
+            .N_COLS(N_COLS), .COL_W(COL_W), .COL_ULTRA(COL_ULTRA), .RAM_STYLE(RAM_STYLE)
+        ) bank_inst (
+            .clk(clk),
+            .wr_en(wr_en[b]), .wr_mask(wr_mask), .wr_addr(wr_addr[b*BA_W +: BA_W]),
+            .wr_data(wr_data[b*WIDTH +: WIDTH]),
+            .rd_en(rd_en), .rd_addr(rd_addr[BA_W+LB-1:LB]),
+            .rd_data(bank_rd_data[b*WIDTH +: WIDTH])
+        );
+    end
+
+    if (BANKS > 1) begin : g_select
+        // the bank number of each read in flight: [0] beside the read register, [OUT_REG]
+        // beside the last output register
+        reg [LB-1:0] sel [0:OUT_REG];
+        wire [WIDTH-1:0] bank_word [0:BANKS-1];
+        integer i;
+        genvar w;
+        for (w = 0; w < BANKS; w = w + 1) begin : g_word
+            assign bank_word[w] = bank_rd_data[w*WIDTH +: WIDTH];
+        end
+        always @(posedge clk) begin
+            if (rd_en) begin
+                sel[0] <= rd_addr[LB-1:0];
+            end
+            for (i = 1; i <= OUT_REG; i = i + 1) begin
+                sel[i] <= sel[i-1];
+            end
+        end
+        assign rd_data = bank_word[sel[OUT_REG]];
+    end else begin : g_one
+        assign rd_data = bank_rd_data;
+    end
+endgenerate
+
+endmodule
+
+`resetall
