@@ -110,14 +110,21 @@ def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int
     return conv_results(graph, lay, engine) * conv_beats_per_result(graph, lay, engine, taps)
 
 
+def pool_groups(channels: int, engine: EngineConfig) -> int:
+    """Beats per tap of a max-pool: a beat reads NW words at once (every arena bank, hw/
+    fg_arena.v), so a pixel's ceil(C / P_IN) words take ceil(words / NW) beats."""
+    words = -(-channels // engine.p_in)
+    return -(-words // engine.result_words)
+
+
 def maxpool_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
-    """fg_pool_agu: every tap of a window is a beat (taps off the image too); when
-    S < K <= 2S a row's later windows start at column K - S (fg_maxpool carries the shared
-    columns): K x S beats instead of K x K."""
+    """fg_pool_agu: every tap of a window is a beat (taps off the image too) for each group
+    of NW words (`pool_groups`); when S < K <= 2S a row's later windows start at column
+    K - S (fg_maxpool carries the shared columns): K x S beats instead of K x K."""
     h, w, c = graph.shape(lay.name)
     k, s = lay.kernel, lay.stride
     later = k * s if s < k <= 2 * s else k * k
-    return h * -(-c // engine.p_in) * (k * k + (w - 1) * later)
+    return h * pool_groups(c, engine) * (k * k + (w - 1) * later)
 
 
 def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
@@ -171,7 +178,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     conv_row = per_row * b
     conv_writes = per_row * WRITE_CYCLES
     pool_row = maxpool_row_issue(graph, pool, engine)
-    windows = graph.shape(pool.name)[1] * -(-graph.shape(pool.name)[2] // engine.p_in)
+    windows = graph.shape(pool.name)[1] * pool_groups(graph.shape(pool.name)[2], engine)
     beats_per_window = pool_row / windows
     free = 1.0 - conv_writes / conv_row
     # a pool beat runs while fewer than 3 windows wait for the port

@@ -10,11 +10,15 @@ and are written in one cycle; fg_writeback turns a result into one write per ban
 addresses and rotated data, all registers). Each bank is the Plan's columns (fg_col_ram), so
 what the tools build is what the Plan counted (BANKS identical parts of the arena).
 
-Read: one word a cycle at word address rd_addr. Every bank reads bank address rd_addr /
-BANKS; the bank number rd_addr mod BANKS travels beside the read through the same registers
-(held while rd_en = 0 like the read register, then OUT_REG stages) and selects the word behind
-the memories' output registers: latency 1 + OUT_REG as fg_sdp_ram, a BANKS:1 multiplexer after
-the last register. BANKS = 1 is a plain fg_col_ram.
+Read: bank b reads its own address rd_addr[b]; rd_sel names the bank of word 0. rd_data is
+word 0 (the bank rd_sel), rd_wide the BANKS words in order, word k from bank (rd_sel + k) mod
+BANKS: a single word at word address a is read with every bank at a / BANKS and rd_sel =
+a mod BANKS; the BANKS consecutive words a .. a + BANKS - 1 (a max-pool's beat: all channel
+blocks of a pixel at once) with bank b at (a + BANKS - 1 - b) / BANKS. The caller computes
+the addresses (in its address register stage). rd_sel travels beside the read through the same
+registers (held while rd_en = 0 like the read register, then OUT_REG stages) and rotates the
+words behind the memories' output registers: latency 1 + OUT_REG as fg_sdp_ram, a BANKS:1
+multiplexer per word after the last register. BANKS = 1 is a plain fg_col_ram.
 
 Write: bank b is written at wr_addr[b] with wr_data[b] when wr_en[b]; wr_mask selects the lane
 groups (P_OUT < P_IN, where BANKS = 1).
@@ -56,8 +60,10 @@ module fg_arena #
     input  wire [BANKS*WIDTH-1:0]  wr_data,
 
     input  wire                    rd_en,
-    input  wire [BA_W+LB-1:0]      rd_addr,
-    output wire [WIDTH-1:0]        rd_data
+    input  wire [BANKS*BA_W-1:0]   rd_addr,
+    input  wire [((BANKS > 1) ? $clog2(BANKS) : 1)-1:0] rd_sel,
+    output wire [WIDTH-1:0]        rd_data,
+    output wire [BANKS*WIDTH-1:0]  rd_wide
 );
 
 localparam LB = (BANKS > 1) ? $clog2(BANKS) : 0;
@@ -81,32 +87,36 @@ generate
             .clk(clk),
             .wr_en(wr_en[b]), .wr_mask(wr_mask), .wr_addr(wr_addr[b*BA_W +: BA_W]),
             .wr_data(wr_data[b*WIDTH +: WIDTH]),
-            .rd_en(rd_en), .rd_addr(rd_addr[BA_W+LB-1:LB]),
+            .rd_en(rd_en), .rd_addr(rd_addr[b*BA_W +: BA_W]),
             .rd_data(bank_rd_data[b*WIDTH +: WIDTH])
         );
     end
 
     if (BANKS > 1) begin : g_select
-        // the bank number of each read in flight: [0] beside the read register, [OUT_REG]
+        // the bank of word 0 of each read in flight: [0] beside the read register, [OUT_REG]
         // beside the last output register
         reg [LB-1:0] sel [0:OUT_REG];
         wire [WIDTH-1:0] bank_word [0:BANKS-1];
         integer i;
         genvar w;
-        for (w = 0; w < BANKS; w = w + 1) begin : g_word
-            assign bank_word[w] = bank_rd_data[w*WIDTH +: WIDTH];
-        end
         always @(posedge clk) begin
             if (rd_en) begin
-                sel[0] <= rd_addr[LB-1:0];
+                sel[0] <= rd_sel;
             end
             for (i = 1; i <= OUT_REG; i = i + 1) begin
                 sel[i] <= sel[i-1];
             end
         end
-        assign rd_data = bank_word[sel[OUT_REG]];
+        for (w = 0; w < BANKS; w = w + 1) begin : g_word
+            assign bank_word[w] = bank_rd_data[w*WIDTH +: WIDTH];
+            wire [LB-1:0] from = sel[OUT_REG] + w[LB-1:0];
+            assign rd_wide[w*WIDTH +: WIDTH] = bank_word[from];
+        end
+        assign rd_data = rd_wide[WIDTH-1:0];
     end else begin : g_one
         assign rd_data = bank_rd_data;
+        assign rd_wide = bank_rd_data;
+        wire unused_sel = &{1'b0, rd_sel};
     end
 endgenerate
 

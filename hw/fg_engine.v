@@ -182,6 +182,7 @@ localparam GW = (G > 1) ? $clog2(G) : 1;
 localparam LNW = (NW > 1) ? $clog2(NW) : 0;
 localparam AB_W = (ARENA_BANK_DEPTH > 1) ? $clog2(ARENA_BANK_DEPTH) : 1;   // bank address
 localparam AA_W = AB_W + LNW;                                              // word address
+localparam LNWW = (LNW > 0) ? LNW : 1;
 localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
 // address arithmetic width (arena words and staging pixels, modulo 2^AW)
 localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
@@ -599,7 +600,9 @@ wire [P_IN-1:0]      arena_wr_mask;
 wire [NW*AW-1:0]     arena_wr_addr;     // bank addresses, AW bits each
 wire [NW*WORD_W-1:0] arena_wr_data;
 wire [AA_W-1:0]      arena_rd_addr;     // word address
-wire [WORD_W-1:0]    arena_rd_data;
+wire [NW*AB_W-1:0]   arena_rd_bank_addr;
+wire [WORD_W-1:0]    arena_rd_data;     // word arena_rd_addr
+wire [NW*WORD_W-1:0] arena_rd_wide;     // words arena_rd_addr .. + NW - 1 (the pool's read)
 
 // the arena's write lanes: its lane groups (all lanes of a group share one enable)
 wire [G-1:0] arena_group_mask;
@@ -621,7 +624,8 @@ fg_arena #(
     .clk(clk),
     .wr_en(arena_wr_en), .wr_mask(arena_group_mask), .wr_addr(arena_bank_addr),
     .wr_data(arena_wr_data),
-    .rd_en(1'b1), .rd_addr(arena_rd_addr), .rd_data(arena_rd_data)
+    .rd_en(1'b1), .rd_addr(arena_rd_bank_addr), .rd_sel(arena_rd_addr[LNWW-1:0]),
+    .rd_data(arena_rd_data), .rd_wide(arena_rd_wide)
 );
 
 reg  [WA_W-1:0]             wmem_addr;           // A2: the weights reach the array with x_act
@@ -693,14 +697,20 @@ fg_vec_agu #(.AW(AW), .CW(CW)) vec_agu_inst (
 
 wire              pl_valid, pl_first, pl_last, pl_carry, pl_from_carry;
 wire [AW-1:0]     pl_row_addr, pl_col_addr, pl_waddr;
+wire [CW:0]       pl_left;
 wire [CW:0]       pl_iy, pl_ix;
 // any beat waits while PF_DEPTH - 1 windows are in flight: a decision from one register
 wire              pl_ready = !credit_high;
 wire              pl_take = pl_valid && pl_ready;
 
-fg_pool_agu #(.AW(AW), .CW(CW)) pool_agu_inst (
+// a pool beat reads NW words (every arena bank: up to NW channel blocks of a pixel), so the
+// table's words per pixel - 1 become word groups - 1 by a shift
+wire [CW-1:0] pool_cb_last = `FG_P(F_CB_LAST, CW) >> LNW;
+
+fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW)) pool_agu_inst (
     .clk(clk), .rst(rst),
-    .cfg_cb_last(`FG_P(F_CB_LAST, CW)), .cfg_k_last(`FG_P(F_K_LAST, CW)),
+    .cfg_cb_last(pool_cb_last), .cfg_blocks(`FG_P(F_OUT_BLOCKS, CW)),
+    .cfg_k_last(`FG_P(F_K_LAST, CW)),
     .cfg_ox_last(`FG_P(F_OX_LAST, CW)), .cfg_oy_last(`FG_P(F_OY_LAST, CW)),
     .cfg_stride(`FG_P(F_STRIDE, CW)), .cfg_pad(`FG_P(F_PAD, CW)),
     .cfg_reuse(`FG_P(F_REUSE, 1)), .cfg_kx0(`FG_P(F_KX0, CW)), .cfg_ix_kx0(`FG_P(F_IX_KX0, CW)),
@@ -717,7 +727,8 @@ fg_pool_agu #(.AW(AW), .CW(CW)) pool_agu_inst (
     .window_issued(pl_window),
     .beat_valid(pl_valid), .beat_first(pl_first), .beat_last(pl_last), .beat_carry(pl_carry),
     .beat_from_carry(pl_from_carry), .beat_row_addr(pl_row_addr),
-    .beat_col_addr(pl_col_addr), .beat_iy(pl_iy), .beat_ix(pl_ix), .beat_waddr(pl_waddr)
+    .beat_col_addr(pl_col_addr), .beat_iy(pl_iy), .beat_ix(pl_ix), .beat_waddr(pl_waddr),
+    .beat_left(pl_left)
 );
 
 // pool windows issued and not yet written (the write queue holds PF_DEPTH); the flags the
@@ -828,7 +839,21 @@ wire [CW:0] p_in_w = {1'b0, `FG_P(F_IN_W, CW)};
 reg               q1_valid, q1_first, q1_last, q1_inside, q1_carry, q1_from_carry;
 reg [AA_W-1:0]    q1_raddr;
 reg [AW-1:0]      q1_waddr;
+reg [CW:0]        q1_left;
 wire [AW-1:0]     pl_raddr = pl_row_addr + pl_col_addr;
+// the pool's wide read: words a .. a + NW - 1, bank b at (a + NW - 1 - b) / NW (hw/fg_arena.v)
+reg [NW*AB_W-1:0] q1_bank_addr;
+genvar gq;
+generate
+    for (gq = 0; gq < NW; gq = gq + 1) begin : g_pool_bank
+        localparam integer WORD_K = NW - 1 - gq;
+        wire [AW-1:0] a_b = pl_row_addr + pl_col_addr + WORD_K[AW-1:0];
+        always @(posedge clk) begin
+            q1_bank_addr[gq*AB_W +: AB_W] <= a_b[AB_W+LNW-1:LNW];
+        end
+        wire unused_a_b = &{1'b0, a_b};   // the bank bits and the address's top bit
+    end
+endgenerate
 
 always @(posedge clk) begin
     q1_valid <= pl_take;
@@ -840,6 +865,7 @@ always @(posedge clk) begin
     q1_from_carry <= pl_from_carry;
     q1_raddr <= pl_raddr[AA_W-1:0];
     q1_waddr <= pl_waddr;
+    q1_left <= pl_left;
     if (rst) begin
         q1_valid <= 1'b0;
     end
@@ -848,6 +874,7 @@ end
 wire              qd_valid;
 wire [4:0]        qd_flags;
 wire [AW-1:0]     qr_waddr;
+wire [CW:0]       qr_left;
 
 fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT), .RESET(1)) q_valid_dly (
     .clk(clk), .rst(rst), .in_data(q1_valid), .out_data(qd_valid)
@@ -856,9 +883,9 @@ fg_delay #(.WIDTH(5), .DEPTH(MEM_LAT), .RESET(0)) q_flags_dly (
     .clk(clk), .rst(rst), .in_data({q1_first, q1_last, q1_inside, q1_carry, q1_from_carry}),
     .out_data(qd_flags)
 );
-// the window's write address meets fg_maxpool's result (latency MAXPOOL_LAT)
-fg_delay #(.WIDTH(AW), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_waddr_dly (
-    .clk(clk), .rst(rst), .in_data(q1_waddr), .out_data(qr_waddr)
+// the window's write address and stored words meet fg_maxpool's result (MAXPOOL_LAT)
+fg_delay #(.WIDTH(AW + CW + 1), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_waddr_dly (
+    .clk(clk), .rst(rst), .in_data({q1_waddr, q1_left}), .out_data({qr_waddr, qr_left})
 );
 
 /*
@@ -867,6 +894,9 @@ fg_delay #(.WIDTH(AW), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_waddr_dly (
 wire            lo_rd_en;
 wire [AW-1:0]   lo_rd_addr;
 assign arena_rd_addr = lo_rd_en ? lo_rd_addr[AA_W-1:0] : (pool_owns ? q1_raddr : a1_raddr);
+// one word: every bank at its bank address; the pool: its NW words (q1_bank_addr)
+wire [AB_W-1:0] arena_rd_hi = arena_rd_addr[AA_W-1:LNW];
+assign arena_rd_bank_addr = (pool_owns && !lo_rd_en) ? q1_bank_addr : {NW{arena_rd_hi}};
 
 /*
  * MD: memory data (controls delayed MEM_LAT cycles to meet it); A4: operands registered
@@ -1000,14 +1030,14 @@ fg_add #(.LANES(P_IN), .A_W(ACT_W), .B_W(ACT_W), .MAX_ALIGN(MAX_ALIGN), .ACC_W(A
     .out_valid(ad_out_valid), .out_data(ad_out)
 );
 
-wire               mp_out_valid;
-wire [WORD_W-1:0]  mp_out_data;
+wire                 mp_out_valid;
+wire [NW*WORD_W-1:0] mp_out_data;
 
-fg_maxpool #(.LANES(P_IN), .A_W(ACT_W)) maxpool_inst (
+fg_maxpool #(.LANES(NW*P_IN), .A_W(ACT_W)) maxpool_inst (
     .clk(clk), .rst(rst), .cfg_signed(`FG_P(F_IN_SIGNED, 1)),
     .in_valid(qd_valid), .in_first(qd_flags[4]), .in_last(qd_flags[3]),
     .in_inside(qd_flags[2]), .in_carry(qd_flags[1]), .in_from_carry(qd_flags[0]),
-    .in_data(arena_rd_data),
+    .in_data(arena_rd_wide),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );
 
@@ -1087,6 +1117,7 @@ fg_writeback #(
     .res_addr(w_desc[DESC_W-1 -: AW]), .res_st_left(w_desc[GW +: CW+1]),
     .res_group(w_desc[GW-1:0]),
     .pool_valid(mp_out_valid), .pool_data(mp_out_data), .pool_addr(qr_waddr),
+    .pool_left(qr_left),
     .pool_pop(pool_pop), .busy(unused_wb_busy),
     .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr),
     .wr_data(arena_wr_data)

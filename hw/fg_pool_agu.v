@@ -2,18 +2,23 @@
 
 fpgagen: max-pool address generator - the loop nest of one max-pool layer, one beat per cycle
 
-Walks, innermost first, kx, ky (the window's taps), ox, cb (input word), oy, and gives for
-every beat:
+Walks, innermost first, kx, ky (the window's taps), ox, cb (input word group), oy, and gives
+for every beat:
 
     row_addr + col_addr   the arena word to read (the caller adds the two in its address
                           stage): row_addr = the tap row's first word (rows wrap in the ring
-                          of a fused conv), col_addr = ix * in_stride + cb
+                          of a fused conv), col_addr = ix * in_stride + cb * CB_STEP
     iy, ix                the tap's coordinates, for the edge test (Caffe ceil mode and
                           padding: taps outside the input do not count)
     carry / from_carry    column reuse (S < K <= 2S): windows after the first of a row start
                           at kx0 = K - S (their first K - S columns were carried by the max
                           unit); carry marks the columns the next window shares (kx >= S)
     waddr                 the result's arena word
+    left                  the group's words inside the tensor, blocks - cb * CB_STEP (signed)
+
+A beat reads CB_STEP consecutive words (the engine's wide read of its NW arena banks: all
+channel blocks of a pixel at once, up to NW), so cb counts groups of CB_STEP words; words of
+the last group past the pixel's blocks are not stored (`left`).
     first / last          the window's first and last beat
 
 Timing discipline as in fg_conv_agu: registers stepped by per-layer constants computed by
@@ -34,7 +39,9 @@ module fg_pool_agu #
     // address width (arena words; arithmetic is modulo 2^AW), >= 2
     parameter AW = 16,
     // loop counter width, 2..30
-    parameter CW = 16
+    parameter CW = 16,
+    // words a beat reads (the arena's banks), a power of two
+    parameter CB_STEP = 1
 )
 (
     input  wire               clk,
@@ -43,7 +50,8 @@ module fg_pool_agu #
     /*
      * Layer configuration (held while the layer runs)
      */
-    input  wire [CW-1:0]      cfg_cb_last,     // words per pixel - 1
+    input  wire [CW-1:0]      cfg_cb_last,     // word groups per pixel - 1
+    input  wire [CW-1:0]      cfg_blocks,      // words per pixel of the output
     input  wire [CW-1:0]      cfg_k_last,      // kernel size - 1
     input  wire [CW-1:0]      cfg_ox_last,
     input  wire [CW-1:0]      cfg_oy_last,
@@ -91,12 +99,13 @@ module fg_pool_agu #
     output wire [AW-1:0]      beat_col_addr,
     output wire [CW:0]        beat_iy,         // signed
     output wire [CW:0]        beat_ix,         // signed
-    output wire [AW-1:0]      beat_waddr
+    output wire [AW-1:0]      beat_waddr,
+    output wire [CW:0]        beat_left        // signed
 );
 
 initial begin
-    if (AW < 2 || CW < 2 || CW > 30) begin
-        $error("Error: bad AW/CW (instance %m)");
+    if (AW < 2 || CW < 2 || CW > 30 || CB_STEP < 1 || (CB_STEP & (CB_STEP - 1)) != 0) begin
+        $error("Error: bad AW/CW/CB_STEP (instance %m)");
         $finish;
     end
 end
@@ -287,7 +296,7 @@ end
  */
 reg [AW-1:0] cw0, cwin, ca_start, ca;
 reg [CW:0]   ixwin, ix_start, ix;
-wire [AW-1:0] cw0_n = cw0 + {{(AW-1){1'b0}}, 1'b1};
+wire [AW-1:0] cw0_n = cw0 + CB_STEP[AW-1:0];
 wire [AW-1:0] cwin_n = cwin + cfg_col_step;
 wire [AW-1:0] cstart_n = cwin + cfg_col_kx0;
 wire [CW:0]   ixwin_n = ixwin + stride_e;
@@ -341,7 +350,7 @@ end
  */
 reg [AW-1:0] orow0, wcb0, wa;
 wire [AW-1:0] orow0_n = orow0 + cfg_out_row_step;
-wire [AW-1:0] wcb0_n = wcb0 + {{(AW-1){1'b0}}, 1'b1};
+wire [AW-1:0] wcb0_n = wcb0 + CB_STEP[AW-1:0];
 
 always @(posedge clk) begin
     if (start) begin
@@ -358,6 +367,22 @@ always @(posedge clk) begin
             wa <= wcb0_n;
         end else if (w_ox) begin
             wa <= wa + cfg_out_stride;
+        end
+    end
+end
+
+/*
+ * Words of the group inside the tensor: blocks - cb * CB_STEP
+ */
+reg [CW:0] left;
+always @(posedge clk) begin
+    if (start) begin
+        left <= {1'b0, cfg_blocks};
+    end else if (adv) begin
+        if (w_oy) begin
+            left <= {1'b0, cfg_blocks};
+        end else if (w_cb) begin
+            left <= left - CB_STEP[CW:0];
         end
     end
 end
@@ -385,6 +410,7 @@ assign beat_col_addr = ca;
 assign beat_iy = iy;
 assign beat_ix = ix;
 assign beat_waddr = wa;
+assign beat_left = left;
 
 wire unused_counts = &{1'b0, ky, ox, cb, irow0_s[CW], oy_at_inc, oy_at_clr};
 

@@ -14,7 +14,8 @@ Sources, by priority:
      channel block are the zero padding of the last output group (res_st_left is signed).
   2. max-pool results, queued in a PF_DEPTH-entry FIFO (the pool unit runs beside a conv on
      the staging memory and must wait for a cycle without a result); `pool_pop` pulses when
-     one is written, so the issuer can count credits.
+     one is written, so the issuer can count credits. A pool result is NW words (the pool
+     reads all banks at once), written like a conv result: word k while k < pool_left.
 
 The port's outputs are registers (wr_*: one enable, bank address and word per bank; the bank
 of each word and its rotation into place are decided before them), driven straight into the
@@ -61,8 +62,9 @@ module fg_writeback #
      * Max-pool results
      */
     input  wire                                 pool_valid,
-    input  wire [P_IN*ACT_W-1:0]                pool_data,
+    input  wire [((P_OUT > P_IN) ? P_OUT : P_IN)*ACT_W-1:0] pool_data,
     input  wire [AW-1:0]                        pool_addr,
+    input  wire [CW:0]                          pool_left,     // signed, words to store
     output wire                                 pool_pop,
 
     output wire                                 busy,
@@ -103,8 +105,9 @@ end
 /*
  * Max-pool result queue
  */
-reg [WORD_W-1:0] pf_data [0:PF_DEPTH-1];
-reg [AW-1:0]     pf_addr [0:PF_DEPTH-1];
+reg [NW*WORD_W-1:0] pf_data [0:PF_DEPTH-1];
+reg [AW-1:0]        pf_addr [0:PF_DEPTH-1];
+reg [CW:0]          pf_left [0:PF_DEPTH-1];
 reg [PA_W-1:0]   pf_wp, pf_rp;
 reg [PA_W:0]     pf_count;
 wire             pf_empty = pf_count == {(PA_W+1){1'b0}};
@@ -129,11 +132,10 @@ generate
     end
 endgenerate
 
-// one word (res_word or a queued pool result) at word address one_addr, or a wide result
-wire [AW-1:0]     one_addr = res_valid ? res_addr : pf_addr[pf_rp];
-wire [WORD_W-1:0] one_word = res_valid ? res_word : pf_data[pf_rp];
-wire              one_en = res_valid ? (!res_st_left[CW] && res_st_left != {(CW+1){1'b0}})
-                                     : take_pool;
+// the source of this cycle's write: a result, else the oldest queued pool result
+wire [AW-1:0]        src_addr = res_valid ? res_addr : pf_addr[pf_rp];
+wire [CW:0]          src_left = res_valid ? res_st_left : pf_left[pf_rp];
+wire                 src_store = !src_left[CW] && src_left != {(CW+1){1'b0}};
 
 reg [NB-1:0]        wr_en_reg;
 reg [P_IN-1:0]      wr_mask_reg;
@@ -143,18 +145,21 @@ reg [NB*WORD_W-1:0] wr_data_reg;
 genvar bk;
 generate
     if (NW > 1) begin : g_banks
-        // word k of a result at word address a + k lies in bank (a + k) mod NW at bank address
-        // (a >> LB) + 1 when it wraps past the last bank, else (a >> LB): bank b takes word
-        // k = (b - a) mod NW, at the next address exactly when b < a mod NW
-        wire wide = res_valid && res_conv;
-        wire [WORD_W-1:0] res_words [0:NW-1];
-        wire [LB-1:0] rot = one_addr[LB-1:0];
-        wire [AW-1:0] hi = one_addr >> LB;
+        // a wide write (a conv result or a pool result: NW words) or one word (an average
+        // pool or add result) at word address a = src_addr. Word k of a wide write lies in
+        // bank (a + k) mod NW at bank address (a >> LB) + 1 when it wraps past the last bank,
+        // else (a >> LB): bank b takes word k = (b - a) mod NW, at the next address exactly
+        // when b < a mod NW
+        wire wide = res_valid ? res_conv : take_pool;
+        wire [NW*WORD_W-1:0] src_data = res_valid ? res_data : pf_data[pf_rp];
+        wire [WORD_W-1:0] src_words [0:NW-1];
+        wire [LB-1:0] rot = src_addr[LB-1:0];
+        wire [AW-1:0] hi = src_addr >> LB;
         wire [AW-1:0] hi_next = hi + {{(AW-1){1'b0}}, 1'b1};
         for (bk = 0; bk < NW; bk = bk + 1) begin : g_bank
             wire [LB-1:0] k = bk[LB-1:0] - rot;
-            assign res_words[bk] = res_data[bk*WORD_W +: WORD_W];
-            wire [WORD_W-1:0] word_k = res_words[k];
+            assign src_words[bk] = src_data[bk*WORD_W +: WORD_W];
+            wire [WORD_W-1:0] word_k = src_words[k];
             // the next bank address when b < a mod NW (never for the last bank)
             wire wraps;
             if (bk < NW - 1) begin : g_wraps
@@ -162,17 +167,17 @@ generate
             end else begin : g_last
                 assign wraps = 1'b0;
             end
-            // stored while k < res_st_left (signed; k < NW)
-            wire keep = !res_st_left[CW] && res_st_left > {{(CW+1-LB){1'b0}}, k};
+            // stored while k < left (signed; k < NW)
+            wire keep = !src_left[CW] && src_left > {{(CW+1-LB){1'b0}}, k};
             always @(posedge clk) begin
                 if (wide) begin
-                    wr_en_reg[bk] <= keep;
+                    wr_en_reg[bk] <= (res_valid || take_pool) && keep;
                     wr_addr_reg[bk*AW +: AW] <= wraps ? hi_next : hi;
                     wr_data_reg[bk*WORD_W +: WORD_W] <= word_k;
                 end else begin
-                    wr_en_reg[bk] <= one_en && rot == bk[LB-1:0];
+                    wr_en_reg[bk] <= res_valid && src_store && rot == bk[LB-1:0];
                     wr_addr_reg[bk*AW +: AW] <= hi;
-                    wr_data_reg[bk*WORD_W +: WORD_W] <= one_word;
+                    wr_data_reg[bk*WORD_W +: WORD_W] <= res_word;
                 end
                 if (rst) begin
                     wr_en_reg[bk] <= 1'b0;
@@ -181,9 +186,9 @@ generate
         end
     end else begin : g_one
         always @(posedge clk) begin
-            wr_en_reg <= one_en;
-            wr_addr_reg <= one_addr;
-            wr_data_reg <= one_word;
+            wr_en_reg <= (res_valid || take_pool) && src_store;
+            wr_addr_reg <= src_addr;
+            wr_data_reg <= res_valid ? res_word : pf_data[pf_rp];
             if (rst) begin
                 wr_en_reg <= 1'b0;
             end
@@ -199,6 +204,7 @@ always @(posedge clk) begin
     if (pool_valid) begin
         pf_data[pf_wp] <= pool_data;
         pf_addr[pf_wp] <= pool_addr;
+        pf_left[pf_wp] <= pool_left;
         pf_wp <= pf_wp + {{(PA_W-1){1'b0}}, 1'b1};
     end
     if (take_pool) begin

@@ -101,7 +101,7 @@ def random_pool(rng: random.Random, aw: int, cw: int) -> dict:
         out_h -= 1
     if (out_w - 1) * s >= in_w + pad:
         out_w -= 1
-    cb = rng.randint(1, 3)
+    cb = rng.randint(1, 5)
     geo = dict(k=k, s=s, pad=pad, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, cb=cb,
                in_base=rng.randrange(1 << aw), in_stride=cb + rng.randint(0, 2),
                out_base=rng.randrange(1 << aw), ring=0)
@@ -111,8 +111,9 @@ def random_pool(rng: random.Random, aw: int, cw: int) -> dict:
     return geo
 
 
-def pool_cfg(geo: dict, aw: int, cw: int) -> dict:
-    """The per-layer constants of fg_pool_agu (what fpgagen/rtltable.py computes)."""
+def pool_cfg(geo: dict, aw: int, cw: int, step: int = 1) -> dict:
+    """The per-layer constants of fg_pool_agu (what fpgagen/rtltable.py computes; the engine
+    turns the table's words-per-pixel - 1 into groups of ``step`` words with a shift)."""
     m = (1 << aw) - 1
     k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
     reuse = s < k <= 2 * s
@@ -122,8 +123,9 @@ def pool_cfg(geo: dict, aw: int, cw: int) -> dict:
     row0 = geo["in_base"] + irow0 * row_step if ring else geo["in_base"] - pad * row_step
     none = (1 << cw) - 1
     return dict(
-        cb_last=geo["cb"] - 1, k_last=k - 1, ox_last=geo["out_w"] - 1,
-        oy_last=geo["out_h"] - 1, stride=s, pad=pad, reuse=int(reuse), kx0=kx0,
+        cb_last=(geo["cb"] - 1) // step, blocks=geo["cb"], k_last=k - 1,
+        ox_last=geo["out_w"] - 1, oy_last=geo["out_h"] - 1, stride=s, pad=pad,
+        reuse=int(reuse), kx0=kx0,
         ix_kx0=s + kx0, in_base=geo["in_base"], row0=row0 & m, irow0=irow0,
         ring=ring if ring else none, ring_last=ring - 1 if ring else none,
         row_step=row_step & m, s_row_step=(s * row_step) & m,
@@ -134,14 +136,16 @@ def pool_cfg(geo: dict, aw: int, cw: int) -> dict:
         out_row_step=(geo["out_w"] * geo["out_stride"]) & m)
 
 
-def pool_beats(geo: dict, aw: int) -> list[tuple]:
-    """(first, last, carry, from_carry, raddr, iy, ix, waddr) per beat."""
+def pool_beats(geo: dict, aw: int, step: int = 1) -> list[tuple]:
+    """(first, last, carry, from_carry, raddr, iy, ix, waddr, left) per beat; a beat reads
+    ``step`` words from raddr on (word group cb covers words cb * step ..)."""
     m = (1 << aw) - 1
     k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
     reuse = s < k <= 2 * s
     beats = []
     for oy in range(geo["out_h"]):
-        for cb in range(geo["cb"]):
+        for g in range(-(-geo["cb"] // step)):
+            cb = g * step
             for ox in range(geo["out_w"]):
                 kx_start = k - s if reuse and ox else 0
                 waddr = geo["out_base"] + (oy * geo["out_w"] + ox) * geo["out_stride"] + cb
@@ -152,7 +156,7 @@ def pool_beats(geo: dict, aw: int) -> list[tuple]:
                         raddr = geo["in_base"] + (irow * geo["in_w"] + ix) * geo["in_stride"] + cb
                         beats.append((ky == 0 and kx == kx_start, ky == k - 1 and kx == k - 1,
                                       reuse and kx >= s, reuse and ox != 0, raddr & m, iy, ix,
-                                      waddr & m))
+                                      waddr & m, geo["cb"] - cb))
     return beats
 
 

@@ -1,9 +1,11 @@
 """cocotb test of hw/fg_arena.v: BANKS interleaved banks behave as one memory of words.
 
 Word a lives in bank a mod BANKS at bank address a / BANKS. Every cycle a random set of banks
-is written (some cycles all of them: the BANKS consecutive words of a conv result) and one
-word is read by its word address (rd_en sometimes low: the read register holds, the output
-registers shift); reads are checked against a dict model after 1 + OUT_REG cycles. Lane
+is written (some cycles all of them: the BANKS consecutive words of a conv result) and either
+one word is read (every bank at a / BANKS, rd_sel = a mod BANKS) or BANKS consecutive words
+from a (bank b at (a + BANKS - 1 - b) / BANKS: a max-pool beat), rd_en sometimes low (the
+read register holds, the output registers shift); rd_data (word 0) and rd_wide (words in
+order) are checked against a dict model after 1 + OUT_REG cycles. Lane
 groups (LANES > 1) are written with random masks when BANKS = 1 (the P_OUT < P_IN engine)."""
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ async def run_test(dut):
     lane_w = width // lanes
     words = banks * depth
     start_clock(dut.clk)
-    for sig in (dut.wr_en, dut.rd_en, dut.wr_addr, dut.rd_addr, dut.wr_data):
+    for sig in (dut.wr_en, dut.rd_en, dut.wr_addr, dut.rd_addr, dut.rd_sel, dut.wr_data):
         sig.value = 0
     full = (1 << lanes) - 1
     dut.wr_mask.value = full
@@ -58,19 +60,24 @@ async def run_test(dut):
             addr_field |= (a // banks) << (b * ba_w)
             data_field |= d << (b * width)
         rd = rng.random() < 0.8
-        ra = rng.choice(list(written)) if written and rng.random() < 0.2 else rng.randrange(words)
-        if ra in written:   # a same-cycle read of a written word is undefined
-            ra = (ra + banks) % words
-            if ra in written:
-                rd = False
+        wide = rng.random() < 0.5
+        n_read = banks if wide else 1
+        ra = rng.randrange(words - n_read + 1)
+        if any(ra + k in written for k in range(n_read)):   # same-cycle read of a write:
+            rd = False                                        # undefined
+        if wide:
+            bank_addrs = [(ra + banks - 1 - b) // banks for b in range(banks)]
+        else:
+            bank_addrs = [ra // banks] * banks
         dut.wr_en.value = en
         dut.wr_mask.value = mask
         dut.wr_addr.value = addr_field
         dut.wr_data.value = data_field
         dut.rd_en.value = int(rd)
-        dut.rd_addr.value = ra
+        dut.rd_addr.value = sum(x << (b * ba_w) for b, x in enumerate(bank_addrs))
+        dut.rd_sel.value = ra % banks
         await FallingEdge(dut.clk)
-        read_reg = mem[ra] if rd and ra in mem else (None if rd else pipe[0])
+        read_reg = ([mem.get(ra + k) for k in range(n_read)] if rd else pipe[0])
         pipe = [read_reg, *pipe[:-1]]
         for a, d in written.items():
             old = mem.get(a, 0)
@@ -79,9 +86,14 @@ async def run_test(dut):
                 word = d if mask >> ln & 1 else old
                 new |= (word >> (ln * lane_w) & ((1 << lane_w) - 1)) << (ln * lane_w)
             mem[a] = new
-        if pipe[-1] is not None:
+        if pipe[-1] is not None and None not in pipe[-1]:
+            want = pipe[-1]
             got = int(dut.rd_data.value)
-            assert got == pipe[-1], f"cycle {cycle}: read {got:#x}, want {pipe[-1]:#x}"
+            assert got == want[0], f"cycle {cycle}: read {got:#x}, want {want[0]:#x}"
+            wide_got = int(dut.rd_wide.value)
+            for k, w in enumerate(want):
+                g = wide_got >> (k * width) & ((1 << width) - 1)
+                assert g == w, f"cycle {cycle}: wide word {k} {g:#x}, want {w:#x}"
             checked += 1
     assert checked > 1500
     dut._log.info("%d reads checked over %d banks", checked, banks)

@@ -4,8 +4,9 @@ Random max-pool geometries (kernels 1-5, strides 1-3, padding, ceil-mode overhan
 reuse when S < K <= 2S, several words per pixel, input rings of a fused conv) run back to back
 through one instance; the consumer stalls at random and rows are handed out one at a time at
 random moments, as the fused conv -> pool schedule does. Every beat (read address = row +
-column address, coordinates, carry flags, result address, first/last) must equal the reference
-nest of sim/agu_model.py, and every row and every window must be reported issued once.
+column address, coordinates, carry flags, result address, first/last, words left) must equal
+the reference nest of sim/agu_model.py, and every row and every window must be reported issued
+once; with CB_STEP > 1 a beat stands for CB_STEP words (the engine's wide arena read).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fxmodel import to_signed
 from runner import params, run_module
 from tbutil import reset, start_clock
 
-FIELDS = ("first", "last", "carry", "from_carry", "raddr", "iy", "ix", "waddr")
+FIELDS = ("first", "last", "carry", "from_carry", "raddr", "iy", "ix", "waddr", "left")
 
 
 def read_beat(dut, aw: int, cw: int) -> tuple:
@@ -28,13 +29,13 @@ def read_beat(dut, aw: int, cw: int) -> tuple:
     return (bool(int(dut.beat_first.value)), bool(int(dut.beat_last.value)),
             bool(int(dut.beat_carry.value)), bool(int(dut.beat_from_carry.value)), raddr,
             to_signed(int(dut.beat_iy.value), cw + 1), to_signed(int(dut.beat_ix.value), cw + 1),
-            int(dut.beat_waddr.value))
+            int(dut.beat_waddr.value), to_signed(int(dut.beat_left.value), cw + 1))
 
 
 @cocotb.test()
 async def run_test(dut):
     p = params()
-    aw, cw = p["AW"], p["CW"]
+    aw, cw, step = p["AW"], p["CW"], p.get("CB_STEP", 1)
     start_clock(dut.clk)
     dut.start.value = 0
     dut.ready.value = 0
@@ -44,18 +45,20 @@ async def run_test(dut):
     total = 0
     for layer in range(60):
         geo = random_pool(rng, aw, cw)
-        want = pool_beats(geo, aw)
-        got, counts, _ = await run_layer(dut, pool_cfg(geo, aw, cw), want, geo["out_h"],
+        want = pool_beats(geo, aw, step)
+        got, counts, _ = await run_layer(dut, pool_cfg(geo, aw, cw, step), want, geo["out_h"],
                                          lambda: read_beat(dut, aw, cw), rng,
                                          ("row_issued", "window_issued"))
         check_beats(got, want, FIELDS, f"layer {layer} {geo}")
         assert counts["row_issued"] == geo["out_h"], f"layer {layer}: {counts}"
-        windows = geo["out_h"] * geo["out_w"] * geo["cb"]
+        windows = geo["out_h"] * geo["out_w"] * -(-geo["cb"] // step)
         assert counts["window_issued"] == windows, f"layer {layer}: {counts}, {windows} windows"
         total += len(got)
     dut._log.info("%d beats over 60 layers match the reference nest", total)
 
 
-@pytest.mark.parametrize("aw", [12, 9])
-def test_fg_pool_agu(aw):
-    run_module("fg_pool_agu", __file__, sources=["fg_count"], parameters={"AW": aw, "CW": 16})
+@pytest.mark.parametrize("aw,step", [(12, 1), (9, 1), (12, 2), (10, 4)],
+                         ids=["aw12", "aw9", "aw12-wide2", "aw10-wide4"])
+def test_fg_pool_agu(aw, step):
+    run_module("fg_pool_agu", __file__, sources=["fg_count"],
+               parameters={"AW": aw, "CW": 16, "CB_STEP": step})

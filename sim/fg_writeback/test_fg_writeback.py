@@ -13,7 +13,8 @@ Every cycle the NW bank write ports are checked against the schedule: word k of 
 presented in cycle t is written at the end of cycle t + 1 (word address res_addr + k, in bank
 (res_addr + k) mod NW at bank address (res_addr + k) / NW, mask, data) or not at all when
 k >= res_st_left, and no bank is written otherwise in that cycle; any other write must be the
-oldest queued pool result (whole word, one bank, FIFO order), with pool_pop high in the cycle
+oldest queued pool result (NW words like a conv result, word k stored while k < pool_left,
+whole words, FIFO order), with pool_pop high in the cycle
 before it and never otherwise; a queued pool result is written in the first cycle without a
 result (an idle port never holds one back). At the end the queue drains, busy falls, and the
 arena built from wr_en / wr_mask / wr_addr / wr_data equals the expected arena, lane by lane.
@@ -50,7 +51,7 @@ class TB:
         self.pool_base = (1 << self.aw) // 2
         start_clock(dut.clk)
         for name in ("res_valid", "res_conv", "res_data", "res_addr", "res_st_left",
-                     "res_group", "pool_valid", "pool_data", "pool_addr"):
+                     "res_group", "pool_valid", "pool_data", "pool_addr", "pool_left"):
             getattr(dut, name).value = 0
 
     async def reset(self):
@@ -106,7 +107,7 @@ async def run_test(dut):
     await tb.reset()
     rng = random.Random(tb.p_in * 100 + tb.p_out * 10 + tb.pf_depth)
     sched = {}            # cycle -> (stored, k, addr, mask, lanes, full data) of a result word
-    queue = deque()       # pool results pushed and not yet written: (addr, lanes)
+    queue = deque()       # pool results pushed and not yet written: (addr, [(k, lanes)])
     credits = 0           # pushed - popped, as the engine counts them
     pop_prev = False
     next_res = 0          # first cycle a new result may be presented
@@ -148,16 +149,19 @@ async def run_test(dut):
             stats["words"] += len(want)
             stats["skipped"] += len(exp) - len(want)
         elif writes:
-            assert len(writes) == 1, f"{where}: {len(writes)} banks written by a pool result"
             assert pop_prev, (f"{where}: unexpected write to {sorted(writes)} (no result due, "
                               f"no pool_pop in the cycle before)")
             assert queue, f"{where}: pool write with no pool result queued"
-            p_addr, p_lanes = queue.popleft()
-            (addr, (got_mask, lanes, _)), = writes.items()
-            assert (addr, got_mask, lanes) == (p_addr, tb.all_lanes, p_lanes), (
-                f"{where}: pool write {addr} mask {got_mask:#x} {lanes}, want the oldest queued "
-                f"pool result {p_addr} {p_lanes}")
-            apply(want_mem, p_addr, tb.all_lanes, p_lanes)
+            p_addr, p_words = queue.popleft()
+            want = {p_addr + k: lanes for k, lanes in p_words}
+            assert set(writes) == set(want), (
+                f"{where}: pool result words written to {sorted(writes)}, want the oldest "
+                f"queued pool result's {sorted(want)}")
+            for a, lanes in want.items():
+                got_mask, got_lanes, _ = writes[a]
+                assert (got_mask, got_lanes) == (tb.all_lanes, lanes), (
+                    f"{where}: pool word {a} mask {got_mask:#x} {got_lanes}, want {lanes}")
+                apply(want_mem, a, tb.all_lanes, lanes)
             stats["pool"] += 1
         else:
             assert not pop_prev, f"{where}: pool_pop in the cycle before, but no write"
@@ -185,10 +189,14 @@ async def run_test(dut):
             dut.res_addr.value = rng.getrandbits(tb.aw)
         pool_valid = credits < tb.pf_depth and rng.random() < p_pool
         dut.pool_valid.value = int(pool_valid)
-        p_lanes = tb.lanes(rng, tb.p_in)
-        p_addr = rng.randrange(tb.pool_base, 1 << tb.aw)
+        # a pool result: NW words (one when NW = 1), word k stored while k < left (>= 1: the
+        # engine's pool generator never issues an empty group)
+        p_lanes = tb.lanes(rng, tb.p_in * tb.nw)
+        p_addr = rng.randrange(tb.pool_base, (1 << tb.aw) - tb.nw)
+        p_left = rng.choice([tb.nw, rng.randint(1, tb.nw), (1 << tb.cw) - 1, tb.nw + 2])
         dut.pool_data.value = pack(p_lanes, tb.act_w)
         dut.pool_addr.value = p_addr
+        dut.pool_left.value = p_left
         await ReadOnly()
         pop = int(dut.pool_pop.value)
         if credits and (s + 1) not in sched:
@@ -197,7 +205,8 @@ async def run_test(dut):
         if pending:
             assert int(dut.busy.value), f"cycle {s}: busy low with work pending"
         if pool_valid:
-            queue.append((p_addr, p_lanes))
+            queue.append((p_addr, [(k, p_lanes[k * tb.p_in:(k + 1) * tb.p_in])
+                                   for k in range(min(tb.nw, p_left))]))
         credits += int(pool_valid) - pop
         stats["max_queue"] = max(stats["max_queue"], credits)
         pop_prev = bool(pop)
