@@ -161,16 +161,18 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
 
 def test_memories_are_the_plans(default_build):
     """The memory declarations and their shaping pragmas, as generated for the ZC706 default
-    (Plan: arena 128 x 30,032, 4 staging banks of 24 x 12,544, weights 4096 x 2,458, biases
-    512 x 126)."""
+    (Plan: arena 2 banks of 128 x 15,016, 4 staging banks of 24 x 12,544, weights 4096 x
+    2,458, biases 512 x 126)."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
-    assert "static act_raw_t arena[FG_ARENA_GROUPS][FG_ARENA_DEPTH][FG_ARENA_LANES];" in src
+    assert ("static act_raw_t arena[FG_ARENA_BANKS][FG_ARENA_GROUPS][FG_ARENA_BANK_DEPTH]"
+            "[FG_ARENA_LANES];") in src
     assert "static in_t stage[FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
     assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
     assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
-    assert (d["FG_ARENA_GROUPS"], d["FG_ARENA_DEPTH"], d["FG_ARENA_LANES"]) == ("1", "30032", "16")
+    assert (d["FG_ARENA_BANKS"], d["FG_ARENA_BANKS_LOG2"], d["FG_ARENA_GROUPS"],
+            d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("2", "1", "1", "15016", "16")
     assert (d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == ("4", "12544", "3")
     assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2458", "126")
     shaping = [p for p in _pragmas(src) if p.split()[0] in
@@ -178,7 +180,8 @@ def test_memories_are_the_plans(default_build):
                p.split()[1].split("=")[1] in ("arena", "stage", "WMEM", "BMEM")]
     assert shaping == [
         "ARRAY_PARTITION variable=arena type=complete dim=1",
-        "ARRAY_RESHAPE variable=arena type=complete dim=3",
+        "ARRAY_PARTITION variable=arena type=complete dim=2",
+        "ARRAY_RESHAPE variable=arena type=complete dim=4",
         "BIND_STORAGE variable=arena type=ram_s2p impl=bram",
         "ARRAY_PARTITION variable=stage type=complete dim=1",
         "ARRAY_RESHAPE variable=stage type=complete dim=3",
