@@ -19,7 +19,8 @@ kernel column groups x input blocks, columns packed FG_TAPS to a beat on the ima
   other when S < K <= 2S (the K - S shared columns' max is carried), else K x K (one call per
   pool row when fused).
 - average pool: one step per input pixel and block. add: two steps per output word (the
-  arena has one read port: operand a, then b).
+  arena memories have one read port each, and the two operands may share a bank: operand a,
+  then b).
 - image load: a pixel per cycle (a beat per cycle while fewer than C values are buffered);
   logits: one per cycle.
 """

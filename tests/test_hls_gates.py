@@ -147,6 +147,17 @@ def test_shape_of_an_array(pragmas, count, width, depth):
     assert (m.count, m.width, m.depth) == (count, width, depth)
 
 
+def test_a_banked_arena_is_one_memory_per_bank_and_group():
+    """The arena as the HLS core declares it, arena[BANKS][GROUPS][BANK_DEPTH][LANES]: the
+    ZCU102's 8 banks (16x128) and a 16x8 engine's 2 lane groups, each part the Plan's."""
+    shaping = [_p(f"ARRAY_PARTITION variable=arena type=complete dim={d}") for d in (1, 2)]
+    shaping.append(_p("ARRAY_RESHAPE variable=arena type=complete dim=4"))
+    banks = shape_array(CodeArray("arena", (8, 1, 3754, 16), 8, True), shaping)
+    assert (banks.count, banks.width, banks.depth) == (8, 128, 3754)
+    groups = shape_array(CodeArray("arena", (1, 2, 100, 8), 8, True), shaping)
+    assert (groups.count, groups.width, groups.depth) == (2, 64, 100)
+
+
 def test_storage_binding_picks_the_mapping():
     arr = CodeArray("X", (50000, 2), 36, True)
     bram = shape_array(arr, [_p("ARRAY_RESHAPE variable=X type=complete dim=2")])
