@@ -21,7 +21,7 @@ from .layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from .layertable import tensor_views as make_views
 from .memimage import bias_image, weight_image
 from .memory import RING
-from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Plan, arena_groups
+from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Plan, arena_banks, arena_groups
 from .quantize import QGraph
 from .resources import data_dir
 from .rtltable import RTL_FIELDS, rtl_row
@@ -54,15 +54,15 @@ def _impl(plan: Plan, memory: str) -> str:
 
 
 # the HLS schedule's fields after the Verilog engine's: a fused pool's flag (the conv entry
-# before it runs it), a conv's last tap step and last step per output (hls_latency.conv_steps)
-HLS_EXTRA = ("fused", "taps_last", "steps_last")
+# before it runs it), a conv's last step per output (hls_latency.conv_steps)
+HLS_EXTRA = ("fused", "taps_last")
 HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
 
 
-def hls_row(e: LayerEntry, taps: int, words: int) -> tuple[int, ...]:
+def hls_row(e: LayerEntry, taps: int) -> tuple[int, ...]:
     """The C++ table row of one entry: the Verilog engine's row, then `HLS_EXTRA`."""
-    beats, steps = conv_steps(e, taps, words) if e.op == OP_CONV else (1, 1)
-    return (*rtl_row(e, taps).values(), e.fused, beats - 1, steps - 1)
+    steps = conv_steps(e, taps) if e.op == OP_CONV else 1
+    return (*rtl_row(e, taps).values(), e.fused, steps - 1)
 
 
 def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:
@@ -98,7 +98,7 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     out_t = plan.tensors[graph.output]
     assert out_t.kind != RING
     wtypes = sorted({str(ql.weight_type) for ql in qgraph.qlayers.values() if ql.weight_type})
-    taps, words = plan.stage_taps, conv_words(plan)
+    taps, words, banks = plan.stage_taps, conv_words(plan), arena_banks(plan.engine)
     sched = schedule(plan, qgraph)
     pixels = graph.input_shape[0] * graph.input_shape[1]
     return {
@@ -109,7 +109,9 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "out_signed": dp.out_signed, "in_bits": 8 * -(-dp.in_w // 8),
         "out_bits": 8 * -(-dp.out_w // 8),
         "input_type": str(qgraph.input_type), "output_type": str(qgraph.output_type),
-        "arena_depth": max(plan.activations.arena_words, 1),
+        "arena_depth": max(plan.activations.arena_words, 1),  # the Verilog top's (emit_rtl)
+        "arena_banks": banks, "arena_banks_log2": banks.bit_length() - 1,
+        "arena_bank_depth": max(plan.memories[ACTIVATIONS].parts[0].depth, 1),
         "arena_groups": arena_groups(plan.engine), "conv_words": words,
         "stage_depth": pixels, "stage_rows": plan.memories[INPUT_STAGING].parts[0].depth,
         "taps": taps, "taps_log2": taps.bit_length() - 1,
@@ -121,7 +123,7 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "out_count": int(np.prod(graph.shape(graph.output))),
         "w_native": native_int(dp.w_w), "b_native": native_int(dp.b_w),
         "fields": HLS_FIELDS,
-        "rows": [{"name": e.name, "ints": hls_row(e, taps, words)} for e in table],
+        "rows": [{"name": e.name, "ints": hls_row(e, taps)} for e in table],
         "views": _views(plan, qgraph, table),
         "weight_types": ", ".join(wtypes),
         "impl": {"activations": _impl(plan, ACTIVATIONS),

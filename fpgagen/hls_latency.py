@@ -11,15 +11,16 @@ call at a time.
 Trip counts, for a layer-table entry (fpgagen/layertable.py), T = its taps (kernel rows x
 kernel column groups x input blocks, columns packed FG_TAPS to a beat on the image):
 
-- conv: per output pixel and output group max(T, W) steps, W = arena words of one result
-  (P_OUT / P_IN, at least 1): the result is written a word per cycle during the next output's
-  steps; plus W tail steps per call. A conv fused with a max-pool is called once per pool row
-  that needs new conv rows (row jobs), an unfused conv once.
+- conv: per output pixel and output group T steps: the result (P_OUT / P_IN arena words, in
+  as many arena banks, or one lane group's word) is written in one cycle, at the next output's
+  first step; plus one tail step per call for the last result. A conv fused with a max-pool is
+  called once per pool row that needs new conv rows (row jobs), an unfused conv once.
 - max-pool: per output row and input block K x K steps for the first window, K x S for each
   other when S < K <= 2S (the K - S shared columns' max is carried), else K x K (one call per
   pool row when fused).
 - average pool: one step per input pixel and block. add: two steps per output word (the
-  arena has one read port: operand a, then b).
+  arena memories have one read port each, and the two operands may share a bank: operand a,
+  then b).
 - image load: a pixel per cycle (a beat per cycle while fewer than C values are buffered);
   logits: one per cycle.
 """
@@ -103,14 +104,15 @@ class HlsLatency:
 
 
 def conv_words(plan: Plan) -> int:
-    """Arena words of one conv result (P_OUT lanes): P_OUT / P_IN, at least 1."""
+    """Arena words of one conv result (P_OUT lanes): P_OUT / P_IN, at least 1; one per arena
+    bank (fpgagen.plan.arena_banks), so all are written in one cycle."""
     return plan.engine.result_words
 
 
-def conv_steps(e: LayerEntry, taps: int, words: int) -> tuple[int, int]:
-    """(T, S) of a conv entry: beats of one dot product, steps per output (max(T, words))."""
-    beats = conv_beats(e.kernel, e.in_blocks, taps if e.in_staging else 1)
-    return beats, max(beats, words)
+def conv_steps(e: LayerEntry, taps: int) -> int:
+    """Steps per output of a conv entry: the beats of one dot product (at least 1; the result
+    is written in one step, beside the next output's first beat)."""
+    return conv_beats(e.kernel, e.in_blocks, taps if e.in_staging else 1)
 
 
 def load_iterations(pixels: int, channels: int, per_beat: int, beats: int) -> int:
@@ -130,17 +132,17 @@ def load_iterations(pixels: int, channels: int, per_beat: int, beats: int) -> in
     return n
 
 
-def _conv_calls(e: LayerEntry, pool: LayerEntry | None, taps: int, words: int) -> list[int]:
-    """Trips of each call of the conv engine for one conv entry (row jobs when fused)."""
-    _, steps = conv_steps(e, taps, words)
-    row = e.out_w * e.out_groups * steps
+def _conv_calls(e: LayerEntry, pool: LayerEntry | None, taps: int) -> list[int]:
+    """Trips of each call of the conv engine for one conv entry (row jobs when fused): its
+    outputs' steps plus one tail step that writes the last result."""
+    row = e.out_w * e.out_groups * conv_steps(e, taps)
     if pool is None:
-        return [e.out_h * row + words]
+        return [e.out_h * row + 1]
     calls, issued, need = [], 0, pool.kernel - 1 - pool.pad
     for _ in range(pool.out_h):
         rows = min(need + 1, e.out_h)
         if rows > issued:
-            calls.append((rows - issued) * row + words)
+            calls.append((rows - issued) * row + 1)
             issued = rows
         need += pool.stride
     return calls
@@ -159,13 +161,13 @@ def hls_latency(plan: Plan, table: Sequence[LayerEntry], load_iters: int,
                 out_count: int) -> HlsLatency:
     """The schedule's loops and modelled cycles for ``table`` (fpgagen.layertable) under
     ``plan``; ``load_iters`` from `load_iterations`, ``out_count`` logits."""
-    taps, words = plan.stage_taps, conv_words(plan)
+    taps = plan.stage_taps
     layers = []
     for i, e in enumerate(table):
         loops: tuple[LoopRun, ...] = ()
         if e.op == OP_CONV:
             pool = table[i + 1] if e.fuse_pool else None
-            loops = (LoopRun("conv", tuple(_conv_calls(e, pool, taps, words))),)
+            loops = (LoopRun("conv", tuple(_conv_calls(e, pool, taps))),)
         elif e.op == OP_MAXPOOL:
             calls = [_pool_trips(e, 1)] * e.out_h if e.fused else [_pool_trips(e, e.out_h)]
             loops = (LoopRun("pool", tuple(calls)),)

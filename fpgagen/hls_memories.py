@@ -234,8 +234,8 @@ def shape_array(array: CodeArray, pragmas: Sequence[Pragma]) -> CodeMemory:
 
 @dataclass(frozen=True)
 class Part:
-    """One separately built memory of the Plan (a staging bank, an arena lane group, or the
-    whole memory), as the Plan mapped it."""
+    """One separately built memory of the Plan (a staging bank, an arena bank or lane group,
+    or the whole memory), as the Plan mapped it."""
 
     width: int
     depth: int

@@ -161,16 +161,18 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
 
 def test_memories_are_the_plans(default_build):
     """The memory declarations and their shaping pragmas, as generated for the ZC706 default
-    (Plan: arena 128 x 30,032, 4 staging banks of 24 x 12,544, weights 4096 x 2,458, biases
-    512 x 126)."""
+    (Plan: arena 2 banks of 128 x 15,016, 4 staging banks of 24 x 12,544, weights 4096 x
+    2,458, biases 512 x 126)."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
-    assert "static act_raw_t arena[FG_ARENA_GROUPS][FG_ARENA_DEPTH][FG_ARENA_LANES];" in src
+    assert ("static act_raw_t arena[FG_ARENA_BANKS][FG_ARENA_GROUPS][FG_ARENA_BANK_DEPTH]"
+            "[FG_ARENA_LANES];") in src
     assert "static in_t stage[FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
     assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
     assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
-    assert (d["FG_ARENA_GROUPS"], d["FG_ARENA_DEPTH"], d["FG_ARENA_LANES"]) == ("1", "30032", "16")
+    assert (d["FG_ARENA_BANKS"], d["FG_ARENA_BANKS_LOG2"], d["FG_ARENA_GROUPS"],
+            d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("2", "1", "1", "15016", "16")
     assert (d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == ("4", "12544", "3")
     assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2458", "126")
     shaping = [p for p in _pragmas(src) if p.split()[0] in
@@ -178,7 +180,8 @@ def test_memories_are_the_plans(default_build):
                p.split()[1].split("=")[1] in ("arena", "stage", "WMEM", "BMEM")]
     assert shaping == [
         "ARRAY_PARTITION variable=arena type=complete dim=1",
-        "ARRAY_RESHAPE variable=arena type=complete dim=3",
+        "ARRAY_PARTITION variable=arena type=complete dim=2",
+        "ARRAY_RESHAPE variable=arena type=complete dim=4",
         "BIND_STORAGE variable=arena type=ram_s2p impl=bram",
         "ARRAY_PARTITION variable=stage type=complete dim=1",
         "ARRAY_RESHAPE variable=stage type=complete dim=3",
@@ -190,6 +193,24 @@ def test_memories_are_the_plans(default_build):
         "BIND_STORAGE variable=BMEM type=rom_1p impl=bram"]
     statics = re.findall(r"^static (?:const )?\w+ (\w+)\[", src + weights, flags=re.M)
     assert sorted(statics) == ["BMEM", "WMEM", "arena", "stage"]
+
+
+def test_arena_is_reached_only_through_its_accessors(default_build):
+    """The units never index the arena: read_word, write_word and write_result do, the bank
+    and bank address by mask and shift, each bank by a constant (an unrolled bank loop); the
+    conv engine writes a result with one write_result per step (all its words at once)."""
+    code = re.sub(r"//.*", "", (default_build / "hls" / "fpgagen.cpp").read_text())
+    for unit in _UNITS:
+        body = code.split(f"static void {unit}(", 1)[1].split("\n}\n", 1)[0]
+        assert "arena[" not in body, unit
+    for helper in ("read_word", "write_word", "write_result"):
+        body = code.split(f"static void {helper}(", 1)[1].split("\n}\n", 1)[0]
+        assert "& (FG_ARENA_BANKS - 1)" in body and ">> FG_ARENA_BANKS_LOG2" in body, helper
+        assert "/" not in body and "%" not in body, helper
+        assert "for (int b = 0; b < FG_ARENA_BANKS; b++) {\nFG_PRAGMA(HLS UNROLL)" in body, helper
+        assert re.findall(r"arena\[(\w+)\]", body) == ["b"], helper
+    steps = _loop_body(code, "conv_steps")
+    assert steps.count("write_result(") == 1 and "write_word(" not in steps
 
 
 def test_synthesizable_subset(default_build):
@@ -359,7 +380,9 @@ def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, 
     ("ap_fixed<8,1,AP_RND_CONV,AP_SAT>", (8, 4), True, 30.0),
     ("ap_fixed<12,3,AP_RND,AP_WRAP>", (4, 4), False, 20.0),
     ("toml", (4, 8), True, 4.0),
-], ids=["w8-4x8", "w16-8x4-nofuse", "trn-wrap", "rndconv-sat-heavy", "rnd-wrap-4x4", "neg-shift"])
+    ("8", (4, 32), True, 1.0),
+], ids=["w8-4x8", "w16-8x4-nofuse", "trn-wrap", "rndconv-sat-heavy", "rnd-wrap-4x4", "neg-shift",
+        "w8-4x32-8banks"])
 def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
     qg, design, text, code = _csim_edge(tmp_path, precision, pe, fuse, scale)
     assert code == 0, text
@@ -376,6 +399,17 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
     if precision == "toml":
         assert qg.qlayer("byp").shift < 0, "the override should make the add shift left"
     assert csim_trips(text) == model_trips(design.plan, qg)
+
+
+def test_conv_results_rotate_into_the_arena_banks(tmp_path):
+    """4x32: a result is 8 arena words in the 8 banks, starting at any bank (the edge graph's
+    4-, 8- and 10-channel tensors put results at every word address, some of fewer than 8
+    words). A core that writes word b of a result to bank b, as if every result started at
+    bank 0, fails C-simulation."""
+    _, _, text, code = _csim_edge(tmp_path, "8", (4, 32), True, 1.0,
+                                  ("int k = (b - bank0) & (FG_ARENA_BANKS - 1);", "int k = b;"))
+    assert code == 1, text
+    assert any(ln.startswith("MISMATCH sq ") for ln in text.splitlines()), text
 
 
 def csim_trips(text: str) -> dict[tuple[str, str], tuple[int, int]]:

@@ -147,6 +147,17 @@ def test_shape_of_an_array(pragmas, count, width, depth):
     assert (m.count, m.width, m.depth) == (count, width, depth)
 
 
+def test_a_banked_arena_is_one_memory_per_bank_and_group():
+    """The arena as the HLS core declares it, arena[BANKS][GROUPS][BANK_DEPTH][LANES]: the
+    ZCU102's 8 banks (16x128) and a 16x8 engine's 2 lane groups, each part the Plan's."""
+    shaping = [_p(f"ARRAY_PARTITION variable=arena type=complete dim={d}") for d in (1, 2)]
+    shaping.append(_p("ARRAY_RESHAPE variable=arena type=complete dim=4"))
+    banks = shape_array(CodeArray("arena", (8, 1, 3754, 16), 8, True), shaping)
+    assert (banks.count, banks.width, banks.depth) == (8, 128, 3754)
+    groups = shape_array(CodeArray("arena", (1, 2, 100, 8), 8, True), shaping)
+    assert (groups.count, groups.width, groups.depth) == (2, 64, 100)
+
+
 def test_storage_binding_picks_the_mapping():
     arr = CodeArray("X", (50000, 2), 36, True)
     bram = shape_array(arr, [_p("ARRAY_RESHAPE variable=X type=complete dim=2")])
@@ -312,14 +323,15 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
 
 def test_generated_default_core_is_the_plans_machine(tmp_path):
     """Issue 13's "done when": the ZC706 default's HLS memories, counted from the code, are
-    the Plan's 436 BRAM36, memory by memory; one instance per engine unit."""
+    the Plan's 438 BRAM36, memory by memory (the arena as its two banks of 30,032 / 2 words,
+    issue 16); one instance per engine unit."""
     plan = _emit(tmp_path / "hls", load_model("squeezenet"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
     assert g.compile.ok and g.compile.elided == ("WMEM",), g.compile.diagnostics
     shapes = {m.array: (m.count, m.width, m.depth) for m in g.memories.memories}
-    assert shapes == {"arena": (1, 128, 30_032), "stage": (4, 24, 12_544),
+    assert shapes == {"arena": (2, 128, 15_016), "stage": (4, 24, 12_544),
                       "WMEM": (1, 4096, 2_458), "BMEM": (1, 512, 126)}, g.memories.mismatches
-    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 436
+    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 438
     assert g.instances.ok, g.instances.problems
 
 
