@@ -54,8 +54,9 @@ class EngineConfig:
     @property
     def result_words(self) -> int:
         """Arena words one conv result (P_OUT lanes) takes: P_OUT / P_IN, at least 1. The
-        arena has one write port, so this is also the write cycles of a result (both engines'
-        schedules and the estimate read it here)."""
+        arena is that many banks (`fpgagen.plan.arena_banks`), so a result's words are written
+        in one cycle and a max-pool beat reads that many words (both engines, the weight
+        layout and the estimate read it here)."""
         return max(1, self.p_out // self.p_in)
 
     def __str__(self) -> str:
