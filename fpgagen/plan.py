@@ -63,6 +63,10 @@ from .precision import Precision
 # stream the logits straight from the arena (hw/fg_logits_out.v, the HLS core's send loop).
 ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES = (
     "activations", "input_staging", "weights", "biases")
+# images the input staging memory holds: the next image loads while this one computes (each
+# staging bank is two slots deep, slot 1 at word ceil(H*W / T): an added base, not a top
+# address bit, so no slot is padded to a power of two; hw/fg_engine.v)
+STAGING_SLOTS = 2
 # the memories whose contents come from the bitstream (memory-init files)
 ROMS = frozenset({WEIGHTS, BIASES})
 
@@ -355,9 +359,9 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         ACTIVATIONS: (acts.word_bits, banks * -(-acts.arena_words // banks),
                       f"activation arena: {eng.p_in} channels of one pixel per word"
                       + (f", {banks} banks" if banks > 1 else "")),
-        INPUT_STAGING: (c * widths[INPUT], taps * -(-h * w // taps),
-                        f"input image: {c} channels of one pixel per word"
-                        + (f", {taps} banks" if taps > 1 else "")),
+        INPUT_STAGING: (c * widths[INPUT], STAGING_SLOTS * taps * -(-h * w // taps),
+                        f"input image: {c} channels of one pixel per word, "
+                        f"{STAGING_SLOTS} images" + (f", {taps} banks" if taps > 1 else "")),
         WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
                   f"weights: {eng.p_in}x{eng.p_out} per word"),
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
@@ -442,5 +446,6 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "RING", "VIEW", "WEIGHTS",
+__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "RING", "STAGING_SLOTS", "VIEW",
+           "WEIGHTS",
            "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]
