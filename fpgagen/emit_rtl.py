@@ -19,8 +19,14 @@ from pathlib import Path
 from .emit_hls import BANNER, hls_context
 from .emit_vivado import emit_vivado, vivado_context
 from .errors import FpgagenError
-from .layertable import (OP_ADD, OP_AVGPOOL, avgpool_sum_width, datapath, last_staging_reader,
-                         layer_table)
+from .layertable import (
+    OP_ADD,
+    OP_AVGPOOL,
+    avgpool_sum_width,
+    datapath,
+    last_staging_reader,
+    layer_table,
+)
 from .memimage import bias_image, to_hex_words, weight_image
 from .plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
 from .quantize import QGraph

@@ -222,11 +222,28 @@ class Plan:
 
     @property
     def total_cycles(self) -> int:
+        """Latency: one image from ap_start to ap_done, its load included (what ``fps`` uses:
+        a host that starts one image at a time)."""
         return self.io_cycles + sum(c.cycles for c in self.costs)
 
     @property
     def fps(self) -> float:
+        """Images per second at the board clock for single images (``total_cycles``)."""
         return self.board.clock_mhz * 1e6 / max(1, self.total_cycles)
+
+    @property
+    def streaming_cycles(self) -> int:
+        """Cycles per image when images stream back to back (the double-buffered staging):
+        the next image loads while this one computes, so an image costs
+        `rtl_cycles.streaming_cycles` of its compute and its load."""
+        io = dict(self.io_terms)
+        return rtl_cycles.streaming_cycles(sum(c.cycles for c in self.costs) + io["logits"],
+                                           io["load"])
+
+    @property
+    def streaming_fps(self) -> float:
+        """Images per second at the board clock when streaming (``streaming_cycles``)."""
+        return self.board.clock_mhz * 1e6 / max(1, self.streaming_cycles)
 
 
 def staging_taps(graph: Graph, engine: EngineConfig) -> int:
