@@ -372,12 +372,12 @@ always @(posedge clk) begin
             end
         end
         S_LOAD: begin
-            // the oldest slot's image: loaded already (streaming) or still arriving
-            if (rd_full) begin
+            // the oldest slot's image: loaded already (streaming), or its last pixel now
+            if (rd_full || rd_filling) begin
                 state <= S_ROW;
                 entry <= {LA_W{1'b0}};
                 pair_pending <= 1'b0;
-                out_error <= rd_error;
+                out_error <= rd_full ? rd_error : unpack_error;
             end
         end
         S_ROW: begin
@@ -584,6 +584,7 @@ wire             rd_error = slot_error[rd_slot];
 wire             ld_start = !ld_busy && !slot_full[wr_slot];
 wire             ld_write = ld_busy && in_word_valid;
 wire             unpack_error;
+wire             rd_filling = ld_write && ld_last && wr_slot == rd_slot;   // full next cycle
 wire             slot_free = state == S_DRAIN && drain_end
                              && entry == STAGE_LAST_ENTRY[LA_W-1:0];
 localparam [31:0] SLOT1_BASE32 = SB_DEPTH;
