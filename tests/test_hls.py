@@ -169,7 +169,6 @@ def test_memories_are_the_plans(default_build):
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
     assert "static act_raw_t arena[FG_ARENA_GROUPS][FG_ARENA_DEPTH][FG_ARENA_LANES];" in src
     assert "static in_t stage[FG_STAGE_SLOTS][FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
-    assert "ARRAY_PARTITION variable=stage type=complete dim=2" in src
     assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
     assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
     assert (d["FG_ARENA_GROUPS"], d["FG_ARENA_DEPTH"], d["FG_ARENA_LANES"]) == ("1", "30032", "16")
@@ -183,8 +182,8 @@ def test_memories_are_the_plans(default_build):
         "ARRAY_PARTITION variable=arena type=complete dim=1",
         "ARRAY_RESHAPE variable=arena type=complete dim=3",
         "BIND_STORAGE variable=arena type=ram_s2p impl=bram",
-        "ARRAY_PARTITION variable=stage type=complete dim=1",
-        "ARRAY_RESHAPE variable=stage type=complete dim=3",
+        "ARRAY_PARTITION variable=stage type=complete dim=2",
+        "ARRAY_RESHAPE variable=stage type=complete dim=4",
         "BIND_STORAGE variable=stage type=ram_s2p impl=bram",
         "ARRAY_RESHAPE variable=WMEM type=complete dim=2",
         "ARRAY_RESHAPE variable=WMEM type=complete dim=3",
