@@ -552,7 +552,7 @@ STREAM_MAX_IMAGES = 8
 def _stream_runs(r: dict, info: dict, work: Path, n: int, dump_prefix: Path | None,
                  build_seconds: float) -> list[RtlRun]:
     """The runs of one streaming simulation: the output beats split per image, each image's
-    ap_done cycle and count (done_times.hex: two words per image)."""
+    ap_done cycle, count and frame error (done_times.hex: three words per image)."""
     times = _read_hex_file(work / "done_times.hex")
     beats = _read_hex_file(work / "output_rtl.hex")
     per = info["out_beats"]
@@ -565,11 +565,12 @@ def _stream_runs(r: dict, info: dict, work: Path, n: int, dump_prefix: Path | No
         host = ({k: r[k] for k in BENCH_REGISTERS} if last
                 else {"keep_errors": r["keep_errors"], "last_errors": r["last_errors"],
                       **({"load_cycles": r["load_cycles"]} if i == 0 else {})})
-        runs.append(RtlRun(times[2 * i + 1], entries if i == 0 else (),
+        host["frame_error"] = times[3 * i + 2]
+        runs.append(RtlRun(times[3 * i + 1], entries if i == 0 else (),
                            tuple(_output_values(mine, info)), len(mine),
                            per - 1 if mine and r["last_errors"] == 0 else -1,
                            dump_prefix if i == 0 else None, build_seconds if i == 0 else 0.0,
-                           r["run_seconds"] if i == 0 else 0.0, host, times[2 * i]))
+                           r["run_seconds"] if i == 0 else 0.0, host, times[3 * i]))
     return runs
 
 

@@ -10,6 +10,7 @@ logits (count, TLAST, values) too.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,14 @@ def test_streaming_images_load_under_compute(tmp_path):
     assert abs((latency - steady) - load) <= 4, (latency, steady, load)
     # each later run's own count (the CYCLES register) is its compute only
     assert all(abs(run.cycles - (latency - load)) <= 4 for run in runs[1:])
+    assert [run.host["frame_error"] for run in runs] == [0, 0, 0]
+    # a malformed frame (TLAST on the second beat of image 2) is that image's error only: the
+    # loader keeps each slot's error and the core reports it with the image (STATUS)
+    beats = json.loads((tmp_path / "rtl" / "bench.json").read_text())["in_beats"]
+    bad = rtlsim.run_rtl_batch(tmp_path / "rtl",
+                               [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
+                               tmp_path / "work_bad", stream=True, bad_tlast=beats + 1,
+                               build_root=BUILD_ROOT, max_cycles=200_000)
+    assert [run.host["frame_error"] for run in bad] == [0, 1, 0]
+    assert bad[-1].host["reg_status"] == 0
+    assert [run.logits for run in bad] == [run.logits for run in runs]  # the frame length is fixed
