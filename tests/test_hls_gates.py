@@ -312,14 +312,14 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
 
 def test_generated_default_core_is_the_plans_machine(tmp_path):
     """Issue 13's "done when": the ZC706 default's HLS memories, counted from the code, are
-    the Plan's 436 BRAM36, memory by memory; one instance per engine unit."""
+    the Plan's 472 BRAM36 (two staging slots), memory by memory; one instance per engine unit."""
     plan = _emit(tmp_path / "hls", load_model("squeezenet"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
     assert g.compile.ok and g.compile.elided == ("WMEM",), g.compile.diagnostics
     shapes = {m.array: (m.count, m.width, m.depth) for m in g.memories.memories}
-    assert shapes == {"arena": (1, 128, 30_032), "stage": (4, 24, 12_544),
+    assert shapes == {"arena": (1, 128, 30_032), "stage": (4, 24, 2 * 12_544),
                       "WMEM": (1, 4096, 2_458), "BMEM": (1, 512, 126)}, g.memories.mismatches
-    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 436
+    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 472
     assert g.instances.ok, g.instances.problems
 
 
