@@ -21,7 +21,7 @@ from .layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from .layertable import tensor_views as make_views
 from .memimage import bias_image, weight_image
 from .memory import RING
-from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, STAGING_SLOTS, WEIGHTS, Plan, arena_groups
+from .plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Plan, arena_groups
 from .quantize import QGraph
 from .resources import data_dir
 from .rtltable import RTL_FIELDS, rtl_row
@@ -111,8 +111,8 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "input_type": str(qgraph.input_type), "output_type": str(qgraph.output_type),
         "arena_depth": max(plan.activations.arena_words, 1),
         "arena_groups": arena_groups(plan.engine), "conv_words": words,
-        "stage_depth": pixels, "stage_slots": STAGING_SLOTS,
-        "stage_rows": plan.memories[INPUT_STAGING].parts[0].depth // STAGING_SLOTS,
+        "stage_depth": pixels, "stage_slots": plan.staging_slots,
+        "stage_rows": plan.memories[INPUT_STAGING].parts[0].depth // plan.staging_slots,
         "taps": taps, "taps_log2": taps.bit_length() - 1,
         "load_iters": sched.load.total_trips,
         "trip": {**{k: sched.trip_range(k) for k in ("conv", "pool", "avg", "add")},

@@ -86,6 +86,7 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     ctx["bmem_depth"] = max(2, int(ctx["bmem_depth"]))  # type: ignore[arg-type]
     ctx["stage_depth"] = max(2, int(ctx["stage_depth"]))  # type: ignore[arg-type]
     ctx["stage_last_entry"] = last_staging_reader(table)
+    ctx["stage_slots"] = plan.staging_slots
     return ctx
 
 

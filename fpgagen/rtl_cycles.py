@@ -271,12 +271,14 @@ def image_load_cycles(pixels: int, in_beats: int) -> int:
 STREAM_CONTROL = 2
 
 
-def streaming_cycles(compute: int, load: int) -> int:
+def streaming_cycles(compute: int, load: int, reader: int = 0) -> int:
     """Cycles per image in steady state, images streamed back to back: the staging memory
     holds two images and the loader fills one while the engine computes on the other, so an
     image costs its compute (layers, logits and control) or, when the load is the longer, its
-    load (the engine then waits for each image): max(compute, load) + STREAM_CONTROL."""
-    return max(compute, load) + STREAM_CONTROL
+    load (the engine then waits for each image): max(compute, load) + STREAM_CONTROL. With
+    one slot (``reader``: the cycles until the image's staging readers are done) the next
+    image loads only after those: max(compute, reader + load) + STREAM_CONTROL."""
+    return max(compute, reader + load) + STREAM_CONTROL
 
 
 # S_OUT's start and end around the values (fg_logits_out's first read and RD_LAT wait, its

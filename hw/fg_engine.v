@@ -95,6 +95,10 @@ module fg_engine #
     // the last layer-table row that reads the staging memory (the conv on the image, or the
     // pool of its fused pair): when its writes are done, the image's slot is free again
     parameter STAGE_LAST_ENTRY = 0,
+    // image slots of the staging memory: 2 (the next image loads while one computes) or 1
+    // (the Plan's choice when two do not fit the part: the next image then loads once the
+    // image's staging readers are done)
+    parameter STAGE_SLOTS = 2,
     // memory-init files
     parameter TABLE_FILE = "",
     parameter WEIGHTS_FILE = "",
@@ -197,7 +201,7 @@ localparam LTW = (LT > 0) ? LT : 1;
 localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank and slot
 // a staging bank holds two slots, slot 1 at word SB_DEPTH (an added base, not an address bit:
 // padding each slot to a power of two would cost block RAMs)
-localparam SA_W = $clog2(2 * SB_DEPTH);
+localparam SA_W = (STAGE_SLOTS * SB_DEPTH > 1) ? $clog2(STAGE_SLOTS * SB_DEPTH) : 1;
 localparam SP_WL = $clog2(STAGE_DEPTH + 1);              // pixel counter of the loader
 localparam WA_W = (WMEM_DEPTH > 1) ? $clog2(WMEM_DEPTH) : 1;
 localparam BA_W = (BMEM_DEPTH > 1) ? $clog2(BMEM_DEPTH) : 1;
@@ -235,6 +239,10 @@ initial begin
     end
     if (TAPS < 1 || (1 << LT) != TAPS || TAPS * IN_C > P_IN) begin
         $error("Error: TAPS must be a power of two with TAPS * IN_C <= P_IN (instance %m)");
+        $finish;
+    end
+    if (STAGE_SLOTS != 1 && STAGE_SLOTS != 2) begin
+        $error("Error: STAGE_SLOTS must be 1 or 2 (instance %m)");
         $finish;
     end
     if (CW < 4 || CW > 16) begin
@@ -612,7 +620,7 @@ always @(posedge clk) begin
         if (ld_last) begin
             // the frame's last beat was taken before its last pixel left: the error is final
             ld_busy <= 1'b0;
-            wr_slot <= !wr_slot;
+            wr_slot <= STAGE_SLOTS > 1 && !wr_slot;
             slot_error[wr_slot] <= unpack_error;
         end
     end
@@ -623,8 +631,8 @@ always @(posedge clk) begin
     end
     if (slot_free) begin
         slot_full[rd_slot] <= 1'b0;
-        rd_slot <= !rd_slot;
-        rd_base <= rd_slot ? {SA_W{1'b0}} : SLOT1_BASE;
+        rd_slot <= STAGE_SLOTS > 1 && !rd_slot;
+        rd_base <= (STAGE_SLOTS > 1 && !rd_slot) ? SLOT1_BASE : {SA_W{1'b0}};
     end
     if (rst) begin
         slot_full <= 2'b00;
@@ -657,7 +665,7 @@ genvar gs;
 generate
     for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
         fg_col_ram #(
-            .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(2 * SB_DEPTH), .ADDR_W(SA_W),
+            .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(STAGE_SLOTS * SB_DEPTH > 1 ? STAGE_SLOTS * SB_DEPTH : 2), .ADDR_W(SA_W),
             .OUT_REG(MEM_REGS), .N_COLS(STAGE_NC),
             .COL_W(STAGE_COL_W[gs*16*STAGE_NC +: 16*STAGE_NC]),
             .COL_ULTRA(STAGE_ULTRA[gs*STAGE_NC +: STAGE_NC])
