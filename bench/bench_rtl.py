@@ -1,11 +1,14 @@
 """RTL throughput: cycles and MAC utilization per layer from the Verilator simulation.
 
 Run: ``python bench/bench_rtl.py [--model squeezenet] [--board zynq] [--pe 16x32] [--budget 8192KB]
-[--no-dump]``.
+[--no-dump] [--stream N]``.
 Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.rtlsim`` (the
 same bench as ``fpgagen verify --rtl``), checks it bit-exact, and prints per layer: cycles, MACs,
 MAC utilization = MACs / (cycles x P_in x P_out); then the totals over the whole network and
-over everything except conv1 (and the pool fused with it). Prints numbers, asserts nothing.
+over everything except conv1 (and the pool fused with it). With ``--stream N`` (N >= 2) the
+build's image is streamed N times back to back (auto_restart, the double-buffered staging):
+the first image's figures are the latency, ap_done to ap_done the throughput (streaming), every
+image's logits compared bit-exact. Prints numbers, asserts nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Simulated:
     report: dict       # report.json (the Plan's figures, precision, engine)
     build_seconds: float
     sim_seconds: float
+    stream: list = None  # type: ignore[assignment]   # the streaming runs (--stream)
 
     @property
     def bit_exact(self) -> bool:
@@ -41,8 +45,9 @@ class Simulated:
 
 def simulate(model: str, board: str, pe: str | None = None, precision: str | None = None,
              budget: str | None = None, input_size: int | None = None,
-             dump: bool = True) -> Simulated:
-    """`fpgagen build` into a temporary folder, one inference on Verilator, compared."""
+             dump: bool = True, stream: int = 0) -> Simulated:
+    """`fpgagen build` into a temporary folder, one inference on Verilator (or ``stream``
+    copies of the image back to back), compared."""
     with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
         out = Path(tmp) / "b"
         argv = ["build", "--board", board, "--model", model, "-q", "-o", str(out)]
@@ -53,13 +58,19 @@ def simulate(model: str, board: str, pe: str | None = None, precision: str | Non
         t0 = time.perf_counter()
         assert fpgagen_main(argv) == 0
         t1 = time.perf_counter()
-        run = rtlsim.run_rtl(out / "rtl", out / "vectors" / "input.hex", out / "rtl_sim",
-                             dump=dump)
+        image = out / "vectors" / "input.hex"
+        runs = (rtlsim.run_rtl_batch(out / "rtl", [image] * stream, out / "rtl_sim",
+                                     dump=dump, stream=True) if stream >= 2 else
+                [rtlsim.run_rtl(out / "rtl", image, out / "rtl_sim", dump=dump)])
+        run = runs[0]
         t2 = time.perf_counter()
         tensors, missing = rtlsim.compare_rtl(run, out / "rtl", out / "vectors")
+        for later in runs[1:]:  # each image's logits (and the host view after the last)
+            tensors += rtlsim.compare_rtl(later, out / "rtl", out / "vectors")[0]
         return Simulated(run, tensors, missing, rtlsim.mac_figures(run, out / "rtl"),
                          json.loads((out / "rtl" / "bench.json").read_text()),
-                         json.loads((out / "report.json").read_text()), t1 - t0, t2 - t1)
+                         json.loads((out / "report.json").read_text()), t1 - t0, t2 - t1,
+                         runs if stream >= 2 else None)
 
 
 def main() -> None:
@@ -72,9 +83,11 @@ def main() -> None:
                     help="judge against a byte budget (SqueezeNet 1.0, the bypass variant and "
                          "ZynqNet exceed the ZC706's BRAM at w8a8: --budget 8192KB)")
     ap.add_argument("--no-dump", action="store_true", help="skip the per-layer arena dumps")
+    ap.add_argument("--stream", type=int, default=0, metavar="N",
+                    help="stream the image N times back to back (2..8): latency and throughput")
     args = ap.parse_args()
     sim = simulate(args.model, args.board, args.pe, args.precision, args.budget,
-                   dump=not args.no_dump)
+                   dump=not args.no_dump, stream=args.stream)
     run, tensors, figs, info = sim.run, sim.tensors, sim.figs, sim.info
     fused = {e["name"] for e in info["entries"]}
     per_mac = info["p_in"] * info["p_out"]
@@ -114,6 +127,17 @@ def main() -> None:
     for label, selected in rows:
         cyc, pct = util(selected)
         print(f"{label}: {cyc:,} cycles, MAC utilization {pct:.1f} %")
+    mhz = sim.report["clock_mhz"]
+    est = sim.report["estimate"]
+    print(f"latency: {run.cycles:,} cycles per image (measured, first image, load included) = "
+          f"{mhz * 1e6 / run.cycles:.1f} fps at {mhz:g} MHz; estimate {est['cycles']:,}")
+    if sim.stream:
+        steady = rtlsim.streaming_cycles(sim.stream)
+        total_macs = sum(v["macs"] for v in layers.values())  # type: ignore[union-attr]
+        print(f"throughput (streaming): {steady:,.0f} cycles per image (measured, ap_done to "
+              f"ap_done over {len(sim.stream)} images) = {mhz * 1e6 / steady:.1f} fps at "
+              f"{mhz:g} MHz, MAC utilization {100 * total_macs / (steady * per_mac):.1f} %; "
+              f"estimate {est.get('streaming_cycles', 0):,}")
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,14 @@ from pathlib import Path
 from .emit_hls import BANNER, hls_context
 from .emit_vivado import emit_vivado, vivado_context
 from .errors import FpgagenError
-from .layertable import OP_ADD, OP_AVGPOOL, avgpool_sum_width, datapath, layer_table
+from .layertable import (
+    OP_ADD,
+    OP_AVGPOOL,
+    avgpool_sum_width,
+    datapath,
+    last_staging_reader,
+    layer_table,
+)
 from .memimage import bias_image, to_hex_words, weight_image
 from .plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
 from .quantize import QGraph
@@ -78,6 +85,8 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     ctx["wmem_depth"] = max(2, int(ctx["wmem_depth"]))  # type: ignore[arg-type]
     ctx["bmem_depth"] = max(2, int(ctx["bmem_depth"]))  # type: ignore[arg-type]
     ctx["stage_depth"] = max(2, int(ctx["stage_depth"]))  # type: ignore[arg-type]
+    ctx["stage_last_entry"] = last_staging_reader(table)
+    ctx["stage_slots"] = plan.staging_slots
     return ctx
 
 

@@ -184,6 +184,17 @@ def _quant_fields(qgraph: QGraph | None, name: str) -> dict[str, int]:
     }
 
 
+def last_staging_reader(table: tuple[LayerEntry, ...]) -> int:
+    """The last row that reads the input staging memory: the conv on the image, or the pool
+    row of its fused pair (the pair ends with that row). When it is done, the image's staging
+    slot can take the next image (the double-buffered staging of hw/fg_engine.v)."""
+    last = 0
+    for i, e in enumerate(table):
+        if e.in_staging:
+            last = i + 1 if e.fuse_pool else i
+    return last
+
+
 def image_reader_problem(lay: Layer, channels: int, p_in: int | None) -> str | None:
     """Why ``lay`` cannot read the input image (``channels`` per pixel) on an engine of ``p_in``
     lanes (None: on any engine), or None.

@@ -63,6 +63,12 @@ from .precision import Precision
 # stream the logits straight from the arena (hw/fg_logits_out.v, the HLS core's send loop).
 ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES = (
     "activations", "input_staging", "weights", "biases")
+# images the input staging memory holds: the next image loads while this one computes (each
+# staging bank is two slots deep, slot 1 at word ceil(H*W / T): an added base, not a top
+# address bit, so no slot is padded to a power of two; hw/fg_engine.v). A design that fits
+# the part only with one slot gets one (`Plan.staging_slots`): the next image then loads once
+# the image's staging readers are done.
+STAGING_SLOTS = 2
 # the memories whose contents come from the bitstream (memory-init files)
 ROMS = frozenset({WEIGHTS, BIASES})
 
@@ -150,6 +156,7 @@ class Plan:
     costs: tuple[LayerCost, ...]
     io_cycles: int
     stage_taps: int = 1  # taps per beat of the conv on the image (staging banks), see above
+    staging_slots: int = STAGING_SLOTS  # images the staging memory holds (see STAGING_SLOTS)
     # why the default engine is smaller than the board's DSPs allow ("" when it is not, or when
     # --pe chose it): a user who reads "16x32" on a 1,248-DSP board should not have to guess
     engine_note: str = ""
@@ -218,11 +225,38 @@ class Plan:
 
     @property
     def total_cycles(self) -> int:
+        """Latency: one image from ap_start to ap_done, its load included (what ``fps`` uses:
+        a host that starts one image at a time)."""
         return self.io_cycles + sum(c.cycles for c in self.costs)
 
     @property
     def fps(self) -> float:
+        """Images per second at the board clock for single images (``total_cycles``)."""
         return self.board.clock_mhz * 1e6 / max(1, self.total_cycles)
+
+    @property
+    def streaming_cycles(self) -> int:
+        """Cycles per image when images stream back to back (the double-buffered staging):
+        the next image loads while this one computes, so an image costs
+        `rtl_cycles.streaming_cycles` of its compute and its load."""
+        io = dict(self.io_terms)
+        return rtl_cycles.streaming_cycles(sum(c.cycles for c in self.costs) + io["logits"],
+                                           io["load"], self._staging_reader_cycles())
+
+    def _staging_reader_cycles(self) -> int:
+        """With one staging slot, the cycles from an image's start until its slot is free
+        (its entries up to the last that reads the staging memory); 0 with two slots."""
+        if self.staging_slots > 1:
+            return 0
+        readers = {lay.name for lay in self.graph.layers if lay.inputs[0] == INPUT}
+        readers |= {f.pool for f in self.fusions if f.conv in readers}
+        last = max((i for i, c in enumerate(self.costs) if c.layer in readers), default=-1)
+        return sum(c.cycles for c in self.costs[:last + 1])
+
+    @property
+    def streaming_fps(self) -> float:
+        """Images per second at the board clock when streaming (``streaming_cycles``)."""
+        return self.board.clock_mhz * 1e6 / max(1, self.streaming_cycles)
 
 
 def staging_taps(graph: Graph, engine: EngineConfig) -> int:
@@ -297,15 +331,22 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
 
 
 def make_plan(graph: Graph, board: Board, precision: Precision,
-              engine: EngineConfig | None = None, fuse: bool = True) -> Plan:
+              engine: EngineConfig | None = None, fuse: bool = True,
+              staging_slots: int | None = None) -> Plan:
     """Plan ``graph`` on ``board`` at ``precision`` widths (pure; see the module docstring).
 
     ``engine`` defaults to `default_engine` (sized by the board's DSPs), halved in P_out while
     the design does not fit the part's blocks but a narrower array would: the weight word is
     P_in x P_out wide, so a wide array pads the weights into more BRAM (ZCU104: SqueezeNet 1.1
     needs 342 BRAM36 at 16x64, 285 at 16x32). ``fuse`` turns conv->max-pool fusion on.
+    ``staging_slots`` (1 or 2) fixes the images the staging memory holds; None: two, or one
+    when only one fits the part.
     """
     precision.check_layers([lay.name for lay in graph.layers])
+    if staging_slots is not None:
+        return _plan_slots(graph, board, precision,
+                           engine or default_engine(board, precision, graph), fuse,
+                           staging_slots)
     if engine is not None:
         return _plan(graph, board, precision, engine, fuse)
     eng = default_engine(board, precision, graph)
@@ -340,6 +381,16 @@ def _fits_part(plan: Plan) -> bool:
 
 def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
           fuse: bool) -> Plan:
+    """The plan with two staging slots, or with one when only that fits the part."""
+    plan = _plan_slots(graph, board, precision, eng, fuse, STAGING_SLOTS)
+    if _fits_part(plan):
+        return plan
+    single = _plan_slots(graph, board, precision, eng, fuse, 1)
+    return single if _fits_part(single) else plan
+
+
+def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
+                fuse: bool, slots: int) -> Plan:
     widths = {INPUT: precision.input.width,
               **{lay.name: precision.layer(lay.name).result.width for lay in graph.layers}}
     acts = plan_activations(graph, eng.p_in, widths, fuse)
@@ -355,8 +406,9 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
         ACTIVATIONS: (acts.word_bits, banks * -(-acts.arena_words // banks),
                       f"activation arena: {eng.p_in} channels of one pixel per word"
                       + (f", {banks} banks" if banks > 1 else "")),
-        INPUT_STAGING: (c * widths[INPUT], taps * -(-h * w // taps),
-                        f"input image: {c} channels of one pixel per word"
+        INPUT_STAGING: (c * widths[INPUT], slots * taps * -(-h * w // taps),
+                        f"input image: {c} channels of one pixel per word, "
+                        + (f"{slots} images" if slots > 1 else "1 image")
                         + (f", {taps} banks" if taps > 1 else "")),
         WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
                   f"weights: {eng.p_in}x{eng.p_out} per word"),
@@ -386,7 +438,8 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
     io = io_terms(graph, precision)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
-                io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io)
+                io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io,
+                staging_slots=slots)
 
 
 def arena_banks(engine: EngineConfig) -> int:
@@ -442,5 +495,6 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "RING", "VIEW", "WEIGHTS",
+__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "RING", "STAGING_SLOTS", "VIEW",
+           "WEIGHTS",
            "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]

@@ -97,6 +97,8 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
         "memory": check_json,
         "fits": verdict.fits,
         "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
+                     "streaming_cycles": plan.streaming_cycles,
+                     "streaming_fps": plan.streaming_fps,
                      "mac_utilization": graph.total_macs / (plan.total_cycles * dp.p_in * dp.p_out),
                      "note": "estimated: a model of the RTL schedule (fpgagen/rtl_cycles.py; "
                              "layers run one after another, a fused pair as the engine "

@@ -273,6 +273,21 @@ def image_load_cycles(pixels: int, in_beats: int) -> int:
     return max(pixels, in_beats)
 
 
+# streaming: the control cycles between one image's ap_done and the next image's first row
+# (S_DONE, S_IDLE taking ap_start, S_LOAD finding the slot full; fitted)
+STREAM_CONTROL = 2
+
+
+def streaming_cycles(compute: int, load: int, reader: int = 0) -> int:
+    """Cycles per image in steady state, images streamed back to back: the staging memory
+    holds two images and the loader fills one while the engine computes on the other, so an
+    image costs its compute (layers, logits and control) or, when the load is the longer, its
+    load (the engine then waits for each image): max(compute, load) + STREAM_CONTROL. With
+    one slot (``reader``: the cycles until the image's staging readers are done) the next
+    image loads only after those: max(compute, reader + load) + STREAM_CONTROL."""
+    return max(compute, reader + load) + STREAM_CONTROL
+
+
 # S_OUT's start and end around the values (fg_logits_out's first read and RD_LAT wait, its
 # done pulse), S_DONE and the cycle ap_start is taken (fitted)
 LOGITS_FIXED = 8

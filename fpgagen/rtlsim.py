@@ -342,8 +342,8 @@ def cache_root() -> Path:
 
 
 # what the bench reports besides the logits (fpgagen_tb.v.j2 outputs of the same names)
-BENCH_REGISTERS = ("load_cycles", "keep_errors", "reg_ctrl", "reg_ctrl_after", "reg_cycles",
-                   "reg_status", "reg_id", "reg_isr_after", "irq_after")
+BENCH_REGISTERS = ("load_cycles", "keep_errors", "last_errors", "reg_ctrl", "reg_ctrl_after",
+                   "reg_cycles", "reg_status", "reg_id", "reg_isr_after", "irq_after")
 
 
 @dataclass(frozen=True)
@@ -360,6 +360,16 @@ class RtlRun:
     build_seconds: float
     run_seconds: float
     host: dict[str, int] = field(default_factory=dict)   # BENCH_REGISTERS
+    done_at: int = 0                 # streaming: the cycle of its ap_done since the start
+
+
+def streaming_cycles(runs: Sequence[RtlRun]) -> float:
+    """Cycles per image in steady state of a streaming run (`run_rtl_batch` ``stream=True``):
+    ap_done to ap_done, averaged over the images after the first (each loaded while the one
+    before it computed)."""
+    if len(runs) < 2:
+        raise ValueError("the streaming figure needs at least two images")
+    return (runs[-1].done_at - runs[0].done_at) / (len(runs) - 1)
 
 
 def _read_hex_file(path: Path) -> list[int]:
@@ -429,17 +439,26 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
                   irq: bool = True, bad_tlast: int | None = None,
                   build_root: Path | None = None, max_cycles: int = 100_000_000,
                   quiet: bool = True,
-                  progress: Callable[[int, int], None] | None = None) -> list[RtlRun]:
+                  progress: Callable[[int, int], None] | None = None,
+                  stream: bool = False) -> list[RtlRun]:
     """`run_rtl` for several images: one Verilator build, one simulator process, the images
     one after the other through the same core (started again over AXI4-Lite after each
     ap_done, without a reset, as a host driver does). ``progress(done, total)`` is called from
-    a watcher thread as images finish. The arena dumps (``dump``) need a single image."""
+    a watcher thread as images finish. The arena dumps (``dump``) need a single image.
+
+    ``stream``: the images are streamed back to back and the core runs with auto_restart (one
+    start), so image n + 1 loads while image n computes (the double-buffered staging); each
+    run's ``done_at`` is its ap_done cycle (`streaming_cycles`), ``cycles`` the core's count
+    of that run (ap_start taken to ap_done: the first image's is the latency); the per-entry
+    cycles and the dumps are the first image's, the host's register reads the last one's."""
     import time
 
     require_simulator()
     if not input_hexes:
         raise ValueError("run_rtl_batch needs at least one image")
-    if dump and len(input_hexes) > 1:
+    if stream and not 2 <= len(input_hexes) <= STREAM_MAX_IMAGES:
+        raise ValueError(f"a streaming run takes 2..{STREAM_MAX_IMAGES} images")
+    if dump and len(input_hexes) > 1 and not stream:
         raise ValueError("arena dumps are per run: dump=True takes one image")
     rtl_dir, work = Path(rtl_dir).resolve(), Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -462,21 +481,24 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     batch = []
     for i, hex_file in enumerate(input_hexes):
         beats = _input_beats(Path(hex_file), info)
-        if i == 0:
-            beats_hex.write_text(beats)
+        if i == 0 or stream:
+            with open(beats_hex, "w" if i == 0 else "a") as f:
+                f.write(beats)
         batch_in = work / f"batch_in_{i}.hex"
-        if len(input_hexes) > 1:
+        if len(input_hexes) > 1 and not stream:
             batch_in.write_text(beats)
         batch.append({"input": str(batch_in), "output": str(work / f"batch_out_{i}.hex"),
                       "cycles": str(work / f"batch_cycles_{i}.hex")})
     batch_file = work / "batch.json"
-    batch_file.write_text(json.dumps(batch if len(batch) > 1 else []))
+    batch_file.write_text(json.dumps(batch if len(batch) > 1 and not stream else []))
+    done_hex = work / "done_times.hex"
     plusargs = [f"+fg_input={beats_hex}", f"+fg_output={work / 'output_rtl.hex'}",
                 f"+fg_cycles={work / 'cycles.hex'}", f"+fg_dump={int(dump)}",
                 f"+fg_dump_prefix={prefix}", f"+fg_bp={backpressure}",
                 f"+fg_in_pause={in_pause}", f"+fg_irq={int(irq)}",
                 f"+fg_bad_tlast={-1 if bad_tlast is None else bad_tlast}",
                 f"+fg_max_cycles={max_cycles}",
+                f"+fg_images={len(input_hexes) if stream else 1}", f"+fg_done_times={done_hex}",
                 f"+fg_verbose={int(os.environ.get('FG_RTL_VERBOSE', '0'))}"]
     root = Path(build_root) if build_root else cache_root() / "builds"
     # Verilator skips an unchanged build only when the source paths are unchanged too: build
@@ -498,7 +520,7 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
         result_file.unlink()
     t0 = time.perf_counter()
     log = work / "sim.log" if quiet else None
-    with _output_to(log), _watch(work, len(input_hexes), progress):
+    with _output_to(log), _watch(work, 1 if stream else len(input_hexes), progress):
         res = _run_bench(srcs, root, result_file, max_cycles, plusargs, work, tag, batch_file)
     t1 = time.perf_counter()
     if res is None or res.failed or not result_file.is_file():
@@ -507,6 +529,9 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
                            f"(the whole output: {log or work})")
     infos = json.loads(result_file.read_text())
     build_seconds = t1 - t0 - sum(r["run_seconds"] for r in infos)
+    if stream:
+        return _stream_runs(infos[0], info, work, len(input_hexes), prefix if dump else None,
+                            build_seconds)
     runs = []
     for i, r in enumerate(infos):
         files = batch[i] if len(batch) > 1 else {"output": work / "output_rtl.hex",
@@ -517,6 +542,35 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
                            r["out_last_index"], prefix if dump else None,
                            build_seconds if i == 0 else 0.0, r["run_seconds"],
                            {k: r[k] for k in BENCH_REGISTERS}))
+    return runs
+
+
+# images of one streaming run (fpgagen_tb.v.j2 MAX_IMAGES)
+STREAM_MAX_IMAGES = 8
+
+
+def _stream_runs(r: dict, info: dict, work: Path, n: int, dump_prefix: Path | None,
+                 build_seconds: float) -> list[RtlRun]:
+    """The runs of one streaming simulation: the output beats split per image, each image's
+    ap_done cycle, count and frame error (done_times.hex: three words per image)."""
+    times = _read_hex_file(work / "done_times.hex")
+    beats = _read_hex_file(work / "output_rtl.hex")
+    per = info["out_beats"]
+    total = r["out_count"]
+    entries = tuple(_read_hex_file(work / "cycles.hex"))
+    runs = []
+    for i in range(n):
+        mine = beats[i * per:(i + 1) * per] if total >= (i + 1) * per else []
+        last = i == n - 1
+        host = ({k: r[k] for k in BENCH_REGISTERS} if last
+                else {"keep_errors": r["keep_errors"], "last_errors": r["last_errors"],
+                      **({"load_cycles": r["load_cycles"]} if i == 0 else {})})
+        host["frame_error"] = times[3 * i + 2]
+        runs.append(RtlRun(times[3 * i + 1], entries if i == 0 else (),
+                           tuple(_output_values(mine, info)), len(mine),
+                           per - 1 if mine and r["last_errors"] == 0 else -1,
+                           dump_prefix if i == 0 else None, build_seconds if i == 0 else 0.0,
+                           r["run_seconds"] if i == 0 else 0.0, host, times[3 * i]))
     return runs
 
 
@@ -707,11 +761,14 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
         got = list(run.logits[:len(expected)])
         beats = info["out_beats"]
         keep_errors = run.host.get("keep_errors", 0)
-        if run.out_count != beats or run.out_last_index != beats - 1 or keep_errors:
+        last_errors = run.host.get("last_errors", 0)
+        if (run.out_count != beats or run.out_last_index != beats - 1 or keep_errors
+                or last_errors):
             results.append(TensorResult(
                 name, False, 0, None, None,
                 f"{run.out_count} beats (expected {beats}), TLAST at beat {run.out_last_index} "
-                f"(expected {beats - 1}), {keep_errors} beats with a wrong TKEEP", 1))
+                f"(expected {beats - 1}), {keep_errors} beats with a wrong TKEEP, "
+                f"{last_errors} with a wrong TLAST", 1))
         else:
             diffs = [i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b]
             if diffs:
@@ -720,7 +777,7 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
                                             len(diffs)))
             else:
                 results.append(TensorResult(name, True, len(expected)))
-    if run.host:
+    if "reg_ctrl" in run.host:  # a streaming run's host view is its last image's
         results.append(check_host_view(run, info))
     return results, missing
 

@@ -7,7 +7,9 @@ the semantics of the HLS engine and the golden model:
 
     load     the image (values packed densely into in_stream beats, HWC; fg_axis_unpack)
              into the staging memory, a pixel (one word of IN_C lanes) per cycle, pixel p in
-             bank p mod TAPS
+             bank p mod TAPS; the staging memory holds two images (slots) and the loader runs
+             on its own: it fills a free slot whenever the stream offers an image, so the next
+             image loads while this one computes (see "Double-buffered input staging")
     table    for every layer-table row (fg_layer_table decodes one row per layer):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
                         array (bias with the first beat), ReLU, requantize, write P_OUT lanes;
@@ -35,7 +37,9 @@ Every address is a register stepped by per-layer constants the compiler computed
 through its output register; the sums are registered adder trees.
 
 Control: ap_ctrl_hs (ap_start held until ap_ready; ap_done and ap_ready one cycle at the end;
-ap_idle high when not running).
+ap_idle high when not running). ap_start takes the oldest loaded slot, waiting (S_LOAD) while
+its image is still arriving; the first image's latency is the load plus the layers, an image
+that loaded during the previous one's layers starts at once (streaming throughput).
 
 */
 
@@ -82,12 +86,19 @@ module fg_engine #
     // memory depths (words); the arena is NW = P_OUT / P_IN banks (1 when P_OUT <= P_IN) of
     // ARENA_BANK_DEPTH words each, word a in bank a mod NW (hw/fg_arena.v)
     parameter ARENA_BANK_DEPTH = 64,
-    parameter STAGE_DEPTH = 64,
+    parameter STAGE_DEPTH = 64,      // pixels of one image (each staging slot)
     parameter WMEM_DEPTH = 64,
     parameter BMEM_DEPTH = 8,
     // the output tensor: first arena word and number of logits
     parameter OUT_BASE = 0,
     parameter OUT_COUNT = 8,
+    // the last layer-table row that reads the staging memory (the conv on the image, or the
+    // pool of its fused pair): when its writes are done, the image's slot is free again
+    parameter STAGE_LAST_ENTRY = 0,
+    // image slots of the staging memory: 2 (the next image loads while one computes) or 1
+    // (the Plan's choice when two do not fit the part: the next image then loads once the
+    // image's staging readers are done)
+    parameter STAGE_SLOTS = 2,
     // memory-init files
     parameter TABLE_FILE = "",
     parameter WEIGHTS_FILE = "",
@@ -188,8 +199,11 @@ localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
 localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
 localparam LT = (TAPS > 1) ? $clog2(TAPS) : 0;
 localparam LTW = (LT > 0) ? LT : 1;
-localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank
-localparam SA_W = (SB_DEPTH > 1) ? $clog2(SB_DEPTH) : 1;
+localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank and slot
+// a staging bank holds two slots, slot 1 at word SB_DEPTH (an added base, not an address bit:
+// padding each slot to a power of two would cost block RAMs)
+localparam SA_W = (STAGE_SLOTS * SB_DEPTH > 1) ? $clog2(STAGE_SLOTS * SB_DEPTH) : 1;
+localparam SP_WL = $clog2(STAGE_DEPTH + 1);              // pixel counter of the loader
 localparam WA_W = (WMEM_DEPTH > 1) ? $clog2(WMEM_DEPTH) : 1;
 localparam BA_W = (BMEM_DEPTH > 1) ? $clog2(BMEM_DEPTH) : 1;
 localparam LA_W = $clog2(N_LAYERS + 1);
@@ -226,6 +240,10 @@ initial begin
     end
     if (TAPS < 1 || (1 << LT) != TAPS || TAPS * IN_C > P_IN) begin
         $error("Error: TAPS must be a power of two with TAPS * IN_C <= P_IN (instance %m)");
+        $finish;
+    end
+    if (STAGE_SLOTS != 1 && STAGE_SLOTS != 2) begin
+        $error("Error: STAGE_SLOTS must be 1 or 2 (instance %m)");
         $finish;
     end
     if (CW < 4 || CW > 16) begin
@@ -285,8 +303,7 @@ reg [2:0]       settle;         // a shift register: the generators' flags are c
 wire            settled = !settle[2];   // it has run out (3 cycles after a start or a phase)
 reg             gen_done;       // the running generator's done, registered
 reg             entry_last;     // the row loaded last is the table's last
-reg [31:0]      load_cnt;
-reg             load_last;      // load_cnt == STAGE_DEPTH - 1 (a register: the FSM decides)
+reg             out_error;      // the frame error of the image in use (its slot's)
 
 // generator control
 reg             conv_start, vec_start, pool_start;
@@ -336,7 +353,7 @@ reg               lo_start;
 // debug (testbench only, read hierarchically)
 /* verilator lint_off UNUSEDSIGNAL */
 reg               dbg_busy;
-reg               dbg_loading;    // the image load (S_LOAD)
+reg               dbg_loading;    // waiting for the image's load (S_LOAD)
 reg [LA_W-1:0]    dbg_entry;
 reg               dbg_entry_done;
 /* verilator lint_on UNUSEDSIGNAL */
@@ -361,19 +378,15 @@ always @(posedge clk) begin
         S_IDLE: begin
             if (ap_start) begin
                 state <= S_LOAD;
-                load_cnt <= 32'd0;
-                load_last <= STAGE_DEPTH == 1;
             end
         end
         S_LOAD: begin
-            if (in_word_valid) begin
-                load_cnt <= load_cnt + 32'd1;
-                load_last <= load_cnt == STAGE_DEPTH - 2;
-                if (load_last) begin
-                    state <= S_ROW;
-                    entry <= {LA_W{1'b0}};
-                    pair_pending <= 1'b0;
-                end
+            // the oldest slot's image: loaded already (streaming), or its last pixel now
+            if (rd_full || rd_filling) begin
+                state <= S_ROW;
+                entry <= {LA_W{1'b0}};
+                pair_pending <= 1'b0;
+                out_error <= rd_full ? rd_error : unpack_error;
             end
         end
         S_ROW: begin
@@ -480,6 +493,7 @@ always @(posedge clk) begin
         S_DRAIN: begin
             if (drain_end) begin
                 dbg_entry_done <= 1'b1;
+                // the image's last staging reader is done: its slot is free (slot_free)
                 pair_pending <= 1'b0;
                 if (entry_last) begin
                     state <= S_OUT;
@@ -528,6 +542,7 @@ always @(posedge clk) begin
         vec_start <= 1'b0;
         pool_start <= 1'b0;
         lo_start <= 1'b0;
+        out_error <= 1'b0;
     end
 end
 
@@ -553,23 +568,93 @@ end
 assign ap_idle = state == S_IDLE;
 assign ap_done = state == S_DONE;
 assign ap_ready = state == S_DONE;
+assign frame_error = out_error;
 
 /*
- * Image input: IN_C values per staging word, pixel p to bank p mod TAPS, word p / TAPS
+ * Double-buffered input staging: two image slots, a loader that fills them on its own
+ *
+ * The loader opens a frame (fg_axis_unpack `start`) whenever its slot (wr_slot) is free,
+ * writes the image's pixels into it (pixel p to bank p mod TAPS, word p / TAPS of the slot)
+ * and marks the slot full with the frame's error at the last pixel; the next image goes to
+ * the other slot. The engine reads the oldest full slot (rd_slot, S_LOAD waits for it) and
+ * frees it when its last staging reader (row STAGE_LAST_ENTRY) has drained. Slot 1 starts
+ * at word SB_DEPTH of every bank: the base is a register, added with the address's carry-in.
  */
+reg  [1:0]       slot_full, slot_error;
+reg              wr_slot, rd_slot;
+reg              ld_busy;                // a frame is open, its pixels go to wr_slot
+reg  [SP_WL-1:0] ld_cnt;                 // pixels written
+reg              ld_last;                // ld_cnt == STAGE_DEPTH - 1
+reg  [LTW-1:0]   ld_bank;                // ld_cnt mod TAPS
+reg  [SA_W-1:0]  ld_addr;                // slot base + ld_cnt / TAPS
+reg  [SA_W-1:0]  rd_base;                // rd_slot's first word
+wire             rd_full = slot_full[rd_slot];
+wire             rd_error = slot_error[rd_slot];
+wire             ld_start = !ld_busy && !slot_full[wr_slot];
+wire             ld_write = ld_busy && in_word_valid;
+wire             unpack_error;
+wire             rd_filling = ld_write && ld_last && wr_slot == rd_slot;   // full next cycle
+wire             slot_free = state == S_DRAIN && drain_end
+                             && entry == STAGE_LAST_ENTRY[LA_W-1:0];
+localparam [31:0] SLOT1_BASE32 = SB_DEPTH;
+localparam [31:0] LD_LAST_M1_32 = STAGE_DEPTH - 2;    // STAGE_DEPTH >= 2 (the compiler's)
+localparam [31:0] LAST_BANK32 = TAPS - 1;
+localparam [SA_W-1:0]  SLOT1_BASE = SLOT1_BASE32[SA_W-1:0];
+localparam [SP_WL-1:0] LD_LAST_M1 = LD_LAST_M1_32[SP_WL-1:0];
+localparam [LTW-1:0]   LAST_BANK = LAST_BANK32[LTW-1:0];
+
+always @(posedge clk) begin
+    if (ld_start) begin
+        ld_busy <= 1'b1;
+        ld_cnt <= {SP_WL{1'b0}};
+        ld_last <= STAGE_DEPTH == 1;
+        ld_bank <= {LTW{1'b0}};
+        ld_addr <= wr_slot ? SLOT1_BASE : {SA_W{1'b0}};
+    end
+    if (ld_write) begin
+        ld_cnt <= ld_cnt + {{(SP_WL-1){1'b0}}, 1'b1};
+        ld_last <= ld_cnt == LD_LAST_M1;
+        ld_bank <= ld_bank + {{(LTW-1){1'b0}}, 1'b1};
+        if (LT == 0 || ld_bank == LAST_BANK) begin
+            ld_addr <= ld_addr + {{(SA_W-1){1'b0}}, 1'b1};
+        end
+        if (ld_last) begin
+            // the frame's last beat was taken before its last pixel left: the error is final
+            ld_busy <= 1'b0;
+            wr_slot <= STAGE_SLOTS > 1 && !wr_slot;
+            slot_error[wr_slot] <= unpack_error;
+        end
+    end
+    // a slot fills at its last pixel and empties when its reader is done (never the same
+    // slot in one cycle: the engine reads only a full slot, the loader writes a free one)
+    if (ld_write && ld_last) begin
+        slot_full[wr_slot] <= 1'b1;
+    end
+    if (slot_free) begin
+        slot_full[rd_slot] <= 1'b0;
+        rd_slot <= STAGE_SLOTS > 1 && !rd_slot;
+        rd_base <= (STAGE_SLOTS > 1 && !rd_slot) ? SLOT1_BASE : {SA_W{1'b0}};
+    end
+    if (rst) begin
+        slot_full <= 2'b00;
+        slot_error <= 2'b00;
+        wr_slot <= 1'b0;
+        rd_slot <= 1'b0;
+        rd_base <= {SA_W{1'b0}};
+        ld_busy <= 1'b0;
+    end
+end
+
 fg_axis_unpack #(
     .A_W(IN_W), .VB(IN_VB), .C(IN_C), .TDATA_W(TDATA_W), .N_BEATS(IN_BEATS),
     .N_PIXELS(STAGE_DEPTH), .LAST_BYTES(IN_LAST_BYTES)
 ) axis_in_inst (
-    .clk(clk), .rst(rst), .start(state == S_IDLE && ap_start), .frame_error(frame_error),
+    .clk(clk), .rst(rst), .start(ld_start && !rst), .frame_error(unpack_error),
     .in_stream_TDATA(in_stream_TDATA), .in_stream_TKEEP(in_stream_TKEEP),
     .in_stream_TLAST(in_stream_TLAST), .in_stream_TVALID(in_stream_TVALID),
     .in_stream_TREADY(in_stream_TREADY),
-    .m_valid(in_word_valid), .m_ready(state == S_LOAD), .m_data(in_word)
+    .m_valid(in_word_valid), .m_ready(ld_busy), .m_data(in_word)
 );
-
-wire [31:0] load_word = load_cnt >> LT;
-wire [LTW-1:0] load_bank = (LT > 0) ? load_cnt[LTW-1:0] : {LTW{1'b0}};
 
 /*
  * Memories: staging banks, arena, weights, biases (all read with their output register)
@@ -581,14 +666,14 @@ genvar gs;
 generate
     for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
         fg_col_ram #(
-            .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(SB_DEPTH > 1 ? SB_DEPTH : 2), .ADDR_W(SA_W),
+            .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(STAGE_SLOTS * SB_DEPTH > 1 ? STAGE_SLOTS * SB_DEPTH : 2), .ADDR_W(SA_W),
             .OUT_REG(MEM_REGS), .N_COLS(STAGE_NC),
             .COL_W(STAGE_COL_W[gs*16*STAGE_NC +: 16*STAGE_NC]),
             .COL_ULTRA(STAGE_ULTRA[gs*STAGE_NC +: STAGE_NC])
         ) stage_inst (
             .clk(clk),
-            .wr_en(state == S_LOAD && in_word_valid && (LT == 0 || load_bank == gs)),
-            .wr_mask(1'b1), .wr_addr(load_word[SA_W-1:0]), .wr_data(in_word),
+            .wr_en(ld_write && (LT == 0 || ld_bank == gs)),
+            .wr_mask(1'b1), .wr_addr(ld_addr), .wr_data(in_word),
             .rd_en(1'b1), .rd_addr(stage_rd_addr[gs*SA_W +: SA_W]),
             .rd_data(stage_rd_data[gs*IN_C*IN_W +: IN_C*IN_W])
         );
@@ -792,7 +877,7 @@ generate
         always @(posedge clk) begin
             if (cv_take) begin
                 a1_tap_in[gt] <= tap_in;
-                stage_rd_addr[gt*SA_W +: SA_W] <= p0_word[SA_W-1:0]
+                stage_rd_addr[gt*SA_W +: SA_W] <= p0_word[SA_W-1:0] + rd_base
                     + {{(SA_W-1){1'b0}}, next_word};
             end
         end
@@ -1139,7 +1224,7 @@ fg_logits_out #(
 );
 
 // fields and bits the engine does not use (bank fields are wide on purpose: FW bits each)
-wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, load_word, unused_wb_busy, vc_last,
+wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, unused_wb_busy, vc_last,
                       p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0};
 
 `undef FG_M

@@ -123,7 +123,8 @@ def test_stream_loops_take_a_pixel_or_value_per_cycle(default_build):
     assert "/" not in load and "%" not in load
     assert re.search(r"for \(int n = 0; n < FG_LOAD_ITERS; n\+\+\)", src)
     writes = re.findall(r"stage\[[^=]*\] = ", load)
-    assert writes == ["stage[b][row][c] = "], writes  # one word of the bank the counter selects
+    # one word of the bank the counter selects, in this call's slot
+    assert writes == ["stage[stage_slot][b][row][c] = "], writes
     header = _defines((default_build / "hls" / "fpgagen.h").read_text())
     # ZC706 default: 3 one-byte values a pixel, 4 a beat: a pixel per cycle
     assert header["FG_LOAD_ITERS"] == header["FG_STAGE_DEPTH"] == str(224 * 224)
@@ -161,19 +162,20 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
 
 def test_memories_are_the_plans(default_build):
     """The memory declarations and their shaping pragmas, as generated for the ZC706 default
-    (Plan: arena 2 banks of 128 x 15,016, 4 staging banks of 24 x 12,544, weights 4096 x
-    2,458, biases 512 x 126)."""
+    (Plan: arena 2 banks of 128 x 15,016, 4 staging banks of 24 x 2 x 12,544 (two image
+    slots), weights 4096 x 2,458, biases 512 x 126)."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
     assert ("static act_raw_t arena[FG_ARENA_BANKS][FG_ARENA_GROUPS][FG_ARENA_BANK_DEPTH]"
             "[FG_ARENA_LANES];") in src
-    assert "static in_t stage[FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
+    assert "static in_t stage[FG_STAGE_SLOTS][FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
     assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
     assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
     assert (d["FG_ARENA_BANKS"], d["FG_ARENA_BANKS_LOG2"], d["FG_ARENA_GROUPS"],
             d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("2", "1", "1", "15016", "16")
-    assert (d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == ("4", "12544", "3")
+    assert (d["FG_STAGE_SLOTS"], d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == (
+        "2", "4", "12544", "3")
     assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2458", "126")
     shaping = [p for p in _pragmas(src) if p.split()[0] in
                ("ARRAY_PARTITION", "ARRAY_RESHAPE", "BIND_STORAGE") and
@@ -183,8 +185,8 @@ def test_memories_are_the_plans(default_build):
         "ARRAY_PARTITION variable=arena type=complete dim=2",
         "ARRAY_RESHAPE variable=arena type=complete dim=4",
         "BIND_STORAGE variable=arena type=ram_s2p impl=bram",
-        "ARRAY_PARTITION variable=stage type=complete dim=1",
-        "ARRAY_RESHAPE variable=stage type=complete dim=3",
+        "ARRAY_PARTITION variable=stage type=complete dim=2",
+        "ARRAY_RESHAPE variable=stage type=complete dim=4",
         "BIND_STORAGE variable=stage type=ram_s2p impl=bram",
         "ARRAY_RESHAPE variable=WMEM type=complete dim=2",
         "ARRAY_RESHAPE variable=WMEM type=complete dim=3",

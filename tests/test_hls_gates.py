@@ -246,7 +246,7 @@ def today_gates(small_onnx, tmp_path_factory):
 def test_todays_core_fails_the_memory_count(today_gates):
     assert today_gates.compile.ok and today_gates.compile.elided == ()  # compiled whole
     m = today_gates.memories
-    assert not m.ok and (m.bram36, m.plan_bram36) == (43, 12)
+    assert not m.ok and (m.bram36, m.plan_bram36) == (43, 13)  # the Plan: two staging slots
     assert ("WMEM (weights): the code builds 64 ROMs of 8 x 66 (bram; each 0 BRAM36 + 1 BRAM18 "
             "+ 0 URAM), the Plan 1 of 512 x 66 (7 BRAM36 + 1 BRAM18 + 0 URAM)") in m.mismatches
     assert len(m.mismatches) == 4 and m.tables == ("LAYERS",)
@@ -323,15 +323,15 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
 
 def test_generated_default_core_is_the_plans_machine(tmp_path):
     """Issue 13's "done when": the ZC706 default's HLS memories, counted from the code, are
-    the Plan's 438 BRAM36, memory by memory (the arena as its two banks of 30,032 / 2 words,
-    issue 16); one instance per engine unit."""
+    the Plan's BRAM36, memory by memory (the arena as its two banks of 30,032 / 2 words, the
+    staging banks with two image slots, issue 16); one instance per engine unit."""
     plan = _emit(tmp_path / "hls", load_model("squeezenet"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
     assert g.compile.ok and g.compile.elided == ("WMEM",), g.compile.diagnostics
     shapes = {m.array: (m.count, m.width, m.depth) for m in g.memories.memories}
-    assert shapes == {"arena": (2, 128, 15_016), "stage": (4, 24, 12_544),
+    assert shapes == {"arena": (2, 128, 15_016), "stage": (4, 24, 2 * 12_544),
                       "WMEM": (1, 4096, 2_458), "BMEM": (1, 512, 126)}, g.memories.mismatches
-    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 438
+    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 472
     assert g.instances.ok, g.instances.problems
 
 

@@ -10,7 +10,7 @@ from fpgagen import graph as g
 from fpgagen.boards import load_board
 from fpgagen.engine import EngineConfig
 from fpgagen.errors import FpgagenError
-from fpgagen.plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, make_plan
+from fpgagen.plan import ACTIVATIONS, BIASES, INPUT_STAGING, STAGING_SLOTS, WEIGHTS, make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.zoo import ZOO, load_model
 
@@ -66,7 +66,11 @@ def test_logical_weight_bytes(default_plan):
 
 def test_staging_buffers(default_plan):
     inp = default_plan.memories[INPUT_STAGING]
-    assert (inp.width, inp.depth, inp.bytes) == (24, 224 * 224, 224 * 224 * 3)
+    # two image slots (the next image loads while one computes), 4 banks of 2 x 12,544 words
+    assert (inp.width, inp.depth, inp.bytes) == (24, 2 * 224 * 224, 2 * 224 * 224 * 3)
+    assert [p.depth for p in inp.parts] == [2 * 12_544] * 4
+    # a slot is not padded to a power of two: its base is an added constant
+    assert inp.mapping.bram36 + inp.mapping.bram18 / 2 < 4 * 22
     assert default_plan.staging_bytes == inp.bytes
     assert default_plan.memories[ACTIVATIONS].width == 128
 
@@ -75,8 +79,8 @@ def test_memories_are_the_ones_both_cores_build(default_plan):
     # no output memory: the RTL (hw/fg_logits_out.v) and the HLS core stream the logits out of
     # the arena, so the Plan counts none (it did once: 1 BRAM18 the cores never built)
     assert list(default_plan.memories) == [ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES]
-    assert default_plan.bram36 == 438 and default_plan.bram18 == 7
-    assert default_plan.total_bytes == 1_897_600
+    assert default_plan.bram36 == 472 and default_plan.bram18 == 11  # two staging slots
+    assert default_plan.total_bytes == 2_048_128
     # 16x32: a conv result is 2 arena words, so the arena is 2 banks of 15,016 words (word a
     # in bank a mod 2), written in one cycle (hw/fg_arena.v)
     arena = default_plan.memories[ACTIVATIONS]
@@ -191,4 +195,22 @@ def test_staging_taps(pe, kernel, taps):
     assert p.stage_taps == wl.taps == taps
     assert wl.words == wl.out_groups * kernel * -(-kernel // taps)
     stage = p.memories[INPUT_STAGING]
-    assert stage.depth == taps * -(-81 // taps) and stage.mapping.depth == stage.depth
+    assert stage.depth == STAGING_SLOTS * taps * -(-81 // taps)
+    assert stage.mapping.depth == stage.depth
+
+
+def test_one_staging_slot_when_two_do_not_fit():
+    """SqueezeNet 1.0 on the ZC706 fits with one staging slot, not with two: the Plan keeps
+    the design on the part and streams with less overlap (the next image loads once conv1 and
+    its fused pool are done); SqueezeNet 1.1 keeps both slots."""
+    sq10 = make_plan(load_model("squeezenet1_0"), ZC706, parse_precision("8"))
+    assert sq10.staging_slots == 1 and sq10.bram36 <= ZC706.bram36
+    assert sq10.memories[INPUT_STAGING].depth == 4 * -(-227 * 227 // 4)
+    io = dict(sq10.io_terms)
+    compute = sum(c.cycles for c in sq10.costs) + io["logits"]
+    first = sum(c.cycles for c in sq10.costs[:2])  # conv1 and its fused pool1
+    assert sq10.streaming_cycles == max(compute, first + io["load"]) + 2
+    assert sq10.streaming_cycles < sq10.total_cycles
+    sq11 = make_plan(load_model("squeezenet"), ZC706, parse_precision("8"))
+    assert sq11.staging_slots == 2
+    assert sq11.streaming_cycles == sq11.total_cycles - dict(sq11.io_terms)["load"] + 2

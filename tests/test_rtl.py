@@ -112,6 +112,27 @@ def small(tmp_path_factory):
 
 
 @needs_sim
+def test_verify_rtl_reports_latency_and_streaming_throughput(small, tmp_path, cli):
+    """verify --rtl streams the image twice (the double-buffered staging): the latency (the
+    first image, its load included) and the throughput (ap_done to ap_done), both labelled in
+    the output, report.json and report.md; the second image hides its load."""
+    copy = tmp_path / "b"
+    shutil.copytree(small, copy, ignore=shutil.ignore_patterns("rtl_sim"))
+    code, out, err = cli("verify", str(copy), "--rtl", "-q", "--stream", "3")
+    assert code == 0, out + err
+    assert "latency " in out and "throughput (streaming): " in out
+    rtl = json.loads((copy / "report.json").read_text())["rtl"]
+    assert rtl["bit_exact"] and rtl["stream_images"] == 3
+    assert rtl["latency_cycles"] == rtl["cycles"]
+    load = rtl["image_load_cycles"]
+    assert abs(rtl["cycles"] - load - rtl["streaming_cycles"]) <= 4, rtl
+    md = (copy / "report.md").read_text()
+    assert f"Throughput (streaming): {rtl['streaming_cycles']:,} cycles per image" in md
+    code, _, err = cli("verify", str(copy), "--rtl", "--stream", "9")
+    assert code == 2 and err.strip().startswith("fpgagen: error: --stream takes 1..8")
+
+
+@needs_sim
 def test_tampered_vector_fails_rtl(small, tmp_path, cli):
     """One golden element off by one: the RTL compare names the layer (on the small net: the
     same whole-network bench; SqueezeNet itself runs in test_squeezenet_rtl_bit_exact)."""

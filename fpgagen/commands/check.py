@@ -231,6 +231,7 @@ def result_json(r: Result) -> dict[str, Any]:
             "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
             "engine": r.suggestions.engine},
         "cycles": p.total_cycles, "fps": round(p.fps, 2),
+        "streaming_cycles": p.streaming_cycles, "streaming_fps": round(p.streaming_fps, 2),
         "layers": layer_rows(p),
     }
 
@@ -290,8 +291,10 @@ def print_result(r: Result) -> None:
         ("BRAM36", f"{p.bram36} / {p.board.bram36}",
          f"equivalents ({p.bram18} BRAM18 count as half)"),
         ("URAM", f"{p.uram} / {p.board.uram}", ""),
-        ("speed", f"{p.fps:,.1f} fps", f"estimate: {fmt_int(p.total_cycles)} cycles at "
+        ("speed", f"{p.fps:,.1f} fps", f"estimate: latency {fmt_int(p.total_cycles)} cycles at "
                                        f"{p.board.clock_mhz:g} MHz"),
+        ("streaming", f"{p.streaming_fps:,.1f} fps",
+         f"estimate: {fmt_int(p.streaming_cycles)} cycles per image, images back to back"),
     ]
     con.print(_kv_table(rows))
     con.print(table("On-chip memories", ["memory", "width x depth", "bytes", "BRAM36", "BRAM18",

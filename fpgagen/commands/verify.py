@@ -23,6 +23,7 @@ files. It is removed after a bit-exact run and kept after a failure, for the log
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -51,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="C-simulate hls/ with g++ and the ap_types headers (default)")
     p.add_argument("--rtl", action="store_true",
                    help="simulate rtl/ with Verilator + cocotb, count cycles")
+    p.add_argument("--stream", type=int, default=2, metavar="N",
+                   help="--rtl: stream the image N times back to back (2..8, default 2) and "
+                        "measure the latency (the first image) and the throughput (ap_done to "
+                        "ap_done); 1: a single image")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -188,9 +193,23 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     steps = Steps(args.quiet or args.json)
     expected = (*stored_layers(d / "vectors"), rtlsim.LOGITS)
     work = _rtl_work_dir(d)
+    n = args.stream
+    if not 1 <= n <= rtlsim.STREAM_MAX_IMAGES:
+        raise FpgagenError(f"--stream takes 1..{rtlsim.STREAM_MAX_IMAGES} images, not {n}")
+    image = d / "vectors" / "input.hex"
     with steps.step("RTL simulation (Verilator build + cocotb run)"):
-        run = rtlsim.run_rtl(d / "rtl", d / "vectors" / "input.hex", work)
+        runs = (rtlsim.run_rtl_batch(d / "rtl", [image] * n, work, dump=True, stream=True)
+                if n > 1 else [rtlsim.run_rtl(d / "rtl", image, work)])
+    run = runs[0]
     tensors, missing = rtlsim.compare_rtl(run, d / "rtl", d / "vectors")
+    # streaming: every later image's logits (a failure is listed with its image), the host's
+    # view after the last one
+    for i, later in enumerate(runs[1:], 2):
+        for t in rtlsim.compare_rtl(later, d / "rtl", d / "vectors")[0]:
+            if t.name != rtlsim.LOGITS:
+                tensors.append(t)
+            elif not t.ok:
+                tensors.append(dataclasses.replace(t, name=f"{t.name}, image {i}"))
     skipped = csim.not_compared(expected, tensors,
                                 [rtlsim.LOGITS if m == "output" else m for m in missing])
     figs = rtlsim.mac_figures(run, d / "rtl")
@@ -203,6 +222,9 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
                "cycles_per_layer": figs["cycles_per_layer"],
                "mac_utilization": figs["mac_utilization"],
                "image_load_cycles": run.host.get("load_cycles"),
+               "latency_cycles": figs["cycles"],
+               **({"streaming_cycles": round(rtlsim.streaming_cycles(runs)),
+                   "stream_images": n} if n > 1 else {}),
                "build_seconds": round(run.build_seconds, 2),
                "run_seconds": round(run.run_seconds, 2)}
     if bad is not None:
@@ -236,7 +258,10 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
         verdict = "[green]bit-exact[/]" if ok else "[red]NOT bit-exact[/]"
         total = len(tensors) + len(skipped)
         con.print(f"RTL simulation {verdict}: {sum(t.ok for t in tensors)}/{total} "
-                  f"tensors equal the golden model; {figs['cycles']:,} cycles, MAC utilization "
-                  f"{100 * figs['mac_utilization']:.1f} % (build {run.build_seconds:.1f} s, "
-                  f"run {run.run_seconds:.1f} s)")
+                  f"tensors equal the golden model; latency {figs['cycles']:,} cycles, MAC "
+                  f"utilization {100 * figs['mac_utilization']:.1f} % (build "
+                  f"{run.build_seconds:.1f} s, run {run.run_seconds:.1f} s)")
+        if n > 1:
+            con.print(f"throughput (streaming): {summary['streaming_cycles']:,} cycles per "
+                      f"image, ap_done to ap_done over {n} images streamed back to back")
     return 0 if ok else 1

@@ -10,6 +10,7 @@ logits (count, TLAST, values) too.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +160,66 @@ def test_fused_pool_waits_for_the_write_port(tmp_path):
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0]
     assert len(run.logits) == 5 and run.out_last_index == run.out_count - 1
+
+
+@pytest.mark.parametrize("slots", [2, 1], ids=["two-slots", "one-slot"])
+def test_streaming_images_load_under_compute(tmp_path, slots):
+    """Three images streamed back to back with auto_restart (the double-buffered staging):
+    every image's logits bit-exact (the first one's layers too, from its arena dumps), and in
+    steady state an image costs its compute only: ap_done to ap_done is the single-image
+    latency less the image load (the next image loaded while this one computed). With one
+    slot (a design that fits only so) the next image loads once conv1 + pool1 are done: here
+    that still hides the load, and a loader that overwrote the image under conv1 would fail
+    the bit-exact compare."""
+    gr = edge_graph()
+    prec = parse_precision("8")
+    qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
+    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(4, 8), fuse=True,
+                     staging_slots=slots)
+    assert plan.staging_slots == slots
+    emit_rtl(tmp_path / "rtl", plan, qg)
+    images = calibration_inputs(gr, 7, 3)
+    for i, image in enumerate(images):
+        design = make_design(plan, qg, judge(plan), {}, image * 4.0)
+        write_vectors(tmp_path / f"vectors{i}", qg, design.outputs)
+    runs = rtlsim.run_rtl_batch(tmp_path / "rtl",
+                                [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
+                                tmp_path / "work", dump=True, stream=True,
+                                build_root=BUILD_ROOT, max_cycles=200_000)
+    assert len(runs) == 3
+    for i, run in enumerate(runs):
+        results, missing = rtlsim.compare_rtl(run, tmp_path / "rtl", tmp_path / f"vectors{i}")
+        assert not missing
+        bad = [r for r in results if not r.ok]
+        assert not bad, (i, bad[0])
+        names = {r.name for r in results}
+        assert "logits (out_stream)" in names
+        assert (len(names) > 2) == (i == 0), "the layers are compared on the first image only"
+    assert "control (s_axi_control)" in {r.name for r in rtlsim.compare_rtl(
+        runs[-1], tmp_path / "rtl", tmp_path / "vectors2")[0]}
+    # the three images differ, so a core that repeated one image's logits would fail above
+    assert len({run.logits for run in runs}) == 3
+    latency, load = runs[0].cycles, runs[0].host["load_cycles"]
+    steady = rtlsim.streaming_cycles(runs)
+    print(f"latency {latency}, load {load}, steady {steady}, counts {[r.cycles for r in runs]}")
+    # the first image streams from ap_start on: the core waited for all of it, a pixel a cycle
+    pixels = gr.input_shape[0] * gr.input_shape[1]
+    assert pixels <= load <= pixels + 2, load
+    # the steady-state image is the latency less its load, up to the few control cycles
+    # of an image (ap_done -> idle -> start taken)
+    assert abs((latency - steady) - load) <= 4, (latency, steady, load)
+    # each later run's own count (the CYCLES register) is its compute only
+    assert all(abs(run.cycles - (latency - load)) <= 4 for run in runs[1:])
+    assert [run.host["frame_error"] for run in runs] == [0, 0, 0]
+    if slots == 1:
+        return
+    # a malformed frame (TLAST on the second beat of image 2) is that image's error only: the
+    # loader keeps each slot's error and the core reports it with the image (STATUS)
+    beats = json.loads((tmp_path / "rtl" / "bench.json").read_text())["in_beats"]
+    bad = rtlsim.run_rtl_batch(tmp_path / "rtl",
+                               [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
+                               tmp_path / "work_bad", stream=True, bad_tlast=beats + 1,
+                               build_root=BUILD_ROOT, max_cycles=200_000)
+    assert [run.host["frame_error"] for run in bad] == [0, 1, 0]
+    assert bad[-1].host["reg_status"] == 0
+    assert [run.logits for run in bad] == [run.logits for run in runs]  # the frame length is fixed
