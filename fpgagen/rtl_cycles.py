@@ -53,8 +53,14 @@ class EngineTiming:
     @property
     def drain(self) -> int:
         """fg_engine DRAIN: last beat taken -> last arena write (A1 + memory + operand register
-        + MAC array 4 + LV + R0 + requantizer 6 + one write cycle (all banks) + 3 margin)."""
-        return 1 + MEM_LAT + 1 + 4 + self.lv + 1 + 6 + WRITE_CYCLES + 3
+        + MAC array 4 + LV + R0 + requantizer 6 + the write port's latency WB_LAT + 3 margin)."""
+        return 1 + MEM_LAT + 1 + 4 + self.lv + 1 + 6 + self.write_latency + 3
+
+    @property
+    def write_latency(self) -> int:
+        """fg_writeback: a result is written 1 cycle after it arrives with one arena bank, 2
+        with several (a register stage holds the chosen source before the bank rotation)."""
+        return 2 if EngineConfig(self.p_in, self.p_out).result_words > 1 else 1
 
     @property
     def row_load(self) -> int:

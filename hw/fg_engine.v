@@ -215,9 +215,10 @@ localparam DESC_W = AW + CW + 1 + GW;
 localparam MEM_REGS = 2;
 localparam MEM_LAT = 1 + MEM_REGS;
 // cycles from the last beat taken by a generator until its last arena write has happened:
-// A1 + memory + operand register + MAC array (4 + LV) + R0 + requantizer (6) + write (1:
-// all NW words of a result in one cycle, one per arena bank) + margin
-localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + 1 + 6 + 1 + 3;
+// A1 + memory + operand register + MAC array (4 + LV) + R0 + requantizer (6) + write (all NW
+// words of a result at once, one per arena bank: WB_LAT) + margin
+localparam WB_LAT = (NW > 1) ? 2 : 1;   // fg_writeback: its source stage when banked
+localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + 1 + 6 + WB_LAT + 3;
 localparam DR_W = $clog2(DRAIN + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)

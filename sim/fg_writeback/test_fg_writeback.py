@@ -10,13 +10,14 @@ the unused res_data lanes and res_group bits, and res_st_left from most negative
 the test's credit counter (pushed - pool_pop) is below PF_DEPTH.
 
 Every cycle the NW bank write ports are checked against the schedule: word k of a result
-presented in cycle t is written at the end of cycle t + 1 (word address res_addr + k, in bank
+presented in cycle t is written at the end of cycle t + L (L = 1 with one bank, 2 with NW > 1
+banks: a register stage before the rotation; word address res_addr + k, in bank
 (res_addr + k) mod NW at bank address (res_addr + k) / NW, mask, data) or not at all when
 k >= res_st_left, and no bank is written otherwise in that cycle; any other write must be the
 oldest queued pool result (NW words like a conv result, word k stored while k < pool_left,
-whole words, FIFO order), with pool_pop high in the cycle
-before it and never otherwise; a queued pool result is written in the first cycle without a
-result (an idle port never holds one back). At the end the queue drains, busy falls, and the
+whole words, FIFO order), with pool_pop high L cycles before it and never otherwise; a queued
+pool result is taken in the first cycle without a result (an idle port never holds one
+back). At the end the queue drains, busy falls, and the
 arena built from wr_en / wr_mask / wr_addr / wr_data equals the expected arena, lane by lane.
 
 st_left is kept >= -2**CW + NW - 1, the range the address generator can produce (it counts
@@ -109,7 +110,9 @@ async def run_test(dut):
     sched = {}            # cycle -> (stored, k, addr, mask, lanes, full data) of a result word
     queue = deque()       # pool results pushed and not yet written: (addr, [(k, lanes)])
     credits = 0           # pushed - popped, as the engine counts them
-    pop_prev = False
+    # write latency: 1 cycle with one bank, 2 with NW > 1 (the source register stage)
+    lat = 2 if tb.nw > 1 else 1
+    pops = deque([False] * lat, maxlen=lat)   # pool_pop of the last `lat` cycles, oldest first
     next_res = 0          # first cycle a new result may be presented
     got_mem, want_mem = {}, {}
     stats = dict(res=0, words=0, skipped=0, pool=0, max_queue=0, narrow=0)
@@ -135,7 +138,7 @@ async def run_test(dut):
         exp = sched.pop(s, None)
         where = f"cycle {s}"
         if exp is not None:
-            assert not pop_prev, f"{where}: pool_pop before a result's cycle"
+            assert not pops[0], f"{where}: pool_pop {lat} cycles before a result's write"
             want = {w[2]: w for w in exp if w[0]}
             assert set(writes) == set(want), (
                 f"{where}: result words written to {sorted(writes)}, want {sorted(want)}")
@@ -149,8 +152,8 @@ async def run_test(dut):
             stats["words"] += len(want)
             stats["skipped"] += len(exp) - len(want)
         elif writes:
-            assert pop_prev, (f"{where}: unexpected write to {sorted(writes)} (no result due, "
-                              f"no pool_pop in the cycle before)")
+            assert pops[0], (f"{where}: unexpected write to {sorted(writes)} (no result due, "
+                             f"no pool_pop {lat} cycles before)")
             assert queue, f"{where}: pool write with no pool result queued"
             p_addr, p_words = queue.popleft()
             want = {p_addr + k: lanes for k, lanes in p_words}
@@ -164,7 +167,7 @@ async def run_test(dut):
                 apply(want_mem, a, tb.all_lanes, lanes)
             stats["pool"] += 1
         else:
-            assert not pop_prev, f"{where}: pool_pop in the cycle before, but no write"
+            assert not pops[0], f"{where}: pool_pop {lat} cycles before, but no write"
         for a, (got_mask, lanes, _) in writes.items():
             apply(got_mem, a, got_mask, lanes)
         if s >= n_drive and not sched and not queue:
@@ -180,7 +183,7 @@ async def run_test(dut):
             inputs, words = tb.result(rng)
             for name, v in inputs.items():
                 getattr(dut, name).value = v
-            sched[s + 1] = words
+            sched[s + lat] = words
             next_res = s + 1
             stats["res"] += 1
             stats["narrow"] += tb.g > 1 and inputs["res_conv"]
@@ -199,7 +202,7 @@ async def run_test(dut):
         dut.pool_left.value = p_left
         await ReadOnly()
         pop = int(dut.pool_pop.value)
-        if credits and (s + 1) not in sched:
+        if credits and (s + lat) not in sched:
             assert pop, f"cycle {s}: {credits} pool results queued, port free, no pool_pop"
         assert not pop or credits, f"cycle {s}: pool_pop with nothing queued"
         if pending:
@@ -209,7 +212,7 @@ async def run_test(dut):
                                    for k in range(min(tb.nw, p_left))]))
         credits += int(pool_valid) - pop
         stats["max_queue"] = max(stats["max_queue"], credits)
-        pop_prev = bool(pop)
+        pops.append(bool(pop))
         s += 1
 
     await FallingEdge(dut.clk)
