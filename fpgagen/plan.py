@@ -44,7 +44,14 @@ from typing import Any
 from . import rtl_cycles
 from .boards import Board
 from .bram import BlockMapping, bram36_total, map_memories
-from .engine import EngineConfig, conv_beats, default_engine, p_in_note
+from .engine import (
+    EngineConfig,
+    conv_beats,
+    default_engine,
+    mac_operand_bits,
+    p_in_note,
+    pack_problem,
+)
 from .errors import FpgagenError
 from .graph import INPUT, Graph
 from .memory import (
@@ -297,17 +304,21 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
 
 
 def make_plan(graph: Graph, board: Board, precision: Precision,
-              engine: EngineConfig | None = None, fuse: bool = True) -> Plan:
+              engine: EngineConfig | None = None, fuse: bool = True,
+              pack: bool | None = None) -> Plan:
     """Plan ``graph`` on ``board`` at ``precision`` widths (pure; see the module docstring).
 
     ``engine`` defaults to `default_engine` (sized by the board's DSPs), halved in P_out while
     the design does not fit the part's blocks but a narrower array would: the weight word is
     P_in x P_out wide, so a wide array pads the weights into more BRAM (ZCU104: SqueezeNet 1.1
     needs 342 BRAM36 at 16x64, 285 at 16x32). ``fuse`` turns conv->max-pool fusion on.
+    ``pack`` (or ``engine.pack``): two MACs per DSP, see `_with_packing` (None: only when the
+    engine needs it, e.g. ``--pe 16x64`` on the ZC706).
     """
     precision.check_layers([lay.name for lay in graph.layers])
     if engine is not None:
-        return _plan(graph, board, precision, engine, fuse)
+        return _with_packing(_plan(graph, board, precision, engine, fuse),
+                             True if engine.pack else pack)
     eng = default_engine(board, precision, graph)
     plan = _plan(graph, board, precision, eng, fuse)
     notes = [n for n in (p_in_note(graph, eng.p_in),) if n]
@@ -318,8 +329,35 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
             notes.append(f"P_out halved from the DSP-sized {plan.engine} to {eng}: at "
                          f"{plan.engine} the design needs {_overflow(plan)} (its wide weight "
                          f"words pad the weights); {eng} fits")
-            return replace(smaller, engine_note="; ".join(notes))
-    return replace(plan, engine_note="; ".join(notes))  # no narrower P_out fits either
+            return _with_packing(replace(smaller, engine_note="; ".join(notes)), pack)
+    # no narrower P_out fits either
+    return _with_packing(replace(plan, engine_note="; ".join(notes)), pack)
+
+
+def mac_widths(plan: Plan) -> tuple[int, int]:
+    """(activation operand, weight) bits of the MAC array, as hw/fg_engine.v sizes them
+    (XA_W, W_W)."""
+    eng = plan.engine
+    return (mac_operand_bits(plan.activations.word_bits // eng.p_in, plan.precision.input.width),
+            plan.weight_word_bits // (eng.p_in * eng.p_out))
+
+
+def _with_packing(plan: Plan, pack: bool | None) -> Plan:
+    """The plan with its engine packed two MACs per DSP or not (`EngineConfig.pack`).
+
+    ``pack`` None packs exactly when the engine needs more DSPs than the part has one MAC per
+    DSP and its DSP slice takes the packed operand (`pack_problem`), so the board defaults
+    (sized one MAC per DSP) never change; True insists (an error where it cannot), False never.
+    """
+    eng = plan.engine
+    problem = pack_problem(plan.board.dsp_slice, *mac_widths(plan))
+    if eng.p_out % 2:
+        problem = f"P_out {eng.p_out} is odd"
+    if pack is None:
+        pack = problem is None and replace(eng, pack=False).dsp > plan.board.dsp
+    elif pack and problem:
+        raise FpgagenError(f"engine {eng} on {plan.board.name}: cannot pack: {problem}")
+    return replace(plan, engine=replace(eng, pack=bool(pack)))
 
 
 def _overflow(plan: Plan) -> str:
