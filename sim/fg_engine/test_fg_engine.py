@@ -129,11 +129,12 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
 def test_packed_engine_bit_exact(tmp_path):
     """Two MACs per DSP (fg_mul2 under fg_pe_array PACK = 1, the engine `--pe 16x64` gets on
     the ZC706) through every layer of the edge graph: forced on a 4x8 engine, at w8a8 with
-    saturating activations (extreme operands: -128 weights times 255 activations)."""
+    saturating activations and -128 weights (the packed operand's extreme field)."""
     qg, plan, _design, _run, results, missing = run_graph(
         tmp_path, edge_graph(), "ap_fixed<8,1,AP_RND_CONV,AP_SAT>", (4, 8), True, 30.0,
         pack=True)
     assert plan.engine.pack and plan.engine.dsp == 4 * 8 // 2 + 4
+    assert min(int(q.weights.min()) for q in qg.qlayers.values() if q.layer.op == "conv") == -128
     assert ".PACK(1)" in (tmp_path / "rtl" / "fpgagen_top.v").read_text()
     assert not missing
     bad = [r for r in results if not r.ok]
