@@ -345,16 +345,20 @@ def mac_widths(plan: Plan) -> tuple[int, int]:
 def _with_packing(plan: Plan, pack: bool | None) -> Plan:
     """The plan with its engine packed two MACs per DSP or not (`EngineConfig.pack`).
 
-    ``pack`` None packs exactly when the engine needs more DSPs than the part has one MAC per
-    DSP and its DSP slice takes the packed operand (`pack_problem`), so the board defaults
-    (sized one MAC per DSP) never change; True insists (an error where it cannot), False never.
+    ``pack`` None packs exactly when that makes the engine fit the part's DSPs (one MAC per
+    DSP does not, two do) and its DSP slice takes the packed operand (`pack_problem`), so the
+    board defaults (sized one MAC per DSP) never change and an engine too big either way keeps
+    its one-per-MAC count in the DSP check; True insists (an error where it cannot), False
+    never.
     """
     eng = plan.engine
     problem = pack_problem(plan.board.dsp_slice, *mac_widths(plan))
     if eng.p_out % 2:
         problem = f"P_out {eng.p_out} is odd"
     if pack is None:
-        pack = problem is None and replace(eng, pack=False).dsp > plan.board.dsp
+        dsp = plan.board.dsp
+        pack = (problem is None and replace(eng, pack=False).dsp > dsp
+                and replace(eng, pack=True).dsp <= dsp)
     elif pack and problem:
         raise FpgagenError(f"engine {eng} on {plan.board.name}: cannot pack: {problem}")
     return replace(plan, engine=replace(eng, pack=bool(pack)))

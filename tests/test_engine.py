@@ -129,6 +129,8 @@ def test_pe_16x64_on_the_zc706_packs_and_the_default_does_not():
     packed = make_plan(net, board, W8, engine=parse_pe("16x64"))
     assert packed.engine.pack and packed.engine.dsp == 528
     assert not make_plan(net, board, W8, engine=parse_pe("16x32")).engine.pack
+    # packing only where it makes the engine fit: 64x64 needs 2,112 DSPs even packed
+    assert not make_plan(net, board, W8, engine=parse_pe("64x64")).engine.pack
     # 16-bit activations cannot pack on a DSP48E1: the engine stays over the DSPs
     assert not make_plan(net, board, parse_precision("16"), engine=parse_pe("16x64")).engine.pack
     with pytest.raises(FpgagenError, match="cannot pack"):
