@@ -133,9 +133,7 @@ fg_delay #(.WIDTH(2), .DEPTH(CD), .RESET(0)) flags_dly (
     .clk(clk), .rst(rst), .in_data({in_first, in_last}), .out_data({acc_first, acc_last})
 );
 
-/*
- * Products and adder trees, one per output
- */
+// accumulators and the output register (written by the per-output blocks below)
 reg [P_OUT*ACC_W-1:0] acc;
 reg [P_OUT*ACC_W-1:0] out_acc_reg;
 reg                   out_valid_reg;
@@ -175,6 +173,9 @@ generate
     end
 endgenerate
 
+/*
+ * Adder trees and accumulators, one per output
+ */
 generate
     for (go = 0; go < P_OUT; go = go + 1) begin : g_out
         // tree nodes in heap order: node 1 is the root, nodes LEAVES .. 2*LEAVES-1 the leaves
