@@ -36,6 +36,9 @@ class Board:
     # Vivado board part (vendor:board:part0:version) whose presets configure the processing
     # system in system/build.tcl; "" where fpgagen knows none (then the part alone)
     board_part: str = ""
+    # DSP slice type (a key of DSP_OPERAND_BITS): how wide its multiplier's operand is, so
+    # whether two MACs can share one (fpgagen/engine.py `pack_problem`)
+    dsp_slice: str = "DSP48E1"
 
     @property
     def onchip_bytes(self) -> int:
@@ -43,8 +46,12 @@ class Board:
         return self.bram36 * BRAM36_BYTES + self.uram * URAM_BYTES
 
 
-_FIELDS = ("name", "description", "part", "family", "bram36", "uram", "dsp", "lut", "ff",
-           "clock_mhz")
+_FIELDS = ("name", "description", "part", "family", "bram36", "uram", "dsp", "dsp_slice", "lut",
+           "ff", "clock_mhz")
+# the wide operand of each DSP slice's multiplier, signed bits (Xilinx UG479: DSP48E1 25x18;
+# UG579: DSP48E2 27x18); the other operand is 18 bits on both
+DSP_OPERAND_BITS = {"DSP48E1": 25, "DSP48E2": 27}
+DSP_NARROW_BITS = 18
 
 
 @cache
@@ -57,6 +64,9 @@ def all_boards() -> dict[str, Board]:
         missing = [k for k in _FIELDS if k not in raw]
         if missing:
             raise ValueError(f"board file {path} lacks {', '.join(missing)}")
+        if raw["dsp_slice"] not in DSP_OPERAND_BITS:
+            raise ValueError(f"board file {path}: dsp_slice {raw['dsp_slice']!r} is not one of "
+                             f"{', '.join(DSP_OPERAND_BITS)}")
         board = Board(**{k: raw[k] for k in _FIELDS}, aliases=tuple(raw.get("aliases", ())),
                       board_part=raw.get("board_part", ""))
         boards[board.name] = board

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .emit_hls import BANNER, hls_context
 from .emit_vivado import emit_vivado, vivado_context
+from .engine import mac_operand_bits, pack_problem
 from .errors import FpgagenError
 from .layertable import (
     OP_ADD,
@@ -38,7 +39,7 @@ from .templating import render
 
 # the hand-written modules under fpgagen_top (hw/README.md describes each)
 HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
-              "fg_count", "fg_delay", "fg_mul", "fg_pe_array", "fg_avgpool", "fg_add",
+              "fg_count", "fg_delay", "fg_mul", "fg_mul2", "fg_pe_array", "fg_avgpool", "fg_add",
               "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
               "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl")
 TOP = "fpgagen_top"
@@ -60,6 +61,14 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         raise FpgagenError(f"the average pool's sum needs {sum_w} bits; the engine supports 32 "
                            "(use narrower activations)")
     ctx["sum_w"] = sum_w
+    # two MACs per DSP: the Plan decided from the board and the widths; the widths here are
+    # the engine's own (XA_W, W_W), so check that they agree
+    if plan.engine.pack:
+        xa_w = mac_operand_bits(act_w, int(ctx["in_w"]))  # type: ignore[arg-type]
+        problem = pack_problem(plan.board.dsp_slice, xa_w, int(ctx["w_w"]))  # type: ignore
+        if problem:
+            raise AssertionError(f"the Plan packs engine {plan.engine}, but {problem}")
+    ctx["pack"] = int(plan.engine.pack)
     ctx["m_w"] = max([e.avg_mult.bit_length() for e in avg] + [1])
     ctx["max_align"] = max([max(e.align0, e.align1) for e in table if e.op == OP_ADD] + [0])
     ctx["nf"] = len(RTL_FIELDS)

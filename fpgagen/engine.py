@@ -8,6 +8,9 @@ One engine runs the whole network layer by layer. Its two parameters shape every
   the channel offset of every concat input.
 - ``p_out``: output channels computed in parallel. Each MAC is one DSP slice and the average
   pool scales ``p_in`` lanes, so ``p_in * (p_out + 1)`` is bounded by the part's DSP count.
+- ``pack``: two MACs per DSP (output channels 2j, 2j+1 share the activation; Xilinx WP486,
+  hw/fg_mul2.v), where the part's DSP slice takes the packed operand exactly
+  (`pack_problem`): then ``p_in * (p_out / 2 + 1)`` DSPs. Only the RTL engine packs.
 
 `default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .boards import Board
+from .boards import DSP_NARROW_BITS, DSP_OPERAND_BITS, Board
 from .errors import FpgagenError
 from .graph import INPUT, Graph
 from .precision import Precision
@@ -29,27 +32,32 @@ _PE_RE = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+)\s*$")
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels."""
+    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels, with two
+    MACs per DSP when ``pack`` (set by the planner where the part allows it, `pack_problem`)."""
 
     p_in: int
     p_out: int
+    pack: bool = False
 
     def __post_init__(self) -> None:
         problem = engine_shape_problem(self.p_in, self.p_out)
         if problem:
             raise FpgagenError(problem)
+        if self.pack and self.p_out % 2:
+            raise FpgagenError(f"engine {self}: packing two MACs per DSP needs an even P_out")
 
     @property
     def macs(self) -> int:
-        """MACs per cycle, which is also the DSP slices the array needs (one per MAC)."""
+        """MACs per cycle."""
         return self.p_in * self.p_out
 
     @property
     def dsp(self) -> int:
-        """DSP slices the engine uses: one per MAC, plus one per input lane for the average
-        pool's scale (the sum times M, hw/fg_avgpool.v). Nothing else multiplies at run time:
-        addresses and loop bounds come from counters and compiler-computed steps."""
-        return self.macs + self.p_in
+        """DSP slices the engine uses (estimated: synthesis decides): one per MAC, or one per
+        pair of MACs when packed, plus one per input lane for the average pool's scale (the
+        sum times M, hw/fg_avgpool.v). Nothing else multiplies at run time: addresses and
+        loop bounds come from counters and compiler-computed steps."""
+        return (self.macs // 2 if self.pack else self.macs) + self.p_in
 
     @property
     def result_words(self) -> int:
@@ -120,6 +128,44 @@ def dsp_engine(board: Board, p_in: int = DEFAULT_P_IN) -> EngineConfig:
     the memories (`fpgagen boards` shows it; `default_engine` and `make_plan` refine it)."""
     p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))
     return EngineConfig(p_in, min(p_out, MAX_LANES))
+
+
+def mac_operand_bits(act_w: int, in_w: int) -> int:
+    """The MAC array's activation operand: the widest of the activations and the image, one bit
+    wider so unsigned and signed values share it (hw/fg_engine.v XA_W). Its most negative
+    value never occurs, which is what lets `pack_problem` use the tight field shift."""
+    return max(act_w, in_w) + 1
+
+
+def pack_problem(dsp_slice: str, xa_w: int, w_w: int) -> str | None:
+    """Why two MACs cannot share one DSP slice at these widths, or None when they can.
+
+    hw/fg_mul2.v multiplies the activation (``xa_w`` bits) by the packed weight
+    ``w_hi * 2^S + w_lo`` with S = xa_w + w_w - 1, which is exact because the activation is
+    never -2^(xa_w-1) (`mac_operand_bits`). The packed weight is S + w_w + 1 = xa_w + 2 w_w
+    bits and must fit the slice's wide multiplier operand (DSP48E1 25, DSP48E2 27 bits), the
+    activation its 18-bit one. w8a8 (9 + 16 = 25) packs on both; 16-bit activations or
+    weights on neither; 9-bit weights with 8-bit activations (27) only on a DSP48E2.
+    """
+    wide = DSP_OPERAND_BITS[dsp_slice]
+    packed = xa_w + 2 * w_w
+    if packed > wide or xa_w > DSP_NARROW_BITS:
+        return (f"two MACs per {dsp_slice} need a {packed}-bit packed weight (activation "
+                f"{xa_w} + 2 x weight {w_w} bits) within its {wide}x{DSP_NARROW_BITS} "
+                "multiplier")
+    return None
+
+
+def packed_dsp_engine(board: Board, xa_w: int, w_w: int,
+                      p_in: int = DEFAULT_P_IN) -> EngineConfig | None:
+    """The largest packed array the board's DSPs allow with ``p_in`` lanes (P_out the largest
+    power of two with P_in * (P_out / 2 + 1) <= DSPs), or None when its DSP slice cannot pack
+    these widths (`pack_problem`). ZC706 w8a8: 16x64 in 512 + 16 DSPs, where one MAC per DSP
+    gives 16x32. Not the default yet: `default_engine` stays one MAC per DSP."""
+    if pack_problem(board.dsp_slice, xa_w, w_w):
+        return None
+    p_out = _largest_pow2_at_most(max(1, 2 * ((board.dsp - p_in) // p_in)))
+    return EngineConfig(p_in, max(2, min(p_out, MAX_LANES)), pack=True)
 
 
 def p_in_note(graph: Graph, p_in: int) -> str:

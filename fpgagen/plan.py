@@ -44,7 +44,15 @@ from typing import Any
 from . import rtl_cycles
 from .boards import Board
 from .bram import BlockMapping, bram36_total, map_memories
-from .engine import EngineConfig, conv_beats, default_engine, p_in_note
+from .engine import (
+    EngineConfig,
+    conv_beats,
+    default_engine,
+    mac_operand_bits,
+    p_in_note,
+    pack_problem,
+    packed_dsp_engine,
+)
 from .errors import FpgagenError
 from .graph import INPUT, Graph
 from .memory import (
@@ -332,7 +340,7 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
 
 def make_plan(graph: Graph, board: Board, precision: Precision,
               engine: EngineConfig | None = None, fuse: bool = True,
-              staging_slots: int | None = None) -> Plan:
+              staging_slots: int | None = None, pack: bool | None = None) -> Plan:
     """Plan ``graph`` on ``board`` at ``precision`` widths (pure; see the module docstring).
 
     ``engine`` defaults to `default_engine` (sized by the board's DSPs), halved in P_out while
@@ -341,6 +349,8 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
     needs 342 BRAM36 at 16x64, 285 at 16x32). ``fuse`` turns conv->max-pool fusion on.
     ``staging_slots`` (1 or 2) fixes the images the staging memory holds; None: two, or one
     when only one fits the part.
+    ``pack`` (or ``engine.pack``): two MACs per DSP, see `_with_packing` (None: only when the
+    engine needs it, e.g. ``--pe 16x64`` on the ZC706).
     """
     precision.check_layers([lay.name for lay in graph.layers])
     if staging_slots is not None:
@@ -348,7 +358,17 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
                            engine or default_engine(board, precision, graph), fuse,
                            staging_slots)
     if engine is not None:
-        return _plan(graph, board, precision, engine, fuse)
+        return _with_packing(_plan(graph, board, precision, engine, fuse),
+                             True if engine.pack else pack)
+    unpacked = _default_unpacked(graph, board, precision, fuse, pack)
+    if pack is False:
+        return unpacked
+    return _packed_default(graph, board, precision, fuse, unpacked) or unpacked
+
+
+def _default_unpacked(graph: Graph, board: Board, precision: Precision, fuse: bool,
+                      pack: bool | None) -> Plan:
+    """The DSP-sized default engine (one MAC per DSP), P_out halved until the memories fit."""
     eng = default_engine(board, precision, graph)
     plan = _plan(graph, board, precision, eng, fuse)
     notes = [n for n in (p_in_note(graph, eng.p_in),) if n]
@@ -359,8 +379,67 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
             notes.append(f"P_out halved from the DSP-sized {plan.engine} to {eng}: at "
                          f"{plan.engine} the design needs {_overflow(plan)} (its wide weight "
                          f"words pad the weights); {eng} fits")
-            return replace(smaller, engine_note="; ".join(notes))
-    return replace(plan, engine_note="; ".join(notes))  # no narrower P_out fits either
+            return _with_packing(replace(smaller, engine_note="; ".join(notes)), pack)
+    # no narrower P_out fits either
+    return _with_packing(replace(plan, engine_note="; ".join(notes)), pack)
+
+
+# a packed default must be at least this much faster (estimated cycles per image) than the
+# one-MAC-per-DSP default: twice the MACs for less is not worth the wider weight words, the
+# larger build and the DSP48's packed-operand path (ZC706 SqueezeNet 1.1: 16x64 packed is
+# 1.75x the 16x32; ZCU102: 16x256 packed would be 1.15x the 16x128, so it stays unpacked)
+PACK_MIN_SPEEDUP = 1.25
+
+
+def _packed_default(graph: Graph, board: Board, precision: Precision, fuse: bool,
+                    unpacked: Plan) -> Plan | None:
+    """The default engine with two MACs per DSP (`packed_dsp_engine`: twice the P_out the DSPs
+    give one MAC each) when the board's DSP slice packs these widths exactly, the design fits
+    the part, and it is PACK_MIN_SPEEDUP faster by the estimate; else None."""
+    if unpacked.engine.pack or not _fits_part(unpacked):
+        return None
+    eng = packed_dsp_engine(board, *mac_widths(unpacked), p_in=unpacked.engine.p_in)
+    if eng is None or eng.p_out <= unpacked.engine.p_out:
+        return None
+    plan = _plan(graph, board, precision, replace(eng, pack=False), fuse)
+    if not _fits_part(plan) or plan.total_cycles * PACK_MIN_SPEEDUP > unpacked.total_cycles:
+        return None
+    packed = _with_packing(plan, True)
+    slice_ = board.dsp_slice
+    note = (f"{eng} with two MACs per {slice_} ({packed.engine.dsp} DSPs): estimated "
+            f"{unpacked.total_cycles / plan.total_cycles:.2f}x the throughput of the "
+            f"one-MAC-per-DSP {unpacked.engine}")
+    return replace(packed, engine_note="; ".join(n for n in (unpacked.engine_note, note) if n))
+
+
+def mac_widths(plan: Plan) -> tuple[int, int]:
+    """(activation operand, weight) bits of the MAC array, as hw/fg_engine.v sizes them
+    (XA_W, W_W)."""
+    eng = plan.engine
+    return (mac_operand_bits(plan.activations.word_bits // eng.p_in, plan.precision.input.width),
+            plan.weight_word_bits // (eng.p_in * eng.p_out))
+
+
+def _with_packing(plan: Plan, pack: bool | None) -> Plan:
+    """The plan with its engine packed two MACs per DSP or not (`EngineConfig.pack`).
+
+    ``pack`` None packs exactly when that makes the engine fit the part's DSPs (one MAC per
+    DSP does not, two do) and its DSP slice takes the packed operand (`pack_problem`), so the
+    board defaults (sized one MAC per DSP) never change and an engine too big either way keeps
+    its one-per-MAC count in the DSP check; True insists (an error where it cannot), False
+    never.
+    """
+    eng = plan.engine
+    problem = pack_problem(plan.board.dsp_slice, *mac_widths(plan))
+    if eng.p_out % 2:
+        problem = f"P_out {eng.p_out} is odd"
+    if pack is None:
+        dsp = plan.board.dsp
+        pack = (problem is None and replace(eng, pack=False).dsp > dsp
+                and replace(eng, pack=True).dsp <= dsp)
+    elif pack and problem:
+        raise FpgagenError(f"engine {eng} on {plan.board.name}: cannot pack: {problem}")
+    return replace(plan, engine=replace(eng, pack=bool(pack)))
 
 
 def _overflow(plan: Plan) -> str:

@@ -91,7 +91,12 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
         "params": graph.total_params, "macs": graph.total_macs,
         "engine": {"p_in": dp.p_in, "p_out": dp.p_out, "macs_per_cycle": dp.p_in * dp.p_out,
                    "act_width": dp.act_w, "weight_width": dp.w_w, "bias_width": dp.b_w,
-                   "acc_width": dp.acc_w, "note": plan.engine_note},
+                   "acc_width": dp.acc_w, "note": plan.engine_note,
+                   "packed": plan.engine.pack, "dsp_slice": plan.board.dsp_slice,
+                   "dsp": plan.engine.dsp,
+                   "dsp_note": "estimated: one DSP per MAC, or per two MACs when packed "
+                               "(hw/fg_mul2.v), plus one per input lane for the average pool "
+                               "(EngineConfig.dsp); synthesis decides"},
         "fusion": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
                    for f in plan.fusions],
         "memory": check_json,

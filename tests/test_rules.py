@@ -188,10 +188,11 @@ def test_check_judges_dsps(cli):
 
 def test_build_refuses_an_engine_over_the_dsps(cli, tmp_path):
     target = tmp_path / "b"
-    code, out, _ = cli("build", "-m", "squeezenet", "--input-size", "32", "--pe", "32x32",
+    # 32x64: over the ZC706's 900 DSPs even two MACs per DSP (32 x 32 + 32 = 1,056)
+    code, out, _ = cli("build", "-m", "squeezenet", "--input-size", "32", "--pe", "32x64",
                        "-o", str(target))
     assert code == 1 and not target.exists()
-    assert "DSP 1,056 > 900" in out and "not built" in out
+    assert "DSP 2,080 > 900" in out and "not built" in out
 
 
 # --- the engine's shape ----------------------------------------------------------------------

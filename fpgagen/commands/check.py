@@ -192,6 +192,7 @@ def result_json(r: Result) -> dict[str, Any]:
         "precision": p.precision.text,
         "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
         "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
+        "dsp_packed": p.engine.pack,
         "fuse": p.fuse,
         "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
                     for f in p.fusions],
@@ -266,9 +267,10 @@ def print_result(r: Result) -> None:
     p, v = r.plan, r.verdict
     con = console()
     fused = ", ".join(f"{f.conv}->{f.pool} (ring of {f.ring_rows} rows)" for f in p.fusions)
+    packed = f", two MACs per {p.board.dsp_slice}" if p.engine.pack else ""
     con.print(f"[bold]{p.graph.name}[/] on [bold]{p.board.name}[/] ({p.board.part}), precision "
               f"{precision_text(p.precision)}, engine {p.engine} ({p.engine.dsp} of "
-              f"{p.board.dsp} DSP), fusion: {fused or ('off' if not p.fuse else 'none')}")
+              f"{p.board.dsp} DSP{packed}), fusion: {fused or ('off' if not p.fuse else 'none')}")
     if p.engine_note:
         con.print(f"  engine: {p.engine_note}")
     h, w, c = p.graph.input_shape

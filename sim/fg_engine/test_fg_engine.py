@@ -81,14 +81,15 @@ result = "ap_fixed<8,-1,AP_TRN,AP_WRAP>"
 
 
 def run_graph(tmp: Path, gr: g.Graph, precision: str, pe: tuple[int, int], fuse: bool,
-              scale: float, backpressure: int = 0):
+              scale: float, backpressure: int = 0, pack: bool | None = None):
     if precision == "toml":
         path = tmp / "p.toml"
         path.write_text(NEGATIVE_SHIFT_TOML)
         precision = str(path)
     prec = parse_precision(precision)
     qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
-    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse)
+    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse,
+                     pack=pack)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
     emit_rtl(tmp / "rtl", plan, qg)
     write_vectors(tmp / "vectors", qg, design.outputs)
@@ -124,6 +125,22 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
         assert np.any(design.outputs["c1"] == t_c1.qmax), "conv1 never saturates"
     if precision == "toml":
         assert qg.qlayer("byp").shift < 0, "the override should make the add shift left"
+
+
+def test_packed_engine_bit_exact(tmp_path):
+    """Two MACs per DSP (fg_mul2 under fg_pe_array PACK = 1, the engine `--pe 16x64` gets on
+    the ZC706) through every layer of the edge graph: forced on a 4x8 engine, at w8a8 with
+    saturating activations and -128 weights (the packed operand's extreme field)."""
+    qg, plan, _design, _run, results, missing = run_graph(
+        tmp_path, edge_graph(), "ap_fixed<8,1,AP_RND_CONV,AP_SAT>", (4, 8), True, 30.0,
+        pack=True)
+    assert plan.engine.pack and plan.engine.dsp == 4 * 8 // 2 + 4
+    assert min(int(q.weights.min()) for q in qg.qlayers.values() if q.layer.op == "conv") == -128
+    assert ".PACK(1)" in (tmp_path / "rtl" / "fpgagen_top.v").read_text()
+    assert not missing
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[0]
+    assert {r.name for r in results} >= {lay.name for lay in qg.graph.layers} - {"c1"}
 
 
 @pytest.mark.parametrize(("pe", "fuse", "backpressure"), [((4, 8), True, 0b0011),

@@ -30,6 +30,7 @@ class TB:
         p = params()
         self.p_in, self.p_out = p["P_IN"], p["P_OUT"]
         self.a_w, self.w_w, self.acc_w = p["A_W"], p["W_W"], p["ACC_W"]
+        self.pack = p.get("PACK", 0)
         start_clock(dut.clk)
         self.latency = 4 + tree_levels(self.p_in)
         self.bias_delay = 3 + tree_levels(self.p_in)
@@ -39,8 +40,8 @@ class TB:
     async def reset(self):
         await reset(self.dut.clk, self.dut.rst)
 
-    def operand(self, rng, width, signed, edge):
-        lo = -(1 << (width - 1)) if signed else 0
+    def operand(self, rng, width, signed, edge, lo=None):
+        lo = lo if lo is not None else -(1 << (width - 1)) if signed else 0
         hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
         if edge:
             return rng.choice([lo, hi, 0, -1 if signed else 1, lo + 1])
@@ -55,7 +56,11 @@ class TB:
             bias = [self.operand(rng, self.acc_w, True, edge) for _ in range(self.p_out)]
             beats = []
             for _ in range(length):
-                act = [self.operand(rng, self.a_w, signed, edge) for _ in range(self.p_in)]
+                # packed multipliers take activations one bit narrower than A_W, as the
+                # engine's are (hw/fg_mul2.v): the most negative is then -2^(A_W-2)
+                act = [self.operand(rng, self.a_w, signed, edge,
+                                    lo=-(1 << (self.a_w - 2)) if self.pack else None)
+                       for _ in range(self.p_in)]
                 wgt = [[self.operand(rng, self.w_w, True, edge) for _ in range(self.p_in)]
                        for _ in range(self.p_out)]
                 beats.append((act, wgt))
@@ -124,11 +129,14 @@ async def run_test(dut):
 
 
 @pytest.mark.parametrize(
-    "p_in,p_out,a_w,w_w,acc_w",
-    [(4, 3, 9, 8, 24),     # w8a8 (9-bit signed activations), exact accumulator
-     (3, 2, 16, 6, 20),    # 3 lanes (padded tree), wide activations, accumulator that wraps
-     (1, 2, 9, 8, 20)],    # one lane: no adder tree
+    "p_in,p_out,a_w,w_w,acc_w,pack",
+    [(4, 3, 9, 8, 24, 0),     # w8a8 (9-bit signed activations), exact accumulator
+     (3, 2, 16, 6, 20, 0),    # 3 lanes (padded tree), wide activations, accumulator that wraps
+     (1, 2, 9, 8, 20, 0),     # one lane: no adder tree
+     (4, 4, 9, 8, 24, 1),     # w8a8 packed: two output lanes per multiplier
+     (3, 2, 7, 5, 14, 1)],    # packed, padded tree, accumulator that wraps
 )
-def test_fg_pe_array(p_in, p_out, a_w, w_w, acc_w):
-    run_module("fg_pe_array", __file__, sources=["fg_mul", "fg_delay"], parameters=
-               {"P_IN": p_in, "P_OUT": p_out, "A_W": a_w, "W_W": w_w, "ACC_W": acc_w})
+def test_fg_pe_array(p_in, p_out, a_w, w_w, acc_w, pack):
+    run_module("fg_pe_array", __file__, sources=["fg_mul", "fg_mul2", "fg_delay"], parameters=
+               {"P_IN": p_in, "P_OUT": p_out, "A_W": a_w, "W_W": w_w, "ACC_W": acc_w,
+                "PACK": pack})
