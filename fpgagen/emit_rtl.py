@@ -32,7 +32,7 @@ from .memimage import bias_image, to_hex_words, weight_image
 from .plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
 from .quantize import QGraph
 from .resources import data_dir
-from .rtlmem import banked_col_params, col_params, part_columns, width_split_columns
+from .rtlmem import arena_columns, banked_col_params, col_params, part_columns
 from .rtltable import RTL_FIELDS, counter_bits, rtl_table, table_words
 from .streams import build_stream_format
 from .templating import render
@@ -79,9 +79,7 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     if arena.width != plan.engine.p_in * act_w:
         raise AssertionError(f"arena word {arena.width} bits != P_IN x ACT_W")
     banks = arena_banks(plan.engine)
-    # banks split the depth (identical parts, one bank's columns); lane groups the width
-    arena_cols = (part_columns(arena.parts[0], arena.width) if banks > 1
-                  else width_split_columns(arena.parts, arena.width))
+    arena_cols = arena_columns(arena, banks)
     ctx["arena_banks"] = banks
     ctx["arena_bank_depth"] = max(2, arena.parts[0].depth)
     ctx["arena_cols"] = [{"offset": c.offset, "width": c.width, "ultra": c.ultra}

@@ -15,8 +15,12 @@ column).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .bram import BlockMapping
+
+if TYPE_CHECKING:  # (the Plan imports nothing from here; this avoids a cycle all the same)
+    from .plan import Memory
 
 COL_FIELD_BITS = 16  # bits per column width in fg_col_ram's COL_W
 
@@ -52,6 +56,14 @@ def width_split_columns(parts: tuple[BlockMapping, ...], width: int) -> list[Rtl
     lane groups): part g holds bits [g * width / n, (g + 1) * width / n)."""
     share = width // len(parts)
     return [c for g, m in enumerate(parts) for c in part_columns(m, share, g * share)]
+
+
+def arena_columns(arena: Memory, banks: int) -> list[RtlColumn]:
+    """The columns the RTL builds for the arena (hw/fg_arena.v): its banks split the depth
+    (identical parts: one bank's columns, each bank built alike), its lane groups the width."""
+    if banks > 1:
+        return part_columns(arena.parts[0], arena.width)
+    return width_split_columns(arena.parts, arena.width)
 
 
 def col_params(cols: list[RtlColumn], n_cols: int | None = None) -> dict[str, str]:

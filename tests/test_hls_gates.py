@@ -343,7 +343,7 @@ def test_uram_board_core_is_the_plans_machine(tmp_path):
     plan = _emit(tmp_path / "hls", load_model("squeezenet"), board=load_board("zcu104"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
     assert g.memories.ok, g.memories.mismatches
-    assert (g.memories.bram36, g.memories.uram) == (plan.bram36, plan.uram) == (293, 32)
+    assert (g.memories.bram36, g.memories.uram) == (plan.bram36, plan.uram) == (293, 44)
 
 
 @pytest.fixture(scope="module")

@@ -272,10 +272,10 @@ def test_report_md_states_every_fps_as_cycles_at_a_named_clock(tmp_path):
     assert "| LUT | 4,250 | 218,600 | |" in md and "| FF | 4,116 | 437,200 | |" in md
     assert ("Fmax 81.5 MHz on LFE5U-85F (Yosys + nextpnr-ecp5, timing-driven place-and-route, "
             "measured): **FAIL**, below the 125 MHz target") in md
-    assert ("1,000,000 cycles (the Plan's estimate: a model of the RTL schedule) at 200 MHz (the "
-            "ZC706's nominal clock, assumed: only Vivado can tell the 7-series Fmax) = "
-            "**200.0 fps**") in md
-    assert ("Measured in RTL simulation: 968,951 cycles (RTL simulation) at 200 MHz (the "
+    assert ("latency 1,000,000 cycles (the Plan's estimate: a model of the RTL schedule; one "
+            "image, its load included) at 200 MHz (the ZC706's nominal clock, assumed: only "
+            "Vivado can tell the 7-series Fmax) = **200.0 fps**") in md
+    assert ("Measured in RTL simulation: latency 968,951 cycles (RTL simulation) at 200 MHz (the "
             "ZC706's nominal clock, assumed: only Vivado can tell the 7-series Fmax) = "
             "**206.4 fps**") in md
     assert ("At the ECP5 measured Fmax of 81.5 MHz (LFE5U-85F, this design placed and routed) "

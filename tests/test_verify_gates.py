@@ -122,7 +122,7 @@ def test_failing_rtl_run_is_one_line(small_build, tmp_path, cli, monkeypatch):
 
     copy = _copy(small_build, tmp_path / "b")
     monkeypatch.setattr(rtlsim, "run_rtl", functools.partial(rtlsim.run_rtl, max_cycles=100))
-    code, out, err = cli("verify", str(copy), "--rtl", "-q")
+    code, out, err = cli("verify", str(copy), "--rtl", "--stream", "1", "-q")   # run_rtl
     assert code == 2 and out == ""
     assert err.count("\n") == 1, err
     assert err.startswith("fpgagen: error: RTL simulation did not finish: AssertionError: no "
