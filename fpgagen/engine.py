@@ -79,6 +79,29 @@ def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
     return kernel * -(-kernel // taps) * in_blocks
 
 
+def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineConfig,
+               reads_image: bool) -> int:
+    """Input-word groups G of a narrow 1x1 conv (1 = none): the array's P_OUT columns are G
+    groups of P_OUT / G, group g takes input word cb * G + g of the beat (the arena reads
+    NW = `EngineConfig.result_words` consecutive words at once, hw/fg_arena.v), and the G
+    partial sums of an output channel are added before the requantizer (hw/fg_ksum.v).
+
+    Why: a squeeze conv with 16 output channels on 64 columns used a quarter of the array
+    (issue 16: fire2/3 squeeze lost 27k cycles on the ZC706 16x64); split, it takes
+    in_blocks / G beats per output pixel. G is the largest power of two <= NW with
+    out_channels <= P_OUT / G (one output group) that divides in_blocks. Only 1x1 convs on the
+    arena: a larger kernel's taps are not consecutive words, and the image is not in the arena.
+    The weight layout (`fpgagen.memimage`), both engines and both estimates use this one rule.
+    """
+    if kernel != 1 or reads_image:
+        return 1
+    g = 1
+    while (2 * g <= engine.result_words and out_channels <= engine.p_out // (2 * g)
+           and in_blocks % (2 * g) == 0):
+        g *= 2
+    return g
+
+
 def engine_shape_problem(p_in: int, p_out: int) -> str | None:
     """Why the RTL cannot be built with this array, or None when it can.
 

@@ -68,6 +68,7 @@ class LayerEntry:
     pad: int
     # conv
     out_groups: int       # ceil(C_out / p_out)
+    split: int            # input-word groups of a narrow 1x1 conv (engine.conv_split), else 1
     w_base: int
     b_base: int
     bias_shift: int
@@ -151,7 +152,8 @@ def _rows(plan: Plan, qgraph: QGraph | None) -> tuple[LayerEntry, ...]:
             kernel=lay.kernel if lay.op in ("conv", "maxpool") else 1,
             stride=lay.stride if lay.op in ("conv", "maxpool") else 1,
             pad=lay.pad if lay.op in ("conv", "maxpool") else 0,
-            out_groups=wl.out_groups if wl else 0, w_base=wl.base if wl else 0,
+            out_groups=wl.out_groups if wl else 0, split=wl.split if wl else 1,
+            w_base=wl.base if wl else 0,
             b_base=wl.bias_base if wl else 0, relu=int(lay.relu),
             fuse_pool=int(name in fused_convs), fused=int(name in fused_pools),
             **_quant_fields(qgraph, name)))

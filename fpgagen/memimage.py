@@ -3,7 +3,8 @@
 The layout is the Plan's (`WeightLayout.word_address`): per conv layer, for each output group
 og, tap (ky, kx) and input block cb, one word of p_out x p_in weights, lane (o, i) holding
 W[ky, kx, cb*p_in + i, og*p_out + o] (zero outside the real channels); the conv on the image
-packs ``taps`` kernel columns per word instead (`_packed_words`). Bias words hold p_out
+packs ``taps`` kernel columns per word instead (`_packed_words`), and a narrow 1x1 conv
+split into G column groups holds G input blocks per word (`_split_words`). Bias words hold p_out
 biases of one output group. Both generators write these same arrays: the HLS code as C array
 initializers, the Verilog as ``$readmemh`` files.
 """
@@ -28,6 +29,10 @@ def weight_image(plan: Plan, qgraph: QGraph) -> np.ndarray:
         if wl.taps > 1:
             image[wl.base:wl.base + wl.words] = _packed_words(w, wl.taps, wl.out_groups,
                                                               p_in, p_out)
+            continue
+        if wl.split > 1:
+            image[wl.base:wl.base + wl.words] = _split_words(w, wl.split, wl.in_blocks,
+                                                             p_in, p_out)
             continue
         padded = np.zeros((k, k, wl.in_blocks * p_in, wl.out_groups * p_out), dtype=np.int64)
         padded[:, :, :cin, :cout] = w
@@ -54,6 +59,20 @@ def _packed_words(w: np.ndarray, taps: int, out_groups: int, p_in: int, p_out: i
     words = np.zeros((lanes.shape[0], p_out, p_in), dtype=np.int64)
     words[:, :, :taps * cin] = lanes
     return words
+
+
+def _split_words(w: np.ndarray, split: int, in_blocks: int, p_in: int, p_out: int
+                 ) -> np.ndarray:
+    """Words of a split 1x1 conv (`fpgagen.engine.conv_split`, one output group): word j,
+    lane (g * P_OUT / G + o, i) holds W[0, 0, (j * G + g) * p_in + i, o], column group g
+    multiplying input word j * G + g of the pixel (zero past the real channels)."""
+    _, _, cin, cout = w.shape
+    cols = p_out // split
+    padded = np.zeros((in_blocks * p_in, cols), dtype=np.int64)
+    padded[:cin, :cout] = w[0, 0]
+    # (j, g, i, o) -> (j, g, o, i): lanes (g * cols + o, i)
+    blocks = padded.reshape(in_blocks // split, split, p_in, cols)
+    return blocks.transpose(0, 1, 3, 2).reshape(in_blocks // split, p_out, p_in)
 
 
 def bias_image(plan: Plan, qgraph: QGraph) -> np.ndarray:

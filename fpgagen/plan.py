@@ -47,6 +47,7 @@ from .bram import BlockMapping, bram36_total, map_memories
 from .engine import (
     EngineConfig,
     conv_beats,
+    conv_split,
     default_engine,
     mac_operand_bits,
     p_in_note,
@@ -95,6 +96,7 @@ class WeightLayout:
     bias_width: int
     logical_bits: int
     taps: int = 1  # kernel columns per word: > 1 only for the conv on the image (packed taps)
+    split: int = 1  # input-word groups of a narrow 1x1 conv (`fpgagen.engine.conv_split`)
 
     @property
     def bias_words(self) -> int:
@@ -107,8 +109,10 @@ class WeightLayout:
 
     def word_address(self, og: int, ky: int, kx: int, cb: int) -> int:
         """Weight-memory address of the word for output group og, kernel row ky, column kx (the
-        tap group when taps are packed), input block cb."""
-        return self.base + ((og * self.kernel + ky) * self.tap_groups + kx) * self.in_blocks + cb
+        tap group when taps are packed), input block cb (the beat cb of in_blocks / split when
+        the conv is split: that word holds input blocks cb * split .. + split - 1)."""
+        beats = self.in_blocks // self.split
+        return self.base + ((og * self.kernel + ky) * self.tap_groups + kx) * beats + cb
 
 
 @dataclass(frozen=True)
@@ -328,10 +332,11 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
         spec = precision.layer(lay.name)
         og, cb = -(-cout // engine.p_out), -(-cin // engine.p_in)
         t = taps if lay.inputs[0] == INPUT else 1
-        words = og * conv_beats(k, cb, t)
+        split = conv_split(k, cb, cout, engine, lay.inputs[0] == INPUT)
+        words = og * conv_beats(k, cb // split, t)
         out[lay.name] = WeightLayout(
             lay.name, base, words, og, k, cb, spec.weight.width, bias_base, spec.bias.width,
-            math.prod(ws) * spec.weight.width + cout * spec.bias.width, t)
+            math.prod(ws) * spec.weight.width + cout * spec.bias.width, t, split)
         base += words
         bias_base += og
     return out

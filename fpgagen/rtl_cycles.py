@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .engine import EngineConfig, conv_beats
+from .engine import EngineConfig, conv_beats, conv_split
 from .graph import INPUT, Graph, Layer
 
 # --- the RTL's parameters (hw/fg_engine.v localparams) ---
@@ -102,7 +102,10 @@ def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: 
     """Beats of one dot product: K kernel rows x ceil(K / T) tap groups x input words (T taps
     share a beat on the packed staging memory, `Plan.stage_taps`)."""
     cin = graph.in_shape(lay)[2]
-    return conv_beats(lay.kernel, -(-cin // engine.p_in), taps if lay.inputs[0] == INPUT else 1)
+    blocks = -(-cin // engine.p_in)
+    image = lay.inputs[0] == INPUT
+    split = conv_split(lay.kernel, blocks, graph.shape(lay.name)[2], engine, image)
+    return conv_beats(lay.kernel, blocks // split, taps if image else 1)
 
 
 def conv_results(graph: Graph, lay: Layer, engine: EngineConfig) -> int:

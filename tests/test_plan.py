@@ -80,7 +80,7 @@ def test_memories_are_the_ones_both_cores_build(default_plan):
     # the arena, so the Plan counts none (it did once: 1 BRAM18 the cores never built)
     assert list(default_plan.memories) == [ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES]
     assert default_plan.bram36 == 472 and default_plan.bram18 == 11  # two staging slots
-    assert default_plan.total_bytes == 2_048_128
+    assert default_plan.total_bytes == 2_045_056
     # 16x32: a conv result is 2 arena words, so the arena is 2 banks of 15,016 words (word a
     # in bank a mod 2), written in one cycle (hw/fg_arena.v)
     arena = default_plan.memories[ACTIVATIONS]
