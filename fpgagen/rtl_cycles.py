@@ -53,8 +53,14 @@ class EngineTiming:
     @property
     def drain(self) -> int:
         """fg_engine DRAIN: last beat taken -> last arena write (A1 + memory + operand register
-        + MAC array 4 + LV + R0 + requantizer 6 + the write port's latency WB_LAT + 3 margin)."""
-        return 1 + MEM_LAT + 1 + 4 + self.lv + 1 + 6 + self.write_latency + 3
+        + MAC array 4 + LV + the split sums' levels + R0 + requantizer 6 + the write port's
+        latency WB_LAT + 3 margin)."""
+        return 1 + MEM_LAT + 1 + 4 + self.lv + self.ksum_levels + 1 + 6 + self.write_latency + 3
+
+    @property
+    def ksum_levels(self) -> int:
+        """fg_ksum: one adder level per halving of the column groups, log2 NW (KSUM_LAT)."""
+        return EngineConfig(self.p_in, self.p_out).result_words.bit_length() - 1
 
     @property
     def write_latency(self) -> int:

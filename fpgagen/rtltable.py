@@ -31,7 +31,7 @@ RTL_FIELDS = (
     "w_base", "b_base", "out_base", "out_stride", "out_row_step", "out_ring_last",
     "out_blocks", "in_base", "in_stride", "in2_base", "in2_stride", "p_last", "reuse", "kx0",
     "ix_kx0", "row0", "irow0", "ring", "ring_last", "row_step", "s_row_step",
-    "wrap_row_step", "col0", "col_step", "col_kx0", "need0", "gate_off",
+    "wrap_row_step", "col0", "col_step", "col_kx0", "need0", "gate_off", "split_lg",
 )
 
 
@@ -49,12 +49,30 @@ class RtlRow:
 def _conv(e: LayerEntry, taps: int) -> dict[str, int]:
     """The conv nest: cb, kx (groups of ``taps`` columns on the staging memory), ky, og, ox,
     oy. Arena addresses are words; staging addresses are pixel indices (one word per pixel,
-    spread over ``taps`` banks by the hardware)."""
+    spread over ``taps`` banks by the hardware).
+
+    A split 1x1 conv (``e.split`` = G > 1, `fpgagen.engine.conv_split`) walks its beats as
+    the kernel-column level: one "column" per G input words (kx_step G, ix_step 0 so the tap
+    stays on the pixel), cb_last 0; the engine reads the G words at once (split_lg)."""
     staging = bool(e.in_staging)
     t = taps if staging else 1
     in_base = 0 if staging else e.in_base
     in_stride = 1 if staging else e.in_stride
     row_step = e.in_w * in_stride
+    if e.split > 1:
+        if e.kernel != 1 or staging or e.in_blocks % e.split or e.split & (e.split - 1):
+            raise AssertionError(f"conv {e.name!r}: split {e.split} of a {e.kernel}x{e.kernel} "
+                                 f"conv with {e.in_blocks} input words")
+        beats = e.in_blocks // e.split
+        return {
+            "cb_last": 0, "kx_last": beats - 1, "k_last": 0, "og_last": e.out_groups - 1,
+            "ox_last": e.out_w - 1, "oy_last": e.out_h - 1,
+            "origin": in_base - e.pad * row_step - e.pad * in_stride,
+            "kx_step": e.split, "ky_step": row_step, "ox_step": e.stride * in_stride,
+            "oy_step": e.stride * row_step, "ix_step": 0,
+            "out_ring_last": e.out_ring - 1 if e.out_ring else NO_RING,
+            "split_lg": e.split.bit_length() - 1,
+        }
     return {
         "cb_last": e.in_blocks - 1,
         "kx_last": -(-e.kernel // t) - 1,

@@ -83,7 +83,7 @@ module fg_engine #
     parameter MAX_LSHIFT = 0,
     // layer table: rows and fields per row (field order of fpgagen.rtltable.RTL_FIELDS)
     parameter N_LAYERS = 1,
-    parameter NF = 59,
+    parameter NF = 60,
     // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
     parameter CW = 16,
     // memory depths (words); the arena is NW = P_OUT / P_IN banks (1 when P_OUT <= P_IN) of
@@ -178,8 +178,8 @@ localparam F_OP = 0, F_IN_STAGING = 1, F_IN_SIGNED = 2, F_IN2_SIGNED = 3, F_OUT_
            F_P_LAST = 43, F_REUSE = 44, F_KX0 = 45, F_IX_KX0 = 46, F_ROW0 = 47, F_IROW0 = 48,
            F_RING = 49, F_RING_LAST = 50, F_ROW_STEP = 51, F_S_ROW_STEP = 52,
            F_WRAP_ROW_STEP = 53, F_COL0 = 54, F_COL_STEP = 55, F_COL_KX0 = 56, F_NEED0 = 57,
-           F_GATE_OFF = 58;
-localparam NF_USED = 59;
+           F_GATE_OFF = 58, F_SPLIT_LG = 59;
+localparam NF_USED = 60;
 localparam OP_CONV = 0, OP_MAXPOOL = 1, OP_AVGPOOL = 2, OP_ADD = 3;
 
 /*
@@ -197,6 +197,9 @@ localparam LNW = (NW > 1) ? $clog2(NW) : 0;
 localparam AB_W = (ARENA_BANK_DEPTH > 1) ? $clog2(ARENA_BANK_DEPTH) : 1;   // bank address
 localparam AA_W = AB_W + LNW;                                              // word address
 localparam LNWW = (LNW > 0) ? LNW : 1;
+// a split conv's column groups (fpgagen/engine.py conv_split): up to NW, log2 in the table
+localparam LGW = 4;
+localparam KSUM_LAT = LNW;   // fg_ksum: one adder level per halving
 localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
 // address arithmetic width (arena words and staging pixels, modulo 2^AW)
 localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
@@ -218,10 +221,11 @@ localparam DESC_W = AW + CW + 1 + GW;
 localparam MEM_REGS = 2;
 localparam MEM_LAT = 1 + MEM_REGS;
 // cycles from the last beat taken by a generator until its last arena write has happened:
-// A1 + memory + operand register + MAC array (4 + LV) + R0 + requantizer (6) + write (all NW
-// words of a result at once, one per arena bank: WB_LAT) + margin
+// A1 + memory + operand register + MAC array (4 + LV) + the split sums (KSUM_LAT) + R0 +
+// requantizer (6) + write (all NW words of a result at once, one per arena bank: WB_LAT) +
+// margin
 localparam WB_LAT = (NW > 1) ? 2 : 1;   // fg_writeback: its source stage when banked
-localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + 1 + 6 + WB_LAT + 3;
+localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + KSUM_LAT + 1 + 6 + WB_LAT + 3;
 localparam DR_W = $clog2(DRAIN + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
@@ -688,10 +692,10 @@ wire [NW-1:0]        arena_wr_en;       // one write port per bank
 wire [P_IN-1:0]      arena_wr_mask;
 wire [NW*AW-1:0]     arena_wr_addr;     // bank addresses, AW bits each
 wire [NW*WORD_W-1:0] arena_wr_data;
-wire [AA_W-1:0]      arena_rd_addr;     // word address
+wire [LNWW-1:0]      arena_rd_sel;      // the bank of the read's word 0 (its address mod NW)
 wire [NW*AB_W-1:0]   arena_rd_bank_addr;
-wire [WORD_W-1:0]    arena_rd_data;     // word arena_rd_addr
-wire [NW*WORD_W-1:0] arena_rd_wide;     // words arena_rd_addr .. + NW - 1 (the pool's read)
+wire [WORD_W-1:0]    arena_rd_data;     // word a of the read
+wire [NW*WORD_W-1:0] arena_rd_wide;     // words a .. a + NW - 1 (a pool beat, a split conv)
 
 // the arena's write lanes: its lane groups (all lanes of a group share one enable)
 wire [G-1:0] arena_group_mask;
@@ -713,7 +717,7 @@ fg_arena #(
     .clk(clk),
     .wr_en(arena_wr_en), .wr_mask(arena_group_mask), .wr_addr(arena_bank_addr),
     .wr_data(arena_wr_data),
-    .rd_en(1'b1), .rd_addr(arena_rd_bank_addr), .rd_sel(arena_rd_addr[LNWW-1:0]),
+    .rd_en(1'b1), .rd_addr(arena_rd_bank_addr), .rd_sel(arena_rd_sel),
     .rd_data(arena_rd_data), .rd_wide(arena_rd_wide)
 );
 
@@ -845,12 +849,28 @@ wire [CW:0] m_in_h = {1'b0, `FG_M(F_IN_H, CW)};
 wire [CW:0] m_in_w = {1'b0, `FG_M(F_IN_W, CW)};
 
 reg               a1_valid, a1_first, a1_last, a1_inside, a1_half;
-reg [AA_W-1:0]    a1_raddr;
+reg [LNWW-1:0]    a1_rsel;      // the read's word 0: its bank (address mod NW)
 reg [TAPS-1:0]    a1_tap_in;
 reg [LTW-1:0]     a1_bank0;
 reg [WA_W-1:0]    a1_waddr;
 reg [BA_W-1:0]    a1_baddr;
 reg [DESC_W-1:0]  a1_desc;
+// the main beat's arena read, as the pool's: words a .. a + NW - 1, bank b at
+// (a + NW - 1 - b) / NW (hw/fg_arena.v); word 0 alone is then bank a mod NW at a / NW, so the
+// same addresses serve a one-word read and a split conv's G words
+reg [NW*AB_W-1:0] a1_bank_addr;
+wire [AW-1:0]     a0_raddr = run_vec ? vc_addr : cv_addr;
+genvar ga;
+generate
+    for (ga = 0; ga < NW; ga = ga + 1) begin : g_main_bank
+        localparam integer WORD_K = NW - 1 - ga;
+        wire [AW-1:0] a_b = a0_raddr + WORD_K[AW-1:0];
+        always @(posedge clk) begin
+            a1_bank_addr[ga*AB_W +: AB_W] <= a_b[AB_W+LNW-1:LNW];
+        end
+        wire unused_a_b = &{1'b0, a_b};   // the bank bits and the address's top bit
+    end
+endgenerate
 
 // staging: tap t of the beat is pixel p0 + t, in bank (p0 + t) mod TAPS; bank b reads word
 // p0 / TAPS, or the next word when b < p0 mod TAPS
@@ -895,14 +915,14 @@ always @(posedge clk) begin
         a1_last <= vc_last;
         a1_half <= vc_half;
         a1_inside <= 1'b1;
-        a1_raddr <= vc_addr[AA_W-1:0];
+        a1_rsel <= vc_addr[LNWW-1:0];
         a1_desc <= {vc_waddr, {{CW{1'b0}}, 1'b1}, {GW{1'b0}}};
     end else begin
         a1_first <= cv_first;
         a1_last <= cv_last;
         a1_half <= 1'b0;
         a1_inside <= row_in && !cv_ix[CW] && $signed(cv_ix) < $signed(m_in_w);
-        a1_raddr <= cv_addr[AA_W-1:0];
+        a1_rsel <= cv_addr[LNWW-1:0];
         a1_desc <= {cv_oaddr, cv_st_left, cv_group};
     end
     a1_bank0 <= p0_low;
@@ -926,7 +946,7 @@ wire [CW:0] p_in_h = {1'b0, `FG_P(F_IN_H, CW)};
 wire [CW:0] p_in_w = {1'b0, `FG_P(F_IN_W, CW)};
 
 reg               q1_valid, q1_first, q1_last, q1_inside, q1_carry, q1_from_carry;
-reg [AA_W-1:0]    q1_raddr;
+reg [LNWW-1:0]    q1_rsel;
 reg [AW-1:0]      q1_waddr;
 reg [CW:0]        q1_left;
 wire [AW-1:0]     pl_raddr = pl_row_addr + pl_col_addr;
@@ -952,7 +972,7 @@ always @(posedge clk) begin
                  && !pl_ix[CW] && $signed(pl_ix) < $signed(p_in_w);
     q1_carry <= pl_carry;
     q1_from_carry <= pl_from_carry;
-    q1_raddr <= pl_raddr[AA_W-1:0];
+    q1_rsel <= pl_raddr[LNWW-1:0];
     q1_waddr <= pl_waddr;
     q1_left <= pl_left;
     if (rst) begin
@@ -982,10 +1002,12 @@ fg_delay #(.WIDTH(AW + CW + 1), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_wadd
  */
 wire            lo_rd_en;
 wire [AW-1:0]   lo_rd_addr;
-assign arena_rd_addr = lo_rd_en ? lo_rd_addr[AA_W-1:0] : (pool_owns ? q1_raddr : a1_raddr);
-// one word: every bank at its bank address; the pool: its NW words (q1_bank_addr)
-wire [AB_W-1:0] arena_rd_hi = arena_rd_addr[AA_W-1:LNW];
-assign arena_rd_bank_addr = (pool_owns && !lo_rd_en) ? q1_bank_addr : {NW{arena_rd_hi}};
+assign arena_rd_sel = lo_rd_en ? lo_rd_addr[LNWW-1:0] : (pool_owns ? q1_rsel : a1_rsel);
+// the logits: one word, every bank at its bank address; the pool and the main beat: their
+// NW words' bank addresses, registered in Q1 / A1
+wire [AB_W-1:0] lo_rd_hi = lo_rd_addr[AA_W-1:LNW];
+assign arena_rd_bank_addr = lo_rd_en ? {NW{lo_rd_hi}}
+                                     : (pool_owns ? q1_bank_addr : a1_bank_addr);
 
 /*
  * MD: memory data (controls delayed MEM_LAT cycles to meet it); A4: operands registered
@@ -1007,7 +1029,8 @@ fg_delay #(.WIDTH(4 + TAPS + LTW), .DEPTH(MEM_LAT), .RESET(0)) a_flags_dly (
 wire m_in_signed = `FG_M(F_IN_SIGNED, 1);
 
 reg                  a4_valid, a4_first, a4_last, a4_half;
-reg [P_IN*XA_W-1:0]  x_act;      // MAC array activations (signed XA_W)
+reg [NW*P_IN*XA_W-1:0] x_act;  // MAC array activations (signed XA_W), a word per column group
+wire [P_IN*XA_W-1:0]   x_lanes;  // column group 0's (and an unsplit conv's) activations
 reg [WORD_W-1:0]     a4_data;    // the arena word as read (element-wise units)
 
 genvar gx;
@@ -1044,8 +1067,39 @@ generate
         end else begin : g_arena
             assign x_lane = (!m_staging && md_flags[1]) ? av_ext : {XA_W{1'b0}};
         end
+        assign x_lanes[gx*XA_W +: XA_W] = x_lane;
         always @(posedge clk) begin
             x_act[gx*XA_W +: XA_W] <= x_lane;
+        end
+    end
+endgenerate
+
+// column groups 1 .. NW - 1: the same word as group 0, or for a conv split G = 2^lg ways
+// (conv_split) word k = j >> (LNW - lg) of the wide read (words a .. a + NW - 1 of the pixel)
+wire [LGW-1:0] m_split_lg = `FG_M(F_SPLIT_LG, LGW);
+genvar gj, gy;
+generate
+    for (gj = 1; gj < NW; gj = gj + 1) begin : g_group
+        localparam [LNWW-1:0] J = gj;
+        wire [LGW-1:0]  sh = LNW[LGW-1:0] - m_split_lg;
+        wire [LNWW-1:0] k = J >> sh;
+        for (gy = 0; gy < P_IN; gy = gy + 1) begin : g_lane
+            reg [ACT_W-1:0] wv;
+            integer kw;
+            always @* begin
+                wv = arena_rd_wide[gy*ACT_W +: ACT_W];
+                for (kw = 1; kw < NW; kw = kw + 1) begin
+                    if (k == kw[LNWW-1:0]) begin
+                        wv = arena_rd_wide[(kw*P_IN+gy)*ACT_W +: ACT_W];
+                    end
+                end
+            end
+            wire [XA_W-1:0] wv_ext = {{(XA_W-ACT_W){m_in_signed & wv[ACT_W-1]}}, wv};
+            wire [XA_W-1:0] x_word = md_flags[1] ? wv_ext : {XA_W{1'b0}};
+            always @(posedge clk) begin
+                x_act[(gj*P_IN+gy)*XA_W +: XA_W] <= (k == {LNWW{1'b0}}) ? x_lanes[gy*XA_W +: XA_W]
+                                                                        : x_word;
+            end
         end
     end
 endgenerate
@@ -1085,12 +1139,23 @@ endgenerate
 wire                   pe_out_valid;
 wire [P_OUT*ACC_W-1:0] pe_out_acc;
 
-fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W), .PACK(PACK))
+fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W), .PACK(PACK),
+              .NG(NW))
 pe_inst (
     .clk(clk), .rst(rst),
     .in_valid(a4_valid && run_conv), .in_first(a4_first), .in_last(a4_last),
     .in_act(x_act), .in_wgt(wmem_data), .in_bias(x_bias),
     .out_valid(pe_out_valid), .out_acc(pe_out_acc)
+);
+
+// a split conv's G partial sums of each channel added (a pass-through for the others)
+wire                   ks_valid;
+wire [P_OUT*ACC_W-1:0] ks_acc;
+
+fg_ksum #(.P_OUT(P_OUT), .NG(NW), .ACC_W(ACC_W), .LGW(LGW)) ksum_inst (
+    .clk(clk), .rst(rst), .cfg_lg(m_split_lg),
+    .in_valid(pe_out_valid), .in_acc(pe_out_acc),
+    .out_valid(ks_valid), .out_acc(ks_acc)
 );
 
 wire                  av_out_valid;
@@ -1133,7 +1198,8 @@ fg_maxpool #(.LANES(NW*P_IN), .A_W(ACT_W)) maxpool_inst (
 
 /*
  * Descriptors, delayed to meet their results at R0: add MEM_LAT + 3 cycles (to the operand
- * register MEM_LAT + 1, fg_add 2), avgpool 2 more (fg_avgpool 4), conv LV more (array 4 + LV)
+ * register MEM_LAT + 1, fg_add 2), avgpool 2 more (fg_avgpool 4), conv LV + KSUM_LAT more
+ * (array 4 + LV, then fg_ksum)
  */
 wire [DESC_W-1:0] desc_add, desc_avg, desc_conv;
 
@@ -1143,7 +1209,7 @@ fg_delay #(.WIDTH(DESC_W), .DEPTH(MEM_LAT + 3), .RESET(0)) desc_add_dly (
 fg_delay #(.WIDTH(DESC_W), .DEPTH(2), .RESET(0)) desc_avg_dly (
     .clk(clk), .rst(rst), .in_data(desc_add), .out_data(desc_avg)
 );
-fg_delay #(.WIDTH(DESC_W), .DEPTH(LV), .RESET(0)) desc_conv_dly (
+fg_delay #(.WIDTH(DESC_W), .DEPTH(LV + KSUM_LAT), .RESET(0)) desc_conv_dly (
     .clk(clk), .rst(rst), .in_data(desc_avg), .out_data(desc_conv)
 );
 
@@ -1155,11 +1221,11 @@ reg [RQL*ACC_W-1:0]  r0_acc;
 reg [DESC_W-1:0]     r0_desc;
 
 always @(posedge clk) begin
-    r0_valid <= run_conv ? pe_out_valid : (m_avg ? av_out_valid : ad_out_valid);
+    r0_valid <= run_conv ? ks_valid : (m_avg ? av_out_valid : ad_out_valid);
     r0_conv <= run_conv;
     r0_acc <= {(RQL*ACC_W){1'b0}};
     if (run_conv) begin
-        r0_acc[P_OUT*ACC_W-1:0] <= pe_out_acc;
+        r0_acc[P_OUT*ACC_W-1:0] <= ks_acc;
         r0_desc <= desc_conv;
     end else if (m_avg) begin
         r0_acc[P_IN*ACC_W-1:0] <= av_out;
@@ -1230,7 +1296,8 @@ fg_logits_out #(
 
 // fields and bits the engine does not use (bank fields are wide on purpose: FW bits each)
 wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, unused_wb_busy, vc_last,
-                      p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0};
+                      p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0,
+                      x_lanes, m_split_lg};   // (the last two: used when NW > 1)
 
 `undef FG_M
 `undef FG_P

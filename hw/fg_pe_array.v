@@ -2,9 +2,9 @@
 
 fpgagen: P_IN x P_OUT multiply-accumulate array
 
-Each valid beat brings one activation word (P_IN lanes) and one weight word (P_IN * P_OUT
-lanes) and adds, for every output o, the dot product sum_i act[i] * wgt[o][i] to
-accumulator o:
+Each valid beat brings one activation word (P_IN lanes) per column group and one weight word
+(P_IN * P_OUT lanes) and adds, for every output o, the dot product sum_i act[i] * wgt[o][i]
+to accumulator o, act being the word of o's column group:
 
     first beat of a dot product:  acc[o] = bias[o] + sum_i act[i] * wgt[o][i]
     other beats:                  acc[o] = acc[o]   + sum_i act[i] * wgt[o][i]
@@ -25,10 +25,13 @@ Bias timing: in_bias is not sampled with the beat but BIAS_DELAY = 3 + LV cycles
 beat that has in_first (the cycle that beat reaches the accumulator); the caller reads the
 bias memory that much later instead of carrying P_OUT * ACC_W bits down the pipeline.
 
-Lane layout: act lane i at in_act[i*A_W +: A_W] (signed; widen unsigned values by a zero bit
-first); weight lane (o,i) at in_wgt[(o*P_IN+i)*W_W +: W_W] (signed); bias / out lane o at
+Column groups (NG >= 1): the P_OUT columns are NG groups of P_OUT / NG; group g multiplies
+activation word g, lane i at in_act[(g*P_IN+i)*A_W +: A_W] (signed; widen unsigned values by
+a zero bit first). The engine gives every group the same word, or, for a narrow 1x1 conv split
+G ways (fpgagen/engine.py conv_split), G different input words of the pixel (hw/fg_ksum.v adds
+the groups' partial sums). Each activation lane then feeds P_OUT / NG multipliers. weight lane (o,i) at in_wgt[(o*P_IN+i)*W_W +: W_W] (signed); bias / out lane o at
 [o*ACC_W +: ACC_W]. Weight lane (o,i) feeds only multiplier (o,i): the weight word has no
-fan-out. Activation lane i feeds P_OUT multipliers: the caller registers it right before.
+fan-out. An activation lane feeds P_OUT / NG multipliers: the caller registers it right before.
 
 Accumulators are ACC_W bits and wrap: the caller picks ACC_W >= A_W + W_W + ceil(log2(K*K*Cin))
 (DESIGN.md section 2) and gives the bias already in the accumulator's scale.
@@ -65,7 +68,10 @@ module fg_pe_array #
     parameter ACC_W = 32,
     // 1: output lanes 2j, 2j+1 share one multiplier (fg_mul2; P_OUT even, A_W <= 18,
     // W_W <= 18, act lanes never -2^(A_W-1)); 0: one fg_mul per lane
-    parameter PACK = 0
+    parameter PACK = 0,
+    // column groups, each with its own activation word: a power of two dividing P_OUT
+    // (P_OUT / NG even when PACK)
+    parameter NG = 1
 )
 (
     input  wire                        clk,
@@ -77,7 +83,7 @@ module fg_pe_array #
     input  wire                        in_valid,
     input  wire                        in_first,        // first beat of a dot product
     input  wire                        in_last,         // last beat: emit the sums
-    input  wire [P_IN*A_W-1:0]         in_act,
+    input  wire [NG*P_IN*A_W-1:0]      in_act,
     input  wire [P_OUT*P_IN*W_W-1:0]   in_wgt,
 
     /*
@@ -99,6 +105,8 @@ localparam PW = A_W + W_W;
 localparam TW = PW + LV;
 // control travels 3 (multiplier) + LV (tree) stages to the accumulator
 localparam CD = 3 + LV;
+// columns per activation group
+localparam GC = P_OUT / NG;
 
 // check configuration
 initial begin
@@ -116,6 +124,11 @@ initial begin
     end
     if (PACK != 0 && (PACK != 1 || P_OUT % 2 != 0 || A_W > 18 || W_W > 18)) begin
         $error("Error: PACK = 1 needs an even P_OUT and A_W, W_W <= 18 (instance %m)");
+        $finish;
+    end
+    if (NG < 1 || (NG & (NG - 1)) != 0 || P_OUT % NG != 0
+            || (PACK != 0 && (P_OUT / NG) % 2 != 0)) begin
+        $error("Error: NG must be a power of two dividing P_OUT, even P_OUT / NG if PACK (%m)");
         $finish;
     end
 end
@@ -151,7 +164,7 @@ generate
             for (gi = 0; gi < P_IN; gi = gi + 1) begin : g_mac2
                 fg_mul2 #(.A_W(A_W), .B_W(W_W), .S(PW - 1)) mul_inst (
                     .clk(clk),
-                    .a(in_act[gi*A_W +: A_W]),
+                    .a(in_act[((go/GC)*P_IN+gi)*A_W +: A_W]),
                     .b_lo(in_wgt[(go*P_IN+gi)*W_W +: W_W]),
                     .b_hi(in_wgt[((go+1)*P_IN+gi)*W_W +: W_W]),
                     .p_lo(prod[(go*P_IN+gi)*PW +: PW]),
@@ -164,7 +177,7 @@ generate
             for (gi = 0; gi < P_IN; gi = gi + 1) begin : g_mac
                 fg_mul #(.A_W(A_W), .B_W(W_W)) mul_inst (
                     .clk(clk),
-                    .a(in_act[gi*A_W +: A_W]),
+                    .a(in_act[((go/GC)*P_IN+gi)*A_W +: A_W]),
                     .b(in_wgt[(go*P_IN+gi)*W_W +: W_W]),
                     .p(prod[(go*P_IN+gi)*PW +: PW])
                 );

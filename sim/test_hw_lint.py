@@ -16,6 +16,7 @@ MODULES = sorted(p.stem for p in HW_DIR.glob("*.v"))
 NARROW = {
     "fg_requant": {"LANES": 3, "ACC_W": 2, "OUT_W": 64, "MAX_LSHIFT": 32},
     "fg_pe_array": {"P_IN": 1, "P_OUT": 2, "A_W": 3, "W_W": 2, "ACC_W": 5, "PACK": 1},
+    "fg_ksum": {"P_OUT": 8, "NG": 4, "ACC_W": 6, "LGW": 2},
     "fg_mul": {"A_W": 2, "B_W": 32},
     "fg_mul2": {"A_W": 2, "B_W": 3, "S": 7},
     "fg_delay": {"WIDTH": 3, "DEPTH": 0},

@@ -73,6 +73,20 @@ def dense_graph() -> g.Graph:
         g.conv("c2", "p1", 5, 1), g.avgpool("gap", "c2")])
 
 
+def split_graph() -> g.Graph:
+    """Narrow 1x1 convs that the engine splits into column groups (fpgagen/engine.py
+    conv_split), on a 4x16 engine (NW = 4 banks): s4 reads 4 words and has 4 channels (G = 4,
+    one beat per pixel), s8 8 channels from 6 words (G = 2: 6 is not a multiple of 4, three
+    beats), sn a signed input (no ReLU before it) split 4 ways over 8 words; next to them
+    unsplit 1x1 and 3x3 convs, a pool and the average pool, so a split layer's column groups
+    and partial sums must not leak into its neighbours."""
+    return g.make_graph("split", (10, 9, 3), [
+        g.conv("c1", g.INPUT, 16, 3, 1, 1), g.conv("s4", "c1", 4, 1),
+        g.conv("e24", "s4", 24, 3, pad=1), g.conv("s8", "e24", 8, 1),
+        g.conv("w32", "s8", 32, 1, relu=False), g.conv("sn", "w32", 4, 1),
+        g.maxpool("p1", "sn", 2, 2), g.conv("c10", "p1", 10, 1), g.avgpool("gap", "c10")])
+
+
 NEGATIVE_SHIFT_TOML = """[model]
 precision = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
 [layers.byp]
@@ -141,6 +155,22 @@ def test_packed_engine_bit_exact(tmp_path):
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0]
     assert {r.name for r in results} >= {lay.name for lay in qg.graph.layers} - {"c1"}
+
+
+@pytest.mark.parametrize("pack", [False, True], ids=["split", "split-packed"])
+def test_split_convs_bit_exact(tmp_path, pack):
+    """Split narrow convs (G = 4 and 2, signed input) bit-exact layer by layer, one MAC per
+    DSP and packed (column groups of 4 share activations pairwise)."""
+    qg, plan, _design, _run, results, missing = run_graph(
+        tmp_path, split_graph(), "ap_fixed<8,2,AP_RND_CONV,AP_SAT>", (4, 16), True, 8.0,
+        pack=pack)
+    assert {n: w.split for n, w in plan.weights.items() if w.split > 1} == \
+        {"s4": 4, "s8": 2, "sn": 4}
+    assert plan.engine.pack == pack
+    assert not missing
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[0]
+    assert {r.name for r in results} >= {lay.name for lay in qg.graph.layers} - {"sn"}
 
 
 @pytest.mark.parametrize(("pe", "fuse", "backpressure"), [((4, 8), True, 0b0011),

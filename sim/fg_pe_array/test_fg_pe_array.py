@@ -4,8 +4,9 @@ Dot products of random length (many of length 1, to prove back-to-back II=1 hand
 idle beats inside and between them, edge operands (most negative weights times the most
 negative activations), the bias presented BIAS_DELAY cycles after each first beat (random
 garbage on the bias lanes in every other cycle), a P_IN that is not a power of two (a padded
-adder tree), and a parameter set whose accumulator is too narrow on purpose so that two's
-complement wrap is checked as well.
+adder tree), a parameter set whose accumulator is too narrow on purpose so that two's
+complement wrap is checked as well, and column groups (NG > 1) that each multiply their own
+activation word (the split narrow convs, fpgagen/engine.py conv_split).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class TB:
         self.p_in, self.p_out = p["P_IN"], p["P_OUT"]
         self.a_w, self.w_w, self.acc_w = p["A_W"], p["W_W"], p["ACC_W"]
         self.pack = p.get("PACK", 0)
+        self.ng = p.get("NG", 1)
         start_clock(dut.clk)
         self.latency = 4 + tree_levels(self.p_in)
         self.bias_delay = 3 + tree_levels(self.p_in)
@@ -58,16 +60,17 @@ class TB:
             for _ in range(length):
                 # packed multipliers take activations one bit narrower than A_W, as the
                 # engine's are (hw/fg_mul2.v): the most negative is then -2^(A_W-2)
-                act = [self.operand(rng, self.a_w, signed, edge,
-                                    lo=-(1 << (self.a_w - 2)) if self.pack else None)
-                       for _ in range(self.p_in)]
+                act = [[self.operand(rng, self.a_w, signed, edge,
+                                     lo=-(1 << (self.a_w - 2)) if self.pack else None)
+                        for _ in range(self.p_in)] for _ in range(self.ng)]
                 wgt = [[self.operand(rng, self.w_w, True, edge) for _ in range(self.p_in)]
                        for _ in range(self.p_out)]
                 beats.append((act, wgt))
             want = []
+            cols = self.p_out // self.ng  # columns per activation group
             for o in range(self.p_out):
                 s = bias[o] + sum(a * w for act, wgt in beats
-                                  for a, w in zip(act, wgt[o], strict=True))
+                                  for a, w in zip(act[o // cols], wgt[o], strict=True))
                 want.append(to_signed(s, self.acc_w))  # the accumulator wraps mod 2^ACC_W
             out.append((signed, bias, beats, want))
         return out
@@ -109,7 +112,7 @@ async def run_test(dut):
         dut.in_valid.value = 1
         dut.in_first.value = int(first)
         dut.in_last.value = int(last)
-        dut.in_act.value = pack(act, tb.a_w)
+        dut.in_act.value = pack([a for word in act for a in word], tb.a_w)
         dut.in_wgt.value = pack([w for row in wgt for w in row], tb.w_w)
         if first:
             bias_at[cycle + tb.bias_delay] = bias
@@ -129,14 +132,16 @@ async def run_test(dut):
 
 
 @pytest.mark.parametrize(
-    "p_in,p_out,a_w,w_w,acc_w,pack",
-    [(4, 3, 9, 8, 24, 0),     # w8a8 (9-bit signed activations), exact accumulator
-     (3, 2, 16, 6, 20, 0),    # 3 lanes (padded tree), wide activations, accumulator that wraps
-     (1, 2, 9, 8, 20, 0),     # one lane: no adder tree
-     (4, 4, 9, 8, 24, 1),     # w8a8 packed: two output lanes per multiplier
-     (3, 2, 7, 5, 14, 1)],    # packed, padded tree, accumulator that wraps
+    "p_in,p_out,a_w,w_w,acc_w,pack,ng",
+    [(4, 3, 9, 8, 24, 0, 1),     # w8a8 (9-bit signed activations), exact accumulator
+     (3, 2, 16, 6, 20, 0, 1),    # 3 lanes (padded tree), wide activations, accumulator wraps
+     (1, 2, 9, 8, 20, 0, 1),     # one lane: no adder tree
+     (4, 4, 9, 8, 24, 1, 1),     # w8a8 packed: two output lanes per multiplier
+     (3, 2, 7, 5, 14, 1, 1),     # packed, padded tree, accumulator that wraps
+     (2, 4, 9, 8, 24, 0, 4),     # four column groups of one column, own activation words
+     (2, 8, 9, 8, 24, 1, 2)],    # packed, two groups of four columns
 )
-def test_fg_pe_array(p_in, p_out, a_w, w_w, acc_w, pack):
+def test_fg_pe_array(p_in, p_out, a_w, w_w, acc_w, pack, ng):
     run_module("fg_pe_array", __file__, sources=["fg_mul", "fg_mul2", "fg_delay"], parameters=
                {"P_IN": p_in, "P_OUT": p_out, "A_W": a_w, "W_W": w_w, "ACC_W": acc_w,
-                "PACK": pack})
+                "PACK": pack, "NG": ng})
