@@ -52,6 +52,7 @@ from .engine import (
     mac_operand_bits,
     p_in_note,
     pack_problem,
+    packed_dsp_engine,
 )
 from .errors import FpgagenError
 from .graph import INPUT, Graph
@@ -364,6 +365,15 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
     if engine is not None:
         return _with_packing(_plan(graph, board, precision, engine, fuse),
                              True if engine.pack else pack)
+    unpacked = _default_unpacked(graph, board, precision, fuse, pack)
+    if pack is False:
+        return unpacked
+    return _packed_default(graph, board, precision, fuse, unpacked) or unpacked
+
+
+def _default_unpacked(graph: Graph, board: Board, precision: Precision, fuse: bool,
+                      pack: bool | None) -> Plan:
+    """The DSP-sized default engine (one MAC per DSP), P_out halved until the memories fit."""
     eng = default_engine(board, precision, graph)
     plan = _plan(graph, board, precision, eng, fuse)
     notes = [n for n in (p_in_note(graph, eng.p_in),) if n]
@@ -377,6 +387,35 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
             return _with_packing(replace(smaller, engine_note="; ".join(notes)), pack)
     # no narrower P_out fits either
     return _with_packing(replace(plan, engine_note="; ".join(notes)), pack)
+
+
+# a packed default must be at least this much faster (estimated cycles per image, single
+# image) than the one-MAC-per-DSP default: twice the MACs for less is not worth the wider
+# weight words, the larger build and the DSP48's packed-operand path. ZC706 SqueezeNet 1.1:
+# 16x64 packed is 1.85x the 16x32; PYNQ-Z2 digits 16x16 is 1.46x the 16x8; ZCU102: 16x256
+# packed would be 1.25x the 16x128 on SqueezeNet 1.0 and less on 1.1, so it stays unpacked
+PACK_MIN_SPEEDUP = 1.3
+
+
+def _packed_default(graph: Graph, board: Board, precision: Precision, fuse: bool,
+                    unpacked: Plan) -> Plan | None:
+    """The default engine with two MACs per DSP (`packed_dsp_engine`: twice the P_out the DSPs
+    give one MAC each) when the board's DSP slice packs these widths exactly, the design fits
+    the part, and it is PACK_MIN_SPEEDUP faster by the estimate; else None."""
+    if unpacked.engine.pack or not _fits_part(unpacked):
+        return None
+    eng = packed_dsp_engine(board, *mac_widths(unpacked), p_in=unpacked.engine.p_in)
+    if eng is None or eng.p_out <= unpacked.engine.p_out:
+        return None
+    plan = _plan(graph, board, precision, replace(eng, pack=False), fuse)
+    if not _fits_part(plan) or plan.total_cycles * PACK_MIN_SPEEDUP > unpacked.total_cycles:
+        return None
+    packed = _with_packing(plan, True)
+    slice_ = board.dsp_slice
+    note = (f"{eng} with two MACs per {slice_} ({packed.engine.dsp} DSPs): estimated "
+            f"{unpacked.total_cycles / plan.total_cycles:.2f}x the throughput of the "
+            f"one-MAC-per-DSP {unpacked.engine}")
+    return replace(packed, engine_note="; ".join(n for n in (unpacked.engine_note, note) if n))
 
 
 def mac_widths(plan: Plan) -> tuple[int, int]:

@@ -78,6 +78,7 @@ reg [2:0]      wait_cnt;
 reg [AW-1:0]   addr;
 reg [NW_W-1:0] left;       // words still to send, this one included
 reg            done_reg;
+reg            busy;       // state != S_IDLE as a register: the arena's read-port choice
 wire           last_word = left == {{(NW_W-1){1'b0}}, 1'b1};
 wire           os_ready;
 
@@ -87,6 +88,7 @@ always @(posedge clk) begin
         S_IDLE: begin
             if (start) begin
                 state <= S_READ;
+                busy <= 1'b1;
                 addr <= OUT_BASE[AW-1:0];
                 left <= N_WORDS[NW_W-1:0];
             end
@@ -115,13 +117,18 @@ always @(posedge clk) begin
         S_LAST: begin
             if (out_stream_TVALID && out_stream_TREADY && out_stream_TLAST) begin
                 state <= S_IDLE;
+                busy <= 1'b0;
                 done_reg <= 1'b1;
             end
         end
-        default: state <= S_IDLE;
+        default: begin
+            state <= S_IDLE;
+            busy <= 1'b0;
+        end
     endcase
     if (rst) begin
         state <= S_IDLE;
+        busy <= 1'b0;
         done_reg <= 1'b0;
     end
 end
@@ -145,7 +152,7 @@ fg_axis_out #(.A_W(OUT_W), .VB(VB), .LANES(P_IN), .TDATA_W(TDATA_W)) axis_out_in
 );
 
 assign done = done_reg;
-assign rd_en = state != S_IDLE;
+assign rd_en = busy;       // the engine's read-address choice starts from a flip-flop
 assign rd_addr = addr;
 
 // the lanes' bits above OUT_W are not streamed (the logits are OUT_W wide)
