@@ -15,7 +15,7 @@ JSON_KEYS = {"fits", "budget_bytes", "weights_bytes", "activations_bytes",
 def test_default_build_fits_zc706(cli):
     code, out, err = cli("check", "--board", "zynq", "--model", "squeezenet")
     assert code == 0, err
-    assert "FITS" in out and "472 / 545" in out and "480,512" in out and "982,144" in out
+    assert "FITS" in out and "537 / 545" in out and "480,512" in out and "982,144" in out
     assert "10 largest consumers" in out and "staging" in out
 
 

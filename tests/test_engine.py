@@ -123,9 +123,14 @@ def test_packed_dsp_engine_on_the_zc706():
     assert packed_dsp_engine(load_board("zc706"), mac_operand_bits(16, 8), 8) is None
 
 
-def test_pe_16x64_on_the_zc706_packs_and_the_default_does_not():
+def test_pe_16x64_on_the_zc706_packs_and_so_does_the_default():
     net, board = load_model("squeezenet"), load_board("zc706")
-    assert not make_plan(net, board, W8).engine.pack   # 16x32, one MAC per DSP, unchanged
+    default = make_plan(net, board, W8)   # 16x64 packed: 1.85x the 16x32's estimate (>= 1.3)
+    assert default.engine == EngineConfig(16, 64, pack=True)
+    assert not make_plan(net, board, W8, pack=False).engine.pack  # asked not to: 16x32
+    assert str(make_plan(net, board, W8, pack=False).engine) == "16x32"
+    # the ZCU102 stays one MAC per DSP: 16x256 packed is under 1.3x its 16x128
+    assert make_plan(net, load_board("zcu102"), W8).engine == EngineConfig(16, 128)
     packed = make_plan(net, board, W8, engine=parse_pe("16x64"))
     assert packed.engine.pack and packed.engine.dsp == 528
     assert not make_plan(net, board, W8, engine=parse_pe("16x32")).engine.pack

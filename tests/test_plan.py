@@ -24,7 +24,8 @@ def default_plan():
 
 def test_default_build_fits_zc706(default_plan):
     p = default_plan
-    assert (p.engine.p_in, p.engine.p_out) == (16, 32)
+    # two MACs per DSP48E1: 16x64 in 528 of the 900 DSPs (16x32 with one MAC per DSP)
+    assert (p.engine.p_in, p.engine.p_out, p.engine.pack) == (16, 64, True)
     assert p.arena_bytes == p.arena_lower_bound_bytes == 480_512
     assert p.arena_unfused_bytes == 982_144
     assert p.total_bytes <= ZC706.onchip_bytes
@@ -40,20 +41,25 @@ def test_weight_layout_is_contiguous(default_plan):
         base += w.words
         bias += w.bias_words
     assert p.memories[WEIGHTS].depth == base and p.memories[BIASES].depth == bias
-    assert p.memories[WEIGHTS].width == 16 * 32 * 8 == p.weight_word_bits
-    assert p.memories[BIASES].width == 32 * 16 == p.bias_word_bits
+    assert p.memories[WEIGHTS].width == 16 * 64 * 8 == p.weight_word_bits
+    assert p.memories[BIASES].width == 64 * 16 == p.bias_word_bits
 
 
 def test_weight_layout_of_conv1_and_fire9(default_plan):
     # 3x3, 3 -> 64 on the image: 4 kernel columns per word (4 x 3 of 16 lanes), so
-    # 2 groups x 3 kernel rows x 1 tap group
+    # 1 group x 3 kernel rows x 1 tap group
     conv1 = default_plan.weights["conv1"]
     assert default_plan.stage_taps == conv1.taps == 4
-    assert (conv1.out_groups, conv1.kernel, conv1.in_blocks, conv1.words) == (2, 3, 1, 6)
-    assert conv1.word_address(1, 2, 0, 0) == conv1.base + 5
+    assert (conv1.out_groups, conv1.kernel, conv1.in_blocks, conv1.words) == (1, 3, 1, 3)
+    assert conv1.word_address(0, 2, 0, 0) == conv1.base + 2
     e3 = default_plan.weights["fire9_expand3x3"]  # 3x3, 64 -> 256
-    assert (e3.out_groups, e3.in_blocks, e3.words) == (8, 4, 8 * 9 * 4)
+    assert (e3.out_groups, e3.in_blocks, e3.words, e3.split) == (4, 4, 4 * 9 * 4, 1)
     assert e3.word_address(0, 0, 1, 0) == e3.base + 4
+    # 1x1, 64 -> 16: split 4 ways (conv_split), its 4 input words in one beat: one word
+    sq = default_plan.weights["fire2_squeeze1x1"]
+    assert (sq.out_groups, sq.in_blocks, sq.split, sq.words) == (1, 4, 4, 1)
+    sq5 = default_plan.weights["fire5_squeeze1x1"]  # 1x1, 256 -> 32: 2 ways, 8 beats
+    assert (sq5.split, sq5.words) == (2, 8)
 
 
 def test_logical_weight_bytes(default_plan):
@@ -79,30 +85,32 @@ def test_memories_are_the_ones_both_cores_build(default_plan):
     # no output memory: the RTL (hw/fg_logits_out.v) and the HLS core stream the logits out of
     # the arena, so the Plan counts none (it did once: 1 BRAM18 the cores never built)
     assert list(default_plan.memories) == [ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES]
-    assert default_plan.bram36 == 472 and default_plan.bram18 == 11  # two staging slots
-    assert default_plan.total_bytes == 2_045_056
-    # 16x32: a conv result is 2 arena words, so the arena is 2 banks of 15,016 words (word a
-    # in bank a mod 2), written in one cycle (hw/fg_arena.v)
+    assert default_plan.bram36 == 537 and default_plan.bram18 == 17  # two staging slots
+    assert default_plan.total_bytes == 2_045_312
+    # 16x64: a conv result is 4 arena words, so the arena is 4 banks of 7,508 words (word a
+    # in bank a mod 4), written in one cycle (hw/fg_arena.v)
     arena = default_plan.memories[ACTIVATIONS]
-    assert [p.depth for p in arena.parts] == [15_016, 15_016] and arena.depth == 30_032
+    assert [p.depth for p in arena.parts] == [7_508] * 4 and arena.depth == 30_032
 
 
 def test_cycle_estimates(default_plan):
     # the RTL cycle model's named terms (fpgagen/rtl_cycles.py; tests/test_rtl_cycles.py holds
     # them to the RTL within 3 %)
     cost = {c.layer: dict(c.terms) for c in default_plan.costs}
-    assert cost["conv1"]["issue"] == 111 * 111 * 2 * 3 * 1  # 3 beats: one per kernel row
+    assert cost["conv1"]["issue"] == 111 * 111 * 1 * 3 * 1  # 3 beats: one per kernel row
     # 9 taps for a row's first window, then 6: the shared column's 3 taps are carried; the
     # pool runs alongside conv1 (which reads the image), so about its last row is left over
     assert sum(cost["pool1"].values()) < 2 * 4 * (9 + 54 * 6)
     assert cost["fire2_concat"] == {}
     assert cost["pool10"]["issue"] == 13 * 13 * math.ceil(1000 / 16)
-    # 16x32: a result is 2 arena words, written in one cycle (2 arena banks); expand1x1 has
+    # 16x64: a result is 4 arena words, written in one cycle (4 arena banks); expand1x1 has
     # one beat a result, so it costs its beats and no write cycles
     assert "write_port" not in cost["fire2_expand1x1"]
-    assert cost["fire2_expand1x1"]["issue"] == 55 * 55 * 2
-    # a max-pool beat reads both banks: pool3's 8 words per pixel in 4 beats per tap
-    assert cost["pool3"]["issue"] == 27 * 4 * (9 + 26 * 6)
+    assert cost["fire2_expand1x1"]["issue"] == 55 * 55 * 1
+    # the squeeze (64 -> 16) split 4 ways: its 4 input words in one beat per pixel
+    assert cost["fire2_squeeze1x1"]["issue"] == 55 * 55 * 1
+    # a max-pool beat reads all 4 banks: pool3's 8 words per pixel in 2 beats per tap
+    assert cost["pool3"]["issue"] == 27 * 2 * (9 + 26 * 6)
     assert default_plan.fps == pytest.approx(200e6 / default_plan.total_cycles)
     steps = {c.layer: c.step for c in default_plan.costs}
     assert steps["pool1"] == steps["conv1"] == 1

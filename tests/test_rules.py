@@ -174,14 +174,14 @@ def test_check_judges_dsps(cli):
     assert code == 1, err
     assert "engine 64x64 (4160 of 900 DSP)" in out
     assert "DOES NOT FIT: DSP 4,160 > 900 (over by 3,260)" in out
-    assert "would fit: --pe 16x32" in out and "FITS" not in out.replace("NOT FIT", "")
+    assert "would fit: --pe 16x64" in out and "FITS" not in out.replace("NOT FIT", "")
     code, out, _ = cli("check", "-m", "squeezenet", "--pe", "64x64", "--budget", "100MB",
                        "--json")
     r = json.loads(out)
     assert code == 1 and not r["fits"] and (r["dsp"], r["dsp_available"]) == (4160, 900)
     dsp = next(c for c in r["checks"] if c["name"] == "DSP")
     assert dsp == {"name": "DSP", "used": 4160, "limit": 900, "judged": True, "ok": False}
-    assert r["suggestions"]["engine"] == "16x32"
+    assert r["suggestions"]["engine"] == "16x64"   # packed: 16 x 64 / 2 + 16 = 528 of 900
     code, _, _ = cli("check", "-m", "squeezenet", "--pe", "16x32")
     assert code == 0  # 16 x 32 + 16 = 528 of 900
 
