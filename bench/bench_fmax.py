@@ -7,7 +7,8 @@ Run: ``python bench/bench_fmax.py [--seed 1 [--seed 2 ...]] [--pe 8x8] [--xilinx
    and routes it on a Lattice LFE5U-85F with Yosys synth_ecp5 + nextpnr-ecp5
    (``fpgagen.synth.pnr_ecp5``): prints the Fmax of ap_clk against the 125 MHz goal, the
    utilization and the critical path, per seed.
-2. ``--xilinx``: Yosys synth_xilinx of the ZC706 default build (SqueezeNet 1.1, 16x32 MACs):
+2. ``--xilinx``: Yosys synth_xilinx of the ZC706 default build (SqueezeNet 1.1, 16x64 MACs,
+   two per DSP48E1):
    the resource table beside the part and the Plan, the time it took and the tool's peak
    memory (what a CI job must afford).
 
@@ -66,9 +67,12 @@ def xilinx(work: Path) -> None:
                          str(out), "--force"]) == 0
     t1 = time.perf_counter()
     res = synth.synth_xilinx(out / "rtl", board.part, out / "synth", Steps())
-    plan = json.loads((out / "report.json").read_text())["memory"]
+    report = json.loads((out / "report.json").read_text())
+    plan = report["memory"]
+    eng = report["engine"]
+    engine = EngineConfig(eng["p_in"], eng["p_out"], bool(eng["packed"]))
     print(f"\nYosys synth_xilinx -family {res.family}, SqueezeNet 1.1 on {board.name} "
-          f"({board.part}), 16x32 engine: build {t1 - t0:.0f} s, synthesis "
+          f"({board.part}), {engine} engine: build {t1 - t0:.0f} s, synthesis "
           f"{res.seconds:.0f} s, peak tool memory {peak_child_mb():.0f} MB")
     print(f"  {'':22} {'Yosys':>12} {'part':>10} {'Plan':>8}")
     rows = [("DSP", res.dsp, board.dsp, ""),
@@ -83,8 +87,9 @@ def xilinx(work: Path) -> None:
     agree = synth.bram_agreement(res.bram36_equiv, synth.plan_bram36_in_rtl(plan["memories"]))
     print(f"  block RAM: Yosys {res.bram36_equiv:g} vs the Plan's {agree['plan_bram36_rtl']:g} "
           f"BRAM36 ({agree['bram36_vs_plan_pct']:+.2f} %); "
-          f"DSP {res.dsp} (the engine's rule, 16x32 MACs + 16 average-pool lanes: "
-          f"{EngineConfig(16, 32).dsp})")
+          f"DSP {res.dsp} (the engine's rule, {engine} MACs"
+          f"{', two per DSP,' if engine.pack else ''} + {engine.p_in} average-pool lanes: "
+          f"{engine.dsp})")
 
 
 def main() -> None:
