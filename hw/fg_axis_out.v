@@ -91,6 +91,7 @@ reg                 busy;
 reg [TDATA_W-1:0]   fill;
 reg [POS_W-1:0]     pos;      // the lane the next value takes
 reg                 pos_end;  // pos == V - 1
+reg                 closes;   // pos_end || (last_word && cnt_one): the next value closes a beat
 reg [TDATA_W-1:0]   o_data;
 reg [KEEP_W-1:0]    o_keep;
 reg                 o_valid;
@@ -99,7 +100,7 @@ reg                 o_last;
 wire [CNT_W-1:0] one = {{(CNT_W-1){1'b0}}, 1'b1};
 wire [CNT_W-1:0] count = (s_count == {CNT_W{1'b0}}) ? LANES[CNT_W-1:0] : s_count;
 wire stream_last = last_word && cnt_one;          // the value at lane 0 is the very last
-wire completes = pos_end || stream_last;          // it closes a beat
+wire completes = closes;                          // it closes a beat (registered, see below)
 wire out_free = !o_valid || out_stream_TREADY;
 wire vtake = busy && (!completes || out_free);    // lane 0 moves into the beat this cycle
 wire ready = !busy || (vtake && cnt_one);
@@ -129,6 +130,20 @@ always @* begin
         if ({{(32-POS_W){1'b0}}, pos} >= l) begin
             keep_next[l*VB +: VB] = {VB{1'b1}};
         end
+    end
+end
+
+// the next values of cnt_one, last_word and pos_end, so `closes` is a register of its own:
+// the word handshake (ready) is then two logic levels from flip-flops
+wire take_word = s_valid && ready;
+wire cnt_one_n = take_word ? count == one : (vtake ? cnt == 2 : cnt_one);
+wire last_word_n = take_word ? s_last : last_word;
+wire pos_end_n = vtake ? (completes ? V == 1 : {{(32-POS_W){1'b0}}, pos} == V - 2) : pos_end;
+
+always @(posedge clk) begin
+    closes <= pos_end_n || (last_word_n && cnt_one_n);
+    if (rst) begin
+        closes <= V == 1;
     end
 end
 
