@@ -570,6 +570,8 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
             "view_of": t.parent, "channel_offset": t.channel_offset if t.parent else None,
             "ring_rows": t.ring_rows or None,
             "weight_base": wl.base if wl else None, "weight_words": wl.words if wl else 0,
+            # input words a beat of a narrow 1x1 conv takes at once (engine.conv_split)
+            "split": wl.split if wl else None,
             "weight_bytes": (-(-(wl.words * plan.weight_word_bits + wl.bias_words
                                  * plan.bias_word_bits) // 8) if wl else 0),
             "weight_logical_bytes": -(-wl.logical_bits // 8) if wl else 0,
