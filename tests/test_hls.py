@@ -181,13 +181,13 @@ def _check_macs(code: str) -> bool:
         assert code.count("mul2(") == 2, "one definition, one call"
         helpers = {"mul2": ["x * k"]}
     else:
-        helpers = {"mac_beat": ["a[k][i] * (ap_int<FG_W_W>)WMEM[waddr][o][i]"]}
+        helpers = {"mac_beat": ["a[k][i] * (ap_int"]}
     for name, products in helpers.items():
         body = _function(code, name)
         pragmas = _pragmas(body)
         assert pragmas[0] == "INLINE" and "BIND_OP variable=prod op=mul impl=dsp" in pragmas
         assert "/" not in body and "%" not in body, name
-        assert [p for p in _products(body)] == products, (name, _products(body))
+        assert _products(body) == products, name
     return packed
 
 
@@ -438,6 +438,9 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
     if precision == "toml":
         assert qg.qlayer("byp").shift < 0, "the override should make the add shift left"
     assert csim_trips(text) == model_trips(design.plan, qg)
+    eng = design.plan.engine
+    assert csim_dsps(text) == {"conv": eng.macs, "avg": eng.p_in}
+    assert sum(csim_dsps(text).values()) == eng.dsp
 
 
 @pytest.mark.parametrize(("count", "wrong", "first"), [
@@ -487,13 +490,17 @@ MUL2_MAIN = Path(__file__).parent / "c" / "mul2_main.cpp"
 
 def test_packed_macs_bit_exact(tmp_path):
     """Two MACs per DSP (EngineConfig.pack, hw/fg_mul2.v) on the split 4x64 engine: the MAC
-    array is P_IN x P_OUT / 2 products of mul2, each exact for every activation the engine
+    array is P_IN x P_OUT / 2 products of mul2 (counted per iteration in C-simulation: the
+    Plan's DSPs), each exact for every activation the engine
     presents and every pair of weights (tests/c/mul2_main.cpp: 511 x 256 x 256 triples at w8a8,
     XA_W = 9), and the whole edge graph is bit-exact, trips as modelled."""
     qg, design, text, code = _csim_edge(tmp_path, "8", (4, 64), True, 1.0, pack=True)
     assert design.plan.engine.pack
     assert code == 0, text
     assert csim_trips(text) == model_trips(design.plan, qg)
+    # one DSP per pair of MACs: 4 x 32 + the average pool's 4 = EngineConfig.dsp
+    assert csim_dsps(text) == {"conv": 4 * 32, "avg": 4}
+    assert sum(csim_dsps(text).values()) == design.plan.engine.dsp == 132
     hls = tmp_path / "hls"
     d = _defines((hls / "fpgagen.h").read_text())
     assert (d["FG_PACK"], d["FG_XA_W"], d["FG_W_W"]) == ("1", "9", "8")
@@ -522,6 +529,20 @@ def csim_trips(text: str) -> dict[tuple[str, str], tuple[int, int]]:
     """The testbench's TRIPS lines: (entry or "end", loop) -> (iterations, calls)."""
     return {(p[1], p[2]): (int(p[3]), int(p[4]))
             for p in (ln.split() for ln in text.splitlines()) if p and p[0] == "TRIPS"}
+
+
+def csim_dsps(text: str) -> dict[str, int]:
+    """The DSPs each loop kind needs, counted as the C++ runs: its DSP products (BIND_OP
+    impl=dsp) per iteration, the same in every iteration of every call (an II=1 loop computes
+    them all each cycle, so that is how many multipliers it is built with)."""
+    per_trip: dict[str, set[int]] = {}
+    for p in (ln.split() for ln in text.splitlines()):
+        if p and p[0] == "TRIPS":
+            trips, products = int(p[3]), int(p[5])
+            assert products % trips == 0, p
+            per_trip.setdefault(p[2], set()).add(products // trips)
+    assert all(len(v) == 1 for v in per_trip.values()), per_trip
+    return {k: v.pop() for k, v in per_trip.items() if v != {0}}
 
 
 def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
