@@ -41,7 +41,9 @@ from .streams import build_stream_format
 # Pipeline depths (cycles from a loop's first iteration issued to its last one retired) and
 # per-call overheads: MODELLED for a 7-series / UltraScale+ part at 200 MHz, not measured.
 CONV_DEPTH = 12   # operand read 2 (BRAM output register) + P_IN-input adder tree 4 + accumulate 1
-#                   + requantize 3 + arena write 1 + loop control 1
+#                   + requantize 3 + arena write 1 + loop control 1; a split conv's column-group
+#                   fold (log2 NW two-input adds) and a packed pair's field extraction (wiring)
+#                   are assumed to fit in these stages
 POOL_DEPTH = 6    # arena read 2 + compare 1 + write 1 + loop control 2
 AVG_DEPTH = 9     # arena read 2 + sum 1 + multiply by M 3 (DSP) + requantize 2 + write 1
 ADD_DEPTH = 7     # arena read 2 + align and add 1 + requantize 3 + write 1
