@@ -20,6 +20,7 @@ from fpgagen.budget import judge
 from fpgagen.build import make_design
 from fpgagen.emit_hls import emit_hls
 from fpgagen.engine import EngineConfig
+from fpgagen.errors import FpgagenError
 from fpgagen.hls_latency import schedule
 from fpgagen.layertable import layer_table
 from fpgagen.plan import make_plan
@@ -154,7 +155,8 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
         allowed = {"avgpool_unit": ["s * L.avg_mult"]}
         assert all(any(p.startswith(a) for a in allowed.get(unit, []))
                    for p in _products(body)), (unit, _products(body))
-    assert not _check_macs(code)  # the ZC706 default 16x32: one MAC per DSP
+    packed = json.loads((default_build / "report.json").read_text())["engine"]["packed"]
+    assert _check_macs(code) == packed  # one product per MAC, or per pair when packed
 
 
 def _products(body: str) -> list[str]:
@@ -596,3 +598,18 @@ def test_input_over_read_fails_csim(tmp_path):
     assert "read while empty" in str(bad[0].got)
     result = csim.SimResult(tuple(tensors), (), 0, 0.0, 0.0)
     assert not result.ok and result.first_mismatch == bad[0]
+
+
+def test_packed_pairs_need_two_columns_a_group(tmp_path):
+    """A packed pair of output channels shares one activation, so a split conv whose column
+    groups are one column wide (1x4: G = 4) cannot be packed; the build says so in one line
+    instead of emitting a core that multiplies the wrong words."""
+    gr = g.make_graph("narrow", (4, 4, 1), [g.conv("c1", g.INPUT, 4, 3, pad=1),
+                                            g.conv("c2", "c1", 1, 1, relu=False)])
+    prec = parse_precision("8")
+    qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
+    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(1, 4), pack=True)
+    assert {e.name: e.split for e in layer_table(plan, qg)}["c2"] == 4
+    with pytest.raises(FpgagenError, match="conv 'c2' is split into column groups of one "
+                                           "column"):
+        emit_hls(tmp_path / "hls", plan, qg)
