@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .engine import mac_operand_bits, pack_problem
+from .errors import FpgagenError
 from .hls_latency import conv_steps, conv_words, row_jobs_max, schedule
 from .layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from .layertable import tensor_views as make_views
@@ -54,15 +56,32 @@ def _impl(plan: Plan, memory: str) -> str:
 
 
 # the HLS schedule's fields after the Verilog engine's: a fused pool's flag (the conv entry
-# before it runs it), a conv's last step per output (hls_latency.conv_steps)
-HLS_EXTRA = ("fused", "taps_last")
+# before it runs it), a conv's last step per output (hls_latency.conv_steps), its input words
+# per step G and log2 G (a split conv's column groups, fpgagen.engine.conv_split; else 1, 0)
+HLS_EXTRA = ("fused", "taps_last", "split", "split_log2")
 HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
+assert not set(HLS_EXTRA) & set(RTL_FIELDS), "an HLS field shadows the Verilog engine's"
 
 
 def hls_row(e: LayerEntry, taps: int) -> tuple[int, ...]:
     """The C++ table row of one entry: the Verilog engine's row, then `HLS_EXTRA`."""
     steps = conv_steps(e, taps) if e.op == OP_CONV else 1
-    return (*rtl_row(e, taps).values(), e.fused, steps - 1)
+    return (*rtl_row(e, taps).values(), e.fused, steps - 1, e.split,
+            e.split.bit_length() - 1)
+
+
+def _check_packing(plan: Plan, table: tuple[LayerEntry, ...], xa_w: int, w_w: int) -> None:
+    """A packed engine's MAC (``mul2``, two output channels per DSP) needs the widths the Plan
+    packed for, and the two channels of a pair in one column group of every split conv (they
+    share the activation): a group of P_OUT / G >= 2 columns."""
+    problem = pack_problem(plan.board.dsp_slice, xa_w, w_w)
+    if problem:
+        raise AssertionError(f"the Plan packs engine {plan.engine}, but {problem}")
+    narrow = [e.name for e in table if e.op == OP_CONV and plan.engine.p_out // e.split < 2]
+    if narrow:
+        raise FpgagenError(f"engine {plan.engine} packs two MACs per DSP, but conv "
+                           f"{narrow[0]!r} is split into column groups of one column: the "
+                           "HLS core's pairs would take two activations")
 
 
 def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:
@@ -99,12 +118,17 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     assert out_t.kind != RING
     wtypes = sorted({str(ql.weight_type) for ql in qgraph.qlayers.values() if ql.weight_type})
     taps, words, banks = plan.stage_taps, conv_words(plan), arena_banks(plan.engine)
+    xa_w = mac_operand_bits(dp.act_w, dp.in_w)
+    if plan.engine.pack:
+        _check_packing(plan, table, xa_w, dp.w_w)
     sched = schedule(plan, qgraph)
     pixels = graph.input_shape[0] * graph.input_shape[1]
     return {
         "banner": BANNER, "model": graph.name, "board": plan.board.name, "part": plan.board.part,
         "precision": plan.precision.text, "clock_ns": f"{1000.0 / plan.board.clock_mhz:.3f}",
-        "p_in": dp.p_in, "p_out": dp.p_out, "act_w": dp.act_w, "in_w": dp.in_w, "in_c": dp.in_c,
+        "p_in": dp.p_in, "p_out": dp.p_out, "p_out_log2": dp.p_out.bit_length() - 1,
+        "act_w": dp.act_w, "in_w": dp.in_w, "in_c": dp.in_c,
+        "xa_w": xa_w, "pack": int(plan.engine.pack),
         "w_w": dp.w_w, "b_w": dp.b_w, "acc_w": dp.acc_w, "out_w": dp.out_w,
         "out_signed": dp.out_signed, "in_bits": 8 * -(-dp.in_w // 8),
         "out_bits": 8 * -(-dp.out_w // 8),

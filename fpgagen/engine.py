@@ -10,7 +10,8 @@ One engine runs the whole network layer by layer. Its two parameters shape every
   pool scales ``p_in`` lanes, so ``p_in * (p_out + 1)`` is bounded by the part's DSP count.
 - ``pack``: two MACs per DSP (output channels 2j, 2j+1 share the activation; Xilinx WP486,
   hw/fg_mul2.v), where the part's DSP slice takes the packed operand exactly
-  (`pack_problem`): then ``p_in * (p_out / 2 + 1)`` DSPs. Only the RTL engine packs.
+  (`pack_problem`): then ``p_in * (p_out / 2 + 1)`` DSPs. Both engines pack (the HLS core's
+  ``mul2``, templates/hls/fpgagen.cpp.j2).
 
 `default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
 """

@@ -11,10 +11,12 @@ call at a time.
 Trip counts, for a layer-table entry (fpgagen/layertable.py), T = its taps (kernel rows x
 kernel column groups x input blocks, columns packed FG_TAPS to a beat on the image):
 
-- conv: per output pixel and output group T steps: the result (P_OUT / P_IN arena words, in
-  as many arena banks, or one lane group's word) is written in one cycle, at the next output's
-  first step; plus one tail step per call for the last result. A conv fused with a max-pool is
-  called once per pool row that needs new conv rows (row jobs), an unfused conv once.
+- conv: per output pixel and output group T steps (T / G for a 1x1 conv split into G column
+  groups, `fpgagen.engine.conv_split`: a step reads G words of the pixel): the result
+  (P_OUT / P_IN arena words, in as many arena banks, or one lane group's word) is written in
+  one cycle, at the next output's first step; plus one tail step per call for the last result.
+  A conv fused with a max-pool is called once per pool row that needs new conv rows (row
+  jobs), an unfused conv once.
 - max-pool: per output row and input block K x K steps for the first window, K x S for each
   other when S < K <= 2S (the K - S shared columns' max is carried), else K x K (one call per
   pool row when fused).
@@ -39,7 +41,9 @@ from .streams import build_stream_format
 # Pipeline depths (cycles from a loop's first iteration issued to its last one retired) and
 # per-call overheads: MODELLED for a 7-series / UltraScale+ part at 200 MHz, not measured.
 CONV_DEPTH = 12   # operand read 2 (BRAM output register) + P_IN-input adder tree 4 + accumulate 1
-#                   + requantize 3 + arena write 1 + loop control 1
+#                   + requantize 3 + arena write 1 + loop control 1; a split conv's column-group
+#                   fold (log2 NW two-input adds) and a packed pair's field extraction (wiring)
+#                   are assumed to fit in these stages
 POOL_DEPTH = 6    # arena read 2 + compare 1 + write 1 + loop control 2
 AVG_DEPTH = 9     # arena read 2 + sum 1 + multiply by M 3 (DSP) + requantize 2 + write 1
 ADD_DEPTH = 7     # arena read 2 + align and add 1 + requantize 3 + write 1
@@ -111,8 +115,9 @@ def conv_words(plan: Plan) -> int:
 
 def conv_steps(e: LayerEntry, taps: int) -> int:
     """Steps per output of a conv entry: the beats of one dot product (at least 1; the result
-    is written in one step, beside the next output's first beat)."""
-    return conv_beats(e.kernel, e.in_blocks, taps if e.in_staging else 1)
+    is written in one step, beside the next output's first beat), in_blocks / G of them for a
+    conv split into G column groups (`LayerEntry.split`: a step takes G words of the pixel)."""
+    return conv_beats(e.kernel, e.in_blocks // e.split, taps if e.in_staging else 1)
 
 
 def load_iterations(pixels: int, channels: int, per_beat: int, beats: int) -> int:

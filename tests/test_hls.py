@@ -20,6 +20,7 @@ from fpgagen.budget import judge
 from fpgagen.build import make_design
 from fpgagen.emit_hls import emit_hls
 from fpgagen.engine import EngineConfig
+from fpgagen.errors import FpgagenError
 from fpgagen.hls_latency import schedule
 from fpgagen.layertable import layer_table
 from fpgagen.plan import make_plan
@@ -151,19 +152,52 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
             assert "DEPENDENCE variable=arena type=inter false" in pragmas, unit
         assert code.count(f" {unit}(") == 2, f"{unit}: one definition and one call site"
         assert "/" not in body and "%" not in body, unit
-        products = [p for p in re.findall(r"\w+(?:\[\w+\])* \* [\w(.]+", body)
-                    if not re.fullmatch(r"(\d+|FG_\w+) \* (\d+|FG_\w+)", p)]  # constants
-        allowed = {"conv_engine": ["a[i] * (ap_int"], "avgpool_unit": ["s * L.avg_mult"]}
-        assert all(any(p.startswith(a) for a in allowed.get(unit, [])) for p in products), \
-            (unit, products)
-    conv = code.split("static void conv_engine(", 1)[1].split("\n}\n", 1)[0]
-    assert "BIND_OP variable=prod op=mul impl=dsp" in _pragmas(conv)
+        allowed = {"avgpool_unit": ["s * L.avg_mult"]}
+        assert all(any(p.startswith(a) for a in allowed.get(unit, []))
+                   for p in _products(body)), (unit, _products(body))
+    packed = json.loads((default_build / "report.json").read_text())["engine"]["packed"]
+    assert _check_macs(code) == packed  # one product per MAC, or per pair when packed
+
+
+def _products(body: str) -> list[str]:
+    """The runtime products ``x * y`` of a function body (constant ones left out)."""
+    return [p for p in re.findall(r"\w+(?:\[\w+\])* \* [\w(.]+", body)
+            if not re.fullmatch(r"(\d+|FG_\w+) \* (\d+|FG_\w+)", p)]
+
+
+def _function(code: str, name: str) -> str:
+    return code.split(f"static void {name}(", 1)[1].split("\n}\n", 1)[0]
+
+
+def _check_macs(code: str) -> bool:
+    """The MAC array is mac_beat, inlined into the conv engine's loop (its one call): one
+    product per MAC, or, packed, one call of mul2 per pair of MACs and its one product (a DSP
+    each, BIND_OP). Returns whether it is packed."""
+    assert _loop_body(code, "conv_steps").count("mac_beat(") == 1
+    assert code.count("mac_beat(") == 2, "one definition, one call"
+    mac = _function(code, "mac_beat")
+    packed = "mul2(" in mac
+    if packed:
+        assert _products(mac) == [] and mac.count("mul2(") == 1
+        assert re.search(r"for \(int o = 0; o < FG_P_OUT; o \+= 2\)", mac)
+        assert code.count("mul2(") == 2, "one definition, one call"
+        helpers = {"mul2": ["x * k"]}
+    else:
+        helpers = {"mac_beat": ["a[k][i] * (ap_int"]}
+    for name, products in helpers.items():
+        body = _function(code, name)
+        pragmas = _pragmas(body)
+        assert pragmas[0] == "INLINE" and "BIND_OP variable=prod op=mul impl=dsp" in pragmas
+        assert "/" not in body and "%" not in body, name
+        assert _products(body) == products, name
+    return packed
 
 
 def test_memories_are_the_plans(default_build):
     """The memory declarations and their shaping pragmas, as generated for the ZC706 default
     (Plan: arena 2 banks of 128 x 15,016, 4 staging banks of 24 x 2 x 12,544 (two image
-    slots), weights 4096 x 2,458, biases 512 x 126)."""
+    slots), weights 4096 x 2,452 (fire2/3 squeeze split in two: half their words), biases
+    512 x 126)."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
@@ -176,7 +210,7 @@ def test_memories_are_the_plans(default_build):
             d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("2", "1", "1", "15016", "16")
     assert (d["FG_STAGE_SLOTS"], d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == (
         "2", "4", "12544", "3")
-    assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2458", "126")
+    assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2452", "126")
     shaping = [p for p in _pragmas(src) if p.split()[0] in
                ("ARRAY_PARTITION", "ARRAY_RESHAPE", "BIND_STORAGE") and
                p.split()[1].split("=")[1] in ("arena", "stage", "WMEM", "BMEM")]
@@ -198,14 +232,15 @@ def test_memories_are_the_plans(default_build):
 
 
 def test_arena_is_reached_only_through_its_accessors(default_build):
-    """The units never index the arena: read_word, write_word and write_result do, the bank
-    and bank address by mask and shift, each bank by a constant (an unrolled bank loop); the
-    conv engine writes a result with one write_result per step (all its words at once)."""
+    """The units never index the arena: read_words (read_word is its one-word case), write_word
+    and write_result do, the bank and bank address by mask and shift, each bank by a constant
+    (an unrolled bank loop); the conv engine writes a result with one write_result per step
+    (all its words at once) and reads its operand words with one read_words."""
     code = re.sub(r"//.*", "", (default_build / "hls" / "fpgagen.cpp").read_text())
     for unit in _UNITS:
         body = code.split(f"static void {unit}(", 1)[1].split("\n}\n", 1)[0]
         assert "arena[" not in body, unit
-    for helper in ("read_word", "write_word", "write_result"):
+    for helper in ("read_words", "write_word", "write_result"):
         body = code.split(f"static void {helper}(", 1)[1].split("\n}\n", 1)[0]
         assert "& (FG_ARENA_BANKS - 1)" in body and ">> FG_ARENA_BANKS_LOG2" in body, helper
         assert "/" not in body and "%" not in body, helper
@@ -213,6 +248,8 @@ def test_arena_is_reached_only_through_its_accessors(default_build):
         assert re.findall(r"arena\[(\w+)\]", body) == ["b"], helper
     steps = _loop_body(code, "conv_steps")
     assert steps.count("write_result(") == 1 and "write_word(" not in steps
+    assert steps.count("read_operand(") == 1 and "read_word(" not in steps
+    assert _function(code, "read_operand").count("read_words(") == 1
 
 
 def test_synthesizable_subset(default_build):
@@ -229,8 +266,11 @@ def test_synthesizable_subset(default_build):
 
 def test_warning_free_with_plain_flags(default_build):
     """The generated C++ compiles warning-free with g++ -std=c++14 -Wall -Wextra."""
-    hls = default_build / "hls"
-    for src in ("fpgagen.cpp", "tb.cpp"):
+    _assert_warning_free(default_build / "hls", ("fpgagen.cpp", "tb.cpp"))
+
+
+def _assert_warning_free(hls: Path, sources: tuple[str, ...]) -> None:
+    for src in sources:
         proc = subprocess.run(
             ["g++", "-std=c++14", "-Wall", "-Wextra", "-fsyntax-only", "-isystem",
              str(ap_types_dir()), "-I", str(hls / "csim"), "-I", str(hls), str(hls / src)],
@@ -351,9 +391,10 @@ result = "ap_fixed<8,-1,AP_TRN,AP_WRAP>"
 
 
 def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, scale: float,
-               mutate: tuple[str, str] | None = None):
+               mutate: tuple[str, str] | None = None, pack: bool | None = None):
     """Build the edge graph, C-simulate it; ``mutate`` = (old, new) edits the generated core
-    first (a deliberately broken core, to prove the testbench catches it)."""
+    first (a deliberately broken core, to prove the testbench catches it); ``pack``: two MACs
+    per DSP (None: as the planner decides, which it does not on these small engines)."""
     gr = edge_graph()
     if precision == "toml":
         path = tmp_path / "p.toml"
@@ -361,7 +402,8 @@ def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, 
         precision = str(path)
     prec = parse_precision(precision)
     qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
-    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse)
+    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse,
+                     pack=pack)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
     emit_hls(tmp_path / "hls", plan, qg)
     write_vectors(tmp_path / "vectors", qg, design.outputs, build_stream_format(plan, qg))
@@ -401,23 +443,112 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
     if precision == "toml":
         assert qg.qlayer("byp").shift < 0, "the override should make the add shift left"
     assert csim_trips(text) == model_trips(design.plan, qg)
+    eng = design.plan.engine
+    assert csim_dsps(text) == {"conv": eng.macs, "avg": eng.p_in}
+    assert sum(csim_dsps(text).values()) == eng.dsp
 
 
-def test_conv_results_rotate_into_the_arena_banks(tmp_path):
+@pytest.mark.parametrize(("count", "wrong", "first"), [
+    ("words", "int k = b;", "p1"),
+    ("n", "int k = n > 1 ? b : (b - bank0) & (FG_ARENA_BANKS - 1);", "sq"),
+], ids=["write_result", "read_words"])
+def test_conv_words_rotate_through_the_arena_banks(tmp_path, count, wrong, first):
     """4x32: a result is 8 arena words in the 8 banks, starting at any bank (the edge graph's
     4-, 8- and 10-channel tensors put results at every word address, some of fewer than 8
-    words). A core that writes word b of a result to bank b, as if every result started at
-    bank 0, fails C-simulation."""
+    words); a split conv (sq, the first: 2 input words per step, in two banks) reads a pixel's
+    words from any bank too. A core that writes word b of a result to bank b, or reads word b
+    of a split conv's pixel from bank b, as if every result or pixel started at bank 0, fails
+    C-simulation: at conv1's results (compared through its fused pool p1), or at sq."""
+    rotation = ("int k = (b - bank0) & (FG_ARENA_BANKS - 1);\n"
+                "    int row = row0 + (b < bank0 ? 1 : 0);\n"
+                f"    if (k < {count}) {{")
     _, _, text, code = _csim_edge(tmp_path, "8", (4, 32), True, 1.0,
-                                  ("int k = (b - bank0) & (FG_ARENA_BANKS - 1);", "int k = b;"))
+                                  (rotation, rotation.replace(rotation.split("\n")[0], wrong)))
     assert code == 1, text
-    assert any(ln.startswith("MISMATCH sq ") for ln in text.splitlines()), text
+    bad = [ln.split()[1] for ln in text.splitlines() if ln.startswith("MISMATCH ")]
+    assert bad[0] == first, text
+
+
+def test_split_convs_bit_exact(tmp_path):
+    """4x64 (NW = 16 banks): the 1x1 convs sq and side take 2 input words per step in 2 column
+    groups, c10 4 words in 4 groups (fpgagen.engine.conv_split); every layer is bit-exact and
+    every loop runs the trips fpgagen/hls_latency.py models (in_blocks / G steps an output)."""
+    qg, design, text, code = _csim_edge(tmp_path, "8", (4, 64), True, 1.0)
+    assert code == 0, text
+    splits = {e.name: e.split for e in layer_table(design.plan, qg) if e.split > 1}
+    assert splits == {"sq": 2, "side": 2, "c10": 4}
+    assert csim_trips(text) == model_trips(design.plan, qg)
+
+
+def test_split_conv_without_its_group_sum_fails_csim(tmp_path):
+    """A core that requantizes a split conv's first column group alone, without adding the
+    other groups' partial sums, fails C-simulation at sq, the first split conv."""
+    _, _, text, code = _csim_edge(tmp_path, "8", (4, 32), True, 1.0,
+                                  ("if (l < split_log2) s[o] +=", "if (l < 0) s[o] +="))
+    assert code == 1, text
+    bad = [ln.split()[1] for ln in text.splitlines() if ln.startswith("MISMATCH ")]
+    assert bad[0] == "sq", text
+
+
+MUL2_MAIN = Path(__file__).parent / "c" / "mul2_main.cpp"
+
+
+def test_packed_macs_bit_exact(tmp_path):
+    """Two MACs per DSP (EngineConfig.pack, hw/fg_mul2.v) on the split 4x64 engine: the MAC
+    array is P_IN x P_OUT / 2 products of mul2 (counted per iteration in C-simulation: the
+    Plan's DSPs), each exact for every activation the engine
+    presents and every pair of weights (tests/c/mul2_main.cpp: 511 x 256 x 256 triples at w8a8,
+    XA_W = 9), and the whole edge graph is bit-exact, trips as modelled."""
+    qg, design, text, code = _csim_edge(tmp_path, "8", (4, 64), True, 1.0, pack=True)
+    assert design.plan.engine.pack
+    assert code == 0, text
+    assert csim_trips(text) == model_trips(design.plan, qg)
+    # one DSP per pair of MACs: 4 x 32 + the average pool's 4 = EngineConfig.dsp
+    assert csim_dsps(text) == {"conv": 4 * 32, "avg": 4}
+    assert sum(csim_dsps(text).values()) == design.plan.engine.dsp == 132
+    hls = tmp_path / "hls"
+    d = _defines((hls / "fpgagen.h").read_text())
+    assert (d["FG_PACK"], d["FG_XA_W"], d["FG_W_W"]) == ("1", "9", "8")
+    assert _check_macs(re.sub(r"//.*", "", (hls / "fpgagen.cpp").read_text()))
+    _assert_warning_free(hls, ("fpgagen.cpp",))
+    exe = tmp_path / "mul2"
+    subprocess.run(["g++", *csim.CXXFLAGS, "-isystem", str(ap_types_dir()), "-I",
+                    str(hls / "csim"), "-I", str(hls), str(MUL2_MAIN), "-o", str(exe)],
+                   check=True)
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stdout == f"CHECKED {511 * 256 * 256}\n", proc.stdout
+
+
+def test_packed_mac_without_its_rounding_constant_fails_csim(tmp_path):
+    """The constant 2^(S-1) keeps the low product from borrowing from the high one: a packed
+    core without it fails C-simulation at conv1 (compared through its fused pool p1)."""
+    _, _, text, code = _csim_edge(
+        tmp_path, "8", (4, 64), True, 1.0,
+        ("pack_p_t p = prod + half;", "pack_p_t p = prod;"),
+        pack=True)
+    assert code == 1, text
+    bad = [ln.split()[1] for ln in text.splitlines() if ln.startswith("MISMATCH ")]
+    assert bad[0] == "p1", text
 
 
 def csim_trips(text: str) -> dict[tuple[str, str], tuple[int, int]]:
     """The testbench's TRIPS lines: (entry or "end", loop) -> (iterations, calls)."""
     return {(p[1], p[2]): (int(p[3]), int(p[4]))
             for p in (ln.split() for ln in text.splitlines()) if p and p[0] == "TRIPS"}
+
+
+def csim_dsps(text: str) -> dict[str, int]:
+    """The DSPs each loop kind needs, counted as the C++ runs: its DSP products (BIND_OP
+    impl=dsp) per iteration, the same in every iteration of every call (an II=1 loop computes
+    them all each cycle, so that is how many multipliers it is built with)."""
+    per_trip: dict[str, set[int]] = {}
+    for p in (ln.split() for ln in text.splitlines()):
+        if p and p[0] == "TRIPS":
+            trips, products = int(p[3]), int(p[5])
+            assert products % trips == 0, p
+            per_trip.setdefault(p[2], set()).add(products // trips)
+    assert all(len(v) == 1 for v in per_trip.values()), per_trip
+    return {k: v.pop() for k, v in per_trip.items() if v != {0}}
 
 
 def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
@@ -471,3 +602,18 @@ def test_input_over_read_fails_csim(tmp_path):
     assert "read while empty" in str(bad[0].got)
     result = csim.SimResult(tuple(tensors), (), 0, 0.0, 0.0)
     assert not result.ok and result.first_mismatch == bad[0]
+
+
+def test_packed_pairs_need_two_columns_a_group(tmp_path):
+    """A packed pair of output channels shares one activation, so a split conv whose column
+    groups are one column wide (1x4: G = 4) cannot be packed; the build says so in one line
+    instead of emitting a core that multiplies the wrong words."""
+    gr = g.make_graph("narrow", (4, 4, 1), [g.conv("c1", g.INPUT, 4, 3, pad=1),
+                                            g.conv("c2", "c1", 1, 1, relu=False)])
+    prec = parse_precision("8")
+    qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
+    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(1, 4), pack=True)
+    assert {e.name: e.split for e in layer_table(plan, qg)}["c2"] == 4
+    with pytest.raises(FpgagenError, match="conv 'c2' is split into column groups of one "
+                                           "column"):
+        emit_hls(tmp_path / "hls", plan, qg)

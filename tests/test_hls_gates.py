@@ -330,7 +330,7 @@ def test_generated_default_core_is_the_plans_machine(tmp_path):
     assert g.compile.ok and g.compile.elided == ("WMEM",), g.compile.diagnostics
     shapes = {m.array: (m.count, m.width, m.depth) for m in g.memories.memories}
     assert shapes == {"arena": (2, 128, 15_016), "stage": (4, 24, 2 * 12_544),
-                      "WMEM": (1, 4096, 2_458), "BMEM": (1, 512, 126)}, g.memories.mismatches
+                      "WMEM": (1, 4096, 2_452), "BMEM": (1, 512, 126)}, g.memories.mismatches
     assert g.memories.ok and g.memories.bram36 == plan.bram36 == 472
     assert g.instances.ok, g.instances.problems
 
