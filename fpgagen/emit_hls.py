@@ -17,7 +17,6 @@ import numpy as np
 
 from . import __version__
 from .engine import mac_operand_bits, pack_problem
-from .errors import FpgagenError
 from .hls_latency import conv_steps, conv_words, row_jobs_max, schedule
 from .layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from .layertable import tensor_views as make_views
@@ -58,7 +57,7 @@ def _impl(plan: Plan, memory: str) -> str:
 # the HLS schedule's fields after the Verilog engine's: a fused pool's flag (the conv entry
 # before it runs it), a conv's last step per output (hls_latency.conv_steps), its input words
 # per step G and log2 G (a split conv's column groups, fpgagen.engine.conv_split; else 1, 0)
-HLS_EXTRA = ("fused", "taps_last", "split", "split_log2")
+HLS_EXTRA = ("fused", "taps_last", "split")
 HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
 assert not set(HLS_EXTRA) & set(RTL_FIELDS), "an HLS field shadows the Verilog engine's"
 
@@ -66,8 +65,7 @@ assert not set(HLS_EXTRA) & set(RTL_FIELDS), "an HLS field shadows the Verilog e
 def hls_row(e: LayerEntry, taps: int) -> tuple[int, ...]:
     """The C++ table row of one entry: the Verilog engine's row, then `HLS_EXTRA`."""
     steps = conv_steps(e, taps) if e.op == OP_CONV else 1
-    return (*rtl_row(e, taps).values(), e.fused, steps - 1, e.split,
-            e.split.bit_length() - 1)
+    return (*rtl_row(e, taps).values(), e.fused, steps - 1, e.split)
 
 
 def _check_packing(plan: Plan, table: tuple[LayerEntry, ...], xa_w: int, w_w: int) -> None:
@@ -78,10 +76,10 @@ def _check_packing(plan: Plan, table: tuple[LayerEntry, ...], xa_w: int, w_w: in
     if problem:
         raise AssertionError(f"the Plan packs engine {plan.engine}, but {problem}")
     narrow = [e.name for e in table if e.op == OP_CONV and plan.engine.p_out // e.split < 2]
-    if narrow:
-        raise FpgagenError(f"engine {plan.engine} packs two MACs per DSP, but conv "
-                           f"{narrow[0]!r} is split into column groups of one column: the "
-                           "HLS core's pairs would take two activations")
+    if narrow:  # engine.conv_split keeps two columns a group when packed
+        raise AssertionError(f"engine {plan.engine} packs two MACs per DSP, but conv "
+                             f"{narrow[0]!r} is split into column groups of one column: the "
+                             "pairs would take two activations")
 
 
 def _last_keep(payload: int, nbeats: int, tdata_bytes: int) -> int:

@@ -92,13 +92,15 @@ def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineCon
     in_blocks / G beats per output pixel. G is the largest power of two <= NW with
     out_channels <= P_OUT / G (one output group) that divides in_blocks. Only 1x1 convs on the
     arena: a larger kernel's taps are not consecutive words, and the image is not in the arena.
+    A packed engine keeps two columns a group (a DSP's two MACs share one activation).
     The weight layout (`fpgagen.memimage`), both engines and both estimates use this one rule.
     """
     if kernel != 1 or reads_image:
         return 1
+    min_cols = 2 if engine.pack else 1
     g = 1
     while (2 * g <= engine.result_words and out_channels <= engine.p_out // (2 * g)
-           and in_blocks % (2 * g) == 0):
+           and in_blocks % (2 * g) == 0 and engine.p_out // (2 * g) >= min_cols):
         g *= 2
     return g
 

@@ -445,7 +445,12 @@ def _with_packing(plan: Plan, pack: bool | None) -> Plan:
                 and replace(eng, pack=True).dsp <= dsp)
     elif pack and problem:
         raise FpgagenError(f"engine {eng} on {plan.board.name}: cannot pack: {problem}")
-    return replace(plan, engine=replace(eng, pack=bool(pack)))
+    packed = replace(eng, pack=bool(pack))
+    if _weight_layouts(plan.graph, plan.precision, packed, plan.stage_taps) != plan.weights:
+        # packing changed a conv's split (`conv_split` keeps two columns a group): re-plan
+        return replace(_plan(plan.graph, plan.board, plan.precision, packed,
+                             bool(plan.fusions)), engine_note=plan.engine_note)
+    return replace(plan, engine=packed)
 
 
 def _overflow(plan: Plan) -> str:

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,11 @@ from fpgagen.aptypes import ap_types_dir
 from fpgagen.boards import load_board
 from fpgagen.budget import judge
 from fpgagen.build import make_design
-from fpgagen.emit_hls import emit_hls
+from fpgagen.emit_hls import _check_packing, emit_hls
 from fpgagen.engine import EngineConfig
-from fpgagen.errors import FpgagenError
 from fpgagen.hls_latency import schedule
 from fpgagen.layertable import layer_table
-from fpgagen.plan import make_plan
+from fpgagen.plan import mac_widths, make_plan
 from fpgagen.precision import parse_precision
 from fpgagen.quantize import calibration_inputs, quantize
 from fpgagen.streams import build_stream_format
@@ -50,7 +50,8 @@ def test_default_build_layout(default_build):
     assert len(list((out / "vectors" / "layers").glob("*.npy"))) == 38
     report = json.loads((out / "report.json").read_text())
     assert report["model"] == "squeezenet1_1" and report["board"] == "zc706"
-    assert report["fits"] and report["engine"]["p_in"] == 16 and report["engine"]["p_out"] == 32
+    assert report["fits"] and report["engine"]["p_in"] == 16 and report["engine"]["p_out"] == 64
+    assert report["engine"]["packed"] and report["engine"]["dsp"] == 528
     assert report["memory"]["total_bytes"] <= report["memory"]["budget_bytes"]
     assert "estimate" in (out / "report.md").read_text()
     assert not list(out.parent.glob(".*tmp*")), "temporary folder left behind"
@@ -195,9 +196,9 @@ def _check_macs(code: str) -> bool:
 
 def test_memories_are_the_plans(default_build):
     """The memory declarations and their shaping pragmas, as generated for the ZC706 default
-    (Plan: arena 2 banks of 128 x 15,016, 4 staging banks of 24 x 2 x 12,544 (two image
-    slots), weights 4096 x 2,452 (fire2/3 squeeze split in two: half their words), biases
-    512 x 126)."""
+    (16x64, two MACs per DSP; Plan: arena 4 banks of 128 x 7,508, 4 staging banks of 24 x 2 x
+    12,544 (two image slots), weights 8192 x 1,226 (the squeezes split: fire2/3 a quarter of
+    their words, fire4/5 a half), biases 1024 x 65)."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
@@ -207,10 +208,10 @@ def test_memories_are_the_plans(default_build):
     assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
     assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
     assert (d["FG_ARENA_BANKS"], d["FG_ARENA_BANKS_LOG2"], d["FG_ARENA_GROUPS"],
-            d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("2", "1", "1", "15016", "16")
+            d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("4", "2", "1", "7508", "16")
     assert (d["FG_STAGE_SLOTS"], d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == (
         "2", "4", "12544", "3")
-    assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("2452", "126")
+    assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("1226", "65")
     shaping = [p for p in _pragmas(src) if p.split()[0] in
                ("ARRAY_PARTITION", "ARRAY_RESHAPE", "BIND_STORAGE") and
                p.split()[1].split("=")[1] in ("arena", "stage", "WMEM", "BMEM")]
@@ -604,16 +605,18 @@ def test_input_over_read_fails_csim(tmp_path):
     assert not result.ok and result.first_mismatch == bad[0]
 
 
-def test_packed_pairs_need_two_columns_a_group(tmp_path):
-    """A packed pair of output channels shares one activation, so a split conv whose column
-    groups are one column wide (1x4: G = 4) cannot be packed; the build says so in one line
-    instead of emitting a core that multiplies the wrong words."""
+def test_packed_pairs_keep_two_columns_a_group(tmp_path):
+    """A packed pair of output channels shares one activation, so a packed engine splits a
+    narrow conv into groups of two columns at least (1x4: G = 2 packed, 4 unpacked), and the
+    generator holds every build to that."""
     gr = g.make_graph("narrow", (4, 4, 1), [g.conv("c1", g.INPUT, 4, 3, pad=1),
                                             g.conv("c2", "c1", 1, 1, relu=False)])
     prec = parse_precision("8")
     qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
-    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(1, 4), pack=True)
-    assert {e.name: e.split for e in layer_table(plan, qg)}["c2"] == 4
-    with pytest.raises(FpgagenError, match="conv 'c2' is split into column groups of one "
-                                           "column"):
-        emit_hls(tmp_path / "hls", plan, qg)
+    for pack, split in ((False, 4), (True, 2)):
+        plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(1, 4), pack=pack)
+        assert {e.name: e.split for e in layer_table(plan, qg)}["c2"] == split
+    emit_hls(tmp_path / "hls", plan, qg)   # the packed one
+    table = tuple(replace(e, split=4) if e.name == "c2" else e for e in layer_table(plan, qg))
+    with pytest.raises(AssertionError, match="conv 'c2' is split into column groups of one"):
+        _check_packing(plan, table, *mac_widths(plan))

@@ -323,15 +323,16 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
 
 def test_generated_default_core_is_the_plans_machine(tmp_path):
     """Issue 13's "done when": the ZC706 default's HLS memories, counted from the code, are
-    the Plan's BRAM36, memory by memory (the arena as its two banks of 30,032 / 2 words, the
-    staging banks with two image slots, issue 16); one instance per engine unit."""
+    the Plan's BRAM36, memory by memory (the 16x64 packed default's arena as its four banks of
+    30,032 / 4 words, the staging banks with two image slots, issue 16); one instance per
+    engine unit."""
     plan = _emit(tmp_path / "hls", load_model("squeezenet"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
     assert g.compile.ok and g.compile.elided == ("WMEM",), g.compile.diagnostics
     shapes = {m.array: (m.count, m.width, m.depth) for m in g.memories.memories}
-    assert shapes == {"arena": (2, 128, 15_016), "stage": (4, 24, 2 * 12_544),
-                      "WMEM": (1, 4096, 2_452), "BMEM": (1, 512, 126)}, g.memories.mismatches
-    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 472
+    assert shapes == {"arena": (4, 128, 7_508), "stage": (4, 24, 2 * 12_544),
+                      "WMEM": (1, 8192, 1_226), "BMEM": (1, 1024, 65)}, g.memories.mismatches
+    assert g.memories.ok and g.memories.bram36 == plan.bram36 == 537
     assert g.instances.ok, g.instances.problems
 
 
