@@ -35,7 +35,8 @@ needs_sim = pytest.mark.skipif(_sim_missing() is not None, reason=str(_sim_missi
 
 @pytest.fixture(scope="module")
 def sq11(tmp_path_factory):
-    """SqueezeNet 1.1 on ZC706 at w8a8 (the default 16x32 engine), built and RTL-verified."""
+    """SqueezeNet 1.1 on ZC706 at w8a8 (the default engine: 16x64, two MACs per DSP48E1),
+    built and RTL-verified."""
     out = tmp_path_factory.mktemp("rtl") / "sq11"
     from fpgagen.cli import main
 
@@ -63,7 +64,8 @@ def test_build_writes_a_self_contained_rtl_folder(sq11):
     # one 32-bit field per line, RTL_FIELDS fields per layer-table row (30 rows)
     assert len(table) == 30 * len(RTL_FIELDS) and all(len(w) == 8 for w in table)
     weights = (rtl / "weights.hex").read_text().split()
-    assert len(weights[0]) == 16 * 32 * 8 // 4
+    assert len(weights[0]) == 16 * 64 * 8 // 4
+    assert ".PACK(1)" in (rtl / "fpgagen_top.v").read_text()
 
 
 @needs_sim

@@ -21,11 +21,11 @@ from fpgagen.zoo import load_model
 
 
 def test_zc706_arena_is_the_plans_four_columns():
-    """Each of the ZC706 default's 2 arena banks (16x32: a result is 2 words) is 4 columns."""
+    """Each of the ZC706 default's 4 arena banks (16x64: a result is 4 words) is 4 columns."""
     plan = make_plan(load_model("squeezenet"), load_board("zynq"), parse_precision(None))
     arena = plan.memories[ACTIVATIONS]
-    assert len(arena.parts) == 2
-    cols = arena_columns(arena, 2)
+    assert len(arena.parts) == 4
+    cols = arena_columns(arena, 4)
     assert [(c.offset, c.width) for c in cols] == [(0, 72), (72, 36), (108, 18), (126, 2)]
     assert not any(c.ultra for c in cols)
     assert col_params(cols) == {"n": "4", "col_w": "64'h2001200240048",
