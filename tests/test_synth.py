@@ -267,7 +267,7 @@ def test_report_md_states_every_fps_as_cycles_at_a_named_clock(tmp_path):
                                          "rtl": rtl}))
     md = (tmp_path / "report.md").read_text()
     assert "## Resources" in md and "Yosys synth_xilinx — an open estimate, not Vivado's" in md
-    assert "| DSP | 66 | 900 | 68 (estimated) |" in md  # 4x16 MACs + 4 average-pool lanes
+    assert "| DSP | 66 | 900 | 72 (estimated) |" in md
     assert "| BRAM36 (equivalent) | 8 (2 RAMB36 + 12 RAMB18) | 545 | 12 |" in md
     assert "| LUT | 4,250 | 218,600 | |" in md and "| FF | 4,116 | 437,200 | |" in md
     assert ("Fmax 81.5 MHz on LFE5U-85F (Yosys + nextpnr-ecp5, timing-driven place-and-route, "
