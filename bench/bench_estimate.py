@@ -4,7 +4,7 @@ Run: ``python bench/bench_estimate.py [--board B ...] [--model M] [--pe PxQ] [--
 By default: SqueezeNet 1.1 on every board whose default engine fits it (the others are named
 and skipped), then the trained ``digits`` model on the ZC706. Each is built, simulated once on
 Verilator (bench/bench_rtl.py's `simulate`, the `fpgagen verify --rtl` bench) and compared
-with the Plan's estimate (`fpgagen.rtl_cycles`): per layer-table entry RTL cycles, estimate
+with the Plan's estimate (`fpgagen.plan.cycles`): per layer-table entry RTL cycles, estimate
 and error, the image load, the logits and control cycles, the total. Prints; asserts nothing
 (tests/test_rtl_cycles.py asserts the bound on small builds).
 """
@@ -19,13 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_rtl import simulate
 
-from fpgagen.boards import all_boards, load_board
-from fpgagen.budget import judge
-from fpgagen.commands.common import model_from_args
-from fpgagen.engine import EngineConfig, parse_pe
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.rtl_cycles import compare
+from fpgagen.cli.common import model_from_args
+from fpgagen.plan.boards import all_boards, load_board
+from fpgagen.plan.budget import judge
+from fpgagen.plan.cycles import compare
+from fpgagen.plan.engine import EngineConfig, parse_pe
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
 
 BOUND = 0.03
 

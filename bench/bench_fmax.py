@@ -6,7 +6,7 @@ Run: ``python bench/bench_fmax.py [--seed 1 [--seed 2 ...]] [--pe 4x16] [--xilin
    fire modules, conv 1x1 to 10 classes, global average pool) on a 4x16 engine (4 arena banks,
    as tests/test_synth.py's gate), then places
    and routes it on a Lattice LFE5U-85F with Yosys synth_ecp5 + nextpnr-ecp5
-   (``fpgagen.synth.pnr_ecp5``): prints the Fmax of ap_clk against the 125 MHz goal, the
+   (``fpgagen.silicon.synth.pnr_ecp5``): prints the Fmax of ap_clk against the 125 MHz goal, the
    utilization and the critical path, per seed.
 2. ``--xilinx``: Yosys synth_xilinx of the ZC706 default build (SqueezeNet 1.1, 16x64 MACs,
    two per DSP48E1):
@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 from fpgagen import synth
-from fpgagen.boards import load_board
-from fpgagen.cli import main as fpgagen_main
-from fpgagen.engine import EngineConfig
+from fpgagen.cli.main import main as fpgagen_main
 from fpgagen.errors import FpgagenError
-from fpgagen.progress import Steps
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.util.progress import Steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from small_onnx import write_small_onnx  # a test helper, found via tests/ (above)

@@ -14,12 +14,12 @@ import time
 import numpy as np
 
 from fpgagen import golden, reference
-from fpgagen.images import IMAGENET_MEAN, IMAGENET_STD, normalize
-from fpgagen.precision import parse_precision
-from fpgagen.quality import sqnr_db
-from fpgagen.quantize import DEFAULT_CALIB_HEADROOM, calibration_inputs, quantize
-from fpgagen.weights import random_weights
-from fpgagen.zoo import ZOO, load_model
+from fpgagen.frontend.images import IMAGENET_MEAN, IMAGENET_STD, normalize
+from fpgagen.frontend.weights import random_weights
+from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quality import sqnr_db
+from fpgagen.quant.quantize import DEFAULT_CALIB_HEADROOM, calibration_inputs, quantize
 
 TARGETS = {"squeezenet1_1": 0.5, "squeezenet1_0": 2.0}
 

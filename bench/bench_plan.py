@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 import time
 
-from fpgagen.boards import load_board
-from fpgagen.budget import judge
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.zoo import ZOO, load_model
+from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import judge
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
 
 
 def main(board_name: str = "zynq") -> None:

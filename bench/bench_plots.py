@@ -1,4 +1,4 @@
-"""Time to draw a report's pictures (fpgagen/plots.py), the matplotlib import included.
+"""Time to draw a report's pictures (fpgagen/report/plots.py), the matplotlib import included.
 
 Run: ``python bench/bench_plots.py [MODEL] [BOARD]`` (default squeezenet on zc706). Builds the
 model once into a temporary folder (report.json needs the Plan and the golden run), then in
@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-# one fresh process: import fpgagen.plots (matplotlib loads on first draw), draw all pictures
+# one fresh process: import fpgagen.report.plots (matplotlib loads on first draw), draw all pictures
 _DRAW = """
 import json, sys, time
 from pathlib import Path
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> None:
     args = [a for a in argv if a != "--rtl-like"]
     model, board = (args + ["squeezenet", "zc706"][len(args):])[:2]
     sys.path.insert(0, str(REPO))
-    from fpgagen.cli import main as fpgagen
+    from fpgagen.cli.main import main as fpgagen
 
     with tempfile.TemporaryDirectory(prefix="bench-plots-") as tmp:
         out = Path(tmp) / "b"

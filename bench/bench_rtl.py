@@ -2,7 +2,7 @@
 
 Run: ``python bench/bench_rtl.py [--model squeezenet] [--board zynq] [--pe 16x32] [--budget 8192KB]
 [--no-dump] [--stream N]``.
-Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.rtlsim`` (the
+Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.verify.rtlsim`` (the
 same bench as ``fpgagen verify --rtl``), checks it bit-exact, and prints per layer: cycles, MACs,
 MAC utilization = MACs / (cycles x P_in x P_out); then the totals over the whole network and
 over everything except conv1 (and the pool fused with it). With ``--stream N`` (N >= 2) the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgagen import rtlsim
-from fpgagen.cli import main as fpgagen_main
+from fpgagen.cli.main import main as fpgagen_main
 
 
 @dataclass(frozen=True)

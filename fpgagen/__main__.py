@@ -1,5 +1,5 @@
 """``python -m fpgagen`` runs the CLI."""
 
-from .cli import main
+from fpgagen.cli.main import main
 
 raise SystemExit(main())

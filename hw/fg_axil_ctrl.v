@@ -14,7 +14,7 @@ A processor starts the core and learns of its end exactly as it does with a Viti
                    written 1 toggles the bit
     0x10 CYCLES    (fpgagen) clock cycles of the last run, ap_start taken to ap_done
     0x14 STATUS    (fpgagen) bit 0 input frame error of the last run (fg_axis_unpack)
-    0x18 BUILD_ID  (fpgagen) the build's identity (fpgagen.emit_rtl.build_id), constant
+    0x18 BUILD_ID  (fpgagen) the build's identity (fpgagen.rtl.emit.build_id), constant
     other          read 0
 
 interrupt = GIE & (ISR[0] | ISR[1]), registered. The core side is ap_ctrl_hs: ap_start is held

@@ -2,7 +2,7 @@
 
 fpgagen: a simple dual-port RAM built as the Plan's columns of block RAM or UltraRAM
 
-The Plan counts a memory's blocks as columns side by side (fpgagen/bram.py): a 128-bit
+The Plan counts a memory's blocks as columns side by side (fpgagen/plan/bram.py): a 128-bit
 activation word of the ZC706 default is one 72-bit, one 36-bit, one 18-bit and one 2-bit
 column, 105.5 BRAM36 deep enough for 30,032 words. Handed one 128-bit memory, a synthesis tool
 picks its own shape (Yosys: 120 BRAM36). This module writes the Plan's columns as separate

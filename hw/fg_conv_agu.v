@@ -18,7 +18,7 @@ channels), ox, oy, and gives for every beat:
 
 Timing discipline: every address is a register updated by adding a per-layer step (no
 multiply, divide or modulo anywhere): the per-layer steps (`cfg_*_step`, the origin) are
-computed by the compiler (fpgagen/rtltable.py) and decoded once per layer. Each level of the
+computed by the compiler (fpgagen/machine/engine_table.py) and decoded once per layer. Each level of the
 nest keeps the address of its own origin, so the next value of any register is one adder from
 registers plus a multiplexer; the nest's carries are ANDs of registered at-last flags
 (fg_count). The output ring of a fused conv wraps by comparing the row counter, not by `%`.

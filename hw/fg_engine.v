@@ -56,7 +56,7 @@ module fg_engine #
     parameter P_IN = 4,
     parameter P_OUT = 8,
     // 1: two MACs per DSP (fg_pe_array PACK: P_OUT even, XA_W + 2 W_W within the DSP's wide
-    // operand; fpgagen/engine.py pack_problem decides)
+    // operand; fpgagen/plan/engine.py pack_problem decides)
     parameter PACK = 0,
     // stored activation lane width (2..32)
     parameter ACT_W = 8,
@@ -81,7 +81,7 @@ module fg_engine #
     parameter OUT_SIGNED = 0,
     // largest exact left shift of a requantization (negative shift)
     parameter MAX_LSHIFT = 0,
-    // layer table: rows and fields per row (field order of fpgagen.rtltable.RTL_FIELDS)
+    // layer table: rows and fields per row (field order of fpgagen.machine.engine_table.RTL_FIELDS)
     parameter N_LAYERS = 1,
     parameter NF = 60,
     // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
@@ -121,7 +121,7 @@ module fg_engine #
     parameter WEIGHT_STYLE = "block",
     parameter BIAS_STYLE = "block",
     parameter TABLE_STYLE = "distributed",
-    // AXI4-Stream ports (fpgagen/streams.py): values of IN_VB / OUT_VB bytes packed densely
+    // AXI4-Stream ports (fpgagen/plan/streams.py): values of IN_VB / OUT_VB bytes packed densely
     // into TDATA_W-bit beats; an image is IN_BEATS beats, the last one IN_LAST_BYTES long
     parameter TDATA_W = 32,
     parameter IN_VB = 1,
@@ -163,7 +163,7 @@ module fg_engine #
 );
 
 /*
- * Layer table fields (fpgagen/rtltable.py RTL_FIELDS), FW bits each
+ * Layer table fields (fpgagen/machine/engine_table.py RTL_FIELDS), FW bits each
  */
 localparam FW = 32;
 localparam F_OP = 0, F_IN_STAGING = 1, F_IN_SIGNED = 2, F_IN2_SIGNED = 3, F_OUT_SIGNED = 4,
@@ -197,7 +197,7 @@ localparam LNW = (NW > 1) ? $clog2(NW) : 0;
 localparam AB_W = (ARENA_BANK_DEPTH > 1) ? $clog2(ARENA_BANK_DEPTH) : 1;   // bank address
 localparam AA_W = AB_W + LNW;                                              // word address
 localparam LNWW = (LNW > 0) ? LNW : 1;
-// a split conv's column groups (fpgagen/engine.py conv_split): up to NW, log2 in the table
+// a split conv's column groups (fpgagen/plan/engine.py conv_split): up to NW, log2 in the table
 localparam LGW = 4;
 localparam KSUM_LAT = LNW;   // fg_ksum: one adder level per halving
 localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;

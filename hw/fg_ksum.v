@@ -2,7 +2,7 @@
 
 fpgagen: the column groups' partial sums of a split conv, added before the requantizer
 
-A narrow 1x1 conv (few output channels) split G = 2^lg ways (fpgagen/engine.py conv_split)
+A narrow 1x1 conv (few output channels) split G = 2^lg ways (fpgagen/plan/engine.py conv_split)
 runs its P_OUT columns as G groups of P_OUT / G: group g multiplies input word j * G + g of
 the pixel (fg_pe_array NG), so output channel o (o < P_OUT / G) leaves the array as G partial
 sums, in columns o, o + P_OUT / G, ..., o + (G - 1) P_OUT / G. This unit adds them:

@@ -2,7 +2,7 @@
 
 fpgagen: the layer table - a ROM of NF fields per row, decoded into registers once per layer
 
-The compiler (fpgagen/rtltable.py) writes one row per executed layer, FW bits per field, every
+The compiler (fpgagen/machine/engine_table.py) writes one row per executed layer, FW bits per field, every
 derived quantity the address generators need already computed (steps, origins, ring offsets),
 so nothing is multiplied in hardware. The table is a narrow ROM (FW bits x N_ROWS * NF words,
 read with its output register) walked in order: each `load` reads the next row, one field per

@@ -28,7 +28,7 @@ bias memory that much later instead of carrying P_OUT * ACC_W bits down the pipe
 Column groups (NG >= 1): the P_OUT columns are NG groups of P_OUT / NG; group g multiplies
 activation word g, lane i at in_act[(g*P_IN+i)*A_W +: A_W] (signed; widen unsigned values by
 a zero bit first). The engine gives every group the same word, or, for a narrow 1x1 conv split
-G ways (fpgagen/engine.py conv_split), G different input words of the pixel (hw/fg_ksum.v adds
+G ways (fpgagen/plan/engine.py conv_split), G different input words of the pixel (hw/fg_ksum.v adds
 the groups' partial sums). Each activation lane then feeds P_OUT / NG multipliers. weight lane (o,i) at in_wgt[(o*P_IN+i)*W_W +: W_W] (signed); bias / out lane o at
 [o*ACC_W +: ACC_W]. Weight lane (o,i) feeds only multiplier (o,i): the weight word has no
 fan-out. An activation lane feeds P_OUT / NG multipliers: the caller registers it right before.
@@ -42,7 +42,7 @@ two fields recovered exactly, S = A_W + W_W - 1; see hw/fg_mul2.v). Same 3-cycle
 fg_mul, same adder trees: only the number of DSPs halves. Exact for every operand except an
 activation of -2^(A_W-1), which the engine never presents (its activations are one bit
 narrower than A_W). Whether a part's DSPs take the packed operand (A_W + 2 W_W bits: <= 25
-on a DSP48E1, <= 27 on a DSP48E2) is fpgagen/engine.py's decision (`pack_fits`).
+on a DSP48E1, <= 27 on a DSP48E2) is fpgagen/plan/engine.py's decision (`pack_fits`).
 
 Latency LATENCY = 4 + clog2(P_IN) cycles from the last beat to out_valid. No backpressure.
 

@@ -41,7 +41,7 @@ def random_conv(rng: random.Random, aw: int, nw: int, g: int, packed: bool) -> d
 
 
 def conv_cfg(geo: dict, aw: int, cw: int) -> dict:
-    """The per-layer steps of fg_conv_agu (what fpgagen/rtltable.py computes)."""
+    """The per-layer steps of fg_conv_agu (what fpgagen/machine/engine_table.py computes)."""
     m = (1 << aw) - 1
     k, s, pad, taps = geo["k"], geo["s"], geo["pad"], geo["taps"]
     kx_groups = ceil_div(k, taps)
@@ -112,8 +112,8 @@ def random_pool(rng: random.Random, aw: int, cw: int) -> dict:
 
 
 def pool_cfg(geo: dict, aw: int, cw: int, step: int = 1) -> dict:
-    """The per-layer constants of fg_pool_agu (what fpgagen/rtltable.py computes; the engine
-    turns the table's words-per-pixel - 1 into groups of ``step`` words with a shift)."""
+    """The per-layer constants of fg_pool_agu (what fpgagen/machine/engine_table.py computes; the
+    engine turns the table's words-per-pixel - 1 into groups of ``step`` words with a shift)."""
     m = (1 << aw) - 1
     k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
     reuse = s < k <= 2 * s

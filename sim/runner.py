@@ -33,7 +33,7 @@ def run_module(
     *timing* builds with ``--timing``. Fails (AssertionError) when any cocotb test fails or
     none ran.
     """
-    from fpgagen.rtlsim import hw_sources, run_cocotb
+    from fpgagen.verify.rtlsim import hw_sources, run_cocotb
 
     parameters = dict(parameters or {})
     env = {"FG_PARAMS": json.dumps(parameters), **(extra_env or {})}

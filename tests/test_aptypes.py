@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fpgagen.aptypes import ap_types_dir, include_flags
+from fpgagen.hls.toolchain import ap_types_dir, include_flags
 
 
 def test_headers_found():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fpgagen.boards import BRAM36_BYTES, URAM_BYTES, all_boards, load_board
 from fpgagen.errors import FpgagenError
+from fpgagen.plan.boards import BRAM36_BYTES, URAM_BYTES, all_boards, load_board
 
 
 @pytest.mark.parametrize(("name", "part", "bram36", "uram", "dsp"), [

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fpgagen.bram import (
+from fpgagen.plan.bram import (
     BRAM18_DEPTH,
     BRAM36_DEPTH,
     URAM_DEPTH,

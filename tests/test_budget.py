@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from fpgagen.boards import load_board
-from fpgagen.budget import BRAM_CHECK, consumers, judge, parse_size, suggest
 from fpgagen.errors import FpgagenError
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.zoo import load_model
+from fpgagen.frontend.zoo import load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import BRAM_CHECK, consumers, judge, parse_size, suggest
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
 
 
 @pytest.mark.parametrize(("text", "size"), [

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgagen.weights import random_weights
-from fpgagen.zoo import load_model
+from fpgagen.frontend.weights import random_weights
+from fpgagen.frontend.zoo import load_model
 
 SMALL = ("--model", "squeezenet", "--input-size", "32")
 
@@ -32,7 +32,7 @@ def no_quantize(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("quantized before --out was validated")
 
-    monkeypatch.setattr("fpgagen.commands.build.quantize_from_args", refuse)
+    monkeypatch.setattr("fpgagen.cli.build.quantize_from_args", refuse)
 
 
 @pytest.mark.parametrize("below", ["x", "a/b/c"])

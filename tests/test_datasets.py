@@ -1,4 +1,4 @@
-"""The digits split and preprocessing (fpgagen/datasets.py), and calibration on real data:
+"""The digits split and preprocessing (fpgagen/frontend/datasets.py), and calibration on real data:
 the test split never calibrates."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from fpgagen.commands.quantargs import DATA_CALIB_IMAGES, calibration_from_args
-from fpgagen.datasets import _load_raw_digits, digits, preprocess_digits, split_indices
+from fpgagen.cli.quantargs import DATA_CALIB_IMAGES, calibration_from_args
 from fpgagen.errors import FpgagenError
-from fpgagen.zoo import load_model
+from fpgagen.frontend.datasets import _load_raw_digits, digits, preprocess_digits, split_indices
+from fpgagen.frontend.zoo import load_model
 
 
 def test_split_is_fixed_stratified_and_disjoint():

@@ -11,16 +11,16 @@ import pytest
 
 from fpgagen import golden
 from fpgagen import graph as g
-from fpgagen.boards import load_board
-from fpgagen.budget import suggest
 from fpgagen.errors import FpgagenError
-from fpgagen.fixed import FixedType, int_bits_for
-from fpgagen.images import IMAGENET_MEAN, IMAGENET_STD, normalize
-from fpgagen.precision import parse_precision
-from fpgagen.quality import QualityProbe
-from fpgagen.quantize import calibration_inputs, quantize
-from fpgagen.weights import random_weights
-from fpgagen.zoo import load_model
+from fpgagen.frontend.images import IMAGENET_MEAN, IMAGENET_STD, normalize
+from fpgagen.frontend.weights import random_weights
+from fpgagen.frontend.zoo import load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import suggest
+from fpgagen.quant.fixed import FixedType, int_bits_for
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quality import QualityProbe
+from fpgagen.quant.quantize import calibration_inputs, quantize
 
 BRIGHT = ("-m", "squeezenet1_0", "--input-size", "64", "-p", "16", "-q", "--json")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fpgagen.labels import onnx_info
-from fpgagen.onnx_import import load_onnx, read_metadata
-from fpgagen.zoo import MODELS_DIR, load_model
+from fpgagen.frontend.labels import onnx_info
+from fpgagen.frontend.onnx_import import load_onnx, read_metadata
+from fpgagen.frontend.zoo import MODELS_DIR, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = MODELS_DIR / "digits.onnx"

@@ -23,20 +23,20 @@ import numpy as np
 import pytest
 from small_onnx import write_small_onnx
 
-from fpgagen.boards import load_board
-from fpgagen.cli import main
-from fpgagen.commands.quantargs import load_input
+from fpgagen.cli.main import main
+from fpgagen.cli.quantargs import load_input
 from fpgagen.driver import fpgagen_driver as drv
-from fpgagen.emit_driver import DRIVER_DIR, DRIVER_FILES, build_json
-from fpgagen.emit_rtl import build_id
-from fpgagen.engine import EngineConfig
 from fpgagen.errors import FpgagenError
-from fpgagen.fixed import ROUNDING_MODES, SATURATION_MODES, FixedType, quantize_float
-from fpgagen.onnx_import import load_onnx
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import DEFAULT_CALIB_IMAGES, calibration_inputs, quantize
-from fpgagen.streams import build_stream_format
+from fpgagen.frontend.onnx_import import load_onnx
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import make_plan
+from fpgagen.plan.streams import build_stream_format
+from fpgagen.quant.fixed import ROUNDING_MODES, SATURATION_MODES, FixedType, quantize_float
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import DEFAULT_CALIB_IMAGES, calibration_inputs, quantize
+from fpgagen.rtl.emit import build_id
+from fpgagen.system.driver import DRIVER_DIR, DRIVER_FILES, build_json
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = ROOT / "tests" / "c" / "driver_pack_main.c"

@@ -1,4 +1,4 @@
-"""The ECP5 netlist pass that packs block-RAM output registers (fpgagen/ecp5_netlist.py), on
+"""The ECP5 netlist pass that packs block-RAM output registers (fpgagen/silicon/ecp5_netlist.py), on
 netlists Yosys ``synth_ecp5`` writes for hw/fg_sdp_ram.v (a few seconds each)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fpgagen.ecp5_netlist import pack_ebr_output_registers
-from fpgagen.resources import data_dir
-from fpgagen.synth import find_tool
+from fpgagen.silicon.ecp5_netlist import pack_ebr_output_registers
+from fpgagen.silicon.synth import find_tool
+from fpgagen.util.resources import data_dir
 
 
 def ecp5_netlist(tmp_path: Path, out_reg: int) -> dict:

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from fpgagen import graph as g
-from fpgagen.boards import load_board
-from fpgagen.engine import (
+from fpgagen.errors import FpgagenError
+from fpgagen.frontend.zoo import load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.engine import (
     EngineConfig,
     default_engine,
     mac_operand_bits,
@@ -15,10 +17,8 @@ from fpgagen.engine import (
     packed_dsp_engine,
     parse_pe,
 )
-from fpgagen.errors import FpgagenError
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.zoo import load_model
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
 
 W8 = parse_precision("8")
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from digit_images import digit_folder
 
-from fpgagen.datasets import digits
+from fpgagen.frontend.datasets import digits
 
 RTL_ARGS = ("eval", "-m", "digits", "--data", "digits", "--limit", "20", "--rtl", "10",
             "--pe", "4x4", "-q", "--json")
@@ -58,7 +58,7 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
     # run_rtl_batch on its own: the build's input vector (test image 0) three times, back to
     # back; every run gives the build's golden logits, and progress reaches 3 of 3
     from fpgagen import rtlsim
-    from fpgagen.vectors import read_vector
+    from fpgagen.verify.vectors import read_vector
 
     calls: list[tuple[int, int]] = []
     hexes = [build / "vectors" / "input.hex"] * 3
@@ -101,7 +101,7 @@ def test_image_folder(cli, tmp_path):
 
 def test_confusion_of_a_few_classes_of_many():
     """Data holding 2 of a model's 1,000 classes: 2 rows, those 2 columns plus (other)."""
-    from fpgagen.accuracy import confusion
+    from fpgagen.quant.accuracy import confusion
 
     m, rows = confusion(np.array([5, 7, 999, 5]), np.array([5, 5, 7, 7]), 1000)
     assert rows == [5, 7] and m == [[1, 1, 0], [1, 0, 1]]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fpgagen.errors import FpgagenError
-from fpgagen.fixed import (
+from fpgagen.quant.fixed import (
     ROUNDING_MODES,
     SATURATION_MODES,
     FixedType,

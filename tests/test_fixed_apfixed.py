@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fpgagen.aptypes import ap_types_dir
-from fpgagen.fixed import ROUNDING_MODES, SATURATION_MODES, FixedType, requantize
+from fpgagen.hls.toolchain import ap_types_dir
+from fpgagen.quant.fixed import ROUNDING_MODES, SATURATION_MODES, FixedType, requantize
 
 # (W, I, signed): ordinary, all-fraction, I > W (negative frac), I < 0, 1- and 2-bit types.
 TYPES = [(8, 3, True), (8, 8, True), (8, -2, True), (16, 6, True), (2, 1, True), (6, 8, True),

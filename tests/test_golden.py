@@ -13,11 +13,11 @@ import pytest
 from fpgagen import golden, reference
 from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
-from fpgagen.fixed import FixedType
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import QGraph, QLayer, calibration_inputs, quantize
-from fpgagen.weights import random_weights
-from fpgagen.zoo import ZOO, load_model
+from fpgagen.frontend.weights import random_weights
+from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.quant.fixed import FixedType
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import QGraph, QLayer, calibration_inputs, quantize
 
 
 def slow_requant(v: int, s: int, t: FixedType, q: str, o: str) -> int:

@@ -15,27 +15,27 @@ import pytest
 
 from fpgagen import csim, vectors
 from fpgagen import graph as g
-from fpgagen.aptypes import ap_types_dir
-from fpgagen.boards import load_board
-from fpgagen.budget import judge
-from fpgagen.build import make_design
-from fpgagen.emit_hls import _check_packing, emit_hls
-from fpgagen.engine import EngineConfig
-from fpgagen.hls_latency import schedule
-from fpgagen.layertable import layer_table
-from fpgagen.plan import mac_widths, make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import calibration_inputs, quantize
-from fpgagen.streams import build_stream_format
-from fpgagen.vectors import write_vectors
-from fpgagen.weights import random_weights
+from fpgagen.frontend.weights import random_weights
+from fpgagen.hls.emit import _check_packing, emit_hls
+from fpgagen.hls.latency import schedule
+from fpgagen.hls.toolchain import ap_types_dir
+from fpgagen.machine.layertable import layer_table
+from fpgagen.pipeline import make_design
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import judge
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import mac_widths, make_plan
+from fpgagen.plan.streams import build_stream_format
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import calibration_inputs, quantize
+from fpgagen.verify.vectors import write_vectors
 
 
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory):
     """The main job with every default: SqueezeNet 1.1 on ZC706 at w8a8."""
     out = tmp_path_factory.mktemp("build") / "sq11"
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     assert main(["build", "--board", "zynq", "--model", "squeezenet", "-q", "-o", str(out)]) == 0
     return out
@@ -474,8 +474,8 @@ def test_conv_words_rotate_through_the_arena_banks(tmp_path, count, wrong, first
 
 def test_split_convs_bit_exact(tmp_path):
     """4x64 (NW = 16 banks): the 1x1 convs sq and side take 2 input words per step in 2 column
-    groups, c10 4 words in 4 groups (fpgagen.engine.conv_split); every layer is bit-exact and
-    every loop runs the trips fpgagen/hls_latency.py models (in_blocks / G steps an output)."""
+    groups, c10 4 words in 4 groups (fpgagen.plan.engine.conv_split); every layer is bit-exact and
+    every loop runs the trips fpgagen/hls/latency.py models (in_blocks / G steps an output)."""
     qg, design, text, code = _csim_edge(tmp_path, "8", (4, 64), True, 1.0)
     assert code == 0, text
     splits = {e.name: e.split for e in layer_table(design.plan, qg) if e.split > 1}
@@ -555,7 +555,7 @@ def csim_dsps(text: str) -> dict[str, int]:
 
 
 def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
-    """The same, from fpgagen/hls_latency.py: the testbench reports after each entry it runs
+    """The same, from fpgagen/hls/latency.py: the testbench reports after each entry it runs
     (a fused pool's rows with its conv's entry; the image load with entry 0)."""
     sched = schedule(plan, qg)
     table = layer_table(plan, qg)

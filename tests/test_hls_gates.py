@@ -19,22 +19,22 @@ from pathlib import Path
 import pytest
 
 from fpgagen import hls_instances, hls_memories, hls_synth
-from fpgagen.aptypes import ap_types_dir
-from fpgagen.boards import load_board
-from fpgagen.bram import map_bram
-from fpgagen.commands.check import check_design, result_json
-from fpgagen.emit_hls import emit_hls
-from fpgagen.engine import EngineConfig
+from fpgagen.cli.check import check_design, result_json
 from fpgagen.errors import FpgagenError
-from fpgagen.hls_gates import run_gates
-from fpgagen.hls_memories import CodeArray, Part, Pragma, hls_pragmas, shape_array
-from fpgagen.onnx_import import load_onnx
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import calibration_inputs, quantize
-from fpgagen.resources import data_dir
-from fpgagen.weights import random_weights
-from fpgagen.zoo import load_model
+from fpgagen.frontend.onnx_import import load_onnx
+from fpgagen.frontend.weights import random_weights
+from fpgagen.frontend.zoo import load_model
+from fpgagen.hls.emit import emit_hls
+from fpgagen.hls.gates import run_gates
+from fpgagen.hls.memories import CodeArray, Part, Pragma, hls_pragmas, shape_array
+from fpgagen.hls.toolchain import ap_types_dir
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.bram import map_bram
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import calibration_inputs, quantize
+from fpgagen.util.resources import data_dir
 
 sys.path.insert(0, str(Path(__file__).parent))
 from small_onnx import write_small_onnx
@@ -339,7 +339,7 @@ def test_generated_default_core_is_the_plans_machine(tmp_path):
 def test_uram_board_core_is_the_plans_machine(tmp_path):
     """On the ZCU104 the Plan puts the arena and the four staging banks in URAM, each memory
     wholly (one BIND_STORAGE per array can say nothing else): the code's count equals it."""
-    from fpgagen.boards import load_board
+    from fpgagen.plan.boards import load_board
 
     plan = _emit(tmp_path / "hls", load_model("squeezenet"), board=load_board("zcu104"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))
@@ -349,7 +349,7 @@ def test_uram_board_core_is_the_plans_machine(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_build(tmp_path_factory, small_onnx):
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     out = tmp_path_factory.mktemp("gates") / "small"
     assert main(["build", "--model", str(small_onnx), "--board", "zynq", "--pe", "8x8", "-q",
@@ -381,8 +381,8 @@ def test_verify_reports_the_memory_count_and_fails_on_a_mismatch(small_build, tm
 def test_verify_skips_the_gates_for_a_report_without_plan_parts(tmp_path):
     """A build from before report.json recorded the Plan's memory parts has nothing to
     compare the code with: the gates are not run (and say so), rather than guessed."""
-    from fpgagen.commands.verify import _run_hls_gates
-    from fpgagen.progress import Steps
+    from fpgagen.cli.verify import _run_hls_gates
+    from fpgagen.util.progress import Steps
 
     (tmp_path / "report.json").write_text(json.dumps(
         {"memory": {"memories": [{"name": "activations", "width": 64, "depth": 8}]}}))

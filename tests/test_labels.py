@@ -1,5 +1,5 @@
-"""Class names (fpgagen/labels.py): the ImageNet list, ONNX metadata, sidecar files, and what
-`run` prints with them."""
+"""Class names (fpgagen/frontend/labels.py): the ImageNet list, ONNX metadata, sidecar files, and
+what `run` prints with them."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from digit_images import write_digit_png
 from small_onnx import small_fire_net
 
-from fpgagen.datasets import digits
 from fpgagen.errors import FpgagenError
-from fpgagen.labels import imagenet_classes, onnx_info, parse_labels, zoo_info
+from fpgagen.frontend.datasets import digits
+from fpgagen.frontend.labels import imagenet_classes, onnx_info, parse_labels, zoo_info
 
 
 def test_imagenet_names_in_index_order():

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
-from fpgagen.memory import (
+from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.plan.memory import (
     ARENA,
     RING,
     STAGING,
@@ -19,7 +20,6 @@ from fpgagen.memory import (
     lower_bound,
     plan_activations,
 )
-from fpgagen.zoo import ZOO, load_model
 
 
 def _widths(graph, bits):

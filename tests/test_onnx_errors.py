@@ -11,7 +11,7 @@ import pytest
 from onnx_models import Builder, save
 
 from fpgagen.errors import FpgagenError
-from fpgagen.onnx_import import load_onnx
+from fpgagen.frontend.onnx_import import load_onnx
 
 
 def _load_error(model: Any, tmp_path) -> str:

@@ -21,7 +21,7 @@ from onnx_models import (
 )
 
 from fpgagen import zoo
-from fpgagen.onnx_import import load_onnx
+from fpgagen.frontend.onnx_import import load_onnx
 
 ORT_RTOL = 1e-4  # relative to the largest |logit|
 
@@ -95,7 +95,7 @@ def test_layer_names_are_file_names(zoo_layout_64):
 
 
 def test_float_matches_onnxruntime(zoo_layout_64):
-    """Our own float64 forward pass (independent of fpgagen.reference) vs onnxruntime."""
+    """Our own float64 forward pass (independent of fpgagen.quant.reference) vs onnxruntime."""
     model, _, graph, weights = zoo_layout_64
     x = _image((1, 3, 64, 64))
     ort_logits = run_ort(with_output(model, "logits"), x, "logits")
@@ -116,7 +116,7 @@ def test_reference_matches_onnxruntime(zoo_layout_64):
 
 def test_tail_ops_are_dropped_and_logged(tmp_path, caplog):
     path = save(squeezenet1_1_zoo_layout(64, 13), tmp_path / "m.onnx")
-    with caplog.at_level(logging.INFO, logger="fpgagen.onnx_import"):
+    with caplog.at_level(logging.INFO, logger="fpgagen.frontend.onnx_import"):
         graph, _ = load_onnx(path)
     assert graph.layer(graph.output).op == "avgpool"
     assert "Flatten" in caplog.text and "Softmax" in caplog.text and "logits" in caplog.text

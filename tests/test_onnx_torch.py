@@ -19,7 +19,7 @@ from onnx_models import (
 )
 
 from fpgagen import zoo
-from fpgagen.onnx_import import load_onnx
+from fpgagen.frontend.onnx_import import load_onnx
 
 SIZE = 64  # small enough for fast inference, large enough for all three pools
 ZOO = {"1_0": zoo.squeezenet1_0, "1_1": zoo.squeezenet1_1}

@@ -22,7 +22,7 @@ def test_wheel_ships_data_folders(tmp_path):
         assert shipped, folder
         missing = {p for p in shipped if f"fpgagen/{p}" not in names}
         assert not missing, f"not in the wheel: {sorted(missing)}"
-    assert "fpgagen/cli.py" in names
+    assert "fpgagen/cli/main.py" in names
     # the host drivers fpgagen build copies into driver/ (non-Python files inside the package)
     for name in ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h"):
         assert f"fpgagen/driver/{name}" in names, name

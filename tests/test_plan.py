@@ -7,12 +7,12 @@ import math
 import pytest
 
 from fpgagen import graph as g
-from fpgagen.boards import load_board
-from fpgagen.engine import EngineConfig
 from fpgagen.errors import FpgagenError
-from fpgagen.plan import ACTIVATIONS, BIASES, INPUT_STAGING, STAGING_SLOTS, WEIGHTS, make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.zoo import ZOO, load_model
+from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import ACTIVATIONS, BIASES, INPUT_STAGING, STAGING_SLOTS, WEIGHTS, make_plan
+from fpgagen.quant.precision import parse_precision
 
 ZC706 = load_board("zynq")
 
@@ -94,7 +94,7 @@ def test_memories_are_the_ones_both_cores_build(default_plan):
 
 
 def test_cycle_estimates(default_plan):
-    # the RTL cycle model's named terms (fpgagen/rtl_cycles.py; tests/test_rtl_cycles.py holds
+    # the RTL cycle model's named terms (fpgagen/plan/cycles.py; tests/test_rtl_cycles.py holds
     # them to the RTL within 3 %)
     cost = {c.layer: dict(c.terms) for c in default_plan.costs}
     assert cost["conv1"]["issue"] == 111 * 111 * 1 * 3 * 1  # 3 beats: one per kernel row

@@ -1,5 +1,5 @@
-"""The report's pictures (fpgagen/plots.py): PNG files next to report.md, linked from it, drawn
-from report.json's numbers, byte-identical when drawn again, redrawn when the numbers change
+"""The report's pictures (fpgagen/report/plots.py): PNG files next to report.md, linked from it,
+drawn from report.json's numbers, byte-identical when drawn again, redrawn when the numbers change
 (``verify --rtl``), and the confusion matrix ``fpgagen eval`` draws."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from small_onnx import write_small_onnx
 from test_rtl import needs_sim
 
 from fpgagen import plots
-from fpgagen.report import update_report, write_report
+from fpgagen.report.report import update_report, write_report
 
 FILES = [k.file for k in plots.KINDS]
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """The small fire-module net (a fused conv + pool ring, two concats of views) on 8x8."""
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     tmp = tmp_path_factory.mktemp("plots")
     out = tmp / "b"

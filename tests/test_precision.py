@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fpgagen.errors import FpgagenError
-from fpgagen.fixed import FixedType
-from fpgagen.precision import parse_precision
+from fpgagen.quant.fixed import FixedType
+from fpgagen.quant.precision import parse_precision
 
 
 def test_fixed_type_parse_and_print():

@@ -7,10 +7,10 @@ import pytest
 
 from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
-from fpgagen.fixed import FixedType
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import calibration_inputs, load_calibration, quantize
-from fpgagen.weights import random_weights
+from fpgagen.frontend.weights import random_weights
+from fpgagen.quant.fixed import FixedType
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import calibration_inputs, load_calibration, quantize
 
 
 @pytest.fixture(scope="module")

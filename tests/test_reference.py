@@ -8,7 +8,7 @@ import pytest
 from fpgagen import graph as g
 from fpgagen import reference
 from fpgagen.errors import FpgagenError
-from fpgagen.weights import random_weights
+from fpgagen.frontend.weights import random_weights
 
 
 def loop_conv(x, w, b, stride, pad, groups):

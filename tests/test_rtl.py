@@ -10,9 +10,9 @@ import shutil
 import numpy as np
 import pytest
 
-from fpgagen.emit_rtl import HW_MODULES
-from fpgagen.rtlsim import HW_DIR, lint
-from fpgagen.rtltable import RTL_FIELDS
+from fpgagen.machine.engine_table import RTL_FIELDS
+from fpgagen.rtl.emit import HW_MODULES
+from fpgagen.verify.rtlsim import HW_DIR, lint
 
 
 def _sim_missing() -> str | None:
@@ -21,7 +21,7 @@ def _sim_missing() -> str | None:
     except ImportError:
         return "cocotb not installed (pip install '.[sim]')"
     from fpgagen.errors import FpgagenError
-    from fpgagen.rtlsim import find_verilator
+    from fpgagen.verify.rtlsim import find_verilator
 
     try:
         find_verilator()
@@ -38,7 +38,7 @@ def sq11(tmp_path_factory):
     """SqueezeNet 1.1 on ZC706 at w8a8 (the default engine: 16x64, two MACs per DSP48E1),
     built and RTL-verified."""
     out = tmp_path_factory.mktemp("rtl") / "sq11"
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     assert main(["build", "--board", "zynq", "--model", "squeezenet", "-q", "-o", str(out)]) == 0
     return out
@@ -104,7 +104,7 @@ def small(tmp_path_factory):
     """The small fire-module net (tests/small_onnx.py) on an 8x8 engine: RTL runs in seconds."""
     from small_onnx import write_small_onnx
 
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     tmp = tmp_path_factory.mktemp("rtl_small")
     out = tmp / "small"

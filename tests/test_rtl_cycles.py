@@ -1,4 +1,4 @@
-"""The Plan's cycle estimate (fpgagen/rtl_cycles.py) against the RTL: every layer-table entry
+"""The Plan's cycle estimate (fpgagen/plan/cycles.py) against the RTL: every layer-table entry
 within 3 % of the cycles the Verilator bench counts, on small builds that exercise each term
 (bench/bench_estimate.py prints the same table for SqueezeNet 1.1 on every board)."""
 
@@ -12,13 +12,13 @@ from test_rtl import needs_sim
 from timing_onnx import write_timing_onnx
 
 from fpgagen import rtlsim
-from fpgagen.boards import load_board
-from fpgagen.commands.common import model_from_args
-from fpgagen.engine import EngineConfig
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.rtl_cycles import compare
-from fpgagen.zoo import load_model
+from fpgagen.cli.common import model_from_args
+from fpgagen.frontend.zoo import load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.cycles import compare
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
 
 BOUND = 0.03
 ZC706 = load_board("zc706")
@@ -75,7 +75,7 @@ def timing_build(request, tmp_path_factory):
     """The timing net (tests/timing_onnx.py) on an engine with P_OUT > P_IN (8 arena banks: a
     result written in one cycle, max-pool beats of 8 words) and one with P_OUT < P_IN (lane
     groups)."""
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     tmp = tmp_path_factory.mktemp("timing")
     model = str(write_timing_onnx(tmp / "timing.onnx"))
@@ -101,7 +101,7 @@ def n_pool3_issue(plan) -> int:
 
 def test_timing_net_exercises_every_term(tmp_path):
     """What the RTL test above relies on: each mechanism has an entry on one of its engines."""
-    from fpgagen.plan import arena_groups
+    from fpgagen.plan.plan import arena_groups
 
     model = str(write_timing_onnx(tmp_path / "timing.onnx"))
     wide, narrow = _plan(model, (8, 64)), _plan(model, (16, 8))

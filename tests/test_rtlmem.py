@@ -1,15 +1,12 @@
-"""The Plan's block-RAM columns as the RTL builds them (fpgagen/rtlmem.py, hw/fg_col_ram.v)."""
+"""The Plan's block-RAM columns as the RTL builds them (fpgagen/machine/columns.py,
+hw/fg_col_ram.v)."""
 
 from __future__ import annotations
 
 import pytest
 
-from fpgagen.boards import load_board
-from fpgagen.bram import map_bram, map_with_uram
-from fpgagen.engine import EngineConfig
-from fpgagen.plan import ACTIVATIONS, INPUT_STAGING, arena_groups, make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.rtlmem import (
+from fpgagen.frontend.zoo import load_model
+from fpgagen.machine.columns import (
     RtlColumn,
     arena_columns,
     banked_col_params,
@@ -17,7 +14,11 @@ from fpgagen.rtlmem import (
     part_columns,
     width_split_columns,
 )
-from fpgagen.zoo import load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.bram import map_bram, map_with_uram
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING, arena_groups, make_plan
+from fpgagen.quant.precision import parse_precision
 
 
 def test_zc706_arena_is_the_plans_four_columns():

@@ -1,5 +1,5 @@
-"""`fpgagen.rules`: ``check`` applies every rule ``build`` applies, before any work, with the
-same one-line message naming the layer; DSPs are judged; a bad engine shape stops at once.
+"""`fpgagen.machine.rules`: ``check`` applies every rule ``build`` applies, before any work, with
+the same one-line message naming the layer; DSPs are judged; a bad engine shape stops at once.
 
 Each case was a disagreement once: ``check`` said FITS (exit 0) where ``build`` refused (exit 2)
 after quantizing and running the golden model, or ``build`` passed and the RTL died later.
@@ -14,10 +14,10 @@ import pytest
 from onnx_models import Builder, save
 
 from fpgagen import graph as g
-from fpgagen.boards import load_board
 from fpgagen.errors import FpgagenError
-from fpgagen.precision import parse_precision
-from fpgagen.rules import supported_plan
+from fpgagen.machine.rules import supported_plan
+from fpgagen.plan.boards import load_board
+from fpgagen.quant.precision import parse_precision
 
 ZC706 = load_board("zynq")
 W8 = parse_precision("8")
@@ -101,7 +101,7 @@ def test_image_rule_blames_the_reader_on_the_api():
 def test_image_wider_than_p_in_is_refused_for_the_conv():
     net = g.make_graph("wide", (8, 8, 12), [g.conv("c1", g.INPUT, 8, 3, pad=1),
                                             g.avgpool("gap", "c1")])
-    from fpgagen.engine import EngineConfig
+    from fpgagen.plan.engine import EngineConfig
 
     with pytest.raises(FpgagenError, match="conv 'c1' reads the 12-channel input image: the "
                                            "engine takes at most P_in = 8 channels"):

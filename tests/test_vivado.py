@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from tcl_stub import OPTION, TCL86, VIVADO, Run, find_tclsh, run_tcl
 
-from fpgagen.boards import load_board
-from fpgagen.cli import main
-from fpgagen.emit_vivado import emit_vivado, vivado_context
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.zoo import load_model
+from fpgagen.cli.main import main
+from fpgagen.frontend.zoo import load_model
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
+from fpgagen.rtl.vivado import emit_vivado, vivado_context
 
 BOARD, MODEL = "zynq", "squeezenet"
 ORDER = ("read_verilog", "read_xdc", "synth_design", "opt_design", "place_design",

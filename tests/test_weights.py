@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fpgagen.errors import FpgagenError
-from fpgagen.weights import expected_shapes, load_weights, random_weights
-from fpgagen.zoo import load_model
+from fpgagen.frontend.weights import expected_shapes, load_weights, random_weights
+from fpgagen.frontend.zoo import load_model
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """A tiny network with one of every engine mechanism the cycle estimate models
-(fpgagen/rtl_cycles.py), for tests/test_rtl_cycles.py:
+(fpgagen/plan/cycles.py), for tests/test_rtl_cycles.py:
 
     3x16x16 -> conv 3x3 16 + ReLU -> max-pool 3x3/2 (fused, conv on the image: S_FZ)
             -> conv 1x1 32 + ReLU (one input word: write-port bound when P_OUT > P_IN)

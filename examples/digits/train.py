@@ -4,8 +4,8 @@ scikit-learn digits, exported to ONNX with its class names (fpgagen/models/digit
     python examples/digits/train.py [--out fpgagen/models/digits.onnx] [--epochs 15]
 
 The train/test split and the preprocessing (8x8 -> 32x32, scaled to [-1, 1]) come from
-``fpgagen.datasets``, the same code ``fpgagen eval --data digits`` and ``--calib digits`` use;
-this script only ever sees the training split. Seeded, deterministic algorithms, 2 threads: a
+``fpgagen.frontend.datasets``, the same code ``fpgagen eval --data digits`` and ``--calib digits``
+use; this script only ever sees the training split. Seeded, deterministic algorithms, 2 threads: a
 rerun with the same torch writes the same bytes (checked: two runs, one file); 76-127 s on the
 project's 2 shared cores (measured), 99.16 % top-1 on the test split.
 
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fpgagen.datasets import DIGITS_LABELS, digits
+from fpgagen.frontend.datasets import DIGITS_LABELS, digits
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 0

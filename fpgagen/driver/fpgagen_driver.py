@@ -157,7 +157,7 @@ class DriverError(RuntimeError):
 class StreamBytes:
     """The byte figures of a stream geometry, from the attributes ``tdata_bits``, ``in_width``,
     ``out_width``, ``in_values`` and ``out_values`` of the class it is mixed into (this file's
-    BuildInfo and the compiler's fpgagen.streams.StreamFormat: one definition of the bytes)."""
+    BuildInfo and the compiler's fpgagen.plan.streams.StreamFormat: one definition of the bytes)."""
 
     @property
     def tdata_bytes(self) -> int:
@@ -252,7 +252,7 @@ class BuildInfo(StreamBytes):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BuildInfo:
-        """Parse the contents of a build.json (see ``fpgagen.emit_driver``)."""
+        """Parse the contents of a build.json (see ``fpgagen.system.driver``)."""
         if d.get("schema") != SCHEMA:
             raise DriverError(f"build.json schema is {d.get('schema')!r}, this driver reads "
                               f"{SCHEMA!r}: use the driver from the same build folder")

@@ -7,7 +7,7 @@ latency 3 - written as one MULT18X18D with its own registers switched on (REG_IN
 REG_PIPELINE, REG_OUTPUT). Vivado and Yosys `synth_xilinx` pack hw/fg_mul.v's three
 registers into a DSP48 by themselves; Yosys's ECP5 flow maps a multiplier onto MULT18X18D
 without its registers (a 3.9 ns combinational cell between fabric flip-flops), so the ECP5
-timing flow (fpgagen/synth.py) reads this file in place of hw/fg_mul.v. Operands wider than
+timing flow (fpgagen/silicon/synth.py) reads this file in place of hw/fg_mul.v. Operands wider than
 18 bits keep the plain description.
 
 */

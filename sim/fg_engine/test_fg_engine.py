@@ -1,7 +1,7 @@
 """fg_engine through the generated top: single-layer graphs with the awkward shapes, every
 rounding and saturation mode, bit-exact against the golden model, layer by layer.
 
-The cocotb test is the whole-design bench of ``fpgagen.rtlsim`` (HDL clock, image stream and
+The cocotb test is the whole-design bench of ``fpgagen.verify.rtlsim`` (HDL clock, image stream and
 logits sink in ``fpgagen_tb.v``; Python resets, starts and awaits done), run on the top that
 ``emit_rtl`` generates around fg_engine for each tiny graph. Every layer output is read back
 from an arena dump after its table entry and compared with the golden model, and the streamed
@@ -19,16 +19,16 @@ from runner import BUILD_ROOT
 
 from fpgagen import graph as g
 from fpgagen import rtlsim
-from fpgagen.boards import load_board
-from fpgagen.budget import judge
-from fpgagen.build import make_design
-from fpgagen.emit_rtl import emit_rtl
-from fpgagen.engine import EngineConfig
-from fpgagen.plan import make_plan
-from fpgagen.precision import parse_precision
-from fpgagen.quantize import calibration_inputs, quantize
-from fpgagen.vectors import write_vectors
-from fpgagen.weights import random_weights
+from fpgagen.frontend.weights import random_weights
+from fpgagen.pipeline import make_design
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import judge
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import make_plan
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import calibration_inputs, quantize
+from fpgagen.rtl.emit import emit_rtl
+from fpgagen.verify.vectors import write_vectors
 
 
 def edge_graph() -> g.Graph:
@@ -74,7 +74,7 @@ def dense_graph() -> g.Graph:
 
 
 def split_graph() -> g.Graph:
-    """Narrow 1x1 convs that the engine splits into column groups (fpgagen/engine.py
+    """Narrow 1x1 convs that the engine splits into column groups (fpgagen/plan/engine.py
     conv_split), on a 4x16 engine (NW = 4 banks): s4 reads 4 words and has 4 channels (G = 4,
     one beat per pixel), s8 8 channels from 6 words (G = 2: 6 is not a multiple of 4, three
     beats), sn a signed input (no ReLU before it) split 4 ways over 8 words; next to them

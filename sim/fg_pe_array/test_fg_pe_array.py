@@ -6,7 +6,7 @@ negative activations), the bias presented BIAS_DELAY cycles after each first bea
 garbage on the bias lanes in every other cycle), a P_IN that is not a power of two (a padded
 adder tree), a parameter set whose accumulator is too narrow on purpose so that two's
 complement wrap is checked as well, and column groups (NG > 1) that each multiply their own
-activation word (the split narrow convs, fpgagen/engine.py conv_split).
+activation word (the split narrow convs, fpgagen/plan/engine.py conv_split).
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ if os.environ.get("FG_PROOF"):
 def proof_build(tmp_path_factory):
     import sys
 
-    from fpgagen.cli import main
+    from fpgagen.cli.main import main
 
     if str(TESTS) not in sys.path:  # the small ONNX model lives with the unit tests
         sys.path.insert(0, str(TESTS))
@@ -136,7 +136,7 @@ def _c_harness(build: Path, tmp: Path) -> Path:
 
 def test_drivers_bytes_through_the_rtl_core(proof_build, tmp_path):
     from fpgagen.driver import fpgagen_driver as drv
-    from fpgagen.rtlsim import run_cocotb
+    from fpgagen.verify.rtlsim import run_cocotb
 
     build, x = proof_build
     info = drv.BuildInfo.load(build)

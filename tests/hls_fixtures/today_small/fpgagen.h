@@ -12,7 +12,7 @@
 //     core's registers go on to 0x18 (CYCLES, STATUS, BUILD_ID), which this core does not have
 //   in_stream_TDATA[31:0]/TKEEP[3:0]/TLAST/TVALID/TREADY
 //     the image: 768 beats, values of 1 byte(s) back to back in HWC
-//     order, little-endian (fpgagen/streams.py, the driver's pack_values); TKEEP and TLAST
+//     order, little-endian (fpgagen/plan/streams.py, the driver's pack_values); TKEEP and TLAST
 //     are not read: the core takes exactly 768 beats per run
 //   out_stream_TDATA[31:0]/TKEEP[3:0]/TLAST/TVALID/TREADY
 //     the 10 logits packed the same way: 3 beats, TKEEP marking the
@@ -48,7 +48,7 @@
 #define FG_ACC_W 30        // accumulators: wide enough that no layer can overflow
 #define FG_OUT_W 8        // output logits (ap_ufixed<8,2>)
 
-// The stream format (fpgagen/streams.py): both streams have FG_TDATA_BITS of TDATA; a value
+// The stream format (fpgagen/plan/streams.py): both streams have FG_TDATA_BITS of TDATA; a value
 // takes VALUE_BYTES bytes (its width rounded up to 1, 2, 4 or 8), sign- or zero-extended,
 // PER_BEAT values per beat, back to back; only the last beat may be partial.
 #define FG_TDATA_BITS 32
@@ -96,7 +96,7 @@ typedef signed char wrom_t;
 typedef short brom_t;
 #endif
 
-// One row of the layer table; see fpgagen/layertable.py for the meaning of every field.
+// One row of the layer table; see fpgagen/machine/layertable.py for the meaning of every field.
 struct layer_t {
   int op;
   int in_h;

@@ -1,5 +1,5 @@
 // Hand-written fixture for tests/test_hls_gates.py: the header of a core that follows the
-// contract of the HLS gates (fpgagen/hls_memories.py, fpgagen/hls_instances.py).
+// contract of the HLS gates (fpgagen/hls/memories.py, fpgagen/hls/instances.py).
 #ifndef FPGAGEN_H
 #define FPGAGEN_H
 

@@ -1,0 +1,128 @@
+"""``fpgagen build``: the main job. Checks the SRAM budget, quantizes, runs the golden model and
+writes the HLS C++, run_hls.tcl, test vectors and reports into one folder, atomically."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from pathlib import Path
+
+from fpgagen.cli.check import check_design, print_result, result_json
+from fpgagen.cli.common import (
+    add_json_arg,
+    add_weights_args,
+    console,
+    model_info,
+    network_from_args,
+    print_json,
+)
+from fpgagen.cli.quantargs import (
+    add_input_arg,
+    add_quant_args,
+    calibration_from_args,
+    load_input,
+    quantize_from_args,
+)
+from fpgagen.pipeline import make_design, write_design
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import parse_size
+from fpgagen.plan.engine import parse_pe
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quality import QualityProbe
+from fpgagen.quant.quantize import check_headroom
+from fpgagen.system.blockdesign import system_summary
+from fpgagen.util.outdir import atomic_dir, check_target
+from fpgagen.util.progress import Steps
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="generate HLS C++, Verilog, vectors and reports",
+                       description="Check that the model fits on chip, quantize it, run the "
+                                   "golden model and write hls/, rtl/, system/, vectors/, "
+                                   "report.json and report.md into --out (atomically).")
+    p.add_argument("--model", "-m", default="squeezenet",
+                   help="zoo model or .onnx file (default: squeezenet = squeezenet1_1)")
+    p.add_argument("--input-size", type=int, default=None, metavar="N",
+                   help="square input size in pixels (default: the model's own)")
+    p.add_argument("--board", "-b", default="zc706", help="board (default: zc706, alias zynq)")
+    add_weights_args(p)
+    add_input_arg(p)
+    add_quant_args(p)
+    p.add_argument("--budget", metavar="SIZE",
+                   help="byte budget instead of the board's on-chip capacity (8192KB, 8MB, ...)")
+    p.add_argument("--pe", default=None, metavar="PINxPOUT",
+                   help="engine array, e.g. 16x32 (default: chosen per board from its DSPs)")
+    p.add_argument("--no-fuse", dest="fuse", action="store_false",
+                   help="do not fuse conv -> max-pool (store the conv output whole)")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help="output folder (default: build/<model>-<board>)")
+    p.add_argument("--force", "-f", action="store_true", help="replace an existing --out")
+    p.add_argument("--synth", action="store_true",
+                   help="then run Yosys synth_xilinx on the build (as fpgagen synth DIR): "
+                        "DSP/BRAM/LUT/FF counts in the report")
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    steps = Steps(args.quiet or args.json)
+    board = load_board(args.board)
+    budget = parse_size(args.budget) if args.budget is not None else None
+    precision = parse_precision(args.precision)
+    engine = parse_pe(args.pe) if args.pe is not None else None
+    if args.out:  # before the model is even read: a bad target must not cost a minute
+        check_target(Path(args.out), args.force)
+    graph, weights = network_from_args(args)
+    out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
+    check_target(out, args.force)
+    x = load_input(args.input, graph, args.seed, model_info(args, graph).preprocess)
+
+    @functools.cache  # made once, if the design does not fit: rates narrower precisions
+    def probe() -> QualityProbe:
+        return QualityProbe(graph, weights, calibration_from_args(args, graph), x,
+                            check_headroom(args.calib_headroom))
+
+    with steps.step("memory plan and budget check"):
+        result = check_design(graph, board, precision, engine, args.fuse, budget, probe)
+    if not result.verdict.fits:
+        if args.json:
+            print_json({"built": False, "check": result_json(result)})
+        else:
+            print_result(result)
+            console().print(f"[red]not built[/]: {graph.name} does not fit {board.name}")
+        return 1
+    qgraph = quantize_from_args(args, graph, weights)
+    with steps.step("golden model"):
+        design = make_design(result.plan, qgraph, result.verdict, result_json(result), x,
+                             weights)
+    with (steps.step(f"HLS C++, Verilog, vectors and reports -> {out}"),
+          atomic_dir(out, args.force) as tmp):
+        report = write_design(tmp, design)
+    if args.synth:  # on the final folder: the logs it names must stay where they are
+        from fpgagen.cli.synth import synthesize
+        from fpgagen.errors import FpgagenError
+
+        try:
+            report |= synthesize(out, steps)
+        except FpgagenError as exc:
+            raise FpgagenError(f"built {out}, but {exc}") from None
+    if args.json:
+        print_json({"built": True, "out": str(out), "system": system_summary(board, out),
+                    "report": report})
+        return 0
+    m = report["memory"]
+    console().print(
+        f"built {graph.name} for {board.name} ({board.part}) in {out}/\n"
+        f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']} BRAM36, "
+        f"engine {report['engine']['p_in']}x{report['engine']['p_out']}"
+        + (f" ({report['engine']['note']})" if report["engine"]["note"] else "") + ", "
+        f"~{report['estimate']['fps']:.1f} fps = {report['estimate']['cycles']:,} cycles (Plan "
+        f"estimate) at {board.clock_mhz:g} MHz (nominal clock)\n"
+        + (f"  Yosys synth_xilinx: {report['synth']['dsp']:,} DSP, "
+           f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "
+           f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
+           if args.synth else "")
+        + f"  {system_summary(board, out)}\n"
+        + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
+        f"cd {out}/hls && vitis_hls -f run_hls.tcl")
+    return 0

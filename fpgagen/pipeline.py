@@ -1,0 +1,75 @@
+"""The main job: Graph + weights -> Plan -> QGraph -> golden vectors -> HLS C++ -> build folder.
+
+`make_design` computes everything (pure); `write_design` writes it into a folder (the only I/O).
+The CLI wires them with an atomic output folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fpgagen.hls.emit import emit_hls
+from fpgagen.machine.layertable import Datapath, datapath, layer_table, tensor_views
+from fpgagen.plan.budget import Verdict
+from fpgagen.plan.plan import Plan
+from fpgagen.plan.streams import build_stream_format
+from fpgagen.quant import golden, reference
+from fpgagen.quant.quality import layer_sqnr
+from fpgagen.quant.quantize import QGraph
+from fpgagen.report.report import build_report, write_report
+from fpgagen.rtl.emit import emit_rtl
+from fpgagen.system.blockdesign import emit_system
+from fpgagen.system.driver import emit_driver
+from fpgagen.verify.vectors import write_vectors
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Everything a build folder holds, computed but not yet written."""
+
+    plan: Plan
+    qgraph: QGraph
+    verdict: Verdict
+    check_json: dict[str, Any]
+    datapath: Datapath
+    x_int: np.ndarray
+    outputs: Mapping[str, np.ndarray]
+    # every tensor's SQNR (dB) on this image, golden vs float; None without the float weights
+    sqnr_db: Mapping[str, float] | None = None
+
+
+def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[str, Any],
+                x_float: np.ndarray, weights: Mapping[str, np.ndarray] | None = None) -> Design:
+    """Quantize the input and run the golden model on it: the vectors of the build. Given the
+    float ``weights``, also the float reference on the same image (0.1 s on SqueezeNet 1.1), so
+    the report shows what the precision costs layer by layer."""
+    x_int = qgraph.quantize_input(x_float)
+    outputs = golden.run(qgraph, x_int)
+    sqnr = None
+    if weights is not None:
+        ref = reference.run(qgraph.graph, weights, x_float)
+        sqnr = layer_sqnr(qgraph, ref, outputs, ref.keys())
+    return Design(plan, qgraph, verdict, check_json, datapath(plan, qgraph), x_int, outputs,
+                  sqnr)
+
+
+def write_design(out: Path, design: Design) -> dict[str, Any]:
+    """Write hls/, rtl/, driver/, system/, vectors/, report.json and report.md into ``out``;
+    returns the report."""
+    emit_hls(out / "hls", design.plan, design.qgraph)
+    emit_rtl(out / "rtl", design.plan, design.qgraph)
+    emit_driver(out / "driver", design.plan, design.qgraph)
+    emit_system(out, design.plan, design.qgraph)  # reads rtl/ and hls/run_hls.tcl
+    stored = [v.name for v in tensor_views(design.plan, design.qgraph,
+                                           layer_table(design.plan, design.qgraph))]
+    write_vectors(out / "vectors", design.qgraph, design.outputs,
+                  build_stream_format(design.plan, design.qgraph), stored)
+    report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
+                          design.check_json, design.sqnr_db)
+    write_report(out, report)
+    return report

@@ -1,0 +1,252 @@
+"""Engine parameters: the P_in x P_out MAC array that executes every layer (DESIGN.md §4).
+
+One engine runs the whole network layer by layer. Its two parameters shape every memory:
+
+- ``p_in``: input-channel lanes. One activation word holds ``p_in`` channels of one pixel (HWC,
+  channels padded up to a multiple of ``p_in``); one weight word holds ``p_in x p_out``
+  weights. A concat is free only when its producers write whole words, so ``p_in`` must divide
+  the channel offset of every concat input.
+- ``p_out``: output channels computed in parallel. Each MAC is one DSP slice and the average
+  pool scales ``p_in`` lanes, so ``p_in * (p_out + 1)`` is bounded by the part's DSP count.
+- ``pack``: two MACs per DSP (output channels 2j, 2j+1 share the activation; Xilinx WP486,
+  hw/fg_mul2.v), where the part's DSP slice takes the packed operand exactly
+  (`pack_problem`): then ``p_in * (p_out / 2 + 1)`` DSPs. Both engines pack (the HLS core's
+  ``mul2``, templates/hls/fpgagen.cpp.j2).
+
+`default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fpgagen.errors import FpgagenError
+from fpgagen.frontend.graph import INPUT, Graph
+from fpgagen.plan.boards import DSP_NARROW_BITS, DSP_OPERAND_BITS, Board
+from fpgagen.quant.precision import Precision
+
+DEFAULT_P_IN = 16
+MAX_LANES = 1024
+_PE_RE = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels, with two
+    MACs per DSP when ``pack`` (set by the planner where the part allows it, `pack_problem`)."""
+
+    p_in: int
+    p_out: int
+    pack: bool = False
+
+    def __post_init__(self) -> None:
+        problem = engine_shape_problem(self.p_in, self.p_out)
+        if problem:
+            raise FpgagenError(problem)
+        if self.pack and self.p_out % 2:
+            raise FpgagenError(f"engine {self}: packing two MACs per DSP needs an even P_out")
+
+    @property
+    def macs(self) -> int:
+        """MACs per cycle."""
+        return self.p_in * self.p_out
+
+    @property
+    def dsp(self) -> int:
+        """DSP slices the engine uses (estimated: synthesis decides): one per MAC, or one per
+        pair of MACs when packed, plus one per input lane for the average pool's scale (the
+        sum times M, hw/fg_avgpool.v). Nothing else multiplies at run time: addresses and
+        loop bounds come from counters and compiler-computed steps."""
+        return (self.macs // 2 if self.pack else self.macs) + self.p_in
+
+    @property
+    def result_words(self) -> int:
+        """Arena words one conv result (P_OUT lanes) takes: P_OUT / P_IN, at least 1. The
+        arena is that many banks (`fpgagen.plan.plan.arena_banks`), so a result's words are written
+        in one cycle and a max-pool beat reads that many words (both engines, the weight
+        layout and the estimate read it here)."""
+        return max(1, self.p_out // self.p_in)
+
+    def __str__(self) -> str:
+        return f"{self.p_in}x{self.p_out}"
+
+
+def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
+    """Array beats (= weight words) of one conv dot product: K kernel rows x ceil(K / T) tap
+    groups x input words, T kernel columns sharing a beat on the packed staging memory
+    (`Plan.stage_taps`, 1 elsewhere). The weight layout, the RTL estimate and the HLS
+    schedule all count with this one function."""
+    return kernel * -(-kernel // taps) * in_blocks
+
+
+def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineConfig,
+               reads_image: bool) -> int:
+    """Input-word groups G of a narrow 1x1 conv (1 = none): the array's P_OUT columns are G
+    groups of P_OUT / G, group g takes input word cb * G + g of the beat (the arena reads
+    NW = `EngineConfig.result_words` consecutive words at once, hw/fg_arena.v), and the G
+    partial sums of an output channel are added before the requantizer (hw/fg_ksum.v).
+
+    Why: a squeeze conv with 16 output channels on 64 columns used a quarter of the array (issue 16:
+    fire2/3 squeeze lost 27k cycles on the ZC706 16x64); split, it takes in_blocks / G beats per
+    output pixel. G is the largest power of two <= NW with out_channels <= P_OUT / G (one output
+    group) that divides in_blocks. Only 1x1 convs on the arena: a larger kernel's taps are not
+    consecutive words, and the image is not in the arena. A packed engine keeps two columns a group
+    (a DSP's two MACs share one activation). The weight layout (`fpgagen.machine.memimage`), both
+    engines and both estimates use this one rule.
+    """
+    if kernel != 1 or reads_image:
+        return 1
+    min_cols = 2 if engine.pack else 1
+    g = 1
+    while (2 * g <= engine.result_words and out_channels <= engine.p_out // (2 * g)
+           and in_blocks % (2 * g) == 0 and engine.p_out // (2 * g) >= min_cols):
+        g *= 2
+    return g
+
+
+def engine_shape_problem(p_in: int, p_out: int) -> str | None:
+    """Why the RTL cannot be built with this array, or None when it can.
+
+    hw/fg_engine.v refuses at elaboration (``$error``) unless one of P_in, P_out divides the
+    other by a power of two; fpgagen keeps both powers of two (what the tests prove, and what
+    `default_engine` gives), which implies that. Caught here, when the engine is made, so a
+    bad ``--pe`` stops before any work instead of after a build that passes C-sim.
+    """
+    for name, value in (("P_in", p_in), ("P_out", p_out)):
+        if not 1 <= value <= MAX_LANES:
+            return f"engine {name} must be 1..{MAX_LANES}, got {value}"
+    bad = [f"{name} = {v}" for name, v in (("P_in", p_in), ("P_out", p_out)) if v & (v - 1)]
+    if bad:
+        verb = "is not a power" if len(bad) == 1 else "are not powers"
+        return (f"engine {p_in}x{p_out} is not supported: {' and '.join(bad)} {verb} of two "
+                f"(the engine needs P_in and P_out in 1, 2, 4, ..., {MAX_LANES}, so that one "
+                "divides the other)")
+    return None
+
+
+def parse_pe(text: str) -> EngineConfig:
+    """Parse ``--pe`` text such as ``8x8`` or ``16x32`` (P_in x P_out)."""
+    m = _PE_RE.match(str(text))
+    if not m:
+        raise FpgagenError(f"bad --pe {text!r} (expected P_INxP_OUT, e.g. 16x32)")
+    return EngineConfig(int(m.group(1)), int(m.group(2)))
+
+
+def _largest_pow2_dividing(n: int, cap: int) -> int:
+    p = 1
+    while p * 2 <= cap and n % (p * 2) == 0:
+        p *= 2
+    return p
+
+
+def _largest_pow2_at_most(n: int) -> int:
+    p = 1
+    while p * 2 <= n:
+        p *= 2
+    return p
+
+
+def dsp_engine(board: Board, p_in: int = DEFAULT_P_IN) -> EngineConfig:
+    """The largest array the board's DSPs allow with ``p_in`` lanes: P_out is the largest power
+    of two with P_in * (P_out + 1) <= DSPs (`EngineConfig.dsp`). This is the board's default
+    engine before a model narrows P_in to its channel counts or the planner halves P_out to fit
+    the memories (`fpgagen boards` shows it; `default_engine` and `make_plan` refine it)."""
+    p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))
+    return EngineConfig(p_in, min(p_out, MAX_LANES))
+
+
+def mac_operand_bits(act_w: int, in_w: int) -> int:
+    """The MAC array's activation operand: the widest of the activations and the image, one bit
+    wider so unsigned and signed values share it (hw/fg_engine.v XA_W). Its most negative
+    value never occurs, which is what lets `pack_problem` use the tight field shift."""
+    return max(act_w, in_w) + 1
+
+
+def pack_problem(dsp_slice: str, xa_w: int, w_w: int) -> str | None:
+    """Why two MACs cannot share one DSP slice at these widths, or None when they can.
+
+    hw/fg_mul2.v multiplies the activation (``xa_w`` bits) by the packed weight
+    ``w_hi * 2^S + w_lo`` with S = xa_w + w_w - 1, which is exact because the activation is
+    never -2^(xa_w-1) (`mac_operand_bits`). The packed weight is S + w_w + 1 = xa_w + 2 w_w
+    bits and must fit the slice's wide multiplier operand (DSP48E1 25, DSP48E2 27 bits), the
+    activation its 18-bit one. w8a8 (9 + 16 = 25) packs on both; 16-bit activations or
+    weights on neither; 9-bit weights with 8-bit activations (27) only on a DSP48E2.
+    """
+    wide = DSP_OPERAND_BITS[dsp_slice]
+    packed = xa_w + 2 * w_w
+    if packed > wide or xa_w > DSP_NARROW_BITS:
+        return (f"two MACs per {dsp_slice} need a {packed}-bit packed weight (activation "
+                f"{xa_w} + 2 x weight {w_w} bits) within its {wide}x{DSP_NARROW_BITS} "
+                "multiplier")
+    return None
+
+
+def packed_dsp_engine(board: Board, xa_w: int, w_w: int,
+                      p_in: int = DEFAULT_P_IN) -> EngineConfig | None:
+    """The largest packed array the board's DSPs allow with ``p_in`` lanes (P_out the largest
+    power of two with P_in * (P_out / 2 + 1) <= DSPs), or None when its DSP slice cannot pack
+    these widths (`pack_problem`). ZC706 w8a8: 16x64 in 512 + 16 DSPs, where one MAC per DSP
+    gives 16x32. Not the default yet: `default_engine` stays one MAC per DSP."""
+    if pack_problem(board.dsp_slice, xa_w, w_w):
+        return None
+    p_out = _largest_pow2_at_most(max(1, 2 * ((board.dsp - p_in) // p_in)))
+    return EngineConfig(p_in, max(2, min(p_out, MAX_LANES)), pack=True)
+
+
+def p_in_note(graph: Graph, p_in: int) -> str:
+    """Why `default_engine` chose fewer than `DEFAULT_P_IN` lanes ("" when it did not): the
+    first concat input or add whose channel count the default does not divide."""
+    if p_in >= DEFAULT_P_IN:
+        return ""
+    for lay in graph.layers:
+        names = lay.inputs if lay.op == "concat" else (lay.name,) if lay.op == "add" else ()
+        for t in names:
+            c = graph.shape(t)[2]
+            if c % DEFAULT_P_IN:
+                what = f"{t}, an input of concat {lay.name}," if lay.op == "concat" else lay.name
+                return (f"P_in {p_in} instead of {DEFAULT_P_IN}: {what} has {c} channels, and "
+                        "P_in must divide the channels of every concat input and add")
+    return ""
+
+
+def default_engine(board: Board, precision: Precision, graph: Graph) -> EngineConfig:
+    """The engine fpgagen builds for a board and graph unless ``--pe`` says otherwise.
+
+    P_in starts at 16 lanes and drops to the largest power of two that divides the channel
+    count of every concat input and every add (so concats are written in place and adds line up
+    word for word; ZynqNet's 368 channels still allow 16). P_out is the largest power of two with
+    P_in * (P_out + 1) <= the board's DSP count (`EngineConfig.dsp`; ZC706: 16x32, PYNQ-Z2:
+    16x8, Ultra96: 16x16, ZCU104: 16x64). ``precision`` is accepted so that a future
+    DSP-per-MAC rule for wide operands (above the DSP48's 18x25 multiplier) can shrink the
+    array; today every MAC counts as one DSP, whatever the width.
+    """
+    del precision  # reserved: one DSP per MAC at every width for now
+    p_in, why = DEFAULT_P_IN, ""
+    for lay in graph.layers:
+        if lay.op == "concat":
+            for t in lay.inputs:
+                c = graph.shape(t)[2]
+                if _largest_pow2_dividing(c, p_in) < p_in:
+                    p_in = _largest_pow2_dividing(c, p_in)
+                    why = f"concat {lay.name!r} input {t!r} has {c} channels"
+        elif lay.op == "add":
+            c = graph.shape(lay.name)[2]
+            if _largest_pow2_dividing(c, p_in) < p_in:
+                p_in = _largest_pow2_dividing(c, p_in)
+                why = f"add {lay.name!r} has {c} channels"
+    _check_image_lanes(graph, p_in, why)
+    return dsp_engine(board, p_in)
+
+
+def _check_image_lanes(graph: Graph, p_in: int, why: str) -> None:
+    """The conv on the image takes all its channels in the P_in lanes: when the concats and
+    adds force P_in below that, no engine runs the graph; say which layers disagree."""
+    channels = graph.input_shape[2]
+    readers = [lay.name for lay in graph.layers if lay.op == "conv" and INPUT in lay.inputs]
+    if readers and channels > p_in:
+        need = _largest_pow2_at_most(2 * channels - 1)  # the smallest power of two >= channels
+        raise FpgagenError(f"no engine runs {graph.name}: {why}, so P_in (a power of two "
+                           f"dividing it) is at most {p_in}, but conv {readers[0]!r} reads the "
+                           f"{channels}-channel input image, which needs P_in >= {channels}; "
+                           f"give concat inputs and adds multiples of {need} channels")

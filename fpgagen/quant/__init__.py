@@ -1,0 +1,2 @@
+"""Numbers: fixed-point types, precisions, the quantizer, the integer golden model and the float
+reference."""

@@ -1,0 +1,1 @@
+"""The build report (report.json, report.md) and its pictures."""

@@ -1,0 +1,144 @@
+"""The build report: report.json for machines, report.md for people, from the Plan.
+
+Memory figures are the ``check`` numbers (one source, commands/check.result_json); cycles are
+the Plan's estimates until an RTL simulation measures them (``verify --rtl`` adds an "rtl"
+section with measured cycles). ``fpgagen synth`` adds the open-tool silicon figures: "synth"
+(Yosys synth_xilinx cell counts) and "ecp5" (a measured Fmax on an ECP5-85F).
+
+Every fps figure is stated as cycles at a clock, naming both sources: the cycles are the Plan's
+estimate or the RTL simulation's count; the clock is the board's nominal one (an assumption:
+only Vivado can tell a Xilinx part's Fmax) and, when measured, the ECP5 Fmax beside it.
+
+report.md shows pictures (`fpgagen.report.plots`: PNG files beside it, drawn from report.json
+alone), redrawn whenever report.md is written, so a section added later (measured cycles) shows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fpgagen import __version__
+from fpgagen.errors import FpgagenError
+from fpgagen.frontend.graph import INPUT
+from fpgagen.hls.latency import report_section as hls_section
+from fpgagen.machine.layertable import Datapath
+from fpgagen.plan.boards import Board
+from fpgagen.plan.budget import Verdict
+from fpgagen.plan.plan import Plan
+from fpgagen.quant.quality import db_json
+from fpgagen.quant.quantize import QGraph
+from fpgagen.silicon.synth import XILINX_FAMILIES, xilinx_family
+from fpgagen.util.locking import file_lock, write_text_atomic
+from fpgagen.util.templating import render
+
+
+def part_resources(board: Board) -> dict[str, Any]:
+    """The part's capacity, beside which the Resources table puts the synthesized counts."""
+    return {"dsp": board.dsp, "bram36": board.bram36, "uram": board.uram, "lut": board.lut,
+            "ff": board.ff}
+
+
+def clock_source(report: dict[str, Any]) -> str:
+    """Where the fps clock comes from, said next to every fps figure in report.md."""
+    try:
+        family = XILINX_FAMILIES[xilinx_family(report["part"])]
+    except FpgagenError:
+        family = report["part"]
+    return (f"the {report['board'].upper()}'s nominal clock, assumed: only Vivado can tell "
+            f"the {family} Fmax")
+
+
+def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
+                 check_json: dict[str, Any],
+                 sqnr_db: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The report of a build; ``sqnr_db``: every tensor's SQNR on the build's image (golden
+    vs float, `fpgagen.quant.quality.layer_sqnr`), when the build had the float weights."""
+    graph = qgraph.graph
+    costs = {c.layer: c for c in plan.costs}
+    layers = []
+    for lay in graph.layers:
+        ql = qgraph.qlayer(lay.name)
+        layers.append({
+            "name": lay.name, "op": lay.op, "output_shape": list(graph.shape(lay.name)),
+            "params": graph.params(lay), "macs": graph.macs(lay),
+            "out_type": str(ql.out_type),
+            "weight_type": str(ql.weight_type) if ql.weight_type else None,
+            "bias_type": str(ql.bias_type) if ql.bias_type else None,
+            "rounding": ql.rounding, "saturation": ql.saturation,
+            "cycles_estimate": costs[lay.name].cycles,
+            "cycles_terms": dict(costs[lay.name].terms),
+        })
+        if sqnr_db is not None:
+            layers[-1]["sqnr_db"] = db_json(sqnr_db[lay.name])
+    mhz = plan.board.clock_mhz
+    quality = {} if sqnr_db is None else {"quality": {
+        "input_sqnr_db": db_json(sqnr_db[INPUT]),
+        "logits_sqnr_db": db_json(sqnr_db[graph.output]),
+        "note": "measured by fpgagen build on its image (vectors/input): the golden model, "
+                "dequantized, against the float reference; layers[].sqnr_db per layer; "
+                "null = no error at all"}}
+    return {
+        "fpgagen": __version__,
+        "model": graph.name, "board": plan.board.name, "part": plan.board.part,
+        "clock_mhz": mhz, "precision": plan.precision.text,
+        "part_resources": part_resources(plan.board),
+        "calib_headroom_bits": qgraph.headroom,
+        "input_shape": list(graph.input_shape), "input_type": str(qgraph.input_type),
+        "output_type": str(qgraph.output_type),
+        "params": graph.total_params, "macs": graph.total_macs,
+        "engine": {"p_in": dp.p_in, "p_out": dp.p_out, "macs_per_cycle": dp.p_in * dp.p_out,
+                   "act_width": dp.act_w, "weight_width": dp.w_w, "bias_width": dp.b_w,
+                   "acc_width": dp.acc_w, "note": plan.engine_note,
+                   "packed": plan.engine.pack, "dsp_slice": plan.board.dsp_slice,
+                   "dsp": plan.engine.dsp,
+                   "dsp_note": "estimated: one DSP per MAC, or per two MACs when packed "
+                               "(hw/fg_mul2.v), plus one per input lane for the average pool "
+                               "(EngineConfig.dsp); synthesis decides"},
+        "fusion": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
+                   for f in plan.fusions],
+        "memory": check_json,
+        "fits": verdict.fits,
+        "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
+                     "streaming_cycles": plan.streaming_cycles,
+                     "streaming_fps": plan.streaming_fps,
+                     "mac_utilization": graph.total_macs / (plan.total_cycles * dp.p_in * dp.p_out),
+                     "note": "estimated: a model of the RTL schedule (fpgagen/plan/cycles.py; "
+                             "layers run one after another, a fused pair as the engine "
+                             "interleaves it); verify --rtl measures real cycles",
+                     "io_cycles": dict(plan.io_terms)},
+        "hls": hls_section(plan, qgraph),
+        "layers": layers,
+        **quality,
+    }
+
+
+# beside report.json, never replaced itself: every process locks the same file
+REPORT_LOCK = ".report.lock"
+
+
+def write_report(out: Path, report: dict[str, Any]) -> None:
+    """Write report.json, report.md and the pictures report.md shows (`fpgagen.report.plots`), each
+    atomically (a reader sees a whole file)."""
+    # matplotlib: loaded only by commands that write a report
+    from fpgagen.report.plots import draw_report
+
+    pictures = draw_report(out, report)
+    md = render("report.md.j2", r=report, clock_source=clock_source(report), pictures=pictures)
+    write_text_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out / "report.md", md)
+
+
+def update_report(out: Path, section: str, values: dict[str, Any]) -> None:
+    """Add a measured section (``csim``, ``rtl``, ``synth``, ``ecp5``) to an existing build's
+    reports.
+
+    The read-modify-write holds a lock, so two commands finishing at once (two ``verify`` runs,
+    ``verify`` and ``synth``) both land their section instead of the last one erasing the
+    other's."""
+    with file_lock(out / REPORT_LOCK):
+        report = json.loads((out / "report.json").read_text())
+        report[section] = values
+        write_report(out, report)

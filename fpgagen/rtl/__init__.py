@@ -1,0 +1,1 @@
+"""The Verilog core: its generator (a top over hw/) and its Vivado flow."""

@@ -1,0 +1,1 @@
+"""Measured silicon figures from open tools: Yosys resources, nextpnr timing."""

@@ -1,0 +1,1 @@
+"""Around the core: the Vivado block design and the host drivers of a build."""

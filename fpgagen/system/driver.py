@@ -1,0 +1,129 @@
+"""Host drivers for a build: Plan + QGraph -> the files of ``driver/``.
+
+``driver/`` holds everything a host program needs to run the core and nothing it must install:
+
+- ``fpgagen_driver.py`` (PYNQ and pure numpy), ``fpgagen_driver.c`` / ``.h`` (bare metal), copied
+  from ``fpgagen/driver/`` unchanged, so every build runs the one driver the tests prove;
+- ``build.json``: the build's constants (shapes, types, input rounding and saturation, stream
+  geometry, DMA buffer sizes, register map, BUILD_ID, clock), read by ``BuildInfo``;
+- ``fpgagen_build.h``: the same constants as C ``#define``s for the C driver
+  (templates/driver/fpgagen_build.h.j2).
+
+Nothing here is decided: the stream figures come from `build_stream_format`, the identity from
+`build_id`, the register map from the driver module itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from fpgagen import __version__
+from fpgagen.driver import fpgagen_driver as drv
+from fpgagen.hls.emit import BANNER
+from fpgagen.plan.plan import Plan
+from fpgagen.plan.streams import build_stream_format, dma_length_bits
+from fpgagen.quant.quantize import QGraph
+from fpgagen.rtl.emit import build_id
+from fpgagen.util.templating import render
+
+DRIVER_DIR = Path(__file__).resolve().parents[1] / "driver"
+DRIVER_FILES = ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h")
+BUILD_JSON = "build.json"
+BUILD_H = "fpgagen_build.h"
+
+
+def build_json(plan: Plan, qgraph: QGraph) -> dict[str, Any]:
+    """The contents of ``driver/build.json`` (pure)."""
+    graph = qgraph.graph
+    fmt = build_stream_format(plan, qgraph)
+    ti, to = qgraph.input_type, qgraph.output_type
+    bid = build_id(plan, qgraph)
+    return {
+        "schema": drv.SCHEMA,
+        "fpgagen": __version__,
+        "model": graph.name,
+        "board": plan.board.name,
+        "part": plan.board.part,
+        "clock_mhz": plan.board.clock_mhz,
+        "build_id": bid,
+        "build_id_hex": f"0x{bid:08x}",
+        "input": {"shape": list(graph.input_shape), "layout": "HWC", "type": ti.cpp,
+                  "width": ti.width, "frac": ti.frac, "signed": ti.signed,
+                  "rounding": qgraph.input_rounding, "saturation": qgraph.input_saturation,
+                  "values": fmt.in_values, "value_bytes": fmt.in_value_bytes},
+        "output": {"shape": list(graph.shape(graph.output)), "type": to.cpp, "width": to.width,
+                   "frac": to.frac, "signed": to.signed, "values": fmt.out_values,
+                   "value_bytes": fmt.out_value_bytes},
+        "stream": {"tdata_bits": fmt.tdata_bits, "tdata_bytes": fmt.tdata_bytes,
+                   "in_beats": fmt.in_beats, "out_beats": fmt.out_beats,
+                   "in_payload_bytes": fmt.in_payload_bytes,
+                   "out_payload_bytes": fmt.out_payload_bytes,
+                   "in_buffer_bytes": fmt.in_buffer_bytes,
+                   "out_buffer_bytes": fmt.out_buffer_bytes,
+                   "in_values_per_beat": fmt.in_values_per_beat,
+                   "out_values_per_beat": fmt.out_values_per_beat,
+                   "dma_length_bits": dma_length_bits(max(fmt.in_buffer_bytes,
+                                                          fmt.out_buffer_bytes))},
+        "registers": dict(drv.REGISTERS),
+        "register_bits": dict(drv.REGISTER_BITS),
+    }
+
+
+class _Raw(str):
+    """C text written as is (a hex literal, an enum name), not quoted as a string."""
+
+
+def _c_define_value(v: object) -> str:
+    if isinstance(v, _Raw):
+        return str(v)
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return f"{v}u" if v >= 0 else str(v)
+    return json.dumps(str(v))  # a C string literal (the names are ASCII)
+
+
+def build_header(info: dict[str, Any]) -> str:
+    """``fpgagen_build.h`` for the build.json contents ``info``."""
+    i, o, s = info["input"], info["output"], info["stream"]
+    h, w, c = i["shape"]
+    defines = {
+        "MODEL": info["model"], "BOARD": info["board"], "PART": info["part"],
+        "BUILD_ID": _Raw(f"0x{info['build_id']:08x}u"),
+        "CLOCK_HZ": round(info["clock_mhz"] * 1e6),
+        "IN_H": h, "IN_W": w, "IN_C": c, "IN_VALUES": i["values"],
+        "IN_WIDTH": i["width"], "IN_FRAC": i["frac"], "IN_SIGNED": i["signed"],
+        "IN_VALUE_BYTES": i["value_bytes"],
+        "IN_ROUNDING": _Raw(f"FPGAGEN_{i['rounding']}"),
+        "IN_SATURATION": _Raw(f"FPGAGEN_{i['saturation']}"),
+        "OUT_VALUES": o["values"], "OUT_WIDTH": o["width"], "OUT_FRAC": o["frac"],
+        "OUT_SIGNED": o["signed"], "OUT_VALUE_BYTES": o["value_bytes"],
+        "TDATA_BITS": s["tdata_bits"], "TDATA_BYTES": s["tdata_bytes"],
+        "IN_BEATS": s["in_beats"], "OUT_BEATS": s["out_beats"],
+        "IN_PAYLOAD_BYTES": s["in_payload_bytes"], "OUT_PAYLOAD_BYTES": s["out_payload_bytes"],
+        "IN_BUFFER_BYTES": s["in_buffer_bytes"], "OUT_BUFFER_BYTES": s["out_buffer_bytes"],
+    }
+    rows = [(f"FPGAGEN_{k}", _c_define_value(v)) for k, v in defines.items()]
+    return render("driver/fpgagen_build.h.j2", banner=BANNER, info=info, defines=rows,
+                  clock_mhz=f"{float(info['clock_mhz']):g}")
+
+
+def emit_driver(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
+    """Write the drivers, build.json and fpgagen_build.h into ``out`` (a build's ``driver/``);
+    returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in DRIVER_FILES:
+        written.append(Path(shutil.copyfile(DRIVER_DIR / name, out / name)))
+    info = build_json(plan, qgraph)
+    drv.BuildInfo.from_dict(info)  # the driver must read what the compiler writes
+    path = out / BUILD_JSON
+    path.write_text(json.dumps(info, indent=2) + "\n")
+    written.append(path)
+    path = out / BUILD_H
+    path.write_text(build_header(info))
+    written.append(path)
+    return written

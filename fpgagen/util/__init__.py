@@ -1,0 +1,1 @@
+"""Plumbing every stage uses: data folders, templates, atomic files, progress, JUnit."""

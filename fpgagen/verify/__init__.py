@@ -1,0 +1,1 @@
+"""Proof against the golden model: test vectors, C-simulation, RTL simulation."""
