@@ -68,7 +68,7 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     stored = [v.name for v in tensor_views(design.plan, design.qgraph,
                                            layer_table(design.plan, design.qgraph))]
     write_vectors(out / "vectors", design.qgraph, design.outputs,
-                  build_stream_format(design.plan, design.qgraph), stored)
+                  build_stream_format(design.qgraph), stored)
     report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
                           design.check_json, design.sqnr_db)
     write_report(out, report)

@@ -168,7 +168,7 @@ def test_build_json_is_what_the_pipeline_computes(small, info, pipeline):
     plan, qg, x = pipeline
     assert json.loads((small / "driver" / "build.json").read_text()) == build_json(plan, qg)
     assert info.build_id == build_id(plan, qg) != 0
-    fmt = build_stream_format(plan, qg)
+    fmt = build_stream_format(qg)
     assert (info.tdata_bits, info.in_beats, info.out_beats, info.in_buffer_bytes,
             info.out_buffer_bytes) == (fmt.tdata_bits, fmt.in_beats, fmt.out_beats,
                                        fmt.in_buffer_bytes, fmt.out_buffer_bytes)

@@ -409,7 +409,7 @@ def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, 
                      pack=pack)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
     emit_hls(tmp_path / "hls", plan, qg)
-    write_vectors(tmp_path / "vectors", qg, design.outputs, build_stream_format(plan, qg))
+    write_vectors(tmp_path / "vectors", qg, design.outputs, build_stream_format(qg))
     if mutate is not None:
         cpp = tmp_path / "hls" / "fpgagen.cpp"
         src = cpp.read_text()

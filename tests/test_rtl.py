@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from fpgagen.machine.engine_table import RTL_FIELDS
+from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.rtl.emit import HW_MODULES
 from fpgagen.verify.rtlsim import HW_DIR, lint
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from fpgagen.errors import FpgagenError
+from fpgagen.util.arith import ceil_div
 
 Shape = tuple[int, int, int]  # (H, W, C)
 
@@ -85,7 +86,7 @@ def pool_out_size(size: int, kernel: int, stride: int, pad: int, ceil_mode: bool
     (or its left padding); otherwise it is dropped, as both Caffe and PyTorch do.
     """
     span = size + 2 * pad - kernel
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    out = (ceil_div(span, stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + pad:
         out -= 1
     return out

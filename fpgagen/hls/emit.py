@@ -17,11 +17,12 @@ import numpy as np
 
 from fpgagen import __version__
 from fpgagen.hls.latency import conv_steps, conv_words, row_jobs_max, schedule
-from fpgagen.machine.engine_table import RTL_FIELDS, rtl_row
+from fpgagen.machine.engine_table import rtl_row
 from fpgagen.machine.layertable import OP_CONV, Datapath, LayerEntry, datapath, layer_table
 from fpgagen.machine.layertable import tensor_views as make_views
 from fpgagen.machine.memimage import bias_image, weight_image
 from fpgagen.plan.engine import mac_operand_bits, pack_problem
+from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.plan.memory import RING
 from fpgagen.plan.plan import (
     ACTIVATIONS,
@@ -34,6 +35,7 @@ from fpgagen.plan.plan import (
 )
 from fpgagen.plan.streams import StreamFormat, build_stream_format
 from fpgagen.quant.quantize import QGraph
+from fpgagen.util.arith import ceil_div
 from fpgagen.util.resources import data_dir
 from fpgagen.util.templating import render
 
@@ -136,8 +138,8 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "act_w": dp.act_w, "in_w": dp.in_w, "in_c": dp.in_c,
         "xa_w": xa_w, "pack": int(plan.engine.pack),
         "w_w": dp.w_w, "b_w": dp.b_w, "acc_w": dp.acc_w, "out_w": dp.out_w,
-        "out_signed": dp.out_signed, "in_bits": 8 * -(-dp.in_w // 8),
-        "out_bits": 8 * -(-dp.out_w // 8),
+        "out_signed": dp.out_signed, "in_bits": 8 * ceil_div(dp.in_w, 8),
+        "out_bits": 8 * ceil_div(dp.out_w, 8),
         "input_type": str(qgraph.input_type), "output_type": str(qgraph.output_type),
         "arena_depth": max(plan.activations.arena_words, 1),  # the Verilog top's (emit_rtl)
         "arena_banks": banks, "arena_banks_log2": banks.bit_length() - 1,
@@ -160,7 +162,7 @@ def hls_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
         "impl": {"activations": _impl(plan, ACTIVATIONS),
                  "input_staging": _impl(plan, INPUT_STAGING),
                  "weights": _impl(plan, WEIGHTS), "biases": _impl(plan, BIASES)},
-        **stream_context(build_stream_format(plan, qgraph)),
+        **stream_context(build_stream_format(qgraph)),
     }
 
 

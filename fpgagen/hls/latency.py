@@ -199,7 +199,7 @@ def row_jobs_max(table: Sequence[LayerEntry]) -> int:
 
 def schedule(plan: Plan, qgraph: QGraph) -> HlsLatency:
     """The HLS schedule of a build: its layer table, image load and logits."""
-    fmt = build_stream_format(plan, qgraph)
+    fmt = build_stream_format(qgraph)
     h, w, c = qgraph.graph.input_shape
     return hls_latency(plan, layer_table(plan, qgraph),
                        load_iterations(h * w, c, fmt.in_values_per_beat, fmt.in_beats),

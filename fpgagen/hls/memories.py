@@ -39,6 +39,7 @@ from fpgagen.errors import FpgagenError
 from fpgagen.hls.synth_branch import SynthSources, run_gxx
 from fpgagen.plan.bram import URAM_WIDTH, BlockMapping, bram36_total, map_bram, map_with_uram
 from fpgagen.plan.plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Memory
+from fpgagen.util.arith import ceil_div
 
 # the arrays of the HLS core and the Plan memories they build (templates/hls/fpgagen.cpp.j2)
 CODE_NAMES = {"arena": ACTIVATIONS, "stage": INPUT_STAGING, "WMEM": WEIGHTS, "BMEM": BIASES}
@@ -215,7 +216,7 @@ def shape_array(array: CodeArray, pragmas: Sequence[Pragma]) -> CodeMemory:
                 count *= split
             else:
                 width *= split
-            dims[i] = -(-dims[i] // split)
+            dims[i] = ceil_div(dims[i], split)
     depth = math.prod(dims)
     if impl is None:
         impl = "bram"
@@ -226,7 +227,7 @@ def shape_array(array: CodeArray, pragmas: Sequence[Pragma]) -> CodeMemory:
     if impl == "lutram" or depth == 1:
         mapping = BlockMapping(width, depth, ())
     elif impl == "uram":  # Vitis puts the whole array in URAM, every 72-bit slice
-        mapping = map_with_uram(width, depth, -(-width // URAM_WIDTH))
+        mapping = map_with_uram(width, depth, ceil_div(width, URAM_WIDTH))
     else:
         mapping = map_bram(width, depth)
     return CodeMemory(array.name, count, width, depth, impl, mapping, tuple(notes))
@@ -360,5 +361,5 @@ def count_memories(arrays: Sequence[CodeArray], pragmas: Sequence[Pragma],
     mismatches += [f"{s}: a static inside a function; memories must be file-scope arrays to be "
                    "counted" for s in function_statics]
     parts = [p for ps in plan.values() for p in ps]
-    return MemoryCount(memories, tables, -(-sum(p.halves for p in parts) // 2),
+    return MemoryCount(memories, tables, ceil_div(sum(p.halves for p in parts), 2),
                        sum(p.uram for p in parts), tuple(mismatches))

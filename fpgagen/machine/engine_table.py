@@ -24,22 +24,8 @@ from fpgagen.machine.layertable import (
     SATURATION_CODES,
     LayerEntry,
 )
-
-# the engine's loop counters and coordinates are 16 bits (hw/fg_engine.v CW)
-COUNTER_BITS = 16
-NO_RING = (1 << COUNTER_BITS) - 1
-FIELD_BITS = 32
-
-RTL_FIELDS = (
-    "op", "in_staging", "in_signed", "in2_signed", "out_signed", "relu", "fuse_pool",
-    "shift", "rounding", "sat", "out_width", "bias_shift", "align0", "align1", "avg_mult",
-    "in_h", "in_w", "cb_last", "kx_last", "k_last", "og_last", "ox_last", "oy_last",
-    "origin", "kx_step", "ky_step", "ox_step", "oy_step", "ix_step", "stride", "pad", "kernel",
-    "w_base", "b_base", "out_base", "out_stride", "out_row_step", "out_ring_last",
-    "out_blocks", "in_base", "in_stride", "in2_base", "in2_stride", "p_last", "reuse", "kx0",
-    "ix_kx0", "row0", "irow0", "ring", "ring_last", "row_step", "s_row_step",
-    "wrap_row_step", "col0", "col_step", "col_kx0", "need0", "gate_off", "split_lg",
-)
+from fpgagen.plan.engine_fields import COUNTER_BITS, FIELD_BITS, NO_RING, RTL_FIELDS
+from fpgagen.util.arith import ceil_div
 
 
 @dataclass(frozen=True)
@@ -82,7 +68,7 @@ def _conv(e: LayerEntry, taps: int) -> dict[str, int]:
         }
     return {
         "cb_last": e.in_blocks - 1,
-        "kx_last": -(-e.kernel // t) - 1,
+        "kx_last": ceil_div(e.kernel, t) - 1,
         "k_last": e.kernel - 1,
         "og_last": e.out_groups - 1,
         "ox_last": e.out_w - 1,

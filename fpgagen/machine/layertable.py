@@ -25,6 +25,7 @@ from fpgagen.frontend.graph import Layer
 from fpgagen.plan.memory import RING, STAGING, TensorPlacement
 from fpgagen.plan.plan import Plan
 from fpgagen.quant.quantize import QGraph
+from fpgagen.util.arith import ceil_div
 
 OP_CONV, OP_MAXPOOL, OP_AVGPOOL, OP_ADD = 0, 1, 2, 3
 OP_CODES = {"conv": OP_CONV, "maxpool": OP_MAXPOOL, "avgpool": OP_AVGPOOL, "add": OP_ADD}
@@ -95,7 +96,7 @@ def _placement_addr(t: TensorPlacement) -> tuple[int, int, int]:
 
 
 def _blocks(channels: int, p_in: int) -> int:
-    return -(-channels // p_in)
+    return ceil_div(channels, p_in)
 
 
 def layer_table(plan: Plan, qgraph: QGraph) -> tuple[LayerEntry, ...]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from fpgagen.plan.plan import Plan
 from fpgagen.quant.quantize import QGraph
+from fpgagen.util.arith import ceil_div
 
 
 def weight_image(plan: Plan, qgraph: QGraph) -> np.ndarray:
@@ -49,7 +50,7 @@ def _packed_words(w: np.ndarray, taps: int, out_groups: int, p_in: int, p_out: i
     group og, kernel row ky and tap group g, lane (o, t * C_in + c) holds
     W[ky, g * taps + t, c, og * p_out + o] (zero past the kernel and the real channels)."""
     k, _, cin, cout = w.shape
-    groups = -(-k // taps)
+    groups = ceil_div(k, taps)
     padded = np.zeros((k, groups * taps, cin, out_groups * p_out), dtype=np.int64)
     padded[:, :k, :, :cout] = w
     # (ky, g, t, c, og, o) -> (og, ky, g, o, t, c), then lanes t * cin + c, zero-padded to p_in
@@ -95,7 +96,7 @@ def to_hex_words(lanes: np.ndarray, lane_bits: int) -> list[str]:
     rows = lanes.reshape(lanes.shape[0], -1)
     n = rows.shape[1]
     mask = (1 << lane_bits) - 1
-    digits = -(-n * lane_bits // 4)
+    digits = ceil_div(n * lane_bits, 4)
     out = []
     for row in rows.tolist():
         word = 0
@@ -108,5 +109,5 @@ def to_hex_words(lanes: np.ndarray, lane_bits: int) -> list[str]:
 def values_to_hex(values: np.ndarray, bits: int) -> list[str]:
     """One two's-complement hex line per value (vectors for HDL testbenches)."""
     mask = (1 << bits) - 1
-    digits = -(-bits // 4)
+    digits = ceil_div(bits, 4)
     return [format(v & mask, f"0{digits}x") for v in np.asarray(values).reshape(-1).tolist()]

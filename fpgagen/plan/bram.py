@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from fpgagen.util.arith import ceil_div
+
 BRAM36_DEPTH = {1: 32768, 2: 16384, 4: 8192, 9: 4096, 18: 2048, 36: 1024, 72: 512}
 BRAM18_DEPTH = {w: d // 2 for w, d in BRAM36_DEPTH.items() if w <= 36}
 URAM_WIDTH, URAM_DEPTH = 72, 4096
@@ -101,8 +103,8 @@ class BlockMapping:
 
 def _column_halves(width: int, depth: int) -> int:
     if width == 72:
-        return 2 * -(-depth // BRAM36_DEPTH[72])
-    return -(-depth // BRAM18_DEPTH[width])
+        return 2 * ceil_div(depth, BRAM36_DEPTH[72])
+    return ceil_div(depth, BRAM18_DEPTH[width])
 
 
 def _column(width: int, depth: int, count: int) -> Column:
@@ -151,10 +153,10 @@ def map_bram(width: int, depth: int, _table: tuple[tuple[int, int], ...] | None 
 
 def map_with_uram(width: int, depth: int, uram_columns: int) -> BlockMapping:
     """``uram_columns`` 72-bit URAM columns, the rest of the width in BRAM (cheapest)."""
-    k = max(0, min(uram_columns, -(-width // URAM_WIDTH)))
+    k = max(0, min(uram_columns, ceil_div(width, URAM_WIDTH)))
     if k == 0 or depth <= 0:
         return map_bram(width, depth)
-    ucol = Column(URAM_WIDTH, k, 0, 0, -(-depth // URAM_DEPTH))
+    ucol = Column(URAM_WIDTH, k, 0, 0, ceil_div(depth, URAM_DEPTH))
     rest = map_bram(max(0, width - k * URAM_WIDTH), depth, _bram_table(width, depth))
     return BlockMapping(width, depth, (ucol, *rest.columns))
 
@@ -163,7 +165,7 @@ def map_memory(width: int, depth: int, uram: bool = False) -> BlockMapping:
     """The cheapest mapping of one memory on its own (URAM weighed as 8 BRAM36 when allowed)."""
     best = map_bram(width, depth)
     if uram and width > 0 and depth > 0:
-        for k in range(1, -(-width // URAM_WIDTH) + 1):
+        for k in range(1, ceil_div(width, URAM_WIDTH) + 1):
             m = map_with_uram(width, depth, k)
             if (m.halves + HALVES_PER_URAM * m.uram, m.halves) < (
                     best.halves + HALVES_PER_URAM * best.uram, best.halves):
@@ -196,7 +198,7 @@ def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
     for (width, depth), may_uram, n in zip(shapes, allowed, many, strict=True):
         opts = [map_bram(width, depth)]
         if may_uram and uram > 0 and width > 0 and depth > 0:
-            m = map_with_uram(width, depth, -(-width // URAM_WIDTH))
+            m = map_with_uram(width, depth, ceil_div(width, URAM_WIDTH))
             if n * m.uram <= uram:
                 opts.append(m)
         options.append(opts)
@@ -214,7 +216,7 @@ def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
                     nxt[nu] = cand
         best = nxt
     fitting = [(h + HALVES_PER_URAM * u, h, u) for u, (h, _) in best.items()
-               if -(-h // 2) <= bram36]
+               if ceil_div(h, 2) <= bram36]
     if fitting:
         _, _, u = min(fitting)
     else:
@@ -225,4 +227,4 @@ def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
 
 def bram36_total(mappings: Sequence[BlockMapping]) -> int:
     """BRAM36 equivalents of several memories: their BRAM18 halves pair up across memories."""
-    return -(-sum(m.halves for m in mappings) // 2)
+    return ceil_div(sum(m.halves for m in mappings), 2)

@@ -29,6 +29,7 @@ from fpgagen.plan.engine import EngineConfig
 from fpgagen.plan.plan import INPUT_STAGING, Plan, make_plan
 from fpgagen.quant.precision import Precision, parse_precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB
+from fpgagen.util.arith import ceil_div
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
           "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
@@ -120,12 +121,12 @@ def consumers(plan: Plan, n: int = 10) -> list[Consumer]:
     overlap; each is listed at its own size to show which tensors set the peak."""
     items = []
     for w in plan.weights.values():
-        size = -(-(w.words * plan.weight_word_bits + w.bias_words * plan.bias_word_bits) // 8)
+        size = ceil_div((w.words * plan.weight_word_bits + w.bias_words * plan.bias_word_bits), 8)
         items.append(Consumer(w.layer, "weights+biases", size))
     for t in plan.tensors.values():
         if t.words and t.kind != "staging":
             items.append(Consumer(t.name, f"activation ({t.kind})",
-                                  -(-t.words * plan.activations.word_bits // 8)))
+                                  ceil_div(t.words * plan.activations.word_bits, 8)))
     items.append(Consumer(INPUT_STAGING, "staging", plan.memories[INPUT_STAGING].bytes))
     items.sort(key=lambda c: (-c.bytes, c.name))
     return items[:n]

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 from fpgagen.frontend.graph import INPUT, Graph, Layer
 from fpgagen.plan.engine import EngineConfig, conv_beats, conv_split
+from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.util.arith import ceil_div
 
 # --- the RTL's parameters (hw/fg_engine.v localparams) ---
 MEM_LAT = 3          # arena / staging read: read register + the memory's two output registers
@@ -77,8 +79,6 @@ class EngineTiming:
 
 def timing(engine: EngineConfig) -> EngineTiming:
     """The constants of ``engine``'s RTL instance (the layer table's field count included)."""
-    from fpgagen.machine.engine_table import RTL_FIELDS  # (rtltable imports the Plan)
-
     return EngineTiming(engine.p_in, engine.p_out, len(RTL_FIELDS))
 
 
@@ -108,7 +108,7 @@ def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: 
     """Beats of one dot product: K kernel rows x ceil(K / T) tap groups x input words (T taps
     share a beat on the packed staging memory, `Plan.stage_taps`)."""
     cin = graph.in_shape(lay)[2]
-    blocks = -(-cin // engine.p_in)
+    blocks = ceil_div(cin, engine.p_in)
     image = lay.inputs[0] == INPUT
     split = conv_split(lay.kernel, blocks, graph.shape(lay.name)[2], engine, image)
     return conv_beats(lay.kernel, blocks // split, taps if image else 1)
@@ -117,7 +117,7 @@ def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: 
 def conv_results(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     """Dot products of a conv: output pixels x output groups of P_OUT channels."""
     h, w, c = graph.shape(lay.name)
-    return h * w * -(-c // engine.p_out)
+    return h * w * ceil_div(c, engine.p_out)
 
 
 def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int:
@@ -128,8 +128,8 @@ def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int
 def pool_groups(channels: int, engine: EngineConfig) -> int:
     """Beats per tap of a max-pool: a beat reads NW words at once (every arena bank, hw/
     fg_arena.v), so a pixel's ceil(C / P_IN) words take ceil(words / NW) beats."""
-    words = -(-channels // engine.p_in)
-    return -(-words // engine.result_words)
+    words = ceil_div(channels, engine.p_in)
+    return ceil_div(words, engine.result_words)
 
 
 def maxpool_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
@@ -152,9 +152,9 @@ def vec_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     operand a, then b, per word (one arena read port: II = 2)."""
     if lay.op == "avgpool":
         hi, wi, c = graph.in_shape(lay)
-        return hi * wi * -(-c // engine.p_in)
+        return hi * wi * ceil_div(c, engine.p_in)
     h, w, c = graph.shape(lay.name)
-    return 2 * h * w * -(-c // engine.p_in)
+    return 2 * h * w * ceil_div(c, engine.p_in)
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     ph = graph.shape(pool.name)[0]
     k, s, pad = pool.kernel, pool.stride, pool.pad
     b = conv_beats_per_result(graph, conv, engine, taps)
-    per_row = cw * -(-graph.shape(conv.name)[2] // engine.p_out)   # results per conv row
+    per_row = cw * ceil_div(graph.shape(conv.name)[2], engine.p_out)   # results per conv row
     conv_row = per_row * b
     conv_writes = per_row * WRITE_CYCLES
     pool_row = maxpool_row_issue(graph, pool, engine)

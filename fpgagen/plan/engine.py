@@ -25,6 +25,7 @@ from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT, Graph
 from fpgagen.plan.boards import DSP_NARROW_BITS, DSP_OPERAND_BITS, Board
 from fpgagen.quant.precision import Precision
+from fpgagen.util.arith import ceil_div
 
 DEFAULT_P_IN = 16
 MAX_LANES = 1024
@@ -77,7 +78,7 @@ def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
     groups x input words, T kernel columns sharing a beat on the packed staging memory
     (`Plan.stage_taps`, 1 elsewhere). The weight layout, the RTL estimate and the HLS
     schedule all count with this one function."""
-    return kernel * -(-kernel // taps) * in_blocks
+    return kernel * ceil_div(kernel, taps) * in_blocks
 
 
 def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineConfig,

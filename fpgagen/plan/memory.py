@@ -31,6 +31,7 @@ from types import MappingProxyType
 
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT, Graph, Shape
+from fpgagen.util.arith import ceil_div
 
 ARENA, VIEW, RING, STAGING = "arena", "view", "ring", "staging"
 
@@ -122,11 +123,11 @@ class ActivationPlan:
 
     @property
     def arena_bytes(self) -> int:
-        return -(-self.arena_words * self.word_bits // 8)
+        return ceil_div(self.arena_words * self.word_bits, 8)
 
     @property
     def lower_bound_bytes(self) -> int:
-        return -(-self.lower_bound_words * self.word_bits // 8)
+        return ceil_div(self.lower_bound_words * self.word_bits, 8)
 
 
 # --- allocation ---------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
             readers.setdefault(t, []).append(step_of[lay.name])
 
     def words_per_pixel(t: str) -> int:
-        return -(-graph.shape(t)[2] // p_in)
+        return ceil_div(graph.shape(t)[2], p_in)
 
     # Lifetimes of storage roots, gathered over their views.
     span: dict[str, list[int]] = {}
@@ -321,7 +322,7 @@ def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
         rows = rings.get(t, h)
         size = rows * w * words_per_pixel(t)
         blocks.append(Block(t, span[t][0], span[t][1], size))
-        logical[t] = -(-rows * w * c * widths[t] // 8)
+        logical[t] = ceil_div(rows * w * c * widths[t], 8)
     alloc = allocate(blocks)
     by_step = live_words(blocks)
     bound = max(by_step.values(), default=0)
@@ -335,7 +336,7 @@ def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
     h, w, c = graph.input_shape
     tensors[INPUT] = TensorPlacement(INPUT, STAGING, graph.input_shape, widths[INPUT], c, 1, 1,
                                      h * w, 0, 0, max(readers.get(INPUT, [0])),
-                                     -(-h * w * c * widths[INPUT] // 8))
+                                     ceil_div(h * w * c * widths[INPUT], 8))
     block_of = {b.name: b for b in blocks}
     for lay in graph.layers:
         t = lay.name
@@ -347,7 +348,7 @@ def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
             tensors[t] = TensorPlacement(
                 t, VIEW, shape, widths[t], wpp * p_in, wpp, words_per_pixel(root), 0,
                 alloc.offsets[root] + ch_off // p_in, rb.start, rb.end,
-                -(-math.prod(shape) * widths[t] // 8), parent=parent[t][0],
+                ceil_div(math.prod(shape) * widths[t], 8), parent=parent[t][0],
                 channel_offset=ch_off)
         else:
             kind = RING if t in rings else ARENA

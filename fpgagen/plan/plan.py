@@ -66,7 +66,9 @@ from fpgagen.plan.memory import (
     TensorPlacement,
     plan_activations,
 )
+from fpgagen.plan.streams import stream_format
 from fpgagen.quant.precision import Precision
+from fpgagen.util.arith import ceil_div
 
 # Memory names, in the order the report lists them. There is no output memory: both cores
 # stream the logits straight from the arena (hw/fg_logits_out.v, the HLS core's send loop).
@@ -106,7 +108,7 @@ class WeightLayout:
     @property
     def tap_groups(self) -> int:
         """Words per kernel row: K, or ceil(K / taps) when taps are packed into the lanes."""
-        return -(-self.kernel // self.taps)
+        return ceil_div(self.kernel, self.taps)
 
     def word_address(self, og: int, ky: int, kx: int, cb: int) -> int:
         """Weight-memory address of the word for output group og, kernel row ky, column kx (the
@@ -133,7 +135,7 @@ class Memory:
 
     @property
     def bytes(self) -> int:
-        return -(-self.width * self.depth // 8)
+        return ceil_div(self.width * self.depth, 8)
 
 
 @dataclass(frozen=True)
@@ -198,13 +200,13 @@ class Plan:
 
     @property
     def arena_unfused_bytes(self) -> int:
-        return -(-self.arena_unfused_words * self.activations.word_bits // 8)
+        return ceil_div(self.arena_unfused_words * self.activations.word_bits, 8)
 
     # --- weights ---
     @property
     def weights_logical_bytes(self) -> int:
         """Weights and biases packed at their widths, no padding (what the model holds)."""
-        return -(-sum(w.logical_bits for w in self.weights.values()) // 8)
+        return ceil_div(sum(w.logical_bits for w in self.weights.values()), 8)
 
     @property
     def weights_bytes(self) -> int:
@@ -308,8 +310,6 @@ def layer_costs(graph: Graph, engine: EngineConfig, taps: int, fusions: tuple[Fu
 
 def io_terms(graph: Graph, precision: Precision) -> tuple[tuple[str, int], ...]:
     """The estimate's cycles outside the layer-table entries: the image load and the logits."""
-    from fpgagen.plan.streams import stream_format  # (streams reads the Plan)
-
     h, w, c = graph.input_shape
     out = math.prod(graph.shape(graph.output))
     fmt = stream_format(precision.input.width, True, c, h * w * c,
@@ -331,7 +331,7 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
                                "is not supported by the engine")
         k, _, cin, cout = ws
         spec = precision.layer(lay.name)
-        og, cb = -(-cout // engine.p_out), -(-cin // engine.p_in)
+        og, cb = ceil_div(cout, engine.p_out), ceil_div(cin, engine.p_in)
         t = taps if lay.inputs[0] == INPUT else 1
         split = conv_split(k, cb, cout, engine, lay.inputs[0] == INPUT)
         words = og * conv_beats(k, cb // split, t)
@@ -493,10 +493,10 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     h, w, c = graph.input_shape
     banks = arena_banks(eng)
     shapes = {
-        ACTIVATIONS: (acts.word_bits, banks * -(-acts.arena_words // banks),
+        ACTIVATIONS: (acts.word_bits, banks * ceil_div(acts.arena_words, banks),
                       f"activation arena: {eng.p_in} channels of one pixel per word"
                       + (f", {banks} banks" if banks > 1 else "")),
-        INPUT_STAGING: (c * widths[INPUT], slots * taps * -(-h * w // taps),
+        INPUT_STAGING: (c * widths[INPUT], slots * taps * ceil_div(h * w, taps),
                         f"input image: {c} channels of one pixel per word, "
                         + (f"{slots} images" if slots > 1 else "1 image")
                         + (f", {taps} banks" if taps > 1 else "")),
@@ -569,7 +569,7 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
             "name": lay.name, "op": lay.op, "step": cost[lay.name].step,
             "output_shape": list(t.shape), "storage": t.kind,
             "arena_offset_words": t.offset, "arena_words": t.words,
-            "arena_bytes": -(-t.words * plan.activations.word_bits // 8),
+            "arena_bytes": ceil_div(t.words * plan.activations.word_bits, 8),
             "activation_logical_bytes": t.logical_bytes if t.kind != VIEW else 0,
             "live_steps": [t.start, t.end], "channels_padded": t.channels_padded,
             "view_of": t.parent, "channel_offset": t.channel_offset if t.parent else None,
@@ -577,9 +577,9 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
             "weight_base": wl.base if wl else None, "weight_words": wl.words if wl else 0,
             # input words a beat of a narrow 1x1 conv takes at once (engine.conv_split)
             "split": wl.split if wl else None,
-            "weight_bytes": (-(-(wl.words * plan.weight_word_bits + wl.bias_words
-                                 * plan.bias_word_bits) // 8) if wl else 0),
-            "weight_logical_bytes": -(-wl.logical_bits // 8) if wl else 0,
+            "weight_bytes": (ceil_div((wl.words * plan.weight_word_bits + wl.bias_words
+                                 * plan.bias_word_bits), 8) if wl else 0),
+            "weight_logical_bytes": ceil_div(wl.logical_bits, 8) if wl else 0,
             "bias_base": wl.bias_base if wl else None,
             "cycles": cost[lay.name].cycles, "macs": cost[lay.name].macs,
         }

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from fpgagen.driver.fpgagen_driver import StreamBytes, beats, value_bytes
-from fpgagen.plan.plan import Plan
 from fpgagen.quant.quantize import QGraph
 
 # TDATA widths a Zynq AXI DMA stream port takes without a width converter
@@ -79,7 +78,7 @@ def dma_length_bits(nbytes: int) -> int:
     return need
 
 
-def build_stream_format(plan: Plan, qgraph: QGraph) -> StreamFormat:
+def build_stream_format(qgraph: QGraph) -> StreamFormat:
     """The stream geometry of a build: its input type and shape, its output type and size."""
     graph = qgraph.graph
     h, w, c = graph.input_shape

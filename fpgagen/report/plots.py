@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from fpgagen.util.arith import ceil_div
 from fpgagen.util.locking import write_bytes_atomic
 
 DPI = 100
@@ -201,7 +202,7 @@ def arena_series(report: Mapping[str, Any]) -> ArenaSeries | None:
             boxes.append(ArenaBox(r["name"], r["storage"], op, first, last, lo,
                                   lo + r["arena_words"], note))
     bound_bits = mem.get("activation_lower_bound_bytes", 0) * 8
-    return ArenaSeries(steps, tuple(boxes), arena["depth"], -(-bound_bits // arena["width"]),
+    return ArenaSeries(steps, tuple(boxes), arena["depth"], ceil_div(bound_bits, arena["width"]),
                        arena["width"])
 
 

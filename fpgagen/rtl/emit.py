@@ -19,7 +19,7 @@ from pathlib import Path
 from fpgagen.errors import FpgagenError
 from fpgagen.hls.emit import BANNER, hls_context
 from fpgagen.machine.columns import arena_columns, banked_col_params, col_params, part_columns
-from fpgagen.machine.engine_table import RTL_FIELDS, counter_bits, rtl_table, table_words
+from fpgagen.machine.engine_table import counter_bits, rtl_table, table_words
 from fpgagen.machine.layertable import (
     OP_ADD,
     OP_AVGPOOL,
@@ -30,10 +30,12 @@ from fpgagen.machine.layertable import (
 )
 from fpgagen.machine.memimage import bias_image, to_hex_words, weight_image
 from fpgagen.plan.engine import mac_operand_bits, pack_problem
+from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
 from fpgagen.plan.streams import build_stream_format
 from fpgagen.quant.quantize import QGraph
 from fpgagen.rtl.vivado import emit_vivado, vivado_context
+from fpgagen.util.arith import ceil_div
 from fpgagen.util.resources import data_dir
 from fpgagen.util.templating import render
 
@@ -100,7 +102,7 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
 def stream_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     """The stream ports' geometry (fpgagen/plan/streams.py) and the build's identity, as the top,
     its bench and bench.json read them."""
-    fmt = build_stream_format(plan, qgraph)
+    fmt = build_stream_format(qgraph)
     return {
         "tdata_bits": fmt.tdata_bits, "in_vb": fmt.in_value_bytes, "out_vb": fmt.out_value_bytes,
         "in_values": fmt.in_values, "in_beats": fmt.in_beats, "out_beats": fmt.out_beats,
@@ -143,7 +145,7 @@ def build_id(plan: Plan, qgraph: QGraph) -> int:
         rows = lanes.reshape(lanes.shape[0], -1)
         crc = zlib.crc32("\n".join(to_hex_words(rows, bits) if rows.shape[0] else []).encode(),
                          crc)
-    crc = zlib.crc32(repr(build_stream_format(plan, qgraph)).encode(), crc)
+    crc = zlib.crc32(repr(build_stream_format(qgraph)).encode(), crc)
     return crc
 
 
@@ -175,7 +177,7 @@ def emit_rtl(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
         rows = lanes.reshape(lanes.shape[0], -1)
         words = to_hex_words(rows, bits) if rows.shape[0] else []
         path = out / fname
-        _write_hex(path, words, depth, -(-rows.shape[1] * bits // 4))
+        _write_hex(path, words, depth, ceil_div(rows.shape[1] * bits, 4))
         written.append(path)
     bench = out / "bench.json"
     bench.write_text(json.dumps(bench_info(plan, qgraph, ctx), indent=1) + "\n")

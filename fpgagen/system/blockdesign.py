@@ -204,7 +204,7 @@ def core_port_problems(top_verilog: str, tdata_bits: int) -> list[str]:
 def emit_system(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
     """Write ``out/system/`` (after ``out/rtl`` and ``out/hls``): ``build.tcl`` and
     ``README.txt``, or only the README for a board without a processing system."""
-    fmt = build_stream_format(plan, qgraph)
+    fmt = build_stream_format(qgraph)
     ctx = system_context(plan.board, fmt, plan.graph.name)
     system = out / "system"
     system.mkdir(parents=True, exist_ok=True)

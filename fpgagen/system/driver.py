@@ -38,7 +38,7 @@ BUILD_H = "fpgagen_build.h"
 def build_json(plan: Plan, qgraph: QGraph) -> dict[str, Any]:
     """The contents of ``driver/build.json`` (pure)."""
     graph = qgraph.graph
-    fmt = build_stream_format(plan, qgraph)
+    fmt = build_stream_format(qgraph)
     ti, to = qgraph.input_type, qgraph.output_type
     bid = build_id(plan, qgraph)
     return {
