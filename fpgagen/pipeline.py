@@ -1,4 +1,5 @@
-"""The main job: Graph + weights -> Plan -> QGraph -> golden vectors -> HLS C++ -> build folder.
+"""The main job: Graph + weights -> Plan -> QGraph -> Machine -> golden vectors -> the cores ->
+a build folder.
 
 `make_design` computes everything (pure); `write_design` writes it into a folder (the only I/O).
 The CLI wires them with an atomic output folder.
@@ -14,10 +15,9 @@ from typing import Any
 import numpy as np
 
 from fpgagen.hls.emit import emit_hls
-from fpgagen.machine.layertable import Datapath, datapath, layer_table, tensor_views
+from fpgagen.machine.context import Machine, lower
 from fpgagen.plan.budget import Verdict
 from fpgagen.plan.plan import Plan
-from fpgagen.plan.streams import build_stream_format
 from fpgagen.quant import golden, reference
 from fpgagen.quant.quality import layer_sqnr
 from fpgagen.quant.quantize import QGraph
@@ -36,7 +36,7 @@ class Design:
     qgraph: QGraph
     verdict: Verdict
     check_json: dict[str, Any]
-    datapath: Datapath
+    machine: Machine
     x_int: np.ndarray
     outputs: Mapping[str, np.ndarray]
     # every tensor's SQNR (dB) on this image, golden vs float; None without the float weights
@@ -54,22 +54,19 @@ def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[s
     if weights is not None:
         ref = reference.run(qgraph.graph, weights, x_float)
         sqnr = layer_sqnr(qgraph, ref, outputs, ref.keys())
-    return Design(plan, qgraph, verdict, check_json, datapath(plan, qgraph), x_int, outputs,
-                  sqnr)
+    return Design(plan, qgraph, verdict, check_json, lower(plan, qgraph), x_int, outputs, sqnr)
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
     """Write hls/, rtl/, driver/, system/, vectors/, report.json and report.md into ``out``;
     returns the report."""
-    emit_hls(out / "hls", design.plan, design.qgraph)
-    emit_rtl(out / "rtl", design.plan, design.qgraph)
-    emit_driver(out / "driver", design.plan, design.qgraph)
-    emit_system(out, design.plan, design.qgraph)  # reads rtl/ and hls/run_hls.tcl
-    stored = [v.name for v in tensor_views(design.plan, design.qgraph,
-                                           layer_table(design.plan, design.qgraph))]
-    write_vectors(out / "vectors", design.qgraph, design.outputs,
-                  build_stream_format(design.qgraph), stored)
-    report = build_report(design.plan, design.qgraph, design.verdict, design.datapath,
-                          design.check_json, design.sqnr_db)
+    m = design.machine
+    emit_hls(out / "hls", m)
+    emit_rtl(out / "rtl", m)
+    emit_driver(out / "driver", m)
+    emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
+    write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
+                  [v.name for v in m.views])
+    report = build_report(m, design.verdict, design.check_json, design.sqnr_db)
     write_report(out, report)
     return report

@@ -48,6 +48,7 @@ def every_op_graph() -> g.Graph:
 
 def every_op_rtl(tmp_path: Path) -> tuple[Path, object]:
     """The every-op design on a 4x8 engine, emitted into tmp_path/rtl; returns (rtl, plan)."""
+    from fpgagen.machine.context import lower
     from fpgagen.rtl.emit import emit_rtl
 
     gr = every_op_graph()
@@ -56,7 +57,7 @@ def every_op_rtl(tmp_path: Path) -> tuple[Path, object]:
     plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(P_IN, P_OUT))
     assert plan.stage_taps == 4
     rtl = tmp_path / "rtl"
-    emit_rtl(rtl, plan, qg)
+    emit_rtl(rtl, lower(plan, qg))
     return rtl, plan
 
 

@@ -16,9 +16,10 @@ import pytest
 from fpgagen import csim, vectors
 from fpgagen import graph as g
 from fpgagen.frontend.weights import random_weights
-from fpgagen.hls.emit import _check_packing, emit_hls
-from fpgagen.hls.latency import schedule
+from fpgagen.hls.emit import emit_hls
+from fpgagen.hls.latency import schedule_of
 from fpgagen.hls.toolchain import ap_types_dir
+from fpgagen.machine.context import _check_packing, lower
 from fpgagen.machine.layertable import layer_table
 from fpgagen.pipeline import make_design
 from fpgagen.plan.boards import load_board
@@ -408,7 +409,7 @@ def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, 
     plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse,
                      pack=pack)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
-    emit_hls(tmp_path / "hls", plan, qg)
+    emit_hls(tmp_path / "hls", lower(plan, qg))
     write_vectors(tmp_path / "vectors", qg, design.outputs, build_stream_format(qg))
     if mutate is not None:
         cpp = tmp_path / "hls" / "fpgagen.cpp"
@@ -557,7 +558,7 @@ def csim_dsps(text: str) -> dict[str, int]:
 def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
     """The same, from fpgagen/hls/latency.py: the testbench reports after each entry it runs
     (a fused pool's rows with its conv's entry; the image load with entry 0)."""
-    sched = schedule(plan, qg)
+    sched = schedule_of(lower(plan, qg))
     table = layer_table(plan, qg)
     out = {("0", "load"): (sched.load.total_trips, sched.load.calls),
            ("end", "send"): (sched.send.total_trips, sched.send.calls)}
@@ -618,7 +619,7 @@ def test_packed_pairs_keep_two_columns_a_group(tmp_path):
     for pack, split in ((False, 4), (True, 2)):
         plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(1, 4), pack=pack)
         assert {e.name: e.split for e in layer_table(plan, qg)}["c2"] == split
-    emit_hls(tmp_path / "hls", plan, qg)   # the packed one
+    emit_hls(tmp_path / "hls", lower(plan, qg))   # the packed one
     table = tuple(replace(e, split=4) if e.name == "c2" else e for e in layer_table(plan, qg))
     with pytest.raises(AssertionError, match="conv 'c2' is split into column groups of one"):
         _check_packing(plan, table, *mac_widths(plan))

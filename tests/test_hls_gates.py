@@ -28,6 +28,7 @@ from fpgagen.hls.emit import emit_hls
 from fpgagen.hls.gates import run_gates
 from fpgagen.hls.memories import CodeArray, Part, Pragma, hls_pragmas, shape_array
 from fpgagen.hls.toolchain import ap_types_dir
+from fpgagen.machine.context import lower
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.bram import map_bram
 from fpgagen.plan.engine import EngineConfig
@@ -309,7 +310,7 @@ def _emit(out: Path, graph, engine=None, board=ZC706):
     prec = parse_precision(None)
     qg = quantize(graph, random_weights(graph, 1), prec, calibration_inputs(graph, 1))
     plan = make_plan(graph, board, prec, engine=engine)
-    emit_hls(out, plan, qg)
+    emit_hls(out, lower(plan, qg))
     return plan
 
 

@@ -32,18 +32,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fpgagen.machine.layertable import (
-    OP_ADD,
-    OP_AVGPOOL,
-    OP_CONV,
-    OP_MAXPOOL,
-    LayerEntry,
-    layer_table,
-)
-from fpgagen.plan.engine import conv_beats
+from fpgagen.machine.context import Machine
+from fpgagen.machine.layertable import OP_ADD, OP_AVGPOOL, OP_CONV, OP_MAXPOOL, LayerEntry
+from fpgagen.plan.engine import conv_beats, maxpool_row_taps
 from fpgagen.plan.plan import Plan
-from fpgagen.plan.streams import build_stream_format
-from fpgagen.quant.quantize import QGraph
 
 # Pipeline depths (cycles from a loop's first iteration issued to its last one retired) and
 # per-call overheads: MODELLED for a 7-series / UltraScale+ part at 200 MHz, not measured.
@@ -114,12 +106,6 @@ class HlsLatency:
         return (min(trips), max(trips)) if trips else (1, 1)
 
 
-def conv_words(plan: Plan) -> int:
-    """Arena words of one conv result (P_OUT lanes): P_OUT / P_IN, at least 1; one per arena
-    bank (fpgagen.plan.plan.arena_banks), so all are written in one cycle."""
-    return plan.engine.result_words
-
-
 def conv_steps(e: LayerEntry, taps: int) -> int:
     """Steps per output of a conv entry: the beats of one dot product (at least 1; the result
     is written in one step, beside the next output's first beat), in_blocks / G of them for a
@@ -164,9 +150,7 @@ def _pool_trips(e: LayerEntry, rows: int) -> int:
     """A max-pool call of ``rows`` output rows: per row and input block, the first window
     walks K x K taps, the others K x (K - kx0) (kx0 = K - S columns carried when S < K <= 2S,
     fpgagen.machine.engine_table)."""
-    k, s = e.kernel, e.stride
-    later = k * s if s < k <= 2 * s else k * k
-    return rows * e.in_blocks * (k * k + (e.out_w - 1) * later)
+    return rows * e.in_blocks * maxpool_row_taps(e.kernel, e.stride, e.out_w)
 
 
 def hls_latency(plan: Plan, table: Sequence[LayerEntry], load_iters: int,
@@ -197,20 +181,20 @@ def row_jobs_max(table: Sequence[LayerEntry]) -> int:
     return max([1] + [table[i + 1].out_h for i, e in enumerate(table) if e.fuse_pool])
 
 
-def schedule(plan: Plan, qgraph: QGraph) -> HlsLatency:
-    """The HLS schedule of a build: its layer table, image load and logits."""
-    fmt = build_stream_format(qgraph)
-    h, w, c = qgraph.graph.input_shape
-    return hls_latency(plan, layer_table(plan, qgraph),
+def schedule_of(m: Machine) -> HlsLatency:
+    """The HLS schedule of a build's machine: its layer table, image load and logits."""
+    fmt = m.stream
+    h, w, c = m.qgraph.graph.input_shape
+    return hls_latency(m.plan, m.table,
                        load_iterations(h * w, c, fmt.in_values_per_beat, fmt.in_beats),
                        fmt.out_values)
 
 
-def report_section(plan: Plan, qgraph: QGraph) -> dict[str, object]:
+def report_section(m: Machine) -> dict[str, object]:
     """report.json's "hls" section: the modelled cycles of the HLS schedule, per layer."""
-    sched = schedule(plan, qgraph)
+    sched = schedule_of(m)
     total = sched.total_cycles
-    return {"cycles": total, "fps": plan.board.clock_mhz * 1e6 / total,
+    return {"cycles": total, "fps": m.plan.board.clock_mhz * 1e6 / total,
             "image_load_cycles": sched.load.cycles, "logits_cycles": sched.send.cycles,
             "cycles_per_layer": {la.name: la.cycles for la in sched.layers},
             "note": "modelled (fpgagen/hls/latency.py): the C++ loops' exact trip counts plus "

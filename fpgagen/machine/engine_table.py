@@ -24,6 +24,7 @@ from fpgagen.machine.layertable import (
     SATURATION_CODES,
     LayerEntry,
 )
+from fpgagen.plan.engine import maxpool_reuse
 from fpgagen.plan.engine_fields import COUNTER_BITS, FIELD_BITS, NO_RING, RTL_FIELDS
 from fpgagen.util.arith import ceil_div
 
@@ -89,7 +90,7 @@ def _maxpool(e: LayerEntry) -> dict[str, int]:
     k, s, pad, ring = e.kernel, e.stride, e.pad, e.in_ring
     if ring and s > ring:
         raise FpgagenError(f"max-pool {e.name!r}: stride {s} exceeds its ring of {ring} rows")
-    reuse = s < k <= 2 * s
+    reuse = maxpool_reuse(k, s)
     kx0 = k - s if reuse else 0
     row_step = e.in_w * e.in_stride
     irow0 = (-pad) % ring if ring else 0

@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 
 from fpgagen.frontend.graph import INPUT, Graph, Layer
-from fpgagen.plan.engine import EngineConfig, conv_beats, conv_split
+from fpgagen.plan.engine import EngineConfig, maxpool_row_taps
 from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.util.arith import ceil_div
 
@@ -104,25 +104,17 @@ FZ_POOL_RESUME = 4
 FZ_STALL_AHEAD = 4
 
 
-def conv_beats_per_result(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int:
-    """Beats of one dot product: K kernel rows x ceil(K / T) tap groups x input words (T taps
-    share a beat on the packed staging memory, `Plan.stage_taps`)."""
-    cin = graph.in_shape(lay)[2]
-    blocks = ceil_div(cin, engine.p_in)
-    image = lay.inputs[0] == INPUT
-    split = conv_split(lay.kernel, blocks, graph.shape(lay.name)[2], engine, image)
-    return conv_beats(lay.kernel, blocks // split, taps if image else 1)
-
-
 def conv_results(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     """Dot products of a conv: output pixels x output groups of P_OUT channels."""
     h, w, c = graph.shape(lay.name)
     return h * w * ceil_div(c, engine.p_out)
 
 
-def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, taps: int) -> int:
-    """fg_conv_agu: one beat per cycle over the whole nest (cb, kx, ky, og, ox, oy)."""
-    return conv_results(graph, lay, engine) * conv_beats_per_result(graph, lay, engine, taps)
+def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, beats: int) -> int:
+    """fg_conv_agu: one beat per cycle over the whole nest (cb, kx, ky, og, ox, oy); ``beats``
+    of one dot product, the Plan's `WeightLayout.beats_per_result` (the weight words of one
+    output group: split convs and packed taps included)."""
+    return conv_results(graph, lay, engine) * beats
 
 
 def pool_groups(channels: int, engine: EngineConfig) -> int:
@@ -137,9 +129,7 @@ def maxpool_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     of NW words (`pool_groups`); when S < K <= 2S a row's later windows start at column
     K - S (fg_maxpool carries the shared columns): K x S beats instead of K x K."""
     h, w, c = graph.shape(lay.name)
-    k, s = lay.kernel, lay.stride
-    later = k * s if s < k <= 2 * s else k * k
-    return h * pool_groups(c, engine) * (k * k + (w - 1) * later)
+    return h * pool_groups(c, engine) * maxpool_row_taps(lay.kernel, lay.stride, w)
 
 
 def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
@@ -166,7 +156,7 @@ class FusedPair:
 
 
 def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
-                      engine: EngineConfig, taps: int, t: EngineTiming) -> FusedPair:
+                      engine: EngineConfig, beats: int, t: EngineTiming) -> FusedPair:
     """A conv and the max-pool it feeds through a ring of ``ring_rows`` rows (fg_engine S_FZ
     when the conv reads the staging memory, S_ALT_* when it reads the arena).
 
@@ -188,9 +178,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     ch, cw, _ = graph.shape(conv.name)
     ph = graph.shape(pool.name)[0]
     k, s, pad = pool.kernel, pool.stride, pool.pad
-    b = conv_beats_per_result(graph, conv, engine, taps)
     per_row = cw * ceil_div(graph.shape(conv.name)[2], engine.p_out)   # results per conv row
-    conv_row = per_row * b
+    conv_row = per_row * beats
     conv_writes = per_row * WRITE_CYCLES
     pool_row = maxpool_row_issue(graph, pool, engine)
     windows = graph.shape(pool.name)[1] * pool_groups(graph.shape(pool.name)[2], engine)
@@ -208,7 +197,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
         # the bench counts the pool segments for the pool, the rest for the conv until its
         # last row is issued, all after that (the last conv segment's wait) for the pool
         segments = len({need(p) for p in range(ph)})
-        issue = conv_issue(graph, conv, engine, taps)
+        issue = conv_issue(graph, conv, engine, beats)
         return FusedPair(
             conv=dict(issue=issue,
                       fused_pair=ALT_FIRST + (segments - 1) * (t.drain + ALT_CONV_ITER),
@@ -259,18 +248,18 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
                 pool_left = float(pool_row)
     conv_cycles = round(conv_done_at)
     pool_cycles = round(now) - conv_cycles
-    issue = conv_issue(graph, conv, engine, taps)
+    issue = conv_issue(graph, conv, engine, beats)
     return FusedPair(
         conv=dict(issue=issue, fused_pair=conv_cycles - conv_row * ch, **setup),
         pool=dict(fused_pair=pool_cycles, pipeline=POOL_WRITE_LAT + t.drain))
 
 
-def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, taps: int,
+def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, beats: int,
                 t: EngineTiming) -> dict[str, int]:
     """The named terms of one unfused layer-table entry (concat: none, written in place)."""
     if lay.op == "conv":
         return dict(row_setup=t.row_load + START_CONV,
-                    issue=conv_issue(graph, lay, engine, taps),
+                    issue=conv_issue(graph, lay, engine, beats),
                     pipeline=t.drain)
     if lay.op == "maxpool":
         return dict(row_setup=t.row_load + START_POOL, issue=maxpool_issue(graph, lay, engine),

@@ -81,6 +81,21 @@ def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
     return kernel * ceil_div(kernel, taps) * in_blocks
 
 
+def maxpool_reuse(kernel: int, stride: int) -> bool:
+    """Whether a max-pool row's later windows start at column K - S: when S < K <= 2S the
+    K - S columns a window shares with the one before are carried (their max kept) instead
+    of read again (hw/fg_maxpool.v, the HLS pool loop). One rule for both engines, the
+    layer table's ``reuse`` field and both estimates."""
+    return stride < kernel <= 2 * stride
+
+
+def maxpool_row_taps(kernel: int, stride: int, out_w: int) -> int:
+    """Taps (= array beats per input block) of one max-pool output row: K x K for its first
+    window, K x S for each later one with `maxpool_reuse`, else K x K."""
+    later = kernel * stride if maxpool_reuse(kernel, stride) else kernel * kernel
+    return kernel * kernel + (out_w - 1) * later
+
+
 def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineConfig,
                reads_image: bool) -> int:
     """Input-word groups G of a narrow 1x1 conv (1 = none): the array's P_OUT columns are G

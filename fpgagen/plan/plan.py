@@ -106,6 +106,11 @@ class WeightLayout:
         return self.out_groups
 
     @property
+    def beats_per_result(self) -> int:
+        """Array beats of one dot product: the weight words of one output group."""
+        return self.words // self.out_groups
+
+    @property
     def tap_groups(self) -> int:
         """Words per kernel row: K, or ceil(K / taps) when taps are packed into the lanes."""
         return ceil_div(self.kernel, self.taps)
@@ -290,19 +295,25 @@ def staging_taps(graph: Graph, engine: EngineConfig) -> int:
     return taps
 
 
-def layer_costs(graph: Graph, engine: EngineConfig, taps: int, fusions: tuple[Fusion, ...],
-                step_of: Mapping[str, int]) -> tuple[LayerCost, ...]:
+def layer_costs(graph: Graph, engine: EngineConfig, layouts: Mapping[str, WeightLayout],
+                fusions: tuple[Fusion, ...], step_of: Mapping[str, int]
+                ) -> tuple[LayerCost, ...]:
     """Every layer's estimated cycles, as the RTL bench counts them per layer-table entry
-    (`fpgagen.plan.cycles`: named terms; a fused pair's cycles split as the bench splits them)."""
+    (`fpgagen.plan.cycles`: named terms; a fused pair's cycles split as the bench splits them),
+    a conv's beats read from its weight layout."""
     t = cycles.timing(engine)
+
+    def beats(name: str) -> int:
+        return layouts[name].beats_per_result if name in layouts else 0
+
     terms: dict[str, dict[str, int]] = {}
     for f in fusions:
         pair = cycles.fused_pair_cycles(graph, graph.layer(f.conv), graph.layer(f.pool),
-                                            f.ring_rows, engine, taps, t)
+                                        f.ring_rows, engine, beats(f.conv), t)
         terms[f.conv], terms[f.pool] = pair.conv, pair.pool
     out = []
     for lay in graph.layers:
-        named = terms.get(lay.name) or cycles.layer_terms(graph, lay, engine, taps, t)
+        named = terms.get(lay.name) or cycles.layer_terms(graph, lay, engine, beats(lay.name), t)
         out.append(LayerCost(lay.name, lay.op, step_of[lay.name], sum(named.values()),
                              graph.macs(lay), tuple(named.items())))
     return tuple(out)
@@ -524,7 +535,7 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
         mine = (m,) * part_shapes[name][2]
         memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
     step_of = {n: s.index for s in acts.steps for n in s.layers}
-    costs = layer_costs(graph, eng, taps, acts.fusions, step_of)
+    costs = layer_costs(graph, eng, layouts, acts.fusions, step_of)
     io = io_terms(graph, precision)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,

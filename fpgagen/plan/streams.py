@@ -49,6 +49,16 @@ class StreamFormat(StreamBytes):
         return self.out_beats * self.tdata_bytes
 
     @property
+    def in_last_bytes(self) -> int:
+        """Valid bytes of an image's last beat (its TKEEP)."""
+        return self.in_payload_bytes - (self.in_beats - 1) * self.tdata_bytes
+
+    @property
+    def out_last_bytes(self) -> int:
+        """Valid bytes of the logits' last beat."""
+        return self.out_payload_bytes - (self.out_beats - 1) * self.tdata_bytes
+
+    @property
     def in_values_per_beat(self) -> int:
         return self.tdata_bytes // self.in_value_bytes
 

@@ -24,12 +24,10 @@ from fpgagen import __version__
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT
 from fpgagen.hls.latency import report_section as hls_section
-from fpgagen.machine.layertable import Datapath
+from fpgagen.machine.context import Machine
 from fpgagen.plan.boards import Board
 from fpgagen.plan.budget import Verdict
-from fpgagen.plan.plan import Plan
 from fpgagen.quant.quality import db_json
-from fpgagen.quant.quantize import QGraph
 from fpgagen.silicon.synth import XILINX_FAMILIES, xilinx_family
 from fpgagen.util.locking import file_lock, write_text_atomic
 from fpgagen.util.templating import render
@@ -51,11 +49,11 @@ def clock_source(report: dict[str, Any]) -> str:
             f"the {family} Fmax")
 
 
-def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
-                 check_json: dict[str, Any],
+def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
                  sqnr_db: Mapping[str, float] | None = None) -> dict[str, Any]:
     """The report of a build; ``sqnr_db``: every tensor's SQNR on the build's image (golden
     vs float, `fpgagen.quant.quality.layer_sqnr`), when the build had the float weights."""
+    plan, qgraph, dp = m.plan, m.qgraph, m.datapath
     graph = qgraph.graph
     costs = {c.layer: c for c in plan.costs}
     layers = []
@@ -109,7 +107,7 @@ def build_report(plan: Plan, qgraph: QGraph, verdict: Verdict, dp: Datapath,
                              "layers run one after another, a fused pair as the engine "
                              "interleaves it); verify --rtl measures real cycles",
                      "io_cycles": dict(plan.io_terms)},
-        "hls": hls_section(plan, qgraph),
+        "hls": hls_section(m),
         "layers": layers,
         **quality,
     }

@@ -23,7 +23,6 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from fpgagen.hls.emit import BANNER
 from fpgagen.plan.plan import ROMS, Plan
 from fpgagen.util.templating import render
 
@@ -102,7 +101,7 @@ def emit_vivado(rtl_dir: Path, ctx: Mapping[str, object]) -> list[Path]:
     bram_block = float(ctx["bram36_block"])  # type: ignore[arg-type]
     rom = float(ctx["rom_bram36"])  # type: ignore[arg-type]
     values = {
-        "banner": BANNER, "top": TOP, "model": ctx["model"], "board": ctx["board"],
+        "top": TOP, "model": ctx["model"], "board": ctx["board"],
         "part": ctx["part"], "clock_mhz": f"{mhz:g}", "period_ns": f"{1000.0 / mhz:.3f}",
         "clock_port": CLOCK_PORT, "xdc": XDC, "sources": sources, "memories": memories,
         "bram36_plan": ctx["bram36_plan"], "bram36_block": f"{bram_block:g}",

@@ -20,11 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fpgagen.hls.emit import BANNER
+from fpgagen.machine.context import Machine
 from fpgagen.plan.boards import Board
-from fpgagen.plan.plan import Plan
-from fpgagen.plan.streams import StreamFormat, build_stream_format, dma_length_bits
-from fpgagen.quant.quantize import QGraph
+from fpgagen.plan.streams import StreamFormat, dma_length_bits
 from fpgagen.rtl.vivado import TOP, memory_generics, rtl_sources
 from fpgagen.util.templating import render
 
@@ -132,7 +130,7 @@ def system_context(board: Board, fmt: StreamFormat, model: str) -> dict[str, obj
     A board without a processing system gets ``ps`` None and a ``reason``."""
     ps = processing_system(board)
     return {
-        "banner": BANNER, "model": model, "board": board.name,
+        "model": model, "board": board.name,
         "description": board.description, "part": board.part, "board_part": board.board_part,
         "family": board.family, "clock_mhz": f"{board.clock_mhz:g}",
         "ps": ps, "reason": no_system_reason(board),
@@ -201,11 +199,11 @@ def core_port_problems(top_verilog: str, tdata_bits: int) -> list[str]:
     return problems
 
 
-def emit_system(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
+def emit_system(out: Path, m: Machine) -> list[Path]:
     """Write ``out/system/`` (after ``out/rtl`` and ``out/hls``): ``build.tcl`` and
     ``README.txt``, or only the README for a board without a processing system."""
-    fmt = build_stream_format(qgraph)
-    ctx = system_context(plan.board, fmt, plan.graph.name)
+    fmt = m.stream
+    ctx = system_context(m.plan.board, fmt, m.plan.graph.name)
     system = out / "system"
     system.mkdir(parents=True, exist_ok=True)
     written = []

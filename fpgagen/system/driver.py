@@ -1,4 +1,4 @@
-"""Host drivers for a build: Plan + QGraph -> the files of ``driver/``.
+"""Host drivers for a build: its Machine -> the files of ``driver/``.
 
 ``driver/`` holds everything a host program needs to run the core and nothing it must install:
 
@@ -22,11 +22,8 @@ from typing import Any
 
 from fpgagen import __version__
 from fpgagen.driver import fpgagen_driver as drv
-from fpgagen.hls.emit import BANNER
-from fpgagen.plan.plan import Plan
-from fpgagen.plan.streams import build_stream_format, dma_length_bits
-from fpgagen.quant.quantize import QGraph
-from fpgagen.rtl.emit import build_id
+from fpgagen.machine.context import Machine
+from fpgagen.plan.streams import dma_length_bits
 from fpgagen.util.templating import render
 
 DRIVER_DIR = Path(__file__).resolve().parents[1] / "driver"
@@ -35,12 +32,13 @@ BUILD_JSON = "build.json"
 BUILD_H = "fpgagen_build.h"
 
 
-def build_json(plan: Plan, qgraph: QGraph) -> dict[str, Any]:
+def build_json(m: Machine) -> dict[str, Any]:
     """The contents of ``driver/build.json`` (pure)."""
+    plan, qgraph = m.plan, m.qgraph
     graph = qgraph.graph
-    fmt = build_stream_format(qgraph)
+    fmt = m.stream
     ti, to = qgraph.input_type, qgraph.output_type
-    bid = build_id(plan, qgraph)
+    bid = m.build_id
     return {
         "schema": drv.SCHEMA,
         "fpgagen": __version__,
@@ -107,18 +105,18 @@ def build_header(info: dict[str, Any]) -> str:
         "IN_BUFFER_BYTES": s["in_buffer_bytes"], "OUT_BUFFER_BYTES": s["out_buffer_bytes"],
     }
     rows = [(f"FPGAGEN_{k}", _c_define_value(v)) for k, v in defines.items()]
-    return render("driver/fpgagen_build.h.j2", banner=BANNER, info=info, defines=rows,
+    return render("driver/fpgagen_build.h.j2", info=info, defines=rows,
                   clock_mhz=f"{float(info['clock_mhz']):g}")
 
 
-def emit_driver(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
+def emit_driver(out: Path, m: Machine) -> list[Path]:
     """Write the drivers, build.json and fpgagen_build.h into ``out`` (a build's ``driver/``);
     returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in DRIVER_FILES:
         written.append(Path(shutil.copyfile(DRIVER_DIR / name, out / name)))
-    info = build_json(plan, qgraph)
+    info = build_json(m)
     drv.BuildInfo.from_dict(info)  # the driver must read what the compiler writes
     path = out / BUILD_JSON
     path.write_text(json.dumps(info, indent=2) + "\n")

@@ -20,6 +20,7 @@ from runner import BUILD_ROOT
 from fpgagen import graph as g
 from fpgagen import rtlsim
 from fpgagen.frontend.weights import random_weights
+from fpgagen.machine.context import lower
 from fpgagen.pipeline import make_design
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.budget import judge
@@ -105,7 +106,7 @@ def run_graph(tmp: Path, gr: g.Graph, precision: str, pe: tuple[int, int], fuse:
     plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse,
                      pack=pack)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
-    emit_rtl(tmp / "rtl", plan, qg)
+    emit_rtl(tmp / "rtl", lower(plan, qg))
     write_vectors(tmp / "vectors", qg, design.outputs)
     run = rtlsim.run_rtl(tmp / "rtl", tmp / "vectors" / "input.hex", tmp / "work",
                          build_root=BUILD_ROOT, max_cycles=200_000, backpressure=backpressure)
@@ -224,7 +225,7 @@ def test_streaming_images_load_under_compute(tmp_path, slots):
     plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(4, 8), fuse=True,
                      staging_slots=slots)
     assert plan.staging_slots == slots
-    emit_rtl(tmp_path / "rtl", plan, qg)
+    emit_rtl(tmp_path / "rtl", lower(plan, qg))
     images = calibration_inputs(gr, 7, 3)
     for i, image in enumerate(images):
         design = make_design(plan, qg, judge(plan), {}, image * 4.0)
