@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
-from fpgagen import golden, reference
 from fpgagen.frontend.images import IMAGENET_MEAN, IMAGENET_STD, normalize
 from fpgagen.frontend.weights import random_weights
 from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.quant import golden, reference
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quality import sqnr_db
 from fpgagen.quant.quantize import DEFAULT_CALIB_HEADROOM, calibration_inputs, quantize

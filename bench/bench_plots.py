@@ -24,7 +24,7 @@ _DRAW = """
 import json, sys, time
 from pathlib import Path
 w0, c0 = time.perf_counter(), time.process_time()
-from fpgagen import plots
+from fpgagen.report import plots
 report = json.loads(Path(sys.argv[1]).read_text())
 out = Path(sys.argv[2])
 times = []

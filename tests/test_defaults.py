@@ -9,14 +9,14 @@ import math
 import numpy as np
 import pytest
 
-from fpgagen import golden
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.images import IMAGENET_MEAN, IMAGENET_STD, normalize
 from fpgagen.frontend.weights import random_weights
 from fpgagen.frontend.zoo import load_model
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.budget import suggest
+from fpgagen.quant import golden
 from fpgagen.quant.fixed import FixedType, int_bits_for
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quality import QualityProbe

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.zoo import load_model
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.engine import (

@@ -57,7 +57,7 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
     assert (build / "rtl" / "fpgagen_top.v").is_file()
     # run_rtl_batch on its own: the build's input vector (test image 0) three times, back to
     # back; every run gives the build's golden logits, and progress reaches 3 of 3
-    from fpgagen import rtlsim
+    from fpgagen.verify import rtlsim
     from fpgagen.verify.vectors import read_vector
 
     calls: list[tuple[int, int]] = []
@@ -71,7 +71,7 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
 
 def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
     """One image whose RTL logits differ from the golden ones: named, and exit 1."""
-    from fpgagen import rtlsim
+    from fpgagen.verify import rtlsim
 
     real = rtlsim.run_rtl_batch
 

@@ -10,11 +10,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from fpgagen import golden, reference
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.frontend.zoo import ZOO, load_model
+from fpgagen.quant import golden, reference
 from fpgagen.quant.fixed import FixedType
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import QGraph, QLayer, calibration_inputs, quantize

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 
 
 def tiny(*extra: g.Layer, output: str | None = None) -> g.Graph:

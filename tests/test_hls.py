@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fpgagen import csim, vectors
-from fpgagen import graph as g
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.hls.emit import emit_hls
 from fpgagen.hls.latency import schedule_of
@@ -29,6 +28,7 @@ from fpgagen.plan.plan import mac_widths, make_plan
 from fpgagen.plan.streams import build_stream_format
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import calibration_inputs, quantize
+from fpgagen.verify import csim, vectors
 from fpgagen.verify.vectors import write_vectors
 
 

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from fpgagen import hls_instances, hls_memories, hls_synth
 from fpgagen.cli.check import check_design, result_json
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.onnx_import import load_onnx
 from fpgagen.frontend.weights import random_weights
 from fpgagen.frontend.zoo import load_model
+from fpgagen.hls import instances as hls_instances
+from fpgagen.hls import memories as hls_memories
+from fpgagen.hls import synth_branch as hls_synth
 from fpgagen.hls.emit import emit_hls
 from fpgagen.hls.gates import run_gates
 from fpgagen.hls.memories import CodeArray, Part, Pragma, hls_pragmas, shape_array

@@ -20,7 +20,7 @@ from onnx_models import (
     with_output,
 )
 
-from fpgagen import zoo
+from fpgagen.frontend import zoo
 from fpgagen.frontend.onnx_import import load_onnx
 
 ORT_RTOL = 1e-4  # relative to the largest |logit|
@@ -106,7 +106,7 @@ def test_float_matches_onnxruntime(zoo_layout_64):
 
 def test_reference_matches_onnxruntime(zoo_layout_64):
     """fpgagen's float reference on the imported weights vs onnxruntime, on the logits."""
-    from fpgagen import reference
+    from fpgagen.quant import reference
     model, _, graph, weights = zoo_layout_64
     x = _image((1, 3, 64, 64))
     ort_logits = run_ort(with_output(model, "logits"), x, "logits")

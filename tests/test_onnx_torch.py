@@ -18,7 +18,7 @@ from onnx_models import (
     torch_squeezenet,
 )
 
-from fpgagen import zoo
+from fpgagen.frontend import zoo
 from fpgagen.frontend.onnx_import import load_onnx
 
 SIZE = 64  # small enough for fast inference, large enough for all three pools
@@ -64,7 +64,7 @@ def test_export_float_matches_onnxruntime(exported):
 
 def test_export_reference_matches_onnxruntime(exported):
     """fpgagen's float reference vs onnxruntime, to 1e-4 relative on the logits."""
-    from fpgagen import reference
+    from fpgagen.quant import reference
     _, path, graph, weights = exported
     x = _image()
     ours = reference.run(graph, weights, x[0].transpose(1, 2, 0))[graph.output]

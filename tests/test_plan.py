@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.zoo import ZOO, load_model
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.engine import EngineConfig

@@ -21,7 +21,7 @@ import pytest
 from small_onnx import write_small_onnx
 from test_rtl import needs_sim
 
-from fpgagen import plots
+from fpgagen.report import plots
 from fpgagen.report.report import update_report, write_report
 
 FILES = [k.file for k in plots.KINDS]
@@ -160,7 +160,7 @@ def test_pictures_are_byte_identical_when_drawn_again(built, tmp_path):
     write_report(copy, _report(copy))
     assert {name: (copy / name).read_bytes() for name in FILES} == before
     # and in another process (fonts, caches and hash seeds of its own)
-    draw = ("import json, sys; from pathlib import Path; from fpgagen import plots; "
+    draw = ("import json, sys; from pathlib import Path; from fpgagen.report import plots; "
             "r = json.loads(Path(sys.argv[1]).read_text()); s = plots.bram_series(r); "
             "sys.stdout.buffer.write(plots.draw_bram(s, stamp=plots.picture_stamp("
             "'report_bram.png', s)))")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.quant.fixed import FixedType
 from fpgagen.quant.precision import parse_precision

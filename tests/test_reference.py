@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpgagen import graph as g
-from fpgagen import reference
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
+from fpgagen.quant import reference
 
 
 def loop_conv(x, w, b, stride, pad, groups):

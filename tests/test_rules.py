@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from onnx_models import Builder, save
 
-from fpgagen import graph as g
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import graph as g
 from fpgagen.machine.rules import supported_plan
 from fpgagen.plan.boards import load_board
 from fpgagen.quant.precision import parse_precision

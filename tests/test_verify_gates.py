@@ -118,7 +118,7 @@ def test_build_without_manifest_is_refused(small_build, tmp_path, cli):
 def test_failing_rtl_run_is_one_line(small_build, tmp_path, cli, monkeypatch):
     """A run that cannot end (a 100-cycle limit for a 7,000-cycle network) used to print the
     error followed by ~10 lines of cocotb's results table."""
-    from fpgagen import rtlsim
+    from fpgagen.verify import rtlsim
 
     copy = _copy(small_build, tmp_path / "b")
     monkeypatch.setattr(rtlsim, "run_rtl", functools.partial(rtlsim.run_rtl, max_cycles=100))
@@ -139,7 +139,7 @@ def test_failing_rtl_run_is_one_line(small_build, tmp_path, cli, monkeypatch):
 _PARALLEL_VERIFY = """
 import sys, time
 from pathlib import Path
-from fpgagen import rtlsim
+from fpgagen.verify import rtlsim
 from fpgagen.cli.main import main
 
 folder, sync, role = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fpgagen import zoo
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend import zoo
 
 
 @pytest.mark.parametrize(("name", "size", "params", "macs"), [
