@@ -34,8 +34,8 @@ README = REPO / "README.md"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 USER_DOCS = [README, *DOCS]
 ALL_DOCS = [*USER_DOCS, REPO / "hw" / "README.md", REPO / "sim" / "README.md"]
-REFERENCE = REPO / "docs" / "reference.md"
-DESIGN = REPO / "docs" / "design.md"
+REFERENCE = REPO / "docs/reference.md"
+DESIGN = REPO / "docs/design.md"
 
 # commands the docs describe that land from another branch: checked as soon as the parser has
 # them, skipped until then
@@ -247,7 +247,7 @@ def test_reference_lists_every_option_of_every_command() -> None:
 # --- (b) boards and engines ------------------------------------------------------------------
 
 def boards_table() -> dict[str, dict[str, str]]:
-    text = (REPO / "docs" / "boards.md").read_text()
+    text = (REPO / "docs/boards.md").read_text()
     rows = next(rows for heading, rows in markdown_tables(text) if heading == "## Boards")
     header = rows[0]
     return {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
@@ -279,7 +279,7 @@ def test_documented_default_engines_are_the_planners() -> None:
 
 
 def test_documented_cycle_estimates_are_the_planners() -> None:
-    text = (REPO / "docs" / "hardware.md").read_text()
+    text = (REPO / "docs/hardware.md").read_text()
     rows = next(rows for _, rows in markdown_tables(text)
                 if rows[0][:3] == ["board", "engine", "latency cycles"])
     assert len(rows) > 1
