@@ -160,11 +160,16 @@ def tracked_files() -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def text_of(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
-        return None
+@functools.cache
+def tracked_texts() -> tuple[tuple[Path, str], ...]:
+    """Every text file of the repository with its text (binary files left out)."""
+    out = []
+    for path in tracked_files():
+        try:
+            out.append((path, path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, OSError):
+            continue
+    return tuple(out)
 
 
 @functools.cache
@@ -305,10 +310,7 @@ def design_sections() -> dict[str, str]:
 
 def test_cited_markdown_files_exist() -> None:
     bad = []
-    for path in tracked_files():
-        text = text_of(path)
-        if text is None:
-            continue
+    for path, text in tracked_texts():
         for m in _MD_PATH.finditer(text):
             cited = m.group(1)
             if Path(cited).name in GENERATED_MD:
@@ -324,10 +326,7 @@ def test_cited_design_sections_exist() -> None:
     titles = design_sections()
     assert len(titles) >= 6
     bad = []
-    for path in tracked_files():
-        text = text_of(path)
-        if text is None:
-            continue
+    for path, text in tracked_texts():
         for m in _SECTION.finditer(text):
             number_, name = m.group(1), m.group(2)
             where = f"{path.relative_to(REPO)}:{text.count(chr(10), 0, m.start()) + 1}"
