@@ -1,4 +1,4 @@
-"""Measured silicon figures with open tools (DESIGN.md section 8).
+"""Measured silicon figures with open tools (docs/design.md §6 (Silicon)).
 
 Run: ``python bench/bench_fmax.py [--seed 1 [--seed 2 ...]] [--pe 4x16] [--xilinx] [--keep DIR]``.
 

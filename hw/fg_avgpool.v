@@ -1,6 +1,6 @@
 /*
 
-fpgagen: LANES-lane global average pool, the part before requantization (DESIGN.md section 2)
+fpgagen: LANES-lane global average pool, the part before requantization (docs/design.md §2)
 
     sum = sum of the N beats of a window (first ... last), exact in SUM_W bits
     out = sum * M            (M = round(2^S / N) from the Plan; exact, ACC_W bits)

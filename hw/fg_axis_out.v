@@ -5,7 +5,7 @@ fpgagen: LANES-value words out on AXI4-Stream, values packed densely into beats
 A word (s_valid/s_ready) carries s_count valid values (lanes 0..s_count-1, 1..LANES; 0 =
 LANES) and s_last marking the last word of the stream. The values leave one per cycle into a
 beat of V = TDATA_W / (8*VB) lanes, each value sign- (cfg_signed) or zero-extended to VB bytes,
-in order, back to back across words (the driver's format, DESIGN.md section 4); a beat is
+in order, back to back across words (the driver's format, docs/design.md §4 (Hardware)); a beat is
 offered when its V lanes are full or the stream's last value is in it, then TKEEP marks its
 valid bytes and TLAST is set. A full beat waits in the output register while the next one
 fills, so one value per cycle is sustained (a result of N values takes N cycles, ~0.1 % of an

@@ -2,7 +2,7 @@
 
 fpgagen: AXI4-Stream input of densely packed values, out as one pixel (C values) per cycle
 
-The image arrives as the driver packs it (fpgagen/driver/fpgagen_driver.py, DESIGN.md section 4):
+The image arrives as the driver packs it (fpgagen/driver/fpgagen_driver.py, docs/design.md §4):
 values of VB bytes (A_W bits used, the rest padding) back to back in TDATA, V = TDATA_W / (8*VB)
 per beat, so a pixel may straddle two beats. `start` opens a frame of exactly N_BEATS beats
 (TREADY is low outside a frame, so the next image waits in the DMA, not in here) and drops

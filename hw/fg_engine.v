@@ -2,7 +2,7 @@
 
 fpgagen: the engine - a sequencer that walks the layer table over one P_IN x P_OUT MAC array
 
-One runtime-parameterized machine runs every layer of the network (DESIGN.md section 4), with
+One runtime-parameterized machine runs every layer of the network (docs/design.md §4), with
 the semantics of the HLS engine and the golden model:
 
     load     the image (values packed densely into in_stream beats, HWC; fg_axis_unpack)

@@ -1,6 +1,6 @@
 /*
 
-fpgagen: LANES-lane running max (max-pool unit) with a column carry, DESIGN.md section 2
+fpgagen: LANES-lane running max (max-pool unit) with a column carry, docs/design.md §2 (Fixed point)
 
     first beat of a window:  m = in            (or m = carry, then max with in: in_from_carry)
     other beats:             m = max(m, in)    (per lane, signed or unsigned)

@@ -34,7 +34,7 @@ the groups' partial sums). Each activation lane then feeds P_OUT / NG multiplier
 fan-out. An activation lane feeds P_OUT / NG multipliers: the caller registers it right before.
 
 Accumulators are ACC_W bits and wrap: the caller picks ACC_W >= A_W + W_W + ceil(log2(K*K*Cin))
-(DESIGN.md section 2) and gives the bias already in the accumulator's scale.
+(docs/design.md §2 (Fixed point)) and gives the bias already in the accumulator's scale.
 
 Packing (PACK = 1): output lanes 2j and 2j+1 multiply the same activation lane, so one
 fg_mul2 computes both products in one DSP (Xilinx WP486: act * (w[2j+1] * 2^S + w[2j]), the

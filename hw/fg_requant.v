@@ -1,6 +1,6 @@
 /*
 
-fpgagen: requantize LANES lanes (ReLU, round_shift, saturate/wrap), DESIGN.md section 2
+fpgagen: requantize LANES lanes (ReLU, round_shift, saturate/wrap), docs/design.md §2 (Fixed point)
 
     y = sat_or_wrap( round_shift( relu?(acc), shift ) )     per lane
 

@@ -1,4 +1,4 @@
-"""Bit-exact Python model of DESIGN.md section 2, written independently of fpgagen/ for the RTL
+"""Bit-exact Python model of docs/design.md §2, written independently of fpgagen/ for the RTL
 tests: plain Python ints (unbounded), so nothing here can overflow.
 """
 

@@ -62,7 +62,7 @@ def every_op_rtl(tmp_path: Path) -> tuple[Path, object]:
 
 
 def test_verilog_2005_no_latch_no_multiple_driver(tmp_path):
-    """The gate of DESIGN.md section 8, seconds long: Yosys reads the generated top and every
+    """The gate of docs/design.md §6, seconds long: Yosys reads the generated top and every
     hw/ module it uses without ``-sv`` (SystemVerilog syntax fails), elaborates, runs ``proc``
     and ``check -assert`` (multiple drivers, combinational loops, undriven inputs fail) per
     module and flattened, and no latch cell may exist."""

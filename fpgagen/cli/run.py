@@ -3,7 +3,7 @@
 Prints the top-5 classes of both (with their names when the model has them, and a plain note
 when the weights are the seeded random ones, whose names mean nothing), the SQNR of every layer
 (dequantized golden vs float, in dB) and whether the top-1 classes agree: the first rung of the
-verification ladder (DESIGN.md §5).
+verification ladder (docs/design.md §5 (Verification)).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ extern "C" {
 #define FPGAGEN_DMASR_IOC_IRQ     0x00001000u /* write 1 to clear */
 #define FPGAGEN_DMASR_ERR_IRQ     0x00004000u
 
-/* --- Input rounding / saturation (the modes of fpgagen's fixed point, DESIGN.md section 2) */
+/* --- Input rounding / saturation (the modes of fpgagen's fixed point, docs/design.md §2) */
 #define FPGAGEN_AP_RND      0 /* round half toward +inf */
 #define FPGAGEN_AP_TRN      1 /* floor */
 #define FPGAGEN_AP_RND_CONV 2 /* round half to even */

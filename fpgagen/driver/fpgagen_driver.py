@@ -10,7 +10,7 @@ board class runs anywhere. ``fpgagen build`` copies it into the build's ``driver
     acc = Accelerator("fpgagen.bit")           # driver/build.json beside this file
     logits = acc.predict(image_hwc_float)      # the preprocessed float image, as the golden model
 
-The stream format (DESIGN.md section 4):
+The stream format (docs/design.md §4 (Hardware)):
 
 - values are the fixed-point integers of the input / output type, each in ``value_bytes``
   bytes (the width rounded up to 1, 2, 4 or 8 bytes), little-endian, two's complement

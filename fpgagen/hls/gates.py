@@ -6,7 +6,7 @@
 
 One preprocessing and one -O0 compile serve 2 and 3 (the object's symbols name the arrays,
 its call graph the calls); 1 compiles the sources as they are. On the ZC706 default the three
-take about 6 s of CPU (README, measured figures), a small model about as long: the ap_int
+take about 6 s of CPU (docs/hardware.md, measured figures), a small model about as long: the ap_int
 headers, not the model, are most of g++'s work.
 """
 

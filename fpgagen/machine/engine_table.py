@@ -1,5 +1,5 @@
 """The Verilog engine's layer table: the LayerEntry rows plus every derived constant the
-address generators step with, so the hardware only adds (DESIGN.md section 8).
+address generators step with, so the hardware only adds (docs/design.md §6 (Silicon)).
 
 fg_engine walks each loop nest with registers that add a per-layer step (hw/fg_conv_agu.v,
 fg_pool_agu.v, fg_vec_agu.v); the products and offsets those steps need - the window origin of

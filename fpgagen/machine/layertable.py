@@ -267,7 +267,7 @@ class Datapath:
 
     ``acc_w`` covers every accumulation the table asks for: each conv's exact accumulator
     (QLayer.acc_width), the avgpool's ``sum * M`` and the add's aligned sum, so no layer can
-    overflow it (DESIGN.md §2).
+    overflow it (docs/design.md §2 (Fixed point)).
     """
 
     p_in: int

@@ -84,7 +84,7 @@ def timing(engine: EngineConfig) -> EngineTiming:
 
 # --- fitted: fixed cycles per entry beyond the RTL constants above, by the issuer that runs it
 # (the start pulse and the generator's registered `go`, `gen_done`, `credit_zero`, the exit of
-# S_DRAIN); read off `bench/bench_estimate.py` runs, see README "Measured" ---
+# S_DRAIN); read off `bench/bench_estimate.py` runs, see docs/hardware.md "Measured figures" ---
 START_CONV = 2 + 2   # S_PREP, S_START; fg_conv_agu's first beat and registered done
 START_VEC = 2 + 2    # fg_vec_agu (its configuration is registered before the start pulse)
 START_POOL = 2 + 2

@@ -1,4 +1,4 @@
-"""Engine parameters: the P_in x P_out MAC array that executes every layer (DESIGN.md §4).
+"""Engine parameters: the P_in x P_out MAC array that executes every layer (docs/design.md §4).
 
 One engine runs the whole network layer by layer. Its two parameters shape every memory:
 

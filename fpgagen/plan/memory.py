@@ -1,4 +1,4 @@
-"""Activation memory: schedule, liveness, conv->max-pool fusion and the arena (DESIGN.md §3).
+"""Activation memory: schedule, liveness, conv->max-pool fusion and the arena (docs/design.md §3).
 
 The engine runs one schedule step after another (the graph's topological layer order; step 0
 loads the image). Every tensor except the input image lives in one arena, a memory whose word

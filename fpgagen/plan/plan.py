@@ -1,4 +1,4 @@
-"""The Plan: everything decided about a network on a board, computed once (DESIGN.md §1, §3, §4).
+"""The Plan: everything decided for a network on a board, once (docs/design.md §1, §3, §4).
 
 `make_plan(graph, board, precision, engine=None, fuse=True)` is a pure function of its inputs.
 It needs only bit widths (from ``precision``), never quantized values, so ``fpgagen check`` is

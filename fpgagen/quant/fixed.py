@@ -2,7 +2,7 @@
 
 Printing and parsing follow Xilinx ``ap_fixed<W,I>`` / ``ap_ufixed<W,I>`` where I = W - frac is
 the number of integer bits (sign included for ap_fixed). I may be negative or larger than W, as
-in ap_fixed. The integer arithmetic of DESIGN.md §2 (rounding, saturation) lives beside it.
+in ap_fixed. Rounding and saturation (docs/design.md §2 (Fixed point)) live beside it.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class FixedType:
                            "ap_ufixed<W,I>, ap_int<W> or ap_uint<W>)")
 
 
-# --- Integer arithmetic of DESIGN.md §2 --------------------------------------------------------
+# --- Integer arithmetic of docs/design.md §2 (Fixed point) ---------------------------------------
 #
 # Everything below works on int64 numpy arrays (or Python ints, which numpy promotes) and is the
 # single definition of fpgagen's fixed-point semantics: the golden model calls these, the C++
@@ -249,7 +249,7 @@ def int_bits_for(max_abs: float, signed: bool) -> int:
 
 
 def calibrated_type(width: int, max_abs: float, signed: bool, headroom: int = 0) -> FixedType:
-    """The power-of-two scaled type of ``width`` bits that holds ``max_abs`` (DESIGN.md §2),
+    """The power-of-two scaled type of ``width`` bits that holds ``max_abs`` (docs/design.md §2),
     with ``headroom`` more integer bits: it then holds values up to 2**headroom times larger
     than ``max_abs`` before saturating, one bit of resolution less per bit of headroom."""
     return FixedType(width, width - int_bits_for(max_abs, signed) - headroom, signed)

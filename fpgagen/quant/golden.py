@@ -1,7 +1,7 @@
 """The golden model: the quantized network in integers only, every layer's output kept.
 
 This is the oracle that the HLS C++ (C-simulation) and the Verilog (cocotb) must match bit for
-bit, so it implements DESIGN.md §2 literally, with the per-layer constants of `QLayer`; it has no
+bit, so it implements docs/design.md §2 literally, with `QLayer`'s per-layer constants; it has no
 freedom of its own. Tensors are int64 HWC arrays holding each type's integers q (value
 q * 2**-frac).
 
@@ -76,7 +76,7 @@ def _layer(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]
 
 
 def layer_output(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]) -> np.ndarray:
-    """One layer's integer output from its integer inputs (DESIGN.md §2, QLayer's docstring)."""
+    """One layer's integer output from its integer inputs (docs/design.md §2; see QLayer)."""
     return _layer(ql, ins, out_hw)[0]
 
 

@@ -14,7 +14,7 @@ Forms accepted:
       result = "16"                 # ... a bare width lets calibration pick the binary point
       bias = "32"
       rounding = "AP_TRN"           # requantization modes, per layer or under [model]
-      saturation = "AP_WRAP"        # (defaults AP_RND and AP_SAT, DESIGN.md §2)
+      saturation = "AP_WRAP"        # (defaults AP_RND and AP_SAT, docs/design.md §2 (Fixed point))
 
 An inline ``ap_fixed<16,6,AP_TRN,AP_WRAP>`` also sets the modes.
 
@@ -57,7 +57,7 @@ class TypeSpec:
 @dataclass(frozen=True)
 class LayerPrecision:
     """What one layer asks for: its weights, its biases and its output (result) tensor, and how
-    its output is requantized (rounding and saturation modes of DESIGN.md §2)."""
+    its output is requantized (rounding and saturation modes of docs/design.md §2 (Fixed point))."""
 
     weight: TypeSpec
     bias: TypeSpec

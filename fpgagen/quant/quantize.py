@@ -3,7 +3,7 @@
 Decisions made here and nowhere else (the planner and both generators only read them):
 
 - every tensor's `FixedType`: widths from ``--precision``, the binary point from the largest
-  magnitude seen on the calibration inputs (power-of-two scales; DESIGN.md §2) unless the spec
+  magnitude seen on the calibration inputs (power-of-two scales; docs/design.md §2) unless the spec
   pins the type, plus ``headroom`` integer bits (default `DEFAULT_CALIB_HEADROOM`) on every
   tensor a layer computes: a few calibration images do not show the largest values the
   network meets. Sized to them exactly, SqueezeNet 1.0 at w16a16 clamps a brighter image
@@ -70,7 +70,7 @@ class QLayer:
       if ``layer.relu``: ``acc = max(acc, 0)``; then ``y = sat(round_shift(acc, shift))``.
       ``shift = F_x + F_w - F_y``, ``bias_shift = F_x + F_w - F_b >= 0``,
       ``acc_width = max(W_x + W_w + ceil(log2(K*K*Cin/groups)), W_b + bias_shift) + 1``.
-      (ReLU before the requantization equals DESIGN.md's "then ReLU" under AP_SAT and is the
+      (ReLU before the requantization equals "requantize, then ReLU" under AP_SAT and is the
       only meaningful order under AP_WRAP into an unsigned output type.)
     - maxpool: integer max; ``out_type == in_types[0]``, no requantization (``shift == 0``).
     - avgpool over N = H*W: ``y = sat(round_shift(sum * avg_mult, shift))`` with

@@ -1,5 +1,5 @@
 """Measured silicon figures from open tools: Yosys ``synth_xilinx`` resources and an ECP5
-place-and-route Fmax (DESIGN.md section 8, "Measured, not guessed").
+place-and-route Fmax (docs/design.md §6 (Silicon), "Measured, not guessed").
 
 Only Vivado can say what a 7-series or UltraScale+ part reaches, and it is not here. What can be
 measured without it:
@@ -119,7 +119,7 @@ class XilinxResources:
     srl: int  # SRL16E / SRLC32E (shift registers in LUTs)
     lutram: int  # RAM32M, RAM64M, RAM32X1D, ... (distributed memory)
     muxf: int  # MUXF7/F8/F9
-    latches: int  # LDCE/LDPE: a latch in the engine is a bug (DESIGN.md section 8)
+    latches: int  # LDCE/LDPE: a latch in the engine is a bug (docs/design.md §6 (Silicon))
     cells: Mapping[str, int] = field(default_factory=dict)  # every cell type, for the curious
     yosys: str = ""  # the version line of the Yosys that counted
     seconds: float = 0.0

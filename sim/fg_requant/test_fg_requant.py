@@ -1,4 +1,4 @@
-"""cocotb test of hw/fg_requant.v against fxmodel.requant (DESIGN.md section 2).
+"""cocotb test of hw/fg_requant.v against fxmodel.requant (docs/design.md §2 (Fixed point)).
 
 Every beat carries its own random configuration (shift, rounding, saturation, output type,
 width, ReLU), so the test also proves that configuration is pipelined with the data; every
