@@ -1,4 +1,4 @@
-"""The Plan's cycle estimate against the RTL, layer by layer (issue 16: within 3 %).
+"""The Plan's cycle estimate against the RTL, layer by layer (the goal: within 3 %).
 
 Run: ``python bench/bench_estimate.py [--board B ...] [--model M] [--pe PxQ] [--input-size N]``.
 By default: SqueezeNet 1.1 on every board whose default engine fits it (the others are named

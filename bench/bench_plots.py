@@ -6,7 +6,7 @@ fresh processes draws every picture of its report from scratch, as ``fpgagen bui
 and prints the wall and CPU seconds of each run, then of each picture in one more run. With
 ``--rtl-like``, a measured-cycles section is added first (the estimate plus 1 %), so the
 cycles picture has both series, as after ``fpgagen verify --rtl``. Prints numbers, asserts
-nothing: the budget is < 2 s per report (issue 14).
+nothing: the budget is < 2 s per report.
 """
 
 from __future__ import annotations

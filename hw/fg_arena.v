@@ -3,8 +3,8 @@
 fpgagen: the activation arena as BANKS interleaved memories, one write port each
 
 The engine's arena word holds P_IN lanes; a conv result of P_OUT > P_IN lanes is NW = P_OUT /
-P_IN consecutive words. With one memory it took NW write cycles (one write port), which made
-the 16x128 engine write-bound (issue 16). Here word a lives in bank a mod BANKS at bank address
+P_IN consecutive words. With one memory it would take NW write cycles (one write port): a
+16x128 engine would be write-bound. Here word a lives in bank a mod BANKS at bank address
 a / BANKS (BANKS = NW, a power of two), so any BANKS consecutive words fall in different banks
 and are written in one cycle; fg_writeback turns a result into one write per bank (bank
 addresses and rotated data, all registers). Each bank is the Plan's columns (fg_col_ram), so

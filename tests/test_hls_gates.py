@@ -1,4 +1,4 @@
-"""The gates on the HLS core's synthesis branch (issue 13): g++ compiles it under __SYNTHESIS__,
+"""The gates on the HLS core's synthesis branch: g++ compiles it under __SYNTHESIS__,
 its memories counted from the code equal the Plan's, one hardware instance per engine unit.
 
 Fixtures (tests/hls_fixtures/README.md): ``units/`` is a hand-written core that follows the
@@ -327,7 +327,7 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
 def test_generated_default_core_is_the_plans_machine(tmp_path):
     """Issue 13's "done when": the ZC706 default's HLS memories, counted from the code, are
     the Plan's BRAM36, memory by memory (the 16x64 packed default's arena as its four banks of
-    30,032 / 4 words, the staging banks with two image slots, issue 16); one instance per
+    30,032 / 4 words, the staging banks with two image slots); one instance per
     engine unit."""
     plan = _emit(tmp_path / "hls", load_model("squeezenet"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_parts(plan.memories))

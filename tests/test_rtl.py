@@ -84,7 +84,7 @@ def test_squeezenet_rtl_bit_exact(sq11, cli):
     # every stored layer output (37: conv1's is a fused ring), the streamed logits and the
     # host's view over s_axi_control
     assert res["bit_exact"] and res["tensors_compared"] == 37 + 1 + 1
-    # the image in 32-bit beats, a pixel per cycle: 224 x 224 cycles (issue 15's target)
+    # the image in 32-bit beats, a pixel per cycle: 224 x 224 cycles
     assert res["image_load_cycles"] <= 224 * 224
     report = json.loads((sq11 / "report.json").read_text())
     rtl = report["rtl"]

@@ -16,8 +16,8 @@ and the engine alone, as a sum of named terms, one per mechanism of the hardware
     load / logits / control   the image through fg_axis_unpack, the logits through
                  fg_logits_out, the state machine's entry and exit cycles
 
-The engine of issue 16 will change these mechanisms; each is one function or constant here
-with a docstring naming the RTL it models, so a change to the RTL changes one term. This is a
+Each mechanism is one function or constant here with a docstring naming the RTL it models,
+so a change to the RTL changes one term. This is a
 model of the RTL only; the HLS engine is a different machine (fpgagen/hls/latency.py).
 Constants marked "fitted" were read off RTL simulations (`bench/bench_estimate.py`), the
 others are the RTL's own parameters.

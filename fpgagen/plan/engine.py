@@ -103,9 +103,9 @@ def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineCon
     NW = `EngineConfig.result_words` consecutive words at once, hw/fg_arena.v), and the G
     partial sums of an output channel are added before the requantizer (hw/fg_ksum.v).
 
-    Why: a squeeze conv with 16 output channels on 64 columns used a quarter of the array (issue 16:
-    fire2/3 squeeze lost 27k cycles on the ZC706 16x64); split, it takes in_blocks / G beats per
-    output pixel. G is the largest power of two <= NW with out_channels <= P_OUT / G (one output
+    Why: unsplit, a squeeze conv with 16 output channels on 64 columns uses a quarter of the
+    array (fire2/3 squeeze on the ZC706 16x64: 27k cycles); split, it takes in_blocks / G beats
+    per output pixel. G is the largest power of two <= NW with out_channels <= P_OUT / G (one output
     group) that divides in_blocks. Only 1x1 convs on the arena: a larger kernel's taps are not
     consecutive words, and the image is not in the arena. A packed engine keeps two columns a group
     (a DSP's two MACs share one activation). The weight layout (`fpgagen.machine.memimage`), both
@@ -203,7 +203,8 @@ def packed_dsp_engine(board: Board, xa_w: int, w_w: int,
     """The largest packed array the board's DSPs allow with ``p_in`` lanes (P_out the largest
     power of two with P_in * (P_out / 2 + 1) <= DSPs), or None when its DSP slice cannot pack
     these widths (`pack_problem`). ZC706 w8a8: 16x64 in 512 + 16 DSPs, where one MAC per DSP
-    gives 16x32. Not the default yet: `default_engine` stays one MAC per DSP."""
+    gives 16x32. The Plan takes it as the default when it is enough faster
+    (`fpgagen.plan.plan.PACK_MIN_SPEEDUP`); `default_engine` is the one-MAC-per-DSP array."""
     if pack_problem(board.dsp_slice, xa_w, w_w):
         return None
     p_out = _largest_pow2_at_most(max(1, 2 * ((board.dsp - p_in) // p_in)))

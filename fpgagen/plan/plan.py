@@ -546,8 +546,8 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
 def arena_banks(engine: EngineConfig) -> int:
     """Banks the arena's words are interleaved over: P_OUT / P_IN when a conv result is several
     words, else 1. Word a lives in bank a mod NW at address a / NW, so the NW consecutive words
-    of a result fall in NW different banks and are written in one cycle (hw/fg_arena.v): one
-    write port of one word made the 16x128 engine write-bound (issue 16)."""
+    of a result fall in NW different banks and are written in one cycle (hw/fg_arena.v): with
+    one write port of one word a 16x128 engine would be write-bound."""
     return engine.result_words
 
 

@@ -42,7 +42,7 @@ XSA = f"{BD_NAME}.xsa"       # for Vitis (bare-metal C driver): the hardware pla
 IRQ_SOURCES = (f"{CORE_CELL}/interrupt", f"{DMA_CELL}/mm2s_introut", f"{DMA_CELL}/s2mm_introut")
 # the core's bus interfaces the block design connects, inferred from its port names
 CORE_INTERFACES = ("s_axi_control", "in_stream", "out_stream", "interrupt", "ap_clk", "ap_rst_n")
-# the ports behind them (the issue-15 contract, identical for the RTL and the HLS core)
+# the ports behind them (one contract, identical for the RTL and the HLS core)
 _AXIL = ("AWVALID", "AWREADY", "AWADDR", "WVALID", "WREADY", "WDATA", "WSTRB", "BVALID",
          "BREADY", "BRESP", "ARVALID", "ARREADY", "ARADDR", "RVALID", "RREADY", "RDATA", "RRESP")
 _AXIS = ("TDATA", "TKEEP", "TLAST", "TVALID", "TREADY")

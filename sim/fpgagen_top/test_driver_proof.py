@@ -1,4 +1,4 @@
-"""The driver proof (issue 15): the generated fpgagen_top, driven as a processor drives it.
+"""The driver proof: the generated fpgagen_top, driven as a processor drives it.
 
 A small network is built; the Python driver (fpgagen/driver/fpgagen_driver.py) quantizes the
 build's float input and packs it, and the C driver (compiled with gcc) packs the same integers.
