@@ -66,6 +66,6 @@ def test_boards_show_the_default_engine(cli):
     for b in json.loads(out):
         assert b["default_engine"]["dsp"] <= b["dsp"]
     code, out, _ = cli("boards")
-    assert code == 0 and "default engine" in out
+    assert code == 0 and "DSP-sized engine" in out
     row = next(ln for ln in out.splitlines() if "zcu102" in ln)
     assert "16x128" in row

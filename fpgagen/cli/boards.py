@@ -25,10 +25,11 @@ def run(args: argparse.Namespace) -> int:
                     for b in boards for e in [dsp_engine(b)]])
         return 0
     console().print(table(
-        "Boards (on-chip = BRAM36 x 4.5 KiB + URAM x 36 KiB; default engine = P_in x P_out "
-        "from the DSPs, which a model may narrow: see fpgagen check)",
+        "Boards (on-chip = BRAM36 x 4.5 KiB + URAM x 36 KiB; DSP-sized engine = P_in x P_out "
+        "at one MAC per DSP: a model's default narrows it when its weights do not fit, or "
+        "doubles P_out at two MACs per DSP when that is faster; fpgagen check says which)",
         ["board", "aliases", "part", "BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB",
-         "default engine"],
+         "DSP-sized engine"],
         [(b.name, ", ".join(b.aliases), b.part, b.bram36, b.uram, fmt_int(b.dsp),
           fmt_int(b.lut), fmt_int(b.ff), f"{b.clock_mhz:g}", f"{b.onchip_bytes / 1024:,.1f}",
           str(dsp_engine(b)))
