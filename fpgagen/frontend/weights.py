@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend.arrays import check_real
 from fpgagen.frontend.graph import Graph
-from fpgagen.quant.reference import check_real
 
 BIAS_STD = 0.01  # "small biases": a ReLU net stays centred, yet the bias path is exercised
 

@@ -39,8 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgagen.errors import FpgagenError
-from fpgagen.hls.toolchain import ap_types_dir
-from fpgagen.verify.csim import compiler
+from fpgagen.hls.toolchain import ap_types_dir, compiler
 
 SYNTH_FLAGS = ("-std=c++14", "-D__SYNTHESIS__")
 WARN_FLAGS = ("-Wall", "-Wextra", "-Wno-unknown-pragmas", "-Wno-unused-label")

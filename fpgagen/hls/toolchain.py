@@ -1,4 +1,5 @@
-"""Where the Xilinx ``ap_fixed``/``ap_int`` headers are: inside the installed hls4ml package.
+"""The C++ toolchain of the HLS core without Vitis: g++, and the Xilinx ``ap_fixed``/``ap_int``
+headers, found inside the installed hls4ml package.
 
 hls4ml ships the open-source ap_types headers (``hls4ml/templates/vivado/ap_types``), so
 C-simulation and the ap_fixed cross-check need no Vivado/Vitis installation. The package is
@@ -9,6 +10,7 @@ optional dependencies).
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from pathlib import Path
 
 from fpgagen.errors import FpgagenError
@@ -32,3 +34,12 @@ def ap_types_dir() -> Path:
 def include_flags() -> list[str]:
     """Compiler flags that make ``#include <ap_fixed.h>`` work."""
     return [f"-I{ap_types_dir()}"]
+
+
+def compiler() -> str:
+    """The g++ that compiles the C-simulation and the synthesis-branch gates."""
+    cxx = shutil.which("g++")
+    if cxx is None:
+        raise FpgagenError("g++ not found: C-simulation needs a C++ compiler "
+                           "(apt-get install g++)")
+    return cxx

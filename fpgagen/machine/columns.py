@@ -15,12 +15,9 @@ column).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fpgagen.plan.bram import BlockMapping
-
-if TYPE_CHECKING:  # (the Plan imports nothing from here; this avoids a cycle all the same)
-    from fpgagen.plan.plan import Memory
+from fpgagen.plan.plan import Memory
 
 COL_FIELD_BITS = 16  # bits per column width in fg_col_ram's COL_W
 

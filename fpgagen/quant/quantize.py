@@ -35,6 +35,7 @@ from types import MappingProxyType
 import numpy as np
 
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend.arrays import check_real
 from fpgagen.frontend.graph import INPUT, Graph, Layer
 from fpgagen.frontend.images import synthetic_images
 from fpgagen.frontend.weights import check_weights
@@ -185,7 +186,7 @@ def check_calibration(calib: object, graph: Graph, source: str = "calibration da
     a = np.asarray(calib)
     if not isinstance(calib, np.ndarray):
         raise FpgagenError(f"{source}: expected a numeric array, got {type(calib).__name__}")
-    reference.check_real(a, source)
+    check_real(a, source)
     if a.ndim == 3:
         a = a[None]
     want = tuple(graph.input_shape)

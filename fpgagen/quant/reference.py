@@ -18,6 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend.arrays import check_real
 from fpgagen.frontend.graph import INPUT, Graph, Layer
 
 
@@ -106,18 +107,6 @@ def _layer(graph: Graph, lay: Layer, vals: Mapping[str, np.ndarray],
         y = vals[lay.inputs[0]] + vals[lay.inputs[1]]
         return np.maximum(y, 0) if lay.relu else y
     raise AssertionError(lay.op)
-
-
-def check_real(a: np.ndarray, what: str) -> np.ndarray:
-    """``a`` itself when it holds real numbers (float or integer dtype); a one-line error for
-    complex, bool, string or object arrays. numpy would cast a complex array to float with a
-    mere warning, silently dropping the imaginary part, and a bool or string array is never an
-    image, so those are refused here instead of computing on something the user did not mean.
-    """
-    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
-        raise FpgagenError(f"{what} has dtype {a.dtype}: expected real numbers (a float or "
-                           "integer array)")
-    return a
 
 
 def check_input(graph: Graph, x: np.ndarray, what: str = "input") -> np.ndarray:

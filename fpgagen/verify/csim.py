@@ -7,14 +7,13 @@ No vendor tool is needed; this is the proof that the C++ is bit-exact with the g
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fpgagen.errors import FpgagenError
-from fpgagen.hls.toolchain import ap_types_dir
+from fpgagen.hls.toolchain import ap_types_dir, compiler
 
 # -O2 for speed; at -O1+ GCC 12 reports -Wmaybe-uninitialized false positives inside
 # ap_private.h (ap_int leaves its bits uninitialized by design). Warning-freedom of the generated
@@ -63,14 +62,6 @@ def not_compared(expected: Sequence[str], tensors: Sequence[TensorResult],
     not reported missing either, in the order given."""
     seen = {t.name for t in tensors} | set(missing)
     return tuple(n for n in expected if n not in seen)
-
-
-def compiler() -> str:
-    cxx = shutil.which("g++")
-    if cxx is None:
-        raise FpgagenError("g++ not found: C-simulation needs a C++ compiler "
-                           "(apt-get install g++)")
-    return cxx
 
 
 def compile_csim(hls_dir: Path, exe: Path, extra_flags: tuple[str, ...] = ()) -> str:
