@@ -19,7 +19,7 @@ def _sim_missing() -> str | None:
     except ImportError as exc:
         return f"cocotb/cocotbext-axi not installed ({exc.name}); pip install '.[sim]'"
     from fpgagen.errors import FpgagenError
-    from fpgagen.verify.rtlsim import find_verilator
+    from fpgagen.verify.verilator import find_verilator
 
     try:
         find_verilator()

@@ -85,3 +85,12 @@ def test_a_cache_that_is_a_file_is_one_line_and_exit_2(cli, tmp_path, monkeypatc
     assert code == 2 and out == ""
     assert err == f"fpgagen: error: FPGAGEN_CACHE={tmp_path / 'f'} is not a folder\n"
 
+
+def test_a_bad_cap_stops_an_rtl_run_before_any_work(cli, cache_env, monkeypatch, tmp_path):
+    """`fpgagen eval --rtl` reads the cap before building anything."""
+    monkeypatch.setenv("FPGAGEN_CACHE_MAX", "huge")
+    code, out, err = cli("eval", "-m", "digits", "--data", "digits", "--limit", "2", "--rtl",
+                         "1", "-q")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "FPGAGEN_CACHE_MAX='huge' is not a size" in err
+    assert not cache_env.exists()

@@ -12,7 +12,8 @@ import pytest
 
 from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.rtl.emit import HW_MODULES
-from fpgagen.verify.rtlsim import HW_DIR, lint
+from fpgagen.rtl.hwfiles import HW_DIR
+from fpgagen.verify.verilator import lint
 
 
 def _sim_missing() -> str | None:
@@ -21,7 +22,7 @@ def _sim_missing() -> str | None:
     except ImportError:
         return "cocotb not installed (pip install '.[sim]')"
     from fpgagen.errors import FpgagenError
-    from fpgagen.verify.rtlsim import find_verilator
+    from fpgagen.verify.verilator import find_verilator
 
     try:
         find_verilator()
