@@ -155,11 +155,18 @@ def test_a_design_is_compiled_once_and_found_from_another_folder(own_cache, tmp_
     calls = _compiles(monkeypatch)
     first = _run(_design(tmp_path / "one", "ctr"))
     shutil.rmtree(tmp_path / "one")   # a test's tmp folder, gone after the test
+    # the run folder of a process that has ended is removed by the next run of the build
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    runs = first.build_dir.parent / "runs"
+    shutil.copytree(runs / str(os.getpid()), runs / ended)
     again = _run(_design(tmp_path / "two", "ctr"))
     assert (first.tests, first.failed, again.tests, again.failed) == (1, 0, 1, 0)
     assert calls == ["ctr"] and again.build_dir == first.build_dir
     assert first.build_dir.is_relative_to(own_cache / "rtlsim")
     assert (first.build_dir / "ctr").is_file()
+    assert [p.name for p in runs.iterdir()] == [str(os.getpid())]
+    assert again.results_xml == runs / str(os.getpid()) / "results.xml"
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -12,6 +12,7 @@ Verilator's version string.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,28 @@ def junit_counts(path: Path) -> tuple[int, int]:
         tests += int(suite.get("tests", 0))
         failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
     return tests, failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _own_run_dir(entry: Path) -> Path:
+    """``runs/<pid>`` in a build's cache entry: one folder per process, so processes running
+    one build at once never share files. Folders of processes that have ended go first (they
+    hold a finished run's JUnit file), so an entry used for months does not fill with them."""
+    runs = entry / "runs"
+    if runs.is_dir():
+        for d in runs.iterdir():
+            if d.name.isdigit() and int(d.name) != os.getpid() and not _alive(int(d.name)):
+                shutil.rmtree(d, ignore_errors=True)
+    return runs / str(os.getpid())
 
 
 def run_cocotb(
@@ -84,7 +107,7 @@ def run_cocotb(
             sys.path.insert(0, str(p))
     try:
         with cached_build(toplevel, sources, parameters, args, waves) as build:
-            run_dir = Path(test_dir) if test_dir else build.entry / "runs" / str(os.getpid())
+            run_dir = Path(test_dir) if test_dir else _own_run_dir(build.entry)
             results_xml = run_dir.resolve() / "results.xml"
             try:
                 xml = get_runner("verilator").test(
