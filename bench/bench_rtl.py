@@ -2,7 +2,7 @@
 
 Run: ``python bench/bench_rtl.py [--model squeezenet] [--board zynq] [--pe 16x32] [--budget 8192KB]
 [--no-dump] [--stream N]``.
-Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.verify.rtlsim`` (the
+Builds the design (``fpgagen build``), simulates one inference with ``fpgagen.verify.rtlbench`` (the
 same bench as ``fpgagen verify --rtl``), checks it bit-exact, and prints per layer: cycles, MACs,
 MAC utilization = MACs / (cycles x P_in x P_out); then the totals over the whole network and
 over everything except conv1 (and the pool fused with it). With ``--stream N`` (N >= 2) the
@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgagen.cli.main import main as fpgagen_main
-from fpgagen.verify import rtlsim
+from fpgagen.verify import rtlbench, rtlfigures, rtlresults
 
 
 @dataclass(frozen=True)
 class Simulated:
     """One build simulated: the RTL run, its bit-exactness, the per-layer figures."""
 
-    run: rtlsim.RtlRun
+    run: rtlresults.RtlRun
     tensors: list
     missing: list[str]
     figs: dict
@@ -59,15 +59,15 @@ def simulate(model: str, board: str, pe: str | None = None, precision: str | Non
         assert fpgagen_main(argv) == 0
         t1 = time.perf_counter()
         image = out / "vectors" / "input.hex"
-        runs = (rtlsim.run_rtl_batch(out / "rtl", [image] * stream, out / "rtl_sim",
-                                     dump=dump, stream=True) if stream >= 2 else
-                [rtlsim.run_rtl(out / "rtl", image, out / "rtl_sim", dump=dump)])
+        runs = (rtlbench.run_rtl_batch(out / "rtl", [image] * stream, out / "rtl_sim",
+                                       dump=dump, stream=True) if stream >= 2 else
+                [rtlbench.run_rtl(out / "rtl", image, out / "rtl_sim", dump=dump)])
         run = runs[0]
         t2 = time.perf_counter()
-        tensors, missing = rtlsim.compare_rtl(run, out / "rtl", out / "vectors")
+        tensors, missing = rtlresults.compare_rtl(run, out / "rtl", out / "vectors")
         for later in runs[1:]:  # each image's logits (and the host view after the last)
-            tensors += rtlsim.compare_rtl(later, out / "rtl", out / "vectors")[0]
-        return Simulated(run, tensors, missing, rtlsim.mac_figures(run, out / "rtl"),
+            tensors += rtlresults.compare_rtl(later, out / "rtl", out / "vectors")[0]
+        return Simulated(run, tensors, missing, rtlfigures.mac_figures(run, out / "rtl"),
                          json.loads((out / "rtl" / "bench.json").read_text()),
                          json.loads((out / "report.json").read_text()), t1 - t0, t2 - t1,
                          runs if stream >= 2 else None)
@@ -132,7 +132,7 @@ def main() -> None:
     print(f"latency: {run.cycles:,} cycles per image (measured, first image, load included) = "
           f"{mhz * 1e6 / run.cycles:.1f} fps at {mhz:g} MHz; estimate {est['cycles']:,}")
     if sim.stream:
-        steady = rtlsim.streaming_cycles(sim.stream)
+        steady = rtlfigures.streaming_cycles(sim.stream)
         total_macs = sum(v["macs"] for v in layers.values())  # type: ignore[union-attr]
         print(f"throughput (streaming): {steady:,.0f} cycles per image (measured, ap_done to "
               f"ap_done over {len(sim.stream)} images) = {mhz * 1e6 / steady:.1f} fps at "

@@ -1,4 +1,12 @@
-"""pytest glue for the cocotb/Verilator suite: make sim/ importable, skip when no simulator."""
+"""pytest glue for the cocotb/Verilator suite: make sim/ importable, and refuse to run it without
+a simulator.
+
+A missing cocotb, cocotbext-axi or Verilator is an error at collection naming what to install,
+not a skip: a skipped proof proves nothing, and CI (.ci/run) installs the sim extra, so a run
+that lacks it is broken, not partial. The check runs when pytest loads this file, before any
+sim test module is imported (they import cocotb at the top): ``pytest`` and ``pytest sim/...``
+need the simulator, ``pytest tests`` does not.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +15,32 @@ from pathlib import Path
 
 import pytest
 
+from fpgagen.errors import FpgagenError
+from fpgagen.verify.verilator import require_simulator
+
 SIM_DIR = Path(__file__).resolve().parent
 if str(SIM_DIR) not in sys.path:
     sys.path.insert(0, str(SIM_DIR))
 
 
-def _sim_missing() -> str | None:
+def sim_missing() -> str | None:
+    """Why the sim tests cannot run here, or None."""
     try:
-        import cocotb  # noqa: F401
-        import cocotbext.axi  # noqa: F401
-    except ImportError as exc:
-        return f"cocotb/cocotbext-axi not installed ({exc.name}); pip install '.[sim]'"
-    from fpgagen.errors import FpgagenError
-    from fpgagen.verify.rtlsim import find_verilator
-
-    try:
-        find_verilator()
+        require_simulator()
     except FpgagenError as exc:
         return str(exc)
+    try:
+        import cocotbext.axi  # noqa: F401
+    except ImportError as exc:
+        return (f"cocotbext-axi is missing ({exc.name}): install the sim extra "
+                "(pip install -e '.[sim]')")
     return None
 
 
-def pytest_collection_modifyitems(config, items):
-    reason = None
-    checked = False
-    for item in items:
-        if SIM_DIR in Path(str(item.fspath)).resolve().parents:
-            if not checked:
-                reason, checked = _sim_missing(), True
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
+def pytest_configure(config):
+    """At start-up, before anything in sim/ is collected (its test modules import cocotb), as
+    soon as this file is loaded (by ``pytest``, ``pytest sim/...``): a usage error, one line."""
+    del config
+    reason = sim_missing()
+    if reason:
+        raise pytest.UsageError(f"the RTL simulation tests in {SIM_DIR} cannot run: {reason}")

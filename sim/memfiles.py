@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from runner import BUILD_ROOT
+# a fixed place (in the checkout, git-ignored), not a temporary one: the path is a parameter of
+# the build (INIT_FILE), so a new path each session would be a new build each session
+INIT_DIR = Path(__file__).resolve().parent.parent / "sim_build" / "init"
 
 
 def write_hex(name: str, width: int, words: list[int]) -> Path:
     """Write one hex word per line (zero-padded to the word width) and return the path."""
-    path = BUILD_ROOT / "init" / f"{name}.hex"
+    path = INIT_DIR / f"{name}.hex"
     path.parent.mkdir(parents=True, exist_ok=True)
     digits = (width + 3) // 4
     path.write_text("".join(f"{w:0{digits}x}\n" for w in words))

@@ -2,9 +2,11 @@
 
 Each ``sim/<module>/test_<module>.py`` holds the cocotb test (a coroutine named ``run_test``,
 so pytest never collects it) and a pytest function that calls :func:`run_module` once per
-parameter set. Builds go to ``sim_build/<module>-<param hash>/`` so parameter sets never share
-objects and an unchanged set rebuilds incrementally. Test parameters reach the cocotb side via
-the ``FG_PARAMS`` environment variable (JSON), read back with :func:`params`.
+parameter set. Builds go to the simulator cache (``$FPGAGEN_CACHE``, capped by
+``$FPGAGEN_CACHE_MAX``; `fpgagen.verify.simbuild`), one entry per module, parameter set and
+source contents, so parameter sets never share objects and an unchanged set is not rebuilt.
+Test parameters reach the cocotb side via the ``FG_PARAMS`` environment variable (JSON), read
+back with :func:`params`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BUILD_ROOT = REPO / "sim_build"
+from fpgagen.rtl.hwfiles import hw_sources
+from fpgagen.verify.cocotbrun import run_cocotb
+
 SIM_DIR = Path(__file__).resolve().parent
 
 
@@ -33,8 +36,6 @@ def run_module(
     *timing* builds with ``--timing``. Fails (AssertionError) when any cocotb test fails or
     none ran.
     """
-    from fpgagen.verify.rtlsim import hw_sources, run_cocotb
-
     parameters = dict(parameters or {})
     env = {"FG_PARAMS": json.dumps(parameters), **(extra_env or {})}
     srcs = hw_sources(*sources, toplevel)
@@ -43,7 +44,6 @@ def run_module(
         sources=srcs,
         timing=timing,
         test_module=Path(test_file).stem,
-        build_root=BUILD_ROOT,
         parameters=parameters,
         build_args=["-Wall"],
         extra_env=env,

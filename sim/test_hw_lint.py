@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fpgagen.verify.rtlsim import HW_DIR, lint
+from fpgagen.rtl.hwfiles import HW_DIR
+from fpgagen.verify.verilator import lint
 
 MODULES = sorted(p.stem for p in HW_DIR.glob("*.v"))
 

@@ -110,7 +110,7 @@ def test_fg_mul2_is_one_dsp_with_its_registers_inside(tmp_path):
     the DSP's pre-adder, the correction its post-adder constant); at 9-bit weights (27 bits)
     onto one DSP48E2. Yosys keeps a DSP48E2's registers in fabric even for plain fg_mul, so
     only the slice count is asserted there."""
-    from fpgagen.verify.rtlsim import HW_DIR
+    from fpgagen.rtl.hwfiles import HW_DIR
 
     # the file beside the script: YoWASP's Yosys sees only its working folder
     shutil.copy(HW_DIR / "fg_mul2.v", tmp_path / "fg_mul2.v")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fpgagen.cli.main import main
+from fpgagen.errors import FpgagenError
+from fpgagen.verify.verilator import require_simulator
 
 
 @pytest.fixture
@@ -28,3 +30,15 @@ def pytest_collection_modifyitems(config, items):
     finishing a 7-minute test alone at the end of CI. A stable sort: the rest keep their order."""
     del config
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+def pytest_collection_finish(session):
+    """After -m / -k deselected what will not run: a selected test marked ``needs_sim``
+    (cocotb + Verilator) without the simulator is an error naming what to install, not a skip:
+    CI installs the sim extra, so a run without it is broken, and a skipped proof proves
+    nothing."""
+    if any(item.get_closest_marker("needs_sim") for item in session.items):
+        try:
+            require_simulator()
+        except FpgagenError as exc:
+            raise pytest.UsageError(f"tests marked needs_sim cannot run: {exc}") from None

@@ -57,13 +57,13 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
     assert (build / "rtl" / "fpgagen_top.v").is_file()
     # run_rtl_batch on its own: the build's input vector (test image 0) three times, back to
     # back; every run gives the build's golden logits, and progress reaches 3 of 3
-    from fpgagen.verify import rtlsim
+    from fpgagen.verify import rtlbench
     from fpgagen.verify.vectors import read_vector
 
     calls: list[tuple[int, int]] = []
     hexes = [build / "vectors" / "input.hex"] * 3
-    runs = rtlsim.run_rtl_batch(build / "rtl", hexes, tmp_path / "w",
-                                progress=lambda d, t: calls.append((d, t)))
+    runs = rtlbench.run_rtl_batch(build / "rtl", hexes, tmp_path / "w",
+                                  progress=lambda d, t: calls.append((d, t)))
     golden = read_vector(build / "vectors" / "output.npy").ravel().tolist()
     assert [list(r.logits) for r in runs] == [golden] * 3
     assert calls[-1] == (3, 3) and len({r.cycles for r in runs}) == 1
@@ -71,9 +71,9 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
 
 def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
     """One image whose RTL logits differ from the golden ones: named, and exit 1."""
-    from fpgagen.verify import rtlsim
+    from fpgagen.verify import rtlbench
 
-    real = rtlsim.run_rtl_batch
+    real = rtlbench.run_rtl_batch
 
     def tampered(*args, **kwargs):
         runs = real(*args, **kwargs)
@@ -81,7 +81,7 @@ def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
         logits = (bad.logits[0] + 1, *bad.logits[1:])
         return [*runs[:3], type(bad)(**{**bad.__dict__, "logits": logits}), *runs[4:]]
 
-    monkeypatch.setattr(rtlsim, "run_rtl_batch", tampered)
+    monkeypatch.setattr(rtlbench, "run_rtl_batch", tampered)
     code, out, _ = cli(*RTL_ARGS)
     res = json.loads(out)
     assert code == 1 and res["rtl_agree"] == 0.9 and res["rtl_disagree"] == [3]

@@ -18,7 +18,7 @@ from fpgagen.plan.cycles import compare
 from fpgagen.plan.engine import EngineConfig
 from fpgagen.plan.plan import make_plan
 from fpgagen.quant.precision import parse_precision
-from fpgagen.verify import rtlsim
+from fpgagen.verify import rtlbench, rtlfigures
 
 BOUND = 0.03
 ZC706 = load_board("zc706")
@@ -59,11 +59,11 @@ def test_banked_arena_on_wide_engines():
 
 
 def _assert_within(build, model: str, pe: tuple[int, int]) -> None:
-    run = rtlsim.run_rtl(build / "rtl", build / "vectors" / "input.hex",
-                         build / "rtl_sim" / "cycles", dump=False)
+    run = rtlbench.run_rtl(build / "rtl", build / "vectors" / "input.hex",
+                           build / "rtl_sim" / "cycles", dump=False)
     assert json.loads((build / "report.json").read_text())["engine"]["p_out"] == pe[1]
     plan = _plan(model, pe)
-    rows = compare(plan.costs, plan.io_terms, rtlsim.mac_figures(run, build / "rtl")[
+    rows = compare(plan.costs, plan.io_terms, rtlfigures.mac_figures(run, build / "rtl")[
         "cycles_per_layer"], run.host["load_cycles"], run.cycles)
     bad = [f"{r.name}: RTL {r.rtl}, estimate {r.estimate} ({100 * r.error:+.1f} %)"
            for r in rows if abs(r.error) > BOUND]

@@ -118,10 +118,10 @@ def test_build_without_manifest_is_refused(small_build, tmp_path, cli):
 def test_failing_rtl_run_is_one_line(small_build, tmp_path, cli, monkeypatch):
     """A run that cannot end (a 100-cycle limit for a 7,000-cycle network) used to print the
     error followed by ~10 lines of cocotb's results table."""
-    from fpgagen.verify import rtlsim
+    from fpgagen.verify import rtlbench
 
     copy = _copy(small_build, tmp_path / "b")
-    monkeypatch.setattr(rtlsim, "run_rtl", functools.partial(rtlsim.run_rtl, max_cycles=100))
+    monkeypatch.setattr(rtlbench, "run_rtl", functools.partial(rtlbench.run_rtl, max_cycles=100))
     code, out, err = cli("verify", str(copy), "--rtl", "--stream", "1", "-q")   # run_rtl
     assert code == 2 and out == ""
     assert err.count("\n") == 1, err
@@ -139,11 +139,11 @@ def test_failing_rtl_run_is_one_line(small_build, tmp_path, cli, monkeypatch):
 _PARALLEL_VERIFY = """
 import sys, time
 from pathlib import Path
-from fpgagen.verify import rtlsim
 from fpgagen.cli.main import main
+from fpgagen.verify import rtlbench, rtlresults
 
 folder, sync, role = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-real_run, real_bench, real_compare = rtlsim.run_rtl, rtlsim._run_bench, rtlsim.compare_rtl
+real_run, real_bench, real_compare = rtlbench.run_rtl, rtlbench._run_bench, rtlresults.compare_rtl
 
 def wait_for(name):
     deadline = time.monotonic() + 900
@@ -168,7 +168,7 @@ def compare(*args, **kwargs):
         wait_for("second-started")
     return real_compare(*args, **kwargs)
 
-rtlsim.run_rtl, rtlsim._run_bench, rtlsim.compare_rtl = run, bench, compare
+rtlbench.run_rtl, rtlbench._run_bench, rtlresults.compare_rtl = run, bench, compare
 sys.exit(main(["verify", str(folder), "--rtl", "-q", "--json"]))
 """
 

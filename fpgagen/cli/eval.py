@@ -5,7 +5,7 @@ the first N) goes through the float reference and the integer golden model at ``
 top-1 (and top-5 when the model has more than 5 classes) of both and the drop between them.
 With ``--rtl N`` the design is built once (as ``fpgagen build`` would, for ``--board``), its
 Verilog compiled once by Verilator, and the first N images run one after the other through that
-one simulator (`fpgagen.verify.rtlsim.run_rtl_batch`): each image's logits must equal the golden
+one simulator (`fpgagen.verify.rtlbench.run_rtl_batch`): each image's logits must equal the golden
 model's as integers (``rtl_agree``), and the RTL's own top-1 is reported. Exit 0 when they all
 agree, 1 when the RTL disagrees on any image (a negative verdict, as ``verify``), 2 bad input.
 
@@ -89,7 +89,7 @@ def _bar(quiet: bool, what: str, total: int
     """A progress bar on a terminal's stderr (not with --quiet/--json): yields
     ``update(done, total)``, or None when there is no bar. It writes to a duplicate of the
     stderr descriptor, which the RTL simulation's redirection of fds 1 and 2 into its log
-    (rtlsim) leaves pointing at the terminal."""
+    (fpgagen.verify.rtlbench) leaves pointing at the terminal."""
     with os.fdopen(os.dup(2), "w") as stream:
         con = PipeConsole(file=stream)
         if quiet or not con.is_terminal:
@@ -130,9 +130,11 @@ def run(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     engine = parse_pe(args.pe) if args.pe is not None else None
     if args.rtl:
-        from fpgagen.verify.rtlsim import require_simulator
+        from fpgagen.verify.simcache import sim_cache
+        from fpgagen.verify.verilator import require_simulator
 
         require_simulator()  # before any work: one line saying what to install
+        sim_cache()  # and a bad FPGAGEN_CACHE_MAX, one line too
     out = _out_dir(args.out)
     graph, weights = network_from_args(args)
     info = model_info(args, graph)
@@ -225,7 +227,7 @@ def _rtl(args: argparse.Namespace, board: Any, engine: Any, qgraph: QGraph, data
     from fpgagen.cli.check import check_design, result_json
     from fpgagen.machine.memimage import values_to_hex
     from fpgagen.pipeline import make_design, write_design
-    from fpgagen.verify import rtlsim
+    from fpgagen.verify import rtlbench
 
     n = args.rtl
     steps = Steps(quiet)
@@ -257,7 +259,7 @@ def _rtl(args: argparse.Namespace, board: Any, engine: Any, qgraph: QGraph, data
         what = f"RTL simulation of {n} images (one Verilator build)"
         with (_bar(quiet, what, n) as update,
               steps.step(what) if update is None else contextlib.nullcontext()):
-            runs = rtlsim.run_rtl_batch(build / "rtl", hexes, work, progress=update)
+            runs = rtlbench.run_rtl_batch(build / "rtl", hexes, work, progress=update)
         if out is None or all(np.array_equal(r.logits, fixed_ints[i])
                               for i, r in enumerate(runs)):
             shutil.rmtree(work, ignore_errors=True)

@@ -186,33 +186,33 @@ def _rtl_work_dir(d: Path) -> Path:
 
 
 def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
-    from fpgagen.verify import rtlsim
+    from fpgagen.verify import rtlbench, rtlfigures, rtlresults
 
     if not (d / "rtl" / "fpgagen_top.v").is_file():
         raise FpgagenError(f"{d} has no rtl/fpgagen_top.v (rebuild it with this fpgagen)")
     steps = Steps(args.quiet or args.json)
-    expected = (*stored_layers(d / "vectors"), rtlsim.LOGITS)
+    expected = (*stored_layers(d / "vectors"), rtlresults.LOGITS)
     work = _rtl_work_dir(d)
     n = args.stream
-    if not 1 <= n <= rtlsim.STREAM_MAX_IMAGES:
-        raise FpgagenError(f"--stream takes 1..{rtlsim.STREAM_MAX_IMAGES} images, not {n}")
+    if not 1 <= n <= rtlbench.STREAM_MAX_IMAGES:
+        raise FpgagenError(f"--stream takes 1..{rtlbench.STREAM_MAX_IMAGES} images, not {n}")
     image = d / "vectors" / "input.hex"
     with steps.step("RTL simulation (Verilator build + cocotb run)"):
-        runs = (rtlsim.run_rtl_batch(d / "rtl", [image] * n, work, dump=True, stream=True)
-                if n > 1 else [rtlsim.run_rtl(d / "rtl", image, work)])
+        runs = (rtlbench.run_rtl_batch(d / "rtl", [image] * n, work, dump=True, stream=True)
+                if n > 1 else [rtlbench.run_rtl(d / "rtl", image, work)])
     run = runs[0]
-    tensors, missing = rtlsim.compare_rtl(run, d / "rtl", d / "vectors")
+    tensors, missing = rtlresults.compare_rtl(run, d / "rtl", d / "vectors")
     # streaming: every later image's logits (a failure is listed with its image), the host's
     # view after the last one
     for i, later in enumerate(runs[1:], 2):
-        for t in rtlsim.compare_rtl(later, d / "rtl", d / "vectors")[0]:
-            if t.name != rtlsim.LOGITS:
+        for t in rtlresults.compare_rtl(later, d / "rtl", d / "vectors")[0]:
+            if t.name != rtlresults.LOGITS:
                 tensors.append(t)
             elif not t.ok:
                 tensors.append(dataclasses.replace(t, name=f"{t.name}, image {i}"))
     skipped = csim.not_compared(expected, tensors,
-                                [rtlsim.LOGITS if m == "output" else m for m in missing])
-    figs = rtlsim.mac_figures(run, d / "rtl")
+                                [rtlresults.LOGITS if m == "output" else m for m in missing])
+    figs = rtlfigures.mac_figures(run, d / "rtl")
     ok = all(t.ok for t in tensors) and not missing and bool(tensors) and not skipped
     if ok:
         shutil.rmtree(work, ignore_errors=True)
@@ -223,7 +223,7 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
                "mac_utilization": figs["mac_utilization"],
                "image_load_cycles": run.host.get("load_cycles"),
                "latency_cycles": figs["cycles"],
-               **({"streaming_cycles": round(rtlsim.streaming_cycles(runs)),
+               **({"streaming_cycles": round(rtlfigures.streaming_cycles(runs)),
                    "stream_images": n} if n > 1 else {}),
                "build_seconds": round(run.build_seconds, 2),
                "run_seconds": round(run.run_seconds, 2)}

@@ -1,7 +1,7 @@
 """The Plan's cycle estimate: a model of the Verilog engine's schedule (hw/fg_engine.v).
 
 The RTL bench counts, per layer-table entry, the cycles the engine works on it (`dbg_busy`,
-`dbg_entry`: fpgagen/verify/rtlsim.py ``cycles_per_entry``), and around them the image load
+`dbg_entry`: fpgagen/verify/rtlresults.py ``cycles_per_entry``), and around them the image load
 (`S_LOAD`) and the logits (`S_OUT`). This module predicts each of those counts from the graph
 and the engine alone, as a sum of named terms, one per mechanism of the hardware:
 
@@ -321,7 +321,7 @@ class Compared:
 def compare(costs: tuple, io: tuple[tuple[str, int], ...], cycles_per_entry: dict[str, int],
             load: int, total: int) -> list[Compared]:
     """The Plan's estimate (``costs``, ``io``: `Plan.costs`, `Plan.io_terms`) against an RTL run
-    (`fpgagen.verify.rtlsim.mac_figures` ``cycles_per_layer``, the bench's ``load_cycles`` and
+    (`fpgagen.verify.rtlfigures.mac_figures` ``cycles_per_layer``, the bench's ``load_cycles`` and
     total): one row per entry, then the image load, the logits and control cycles, the total."""
     est = {c.layer: c.cycles for c in costs}
     io_est = dict(io)

@@ -55,3 +55,40 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def removable_lock(path: Path, shared: bool = False, wait: bool = True) -> Iterator[bool]:
+    """`file_lock` on a lock file that its holder may delete (a cache entry's, removed with the
+    entry). Yields True while the lock is held; with ``wait=False`` it yields False at once when
+    another process holds a conflicting lock.
+
+    Deleting a lock file races with its users: a process that opened it just before it was
+    unlinked would lock the deleted inode while another creates and locks a new file, and both
+    would think they hold it. So after locking, the path must still name the locked inode; if
+    not (deleted or replaced meanwhile), the lock is dropped and taken again on the new file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    op = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, op)
+        except BlockingIOError:
+            os.close(fd)
+            yield False
+            return
+        try:
+            st = os.stat(path)
+            mine = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # closing drops the lock on the stale inode
+    try:
+        yield True
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

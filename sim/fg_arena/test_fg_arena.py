@@ -96,7 +96,7 @@ async def run_test(dut):
                 assert g == w, f"cycle {cycle}: wide word {k} {g:#x}, want {w:#x}"
             checked += 1
     assert checked > 1500
-    dut._log.info("%d reads checked over %d banks", checked, banks)
+    cocotb.log.info("%d reads checked over %d banks", checked, banks)
 
 
 @pytest.mark.parametrize("banks,lanes,out_reg", [(4, 1, 2), (8, 1, 1), (1, 2, 2), (2, 1, 0)],

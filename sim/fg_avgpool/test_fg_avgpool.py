@@ -88,7 +88,7 @@ async def run_test(dut):
     for wi, ((t, word), (cfg, want)) in enumerate(zip(got, expect, strict=True)):
         assert t - last_t[wi] == LATENCY
         assert unpack(word, acc_w, lanes, True) == want, f"window {wi} {cfg}"
-    dut._log.info("%d windows bit-exact", len(expect))
+    cocotb.log.info("%d windows bit-exact", len(expect))
 
 
 @pytest.mark.parametrize(

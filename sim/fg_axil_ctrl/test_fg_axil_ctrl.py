@@ -121,7 +121,7 @@ async def register_map(dut):
     await m.write(CTRL, (1).to_bytes(4, "little"))
     await wait_done(dut, m)
     assert await read(m, ISR) == 2
-    dut._log.info("register map ok, %d runs", core.runs)
+    cocotb.log.info("register map ok, %d runs", core.runs)
 
 
 @pytest.mark.parametrize("build_id", [0x1234ABCD])

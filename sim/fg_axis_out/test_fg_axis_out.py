@@ -104,7 +104,7 @@ async def run_test(dut, idle, backpressure):
     assert tb.sink.empty()
     if not idle and not backpressure:
         assert tb.cycles <= total + 4, f"{tb.cycles} cycles for {total} values"
-    dut._log.info("%d frames, %d values ok", len(frames), total)
+    cocotb.log.info("%d frames, %d values ok", len(frames), total)
 
 
 @pytest.mark.parametrize("a_w,lanes,signed,tdata_w", [(8, 16, 1, 32), (12, 3, 0, 64),

@@ -54,7 +54,7 @@ async def run_test(dut):
         check_beats(got, want, FIELDS, f"layer {layer} {geo}")
         assert counts["row_issued"] == geo["out_h"], f"layer {layer}: {counts} rows reported"
         total += len(got)
-    dut._log.info("%d beats over 40 layers match the reference nest", total)
+    cocotb.log.info("%d beats over 40 layers match the reference nest", total)
 
 
 @pytest.mark.parametrize("aw,nw,g", [(12, 1, 1), (10, 2, 1), (12, 1, 4)],

@@ -86,9 +86,9 @@ async def run_test(dut):
             clear = rng.random() < p_clear
             inc = rng.random() < p_inc
             await cycle(clear, inc, last)
-        dut._log.debug("layer %d last %d done", layer, last)
+        cocotb.log.debug("layer %d last %d done", layer, last)
     assert wraps > 20, f"only {wraps} wraps exercised"
-    dut._log.info("%d cycles over %d layers, %d wraps", cycles, len(lasts), wraps)
+    cocotb.log.info("%d cycles over %d layers, %d wraps", cycles, len(lasts), wraps)
 
 
 @pytest.mark.parametrize("w", [1, 4, 16])

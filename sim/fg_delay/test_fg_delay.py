@@ -80,7 +80,7 @@ async def run_test(dut):
         data = rng.choice([0, tb.ones]) if edge else rng.getrandbits(tb.width)
         rst = int(rng.random() < (0.3 if (i // 200) % 2 else 0.02))
         await tb.step(data, rst)
-    dut._log.info("%d cycles checked (WIDTH %d DEPTH %d RESET %d)", tb.cycle, tb.width,
+    cocotb.log.info("%d cycles checked (WIDTH %d DEPTH %d RESET %d)", tb.cycle, tb.width,
                   tb.depth, tb.reset)
 
 

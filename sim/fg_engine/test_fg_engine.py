@@ -1,11 +1,11 @@
 """fg_engine through the generated top: single-layer graphs with the awkward shapes, every
 rounding and saturation mode, bit-exact against the golden model, layer by layer.
 
-The cocotb test is the whole-design bench of ``fpgagen.verify.rtlsim`` (HDL clock, image stream and
-logits sink in ``fpgagen_tb.v``; Python resets, starts and awaits done), run on the top that
-``emit_rtl`` generates around fg_engine for each tiny graph. Every layer output is read back
-from an arena dump after its table entry and compared with the golden model, and the streamed
-logits (count, TLAST, values) too.
+The cocotb test is the whole-design bench of ``fpgagen.verify.rtlbench`` (HDL clock, image
+stream and logits sink in ``fpgagen_tb.v``; Python resets, starts and awaits done), run on the
+top that ``emit_rtl`` generates around fg_engine for each tiny graph. Every layer output is
+read back from an arena dump after its table entry and compared with the golden model, and the
+streamed logits (count, TLAST, values) too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from runner import BUILD_ROOT
 
 from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
@@ -28,7 +27,7 @@ from fpgagen.plan.plan import make_plan
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import calibration_inputs, quantize
 from fpgagen.rtl.emit import emit_rtl
-from fpgagen.verify import rtlsim
+from fpgagen.verify import rtlbench, rtlfigures, rtlresults
 from fpgagen.verify.vectors import write_vectors
 
 
@@ -108,9 +107,9 @@ def run_graph(tmp: Path, gr: g.Graph, precision: str, pe: tuple[int, int], fuse:
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
     emit_rtl(tmp / "rtl", lower(plan, qg))
     write_vectors(tmp / "vectors", qg, design.outputs)
-    run = rtlsim.run_rtl(tmp / "rtl", tmp / "vectors" / "input.hex", tmp / "work",
-                         build_root=BUILD_ROOT, max_cycles=200_000, backpressure=backpressure)
-    results, missing = rtlsim.compare_rtl(run, tmp / "rtl", tmp / "vectors")
+    run = rtlbench.run_rtl(tmp / "rtl", tmp / "vectors" / "input.hex", tmp / "work",
+                           max_cycles=200_000, backpressure=backpressure)
+    results, missing = rtlresults.compare_rtl(run, tmp / "rtl", tmp / "vectors")
     return qg, plan, design, run, results, missing
 
 
@@ -230,25 +229,25 @@ def test_streaming_images_load_under_compute(tmp_path, slots):
     for i, image in enumerate(images):
         design = make_design(plan, qg, judge(plan), {}, image * 4.0)
         write_vectors(tmp_path / f"vectors{i}", qg, design.outputs)
-    runs = rtlsim.run_rtl_batch(tmp_path / "rtl",
-                                [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
-                                tmp_path / "work", dump=True, stream=True,
-                                build_root=BUILD_ROOT, max_cycles=200_000)
+    runs = rtlbench.run_rtl_batch(tmp_path / "rtl",
+                                  [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
+                                  tmp_path / "work", dump=True, stream=True, max_cycles=200_000)
     assert len(runs) == 3
     for i, run in enumerate(runs):
-        results, missing = rtlsim.compare_rtl(run, tmp_path / "rtl", tmp_path / f"vectors{i}")
+        results, missing = rtlresults.compare_rtl(run, tmp_path / "rtl",
+                                                  tmp_path / f"vectors{i}")
         assert not missing
         bad = [r for r in results if not r.ok]
         assert not bad, (i, bad[0])
         names = {r.name for r in results}
         assert "logits (out_stream)" in names
         assert (len(names) > 2) == (i == 0), "the layers are compared on the first image only"
-    assert "control (s_axi_control)" in {r.name for r in rtlsim.compare_rtl(
+    assert "control (s_axi_control)" in {r.name for r in rtlresults.compare_rtl(
         runs[-1], tmp_path / "rtl", tmp_path / "vectors2")[0]}
     # the three images differ, so a core that repeated one image's logits would fail above
     assert len({run.logits for run in runs}) == 3
     latency, load = runs[0].cycles, runs[0].host["load_cycles"]
-    steady = rtlsim.streaming_cycles(runs)
+    steady = rtlfigures.streaming_cycles(runs)
     print(f"latency {latency}, load {load}, steady {steady}, counts {[r.cycles for r in runs]}")
     # the first image streams from ap_start on: the core waited for all of it, a pixel a cycle
     pixels = gr.input_shape[0] * gr.input_shape[1]
@@ -264,10 +263,10 @@ def test_streaming_images_load_under_compute(tmp_path, slots):
     # a malformed frame (TLAST on the second beat of image 2) is that image's error only: the
     # loader keeps each slot's error and the core reports it with the image (STATUS)
     beats = json.loads((tmp_path / "rtl" / "bench.json").read_text())["in_beats"]
-    bad = rtlsim.run_rtl_batch(tmp_path / "rtl",
-                               [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
-                               tmp_path / "work_bad", stream=True, bad_tlast=beats + 1,
-                               build_root=BUILD_ROOT, max_cycles=200_000)
+    bad = rtlbench.run_rtl_batch(tmp_path / "rtl",
+                                 [tmp_path / f"vectors{i}" / "input.hex" for i in range(3)],
+                                 tmp_path / "work_bad", stream=True, bad_tlast=beats + 1,
+                                 max_cycles=200_000)
     assert [run.host["frame_error"] for run in bad] == [0, 1, 0]
     assert bad[-1].host["reg_status"] == 0
     assert [run.logits for run in bad] == [run.logits for run in runs]  # the frame length is fixed

@@ -70,7 +70,7 @@ async def run_test(dut):
         want = model(lanes, lg, acc_w)
         assert out[:len(want)] == want, (f"word of cycle {c_in}, lg {lg}: lanes "
                                          f"{out[:len(want)]}, want {want}")
-    dut._log.info("%d words summed bit-exact", len(sent))
+    cocotb.log.info("%d words summed bit-exact", len(sent))
 
 
 @pytest.mark.parametrize("p_out,ng,acc_w", [(8, 4, 12), (16, 8, 20), (4, 2, 6), (4, 1, 8)])

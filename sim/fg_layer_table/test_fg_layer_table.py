@@ -125,10 +125,10 @@ async def run_test(dut):
             await tb.load(row, rng, spurious)
             seen[row] += 1
             loads += 1
-        dut._log.debug("inference %d: %d rows", inference, n)
+        cocotb.log.debug("inference %d: %d rows", inference, n)
     assert all(seen), f"rows never loaded: {[r for r, s in enumerate(seen) if not s]}"
     ops = {tb.rows[r][0] == OP_POOL for r in range(tb.n_rows)}
-    dut._log.info("%d loads over 12 inferences, banks used: %s, %d cycles", loads,
+    cocotb.log.info("%d loads over 12 inferences, banks used: %s, %d cycles", loads,
                   "".join(sorted("P" if o else "M" for o in ops)), tb.cycles)
 
 

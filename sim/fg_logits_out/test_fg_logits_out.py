@@ -144,7 +144,7 @@ async def run_test(dut, backpressure):
     runs = 6
     for _ in range(runs):
         await tb.run_once(rng)
-    dut._log.info("%d runs of %d logits (%d words), backpressure %s", runs, tb.count,
+    cocotb.log.info("%d runs of %d logits (%d words), backpressure %s", runs, tb.count,
                   tb.n_words, backpressure)
 
 

@@ -128,7 +128,7 @@ async def run_test(dut):
         assert t - last_t[wi] == LATENCY
         signed = wbeats[0]["signed"]
         assert unpack(word, w, lanes, signed) == want, f"window {wi}: {wbeats}"
-    dut._log.info("%d windows bit-exact", len(windows))
+    cocotb.log.info("%d windows bit-exact", len(windows))
 
 
 @pytest.mark.parametrize("lanes,a_w", [(4, 8), (1, 16)])

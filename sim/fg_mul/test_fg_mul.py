@@ -61,7 +61,7 @@ async def run_test(dut):
     hot = [t for t in range(impulse_at - 8 + LATENCY, impulse_at + 8) if got[t] != 0]
     assert hot == [impulse_at + LATENCY], f"impulse at {impulse_at}: non-zero products at {hot}"
     assert got[impulse_at + LATENCY] == alo * blo == 1 << (pw - 2)
-    dut._log.info("%d products exact (%d edge pairs), latency %d", len(pairs),
+    cocotb.log.info("%d products exact (%d edge pairs), latency %d", len(pairs),
                   len(edges(aw)) * len(edges(bw)), LATENCY)
 
 

@@ -84,7 +84,7 @@ async def run_test(dut):
     assert hot == [impulse_at + LATENCY], f"impulse at {impulse_at}: non-zero products at {hot}"
     if s == pw - 1:
         assert corner > 0, "the inexact corner was never presented"
-    dut._log.info("%d triples exact (S=%d, %d inexact corner triples as predicted), latency %d",
+    cocotb.log.info("%d triples exact (S=%d, %d inexact corner triples as predicted), latency %d",
                   len(work) - corner, s, corner, LATENCY)
 
 

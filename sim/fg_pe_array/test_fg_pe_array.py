@@ -125,10 +125,10 @@ async def run_test(dut):
         if vals != want:
             bad += 1
             if bad <= 5:
-                dut._log.error("dot product %d (len %d, signed %s): got %s want %s", di,
+                cocotb.log.error("dot product %d (len %d, signed %s): got %s want %s", di,
                                len(bs), signed, vals, want)
     assert bad == 0, f"{bad} of {len(dps)} dot products differ"
-    dut._log.info("%d dot products (%d beats) bit-exact", len(dps), len(beats))
+    cocotb.log.info("%d dot products (%d beats) bit-exact", len(dps), len(beats))
 
 
 @pytest.mark.parametrize(

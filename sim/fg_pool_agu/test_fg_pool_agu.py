@@ -54,7 +54,7 @@ async def run_test(dut):
         windows = geo["out_h"] * geo["out_w"] * -(-geo["cb"] // step)
         assert counts["window_issued"] == windows, f"layer {layer}: {counts}, {windows} windows"
         total += len(got)
-    dut._log.info("%d beats over 60 layers match the reference nest", total)
+    cocotb.log.info("%d beats over 60 layers match the reference nest", total)
 
 
 @pytest.mark.parametrize("aw,step", [(12, 1), (9, 1), (12, 2), (10, 4)],

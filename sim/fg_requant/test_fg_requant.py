@@ -122,11 +122,11 @@ async def run_test(dut):
         if data != want:
             bad += 1
             if bad <= 10:
-                dut._log.error("accs=%s shift=%d cfg=%s: got %s want %s", accs, s, c,
+                cocotb.log.error("accs=%s shift=%d cfg=%s: got %s want %s", accs, s, c,
                                [to_signed(d, tb.out_w) for d in data],
                                [to_signed(w, tb.out_w) for w in want])
     assert bad == 0, f"{bad} mismatches of {len(got)}"
-    dut._log.info("%d beats x %d lanes bit-exact", len(got), tb.lanes)
+    cocotb.log.info("%d beats x %d lanes bit-exact", len(got), tb.lanes)
 
 
 @pytest.mark.parametrize(

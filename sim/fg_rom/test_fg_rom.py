@@ -41,7 +41,7 @@ async def run_test(dut):
         if expect is not None:
             assert int(dut.rd_data.value) == expect, f"address {a}"
     assert len(seen) > depth * 0.9
-    dut._log.info("%d of %d words read back", len(seen), depth)
+    cocotb.log.info("%d of %d words read back", len(seen), depth)
 
 
 @pytest.mark.parametrize("width,depth,out_reg", [(1, 2, 0), (130, 300, 1), (40, 50, 2)])

@@ -76,7 +76,7 @@ async def run_test(dut):
             assert int(dut.rd_data.value) == expect, f"cycle {cycle}: read of {ra}"
             checked += 1
     assert checked > 1000
-    dut._log.info("%d reads checked", checked)
+    cocotb.log.info("%d reads checked", checked)
 
 
 @pytest.mark.parametrize(

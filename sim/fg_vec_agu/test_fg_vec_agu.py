@@ -36,7 +36,7 @@ async def run_test(dut):
                                     rng)
         check_beats(got, want, FIELDS, f"layer {layer} {geo}")
         total += len(got)
-    dut._log.info("%d beats over 60 layers match the reference nests", total)
+    cocotb.log.info("%d beats over 60 layers match the reference nests", total)
 
 
 @pytest.mark.parametrize("aw", [12])

@@ -221,7 +221,7 @@ async def run_test(dut):
     assert got_mem == want_mem, "final arena differs"
     assert stats["max_queue"] == tb.pf_depth, f"queue never full: {stats}"
     assert stats["skipped"] > 10 and stats["pool"] > 100, stats
-    dut._log.info("%d cycles, %d results (%d narrow), %d words written, %d not stored, "
+    cocotb.log.info("%d cycles, %d results (%d narrow), %d words written, %d not stored, "
                   "%d pool results; queue up to %d", s, stats["res"], stats["narrow"],
                   stats["words"], stats["skipped"], stats["pool"], stats["max_queue"])
 

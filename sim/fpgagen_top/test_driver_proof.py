@@ -136,7 +136,7 @@ def _c_harness(build: Path, tmp: Path) -> Path:
 
 def test_drivers_bytes_through_the_rtl_core(proof_build, tmp_path):
     from fpgagen.driver import fpgagen_driver as drv
-    from fpgagen.verify.rtlsim import run_cocotb
+    from fpgagen.verify.cocotbrun import run_cocotb
 
     build, x = proof_build
     info = drv.BuildInfo.load(build)
@@ -163,7 +163,7 @@ def test_drivers_bytes_through_the_rtl_core(proof_build, tmp_path):
     srcs = sorted(p for p in (build / "rtl").glob("*.v") if p.name != "fpgagen_tb.v")
     result = tmp_path / "result.json"
     res = run_cocotb(toplevel="fpgagen_top", sources=srcs, test_module=Path(__file__).stem,
-                     build_root=tmp_path / "sim_build", build_args=["-Wno-fatal", "-O1"],
+                     build_args=["-Wno-fatal", "-O1"],
                      extra_env={"FG_PROOF": json.dumps({"runs": runs, "result": str(result)})},
                      python_paths=[HERE, HERE.parent], test_dir=work)
     assert res.tests == 1 and res.failed == 0, f"cocotb driver proof failed ({res.results_xml})"
