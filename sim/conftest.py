@@ -44,3 +44,20 @@ def pytest_configure(config):
     reason = sim_missing()
     if reason:
         raise pytest.UsageError(f"the RTL simulation tests in {SIM_DIR} cannot run: {reason}")
+
+
+# The module benches (sim/fg_*/, sim/fpgagen_top/) and the Yosys gate each build with Verilator
+# or synthesize: seconds to minutes each, so all of them are in the slow tier; the plumbing
+# tests of test_rtlsim.py and the lint gate mark themselves.
+_SLOW_PARTS = ("fpgagen_top", "test_hw_synth.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    del config
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if SIM_DIR not in path.parents:
+            continue
+        part = path.relative_to(SIM_DIR).parts[0]
+        if part.startswith("fg_") or part in _SLOW_PARTS:
+            item.add_marker(pytest.mark.slow)

@@ -30,6 +30,9 @@ def pytest_collection_modifyitems(config, items):
     finishing a 7-minute test alone at the end of CI. A stable sort: the rest keep their order."""
     del config
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    for item in items:  # a test of minutes is a slow one too
+        if item.get_closest_marker("long"):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_collection_finish(session):

@@ -49,6 +49,7 @@ def test_zynqnet_32bit_does_not_fit_8192kb(cli):
     assert "DOES NOT FIT" in out and "over by" in out and "--precision w16a16" in out
 
 
+@pytest.mark.slow
 def test_zynqnet_w16_fits_8192kb_but_no_board(cli):
     code, _, _ = cli("check", "-b", "zynq", "-m", "zynqnet", "-p", "16", "--budget", "8192KB")
     assert code == 0

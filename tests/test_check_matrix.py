@@ -12,6 +12,7 @@ README_ENGINES = {"kv260": "16x64", "pynq-z2": "16x8", "ultra96v2": "16x16", "vc
                   "zc706": "16x32", "zcu102": "16x128", "zcu104": "16x64"}
 
 
+@pytest.mark.slow
 def test_matrix_is_one_summary_table(cli):
     code, out, err = cli("check", "-m", "squeezenet,squeezenet1_0", "-b", "all")
     assert code == 1, err  # some boards are too small

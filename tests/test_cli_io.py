@@ -51,6 +51,7 @@ def test_build_out_in_an_unwritable_place_is_refused_first(cli, no_quantize):
     _one_line_error(code, out, err, "cannot create /proc/fpgagen-x", "/proc is not writable")
 
 
+@pytest.mark.slow
 def test_build_out_new_nested_folder_still_builds(cli, tmp_path):
     out_dir = tmp_path / "new" / "deeper" / "build"
     code, _, err = cli("build", *SMALL, "--pe", "8x8", "-q", "--out", str(out_dir))

@@ -138,6 +138,7 @@ def test_bad_headroom_is_one_line(cli):
 
 # --- check: a suggestion carries its quality ----------------------------------------------------
 
+@pytest.mark.slow
 def test_kv260_does_not_suggest_a_precision_that_is_noise(cli):
     """SqueezeNet 1.1 does not fit the KV260's 144 BRAM36 at w8a8; w4a8 and w4a4 would, but their
     logits SQNR is far below 20 dB, so neither is suggested."""
@@ -154,6 +155,7 @@ def test_kv260_does_not_suggest_a_precision_that_is_noise(cli):
     assert "not suggested: --precision w4a8 fits" in out and "logits SQNR is" in out
 
 
+@pytest.mark.slow
 def test_a_suggested_precision_carries_its_sqnr(cli):
     # (w8a16 needs 2,833,728 B with the double-buffered image staging)
     code, out, err = cli("check", "-m", "squeezenet", "-b", "zynq", "-p", "16", "--budget",
@@ -172,6 +174,7 @@ def test_a_suggested_precision_carries_its_sqnr(cli):
     assert "would fit: --precision w8a16" in out and "logits SQNR" in out
 
 
+@pytest.mark.slow
 def test_suggest_rates_only_what_fits():
     graph, board = load_model("zynqnet"), load_board("zynq")
     s = suggest(graph, board, parse_precision("16"), None, True, None)

@@ -50,6 +50,7 @@ def test_train_script_exports_the_shipped_structure(tmp_path):
     assert [lay.name for lay in shipped.layers][:2] == ["conv1", "pool1"]
 
 
+@pytest.mark.slow
 def test_one_channel_image_csim_bit_exact(cli, tmp_path):
     """The digits model reads a 1-channel image (the conv on it packs kernel columns into the
     lanes one channel leaves idle); the C++ computes it as the golden model does (~10 s)."""

@@ -43,6 +43,7 @@ def test_digits_accuracy_float_and_fixed(cli, tmp_path):
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
+@pytest.mark.slow
 @pytest.mark.long
 def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
     code, out, err = cli(*RTL_ARGS, "--out", str(tmp_path / "ev"))
@@ -69,6 +70,7 @@ def test_rtl_agrees_with_golden_on_10_digits(cli, tmp_path):
     assert calls[-1] == (3, 3) and len({r.cycles for r in runs}) == 1
 
 
+@pytest.mark.slow
 def test_an_rtl_disagreement_is_reported(cli, monkeypatch):
     """One image whose RTL logits differ from the golden ones: named, and exit 1."""
     from fpgagen.verify import rtlbench
@@ -152,6 +154,7 @@ def test_shape_mismatch(cli):
                          "224x224x3" in err
 
 
+@pytest.mark.slow
 def test_image_folder_of_imagenet_classes(cli, tmp_path):
     """Subfolders named by ImageNet classes map to their indices; the confusion matrix has
     their 2 rows and an (other) column; the random weights are said plainly."""

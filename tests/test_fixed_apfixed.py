@@ -118,6 +118,7 @@ def _edge_values(k: int) -> list[int]:
     return [v for v in out if -LIMIT <= v < LIMIT]
 
 
+@pytest.mark.slow
 def test_edge_values_match_ap_fixed(apfixed):
     rng = np.random.default_rng(3)
     pairs = [(k, v) for k in range(len(CONFIGS)) for v in _edge_values(k)]
@@ -128,6 +129,7 @@ def test_edge_values_match_ap_fixed(apfixed):
     _check(apfixed, pairs)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, len(CONFIGS) - 1),
                           st.one_of(st.integers(-LIMIT, LIMIT - 1), st.integers(-4096, 4096))),

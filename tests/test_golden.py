@@ -239,6 +239,7 @@ def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(ref ** 2) / noise)) if noise else math.inf
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", list(ZOO))
 def test_zoo_w16a16_logits_sqnr(model):
     graph = load_model(model)

@@ -42,6 +42,7 @@ def default_build(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_default_build_layout(default_build):
     out = default_build
     for name in ("fpgagen.h", "fpgagen.cpp", "layers.h", "weights.h", "tb.cpp", "run_hls.tcl",
@@ -266,6 +267,7 @@ def test_synthesizable_subset(default_build):
         assert f"{fn}(" not in body, f"{fn} is recursive"
 
 
+@pytest.mark.slow
 def test_warning_free_with_plain_flags(default_build):
     """The generated C++ compiles warning-free with g++ -std=c++14 -Wall -Wextra."""
     _assert_warning_free(default_build / "hls", ("fpgagen.cpp", "tb.cpp"))
@@ -281,6 +283,7 @@ def _assert_warning_free(hls: Path, sources: tuple[str, ...]) -> None:
         assert "warning" not in proc.stderr, proc.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_default_build_is_bit_exact(default_build, cli):
     code, out, _ = cli("verify", str(default_build), "--csim", "-q", "--json")
     assert code == 0, out
@@ -290,6 +293,7 @@ def test_default_build_is_bit_exact(default_build, cli):
     assert report["csim"]["bit_exact"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("vector", "line"), [("layers/fire5_expand3x3.hex", 1000),
                                               ("output.hex", 7)])
 def test_tampered_vector_fails(default_build, tmp_path, cli, vector, line):
@@ -311,6 +315,7 @@ def test_tampered_vector_fails(default_build, tmp_path, cli, vector, line):
     assert f"MISMATCH layer {name}" in out and "NOT bit-exact" in out
 
 
+@pytest.mark.slow
 def test_tampered_input_stream_byte_fails(default_build, tmp_path, cli):
     """The core computes from the packed bytes: one changed byte of the DMA buffer (a value of
     pixel 1000, in the middle of a beat) changes what it computes."""
@@ -325,6 +330,7 @@ def test_tampered_input_stream_byte_fails(default_build, tmp_path, cli):
     assert "MISMATCH layer pool1" in out and "NOT bit-exact" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", [-4, 4], ids=["beat-short", "beat-long"])
 def test_input_stream_of_wrong_length_is_refused(default_build, tmp_path, cli, change):
     copy = tmp_path / "b"
@@ -362,6 +368,7 @@ def test_build_refuses_to_overwrite_and_reports_misfit(default_build, cli, tmp_p
     ["--model", "zynqnet", "--budget", "8MB"],
     ["--model", "squeezenet1_0_bypass", "--budget", "8MB", "--pe", "16x32"],
 ], ids=["sq11-w16", "sq11-w8-nofuse", "sq11-w16-nofuse", "zynqnet-w8", "bypass-w8"])
+@pytest.mark.slow
 def test_models_bit_exact(cli, tmp_path, argv):
     """Whole models in C-simulation; the w8 ones on 16x32 (one MAC per DSP): the packed 16x64
     default is default_build's, and its C++ compiles and runs twice as long (CI time)."""
@@ -431,6 +438,7 @@ def _csim_edge(tmp_path: Path, precision: str, pe: tuple[int, int], fuse: bool, 
     ("8", (4, 32), True, 1.0),
 ], ids=["w8-4x8", "w16-8x4-nofuse", "trn-wrap", "rndconv-sat-heavy", "rnd-wrap-4x4", "neg-shift",
         "w8-4x32-8banks"])
+@pytest.mark.slow
 def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
     qg, design, text, code = _csim_edge(tmp_path, precision, pe, fuse, scale)
     assert code == 0, text
@@ -452,6 +460,7 @@ def test_edge_layers_bit_exact(tmp_path, precision, pe, fuse, scale):
     assert sum(csim_dsps(text).values()) == eng.dsp
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("count", "wrong", "first"), [
     ("words", "int k = b;", "p1"),
     ("n", "int k = n > 1 ? b : (b - bank0) & (FG_ARENA_BANKS - 1);", "sq"),
@@ -473,6 +482,7 @@ def test_conv_words_rotate_through_the_arena_banks(tmp_path, count, wrong, first
     assert bad[0] == first, text
 
 
+@pytest.mark.slow
 def test_split_convs_bit_exact(tmp_path):
     """4x64 (NW = 16 banks): the 1x1 convs sq and side take 2 input words per step in 2 column
     groups, c10 4 words in 4 groups (fpgagen.plan.engine.conv_split); every layer is bit-exact and
@@ -484,6 +494,7 @@ def test_split_convs_bit_exact(tmp_path):
     assert csim_trips(text) == model_trips(design.plan, qg)
 
 
+@pytest.mark.slow
 def test_split_conv_without_its_group_sum_fails_csim(tmp_path):
     """A core that requantizes a split conv's first column group alone, without adding the
     other groups' partial sums, fails C-simulation at sq, the first split conv."""
@@ -497,6 +508,7 @@ def test_split_conv_without_its_group_sum_fails_csim(tmp_path):
 MUL2_MAIN = Path(__file__).parent / "c" / "mul2_main.cpp"
 
 
+@pytest.mark.slow
 def test_packed_macs_bit_exact(tmp_path):
     """Two MACs per DSP (EngineConfig.pack, hw/fg_mul2.v) on the split 4x64 engine: the MAC
     array is P_IN x P_OUT / 2 products of mul2 (counted per iteration in C-simulation: the
@@ -523,6 +535,7 @@ def test_packed_macs_bit_exact(tmp_path):
     assert proc.returncode == 0 and proc.stdout == f"CHECKED {511 * 256 * 256}\n", proc.stdout
 
 
+@pytest.mark.slow
 def test_packed_mac_without_its_rounding_constant_fails_csim(tmp_path):
     """The constant 2^(S-1) keeps the low product from borrowing from the high one: a packed
     core without it fails C-simulation at conv1 (compared through its fused pool p1)."""
@@ -585,6 +598,7 @@ def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
     (("k < FG_IN_BEATS;", "k < FG_IN_BEATS - 1;"),
      "MISMATCH input_stream: the core left 1 of 108 beats unread"),
 ], ids=["no-tlast", "wrong-tkeep", "beat-missing", "input-under-read"])
+@pytest.mark.slow
 def test_broken_stream_core_fails_csim(tmp_path, mutate, message):
     _, _, text, code = _csim_edge(tmp_path, "8", (4, 8), True, 1.0, mutate)
     assert code == 1, text
@@ -593,6 +607,7 @@ def test_broken_stream_core_fails_csim(tmp_path, mutate, message):
     assert any(not t.ok for t in tensors)
 
 
+@pytest.mark.slow
 def test_input_over_read_fails_csim(tmp_path):
     """A core that reads a beat more than the image has: the values still match (the extra
     beat writes nothing), but the stream library reports the read of an empty stream, and that

@@ -202,6 +202,7 @@ def units_gates():
     return run_gates(FIXTURES / "units", _units_plan())
 
 
+@pytest.mark.slow
 def test_units_fixture_passes_every_gate(units_gates):
     g = units_gates
     assert g.ok, g.lines()
@@ -246,6 +247,7 @@ def today_gates(small_onnx, tmp_path_factory):
     return run_gates(today, hls_memories.plan_parts(plan.memories))
 
 
+@pytest.mark.slow
 def test_todays_core_fails_the_memory_count(today_gates):
     assert today_gates.compile.ok and today_gates.compile.elided == ()  # compiled whole
     m = today_gates.memories
@@ -257,6 +259,7 @@ def test_todays_core_fails_the_memory_count(today_gates):
 
 # --- one instance per engine unit (D) -------------------------------------------------------
 
+@pytest.mark.slow
 def test_todays_core_builds_conv_rows_twice(today_gates):
     i = today_gates.instances
     assert not i.ok
@@ -324,8 +327,9 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
     assert res.elided == ()
 
 
+@pytest.mark.slow
 def test_generated_default_core_is_the_plans_machine(tmp_path):
-    """Issue 13's "done when": the ZC706 default's HLS memories, counted from the code, are
+    """The ZC706 default's HLS memories, counted from the code, are
     the Plan's BRAM36, memory by memory (the 16x64 packed default's arena as its four banks of
     30,032 / 4 words, the staging banks with two image slots); one instance per
     engine unit."""
@@ -339,6 +343,7 @@ def test_generated_default_core_is_the_plans_machine(tmp_path):
     assert g.instances.ok, g.instances.problems
 
 
+@pytest.mark.slow
 def test_uram_board_core_is_the_plans_machine(tmp_path):
     """On the ZCU104 the Plan puts the arena and the four staging banks in URAM, each memory
     wholly (one BIND_STORAGE per array can say nothing else): the code's count equals it."""
@@ -360,6 +365,7 @@ def small_build(tmp_path_factory, small_onnx):
     return out
 
 
+@pytest.mark.slow
 def test_verify_reports_the_memory_count_and_fails_on_a_mismatch(small_build, tmp_path, cli):
     """The Plan in report.json says four staging banks of half the depth: the code's two
     banks no longer match, and verify --csim fails although C-simulation is bit-exact."""

@@ -1,14 +1,16 @@
-"""Issue 7's end-to-end promise: a PyTorch SqueezeNet exported to ONNX builds with fpgagen and
+"""End to end: a PyTorch SqueezeNet exported to ONNX builds with fpgagen and
 its HLS C++ is bit-exact in C-simulation."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 import torch  # noqa: F401  (a missing tool must fail the suite, not skip it)
 from onnx_models import export_torch, torch_squeezenet
 
 
+@pytest.mark.slow
 def test_exported_squeezenet_builds_and_is_bit_exact(tmp_path, cli):
     model = export_torch(torch_squeezenet("1_1", seed=1), tmp_path / "sq11.onnx", 224)
     out = tmp_path / "build"

@@ -208,6 +208,7 @@ def test_rtl_cycles_redraw_the_cycles_picture_only(built, tmp_path):
         n: v for n, v in stat.items() if n != cycles.name}
 
 
+@pytest.mark.slow
 @needs_sim
 def test_verify_rtl_report_shows_the_measured_cycles(built, tmp_path, cli):
     """End to end: the cycles picture after ``verify --rtl`` is drawn from its measurement."""

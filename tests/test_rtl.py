@@ -31,6 +31,7 @@ def sq11(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_build_writes_a_self_contained_rtl_folder(sq11):
     rtl = sq11 / "rtl"
     for name in ("fpgagen_top.v", "fpgagen_tb.v", "layers.hex", "weights.hex", "biases.hex",
@@ -55,6 +56,7 @@ def test_build_writes_a_self_contained_rtl_folder(sq11):
     assert ".PACK(1)" in (rtl / "fpgagen_top.v").read_text()
 
 
+@pytest.mark.slow
 @needs_sim
 def test_generated_top_is_lint_clean(sq11):
     rtl = sq11 / "rtl"
@@ -63,6 +65,7 @@ def test_generated_top_is_lint_clean(sq11):
     assert code == 0 and not problems, "\n" + text
 
 
+@pytest.mark.slow
 @needs_sim
 def test_squeezenet_rtl_bit_exact(sq11, cli):
     code, out, err = cli("verify", str(sq11), "--rtl", "-q", "--json")
@@ -100,6 +103,7 @@ def small(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @needs_sim
 def test_verify_rtl_reports_latency_and_streaming_throughput(small, tmp_path, cli):
     """verify --rtl streams the image twice (the double-buffered staging): the latency (the
@@ -153,6 +157,7 @@ def test_verify_rtl_needs_a_build(cli, tmp_path):
     assert code == 2 and "not a complete fpgagen build" in err
 
 
+@pytest.mark.slow
 @needs_sim
 @pytest.mark.long
 @pytest.mark.parametrize("model", ["squeezenet1_0_bypass", "zynqnet"])  # 1.0 = bypass - adds

@@ -86,6 +86,7 @@ def timing_build(request, tmp_path_factory):
     return out, model, pe
 
 
+@pytest.mark.slow
 @needs_sim
 def test_estimate_within_3_percent_of_rtl(timing_build):
     """Fused conv1 + pool beside it (S_FZ) or after it, fused conv on the arena + pool

@@ -324,6 +324,7 @@ def test_synth_needs_a_build(cli, tmp_path):
     assert code == 2 and "is not an fpgagen build report" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_build_synth_runs_on_the_final_folder(cli, tmp_path, monkeypatch):
     """``build --synth`` synthesizes the renamed folder (its logs must stay valid), once."""
     from fpgagen.cli import synth as synth_cmd
@@ -359,6 +360,7 @@ def small_build(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.long
 def test_small_engine_reaches_125_mhz_on_ecp5(small_build, tmp_path):
     """The CI gate of docs/design.md §6 (Silicon): the engine closes 125 MHz on an ECP5-85F."""

@@ -59,6 +59,7 @@ def test_manifest_lists_the_stored_layers_and_the_vectors_agree(small_build):
     check_vectors(small_build / "vectors")  # no exception: every pair agrees
 
 
+@pytest.mark.slow
 def test_csim_testbench_that_skips_tensors_fails(small_build, tmp_path, cli):
     """A testbench that compares only the logits used to say "bit-exact 1/1", exit 0."""
     copy = _copy(small_build, tmp_path / "b")
@@ -173,6 +174,7 @@ sys.exit(main(["verify", str(folder), "--rtl", "-q", "--json"]))
 """
 
 
+@pytest.mark.slow
 def test_two_rtl_verifies_of_one_folder_at_once(small_build, tmp_path):
     copy = _copy(small_build, tmp_path / "b")
     sync = tmp_path / "sync"

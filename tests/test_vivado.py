@@ -60,6 +60,7 @@ def _hex_files(rtl: Path) -> set[Path]:
     return {p.resolve() for p in rtl.glob("*.hex")}
 
 
+@pytest.mark.slow
 def test_vivado_files_beside_the_sources(build):
     for name in ("vivado.tcl", "fpgagen.xdc"):
         assert (build / name).is_file()
