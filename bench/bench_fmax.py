@@ -26,11 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from fpgagen import synth
 from fpgagen.cli.main import main as fpgagen_main
 from fpgagen.errors import FpgagenError
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.engine import EngineConfig
+from fpgagen.silicon import synth
 from fpgagen.util.progress import Steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

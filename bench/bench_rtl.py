@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fpgagen import rtlsim
 from fpgagen.cli.main import main as fpgagen_main
+from fpgagen.verify import rtlsim
 
 
 @dataclass(frozen=True)

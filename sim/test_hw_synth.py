@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from fpgagen import graph as g
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.engine import EngineConfig

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fpgagen import rtlsim
 from fpgagen.errors import FpgagenError
+from fpgagen.verify import rtlsim
 
 
 def test_find_verilator_is_new_enough():
@@ -64,7 +64,7 @@ def test_hw_sources_names_files():
 _LOCK_PROBE = """
 import json, os, sys, time
 from pathlib import Path
-from fpgagen import rtlsim
+from fpgagen.verify import rtlsim
 
 root, sync, src, log = map(Path, sys.argv[1:5])
 real = rtlsim._runner_class

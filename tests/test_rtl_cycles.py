@@ -11,7 +11,6 @@ import pytest
 from test_rtl import needs_sim
 from timing_onnx import write_timing_onnx
 
-from fpgagen import rtlsim
 from fpgagen.cli.common import model_from_args
 from fpgagen.frontend.zoo import load_model
 from fpgagen.plan.boards import load_board
@@ -19,6 +18,7 @@ from fpgagen.plan.cycles import compare
 from fpgagen.plan.engine import EngineConfig
 from fpgagen.plan.plan import make_plan
 from fpgagen.quant.precision import parse_precision
+from fpgagen.verify import rtlsim
 
 BOUND = 0.03
 ZC706 = load_board("zc706")

@@ -18,10 +18,10 @@ import shutil
 import pytest
 from small_onnx import write_small_onnx
 
-from fpgagen import synth
 from fpgagen.cli.main import main
 from fpgagen.errors import FpgagenError
 from fpgagen.report.report import write_report
+from fpgagen.silicon import synth
 
 # --- canned tool output ---------------------------------------------------------------------------
 

@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 from runner import BUILD_ROOT
 
-from fpgagen import graph as g
-from fpgagen import rtlsim
+from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.pipeline import make_design
 from fpgagen.plan.boards import load_board
@@ -28,6 +27,7 @@ from fpgagen.plan.plan import make_plan
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import calibration_inputs, quantize
 from fpgagen.rtl.emit import emit_rtl
+from fpgagen.verify import rtlsim
 from fpgagen.verify.vectors import write_vectors
 
 
