@@ -43,7 +43,8 @@ from fpgagen.util.templating import render
 HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
               "fg_count", "fg_delay", "fg_mul", "fg_mul2", "fg_pe_array", "fg_ksum", "fg_avgpool",
               "fg_add", "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
-              "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl")
+              "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl",
+              "fg_stage_slots", "fg_fused_pair", "fg_credit")
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
