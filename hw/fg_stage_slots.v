@@ -48,7 +48,7 @@ module fg_stage_slots #
     // image slots, 1 or 2
     parameter SLOTS = 2,
     // bank address width: 2^SA_W >= SLOTS * ceil(PIXELS / TAPS)
-    parameter SA_W = 6
+    parameter SA_W = 7
 )
 (
     input  wire              clk,
