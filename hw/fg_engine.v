@@ -81,7 +81,7 @@ module fg_engine #
     parameter OUT_SIGNED = 0,
     // largest exact left shift of a requantization (negative shift)
     parameter MAX_LSHIFT = 0,
-    // layer table: rows and fields per row (field order of fpgagen.machine.engine_table.RTL_FIELDS)
+    // layer table: rows and fields per row (field order of RTL_FIELDS, hw/fg_fields.vh)
     parameter N_LAYERS = 1,
     parameter NF = 60,
     // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
@@ -163,24 +163,10 @@ module fg_engine #
 );
 
 /*
- * Layer table fields (fpgagen/machine/engine_table.py RTL_FIELDS), FW bits each
+ * Layer table fields: FW, F_<FIELD> (the order of a layers.hex row), NF_USED, OP_<OP>;
+ * rendered from fpgagen/plan/engine_fields.py RTL_FIELDS (fpgagen/rtl/headers.py)
  */
-localparam FW = 32;
-localparam F_OP = 0, F_IN_STAGING = 1, F_IN_SIGNED = 2, F_IN2_SIGNED = 3, F_OUT_SIGNED = 4,
-           F_RELU = 5, F_FUSE_POOL = 6, F_SHIFT = 7, F_ROUNDING = 8, F_SAT = 9,
-           F_OUT_WIDTH = 10, F_BIAS_SHIFT = 11, F_ALIGN0 = 12, F_ALIGN1 = 13, F_AVG_MULT = 14,
-           F_IN_H = 15, F_IN_W = 16, F_CB_LAST = 17, F_KX_LAST = 18, F_K_LAST = 19,
-           F_OG_LAST = 20, F_OX_LAST = 21, F_OY_LAST = 22, F_ORIGIN = 23, F_KX_STEP = 24,
-           F_KY_STEP = 25, F_OX_STEP = 26, F_OY_STEP = 27, F_IX_STEP = 28, F_STRIDE = 29,
-           F_PAD = 30, F_KERNEL = 31, F_W_BASE = 32, F_B_BASE = 33, F_OUT_BASE = 34,
-           F_OUT_STRIDE = 35, F_OUT_ROW_STEP = 36, F_OUT_RING_LAST = 37, F_OUT_BLOCKS = 38,
-           F_IN_BASE = 39, F_IN_STRIDE = 40, F_IN2_BASE = 41, F_IN2_STRIDE = 42,
-           F_P_LAST = 43, F_REUSE = 44, F_KX0 = 45, F_IX_KX0 = 46, F_ROW0 = 47, F_IROW0 = 48,
-           F_RING = 49, F_RING_LAST = 50, F_ROW_STEP = 51, F_S_ROW_STEP = 52,
-           F_WRAP_ROW_STEP = 53, F_COL0 = 54, F_COL_STEP = 55, F_COL_KX0 = 56, F_NEED0 = 57,
-           F_GATE_OFF = 58, F_SPLIT_LG = 59;
-localparam NF_USED = 60;
-localparam OP_CONV = 0, OP_MAXPOOL = 1, OP_AVGPOOL = 2, OP_ADD = 3;
+`include "fg_fields.vh"
 
 /*
  * Widths and latencies

@@ -34,6 +34,7 @@ from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
 from fpgagen.plan.streams import build_stream_format
 from fpgagen.quant.quantize import QGraph
+from fpgagen.rtl.headers import HEADERS
 from fpgagen.rtl.vivado import emit_vivado, vivado_context
 from fpgagen.util.arith import ceil_div
 from fpgagen.util.resources import data_dir
@@ -45,6 +46,9 @@ HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_v
               "fg_add", "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
               "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl",
               "fg_stage_slots", "fg_fused_pair", "fg_credit")
+# the Verilog includes they read, copied beside them (rendered from Python tables: the table's
+# fields; fpgagen/rtl/headers.py)
+HW_HEADERS = tuple(HEADERS)
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
@@ -184,9 +188,9 @@ def emit_rtl(out: Path, plan: Plan, qgraph: QGraph) -> list[Path]:
     bench.write_text(json.dumps(bench_info(plan, qgraph, ctx), indent=1) + "\n")
     written.append(bench)
     hw = data_dir("hw")
-    for mod in HW_MODULES:
-        dst = out / f"{mod}.v"
-        shutil.copyfile(hw / f"{mod}.v", dst)
+    for name in (*(f"{mod}.v" for mod in HW_MODULES), *HW_HEADERS):
+        dst = out / name
+        shutil.copyfile(hw / name, dst)
         written.append(dst)
     # last: the Vivado script lists the sources and memory images now in the folder
     written += emit_vivado(out, {**ctx, **vivado_context(plan)})

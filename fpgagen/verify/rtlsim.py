@@ -292,6 +292,8 @@ def run_cocotb(
         with file_lock(lock):
             runner.build(
                 sources=[str(s) for s in sources],
+                # `include "x.vh" resolves beside the sources (hw/fg_fields.vh, a build's rtl/)
+                includes=sorted({str(Path(s).resolve().parent) for s in sources}),
                 hdl_toplevel=toplevel,
                 parameters=parameters,
                 build_args=args,
@@ -463,6 +465,7 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     rtl_dir, work = Path(rtl_dir).resolve(), Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     srcs = sorted(p for p in rtl_dir.glob("*.v"))
+    headers = sorted(rtl_dir.glob("*.vh"))   # their includes (fpgagen/rtl/headers.py)
     prefix = work / "arena_"
     for old in [*work.glob("arena_*.hex"), *work.glob("batch_*.hex")]:
         old.unlink()
@@ -470,7 +473,7 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     # the build folder is keyed by the design and by the tools that built it (a folder made by
     # another Verilator or cocotb install holds make rules naming that install's files)
     digest = hashlib.sha1(_toolchain_key().encode())
-    for s in srcs:
+    for s in [*srcs, *headers]:
         digest.update(s.read_bytes())
     for mem in MEMORY_FILES:
         shutil.copyfile(rtl_dir / mem, work / mem)
@@ -508,7 +511,7 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     if not src_dir.is_dir():
         tmp_src = root / f"src-{tag}.tmp{os.getpid()}"
         tmp_src.mkdir(parents=True, exist_ok=True)
-        for s in srcs:
+        for s in [*srcs, *headers]:
             shutil.copy2(s, tmp_src / s.name)
         try:
             tmp_src.rename(src_dir)
