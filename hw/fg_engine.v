@@ -9,7 +9,7 @@ the semantics of the HLS engine and the golden model:
              into the staging memory, a pixel (one word of IN_C lanes) per cycle, pixel p in
              bank p mod TAPS; the staging memory holds two images (slots) and the loader runs
              on its own: it fills a free slot whenever the stream offers an image, so the next
-             image loads while this one computes (see "Double-buffered input staging")
+             image loads while this one computes (fg_stage_slots)
     table    for every layer-table row (fg_layer_table decodes one row per layer):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
                         array (bias with the first beat), ReLU, requantize, write P_OUT lanes;
@@ -21,6 +21,7 @@ the semantics of the HLS engine and the golden model:
              a conv fused with the max-pool after it writes a ring of rows; each pool row runs
              as soon as its rows exist - beside the conv when the conv reads the staging
              memory (the arena's read port is free), else in alternating phases
+             (fg_fused_pair hands both generators their rows)
     output   the logits, packed densely into out_stream beats, TLAST on the last
 
 Structure (hw/README.md has the stage budget):
@@ -30,7 +31,10 @@ Structure (hw/README.md has the stage budget):
     fg_vec_agu      avgpool/add nest   ->  |                            -> A4 (operands
     fg_pool_agu     max-pool nest      -> Q1 -> arena (latency 2) -> fg_maxpool -> queue   reg.)
     A4 -> fg_pe_array (conv) | fg_avgpool | fg_add -> R0 (result mux) -> fg_requant (6)
-       -> fg_writeback (arena write port; pool results queued) ; fg_logits_out -> out_stream
+       -> fg_writeback (arena write port; pool results queued, fg_credit counts them)
+    fg_logits_out   arena -> out_stream
+    fg_stage_slots  the staging memory's image slots (fg_axis_unpack -> staging banks)
+    fg_fused_pair   both generators' row limits (a fused conv -> max-pool pair)
 
 Every address is a register stepped by per-layer constants the compiler computed; no `*`,
 `/`, `%` outside the registered multipliers of fg_pe_array and fg_avgpool; every memory is read
@@ -84,6 +88,11 @@ module fg_engine #
     // layer table: rows and fields per row (field order of RTL_FIELDS, hw/fg_fields.vh)
     parameter N_LAYERS = 1,
     parameter NF = 60,
+    // cycles from a generator's last beat taken to its last arena write (S_DRAIN, the fused
+    // pair's rows): fpgagen's EngineTiming.drain (fpgagen/plan/cycles.py), which the generated
+    // top passes; the engine checks it against its own pipeline (hw/fg_latency.vh), so 0 (not
+    // given) is refused
+    parameter DRAIN = 0,
     // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
     parameter CW = 16,
     // memory depths (words); the arena is NW = P_OUT / P_IN banks (1 when P_OUT <= P_IN) of
@@ -169,6 +178,12 @@ module fg_engine #
 `include "fg_fields.vh"
 
 /*
+ * Pipeline latencies: LAT_<STAGE>, from fpgagen/plan/engine_latency.py, the table the cycle
+ * model (fpgagen/plan/cycles.py) reads too
+ */
+`include "fg_latency.vh"
+
+/*
  * Widths and latencies
  */
 // activations enter the MAC array sign-extended to one common signed width
@@ -202,20 +217,21 @@ localparam LV = (P_IN > 1) ? $clog2(P_IN) : 0;
 // descriptor of a result: first word, words still inside the tensor, lane group
 localparam DESC_W = AW + CW + 1 + GW;
 // memories: the read register, the memory's output register and one more behind it
-localparam MEM_REGS = 2;
+localparam MEM_REGS = LAT_MEM_REGS;
 localparam MEM_LAT = 1 + MEM_REGS;
 // cycles from the last beat taken by a generator until its last arena write has happened:
-// A1 + memory + operand register + MAC array (4 + LV) + the split sums (KSUM_LAT) + R0 +
-// requantizer (6) + write (all NW words of a result at once, one per arena bank: WB_LAT) +
-// margin
-localparam WB_LAT = (NW > 1) ? 2 : 1;   // fg_writeback: its source stage when banked
-localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + KSUM_LAT + 1 + 6 + WB_LAT + 3;
-localparam DR_W = $clog2(DRAIN + 1);
+// A1 + memory + operand register + MAC array (PE + LV) + the split sums (KSUM_LAT) + R0 +
+// requantizer + write (all NW words of a result at once, one per arena bank: WB_LAT) +
+// margin. The DRAIN parameter must equal it (fpgagen's EngineTiming.drain sums the same table)
+localparam WB_LAT = (NW > 1) ? LAT_WB_BANKED : LAT_WB;   // fg_writeback: its source stage
+localparam DRAIN_PIPE = LAT_A1 + MEM_LAT + LAT_A4 + LAT_PE + LV + KSUM_LAT + LAT_R0 + LAT_REQUANT
+                        + WB_LAT + LAT_DRAIN_MARGIN;
+localparam DR_W = $clog2(DRAIN_PIPE + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
 localparam BIAS_ADDR_DELAY = 2 + LV;
 localparam PF_DEPTH = 4;
-localparam MAXPOOL_LAT = 2;  // fg_maxpool: input register, compare/select
+localparam MAXPOOL_LAT = LAT_MAXPOOL;  // fg_maxpool: input register, compare/select
 
 initial begin
     if (P_IN < 1 || P_OUT < 1 || (P_OUT % P_IN != 0 && P_IN % P_OUT != 0)) begin
@@ -244,6 +260,13 @@ initial begin
     end
     if (NF < NF_USED) begin
         $error("Error: the layer table has fewer fields than the engine decodes (instance %m)");
+        $finish;
+    end
+    if (DRAIN != DRAIN_PIPE) begin
+        // the top passes fpgagen's EngineTiming.drain: if it did, the cycle model's sum and
+        // DRAIN_PIPE (hw/fg_latency.vh) disagree
+        $error("Error: DRAIN %0d is not this pipeline's %0d cycles (instance %m)", DRAIN,
+               DRAIN_PIPE);
         $finish;
     end
 end
@@ -1083,7 +1106,7 @@ always @(posedge clk) begin
 end
 
 /*
- * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): 6 cycles
+ * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): LAT_REQUANT cycles
  */
 wire                  rq_valid;
 wire [RQL*ACT_W-1:0]  rq_data;
@@ -1099,7 +1122,7 @@ fg_requant #(.LANES(RQL), .ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT))
 
 wire [DESC_W-1:0] w_desc;
 wire              w_conv;
-fg_delay #(.WIDTH(DESC_W + 1), .DEPTH(6), .RESET(0)) desc_rq_dly (
+fg_delay #(.WIDTH(DESC_W + 1), .DEPTH(LAT_REQUANT), .RESET(0)) desc_rq_dly (
     .clk(clk), .rst(rst), .in_data({r0_desc, r0_conv}), .out_data({w_desc, w_conv})
 );
 

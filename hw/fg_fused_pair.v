@@ -62,7 +62,7 @@ module fg_fused_pair #
     input  wire [CW-1:0]      cfg_conv_oy_last,   // the conv's output rows - 1 (bank M)
     input  wire [CW-1:0]      cfg_pool_oy_last,   // the pool's output rows - 1 (bank P)
     input  wire [CW-1:0]      cfg_stride,         // the pool's stride S
-    input  wire [CW+1:0]      cfg_need0,          // signed: K - 1 - pad, the conv row pool row 0 needs last
+    input  wire [CW+1:0]      cfg_need0,          // signed: K - 1 - pad (pool row 0's last row)
     input  wire [CW+1:0]      cfg_gate_off,       // signed: pad - R
 
     /*

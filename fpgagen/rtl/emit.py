@@ -29,6 +29,7 @@ from fpgagen.machine.layertable import (
     layer_table,
 )
 from fpgagen.machine.memimage import bias_image, to_hex_words, weight_image
+from fpgagen.plan.cycles import timing
 from fpgagen.plan.engine import mac_operand_bits, pack_problem
 from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING, Plan, arena_banks
@@ -47,7 +48,7 @@ HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_v
               "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl",
               "fg_stage_slots", "fg_fused_pair", "fg_credit")
 # the Verilog includes they read, copied beside them (rendered from Python tables: the table's
-# fields; fpgagen/rtl/headers.py)
+# fields, the pipeline latencies; fpgagen/rtl/headers.py)
 HW_HEADERS = tuple(HEADERS)
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
@@ -79,6 +80,8 @@ def rtl_context(plan: Plan, qgraph: QGraph) -> dict[str, object]:
     ctx["m_w"] = max([e.avg_mult.bit_length() for e in avg] + [1])
     ctx["max_align"] = max([max(e.align0, e.align1) for e in table if e.op == OP_ADD] + [0])
     ctx["nf"] = len(RTL_FIELDS)
+    # the engine's drain, from the latency table the cycle model sums (fg_engine checks it)
+    ctx["drain"] = timing(plan.engine).drain
     ctx["cw"] = counter_bits(rtl_table(table, plan.stage_taps))
     ctx["ram_style"] = {k: RAM_STYLE[v] for k, v in ctx["impl"].items()}  # type: ignore[union-attr]
     # the Plan's block-RAM columns, built as separate memories (fpgagen/machine/columns.py)

@@ -1,11 +1,12 @@
-"""The Verilog includes rendered from Python tables: hw/fg_fields.vh.
+"""The Verilog includes rendered from Python tables: hw/fg_fields.vh and hw/fg_latency.vh.
 
-hw/fg_engine.v decodes the layer table by field index; the indices used to be copied by hand
-from Python (only the field count was checked). The include is rendered here from the one
-definition - `RTL_FIELDS` and the op codes (fpgagen/plan/engine_fields.py,
-fpgagen/machine/layertable.py) - and committed in hw/ (so hw/ stays a plain Verilog folder
+hw/fg_engine.v decodes the layer table by field index and sizes its pipeline by stage
+latencies; both used to be copied by hand from Python (only the field count was checked). The
+includes are rendered here from the one definition of each - `RTL_FIELDS` and the op codes
+(fpgagen/plan/engine_fields.py, fpgagen/machine/layertable.py), `RTL_LATENCY`
+(fpgagen/plan/engine_latency.py) - and committed in hw/ (so hw/ stays a plain Verilog folder
 for lint, simulation and synthesis); tests/test_hw_headers.py fails while a committed file
-differs from its rendering. `fpgagen.rtl.emit` copies it into every build's rtl/.
+differs from its rendering. `fpgagen.rtl.emit` copies them into every build's rtl/.
 
 Regenerate after changing a table::
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from fpgagen.machine.layertable import OP_CODES
 from fpgagen.plan.engine_fields import FIELD_BITS, RTL_FIELDS
+from fpgagen.plan.engine_latency import RTL_LATENCY
 from fpgagen.util.resources import data_dir
 
 REGENERATE = "python -m fpgagen.rtl.headers"
@@ -49,9 +51,20 @@ def render_fields() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_latency() -> str:
+    """hw/fg_latency.vh: ``LAT_<NAME>`` for every stage of `RTL_LATENCY`, with its comment."""
+    lines = _banner("fg_latency.vh", "the engine's pipeline latencies, in cycles",
+                    "fpgagen/plan/engine_latency.py (RTL_LATENCY)")
+    for name, (cycles, what) in RTL_LATENCY.items():
+        lines += [f"// {part}" for part in textwrap.wrap(what, 94)]
+        lines += [f"localparam LAT_{name} = {cycles};"]
+    return "\n".join(lines) + "\n"
+
+
 # the include files, each with its renderer
 HEADERS: dict[str, Callable[[], str]] = {
     "fg_fields.vh": render_fields,
+    "fg_latency.vh": render_latency,
 }
 
 
