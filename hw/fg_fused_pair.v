@@ -17,14 +17,17 @@ owns both limits and raises them row by row.
                 row while `fz_rows_in` (the conv rows it needs are written: `done_rows`, the
                 conv's `row_issued` delayed DRAIN cycles, beyond `need`). The conv has priority
                 at the write port; pool results wait in the queue. Done when both generators
-                are done and every pool window is written.
+                are done and every counted pool window is written (`credit_zero`).
     S_ALT_*     the conv reads the arena: one read port, so conv rows up to what the next pool
                 row needs (S_ALT_CONV, then a DRAIN-cycle wait: its rows are written), then
                 that pool row (S_ALT_POOL, the port moved: `port_pool`), a short wait, and so
-                on (S_ALT_PLAN decides). Done after the last pool row's windows are written.
+                on (S_ALT_PLAN decides). Done after the last pool row, with `credit_zero`.
 
     finish      (combinational, one cycle) the pair is done: the caller drains (its state
-                machine leaves its pair state in this cycle)
+                machine leaves its pair state in this cycle). `credit_zero` is a register and
+                the pool's last window counts a cycle after `pool_done`, so that window may
+                still be in flight: the caller's DRAIN wait (longer than a pool window's
+                write) covers it
     port_conv / port_pool   (combinational pulses) the arena read port goes to the conv / the
                 pool in the next cycle (S_ALT_PLAN's decision)
     pool_phase  an alternating pool segment runs (a register's decode)

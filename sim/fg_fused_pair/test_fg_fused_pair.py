@@ -22,9 +22,11 @@ generators. Every cycle:
   engine keeps it from `port_conv` / `port_pool`), pool beats only while it is the pool's and
   in `pool_phase`, also in the cycle after the beat (the beat's read address stage);
   S_FZ: both generators run in the same cycles (checked to happen), no port moves;
-- `finish` once per pair, when both generators are done with every row and every window is
-  written; every pair within a cycle bound (no deadlock); an unfused layer's limits are
-  all rows and nothing else moves.
+- `finish` once per pair, when both generators are done with every row and every counted
+  window is written (`credit_zero` is a register: the last window counts a cycle after
+  `pool_done`, so it may still be in flight then; the caller's DRAIN wait covers its write);
+  every pair within a cycle bound (no deadlock); an unfused layer's limits are all rows and
+  nothing else moves.
 """
 
 from __future__ import annotations
