@@ -9,7 +9,7 @@ the semantics of the HLS engine and the golden model:
              into the staging memory, a pixel (one word of IN_C lanes) per cycle, pixel p in
              bank p mod TAPS; the staging memory holds two images (slots) and the loader runs
              on its own: it fills a free slot whenever the stream offers an image, so the next
-             image loads while this one computes (see "Double-buffered input staging")
+             image loads while this one computes (fg_stage_slots)
     table    for every layer-table row (fg_layer_table decodes one row per layer):
                conv     per output pixel and output group, K*K*in_blocks beats of the MAC
                         array (bias with the first beat), ReLU, requantize, write P_OUT lanes;
@@ -21,6 +21,7 @@ the semantics of the HLS engine and the golden model:
              a conv fused with the max-pool after it writes a ring of rows; each pool row runs
              as soon as its rows exist - beside the conv when the conv reads the staging
              memory (the arena's read port is free), else in alternating phases
+             (fg_fused_pair hands both generators their rows)
     output   the logits, packed densely into out_stream beats, TLAST on the last
 
 Structure (hw/README.md has the stage budget):
@@ -30,7 +31,10 @@ Structure (hw/README.md has the stage budget):
     fg_vec_agu      avgpool/add nest   ->  |                            -> A4 (operands
     fg_pool_agu     max-pool nest      -> Q1 -> arena (latency 2) -> fg_maxpool -> queue   reg.)
     A4 -> fg_pe_array (conv) | fg_avgpool | fg_add -> R0 (result mux) -> fg_requant (6)
-       -> fg_writeback (arena write port; pool results queued) ; fg_logits_out -> out_stream
+       -> fg_writeback (arena write port; pool results queued, fg_credit counts them)
+    fg_logits_out   arena -> out_stream
+    fg_stage_slots  the staging memory's image slots (fg_axis_unpack -> staging banks)
+    fg_fused_pair   both generators' row limits (a fused conv -> max-pool pair)
 
 Every address is a register stepped by per-layer constants the compiler computed; no `*`,
 `/`, `%` outside the registered multipliers of fg_pe_array and fg_avgpool; every memory is read
@@ -81,9 +85,14 @@ module fg_engine #
     parameter OUT_SIGNED = 0,
     // largest exact left shift of a requantization (negative shift)
     parameter MAX_LSHIFT = 0,
-    // layer table: rows and fields per row (field order of fpgagen.machine.engine_table.RTL_FIELDS)
+    // layer table: rows and fields per row (field order of RTL_FIELDS, hw/fg_fields.vh)
     parameter N_LAYERS = 1,
     parameter NF = 60,
+    // cycles from a generator's last beat taken to its last arena write (S_DRAIN, the fused
+    // pair's rows): fpgagen's EngineTiming.drain (fpgagen/plan/cycles.py), which the generated
+    // top passes; the engine checks it against its own pipeline (hw/fg_latency.vh), so 0 (not
+    // given) is refused
+    parameter DRAIN = 0,
     // loop counter width (4..16): every count of the table < 2^(CW-1) (the compiler sizes it)
     parameter CW = 16,
     // memory depths (words); the arena is NW = P_OUT / P_IN banks (1 when P_OUT <= P_IN) of
@@ -163,24 +172,16 @@ module fg_engine #
 );
 
 /*
- * Layer table fields (fpgagen/machine/engine_table.py RTL_FIELDS), FW bits each
+ * Layer table fields: FW, F_<FIELD> (the order of a layers.hex row), NF_USED, OP_<OP>;
+ * rendered from fpgagen/plan/engine_fields.py RTL_FIELDS (fpgagen/rtl/headers.py)
  */
-localparam FW = 32;
-localparam F_OP = 0, F_IN_STAGING = 1, F_IN_SIGNED = 2, F_IN2_SIGNED = 3, F_OUT_SIGNED = 4,
-           F_RELU = 5, F_FUSE_POOL = 6, F_SHIFT = 7, F_ROUNDING = 8, F_SAT = 9,
-           F_OUT_WIDTH = 10, F_BIAS_SHIFT = 11, F_ALIGN0 = 12, F_ALIGN1 = 13, F_AVG_MULT = 14,
-           F_IN_H = 15, F_IN_W = 16, F_CB_LAST = 17, F_KX_LAST = 18, F_K_LAST = 19,
-           F_OG_LAST = 20, F_OX_LAST = 21, F_OY_LAST = 22, F_ORIGIN = 23, F_KX_STEP = 24,
-           F_KY_STEP = 25, F_OX_STEP = 26, F_OY_STEP = 27, F_IX_STEP = 28, F_STRIDE = 29,
-           F_PAD = 30, F_KERNEL = 31, F_W_BASE = 32, F_B_BASE = 33, F_OUT_BASE = 34,
-           F_OUT_STRIDE = 35, F_OUT_ROW_STEP = 36, F_OUT_RING_LAST = 37, F_OUT_BLOCKS = 38,
-           F_IN_BASE = 39, F_IN_STRIDE = 40, F_IN2_BASE = 41, F_IN2_STRIDE = 42,
-           F_P_LAST = 43, F_REUSE = 44, F_KX0 = 45, F_IX_KX0 = 46, F_ROW0 = 47, F_IROW0 = 48,
-           F_RING = 49, F_RING_LAST = 50, F_ROW_STEP = 51, F_S_ROW_STEP = 52,
-           F_WRAP_ROW_STEP = 53, F_COL0 = 54, F_COL_STEP = 55, F_COL_KX0 = 56, F_NEED0 = 57,
-           F_GATE_OFF = 58, F_SPLIT_LG = 59;
-localparam NF_USED = 60;
-localparam OP_CONV = 0, OP_MAXPOOL = 1, OP_AVGPOOL = 2, OP_ADD = 3;
+`include "fg_fields.vh"
+
+/*
+ * Pipeline latencies: LAT_<STAGE>, from fpgagen/plan/engine_latency.py, the table the cycle
+ * model (fpgagen/plan/cycles.py) reads too
+ */
+`include "fg_latency.vh"
 
 /*
  * Widths and latencies
@@ -206,10 +207,8 @@ localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
 localparam LT = (TAPS > 1) ? $clog2(TAPS) : 0;
 localparam LTW = (LT > 0) ? LT : 1;
 localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank and slot
-// a staging bank holds two slots, slot 1 at word SB_DEPTH (an added base, not an address bit:
-// padding each slot to a power of two would cost block RAMs)
+// a staging bank holds STAGE_SLOTS images, slot 1 at word SB_DEPTH (hw/fg_stage_slots.v)
 localparam SA_W = (STAGE_SLOTS * SB_DEPTH > 1) ? $clog2(STAGE_SLOTS * SB_DEPTH) : 1;
-localparam SP_WL = $clog2(STAGE_DEPTH + 1);              // pixel counter of the loader
 localparam WA_W = (WMEM_DEPTH > 1) ? $clog2(WMEM_DEPTH) : 1;
 localparam BA_W = (BMEM_DEPTH > 1) ? $clog2(BMEM_DEPTH) : 1;
 localparam LA_W = $clog2(N_LAYERS + 1);
@@ -218,20 +217,21 @@ localparam LV = (P_IN > 1) ? $clog2(P_IN) : 0;
 // descriptor of a result: first word, words still inside the tensor, lane group
 localparam DESC_W = AW + CW + 1 + GW;
 // memories: the read register, the memory's output register and one more behind it
-localparam MEM_REGS = 2;
+localparam MEM_REGS = LAT_MEM_REGS;
 localparam MEM_LAT = 1 + MEM_REGS;
 // cycles from the last beat taken by a generator until its last arena write has happened:
-// A1 + memory + operand register + MAC array (4 + LV) + the split sums (KSUM_LAT) + R0 +
-// requantizer (6) + write (all NW words of a result at once, one per arena bank: WB_LAT) +
-// margin
-localparam WB_LAT = (NW > 1) ? 2 : 1;   // fg_writeback: its source stage when banked
-localparam DRAIN = 1 + MEM_LAT + 1 + 4 + LV + KSUM_LAT + 1 + 6 + WB_LAT + 3;
-localparam DR_W = $clog2(DRAIN + 1);
+// A1 + memory + operand register + MAC array (PE + LV) + the split sums (KSUM_LAT) + R0 +
+// requantizer + write (all NW words of a result at once, one per arena bank: WB_LAT) +
+// margin. The DRAIN parameter must equal it (fpgagen's EngineTiming.drain sums the same table)
+localparam WB_LAT = (NW > 1) ? LAT_WB_BANKED : LAT_WB;   // fg_writeback: its source stage
+localparam DRAIN_PIPE = LAT_A1 + MEM_LAT + LAT_A4 + LAT_PE + LV + KSUM_LAT + LAT_R0 + LAT_REQUANT
+                        + WB_LAT + LAT_DRAIN_MARGIN;
+localparam DR_W = $clog2(DRAIN_PIPE + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
 localparam BIAS_ADDR_DELAY = 2 + LV;
 localparam PF_DEPTH = 4;
-localparam MAXPOOL_LAT = 2;  // fg_maxpool: input register, compare/select
+localparam MAXPOOL_LAT = LAT_MAXPOOL;  // fg_maxpool: input register, compare/select
 
 initial begin
     if (P_IN < 1 || P_OUT < 1 || (P_OUT % P_IN != 0 && P_IN % P_OUT != 0)) begin
@@ -260,6 +260,13 @@ initial begin
     end
     if (NF < NF_USED) begin
         $error("Error: the layer table has fewer fields than the engine decodes (instance %m)");
+        $finish;
+    end
+    if (DRAIN != DRAIN_PIPE) begin
+        // the top passes fpgagen's EngineTiming.drain: if it did, the cycle model's sum and
+        // DRAIN_PIPE (hw/fg_latency.vh) disagree
+        $error("Error: DRAIN %0d is not this pipeline's %0d cycles (instance %m)", DRAIN,
+               DRAIN_PIPE);
         $finish;
     end
 end
@@ -294,65 +301,41 @@ wire       m_fused = `FG_M(F_FUSE_POOL, 1);
  * Control state machine
  */
 localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_ROW = 4'd2, S_ROW_WAIT = 4'd3, S_PREP = 4'd4,
-           S_START = 4'd5, S_RUN = 4'd6, S_FZ = 4'd7, S_ALT_PLAN = 4'd8, S_ALT_CONV = 4'd9,
-           S_ALT_POOL = 4'd10, S_ALT_WAIT = 4'd11, S_DRAIN = 4'd12, S_OUT = 4'd13,
-           S_DONE = 4'd14;
+           S_START = 4'd5, S_RUN = 4'd6, S_PAIR = 4'd7, S_DRAIN = 4'd8, S_OUT = 4'd9,
+           S_DONE = 4'd10;
 
 reg [3:0]       state;
 reg [LA_W-1:0]  entry;          // the row loaded last
 reg [LA_W-1:0]  main_entry;     // the row in bank M (the conv of a fused pair)
 reg             pair_pending;   // a fused conv is in bank M, its pool row is loading
-reg             fused_mode, fz_conc;
+reg             fused_mode;     // the layer is a fused pair (fg_fused_pair runs it)
 reg             run_conv, run_vec, run_pool;   // what runs in this layer
 reg             pool_owns;      // the pool generator drives the arena's read port
 reg [DR_W-1:0]  drain_cnt;
 reg             drain_end;      // drain_cnt == 1 (a register: the FSM decides from registers)
 reg [2:0]       settle;         // a shift register: the generators' flags are current once
-wire            settled = !settle[2];   // it has run out (3 cycles after a start or a phase)
+wire            settled = !settle[2];   // it has run out (3 cycles after a start)
 reg             gen_done;       // the running generator's done, registered
 reg             entry_last;     // the row loaded last is the table's last
 reg             out_error;      // the frame error of the image in use (its slot's)
 
 // generator control
 reg             conv_start, vec_start, pool_start;
-reg [CW-1:0]    conv_limit, pool_limit;
+wire [CW-1:0]   conv_limit, pool_limit;     // rows the generators may issue (fg_fused_pair)
 wire            conv_done, conv_paused, conv_row_issued;
 wire            vec_done;
 wire            pool_done, pool_paused, pool_row_issued;
-reg [2:0]       credit;         // pool windows issued and not yet written
-reg             credit_zero, credit_high;
+wire            credit_zero, credit_high;   // pool windows in flight: none / the most
 wire            pool_pop;
 
-// fused bookkeeping (concurrent and alternating)
-reg [CW+1:0]    fz_need;        // signed: the conv row the next pool row needs last
-reg [CW+1:0]    fz_gate_val;    // signed: conv_limit + pad - R (the ring slot check)
-reg [CW+1:0]    fz_pdone_s;     // signed: S x pool rows issued
-reg [CW-1:0]    fz_done;        // conv rows whose writes are complete
-wire [CW+1:0]   fz_done_e = {2'b00, fz_done};
-wire [CW-1:0]   c_out_h_m1 = `FG_M(F_OY_LAST, CW);
-wire [CW-1:0]   p_out_h_m1 = `FG_P(F_OY_LAST, CW);
-// the row hand-out conditions, registered (each compare is a carry chain of its own; a
-// hand-out then waits a cycle for the flags to see it, and the counters they compare only
-// grow otherwise, so a late flag only delays a row, never releases one early)
-reg             conv_more, pool_more, fz_gate, fz_rows_in, alt_conv;
-reg             conv_inc_d, pool_inc_d;
-always @(posedge clk) begin
-    conv_more <= conv_limit <= c_out_h_m1;
-    pool_more <= pool_limit <= p_out_h_m1;
-    // conv row conv_limit may overwrite its ring slot: every pool row reading the row it
-    // replaces has been issued
-    fz_gate <= $signed(fz_gate_val) < $signed(fz_pdone_s);
-    // the next pool row's conv rows are written: fz_done > min(need, c_out_h - 1)
-    fz_rows_in <= $signed(fz_done_e) > $signed(fz_need) || fz_done > c_out_h_m1;
-    // alternating phases: the next pool row needs conv rows not issued yet
-    alt_conv <= !conv_done && $signed(fz_need) >= $signed({2'b00, conv_limit});
-end
-wire            conv_inc = conv_more && fz_gate && !conv_inc_d;
-wire            pool_inc = pool_more && fz_rows_in && !pool_inc_d;
+// the fused pair (fg_fused_pair): its end, the arena read port's moves, its pool segments
+wire            pair_finish, pair_port_conv, pair_port_pool, pair_pool_phase;
 
-// image input
+// image input and its staging slots (fg_stage_slots)
 wire              in_word_valid;
 wire [IN_C*IN_W-1:0] in_word;
+wire              rd_ready, rd_error;
+wire              unpack_error;
 
 // logits
 wire              lo_done;
@@ -390,11 +373,11 @@ always @(posedge clk) begin
         end
         S_LOAD: begin
             // the oldest slot's image: loaded already (streaming), or its last pixel now
-            if (rd_full || rd_filling) begin
+            if (rd_ready) begin
                 state <= S_ROW;
                 entry <= {LA_W{1'b0}};
                 pair_pending <= 1'b0;
-                out_error <= rd_full ? rd_error : unpack_error;
+                out_error <= rd_error;
             end
         end
         S_ROW: begin
@@ -418,15 +401,10 @@ always @(posedge clk) begin
         S_PREP: begin
             // the configuration is decoded; it settles into the generators this cycle
             fused_mode <= pair_pending;
-            fz_conc <= pair_pending && m_staging;
             run_conv <= lt_op[1:0] != OP_MAXPOOL[1:0] || pair_pending ? m_conv : 1'b0;
             run_vec <= lt_op[1:0] != OP_MAXPOOL[1:0] && !pair_pending && (m_avg || m_add);
             run_pool <= lt_op[1:0] == OP_MAXPOOL[1:0];
             pool_owns <= lt_op[1:0] == OP_MAXPOOL[1:0] && !(pair_pending && !m_staging);
-            conv_limit <= pair_pending ? {CW{1'b0}} : {CW{1'b1}};
-            pool_limit <= pair_pending ? {CW{1'b0}} : {CW{1'b1}};
-            fz_need <= `FG_P(F_NEED0, CW+2);
-            fz_gate_val <= `FG_P(F_GATE_OFF, CW+2);
             state <= S_START;
         end
         S_START: begin
@@ -434,7 +412,7 @@ always @(posedge clk) begin
             vec_start <= run_vec;
             pool_start <= run_pool;
             settle <= 3'b111;
-            state <= !fused_mode ? S_RUN : (fz_conc ? S_FZ : S_ALT_PLAN);
+            state <= !fused_mode ? S_RUN : S_PAIR;
         end
         S_RUN: begin
             // one generator walks the whole layer
@@ -443,59 +421,17 @@ always @(posedge clk) begin
                 drain_cnt <= DRAIN[DR_W-1:0];
             end
         end
-        S_FZ: begin
-            // conv rows, each as soon as the ring slot it overwrites has been read
-            if (conv_inc) begin
-                conv_limit <= conv_limit + {{(CW-1){1'b0}}, 1'b1};
-                fz_gate_val <= fz_gate_val + {{(CW+1){1'b0}}, 1'b1};
+        S_PAIR: begin
+            // a fused pair: fg_fused_pair hands both generators their rows
+            if (pair_port_conv) begin
+                pool_owns <= 1'b0;
             end
-            // pool rows (own generator, arena read port), as soon as their conv rows are in
-            if (pool_inc) begin
-                pool_limit <= pool_limit + {{(CW-1){1'b0}}, 1'b1};
-                fz_need <= fz_need + {2'b00, `FG_P(F_STRIDE, CW)};
+            if (pair_port_pool) begin
+                pool_owns <= 1'b1;
             end
-            if (settled && conv_done && pool_done && credit_zero) begin
+            if (pair_finish) begin
                 state <= S_DRAIN;
                 drain_cnt <= DRAIN[DR_W-1:0];
-            end
-        end
-        S_ALT_PLAN: begin
-            // fused pair on one read port: conv rows up to what the next pool row needs,
-            // then that pool row, and so on (after start, the generators' flags settle first)
-            if (settled) begin
-                if (alt_conv) begin
-                    conv_limit <= fz_need[CW-1:0] + {{(CW-1){1'b0}}, 1'b1};
-                    pool_owns <= 1'b0;
-                    state <= S_ALT_CONV;
-                end else begin
-                    pool_limit <= pool_limit + {{(CW-1){1'b0}}, 1'b1};
-                    fz_need <= fz_need + {2'b00, `FG_P(F_STRIDE, CW)};
-                    pool_owns <= 1'b1;
-                    state <= S_ALT_POOL;
-                end
-                settle <= 3'b111;
-            end
-        end
-        S_ALT_CONV: begin
-            if (settled && (conv_paused || conv_done)) begin
-                state <= S_ALT_WAIT;
-                drain_cnt <= DRAIN[DR_W-1:0];
-            end
-        end
-        S_ALT_POOL: begin
-            if (settled && (pool_paused || pool_done) && credit_zero) begin
-                if (pool_done) begin
-                    state <= S_DRAIN;
-                    drain_cnt <= DRAIN[DR_W-1:0];
-                end else begin
-                    state <= S_ALT_WAIT;
-                    drain_cnt <= 3;
-                end
-            end
-        end
-        S_ALT_WAIT: begin
-            if (drain_end) begin
-                state <= S_ALT_PLAN;
             end
         end
         S_DRAIN: begin
@@ -522,21 +458,18 @@ always @(posedge clk) begin
         end
         default: state <= S_IDLE;
     endcase
-    conv_inc_d <= state == S_FZ && conv_inc;
-    pool_inc_d <= state == S_FZ && pool_inc;
     dbg_busy <= state != S_IDLE && state != S_LOAD && state != S_OUT && state != S_DONE;
     dbg_loading <= state == S_LOAD;
     // a fused pair's cycles count for the conv until its last row is issued
     dbg_entry <= (!fused_mode || state == S_ROW || state == S_ROW_WAIT || state == S_PREP)
                  ? (pair_pending ? main_entry : entry)
-                 : ((state == S_ALT_POOL || state == S_DRAIN || conv_done) ? entry : main_entry);
+                 : ((pair_pool_phase || state == S_DRAIN || conv_done) ? entry : main_entry);
     if (rst) begin
         state <= S_IDLE;
         entry <= {LA_W{1'b0}};
         main_entry <= {LA_W{1'b0}};
         pair_pending <= 1'b0;
         fused_mode <= 1'b0;
-        fz_conc <= 1'b0;
         run_conv <= 1'b0;
         run_vec <= 1'b0;
         run_pool <= 1'b0;
@@ -554,24 +487,23 @@ always @(posedge clk) begin
     end
 end
 
-// conv rows written (fused pairs): a row counts DRAIN cycles after its last beat was issued
-wire fz_row_written;
-fg_delay #(.WIDTH(1), .DEPTH(DRAIN), .RESET(1)) fz_dly (
-    .clk(clk), .rst(rst), .in_data(conv_row_issued), .out_data(fz_row_written)
+/*
+ * The fused pair: the two generators' row limits, each row as soon as it may run
+ */
+fg_fused_pair #(.CW(CW), .DRAIN(DRAIN)) pair_inst (
+    .clk(clk), .rst(rst),
+    .cfg_conv_oy_last(`FG_M(F_OY_LAST, CW)), .cfg_pool_oy_last(`FG_P(F_OY_LAST, CW)),
+    .cfg_stride(`FG_P(F_STRIDE, CW)), .cfg_need0(`FG_P(F_NEED0, CW+2)),
+    .cfg_gate_off(`FG_P(F_GATE_OFF, CW+2)),
+    .prep(state == S_PREP), .prep_pair(pair_pending),
+    .start(state == S_START && fused_mode), .start_conc(m_staging),
+    .finish(pair_finish), .port_conv(pair_port_conv), .port_pool(pair_port_pool),
+    .pool_phase(pair_pool_phase),
+    .conv_limit(conv_limit), .pool_limit(pool_limit),
+    .conv_done(conv_done), .conv_paused(conv_paused), .conv_row_issued(conv_row_issued),
+    .pool_done(pool_done), .pool_paused(pool_paused), .pool_row_issued(pool_row_issued),
+    .credit_zero(credit_zero)
 );
-
-always @(posedge clk) begin
-    if (fz_row_written) begin
-        fz_done <= fz_done + {{(CW-1){1'b0}}, 1'b1};
-    end
-    if (pool_row_issued) begin
-        fz_pdone_s <= fz_pdone_s + {2'b00, `FG_P(F_STRIDE, CW)};
-    end
-    if (state == S_PREP) begin
-        fz_done <= {CW{1'b0}};
-        fz_pdone_s <= {(CW+2){1'b0}};
-    end
-end
 
 assign ap_idle = state == S_IDLE;
 assign ap_done = state == S_DONE;
@@ -579,85 +511,29 @@ assign ap_ready = state == S_DONE;
 assign frame_error = out_error;
 
 /*
- * Double-buffered input staging: two image slots, a loader that fills them on its own
- *
- * The loader opens a frame (fg_axis_unpack `start`) whenever its slot (wr_slot) is free,
- * writes the image's pixels into it (pixel p to bank p mod TAPS, word p / TAPS of the slot)
- * and marks the slot full with the frame's error at the last pixel; the next image goes to
- * the other slot. The engine reads the oldest full slot (rd_slot, S_LOAD waits for it) and
- * frees it when its last staging reader (row STAGE_LAST_ENTRY) has drained. Slot 1 starts
- * at word SB_DEPTH of every bank: the base is a register, added with the address's carry-in.
+ * Double-buffered input staging (fg_stage_slots): the loader fills a free slot whenever the
+ * stream offers an image; the engine reads the oldest full slot (S_LOAD waits for it) and
+ * frees it when its last staging reader (row STAGE_LAST_ENTRY) has drained
  */
-reg  [1:0]       slot_full, slot_error;
-reg              wr_slot, rd_slot;
-reg              ld_busy;                // a frame is open, its pixels go to wr_slot
-reg  [SP_WL-1:0] ld_cnt;                 // pixels written
-reg              ld_last;                // ld_cnt == STAGE_DEPTH - 1
-reg  [LTW-1:0]   ld_bank;                // ld_cnt mod TAPS
-reg  [SA_W-1:0]  ld_addr;                // slot base + ld_cnt / TAPS
-reg  [SA_W-1:0]  rd_base;                // rd_slot's first word
-wire             rd_full = slot_full[rd_slot];
-wire             rd_error = slot_error[rd_slot];
-wire             ld_start = !ld_busy && !slot_full[wr_slot];
-wire             ld_write = ld_busy && in_word_valid;
-wire             unpack_error;
-wire             rd_filling = ld_write && ld_last && wr_slot == rd_slot;   // full next cycle
-wire             slot_free = state == S_DRAIN && drain_end
-                             && entry == STAGE_LAST_ENTRY[LA_W-1:0];
-localparam [31:0] SLOT1_BASE32 = SB_DEPTH;
-localparam [31:0] LD_LAST_M1_32 = STAGE_DEPTH - 2;    // STAGE_DEPTH >= 2 (the compiler's)
-localparam [31:0] LAST_BANK32 = TAPS - 1;
-localparam [SA_W-1:0]  SLOT1_BASE = SLOT1_BASE32[SA_W-1:0];
-localparam [SP_WL-1:0] LD_LAST_M1 = LD_LAST_M1_32[SP_WL-1:0];
-localparam [LTW-1:0]   LAST_BANK = LAST_BANK32[LTW-1:0];
+wire              ld_open, ld_busy;
+wire [TAPS-1:0]   ld_wr_en;              // pixel p to bank p mod TAPS ...
+wire [SA_W-1:0]   ld_addr;               // ... at word slot base + p / TAPS
+wire [SA_W-1:0]   rd_base;               // the image's first word
+wire              slot_free = state == S_DRAIN && drain_end
+                              && entry == STAGE_LAST_ENTRY[LA_W-1:0];
 
-always @(posedge clk) begin
-    if (ld_start) begin
-        ld_busy <= 1'b1;
-        ld_cnt <= {SP_WL{1'b0}};
-        ld_last <= STAGE_DEPTH == 1;
-        ld_bank <= {LTW{1'b0}};
-        ld_addr <= wr_slot ? SLOT1_BASE : {SA_W{1'b0}};
-    end
-    if (ld_write) begin
-        ld_cnt <= ld_cnt + {{(SP_WL-1){1'b0}}, 1'b1};
-        ld_last <= ld_cnt == LD_LAST_M1;
-        ld_bank <= ld_bank + {{(LTW-1){1'b0}}, 1'b1};
-        if (LT == 0 || ld_bank == LAST_BANK) begin
-            ld_addr <= ld_addr + {{(SA_W-1){1'b0}}, 1'b1};
-        end
-        if (ld_last) begin
-            // the frame's last beat was taken before its last pixel left: the error is final
-            ld_busy <= 1'b0;
-            wr_slot <= STAGE_SLOTS > 1 && !wr_slot;
-            slot_error[wr_slot] <= unpack_error;
-        end
-    end
-    // a slot fills at its last pixel and empties when its reader is done (never the same
-    // slot in one cycle: the engine reads only a full slot, the loader writes a free one)
-    if (ld_write && ld_last) begin
-        slot_full[wr_slot] <= 1'b1;
-    end
-    if (slot_free) begin
-        slot_full[rd_slot] <= 1'b0;
-        rd_slot <= STAGE_SLOTS > 1 && !rd_slot;
-        rd_base <= (STAGE_SLOTS > 1 && !rd_slot) ? SLOT1_BASE : {SA_W{1'b0}};
-    end
-    if (rst) begin
-        slot_full <= 2'b00;
-        slot_error <= 2'b00;
-        wr_slot <= 1'b0;
-        rd_slot <= 1'b0;
-        rd_base <= {SA_W{1'b0}};
-        ld_busy <= 1'b0;
-    end
-end
+fg_stage_slots #(.PIXELS(STAGE_DEPTH), .TAPS(TAPS), .SLOTS(STAGE_SLOTS), .SA_W(SA_W)) slots_inst (
+    .clk(clk), .rst(rst),
+    .ld_open(ld_open), .ld_busy(ld_busy), .px_valid(in_word_valid), .px_error(unpack_error),
+    .wr_en(ld_wr_en), .wr_addr(ld_addr),
+    .rd_ready(rd_ready), .rd_error(rd_error), .rd_base(rd_base), .rd_done(slot_free)
+);
 
 fg_axis_unpack #(
     .A_W(IN_W), .VB(IN_VB), .C(IN_C), .TDATA_W(TDATA_W), .N_BEATS(IN_BEATS),
     .N_PIXELS(STAGE_DEPTH), .LAST_BYTES(IN_LAST_BYTES)
 ) axis_in_inst (
-    .clk(clk), .rst(rst), .start(ld_start && !rst), .frame_error(unpack_error),
+    .clk(clk), .rst(rst), .start(ld_open && !rst), .frame_error(unpack_error),
     .in_stream_TDATA(in_stream_TDATA), .in_stream_TKEEP(in_stream_TKEEP),
     .in_stream_TLAST(in_stream_TLAST), .in_stream_TVALID(in_stream_TVALID),
     .in_stream_TREADY(in_stream_TREADY),
@@ -680,7 +556,7 @@ generate
             .COL_ULTRA(STAGE_ULTRA[gs*STAGE_NC +: STAGE_NC])
         ) stage_inst (
             .clk(clk),
-            .wr_en(ld_write && (LT == 0 || ld_bank == gs)),
+            .wr_en(ld_wr_en[gs]),
             .wr_mask(1'b1), .wr_addr(ld_addr), .wr_data(in_word),
             .rd_en(1'b1), .rd_addr(stage_rd_addr[gs*SA_W +: SA_W]),
             .rd_data(stage_rd_data[gs*IN_C*IN_W +: IN_C*IN_W])
@@ -824,23 +700,13 @@ fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW)) pool_agu_inst (
     .beat_left(pl_left)
 );
 
-// pool windows issued and not yet written (the write queue holds PF_DEPTH); the flags the
-// issuer and the FSM read are registered from the next count. A window counts a cycle after
-// its last beat (the generator's registered pulse): the issuer may take one more window's
-// last beat meanwhile, so it stops at PF_DEPTH - 1 and at most PF_DEPTH are ever in flight.
+// pool windows issued and not yet written (the write queue holds PF_DEPTH): the issuer stops
+// at PF_DEPTH - 1 (credit_high), the layer ends at none (credit_zero)
 wire       pl_window;
-wire [2:0] credit_n = (pl_window && !pool_pop) ? credit + 3'd1 :
-                      (pool_pop && !pl_window) ? credit - 3'd1 : credit;
-always @(posedge clk) begin
-    credit <= credit_n;
-    credit_zero <= credit_n == 3'd0;
-    credit_high <= credit_n >= PF_DEPTH[2:0] - 3'd1;
-    if (rst) begin
-        credit <= 3'd0;
-        credit_zero <= 1'b1;
-        credit_high <= 1'b0;
-    end
-end
+fg_credit #(.DEPTH(PF_DEPTH)) credit_inst (
+    .clk(clk), .rst(rst), .issue(pl_window), .retire(pool_pop),
+    .zero(credit_zero), .high(credit_high)
+);
 
 /*
  * A1: the main beat registered (conv or element-wise); its addresses drive the memories
@@ -1240,7 +1106,7 @@ always @(posedge clk) begin
 end
 
 /*
- * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): 6 cycles
+ * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): LAT_REQUANT cycles
  */
 wire                  rq_valid;
 wire [RQL*ACT_W-1:0]  rq_data;
@@ -1256,7 +1122,7 @@ fg_requant #(.LANES(RQL), .ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT))
 
 wire [DESC_W-1:0] w_desc;
 wire              w_conv;
-fg_delay #(.WIDTH(DESC_W + 1), .DEPTH(6), .RESET(0)) desc_rq_dly (
+fg_delay #(.WIDTH(DESC_W + 1), .DEPTH(LAT_REQUANT), .RESET(0)) desc_rq_dly (
     .clk(clk), .rst(rst), .in_data({r0_desc, r0_conv}), .out_data({w_desc, w_conv})
 );
 

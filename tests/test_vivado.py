@@ -18,6 +18,7 @@ from fpgagen.frontend.zoo import load_model
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.plan import make_plan
 from fpgagen.quant.precision import parse_precision
+from fpgagen.rtl.emit import HW_HEADERS
 from fpgagen.rtl.vivado import emit_vivado, vivado_context
 
 BOARD, MODEL = "zynq", "squeezenet"
@@ -82,6 +83,10 @@ def test_reads_every_source_from_its_own_folder(flow, build):
     assert all(f.is_absolute() and f.is_file() for f in files)
     expected = {p.resolve() for p in build.glob("*.v")} - {(build / "fpgagen_tb.v").resolve()}
     assert {f.resolve() for f in files} == expected
+    # the includes (`include "fg_fields.vh" ...) are found in the sources' folder, not read
+    assert {p.name for p in build.glob("*.vh")} == set(HW_HEADERS)
+    assert [Path(d).resolve() for d in flow.option("synth_design", "-include_dirs")] == [
+        build.resolve()]
     args = flow.call("read_xdc")
     assert args[:2] == ["-mode", "out_of_context"]
     assert Path(args[-1]).resolve() == (build / "fpgagen.xdc").resolve()
@@ -163,7 +168,8 @@ def test_every_file_parameter_must_name_a_file(build, tmp_path):
         emit_vivado(rtl, vivado_context(_plan()))
 
 
-@pytest.mark.parametrize("victim", ["weights.hex", "biases.hex", "fg_rom.v", "fpgagen.xdc"])
+@pytest.mark.parametrize("victim", ["weights.hex", "biases.hex", "fg_rom.v", "fg_fields.vh",
+                                    "fpgagen.xdc"])
 def test_missing_file_fails_before_synthesis(victim, build, tclsh, tmp_path):
     rtl = _copy(build, tmp_path / "rtl")
     (rtl / victim).unlink()

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from fpgagen.frontend.graph import INPUT, Graph, Layer
 from fpgagen.plan.engine import EngineConfig, maxpool_row_taps
 from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.plan.engine_latency import latency
 from fpgagen.util.arith import ceil_div
 
-# --- the RTL's parameters (hw/fg_engine.v localparams) ---
-MEM_LAT = 3          # arena / staging read: read register + the memory's two output registers
-ROM_REGS = 2         # the layer table ROM's output registers (fg_layer_table ROM_REGS)
+# --- the RTL's latencies (fpgagen/plan/engine_latency.py, the table hw/fg_latency.vh renders) ---
+MEM_LAT = 1 + latency("MEM_REGS")   # arena / staging read: read register + output registers
+ROM_REGS = latency("MEM_REGS")      # the layer table ROM's output registers (fg_layer_table)
 WRITE_CYCLES = 1     # arena write cycles per conv result: its NW words go to NW banks at once
 
 
@@ -55,9 +56,13 @@ class EngineTiming:
     @property
     def drain(self) -> int:
         """fg_engine DRAIN: last beat taken -> last arena write (A1 + memory + operand register
-        + MAC array 4 + LV + the split sums' levels + R0 + requantizer 6 + the write port's
-        latency WB_LAT + 3 margin)."""
-        return 1 + MEM_LAT + 1 + 4 + self.lv + self.ksum_levels + 1 + 6 + self.write_latency + 3
+        + MAC array PE + LV + the split sums' levels + R0 + requantizer + the write port's
+        latency + margin), from fpgagen/plan/engine_latency.py. The value the engine runs with:
+        the generated top passes it as fg_engine's DRAIN, and the engine refuses to elaborate
+        when its own sum of the same latencies (hw/fg_latency.vh) differs."""
+        return (latency("A1") + MEM_LAT + latency("A4") + latency("PE") + self.lv
+                + self.ksum_levels + latency("R0") + latency("REQUANT") + self.write_latency
+                + latency("DRAIN_MARGIN"))
 
     @property
     def ksum_levels(self) -> int:
@@ -68,7 +73,8 @@ class EngineTiming:
     def write_latency(self) -> int:
         """fg_writeback: a result is written 1 cycle after it arrives with one arena bank, 2
         with several (a register stage holds the chosen source before the bank rotation)."""
-        return 2 if EngineConfig(self.p_in, self.p_out).result_words > 1 else 1
+        banked = EngineConfig(self.p_in, self.p_out).result_words > 1
+        return latency("WB_BANKED") if banked else latency("WB")
 
     @property
     def row_load(self) -> int:
@@ -88,7 +94,7 @@ def timing(engine: EngineConfig) -> EngineTiming:
 START_CONV = 2 + 2   # S_PREP, S_START; fg_conv_agu's first beat and registered done
 START_VEC = 2 + 2    # fg_vec_agu (its configuration is registered before the start pulse)
 START_POOL = 2 + 2
-POOL_WRITE_LAT = 1 + MEM_LAT + 2 + 1 + 1   # A1 + memory + fg_maxpool (2) + queue + write
+POOL_WRITE_LAT = latency("A1") + MEM_LAT + latency("MAXPOOL") + 1 + 1   # + queue + write
 # S_ALT: an iteration's conv segment costs the conv entry its S_ALT_WAIT (DRAIN) and this many
 # more (S_ALT_PLAN twice, the pool segment's 3-cycle wait, the generator's resume); a pool
 # segment costs the pool entry its row's beats and this many (settle, resume, the last

@@ -20,8 +20,10 @@ from fpgagen.machine.columns import arena_columns, banked_col_params, col_params
 from fpgagen.machine.context import Machine, common_context
 from fpgagen.machine.engine_table import table_words
 from fpgagen.machine.memimage import to_hex_words
+from fpgagen.plan.cycles import timing
 from fpgagen.plan.engine_fields import RTL_FIELDS
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING
+from fpgagen.rtl.headers import HEADERS
 from fpgagen.rtl.vivado import emit_vivado, vivado_context
 from fpgagen.util.arith import ceil_div
 from fpgagen.util.resources import data_dir
@@ -31,7 +33,11 @@ from fpgagen.util.templating import render
 HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_vec_agu",
               "fg_count", "fg_delay", "fg_mul", "fg_mul2", "fg_pe_array", "fg_ksum", "fg_avgpool",
               "fg_add", "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
-              "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl")
+              "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl",
+              "fg_stage_slots", "fg_fused_pair", "fg_credit")
+# the Verilog includes they read, copied beside them (rendered from Python tables: the table's
+# fields, the pipeline latencies; fpgagen/rtl/headers.py)
+HW_HEADERS = tuple(HEADERS)
 TOP = "fpgagen_top"
 TB = "fpgagen_tb"
 RAM_STYLE = {"uram": "ultra", "bram": "block"}
@@ -48,6 +54,8 @@ def rtl_context(m: Machine) -> dict[str, object]:
         **common_context(m),
         "max_lshift": m.max_lshift, "sum_w": m.sum_w, "m_w": m.m_w, "max_align": m.max_align,
         "nf": len(RTL_FIELDS), "cw": m.counter_bits,
+        # the engine's drain, from the latency table the cycle model sums (fg_engine checks it)
+        "drain": timing(plan.engine).drain,
         "ram_style": {name: RAM_STYLE[m.impl(name)] for name in plan.memories},
         # the Plan's block-RAM columns, built as separate memories (fpgagen/machine/columns.py)
         "arena_cols": [{"offset": c.offset, "width": c.width, "ultra": c.ultra}
@@ -107,9 +115,9 @@ def emit_rtl(out: Path, m: Machine) -> list[Path]:
     bench.write_text(json.dumps(bench_info(m, ctx), indent=1) + "\n")
     written.append(bench)
     hw = data_dir("hw")
-    for mod in HW_MODULES:
-        dst = out / f"{mod}.v"
-        shutil.copyfile(hw / f"{mod}.v", dst)
+    for name in (*(f"{mod}.v" for mod in HW_MODULES), *HW_HEADERS):
+        dst = out / name
+        shutil.copyfile(hw / name, dst)
         written.append(dst)
     # last: the Vivado script lists the sources and memory images now in the folder
     written += emit_vivado(out, {**ctx, **vivado_context(m.plan)})

@@ -9,7 +9,8 @@ when a file is missing, and after synthesis compares the block RAM Vivado inferr
 Plan's. Timing not met at the nominal clock is a non-zero exit.
 
 What goes into the script is read from the folder itself, never from a list of module names:
-the sources are every ``*.v`` in ``rtl/`` except the bench, the memory-init files are the
+the sources are every ``*.v`` in ``rtl/`` except the bench, the includes every ``*.vh`` (found
+through synth_design's include folder, ``rtl/``), the memory-init files are the
 string parameters ``*_FILE`` of ``fpgagen_top`` (their defaults name files in ``rtl/``). The
 figures it checks against come from the Plan (`vivado_context`)::
 
@@ -64,6 +65,12 @@ def rtl_sources(rtl_dir: Path) -> list[str]:
     return sorted(p.name for p in rtl_dir.glob("*.v") if p.name != BENCH)
 
 
+def rtl_headers(rtl_dir: Path) -> list[str]:
+    """The Verilog includes beside the sources (``*.vh``: hw/fg_fields.vh, hw/fg_latency.vh);
+    Vivado finds them through an include folder, they are not compiled on their own."""
+    return sorted(p.name for p in rtl_dir.glob("*.vh"))
+
+
 def memory_generics(rtl_dir: Path) -> list[tuple[str, str]]:
     """(parameter, file) for every ``*_FILE`` string parameter of the top with a default (an
     empty one means no contents), in declaration order; each default must name a file in
@@ -90,8 +97,10 @@ def emit_vivado(rtl_dir: Path, ctx: Mapping[str, object]) -> list[Path]:
     sources = rtl_sources(rtl_dir)
     if f"{TOP}.v" not in sources:
         raise AssertionError(f"{rtl_dir} has no {TOP}.v")
+    headers = rtl_headers(rtl_dir)
     memories = memory_generics(rtl_dir)
-    odd = [n for n in [*sources, *(f for _, f in memories)] if not _PLAIN_NAME.match(n)]
+    odd = [n for n in [*sources, *headers, *(f for _, f in memories)]
+           if not _PLAIN_NAME.match(n)]
     if odd:
         raise AssertionError(f"file names the tcl cannot list plainly: {odd}")
     top_text = (rtl_dir / f"{TOP}.v").read_text()
@@ -103,7 +112,8 @@ def emit_vivado(rtl_dir: Path, ctx: Mapping[str, object]) -> list[Path]:
     values = {
         "top": TOP, "model": ctx["model"], "board": ctx["board"],
         "part": ctx["part"], "clock_mhz": f"{mhz:g}", "period_ns": f"{1000.0 / mhz:.3f}",
-        "clock_port": CLOCK_PORT, "xdc": XDC, "sources": sources, "memories": memories,
+        "clock_port": CLOCK_PORT, "xdc": XDC, "sources": sources, "headers": headers,
+        "memories": memories,
         "bram36_plan": ctx["bram36_plan"], "bram36_block": f"{bram_block:g}",
         # "far below": under half the Plan's block RAM; a zeroed weight ROM (most of the
         # blocks) lands there, a different but sane Vivado mapping does not

@@ -23,7 +23,7 @@ from pathlib import Path
 from fpgagen.machine.context import Machine
 from fpgagen.plan.boards import Board
 from fpgagen.plan.streams import StreamFormat, dma_length_bits
-from fpgagen.rtl.vivado import TOP, memory_generics, rtl_sources
+from fpgagen.rtl.vivado import TOP, memory_generics, rtl_headers, rtl_sources
 from fpgagen.util.templating import render
 
 # block-design cell names, for the drivers (stable: a driver looks them up by name)
@@ -211,7 +211,8 @@ def emit_system(out: Path, m: Machine) -> list[Path]:
         rtl = out / "rtl"
         export = hls_export((out / "hls" / "run_hls.tcl").read_text())
         ctx |= {
-            "rtl_sources": rtl_sources(rtl), "rtl_memories": memory_generics(rtl),
+            "rtl_sources": rtl_sources(rtl), "rtl_headers": rtl_headers(rtl),
+            "rtl_memories": memory_generics(rtl),
             "hls_ip": export.ip_dir, "core_vlnv": export.vlnv,
         }
         # the generated top must have the ports the block design connects (a compiler bug if not)

@@ -193,8 +193,9 @@ def _compile(cache: LruDir, toplevel: str, sources: Sequence[Path], build_dir: P
           "-LDFLAGS", f"-Wl,-rpath,{lib_dir} -L{lib_dir} -lcocotbvpi_verilator",
           *(["--trace"] if waves else []), *build_args, "--timescale", TIMESCALE,
           *[f"-G{k}={v}" for k, v in parameters.items()],
+          *sorted({f"-I{s.parent}" for s in sources}),
           str(share_dir / "lib" / "verilator" / "verilator.cpp"),
-          *[str(s) for s in sources]], build_dir, env)
+          *[str(s) for s in sources if s.suffix != ".vh"]], build_dir, env)
     from cocotb_tools.runner import MAX_PARALLEL_BUILD_JOBS  # the sim extra, as cocotb
 
     jobs = min(MAX_PARALLEL_BUILD_JOBS, os.cpu_count() or 1)
@@ -215,6 +216,9 @@ def cached_build(toplevel: str, sources: Sequence[Path],
     FpgagenError for a bad cache setting."""
     parameters = dict(parameters or {})
     sources = [Path(s) for s in sources]
+    # `include files beside the sources are part of the design (hw/fg_fields.vh, a build's
+    # rtl/): hashed and staged with them, found through -I on the staged folder
+    sources += sorted({h for s in sources for h in s.parent.glob("*.vh")} - set(sources))
     cache = open_sim_cache()
     name = build_key(toplevel, sources, parameters, build_args, waves)
     with cache.use(name) as entry:

@@ -12,7 +12,10 @@ from fxmodel import pack, unpack
 from runner import params, run_module
 from tbutil import reset, run_beats, start_clock
 
-LATENCY = 2
+from fpgagen.plan.engine_latency import latency
+
+# the table fg_engine and the cycle model size their pipelines by (fg_latency.vh)
+LATENCY = latency("MAXPOOL")
 
 
 def free_windows(rng, lanes, lo, hi, signed, count):

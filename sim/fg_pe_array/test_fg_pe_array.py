@@ -20,6 +20,8 @@ from fxmodel import pack, to_signed, unpack
 from runner import params, run_module
 from tbutil import reset, start_clock
 
+from fpgagen.plan.engine_latency import latency
+
 
 def tree_levels(p_in: int) -> int:
     return (p_in - 1).bit_length()
@@ -34,7 +36,8 @@ class TB:
         self.pack = p.get("PACK", 0)
         self.ng = p.get("NG", 1)
         start_clock(dut.clk)
-        self.latency = 4 + tree_levels(self.p_in)
+        # the table fg_engine and the cycle model size their pipelines by (fg_latency.vh)
+        self.latency = latency("PE") + tree_levels(self.p_in)
         self.bias_delay = 3 + tree_levels(self.p_in)
         for name in ("in_valid", "in_first", "in_last", "in_act", "in_wgt", "in_bias"):
             getattr(dut, name).value = 0

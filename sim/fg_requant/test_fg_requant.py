@@ -17,7 +17,10 @@ from fxmodel import RND, RND_CONV, SAT, TRN, WRAP, requant, to_signed, to_unsign
 from runner import params, run_module
 from tbutil import reset, start_clock
 
-LATENCY = 6
+from fpgagen.plan.engine_latency import latency
+
+# the table fg_engine and the cycle model size their pipelines by (fg_latency.vh)
+LATENCY = latency("REQUANT")
 
 
 class TB:

@@ -36,6 +36,8 @@ from fxmodel import pack, to_unsigned, unpack
 from runner import params, run_module
 from tbutil import reset, start_clock
 
+from fpgagen.plan.engine_latency import latency
+
 
 class TB:
     def __init__(self, dut):
@@ -110,8 +112,9 @@ async def run_test(dut):
     sched = {}            # cycle -> (stored, k, addr, mask, lanes, full data) of a result word
     queue = deque()       # pool results pushed and not yet written: (addr, [(k, lanes)])
     credits = 0           # pushed - popped, as the engine counts them
-    # write latency: 1 cycle with one bank, 2 with NW > 1 (the source register stage)
-    lat = 2 if tb.nw > 1 else 1
+    # write latency: 1 cycle with one bank, 2 with NW > 1 (the source register stage), as in
+    # the table fg_engine and the cycle model size their pipelines by (fg_latency.vh)
+    lat = latency("WB_BANKED") if tb.nw > 1 else latency("WB")
     pops = deque([False] * lat, maxlen=lat)   # pool_pop of the last `lat` cycles, oldest first
     next_res = 0          # first cycle a new result may be presented
     got_mem, want_mem = {}, {}
