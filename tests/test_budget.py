@@ -21,11 +21,17 @@ def test_parse_size(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "KB", "8XB", "-1MB", "0", "0KB", "1e-9", "8 M B", "ten"])
+@pytest.mark.parametrize("text", ["", "KB", "8XB", "-1MB", "0", "0KB", "1e-9", "8 M B", "ten",
+                                  "nan", "inf", "1e309", "1e999", "1e999999999", "9" * 400,
+                                  "1025GiB"])
 def test_parse_size_rejects(text):
     with pytest.raises(FpgagenError) as exc:
         parse_size(text)
-    assert "\n" not in str(exc.value)
+    assert "\n" not in str(exc.value) and "--budget" in str(exc.value)
+
+
+def test_parse_size_bound_is_inclusive():
+    assert parse_size("1024GiB") == 1024**4
 
 
 def test_budget_judges_bytes_only():

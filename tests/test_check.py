@@ -104,6 +104,8 @@ def test_junit_passes_on_board(cli, tmp_path):
     ("-m", "squeezenet", "-b", "zynq", "--budget", "lots"),
     ("-m", "squeezenet", "-b", "zynq", "--budget", "0KB"),
     ("-m", "squeezenet", "-b", "zynq", "--budget", "-5MB"),
+    ("-m", "squeezenet", "-b", "zynq", "--budget=1e309"),
+    ("-m", "squeezenet", "-b", "zynq", "--budget=1e999"),
     ("-m", "squeezenet", "-b", "zynq", "-p", "w99a8"),
     ("-m", "squeezenet", "-b", "zynq", "--pe", "16by32"),
     ("-m", "squeezenet", "-b", "zynq", "--pe", "128x4"),

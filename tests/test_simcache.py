@@ -46,12 +46,14 @@ def _names(cache: LruDir) -> list[str]:
     ("0", 0), ("123", 123), ("500MB", 500_000_000), ("2GB", 2_000_000_000), ("2gb", 2 * 10**9),
     ("1.5GB", 1_500_000_000), ("4 GB", 4 * 10**9), ("10kB", 10_000), ("1KiB", 1024),
     ("3MiB", 3 * 1024**2), ("1GiB", 1024**3), ("2G", 2 * 10**9), ("7B", 7), (" 1TB ", 10**12),
+    ("1e9", 10**9), ("1000TB", 10**15),
 ])
 def test_sizes_parse(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-1", "5XB", "GB", "1.2.3MB", "1e9", "2 G B"])
+@pytest.mark.parametrize("text", ["", "abc", "-1", "5XB", "GB", "1.2.3MB", "2 G B", "nan",
+                                  "inf", "1e309", "1e999999999", "9" * 400, "1.01PB"])
 def test_bad_sizes_are_one_line_errors(text):
     with pytest.raises(FpgagenError) as exc:
         parse_size(text)

@@ -17,10 +17,8 @@ from the DSPs).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import Graph
@@ -30,10 +28,12 @@ from fpgagen.plan.plan import INPUT_STAGING, Plan, make_plan
 from fpgagen.quant.precision import Precision, parse_precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB
 from fpgagen.util.arith import ceil_div
+from fpgagen.util.sizes import parse_bytes
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
           "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
-_SIZE_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*$")
+# on-chip memory is megabytes: a budget beyond this is a typing mistake, refused as one line
+MAX_BUDGET = 1024**4  # 1 TiB
 
 # Precisions tried, widest first, when a design does not fit.
 PRECISION_LADDER = ("w16a16", "w8a16", "w16a8", "w8a8", "w4a8", "w4a4")
@@ -44,19 +44,10 @@ TOTAL_CHECK, BRAM_CHECK, URAM_CHECK, DSP_CHECK = "total bytes", "BRAM36", "URAM"
 def parse_size(text: str) -> int:
     """Bytes from ``8192KB``, ``8MB``, ``2.5MiB``, ``1048576`` (KB = KiB = 1024, MB = MiB).
 
-    Fractions of a byte are dropped; the result must be a positive number of bytes.
+    Fractions of a byte are dropped; the result must be from 1 byte to `MAX_BUDGET`.
     """
-    m = _SIZE_RE.match(str(text))
-    unit = m.group(2).lower() if m else ""
-    if not m or unit not in _UNITS:
-        raise FpgagenError(f"bad size {text!r} (expected e.g. 8192KB, 8MB, 2.5MiB or 1048576)")
-    try:
-        value = int(Decimal(m.group(1)) * _UNITS[unit])
-    except InvalidOperation:  # pragma: no cover - the regex admits only decimals
-        raise FpgagenError(f"bad size {text!r}") from None
-    if value <= 0:
-        raise FpgagenError(f"size must be positive, got {text!r}")
-    return value
+    return parse_bytes(text, _UNITS, MAX_BUDGET, "--budget",
+                       example="8192KB, 8MB, 2.5MiB or 1048576")
 
 
 @dataclass(frozen=True)

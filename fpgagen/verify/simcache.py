@@ -11,11 +11,11 @@ user error (one line, exit 2), never silently the default.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from fpgagen.errors import FpgagenError
 from fpgagen.util.lrudir import LruDir
+from fpgagen.util.sizes import parse_bytes
 
 CACHE_ENV = "FPGAGEN_CACHE"
 MAX_ENV = "FPGAGEN_CACHE_MAX"
@@ -25,18 +25,17 @@ SUBDIR = "rtlsim"
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
           "gb": 1000**3, "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2,
           "gib": 1024**3, "tib": 1024**4}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+# a cap no disk reaches: larger values are typing mistakes, refused as one line
+MAX_CAP = 1000**5  # 1 PB
 
 
 def parse_size(text: str) -> int:
     """Bytes in ``text``: a number, optionally with a unit (B, KB, MB, GB, TB: powers of 1000;
-    KiB, MiB, GiB, TiB: powers of 1024; case-insensitive). Raises FpgagenError otherwise."""
-    m = _SIZE_RE.match(text)
-    unit = m.group(2).lower() if m else ""
-    if m is None or unit not in _UNITS:
-        raise FpgagenError(f"{MAX_ENV}={text!r} is not a size (bytes, or a number with B, KB, "
-                           "MB, GB, TB, KiB, MiB, GiB or TiB: 500MB, 2GB)")
-    return int(float(m.group(1)) * _UNITS[unit])
+    KiB, MiB, GiB, TiB: powers of 1024; case-insensitive), at most `MAX_CAP`. Raises
+    FpgagenError otherwise."""
+    return parse_bytes(text, _UNITS, MAX_CAP, MAX_ENV, minimum=0, binary=False,
+                       example="bytes, or a number with B, KB, MB, GB, TB, KiB, MiB, GiB or "
+                               "TiB: 500MB, 2GB")
 
 
 def format_size(n: int) -> str:
