@@ -125,3 +125,41 @@ def test_closed_pipe_no_traceback_and_no_verdict(argv):
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
     assert done.stderr == ""
     assert done.returncode == 141  # 128 + SIGPIPE, what a shell reports for `seq ... | head -1`
+
+
+# --- what check refuses, build and run refuse before allocating -------------------------------
+
+@pytest.fixture
+def huge_onnx(tmp_path):
+    """An ONNX model that declares a 60000x60000 input: 40 GiB for its image alone."""
+    from onnx_models import Builder, save
+
+    b = Builder((1, 3, 60000, 60000))
+    relu = b.unary("Relu", b.conv("data", "conv1", 8, 3, stride=2), "relu1")
+    return save(b.model(b.unary("GlobalAveragePool", relu, "gap")), tmp_path / "huge.onnx")
+
+
+@pytest.fixture
+def no_image(monkeypatch):
+    """Fail the test if an image or calibration set gets made."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("allocated images before refusing")
+
+    monkeypatch.setattr("fpgagen.quant.quantize.synthetic_images", refuse)
+
+
+def test_build_refuses_a_huge_input_before_allocating(cli, huge_onnx, tmp_path, no_image):
+    code, out, err = cli("build", "-m", str(huge_onnx), "-q", "-o", str(tmp_path / "b"))
+    _one_line_error(code, out, err, "16-bit counters")
+    assert not (tmp_path / "b").exists()
+
+
+def test_run_refuses_a_huge_input_before_allocating(cli, huge_onnx, no_image):
+    code, out, err = cli("run", "-m", str(huge_onnx), "-q")
+    _one_line_error(code, out, err, "needs about", "GiB) available")
+
+
+def test_run_refuses_more_calibration_images_than_memory(cli, monkeypatch):
+    monkeypatch.setattr("fpgagen.quant.footprint.available_bytes", lambda: 64 * 1024**2)
+    code, out, err = cli("run", *SMALL, "-q", "--calib-images", "100000")
+    _one_line_error(code, out, err, "100,000 calibration images", "67,108,864 B")

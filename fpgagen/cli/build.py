@@ -7,6 +7,8 @@ import argparse
 import functools
 from pathlib import Path
 
+import numpy as np
+
 from fpgagen.cli.check import check_design, print_result, result_json
 from fpgagen.cli.common import (
     add_json_arg,
@@ -75,15 +77,19 @@ def run(args: argparse.Namespace) -> int:
     graph, weights = network_from_args(args)
     out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
     check_target(out, args.force)
-    x = load_input(args.input, graph, args.seed, model_info(args, graph).preprocess)
+
+    @functools.cache  # read after the plan: what check refuses is refused before allocating
+    def image() -> np.ndarray:
+        return load_input(args.input, graph, args.seed, model_info(args, graph).preprocess)
 
     @functools.cache  # made once, if the design does not fit: rates narrower precisions
     def probe() -> QualityProbe:
-        return QualityProbe(graph, weights, calibration_from_args(args, graph), x,
+        return QualityProbe(graph, weights, calibration_from_args(args, graph), image(),
                             check_headroom(args.calib_headroom))
 
     with steps.step("memory plan and budget check"):
         result = check_design(graph, board, precision, engine, args.fuse, budget, probe)
+    x = image()
     if not result.verdict.fits:
         if args.json:
             print_json({"built": False, "check": result_json(result)})

@@ -16,6 +16,7 @@ from fpgagen.errors import FpgagenError
 from fpgagen.frontend.datasets import Dataset
 from fpgagen.frontend.graph import Graph
 from fpgagen.frontend.labels import ModelInfo
+from fpgagen.quant.footprint import require_memory
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import (
     DEFAULT_CALIB_HEADROOM,
@@ -70,6 +71,7 @@ def load_input(path: str | None, graph: Graph, seed: int, preprocess: str = "ima
                ) -> np.ndarray:
     """The float HWC input: from an .npy, an image file (preprocessed as ``preprocess`` says:
     the model's, fpgagen/frontend/labels.py), or seeded synthetic."""
+    require_memory(graph)  # before the image is made: a 60000x60000 input is one line
     if path is None:
         return calibration_inputs(graph, seed + INPUT_SEED_OFFSET, 1)[0]
     p = Path(path)
@@ -100,6 +102,7 @@ def calibration_from_args(args: argparse.Namespace, graph: Graph) -> np.ndarray:
     source = args.calib
     if source is None:
         source = model_info(args, graph).dataset  # a trained model: its training images
+    require_memory(graph, count or (DEFAULT_CALIB_IMAGES if source is None else 0))
     if source is None:
         return calibration_inputs(graph, args.seed, count or DEFAULT_CALIB_IMAGES)
     if source.lower().endswith(".npy"):
