@@ -18,6 +18,7 @@ from typing import NoReturn, TextIO
 
 from fpgagen import __version__
 from fpgagen.errors import FpgagenError
+from fpgagen.util.signals import Terminated, terminate_like_interrupt
 
 # Subcommands in help order; each is a module fpgagen/cli/<name>.py with register() and
 # run(). A module that does not exist yet is skipped, so each command lands on its own.
@@ -50,12 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code = int(args.func(args))
+        with terminate_like_interrupt():
+            code = int(args.func(args))
         sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
         return code
     except FpgagenError as exc:
         sys.stderr.write(f"fpgagen: error: {exc}\n")
         return 2
+    except Terminated as exc:  # SIGTERM, SIGHUP: cleaned up as for Ctrl-C
+        sys.stderr.write(f"fpgagen: terminated ({exc.name})\n")
+        return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("fpgagen: interrupted\n")
         return 130
@@ -66,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for f in gone:
             _discard(f)
         return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a full disk, a quota, a folder gone: the machine's, not ours
+        where = f": {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"fpgagen: error: {exc.strerror or exc}{where}\n")
+        return 2
 
 
 # What a shell reports for a tool stopped by SIGPIPE (128 + 13), as `seq 100000 | head -1` does.
