@@ -41,20 +41,25 @@ class Design:
     outputs: Mapping[str, np.ndarray]
     # every tensor's SQNR (dB) on this image, golden vs float; None without the float weights
     sqnr_db: Mapping[str, float] | None = None
+    # what the build was made from (`fpgagen.report.provenance.reproduce_section`), or None
+    reproduce: Mapping[str, Any] | None = None
 
 
 def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[str, Any],
-                x_float: np.ndarray, weights: Mapping[str, np.ndarray] | None = None) -> Design:
+                x_float: np.ndarray, weights: Mapping[str, np.ndarray] | None = None,
+                reproduce: Mapping[str, Any] | None = None) -> Design:
     """Quantize the input and run the golden model on it: the vectors of the build. Given the
     float ``weights``, also the float reference on the same image (0.1 s on SqueezeNet 1.1), so
-    the report shows what the precision costs layer by layer."""
+    the report shows what the precision costs layer by layer. ``reproduce``: what the build
+    was made from, for its report."""
     x_int = qgraph.quantize_input(x_float)
     outputs = golden.run(qgraph, x_int)
     sqnr = None
     if weights is not None:
         ref = reference.run(qgraph.graph, weights, x_float)
         sqnr = layer_sqnr(qgraph, ref, outputs, ref.keys())
-    return Design(plan, qgraph, verdict, check_json, lower(plan, qgraph), x_int, outputs, sqnr)
+    return Design(plan, qgraph, verdict, check_json, lower(plan, qgraph), x_int, outputs, sqnr,
+                  reproduce)
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
@@ -67,6 +72,7 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
     write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
                   [v.name for v in m.views])
-    report = build_report(m, design.verdict, design.check_json, design.sqnr_db)
+    report = build_report(m, design.verdict, design.check_json, design.sqnr_db,
+                          design.reproduce)
     write_report(out, report)
     return report

@@ -17,13 +17,15 @@ from fpgagen.cli.common import (
     model_info,
     network_from_args,
     print_json,
+    weights_described,
 )
 from fpgagen.cli.quantargs import (
     add_input_arg,
     add_quant_args,
     calibration_from_args,
+    input_described,
     load_input,
-    quantize_from_args,
+    quantize_described,
 )
 from fpgagen.pipeline import make_design, write_design
 from fpgagen.plan.boards import load_board
@@ -32,6 +34,7 @@ from fpgagen.plan.engine import parse_pe
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quality import QualityProbe
 from fpgagen.quant.quantize import check_headroom
+from fpgagen.report.provenance import reproduce_section
 from fpgagen.system.blockdesign import system_summary
 from fpgagen.util.outdir import atomic_dir, check_target
 from fpgagen.util.progress import Steps
@@ -97,10 +100,13 @@ def run(args: argparse.Namespace) -> int:
             print_result(result)
             console().print(f"[red]not built[/]: {graph.name} does not fit {board.name}")
         return 1
-    qgraph = quantize_from_args(args, graph, weights)
+    qgraph, calibration = quantize_described(args, graph, weights)
+    weights_fact, model_file = weights_described(args)
+    reproduce = reproduce_section(args.argv, args.seed, weights_fact, calibration,
+                                  input_described(args.input, args.seed), model_file)
     with steps.step("golden model"):
         design = make_design(result.plan, qgraph, result.verdict, result_json(result), x,
-                             weights)
+                             weights, reproduce)
     with (steps.step(f"HLS C++, Verilog, vectors and reports -> {out}"),
           atomic_dir(out, args.force) as tmp):
         report = write_design(tmp, design)

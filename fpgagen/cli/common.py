@@ -113,6 +113,26 @@ def network_from_args(args: argparse.Namespace, with_weights: bool = True
     return graph, load_weights(source, graph)
 
 
+def weights_described(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Where ``--model``'s weights came from, and the model file (an ONNX model, or None), for
+    the report's reproduce block: seeded random (``random`` true), an .npz, or an ONNX file's
+    initializers, each file with its SHA-256."""
+    from fpgagen.report.provenance import file_fact
+
+    path = onnx_path(args.model)
+    if path is not None:
+        model = file_fact(path)
+        return {"source": "onnx", "random": False,
+                "description": "the ONNX model's initializers", **model}, model
+    source = getattr(args, "weights", "random")
+    seed = getattr(args, "seed", 0)
+    if source == "random":
+        return {"source": "random", "random": True, "seed": seed,
+                "description": f"seeded random He-normal weights (seed {seed}), not trained"}, None
+    return {"source": "file", "random": False, "description": "an .npz weights file",
+            **file_fact(source)}, None
+
+
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -96,6 +96,16 @@ def calibration_from_args(args: argparse.Namespace, graph: Graph) -> np.ndarray:
     """The calibration images: ``--calib`` (an .npy, ``digits``' training split or an image
     folder), else the training split of the data set the model was trained on, else
     ``--calib-images`` seeded synthetic ones."""
+    return calibration_described(args, graph)[0]
+
+
+def calibration_described(args: argparse.Namespace, graph: Graph
+                          ) -> tuple[np.ndarray, dict[str, Any]]:
+    """`calibration_from_args` and where the images came from, for the report's reproduce
+    block: ``source`` (``synthetic``, ``file``, ``digits``, ``folder``), ``images`` (how many),
+    ``description`` (one line) and the seed or the file (path, SHA-256)."""
+    from fpgagen.report.provenance import file_fact
+
     count = args.calib_images
     if count is not None and count < 1:
         raise FpgagenError("--calib-images must be at least 1")
@@ -104,12 +114,37 @@ def calibration_from_args(args: argparse.Namespace, graph: Graph) -> np.ndarray:
         source = model_info(args, graph).dataset  # a trained model: its training images
     require_memory(graph, count or (DEFAULT_CALIB_IMAGES if source is None else 0))
     if source is None:
-        return calibration_inputs(graph, args.seed, count or DEFAULT_CALIB_IMAGES)
+        n = count or DEFAULT_CALIB_IMAGES
+        return calibration_inputs(graph, args.seed, n), {
+            "source": "synthetic", "images": n, "seed": args.seed,
+            "description": f"{n:,} seeded synthetic images (seed {args.seed}): for testing, "
+                           "not for accuracy"}
     if source.lower().endswith(".npy"):
         images = load_calibration(source, graph)
-        return images if count is None else images[:count]
+        images = images if count is None else images[:count]
+        return images, {"source": "file", "images": len(images),
+                        "description": f"{len(images):,} images from an .npy file",
+                        **file_fact(source)}
     data = load_data(source, graph, model_info(args, graph), split="train")
-    return data.images[:count or DATA_CALIB_IMAGES]
+    images = data.images[:count or DATA_CALIB_IMAGES]
+    if source.lower() == "digits":
+        return images, {"source": "digits", "images": len(images),
+                        "description": f"the first {len(images):,} images of the digits "
+                                       "training split"}
+    return images, {"source": "folder", "images": len(images),
+                    "path": str(Path(source).resolve()),
+                    "description": f"{len(images):,} images of a class folder"}
+
+
+def input_described(path: str | None, seed: int) -> dict[str, Any]:
+    """Where `load_input`'s image comes from, for the report's reproduce block."""
+    from fpgagen.report.provenance import file_fact
+
+    if path is None:
+        return {"source": "synthetic", "seed": seed + INPUT_SEED_OFFSET,
+                "description": f"a seeded synthetic image (seed {seed} + {INPUT_SEED_OFFSET:,})"}
+    kind = "an .npy array" if path.lower().endswith(".npy") else "an image file"
+    return {"source": "file", "description": kind, **file_fact(path)}
 
 
 def load_data(source: str, graph: Graph, info: ModelInfo, split: str) -> Dataset:
@@ -139,18 +174,23 @@ def load_data(source: str, graph: Graph, info: ModelInfo, split: str) -> Dataset
 def quantize_from_args(args: argparse.Namespace, graph: Graph, weights: Any) -> QGraph:
     """Parse --precision, load or synthesize calibration images and quantize, with a progress
     bar on a terminal (stderr) unless --quiet."""
+    return quantize_described(args, graph, weights)[0]
+
+
+def quantize_described(args: argparse.Namespace, graph: Graph, weights: Any
+                       ) -> tuple[QGraph, dict[str, Any]]:
+    """`quantize_from_args` and where its calibration images came from
+    (`calibration_described`)."""
     precision = parse_precision(args.precision)
     precision.check_layers([lay.name for lay in graph.layers])
     headroom = check_headroom(args.calib_headroom)
-    calib = calibration_from_args(args, graph)
+    calib, described = calibration_described(args, graph)
     progress_console = console().__class__(stderr=True)
     if args.quiet or not progress_console.is_terminal:
-        return quantize(graph, weights, precision, calib, headroom=headroom)
+        return quantize(graph, weights, precision, calib, headroom=headroom), described
     from rich.progress import Progress
 
     with Progress(console=progress_console, transient=True) as bar:
         task = bar.add_task("calibrating", total=len(calib))
         return quantize(graph, weights, precision, calib, headroom=headroom,
-                        progress=lambda done, _total: bar.update(task, completed=done))
-
-
+                        progress=lambda done, _total: bar.update(task, completed=done)), described

@@ -113,7 +113,7 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     summary = {"bit_exact": res.ok, "tensors_compared": len(res.tensors),
                "tensors_expected": len(expected),
                "compile_seconds": round(res.compile_seconds, 2),
-               "run_seconds": round(res.run_seconds, 2)}
+               "run_seconds": round(res.run_seconds, 2), "compiler": csim.compiler_version()}
     bad = res.first_mismatch
     if bad is not None:
         summary["first_mismatch"] = {"layer": bad.name, "index_hwc": bad.index,
@@ -187,6 +187,7 @@ def _rtl_work_dir(d: Path) -> Path:
 
 def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     from fpgagen.verify import rtlbench, rtlfigures, rtlresults
+    from fpgagen.verify.verilator import simulator_version
 
     if not (d / "rtl" / "fpgagen_top.v").is_file():
         raise FpgagenError(f"{d} has no rtl/fpgagen_top.v (rebuild it with this fpgagen)")
@@ -226,7 +227,8 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
                **({"streaming_cycles": round(rtlfigures.streaming_cycles(runs)),
                    "stream_images": n} if n > 1 else {}),
                "build_seconds": round(run.build_seconds, 2),
-               "run_seconds": round(run.run_seconds, 2)}
+               "run_seconds": round(run.run_seconds, 2),
+               "simulator": simulator_version()}
     if bad is not None:
         summary["first_mismatch"] = {"layer": bad.name, "index_hwc": bad.index,
                                      "expected": bad.expected, "got": bad.got,

@@ -90,6 +90,21 @@ class Precision:
                                f"(layers: {', '.join(layer_names)})")
 
 
+def precision_label(p: Precision) -> str:
+    """How every output names a precision: the widths as ``w8a8`` (weights, activations), then
+    what pins more than widths (``w16a16 (ap_fixed<16,6>)``, a TOML file's name) and how many
+    layers override it. ``--precision 8`` and ``w8a8`` both read ``w8a8``."""
+    d = p.default
+    label = f"w{d.weight.width}a{d.result.width}"
+    if p.text.strip().lower().endswith(".toml"):
+        label += f" ({Path(p.text).name})"
+    elif d.weight.fixed or d.result.fixed or d.bias.fixed:
+        label += f" ({p.text})"
+    if p.overrides:
+        label += f", {len(p.overrides)} layer override{'s' if len(p.overrides) > 1 else ''}"
+    return label
+
+
 _WA_RE = re.compile(r"^w(\d+)a(\d+)$")
 
 

@@ -27,7 +27,9 @@ from fpgagen.hls.latency import report_section as hls_section
 from fpgagen.machine.context import Machine
 from fpgagen.plan.boards import Board
 from fpgagen.plan.budget import Verdict
+from fpgagen.quant.precision import precision_label
 from fpgagen.quant.quality import db_json
+from fpgagen.report.provenance import describe, tool_lines
 from fpgagen.silicon.synth import XILINX_FAMILIES, xilinx_family
 from fpgagen.util.locking import file_lock, write_text_atomic
 from fpgagen.util.templating import render
@@ -50,9 +52,11 @@ def clock_source(report: dict[str, Any]) -> str:
 
 
 def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
-                 sqnr_db: Mapping[str, float] | None = None) -> dict[str, Any]:
+                 sqnr_db: Mapping[str, float] | None = None,
+                 reproduce: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The report of a build; ``sqnr_db``: every tensor's SQNR on the build's image (golden
-    vs float, `fpgagen.quant.quality.layer_sqnr`), when the build had the float weights."""
+    vs float, `fpgagen.quant.quality.layer_sqnr`), when the build had the float weights;
+    ``reproduce``: what it was made from (`fpgagen.report.provenance.reproduce_section`)."""
     plan, qgraph, dp = m.plan, m.qgraph, m.datapath
     graph = qgraph.graph
     costs = {c.layer: c for c in plan.costs}
@@ -82,6 +86,7 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
         "fpgagen": __version__,
         "model": graph.name, "board": plan.board.name, "part": plan.board.part,
         "clock_mhz": mhz, "precision": plan.precision.text,
+        "precision_label": precision_label(plan.precision),
         "part_resources": part_resources(plan.board),
         "calib_headroom_bits": qgraph.headroom,
         "input_shape": list(graph.input_shape), "input_type": str(qgraph.input_type),
@@ -110,7 +115,88 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
         "hls": hls_section(m),
         "layers": layers,
         **quality,
+        "random_weights": (None if reproduce is None
+                           else bool(reproduce["weights"].get("random"))),
+        "reproduce": None if reproduce is None else dict(reproduce),
     }
+
+
+def _fits(r: Mapping[str, Any]) -> dict[str, Any]:
+    m = r.get("memory") or {}
+    if "total_bytes" not in m:  # a report from an older fpgagen
+        return {"status": "fits" if r.get("fits") else "does not fit",
+                "ok": bool(r.get("fits")), "detail": ""}
+    dsp_part = (r.get("part_resources") or {}).get("dsp", m.get("dsp_available"))
+    uram = (f", {m['uram']:,} of {m['uram_available']:,} URAM"
+            if m.get("uram_available") else "")
+    blocks = (f"; {m['bram36']:,} of {m.get('bram36_available', 0):,} BRAM36{uram}"
+              if m.get("budget_source", "board") == "board" else " (--budget: bytes only)")
+    dsp = (f"; {r['engine']['dsp']:,} of {dsp_part:,} DSP (estimated)"
+           if dsp_part is not None and "dsp" in r.get("engine", {}) else "")
+    return {"status": "fits" if r["fits"] else "does not fit", "ok": bool(r["fits"]),
+            "detail": f"{m['total_bytes']:,} of {m['budget_bytes']:,} bytes{blocks}{dsp}"}
+
+
+def _proof(r: Mapping[str, Any], key: str, flag: str) -> dict[str, Any]:
+    s = r.get(key)
+    if not s:
+        return {"status": "not run", "ok": None,
+                "detail": f"fpgagen verify <this folder> {flag}"}
+    compared = s.get("tensors_compared", 0)
+    ok = bool(s.get("bit_exact"))
+    detail = f"{compared:,} of {s.get('tensors_expected', compared):,} tensors compared"
+    status = "bit-exact" if ok else "NOT bit-exact"
+    gates = r.get("hls_gates")
+    if key == "csim" and gates:
+        detail += "; HLS synthesis-branch gates " + ("pass" if gates.get("ok") else "FAIL")
+        if not gates.get("ok"):
+            ok, status = False, status + ", HLS gates FAIL"
+    if key == "rtl" and s.get("cycles"):
+        detail += f"; latency {s['cycles']:,} cycles"
+        if s.get("streaming_cycles"):
+            detail += f", streaming {s['streaming_cycles']:,} cycles per image"
+    first = s.get("first_mismatch")
+    if first:
+        detail += f"; first mismatch in {first.get('layer')}"
+    return {"status": status, "ok": ok, "detail": detail}
+
+
+def _fmax(r: Mapping[str, Any]) -> dict[str, Any]:
+    e = r.get("ecp5")
+    nominal = {"status": "not measured", "ok": None, "mhz": r["clock_mhz"],
+               "source": clock_source(r)}
+    if not e:
+        return {**nominal, "detail": f"{clock_source(r)}; `fpgagen synth --ecp5` measures "
+                                     "an ECP5 Fmax (small engines)"}
+    verdict = "PASS" if e["passed"] else "FAIL"
+    return {"status": "measured", "ok": bool(e["passed"]), "mhz": e["fmax_mhz"],
+            "source": f"{e['device']} place and route (Yosys + nextpnr-ecp5, seed {e['seed']})",
+            "detail": f"{e['fmax_mhz']:.1f} MHz measured on the {e['device']} (Yosys + "
+                      f"nextpnr-ecp5, seed {e['seed']}), {verdict} against "
+                      f"{e['target_mhz']:g} MHz; the {r['board'].upper()} itself: "
+                      f"{r['clock_mhz']:g} MHz, {clock_source(r)}"}
+
+
+def _speed(r: Mapping[str, Any]) -> dict[str, Any]:
+    rtl = r.get("rtl") or {}
+    measured = bool(rtl.get("cycles"))
+    cycles = rtl["cycles"] if measured else r["estimate"]["cycles"]
+    fps = r["clock_mhz"] * 1e6 / cycles
+    source = "measured in RTL simulation" if measured else "the Plan's estimate"
+    return {"status": "measured" if measured else "estimated", "fps": round(fps, 1),
+            "cycles": cycles, "mhz": r["clock_mhz"],
+            "detail": f"{fps:,.1f} fps = {cycles:,} cycles ({source}) at "
+                      f"{r['clock_mhz']:g} MHz (nominal, assumed)"}
+
+
+def verdict_section(r: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict block that opens report.md, from the report as it stands: ``fits``,
+    ``csim``, ``rtl``, ``fmax`` and ``speed``, each ``status`` (``not run`` / ``not
+    measured`` until the command that measures it ran), ``ok`` (null when not run) and one
+    ``detail`` line. Recomputed whenever the report is written, so ``verify`` and ``synth``
+    update it with their sections."""
+    return {"fits": _fits(r), "csim": _proof(r, "csim", "--csim"),
+            "rtl": _proof(r, "rtl", "--rtl"), "fmax": _fmax(r), "speed": _speed(r)}
 
 
 # beside report.json, never replaced itself: every process locks the same file
@@ -123,8 +209,10 @@ def write_report(out: Path, report: dict[str, Any]) -> None:
     # matplotlib: loaded only by commands that write a report
     from fpgagen.report.plots import draw_report
 
+    report["verdict"] = verdict_section(report)  # follows every section added later
     pictures = draw_report(out, report)
-    md = render("report.md.j2", r=report, clock_source=clock_source(report), pictures=pictures)
+    md = render("report.md.j2", r=report, clock_source=clock_source(report), pictures=pictures,
+                tools=tool_lines(report), describe=describe)
     write_text_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
     write_text_atomic(out / "report.md", md)
 

@@ -64,6 +64,16 @@ def not_compared(expected: Sequence[str], tensors: Sequence[TensorResult],
     return tuple(n for n in expected if n not in seen)
 
 
+def compiler_version() -> str:
+    """The first line of the C++ compiler's ``--version`` (for the report's tool list)."""
+    try:
+        out = subprocess.run([compiler(), "--version"], capture_output=True, text=True,
+                             check=False, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown compiler"
+    return (out.splitlines() or ["unknown compiler"])[0].strip()
+
+
 def compile_csim(hls_dir: Path, exe: Path, extra_flags: tuple[str, ...] = ()) -> str:
     """Compile ``hls_dir`` (engine + testbench) into ``exe``; returns the compiler's warnings.
 

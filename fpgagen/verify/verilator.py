@@ -127,3 +127,11 @@ def lint(sources: Sequence[Path], top: str | None = None,
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
                           env=inst.subprocess_env())
     return proc.returncode, (proc.stdout + proc.stderr).strip()
+
+
+def simulator_version() -> str:
+    """``Verilator 5.036, cocotb 2.0.1`` (for the report's tool list)."""
+    import cocotb  # the sim extra; callers checked for it
+
+    major, minor = find_verilator().version
+    return f"Verilator {major}.{minor:03d}, cocotb {cocotb.__version__}"
