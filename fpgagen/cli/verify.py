@@ -187,6 +187,7 @@ def _rtl_work_dir(d: Path) -> Path:
 
 def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     from fpgagen.verify import rtlbench, rtlfigures, rtlresults
+    from fpgagen.verify.rtlprogress import progress_for
     from fpgagen.verify.verilator import simulator_version
 
     if not (d / "rtl" / "fpgagen_top.v").is_file():
@@ -198,9 +199,16 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     if not 1 <= n <= rtlbench.STREAM_MAX_IMAGES:
         raise FpgagenError(f"--stream takes 1..{rtlbench.STREAM_MAX_IMAGES} images, not {n}")
     image = d / "vectors" / "input.hex"
-    with steps.step("RTL simulation (Verilator build + cocotb run)"):
-        runs = (rtlbench.run_rtl_batch(d / "rtl", [image] * n, work, dump=True, stream=True)
-                if n > 1 else [rtlbench.run_rtl(d / "rtl", image, work)])
+    report = json.loads((d / "report.json").read_text())
+    bench = json.loads((d / "rtl" / "bench.json").read_text())
+    try:
+        with steps.live("RTL simulation (Verilator build + cocotb run)") as live:
+            monitor = progress_for(live, report, bench, n)
+            runs = rtlbench.run_rtl_batch(d / "rtl", [image] * n, work, dump=True,
+                                          stream=n > 1, monitor=monitor)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: nothing to keep, unlike a failed run
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     run = runs[0]
     tensors, missing = rtlresults.compare_rtl(run, d / "rtl", d / "vectors")
     # streaming: every later image's logits (a failure is listed with its image), the host's

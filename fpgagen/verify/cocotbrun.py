@@ -15,11 +15,11 @@ import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fpgagen.verify.simbuild import BuildError, cached_build
+from fpgagen.verify.simbuild import Build, BuildError, cached_build
 from fpgagen.verify.verilator import require_simulator
 
 
@@ -82,6 +82,7 @@ def run_cocotb(
     waves: bool = False,
     plusargs: Sequence[str] = (),
     test_dir: Path | None = None,
+    on_built: Callable[[Build], None] | None = None,
 ) -> SimResult:
     """Build *sources* with Verilator (once per design and parameter set, in the simulator
     cache) and run the cocotb tests of *test_module* on it.
@@ -92,7 +93,8 @@ def run_cocotb(
 
     The run's own files (results.xml, the simulator's working folder) go to *test_dir*, by
     default a folder of this process inside the build's cache entry, so runs of one build in
-    several processes at once never share them.
+    several processes at once never share them. ``on_built(build)`` is called between the
+    build (or finding it in the cache) and the simulation, for progress.
     """
     require_simulator()
     from cocotb_tools.runner import get_runner  # the sim extra, checked just above
@@ -107,6 +109,8 @@ def run_cocotb(
             sys.path.insert(0, str(p))
     try:
         with cached_build(toplevel, sources, parameters, args, waves) as build:
+            if on_built is not None:
+                on_built(build)
             run_dir = Path(test_dir) if test_dir else _own_run_dir(build.entry)
             results_xml = run_dir.resolve() / "results.xml"
             try:

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from fpgagen.driver.fpgagen_driver import beat_words, pack_values
 from fpgagen.errors import FpgagenError
 from fpgagen.verify.cocotbrun import SimResult, run_cocotb
 from fpgagen.verify.rtlresults import RtlRun, batch_runs, read_hex_file, stream_runs, to_signed
+from fpgagen.verify.simbuild import Build
 from fpgagen.verify.simcache import sim_cache
 from fpgagen.verify.verilator import require_simulator
 
@@ -97,7 +99,7 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
                   irq: bool = True, bad_tlast: int | None = None,
                   max_cycles: int = 100_000_000, quiet: bool = True,
                   progress: Callable[[int, int], None] | None = None,
-                  stream: bool = False) -> list[RtlRun]:
+                  stream: bool = False, monitor: RunMonitor | None = None) -> list[RtlRun]:
     """`run_rtl` for several images: one Verilator build, one simulator process, the images
     one after the other through the same core (started again over AXI4-Lite after each
     ap_done, without a reset, as a host driver does). ``progress(done, total)`` is called from
@@ -107,7 +109,10 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     start), so image n + 1 loads while image n computes (the double-buffered staging); each
     run's ``done_at`` is its ap_done cycle (`streaming_cycles`), ``cycles`` the core's count
     of that run (ap_start taken to ap_done: the first image's is the latency); the per-entry
-    cycles and the dumps are the first image's, the host's register reads the last one's."""
+    cycles and the dumps are the first image's, the host's register reads the last one's.
+
+    ``monitor`` hears the phases (`RunMonitor`): the Verilator build, then the simulation, with
+    the layer-table entries of the first image as their arena dumps appear (``dump``)."""
     require_simulator()
     sim_cache()  # a bad FPGAGEN_CACHE_MAX is an error before any work
     if not input_hexes:
@@ -156,8 +161,12 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
         result_file.unlink()
     t0 = time.perf_counter()
     log = work / "sim.log" if quiet else None
-    with _output_to(log), _watch(work, 1 if stream else len(input_hexes), progress):
-        res = _run_bench(srcs, result_file, max_cycles, plusargs, work, batch_file)
+    if monitor is not None:
+        monitor.building()
+    with (_output_to(log), _watch(work, 1 if stream else len(input_hexes), progress),
+          _watch_entries(work, monitor)):
+        res = _run_bench(srcs, result_file, max_cycles, plusargs, work, batch_file,
+                         None if monitor is None else monitor.simulating)
     t1 = time.perf_counter()
     if res is None or res.failed or not result_file.is_file():
         text = log.read_text(errors="replace") if log is not None and log.is_file() else ""
@@ -199,6 +208,54 @@ def _watch(work: Path, total: int,
         progress(sum(1 for _ in work.glob("batch_out_*.hex")), total)
 
 
+class RunMonitor(Protocol):
+    """What `run_rtl_batch` tells about its phases (`fpgagen.verify.rtlprogress`)."""
+
+    def building(self) -> None:
+        """The Verilator build (or the cache lookup) starts."""
+
+    def simulating(self, build: Build) -> None:
+        """The design is built (``build.compiled``: now, else from the cache); the simulator
+        starts."""
+
+    def entries(self, done: int) -> None:
+        """``done`` layer-table entries of the first image have finished."""
+
+    def tick(self) -> None:
+        """Called about twice a second while the run goes on (elapsed times)."""
+
+
+# the first bank and column of an entry's arena dump: one file per finished entry
+_DUMP_RE = re.compile(r"^arena_(\d+)_b0_c0\.hex$")
+
+
+@contextlib.contextmanager
+def _watch_entries(work: Path, monitor: RunMonitor | None) -> Iterator[None]:
+    """Tell ``monitor`` how many table entries are done, from the dumps the bench writes after
+    each one (the simulator is another process: its files are what this one sees)."""
+    if monitor is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        last = -1
+        while not stop.wait(0.5):
+            done = sum(1 for p in os.scandir(work) if _DUMP_RE.match(p.name))
+            if done != last:
+                monitor.entries(done)
+                last = done
+            monitor.tick()
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 # what says why a run failed, in the order to look for it: a Python exception (the bench's
 # assertion, cocotb), Verilator's own error, our wrapper's line
 _REASONS = (re.compile(r"^\s*(?:\S+\.)?(\w*(?:Error|Exception)): (.+)$"),
@@ -235,7 +292,8 @@ def _input_beats(input_hex: Path, info: dict) -> str:
 
 
 def _run_bench(srcs: Sequence[Path], result_file: Path, max_cycles: int, plusargs: list[str],
-               work: Path, batch_file: Path | None = None) -> SimResult | None:
+               work: Path, batch_file: Path | None = None,
+               on_built: Callable[[Build], None] | None = None) -> SimResult | None:
     """The cocotb run of the bench (`fpgagen.verify.bench_cocotb`); None, with the reason
     printed into the log, when the build or the simulator failed."""
     try:
@@ -244,7 +302,7 @@ def _run_bench(srcs: Sequence[Path], result_file: Path, max_cycles: int, plusarg
             build_args=["-Wno-fatal", "-O3"], timing=True,
             extra_env={"FG_RTL_RESULT": str(result_file), "FG_RTL_MAX_CYCLES": str(max_cycles),
                        "FG_RTL_BATCH": str(batch_file or "")},
-            plusargs=plusargs, test_dir=work)
+            plusargs=plusargs, test_dir=work, on_built=on_built)
     except RuntimeError as exc:
         print(f"fpgagen: RTL bench failed: {exc}")
         return None

@@ -67,6 +67,7 @@ class Build:
 
     toplevel: str
     build_dir: Path
+    compiled: bool = False  # compiled by this use (False: found in the cache)
 
     @property
     def entry(self) -> Path:
@@ -223,11 +224,13 @@ def cached_build(toplevel: str, sources: Sequence[Path],
     name = build_key(toplevel, sources, parameters, build_args, waves)
     with cache.use(name) as entry:
         build_dir = entry / "obj"
+        compiled = False
         if not (entry / BUILT).is_file():
             with file_lock(entry / "build.lock"):
                 if not (entry / BUILT).is_file():  # another process may have built it meanwhile
                     staged = _stage_sources(sources, entry / "src")
                     _compile(cache, toplevel, staged, build_dir, parameters, build_args, waves)
                     (entry / BUILT).touch()
+                    compiled = True
         cache.evict()
-        yield Build(toplevel, build_dir)
+        yield Build(toplevel, build_dir, compiled)
