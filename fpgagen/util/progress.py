@@ -74,7 +74,8 @@ class Live:
     ``update(text)`` sets the line. On a terminal it is a spinner redrawn in place, and the line
     of a new phase (``update(..., phase=True)``) also stays above it; elsewhere (a CI log) a
     line is printed when the phase changes and at most every `LOG_EVERY_S` seconds otherwise,
-    so a long step shows it is alive without flooding the log. Thread-safe: a watcher thread may update it.
+    so a long step shows it is alive without flooding the log. Thread-safe: a watcher thread
+    may update it.
 
     It writes to a copy of the stderr file descriptor taken when it starts, so it still
     reaches the terminal while the step sends this process's descriptors 1 and 2 into a log
