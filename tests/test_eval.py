@@ -28,6 +28,7 @@ def test_digits_accuracy_float_and_fixed(cli, tmp_path):
     assert code == 0, err
     res = json.loads(out)
     assert res["n"] == len(digits("test")) == 359 and res["precision"] == "8"
+    assert res["precision_label"] == "w8a8"
     assert res["top1_float"] >= 0.95
     assert res["top1_fixed"] >= res["top1_float"] - 0.01
     assert res["drop_top1"] == pytest.approx(res["top1_float"] - res["top1_fixed"])

@@ -290,3 +290,28 @@ def test_confusion_matrix_for_a_thousand_classes(tmp_path):
 def test_confusion_matrix_rejects_bad_counts(counts, labels):
     with pytest.raises(ValueError, match="confusion counts"):
         plots.confusion_series(counts, labels)
+
+
+def test_bram_picture_has_the_dsp_bar(built):
+    r = _report(built)
+    s = plots.bram_series(r)
+    assert (s.dsp, s.part_dsp, s.synth_dsp) == (r["engine"]["dsp"], r["part_resources"]["dsp"],
+                                                None)
+    fig = plots.draw_bram.__wrapped__(s)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert f"DSP: the Plan {r['engine']['dsp']:,} of {r['part_resources']['dsp']:,}" in titles
+
+
+def test_sqnr_picture_has_the_20_db_line(built):
+    s = plots.sqnr_series(_report(built))
+    ax = plots.draw_sqnr.__wrapped__(s).axes[0]
+    flat = [ln for ln in ax.get_lines() if len(set(ln.get_ydata())) == 1]
+    assert any(ln.get_ydata()[0] == 20.0 and ln.get_label().startswith("20 dB")
+               for ln in flat)
+
+
+def test_confusion_picture_says_whose_predictions(tmp_path):
+    s = plots.confusion_series(np.eye(3, dtype=np.int64), ["a", "b", "c"],
+                               "golden fixed point (w8a8)")
+    ax = plots.draw_confusion.__wrapped__(s).axes[0]
+    assert ax.get_title().startswith("Confusion matrix of the golden fixed point (w8a8), 3 ")

@@ -48,7 +48,7 @@ from fpgagen.frontend.labels import RANDOM_WEIGHTS_NOTE, ModelInfo
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.engine import parse_pe
 from fpgagen.quant.accuracy import OTHER, confusion, ranked, topk_hits
-from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.precision import parse_precision, precision_label
 from fpgagen.quant.quantize import QGraph
 from fpgagen.util.progress import PipeConsole, Steps
 
@@ -172,7 +172,8 @@ def _confusion_picture(res: dict[str, Any], out: Path) -> Path:
     square = np.zeros((len(cols), len(cols)), dtype=np.int64)
     for label, counts in zip(rows, res["confusion"], strict=True):
         square[cols.index(label)] = counts
-    return confusion_matrix_png(square, cols, out / CONFUSION_PNG)
+    return confusion_matrix_png(square, cols, out / CONFUSION_PNG,
+                                f"golden fixed point ({res['precision_label']})")
 
 
 def _reference_and_golden(graph: Graph, weights: Any, qgraph: QGraph, data: Dataset,
@@ -200,6 +201,7 @@ def _figures(data: Dataset, info: ModelInfo, qgraph: QGraph, float_logits: np.nd
     pred_fixed, pred_float = ranked(fixed_ints, 1)[:, 0], ranked(float_logits, 1)[:, 0]
     res: dict[str, Any] = {
         "model": qgraph.graph.name, "data": data.name, "precision": qgraph.precision.text,
+        "precision_label": precision_label(qgraph.precision),
         "n": len(data), "classes": list(data.classes),
         "random_weights": info.random_weights,
         "top1_float": _share(topk_hits(float_logits, y, 1)),

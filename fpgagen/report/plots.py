@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB
 from fpgagen.util.arith import ceil_div
 from fpgagen.util.locking import write_bytes_atomic
 
@@ -223,6 +224,9 @@ class BramSeries:
     part_uram: int
     synth_bram36: float | None
     synth_uram: int | None
+    dsp: int | None = None  # the engine's DSPs (estimated), the part's, Yosys's count
+    part_dsp: int | None = None
+    synth_dsp: int | None = None
 
 
 def bram_series(report: Mapping[str, Any]) -> BramSeries | None:
@@ -237,21 +241,26 @@ def bram_series(report: Mapping[str, Any]) -> BramSeries | None:
         tuple(m["bram36"] + m["bram18"] / 2 for m in mems), tuple(m["uram"] for m in mems),
         mem["bram36"], mem["uram"], part.get("bram36", mem.get("bram36_available", 0)),
         part.get("uram", mem.get("uram_available", 0)),
-        synth.get("bram36_equiv"), synth.get("uram"))
+        synth.get("bram36_equiv"), synth.get("uram"),
+        (report.get("engine") or {}).get("dsp"), part.get("dsp", mem.get("dsp_available")),
+        synth.get("dsp"))
 
 
 @dataclass(frozen=True)
 class ConfusionSeries:
     """A confusion matrix (rows: true class, columns: predicted) and its per-row accuracy
-    (None for a class with no images)."""
+    (None for a class with no images); ``what`` names the model whose predictions they are
+    (``golden fixed point (w8a8)``, ``float reference``)."""
 
     labels: tuple[str, ...]
     counts: np.ndarray
     row_accuracy: tuple[float | None, ...]
     top1: float | None
+    what: str = ""
 
 
-def confusion_series(counts: np.ndarray, labels: Sequence[str]) -> ConfusionSeries:
+def confusion_series(counts: np.ndarray, labels: Sequence[str], what: str = ""
+                     ) -> ConfusionSeries:
     c = np.asarray(counts)
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] != len(labels):
         raise ValueError(f"confusion counts of shape {c.shape} for {len(labels)} labels")
@@ -261,7 +270,7 @@ def confusion_series(counts: np.ndarray, labels: Sequence[str]) -> ConfusionSeri
     acc = tuple(float(c[i, i] / rows[i]) if rows[i] else None for i in range(len(labels)))
     total = int(c.sum())
     return ConfusionSeries(tuple(labels), c.astype(np.int64), acc,
-                           float(np.trace(c) / total) if total else None)
+                           float(np.trace(c) / total) if total else None, what)
 
 
 # --- drawing ------------------------------------------------------------------------------------
@@ -316,6 +325,7 @@ def _styled(draw: Callable[..., Any]) -> Callable[..., bytes]:
 
     run.__doc__ = draw.__doc__
     run.__name__ = draw.__name__
+    run.__wrapped__ = draw  # type: ignore[attr-defined]  # the Figure, for tests
     return run
 
 
@@ -381,7 +391,7 @@ def draw_sqnr(s: SqnrSeries):
     fig = _figure(max(7.0, 0.3 * n + 2), 3.6 + room, bottom=room)
     ax = fig.subplots()
     finite = [v for v in s.db if math.isfinite(v)]
-    top = max(finite, default=0.0) + 10
+    top = max(max(finite, default=0.0), MIN_USEFUL_SQNR_DB) + 10
     ys = [v if math.isfinite(v) else np.nan for v in s.db]
     ax.plot(range(n), ys, "o-", color=ESTIMATE_COLOR, markersize=4,
             label="golden fixed point vs float reference (measured by fpgagen build)")
@@ -391,6 +401,9 @@ def draw_sqnr(s: SqnrSeries):
     if s.input_db is not None and math.isfinite(s.input_db):
         ax.axhline(s.input_db, color="#8c8c8c", ls="--", lw=1,
                    label=f"input image quantized: {s.input_db:.1f} dB")
+    ax.axhline(MIN_USEFUL_SQNR_DB, color="#c44e52", ls=":", lw=1.2,
+               label=f"{MIN_USEFUL_SQNR_DB:g} dB: below it, the fixed point is far from float "
+                     "(check does not suggest such a precision)")
     ax.set_ylim(min(0.0, min(finite, default=0.0)), top + 5)
     ax.set_ylabel("SQNR (dB)")
     ax.set_title("SQNR per layer on the build's image (vectors/input)")
@@ -458,28 +471,31 @@ def draw_arena(s: ArenaSeries):
 
 @_styled
 def draw_bram(s: BramSeries):
-    """Stacked horizontal bars: each memory's block RAM against the part's capacity; Yosys's
-    count (after ``fpgagen synth``) as a thin bar beneath."""
-    rows = [("BRAM36", s.bram36, s.bram36_total, s.part_bram36, s.synth_bram36)]
+    """Stacked horizontal bars: each memory's block RAM, and the engine's DSPs, against the
+    part's capacity; Yosys's count (after ``fpgagen synth``) as a thin bar beneath."""
+    rows = [("BRAM36", s.memories, s.bram36, s.bram36_total, s.part_bram36, s.synth_bram36)]
     if s.part_uram or s.uram_total:
-        rows.append(("URAM", tuple(float(u) for u in s.uram), s.uram_total, s.part_uram,
-                     s.synth_uram))
+        rows.append(("URAM", s.memories, tuple(float(u) for u in s.uram), s.uram_total,
+                     s.part_uram, s.synth_uram))
+    if s.dsp is not None and s.part_dsp:
+        rows.append(("DSP", ("engine (estimated)",), (float(s.dsp),), s.dsp, s.part_dsp,
+                     s.synth_dsp))
     fig = _figure(9.5, 0.5 + 1.3 * len(rows), left=0.3, right=3.0, bottom=0.35, top=0.35,
                   hspace=0.7)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
-    for ax, (kind, values, total, cap, synth) in zip(axes, rows, strict=True):
+    for ax, (kind, names, values, total, cap, synth) in zip(axes, rows, strict=True):
         left = 0.0
         ax.barh(0, cap, 0.8, color="#eeeeee", ec="black", lw=1,
                 label=f"part {s.part}: {cap:,}")
-        for name, v, color in zip(s.memories, values, MEMORY_COLORS * 4, strict=False):
+        for name, v, color in zip(names, values, MEMORY_COLORS * 4, strict=False):
             if v:
-                ax.barh(0, v, 0.5, left=left, color=color, label=f"{name}: {v:g}")
+                ax.barh(0, v, 0.5, left=left, color=color, label=f"{name}: {v:,g}")
                 left += v
         title = f"{kind}: the Plan {total:,} of {cap:,}"
         if synth is not None:
             ax.barh(-0.6, synth, 0.2, color=SYNTH_COLOR,
-                    label=f"Yosys synth_xilinx: {synth:g} (open estimate)")
-            title += f"; Yosys synth_xilinx {synth:g}"
+                    label=f"Yosys synth_xilinx: {synth:,g} (open estimate)")
+            title += f"; Yosys synth_xilinx {synth:,g}"
         ax.set_title(title, fontsize=9, loc="left")
         ax.set_yticks([])
         ax.set_xlim(0, max(cap, left, synth or 0) * 1.02 or 1)
@@ -530,14 +546,17 @@ def draw_confusion(s: ConfusionSeries):
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     top1 = "" if s.top1 is None else f": top-1 {100 * s.top1:.1f} %"
-    ax.set_title(f"Confusion matrix, {int(s.counts.sum()):,} images{top1}")
+    of = f" of the {s.what}" if s.what else ""
+    ax.set_title(f"Confusion matrix{of}, {int(s.counts.sum()):,} images{top1}")
     return fig
 
 
-def confusion_matrix_png(counts: np.ndarray, labels: Sequence[str], path: Path) -> Path:
-    """Draw ``counts`` (rows: true class, columns: predicted) to ``path``; return the path."""
+def confusion_matrix_png(counts: np.ndarray, labels: Sequence[str], path: Path,
+                         what: str = "") -> Path:
+    """Draw ``counts`` (rows: true class, columns: predicted) of the model ``what`` names to
+    ``path``; return the path."""
     path = Path(path)
-    write_bytes_atomic(path, draw_confusion(confusion_series(counts, labels)))
+    write_bytes_atomic(path, draw_confusion(confusion_series(counts, labels, what)))
     return path
 
 
@@ -581,8 +600,9 @@ KINDS = (
           "pixel's words (drawn as its band of the concat). The input image is in the input "
           "staging memory, not in the arena.", arena_series, draw_arena),
     _Kind("report_bram.png", "block RAM by memory against the part",
-          "Block RAM by memory (the Plan's mapping, an estimate) against the part's capacity; "
-          "after `fpgagen synth`, Yosys's count beside it.", bram_series, draw_bram),
+          "Block RAM by memory (the Plan's mapping, an estimate) and the engine's DSPs "
+          "(estimated) against the part's capacity; after `fpgagen synth`, Yosys's count "
+          "beside each.", bram_series, draw_bram),
 )
 
 
