@@ -75,3 +75,28 @@ def test_console_script_no_traceback():
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("fpgagen: error: unknown model")
+
+
+def test_every_command_takes_q():
+    """Scripts pass -q to every command; none refuses it (check -q once did)."""
+    from fpgagen.cli.main import COMMANDS, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in COMMANDS:
+        options = {o for a in sub.choices[name]._actions for o in a.option_strings}
+        assert {"-q", "--quiet"} <= options, name
+
+
+@pytest.mark.parametrize("argv", [("models",), ("boards",), ("info", "-m", "digits"),
+                                  ("check", "-m", "digits")])
+def test_q_on_commands_without_progress_changes_nothing(cli, argv):
+    plain = cli(*argv)
+    assert cli(*argv, "-q") == plain and plain[0] == 0
+
+
+def test_check_names_the_precision_by_its_widths(cli):
+    code, out, _ = cli("check", "-m", "digits", "-p", "8")
+    assert code == 0 and "precision w8a8 (bias 16 b)" in out
+    code, out, _ = cli("check", "-m", "digits", "-p", "ap_fixed<16,6>")
+    assert "precision w16a16 (ap_fixed<16,6>)" in out

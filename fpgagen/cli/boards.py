@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from fpgagen.cli.common import add_json_arg, console, fmt_int, print_json, table
+from fpgagen.cli.common import add_json_arg, add_quiet_arg, console, fmt_int, print_json, table
 from fpgagen.plan.boards import all_boards
 from fpgagen.plan.engine import dsp_engine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("boards", help="list the supported boards")
+    add_quiet_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
 

@@ -124,11 +124,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     m = report["memory"]
     console().print(
-        f"built {graph.name} for {board.name} ({board.part}) in {out}/\n"
-        f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']} BRAM36, "
+        f"built {graph.name} for {board.name} ({board.part}), {report['precision_label']}, "
+        f"in {out}/\n"
+        f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']:,} BRAM36, "
         f"engine {report['engine']['p_in']}x{report['engine']['p_out']}"
         + (f" ({report['engine']['note']})" if report["engine"]["note"] else "") + ", "
-        f"~{report['estimate']['fps']:.1f} fps = {report['estimate']['cycles']:,} cycles (Plan "
+        f"~{report['estimate']['fps']:,.1f} fps = {report['estimate']['cycles']:,} cycles (Plan "
         f"estimate) at {board.clock_mhz:g} MHz (nominal clock)\n"
         + (f"  Yosys synth_xilinx: {report['synth']['dsp']:,} DSP, "
            f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fpgagen.cli.common import add_json_arg, console, print_json
+from fpgagen.cli.common import add_json_arg, add_quiet_arg, console, print_json
 from fpgagen.errors import FpgagenError
 from fpgagen.util.lrudir import LruDir
 from fpgagen.verify.simcache import CACHE_ENV, MAX_ENV, cache_dir, format_size, sim_cache
@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clean", action="store_true",
                    help="remove every entry not in use by a running process, print what it "
                         "freed")
+    add_quiet_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
 

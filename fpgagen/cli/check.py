@@ -18,6 +18,7 @@ from rich.table import Table
 
 from fpgagen.cli.common import (
     add_json_arg,
+    add_quiet_arg,
     add_weights_args,
     console,
     fmt_int,
@@ -46,7 +47,7 @@ from fpgagen.plan.budget import (
 )
 from fpgagen.plan.engine import EngineConfig, parse_pe
 from fpgagen.plan.plan import INPUT_STAGING, Plan, layer_rows
-from fpgagen.quant.precision import Precision, parse_precision
+from fpgagen.quant.precision import Precision, parse_precision, precision_label
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from fpgagen.quant.quantize import calibration_inputs
 from fpgagen.util.junit import Case, Suite, write_junit
@@ -77,6 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with several models or boards, print every design's full report "
                         "before the summary table (default: the table only)")
     add_weights_args(p)
+    add_quiet_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
 
@@ -129,11 +131,9 @@ def quality_probe(model: str, graph: Graph, args: argparse.Namespace
 
 
 def precision_text(p: Precision) -> str:
-    """``8`` -> ``8 (w8a8, bias 16b)``: the spec as given and the widths it means."""
-    d = p.default
-    widths = f"w{d.weight.width}a{d.result.width}, bias {d.bias.width}b"
-    extra = f", {len(p.overrides)} layer override(s)" if p.overrides else ""
-    return f"{p.text} ({widths}{extra})"
+    """``8`` -> ``w8a8 (bias 16 b)``: the precision as every output names it
+    (`precision_label`) and the bias width."""
+    return f"{precision_label(p)} (bias {p.default.bias.width} b)"
 
 
 def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
@@ -254,7 +254,8 @@ def _suite(r: Result) -> Suite:
             failure=(f"{line}: over by {fmt_int(c.used - c.limit)} {unit}"
                      if c.judged and not c.ok else None),
             skipped=None if c.judged else "not judged: --budget judges bytes only"))
-    return Suite(f"{p.graph.name} on {p.board.name} ({p.precision.text})", tuple(cases))
+    return Suite(f"{p.graph.name} on {p.board.name} ({precision_label(p.precision)})",
+                 tuple(cases))
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -269,13 +270,15 @@ def print_result(r: Result) -> None:
     fused = ", ".join(f"{f.conv}->{f.pool} (ring of {f.ring_rows} rows)" for f in p.fusions)
     packed = f", two MACs per {p.board.dsp_slice}" if p.engine.pack else ""
     con.print(f"[bold]{p.graph.name}[/] on [bold]{p.board.name}[/] ({p.board.part}), precision "
-              f"{precision_text(p.precision)}, engine {p.engine} ({p.engine.dsp} of "
-              f"{p.board.dsp} DSP{packed}), fusion: {fused or ('off' if not p.fuse else 'none')}")
+              f"{precision_text(p.precision)}, engine {p.engine} ({fmt_int(p.engine.dsp)} of "
+              f"{fmt_int(p.board.dsp)} DSP{packed}), "
+              f"fusion: {fused or ('off' if not p.fuse else 'none')}")
     if p.engine_note:
         con.print(f"  engine: {p.engine_note}")
     h, w, c = p.graph.input_shape
     budget_note = ("--budget (bytes only; BRAM/URAM shown, not judged)" if not v.from_board else
-                   f"board on-chip: {p.board.bram36} BRAM36 x 4.5 KiB + {p.board.uram} URAM x "
+                   f"board on-chip: {fmt_int(p.board.bram36)} BRAM36 x 4.5 KiB + "
+                   f"{fmt_int(p.board.uram)} URAM x "
                    "36 KiB, raw bits")
     rows = [
         ("weights + biases", _kib(p.weights_bytes),
@@ -290,9 +293,9 @@ def print_result(r: Result) -> None:
         ("budget", _kib(v.budget_bytes), budget_note),
         ("headroom", f"{v.headroom_pct:.1f} %", "" if v.fits or not v.over_bytes else
          f"over by {fmt_int(v.over_bytes)} B"),
-        ("BRAM36", f"{p.bram36} / {p.board.bram36}",
+        ("BRAM36", f"{fmt_int(p.bram36)} / {fmt_int(p.board.bram36)}",
          f"equivalents ({p.bram18} BRAM18 count as half)"),
-        ("URAM", f"{p.uram} / {p.board.uram}", ""),
+        ("URAM", f"{fmt_int(p.uram)} / {fmt_int(p.board.uram)}", ""),
         ("speed", f"{p.fps:,.1f} fps", f"estimate: latency {fmt_int(p.total_cycles)} cycles at "
                                        f"{p.board.clock_mhz:g} MHz"),
         ("streaming", f"{p.streaming_fps:,.1f} fps",
@@ -312,7 +315,8 @@ def print_result(r: Result) -> None:
                      for x in r.largest], right=("bytes", "% of total")))
     if v.fits:
         con.print(f"[green]FITS[/]: {fmt_int(p.total_bytes)} B of {fmt_int(v.budget_bytes)} B"
-                  + (f", {p.bram36}/{p.board.bram36} BRAM36, {p.uram}/{p.board.uram} URAM"
+                  + (f", {fmt_int(p.bram36)}/{fmt_int(p.board.bram36)} BRAM36, "
+                     f"{fmt_int(p.uram)}/{fmt_int(p.board.uram)} URAM"
                      if v.from_board else " (bytes only)") + "\n")
         return
     failed = [c for c in v.checks if c.judged and not c.ok]
@@ -386,7 +390,8 @@ def _print_matrix(results: list[Result], details: bool) -> None:
          "engine", "fps"],
         [(r.plan.graph.name, r.plan.board.name, _verdict(r.verdict),
           fmt_int(r.plan.total_bytes), f"{100 * r.plan.total_bytes / r.verdict.budget_bytes:.0f} %",
-          f"{r.plan.bram36}/{r.plan.board.bram36}", f"{r.plan.uram}/{r.plan.board.uram}",
+          f"{fmt_int(r.plan.bram36)}/{fmt_int(r.plan.board.bram36)}",
+          f"{fmt_int(r.plan.uram)}/{fmt_int(r.plan.board.uram)}",
           f"{fmt_int(r.plan.engine.dsp)}/{fmt_int(r.plan.board.dsp)}",
           str(r.plan.engine) + ("*" if r.plan.engine_note else ""), f"{r.plan.fps:,.1f}")
          for r in results],

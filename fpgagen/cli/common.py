@@ -34,6 +34,13 @@ def add_json_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
 
 
+def add_quiet_arg(parser: argparse.ArgumentParser) -> None:
+    """``-q``, which every command takes (so that scripts can pass it to all of them); a
+    command without progress output has nothing to silence."""
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress display (this command shows none)")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -237,7 +237,8 @@ def _rtl(args: argparse.Namespace, board: Any, engine: Any, qgraph: QGraph, data
                           None)
     if not result.verdict.fits:
         raise FpgagenError(f"{qgraph.graph.name} does not fit {board.name} at "
-                           f"{qgraph.precision.text} (see fpgagen check): no RTL to simulate")
+                           f"{precision_label(qgraph.precision)} (see fpgagen check): no RTL "
+                           "to simulate")
     with contextlib.ExitStack() as stack:
         if out is not None:
             build = out / "build"
@@ -289,15 +290,15 @@ def _pct(v: float | None) -> str:
 
 def _print(res: dict[str, Any], info: ModelInfo) -> None:
     con = console()
-    con.print(f"{res['model']} on {res['data']}: {res['n']} images, precision "
-              f"{res['precision']}")
+    con.print(f"{res['model']} on {res['data']}: {res['n']:,} images, precision "
+              f"{res['precision_label']}")
     if info.random_weights:
         con.print(f"[yellow]note[/]: {RANDOM_WEIGHTS_NOTE}; accuracy is chance")
     top5 = "top5_float" in res
     cols = ["model", "images", "top-1", *(["top-5"] if top5 else [])]
     rows = [("float reference", res["n"], _pct(res["top1_float"]),
              *([_pct(res["top5_float"])] if top5 else [])),
-            (f"fixed point {res['precision']} (golden)", res["n"], _pct(res["top1_fixed"]),
+            (f"fixed point {res['precision_label']} (golden)", res["n"], _pct(res["top1_fixed"]),
              *([_pct(res["top5_fixed"])] if top5 else []))]
     if res["rtl_n"]:
         rows.append((f"RTL simulation ({res['board']}, {res['pe']})", res["rtl_n"],

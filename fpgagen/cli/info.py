@@ -8,6 +8,7 @@ from typing import Any
 from fpgagen.cli.common import (
     add_json_arg,
     add_model_args,
+    add_quiet_arg,
     console,
     fmt_int,
     model_from_args,
@@ -20,6 +21,7 @@ from fpgagen.frontend.graph import Graph, Layer
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="per-layer shapes, params and MACs of a model")
     add_model_args(p)
+    add_quiet_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from fpgagen.cli.common import add_json_arg, console, fmt_int, print_json, table
+from fpgagen.cli.common import add_json_arg, add_quiet_arg, console, fmt_int, print_json, table
 from fpgagen.frontend.zoo import ALIASES, ZOO
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the model zoo")
+    add_quiet_arg(p)
     add_json_arg(p)
     p.set_defaults(func=run)
 

@@ -27,6 +27,7 @@ from fpgagen.cli.common import table as make_table
 from fpgagen.cli.quantargs import add_input_arg, add_quant_args, load_input, quantize_from_args
 from fpgagen.frontend.graph import INPUT
 from fpgagen.frontend.labels import RANDOM_WEIGHTS_NOTE, ModelInfo
+from fpgagen.quant.precision import precision_label
 from fpgagen.quant.quality import layer_sqnr
 from fpgagen.quant.quantize import QGraph
 
@@ -65,6 +66,7 @@ def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
     return {
         "model": graph.name,
         "precision": qgraph.precision.text,
+        "precision_label": precision_label(qgraph.precision),
         "input_type": str(qgraph.input_type),
         "output_type": str(qgraph.output_type),
         "top5_fixed": top_fixed,
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(res)
         return 0
     con = console()
-    con.print(f"{graph.name}, precision {res['precision']}: input {res['input_type']}, "
+    con.print(f"{graph.name}, precision {res['precision_label']}: input {res['input_type']}, "
               f"logits {res['output_type']}")
     if info.random_weights:
         con.print(f"[yellow]note[/]: {RANDOM_WEIGHTS_NOTE}")

@@ -47,7 +47,7 @@ def parse_size(text: str) -> int:
     Fractions of a byte are dropped; the result must be from 1 byte to `MAX_BUDGET`.
     """
     return parse_bytes(text, _UNITS, MAX_BUDGET, "--budget",
-                       example="8192KB, 8MB, 2.5MiB or 1048576")
+                       example="expected e.g. 8192KB, 8MB, 2.5MiB or 1048576")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def format_bytes(n: int, binary: bool = True) -> str:
 
 
 def parse_bytes(text: str, units: Mapping[str, int], maximum: int, what: str,
-                example: str = "8MB, 2.5MiB or 1048576", minimum: int = 1,
+                example: str = "expected e.g. 8MB, 2.5MiB or 1048576", minimum: int = 1,
                 binary: bool = True) -> int:
     """Bytes in ``text``: a decimal number, optionally with a unit from ``units`` (lower-case
     keys, ``""`` for none), from ``minimum`` to ``maximum`` bytes; fractions of a byte are
@@ -46,7 +46,7 @@ def parse_bytes(text: str, units: Mapping[str, int], maximum: int, what: str,
     m = _SIZE_RE.match(str(text))
     unit = m.group(2).lower() if m else ""
     if not m or unit not in units:
-        raise FpgagenError(f"{said} is not a size (expected e.g. {example})")
+        raise FpgagenError(f"{said} is not a size ({example})")
     try:
         number = Decimal(m.group(1))
     except InvalidOperation:  # pragma: no cover - the regex admits only decimals
