@@ -124,3 +124,45 @@ def test_verify_rtl_shows_its_phases_and_json_stays_clean(tmp_path, cli):
     assert sim and "entry 1 of " in sim[0], err
     assert lines[-1].startswith("done RTL simulation")
     assert "RTL simulation bit-exact" in stdout
+
+
+# --- synth says how long it will take ---------------------------------------------------------
+
+def test_the_synth_estimate_follows_the_design_size():
+    from fpgagen.silicon.estimate import duration, synth_expectation, synth_seconds
+
+    small = {"engine": {"p_in": 8, "p_out": 8}, "memory": {"bram36": 13}}
+    default = {"engine": {"p_in": 16, "p_out": 64}, "memory": {"bram36": 537}}
+    # the measurements the model was fitted to, within a factor of 1.5
+    assert 3.4 * 60 / 1.5 < synth_seconds(small) < 3.4 * 60 * 1.5
+    assert 53 * 60 / 1.5 < synth_seconds(default) < 53 * 60 * 1.5
+    assert synth_seconds({"engine": {}}) is None
+    line = synth_expectation(default)
+    assert line.startswith("Yosys synth_xilinx of this design (1,024 MACs, 537 BRAM36) is "
+                           f"expected to take about {duration(synth_seconds(default))} (from ")
+    assert [duration(s) for s in (42, 200, 3180, 7200)] == ["40 s", "3 min", "53 min", "2.0 h"]
+
+
+def test_synth_says_its_expected_time_before_it_starts(tmp_path, monkeypatch, capsys):
+    """Before Yosys starts (a fake here: the real one takes minutes), the expected time; with
+    --json nothing on stderr and only the JSON on stdout."""
+    from fpgagen.cli.main import main
+    from fpgagen.silicon import synth
+
+    assert main(["build", "--model", "squeezenet", "--input-size", "32", "--pe", "8x8", "-q",
+                 "-o", str(tmp_path / "b")]) == 0
+    calls = []
+
+    def fake(rtl_dir, part, workdir, steps, expected_s=None):
+        calls.append((capsys.readouterr().err, expected_s))
+        raise synth.FpgagenError("stopped here")
+
+    monkeypatch.setattr(synth, "synth_xilinx", fake)
+    capsys.readouterr()
+    assert main(["synth", str(tmp_path / "b")]) == 2
+    said, expected = calls[0]
+    assert said.startswith("Yosys synth_xilinx of this design (64 MACs, ") and expected > 60
+    capsys.readouterr()
+    assert main(["synth", str(tmp_path / "b"), "--json"]) == 2
+    assert calls[1][0] == ""
+    assert capsys.readouterr().out == ""

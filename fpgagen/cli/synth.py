@@ -24,6 +24,7 @@ from fpgagen.errors import FpgagenError
 from fpgagen.plan.boards import Board, load_board
 from fpgagen.report.report import part_resources, update_report
 from fpgagen.silicon import synth
+from fpgagen.silicon.estimate import synth_expectation, synth_seconds
 from fpgagen.util.progress import Steps
 
 # where the tools' logs and figures go inside a build folder
@@ -71,7 +72,11 @@ def synthesize(d: Path, steps: Steps, ecp5: bool = False, seed: int = 1) -> dict
     board = load_board(report["board"])
     if "part_resources" not in report:  # a build from before the Resources table
         update_report(d, "part_resources", part_resources(board))
-    res = synth.synth_xilinx(d / "rtl", board.part, d / WORKDIR, steps)
+    expectation = synth_expectation(report)
+    if expectation:
+        steps.note(expectation)
+    res = synth.synth_xilinx(d / "rtl", board.part, d / WORKDIR, steps,
+                             synth_seconds(report))
     out: dict[str, Any] = {"synth": res.to_json()}
     # a report from an older or edited build may lack the per-memory blocks: no comparison then
     memories = report["memory"].get("memories") if isinstance(report["memory"], dict) else None

@@ -396,12 +396,14 @@ def _check_rtl(rtl_dir: Path) -> list[Path]:
 
 
 def synth_xilinx(rtl_dir: Path, part_family: str, workdir: Path,
-                 steps: Steps | None = None) -> XilinxResources:
+                 steps: Steps | None = None, expected_s: float | None = None
+                 ) -> XilinxResources:
     """Yosys ``synth_xilinx`` of a build's rtl/: resource counts of the whole design.
 
     ``part_family`` is ``xc7``, ``xcup`` or a part name (``xc7z045ffg900-2``). The script, the
     log and the stat JSON end up in ``workdir`` as ``xilinx.ys``, ``xilinx.log`` and
-    ``xilinx_stat.json``.
+    ``xilinx_stat.json``. ``expected_s`` (`fpgagen.silicon.estimate.synth_seconds`): the
+    progress line shows the time so far against it.
     """
     rtl_dir = Path(rtl_dir)
     family = part_family if part_family in XILINX_FAMILIES else xilinx_family(part_family)
@@ -416,7 +418,8 @@ def synth_xilinx(rtl_dir: Path, part_family: str, workdir: Path,
                           + f"tee -q -o {_rel(stat, rtl_dir)} stat -json\n")
         t0 = time.perf_counter()
         try:
-            with steps.step(f"Yosys synth_xilinx -family {family} ({len(sources)} files)"):
+            with steps.live(f"Yosys synth_xilinx -family {family} ({len(sources)} files)",
+                            tick=lambda t: _so_far(t, expected_s)):
                 _run([yosys, "-q", "-l", _rel(log, rtl_dir), _rel(script, rtl_dir)],
                      rtl_dir, log)
         except _ToolFailed as exc:
@@ -427,6 +430,15 @@ def synth_xilinx(rtl_dir: Path, part_family: str, workdir: Path,
         res = parse_xilinx_stat(json.loads(stat.read_text()), family)
         run.keep(script.name, log.name, stat.name)
         return replace(res, seconds=seconds, log=str(run.workdir / log.name))
+
+
+def _so_far(seconds: float, expected_s: float | None) -> str:
+    s = round(seconds)
+    text = f"Yosys synth_xilinx: {s // 60}:{s % 60:02d} so far"
+    if expected_s:
+        e = round(expected_s)
+        text += f" (expected about {e // 60}:{e % 60:02d})"
+    return text
 
 
 def ecp5_sources(rtl_dir: Path) -> tuple[list[Path], tuple[str, ...]]:

@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -42,28 +42,50 @@ class Steps:
             yield
         self.console.print(f"[green]done[/] {what} ({time.perf_counter() - start:.1f} s)")
 
+    def note(self, text: str) -> None:
+        """One line on stderr, unless quiet."""
+        if not self.quiet:
+            self.console.print(text, highlight=False)
+
     @contextmanager
-    def live(self, what: str) -> Iterator[Live]:
-        """`step` with a line the step updates as it goes (`Live`)."""
+    def live(self, what: str, tick: Callable[[float], str] | None = None) -> Iterator[Live]:
+        """`step` with a line the step updates as it goes (`Live`); ``tick(seconds)``, when
+        given, makes that line every second from the time elapsed (a tool that says nothing
+        while it runs)."""
         start = time.perf_counter()
         if self.quiet:
             yield _Quiet()
             return
         copy = _stderr_copy()
+        stop = threading.Event()
         try:
             console = PipeConsole(file=copy, highlight=False) if copy else self.console
             if not console.is_terminal:  # a log: lines whole, not folded at 80 columns
                 console.width = 160
             live = Live(console)
+
+            def ticking() -> None:
+                while not stop.wait(1.0):
+                    live.update(tick(time.perf_counter() - start))  # type: ignore[misc]
+
+            thread = threading.Thread(target=ticking, daemon=True) if tick else None
             if console.is_terminal:
                 with console.status(f"{what} ...") as status:
                     live._status = status
+                    if thread is not None:
+                        thread.start()
                     yield live
             else:
                 console.print(f"{what} ...", highlight=False)
+                if thread is not None:
+                    thread.start()
                 yield live
+            stop.set()
+            if thread is not None and thread.is_alive():
+                thread.join()
             console.print(f"[green]done[/] {what} ({time.perf_counter() - start:.1f} s)")
         finally:
+            stop.set()
             if copy is not None:
                 copy.close()
 
