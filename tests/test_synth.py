@@ -382,7 +382,7 @@ def test_synth_writes_resources_into_the_reports(small_build, tmp_path, monkeypa
     res = synth.parse_xilinx_stat(XILINX_STAT, "xc7")
     calls = []
     monkeypatch.setattr(synth, "synth_xilinx",
-                        lambda rtl, part, work, steps=None: calls.append((rtl, part, work))
+                        lambda rtl, part, work, steps=None, **_: calls.append((rtl, part, work))
                         or res)
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

@@ -76,7 +76,7 @@ def synthesize(d: Path, steps: Steps, ecp5: bool = False, seed: int = 1) -> dict
     if expectation:
         steps.note(expectation)
     res = synth.synth_xilinx(d / "rtl", board.part, d / WORKDIR, steps,
-                             synth_seconds(report))
+                             expected_s=synth_seconds(report))
     out: dict[str, Any] = {"synth": res.to_json()}
     # a report from an older or edited build may lack the per-memory blocks: no comparison then
     memories = report["memory"].get("memories") if isinstance(report["memory"], dict) else None
