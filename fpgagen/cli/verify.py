@@ -204,8 +204,9 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
     try:
         with steps.live("RTL simulation (Verilator build + cocotb run)") as live:
             monitor = progress_for(live, report, bench, n)
-            runs = rtlbench.run_rtl_batch(d / "rtl", [image] * n, work, dump=True,
-                                          stream=n > 1, monitor=monitor)
+            runs = (rtlbench.run_rtl_batch(d / "rtl", [image] * n, work, dump=True,
+                                           stream=True, monitor=monitor)
+                    if n > 1 else [rtlbench.run_rtl(d / "rtl", image, work, monitor=monitor)])
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM: nothing to keep, unlike a failed run
         shutil.rmtree(work, ignore_errors=True)
         raise

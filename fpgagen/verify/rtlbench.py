@@ -80,7 +80,7 @@ def _redirected(log: Path) -> Iterator[None]:
 def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
             backpressure: int = 0, in_pause: int = 0, irq: bool = True,
             bad_tlast: int | None = None, max_cycles: int = 100_000_000,
-            quiet: bool = True) -> RtlRun:
+            quiet: bool = True, monitor: RunMonitor | None = None) -> RtlRun:
     """Build ``rtl_dir`` (fpgagen_top + fpgagen_tb + hw copies) with Verilator and run one
     inference on ``input_hex`` (vectors/input.hex: one value per line); results land in ``work``.
 
@@ -91,7 +91,8 @@ def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
     """
     return run_rtl_batch(rtl_dir, [Path(input_hex)], work, dump=dump,
                          backpressure=backpressure, in_pause=in_pause, irq=irq,
-                         bad_tlast=bad_tlast, max_cycles=max_cycles, quiet=quiet)[0]
+                         bad_tlast=bad_tlast, max_cycles=max_cycles, quiet=quiet,
+                         monitor=monitor)[0]
 
 
 def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
