@@ -100,3 +100,9 @@ def test_check_names_the_precision_by_its_widths(cli):
     assert code == 0 and "precision w8a8 (bias 16 b)" in out
     code, out, _ = cli("check", "-m", "digits", "-p", "ap_fixed<16,6>")
     assert "precision w16a16 (ap_fixed<16,6>)" in out
+
+
+def test_boards_table_has_thousands_separators_in_every_column(cli):
+    code, out, _ = cli("boards")
+    vc709 = next(ln for ln in out.splitlines() if "vc709" in ln)
+    assert "1,470" in vc709 and "3,600" in vc709 and "1470" not in vc709

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         "doubles P_out at two MACs per DSP when that is faster; fpgagen check says which)",
         ["board", "aliases", "part", "BRAM36", "URAM", "DSP", "LUT", "FF", "MHz", "on-chip KiB",
          "DSP-sized engine"],
-        [(b.name, ", ".join(b.aliases), b.part, b.bram36, b.uram, fmt_int(b.dsp),
+        [(b.name, ", ".join(b.aliases), b.part, fmt_int(b.bram36), fmt_int(b.uram), fmt_int(b.dsp),
           fmt_int(b.lut), fmt_int(b.ff), f"{b.clock_mhz:g}", f"{b.onchip_bytes / 1024:,.1f}",
           str(dsp_engine(b)))
          for b in boards],
