@@ -104,5 +104,6 @@ def test_check_names_the_precision_by_its_widths(cli):
 
 def test_boards_table_has_thousands_separators_in_every_column(cli):
     code, out, _ = cli("boards")
+    assert code == 0
     vc709 = next(ln for ln in out.splitlines() if "vc709" in ln)
     assert "1,470" in vc709 and "3,600" in vc709 and "1470" not in vc709
