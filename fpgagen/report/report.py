@@ -144,7 +144,10 @@ def _proof(r: Mapping[str, Any], key: str, flag: str) -> dict[str, Any]:
                 "detail": f"fpgagen verify <this folder> {flag}"}
     compared = s.get("tensors_compared", 0)
     ok = bool(s.get("bit_exact"))
-    detail = f"{compared:,} of {s.get('tensors_expected', compared):,} tensors compared"
+    expected = s.get("tensors_expected", compared)
+    detail = f"{compared:,} tensors compared" + (
+        f", {expected - compared:,} of the {expected:,} the build stores not"
+        if compared < expected else "")
     status = "bit-exact" if ok else "NOT bit-exact"
     gates = r.get("hls_gates")
     if key == "csim" and gates:
