@@ -464,7 +464,7 @@ def test_conv_words_rotate_through_the_arena_banks(tmp_path, count, wrong, first
     of a split conv's pixel from bank b, as if every result or pixel started at bank 0, fails
     C-simulation: at conv1's results (compared through its fused pool p1), or at sq."""
     rotation = ("int k = (b - bank0) & (FG_ARENA_BANKS - 1);\n"
-                "    int row = row0 + (b < bank0 ? 1 : 0);\n"
+                "    addr_t row = row0 + (b < bank0 ? 1 : 0);\n"
                 f"    if (k < {count}) {{")
     _, _, text, code = _csim_edge(tmp_path, "8", (4, 32), True, 1.0,
                                   (rotation, rotation.replace(rotation.split("\n")[0], wrong)))
@@ -582,7 +582,7 @@ def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
      "want TKEEP 0x3 TLAST 1"),
     (("out_stream.write(beat);", "if (n > 3) out_stream.write(beat);"),
      "MISMATCH output_stream: 2 beats, want 3"),
-    (("k < FG_IN_BEATS;", "k < FG_IN_BEATS - 1;"),
+    (("more = k != FG_IN_BEATS - 1;", "more = k != FG_IN_BEATS - 2;"),
      "MISMATCH input_stream: the core left 1 of 108 beats unread"),
 ], ids=["no-tlast", "wrong-tkeep", "beat-missing", "input-under-read"])
 def test_broken_stream_core_fails_csim(tmp_path, mutate, message):
