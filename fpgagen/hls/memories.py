@@ -78,8 +78,10 @@ template <typename A, unsigned I = 0, bool Done = (I >= std::rank<A>::value)> st
 };
 template <typename A, unsigned I> struct fg_dims<A, I, true> { static void print() {} };
 template <typename A> static void fg_probe(const char *name, const A &) {
-  typedef typename std::remove_cv<typename std::remove_all_extents<A>::type>::type E;
-  std::printf("%s %d %d", name, fg_lane<E>::kind, fg_lane<E>::width);
+  typedef typename std::remove_all_extents<A>::type CE;
+  typedef typename std::remove_cv<CE>::type E;
+  std::printf("%s %d %d %d", name, fg_lane<E>::kind, fg_lane<E>::width,
+              (int)std::is_const<CE>::value);
   fg_dims<A>::print();
   std::printf("\n");
 }
@@ -115,12 +117,15 @@ def hls_pragmas(preprocessed: str) -> list[Pragma]:
 @dataclass(frozen=True)
 class CodeArray:
     """A static array as g++ sees it: dimensions and element width (``lane``: an integer or
-    ap_int element; False for a struct element, the layer table)."""
+    ap_int element; False for a struct element, the layer table); ``ap``: the element is an
+    ap_int/ap_uint (a class), ``const``: a ROM (its contents are its initializer)."""
 
     name: str
     dims: tuple[int, ...]
     element_bits: int
     lane: bool
+    ap: bool = False
+    const: bool = False
 
 
 def static_symbols(obj: Path, user_functions: set[str]) -> tuple[list[str], list[str]]:
@@ -153,7 +158,7 @@ def probe_arrays(src: SynthSources, names: Sequence[str], work: Path) -> list[Co
     """Compile and run a probe that includes fpgagen.cpp and prints each array's shape."""
     if not names:
         return []
-    calls = "".join(f'  fg_probe("{n}", {n});\n' for n in names)
+    calls = "".join(f"  fg_probe<decltype({n})>(\"{n}\", {n});\n" for n in names)
     probe = src.root / _PROBE
     probe.write_text(f'#include "fpgagen.cpp"\n{_PROBE_CODE}\nint main() {{\n{calls}'
                      "  return 0;\n}\n")
@@ -165,9 +170,10 @@ def probe_arrays(src: SynthSources, names: Sequence[str], work: Path) -> list[Co
         raise FpgagenError(f"the HLS memory probe failed (exit {proc.returncode})")
     out = []
     for line in proc.stdout.splitlines():
-        name, kind, width, *dims = line.split()
+        name, kind, width, const, *dims = line.split()
         if dims:  # a scalar is a register, not a memory
-            out.append(CodeArray(name, tuple(int(d) for d in dims), int(width), kind != "0"))
+            out.append(CodeArray(name, tuple(int(d) for d in dims), int(width), kind != "0",
+                                 kind == "1", const == "1"))
     return out
 
 
@@ -374,6 +380,11 @@ def count_memories(arrays: Sequence[CodeArray], pragmas: Sequence[Pragma],
     memories = tuple(shape_array(a, pragmas) for a in arrays if a.lane)
     tables = tuple(a.name for a in arrays if not a.lane)
     mismatches = compare(memories, plan)
+    # a ROM's initializer must be plain integers: an ap_int element makes every word a class
+    # object to construct, which g++ (and a tool's front end) cannot fold in reasonable time
+    mismatches += [f"{a.name}: a ROM of ap_int/ap_uint elements; its initializer is "
+                   f"{math.prod(a.dims):,} class objects (write it as plain integers)"
+                   for a in arrays if a.const and a.ap]
     mismatches += [f"{s}: a static inside a function; memories must be file-scope arrays to be "
                    "counted" for s in function_statics]
     parts = [p for ps in plan.values() for p in ps]
