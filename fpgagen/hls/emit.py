@@ -116,6 +116,7 @@ def hls_context(m: Machine) -> dict[str, object]:
         "arena_banks_log2": m.arena_banks.bit_length() - 1,
         "arena_groups": m.arena_groups, "conv_words": m.conv_words,
         "arena_groups_log2": max(1, m.arena_groups.bit_length() - 1),
+        "conv_words_w": m.conv_words.bit_length(),
         "stage_rows": stage_rows, "taps_log2": m.stage_taps.bit_length() - 1,
         "load_iters": load_iters,
         # the RAMs as the Plan's block-RAM columns (the arena's banks, or lane groups, and the
