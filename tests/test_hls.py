@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import calibration_inputs, quantize
 from fpgagen.verify import csim, vectors
 from fpgagen.verify.vectors import write_vectors
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +64,40 @@ def test_default_build_layout(default_build):
 def test_run_hls_tcl_has_the_whole_flow(default_build):
     tcl = (default_build / "hls" / "run_hls.tcl").read_text()
     for line in ("open_project", "set_top fpgagen_top", "add_files -tb tb.cpp",
-                 "set_part {xc7z045ffg900-2}", "create_clock -period 5.000", "csim_design",
-                 "csynth_design", "cosim_design", "export_design -format ip_catalog"):
+                 "set_part {xc7z045ffg900-2}", "create_clock -period 5.000",
+                 "set_clock_uncertainty 27%", "csim_design", "csynth_design", "cosim_design",
+                 "export_design -format ip_catalog"):
         assert line in tcl, line
+    assert "3.65 ns of logic" in tcl  # 5 ns less 27 %
+    assert "Vitis HLS 2022.2 or newer" in tcl
+
+
+# the Vitis HLS commands run_hls.tcl may call (UG1399), each a stub that logs its name
+VITIS_COMMANDS = ("open_project", "set_top", "add_files", "open_solution", "set_part",
+                  "create_clock", "set_clock_uncertainty", "csim_design", "csynth_design",
+                  "export_design", "cosim_design")
+
+
+@pytest.mark.parametrize(("args", "cosim"), [((), False), (("cosim",), True)])
+def test_run_hls_tcl_exports_before_an_optional_cosim(default_build, tmp_path, args, cosim):
+    """run_hls.tcl in plain tclsh with every Vitis command stubbed: C-sim, synthesis, export;
+    co-simulation only with -tclargs cosim, and then after the export (a whole-network
+    co-simulation takes hours; the IP is already exported when it starts)."""
+    from tcl_stub import find_tclsh
+
+    log = tmp_path / "calls.log"
+    stubs = "".join(f"proc {c} {{args}} {{ puts $::fg_log {c} }}\n" for c in VITIS_COMMANDS)
+    script = tmp_path / "run.tcl"
+    script.write_text(f"set fg_log [open {{{log}}} w]\nset argv {{{' '.join(args)}}}\n{stubs}"
+                      "rename exit fg_exit\nproc exit {} { close $::fg_log; fg_exit 0 }\n"
+                      f"source {{{default_build / 'hls' / 'run_hls.tcl'}}}\n")
+    proc = subprocess.run([find_tclsh(), str(script)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    calls = [c for c in log.read_text().split() if c in ("csim_design", "csynth_design",
+                                                          "export_design", "cosim_design")]
+    assert calls == ["csim_design", "csynth_design", "export_design",
+                     *(["cosim_design"] if cosim else [])]
 
 
 def _pragmas(src: str) -> list[str]:

@@ -32,6 +32,8 @@ from fpgagen.util.templating import render
 SOURCES = ("fpgagen.h", "fpgagen.cpp", "layers.h", "weights.h", "tb.cpp", "run_hls.tcl")
 
 
+# the clock uncertainty run_hls.tcl sets: Vitis HLS's default, stated
+CLOCK_UNCERTAINTY = 0.27
 # ROM chunk widths: a plain unsigned integer type per width
 CHUNK_TYPES = {8: "uint8_t", 16: "uint16_t", 32: "uint32_t", 64: "uint64_t"}
 
@@ -111,6 +113,8 @@ def hls_context(m: Machine) -> dict[str, object]:
     return {
         **common_context(m),
         "clock_ns": f"{1000.0 / plan.board.clock_mhz:.3f}",
+        # the period less Vitis's default 27 % clock uncertainty (run_hls.tcl states it)
+        "budget_ns": f"{(1 - CLOCK_UNCERTAINTY) * 1000.0 / plan.board.clock_mhz:.2f}",
         "p_out_log2": dp.p_out.bit_length() - 1,
         "in_bits": 8 * ceil_div(dp.in_w, 8), "out_bits": 8 * ceil_div(dp.out_w, 8),
         "arena_banks_log2": m.arena_banks.bit_length() - 1,
