@@ -55,6 +55,8 @@ from fpgagen.plan.bram import (
 )
 from fpgagen.plan.engine import (
     EngineConfig,
+    avgpool_lane_dsps,
+    avgpool_sum_width,
     conv_beats,
     conv_split,
     default_engine,
@@ -75,6 +77,7 @@ from fpgagen.plan.memory import (
 )
 from fpgagen.plan.streams import stream_format
 from fpgagen.quant.precision import Precision
+from fpgagen.quant.quantize import AVG_MULT_BITS
 from fpgagen.util.arith import ceil_div
 
 # Memory names, in the order the report lists them. There is no output memory: both cores
@@ -540,6 +543,7 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
     h, w, c = graph.input_shape
+    eng = replace(eng, avg_dsp=_avgpool_lane_dsps(graph, acts.word_bits // eng.p_in, board))
     banks = arena_banks(eng)
     shapes = {
         ACTIVATIONS: (acts.word_bits, banks * ceil_div(acts.arena_words, banks),
@@ -603,6 +607,16 @@ def _staging_of(staging: Memory, banks: int, bank_depth: int, purpose: str) -> M
     depth = banks * bank_depth
     return Memory(staging.name, staging.width, depth,
                   _merge_parts(staging.width, depth, parts), purpose, parts)
+
+
+def _avgpool_lane_dsps(graph: Graph, act_w: int, board: Board) -> int:
+    """DSPs per average-pool lane for this graph's widest average pool (the sum of its map at
+    the arena's lane width times the 16-bit M; `fpgagen.plan.engine.avgpool_lane_dsps`)."""
+    pixels = [math.prod(graph.in_shape(lay)[:2]) for lay in graph.layers if lay.op == "avgpool"]
+    if not pixels:
+        return 1
+    return avgpool_lane_dsps(avgpool_sum_width(act_w, max(pixels)), AVG_MULT_BITS,
+                             board.dsp_slice)
 
 
 def arena_banks(engine: EngineConfig) -> int:
