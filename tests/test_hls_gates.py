@@ -570,6 +570,13 @@ def test_the_loop_state_rule_counts_what_follows_an_adder_on_a_cycle():
     assert worst("x = f ? (f ? (f ? x + 1 : 0) : 1) : x;") == 3
     assert worst("x = x + 1; y = f ? (f ? (f ? x : 0) : 1) : 2;") == 0  # x -> y: no cycle
     assert worst("x = mem[x & 7]; x = f ? (f ? (f ? x : 0) : 1) : 2;") == -1  # read register
+    # a function the file does not define cannot be vouched for
+    opaque = hls_loops.check_source("static void u() {\n  int x = 0;\n  while (true) {\n"
+                                    "#pragma HLS PIPELINE II=1\n    x = mystery(x);\n  }\n}\n",
+                                    set())
+    assert not opaque.ok and opaque.problems == (
+        "u/loop at line 3: calls mystery, which fpgagen.cpp does not define: its logic cannot "
+        "be checked",)
 
 
 def test_the_pre_rewrite_core_fails_the_loop_state_rule(tmp_path):

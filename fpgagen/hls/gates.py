@@ -61,7 +61,7 @@ class GateResult:
         out.append(("HLS instances: " + instances.summary(i), i.ok))
         out += [(f"  {x}", False) for x in i.problems[1:]]
         out.append(("HLS loop state: " + self.loops.summary(), self.loops.ok))
-        out += [(f"  {v}", False) for v in self.loops.violations[:10]]
+        out += [(f"  {v}", False) for v in self.loops.problems[:10]]
         return out
 
 

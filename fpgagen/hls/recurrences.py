@@ -522,6 +522,7 @@ class _Eval:
         self.outer: set[str] = set()     # keys declared outside the loop being checked
         self.assigned: set[str] = set()  # keys assigned in the current branch
         self.stack: list[str] = []
+        self.unknown: set[str] = set()   # functions called that are not in the file
 
     def declare(self, name: str, value: Value) -> str:
         self.counter += 1
@@ -632,6 +633,9 @@ class _Eval:
             return _join(self.expr(callee.args[0]), *(self.expr(a) for a in args))
         fn = self.functions.get(callee.text) if callee.kind == "name" else None
         if fn is None or callee.text in self.stack:
+            # a function the file does not define: its logic is unknown, so the loop cannot
+            # be vouched for (`LoopState.unknown_calls`)
+            self.unknown.add(callee.text if callee.kind == "name" else "(an expression)")
             return _join(*(self.expr(a) for a in args))
         frame = _Frame()
         for p, a in zip(fn.params, args, strict=False):
@@ -720,6 +724,13 @@ class LoopState:
     carried: tuple[str, ...]
     worst: int                 # most multiplexers after an adder on a recurrence edge (-1: none)
     violations: tuple[Violation, ...]
+    unknown_calls: tuple[str, ...] = ()  # called functions the file does not define
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return (*(str(v) for v in self.violations),
+                *(f"{self.loop}: calls {f}, which fpgagen.cpp does not define: its logic "
+                  "cannot be checked" for f in self.unknown_calls))
 
 
 @dataclass(frozen=True)
@@ -728,11 +739,15 @@ class RecurrenceCheck:
 
     @property
     def ok(self) -> bool:
-        return bool(self.loops) and not any(x.violations for x in self.loops)
+        return bool(self.loops) and not any(x.problems for x in self.loops)
 
     @property
     def violations(self) -> tuple[Violation, ...]:
         return tuple(v for x in self.loops for v in x.violations)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(p for x in self.loops for p in x.problems)
 
     def summary(self) -> str:
         if not self.loops:
@@ -745,7 +760,7 @@ class RecurrenceCheck:
     def to_json(self) -> dict[str, object]:
         return {"ok": self.ok, "max_selects": MAX_SELECTS,
                 "loops": [{"loop": x.loop, "carried": len(x.carried), "worst_selects": x.worst,
-                           "violations": [str(v) for v in x.violations]} for x in self.loops]}
+                           "violations": list(x.problems)} for x in self.loops]}
 
 
 def _binop(op: str, a: Value, b: Value, right: Expr) -> Value:
@@ -847,7 +862,8 @@ def _check_loop(fn: Function, loop: Stmt, path: tuple[Stmt, ...],
                 worst = max(worst, s)
                 if s > MAX_SELECTS:
                     bad.append(Violation(name, _plain(src), _plain(v), s))
-    return LoopState(name, tuple(_plain(c) for c in carried), worst, tuple(bad))
+    return LoopState(name, tuple(_plain(c) for c in carried), worst, tuple(bad),
+                     tuple(sorted(ev.unknown)))
 
 
 def _contains(s: Stmt, target: Stmt) -> bool:
