@@ -37,7 +37,7 @@ def main(names: list[str]) -> None:
     print(f"{'board':10} {'engine':8} {'Verilog BRAM36/URAM':>20} {'HLS Plan':>10} "
           f"{'HLS code':>10} {'= Plan':>7} {'part':>9} {'fits':>5} {'loops':>6} "
           f"{'compile':>8} {'MB':>5}")
-    for name in names or [b.name for b in all_boards()]:
+    for name in names or sorted(all_boards()):
         board = load_board(name)
         plan = make_plan(graph, board, prec)
         with tempfile.TemporaryDirectory() as tmp:
