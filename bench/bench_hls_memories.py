@@ -44,7 +44,7 @@ def main(names: list[str]) -> None:
             emit_hls(Path(tmp) / "hls", lower(plan, qg))
             g = run_gates(Path(tmp) / "hls", plan_arrays(plan.hls_memories))
         m = g.memories
-        print(f"{board.name:10} {str(plan.engine):8} {plan.bram36:>12}/{plan.uram:<7} "
+        print(f"{board.name:10} {plan.engine!s:8} {plan.bram36:>12}/{plan.uram:<7} "
               f"{plan.hls_bram36:>5}/{plan.hls_uram:<4} {m.bram36:>5}/{m.uram:<4} "
               f"{'yes' if m.ok else 'NO':>7} {board.bram36:>5}/{board.uram:<3} "
               f"{'yes' if judge(plan).fits else 'no':>5} {'ok' if g.loops.ok else 'NO':>6} "
