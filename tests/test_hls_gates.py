@@ -369,8 +369,9 @@ def test_generated_small_core_compiles_under_synthesis(tmp_path, small_onnx):
     assert res.elided == ()
 
 
-# the issue's bound on the whole synthesis branch of the ZC706 default, initializers included
-# (a design property: g++ -O0 takes about 9 s and 350 MB here, docs/hardware.md)
+# the bound on the whole synthesis branch of the ZC706 default, initializers included: a
+# design property (g++ -O0 takes about 9 s of CPU and 350 MB here, docs/hardware.md), held on
+# g++'s own CPU time so that a loaded machine does not decide it
 FULL_COMPILE_BOUND_S = 60.0
 
 
@@ -385,7 +386,8 @@ def test_generated_default_core_is_the_plans_machine(tmp_path):
     plan = _emit(tmp_path / "hls", load_model("squeezenet"))
     g = run_gates(tmp_path / "hls", hls_memories.plan_arrays(plan.hls_memories))
     assert g.compile.ok and g.compile.elided == (), g.compile.diagnostics
-    assert g.compile.seconds < FULL_COMPILE_BOUND_S, g.compile.seconds
+    assert 0 < g.compile.cpu_seconds < FULL_COMPILE_BOUND_S, g.compile
+    assert g.compile.max_rss_mb < 2048, g.compile  # and no more memory than a laptop has
     shapes = sorted((m.array, m.count, m.width, m.depth) for m in g.memories.memories)
     assert shapes == [("BMEM", 1, 1024, 65), ("WMEM", 1, 8192, 1_226),
                       ("arena_c0", 4, 72, 7_508), ("arena_c1", 4, 36, 7_508),

@@ -54,7 +54,8 @@ class GateResult:
                   ", initializers included")
         out = [(("__SYNTHESIS__ branch compiles clean" if c.ok else
                  f"__SYNTHESIS__ branch: {len(c.diagnostics)} g++ diagnostic line(s)")
-                + f" (g++ -O0, {c.seconds:.1f} s, {c.max_rss_mb:,.0f} MB{elided})", c.ok)]
+                + f" (g++ -O0, {c.seconds:.1f} s, {c.cpu_seconds:.1f} s CPU, "
+                   f"{c.max_rss_mb:,.0f} MB{elided})", c.ok)]
         out += [(f"  {d}", False) for d in c.diagnostics[:10]]
         out.append((m.line(), m.ok))
         out += [(f"  MISMATCH {x}", False) for x in m.mismatches]

@@ -93,13 +93,15 @@ class CompileResult:
     ``max_rss_mb`` is g++'s peak memory."""
 
     ok: bool
-    seconds: float
+    seconds: float                # wall time
     diagnostics: tuple[str, ...]  # g++'s lines (warnings, errors), empty when clean
     elided: tuple[str, ...]
     max_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0      # g++'s own user + system time (the machine's load aside)
 
     def to_json(self) -> dict[str, object]:
         return {"clean": self.ok, "seconds": round(self.seconds, 2),
+                "cpu_seconds": round(self.cpu_seconds, 2),
                 "max_rss_mb": round(self.max_rss_mb, 1), "optimization": "-O0",
                 "diagnostics": list(self.diagnostics[:20]),
                 "initializers_elided": list(self.elided)}
@@ -198,29 +200,30 @@ def compile_check(src: SynthSources) -> CompileResult:
             proc = subprocess.Popen([compiler(), "-O0", "-c", *src.flags(), str(src.top_file),
                                      "-o", str(Path(tmp) / "fpgagen.o")],
                                     stdout=subprocess.DEVNULL, stderr=stderr, env=_env())
-            status, rss_kb = _wait(proc, TIMEOUT_S)
+            status, rss_kb, cpu = _wait(proc, TIMEOUT_S)
         if status is None:
             raise FpgagenError(f"the __SYNTHESIS__ branch: g++ did not finish within "
                                f"{TIMEOUT_S:.0f} s")
         lines = tuple(ln for ln in err.read_text().splitlines() if ln.strip())
     return CompileResult(status == 0 and not lines, time.perf_counter() - t0, lines,
-                         src.elided, rss_kb / 1024)
+                         src.elided, rss_kb / 1024, cpu)
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, int]:
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, int, float]:
     """Wait for ``proc`` (reaping it with wait4: its own resource usage); its exit status,
-    None after a timeout (it is killed), and its peak resident memory in KiB."""
+    None after a timeout (it is killed), its peak resident memory in KiB and its CPU seconds
+    (user + system)."""
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss
+            return proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         if time.monotonic() > deadline:
             proc.kill()
             os.wait4(proc.pid, 0)
             proc.returncode = -9
-            return None, 0
+            return None, 0, 0.0
         time.sleep(0.02)
 
 
