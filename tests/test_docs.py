@@ -369,3 +369,24 @@ def test_relative_links_resolve(doc: Path) -> None:
         elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
             bad.append(f"{target}: no heading with anchor #{anchor} in {dest.name}")
     assert not bad, f"{doc.relative_to(REPO)}:\n" + "\n".join(bad)
+
+
+# a minimum Vivado / Vitis HLS release, as written in a doc or a template ("Vivado 2019.2 or
+# later", "Vitis HLS {{ tool_version }} or newer", "Vivado 2020.2+")
+_TOOL_MINIMUM = re.compile(r"\b(?:Vitis HLS|Vivado|Vitis)\s+(\d{4}\.\d|\{\{ tool_version \}\})"
+                           r"(?:\s+or\s+(?:later|newer)|\+)")
+
+
+def test_one_minimum_tool_version_everywhere() -> None:
+    """Every minimum Vivado / Vitis HLS release the docs and the generated files state is the
+    one the generators render (MIN_TOOL_VERSION): the HLS core needs it, and the system build
+    packages that core."""
+    from fpgagen.util.templating import MIN_TOOL_VERSION
+
+    texts = [*ALL_DOCS, *sorted((REPO / "templates").rglob("*.j2"))]
+    found = {(p.relative_to(REPO).as_posix(), m.group(1)) for p in texts
+             for m in _TOOL_MINIMUM.finditer(p.read_text())}
+    assert {v for _, v in found} <= {MIN_TOOL_VERSION, "{{ tool_version }}"}, sorted(found)
+    assert any(v == MIN_TOOL_VERSION for _, v in found)  # the docs state it
+    assert {f for f, _ in found} >= {"docs/boards.md", "templates/hls/run_hls.tcl.j2",
+                                     "templates/system/build.tcl.j2"}

@@ -451,8 +451,11 @@ def test_c_infer_runs_the_documented_sequence(small, info, harness, tmp_path):
 
 def test_c_infer_accepts_the_hls_core_and_refuses_a_wrong_bitstream(small, info, harness,
                                                                     tmp_path):
-    res = _c_run(small, info, harness, tmp_path, 0)  # the HLS core: no BUILD_ID, no CYCLES
-    assert res.returncode == 0 and "cycles 0" in res.stdout
+    # the HLS core: no BUILD_ID, CYCLES or STATUS; its 4-bit control slave aliases 0x10 to
+    # AP_CTRL (the simulated core reports any read of 0x10 or 0x14 as an error)
+    res = _c_run(small, info, harness, tmp_path, 0)
+    assert res.returncode == 0, res.stdout
+    assert "cycles unavailable" in res.stdout and "SIM ERROR" not in res.stdout
     res = _c_run(small, info, harness, tmp_path, info.build_id ^ 1)
     assert res.returncode == 1 and "rc -6 wrong bitstream" in res.stdout
     # refused before touching the DMA or starting the core (IER is only cleared and restored
@@ -461,6 +464,20 @@ def test_c_infer_accepts_the_hls_core_and_refuses_a_wrong_bitstream(small, info,
                if line.startswith("W "))
     res = _c_run(small, info, harness, tmp_path, info.build_id, status=1)
     assert res.returncode == 1 and "rc -5 input frame error" in res.stdout
+
+
+def test_c_cycles_and_status_are_not_available_on_the_hls_core(harness, info):
+    """On the Verilog core CYCLES and STATUS are read; on the HLS core (BUILD_ID 0) neither is
+    read (its 0x10 is AP_CTRL, 0x14 GIE): both say FPGAGEN_ERR_UNAVAILABLE."""
+    def lines(build_id: int, status: int) -> list[str]:
+        out = run_c(harness, "regs", hex(build_id), status).stdout.splitlines()
+        assert {ln for ln in out if ln.startswith("W ")} <= {"W core 0x08 0x0"}  # IER only
+        return [ln for ln in out if not ln.startswith("W ")]
+
+    unavailable = "not available on this core (the HLS core has no CYCLES or STATUS register)"
+    assert lines(info.build_id, 1) == ["cycles rc 0 value 4242", "status rc 0 value 1",
+                                       unavailable]
+    assert lines(0, 0) == ["cycles rc -8 value 0", "status rc -8 value 0", unavailable]
 
 
 @pytest.mark.parametrize("isr", [0x0, 0x1, 0x2, 0x3])
@@ -488,6 +505,7 @@ class FakeBoard:
         self.buffers: list[np.ndarray] = []
         self.sent: bytes | None = None
         self.started = self.done = False
+        self.ier = 0
         self.recv_buffer: np.ndarray | None = None
         board = self
 
@@ -514,6 +532,8 @@ class FakeBoard:
                 board.log.append(("write", off, value))
                 if off == drv.AP_CTRL and value & drv.AP_START:
                     board.started = True
+                if off == drv.IER:
+                    board.ier = value & 3
 
         class Channel:
             def __init__(self, name: str) -> None:
@@ -560,11 +580,15 @@ class FakeBoard:
         self.started, self.done = False, True
 
     def read(self, off: int) -> int:
+        if not self.build_id:
+            # the Vitis HLS core: 4 address bits; 0x10 is AP_CTRL again, 0x14 GIE, 0x18 IER
+            assert off not in (drv.CYCLES, drv.STATUS), f"read of the HLS core's 0x{off:02x}"
+            off &= 0xF
         if off == drv.AP_CTRL:
             v = (drv.AP_DONE if self.done else 0) | (0 if self.started else drv.AP_IDLE)
             self.done = False  # clear on read
             return v
-        return {drv.BUILD_ID: self.build_id, drv.CYCLES: 4242 if self.build_id else 0,
+        return {drv.BUILD_ID: self.build_id, drv.CYCLES: 4242, drv.IER: self.ier,
                 drv.STATUS: self.status}.get(off, 0)
 
     def steps(self) -> list[tuple]:
@@ -628,8 +652,9 @@ def test_accelerator_runs_the_hls_core_without_its_extra_registers(small, info, 
     assert acc.hls_core
     assert np.array_equal(acc.predict_int(np.load(small / "vectors" / "input.npy")),
                           golden(small))
-    assert acc.last_run.cycles == 0 and acc.last_run.latency_ms is None
-    assert ("read", drv.STATUS) not in board.log
+    # not available: CYCLES (the HLS core's AP_CTRL) and STATUS (its GIE) are never read
+    assert acc.last_run.cycles is None and acc.last_run.latency_ms is None
+    assert ("read", drv.STATUS) not in board.log and ("read", drv.CYCLES) not in board.log
 
 
 def test_accelerator_reports_frame_errors_and_timeouts(small, info, monkeypatch):

@@ -145,3 +145,23 @@ def test_pe_16x64_on_the_zc706_packs_and_so_does_the_default():
 def test_packed_engine_needs_an_even_p_out():
     with pytest.raises(FpgagenError, match="even P_out"):
         EngineConfig(4, 1, pack=True)
+
+
+def test_the_average_pool_takes_one_dsp_a_lane_where_its_product_fits_one():
+    """Its product is the SUM_W-bit sum times the 16-bit M (a 17-bit signed operand), as
+    hw/fg_avgpool.v and the HLS core compute it: SqueezeNet 1.1's 13x13 map at w8a8 is an
+    18 x 17 product, one DSP48E1 a lane; at 16-bit activations the sum is 26 bits, wider than
+    the DSP48E1's 25-bit operand (two a lane) and within the DSP48E2's 27."""
+    from fpgagen.plan.engine import avgpool_lane_dsps, avgpool_sum_width
+
+    assert avgpool_sum_width(8, 13 * 13) == 18 and avgpool_sum_width(16, 13 * 13) == 26
+    assert avgpool_lane_dsps(18, 16, "DSP48E1") == 1
+    assert avgpool_lane_dsps(26, 16, "DSP48E1") == 2
+    assert avgpool_lane_dsps(26, 16, "DSP48E2") == 1
+    assert avgpool_lane_dsps(25, 17, "DSP48E1") == 1 and avgpool_lane_dsps(25, 18, "DSP48E1") == 2
+    sq = load_model("squeezenet")
+    w8 = make_plan(sq, load_board("zc706"), parse_precision(None))
+    assert w8.engine.avg_dsp == 1 and w8.engine.dsp == 16 * 32 + 16
+    w16 = make_plan(sq, load_board("zc706"), parse_precision("16"))
+    assert w16.engine.avg_dsp == 2 and w16.engine.dsp == w16.engine.macs + 2 * 16
+    assert make_plan(sq, load_board("zcu102"), parse_precision("16")).engine.avg_dsp == 1

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import calibration_inputs, quantize
 from fpgagen.verify import csim, vectors
 from fpgagen.verify.vectors import write_vectors
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +65,40 @@ def test_default_build_layout(default_build):
 def test_run_hls_tcl_has_the_whole_flow(default_build):
     tcl = (default_build / "hls" / "run_hls.tcl").read_text()
     for line in ("open_project", "set_top fpgagen_top", "add_files -tb tb.cpp",
-                 "set_part {xc7z045ffg900-2}", "create_clock -period 5.000", "csim_design",
-                 "csynth_design", "cosim_design", "export_design -format ip_catalog"):
+                 "set_part {xc7z045ffg900-2}", "create_clock -period 5.000",
+                 "set_clock_uncertainty 27%", "csim_design", "csynth_design", "cosim_design",
+                 "export_design -format ip_catalog"):
         assert line in tcl, line
+    assert "3.65 ns of logic" in tcl  # 5 ns less 27 %
+    assert "Vitis HLS 2022.2 or newer" in tcl
+
+
+# the Vitis HLS commands run_hls.tcl may call (UG1399), each a stub that logs its name
+VITIS_COMMANDS = ("open_project", "set_top", "add_files", "open_solution", "set_part",
+                  "create_clock", "set_clock_uncertainty", "csim_design", "csynth_design",
+                  "export_design", "cosim_design")
+
+
+@pytest.mark.parametrize(("args", "cosim"), [((), False), (("cosim",), True)])
+def test_run_hls_tcl_exports_before_an_optional_cosim(default_build, tmp_path, args, cosim):
+    """run_hls.tcl in plain tclsh with every Vitis command stubbed: C-sim, synthesis, export;
+    co-simulation only with -tclargs cosim, and then after the export (a whole-network
+    co-simulation takes hours; the IP is already exported when it starts)."""
+    from tcl_stub import find_tclsh
+
+    log = tmp_path / "calls.log"
+    stubs = "".join(f"proc {c} {{args}} {{ puts $::fg_log {c} }}\n" for c in VITIS_COMMANDS)
+    script = tmp_path / "run.tcl"
+    script.write_text(f"set fg_log [open {{{log}}} w]\nset argv {{{' '.join(args)}}}\n{stubs}"
+                      "rename exit fg_exit\nproc exit {} { close $::fg_log; fg_exit 0 }\n"
+                      f"source {{{default_build / 'hls' / 'run_hls.tcl'}}}\n")
+    proc = subprocess.run([find_tclsh(), str(script)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    calls = [c for c in log.read_text().split() if c in ("csim_design", "csynth_design",
+                                                          "export_design", "cosim_design")]
+    assert calls == ["csim_design", "csynth_design", "export_design",
+                     *(["cosim_design"] if cosim else [])]
 
 
 def _pragmas(src: str) -> list[str]:
@@ -125,10 +159,11 @@ def test_stream_loops_take_a_pixel_or_value_per_cycle(default_build):
     assert _pragmas(load)[0] == "PIPELINE II=1"
     assert load.count("in_stream.read()") == 1
     assert "/" not in load and "%" not in load
-    assert re.search(r"for \(int n = 0; n < FG_LOAD_ITERS; n\+\+\)", src)
-    writes = re.findall(r"stage\[[^=]*\] = ", load)
-    # one word of the bank the counter selects, in this call's slot
-    assert writes == ["stage[stage_slot][b][row][c] = "], writes
+    # a counter as wide as its bound, not an int
+    assert re.search(r"for \(ap_uint<FG_LOAD_N_W> n = 0; n < FG_LOAD_ITERS; n\+\+\)", src)
+    # one word of the bank the counter selects (the staging holds one image)
+    assert re.findall(r"stage_put\([^;]*;", load) == ["stage_put(b, row, word);"]
+    assert "if (b == bank) stage_put(b, row, word);" in load
     header = _defines((default_build / "hls" / "fpgagen.h").read_text())
     # ZC706 default: 3 one-byte values a pixel, 4 a beat: a pixel per cycle
     assert header["FG_LOAD_ITERS"] == header["FG_STAGE_DEPTH"] == str(224 * 224)
@@ -145,6 +180,8 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
     no '/', '%' or multiply outside the MAC and avg-pool datapath products."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     code = re.sub(r"//.*", "", src)
+    columns = sorted(set(re.findall(r"\barena_c\d+\b", code)))
+    assert len(columns) == 4  # 72 + 36 + 18 + 2 bits
     for unit in _UNITS:
         body = code.split(f"static void {unit}(", 1)[1].split("\n}\n", 1)[0]
         pragmas = _pragmas(body)
@@ -152,10 +189,16 @@ def test_units_are_single_pipelined_loops_without_division(default_build):
         assert pragmas.count("PIPELINE II=1") == 1, unit
         if unit not in ("load_image", "send_logits"):  # their bounds are constants
             assert any(p.startswith("LOOP_TRIPCOUNT min=") for p in pragmas), unit
-            assert "DEPENDENCE variable=arena type=inter false" in pragmas, unit
+            # every arena column: the unit's input and output are disjoint words
+            assert {f"DEPENDENCE variable={c} type=inter false" for c in columns} <= set(
+                pragmas), unit
         assert code.count(f" {unit}(") == 2, f"{unit}: one definition and one call site"
         assert "/" not in body and "%" not in body, unit
-        allowed = {"avgpool_unit": ["s * L.avg_mult"]}
+        # no 32-bit int carried by the loop: its registers (declared before it) are ap
+        # types or bool; an int is a per-layer constant (const) or an unrolled loop's index
+        before = body.split("PIPELINE II=1")[0]
+        assert re.findall(r"^\s*int\s+\w+", before, re.M) == [], unit
+        allowed = {"avgpool_unit": ["s * mult"]}
         assert all(any(p.startswith(a) for a in allowed.get(unit, []))
                    for p in _products(body)), (unit, _products(body))
     packed = json.loads((default_build / "report.json").read_text())["engine"]["packed"]
@@ -186,7 +229,7 @@ def _check_macs(code: str) -> bool:
         assert code.count("mul2(") == 2, "one definition, one call"
         helpers = {"mul2": ["x * k"]}
     else:
-        helpers = {"mac_beat": ["a[k][i] * (ap_int"]}
+        helpers = {"mac_beat": ["a[k][i] * weight_lane("]}
     for name, products in helpers.items():
         body = _function(code, name)
         pragmas = _pragmas(body)
@@ -198,57 +241,80 @@ def _check_macs(code: str) -> bool:
 
 def test_memories_are_the_plans(default_build):
     """The memory declarations and their shaping pragmas, as generated for the ZC706 default
-    (16x64, two MACs per DSP; Plan: arena 4 banks of 128 x 7,508, 4 staging banks of 24 x 2 x
-    12,544 (two image slots), weights 8192 x 1,226 (the squeezes split: fire2/3 a quarter of
-    their words, fire4/5 a half), biases 1024 x 65)."""
+    (16x64, two MACs per DSP; the Plan's HLS memories: the arena 4 banks of 7,508 words, each
+    word the columns 72 + 36 + 18 + 2 bits; the staging 4 banks of one image, 12,544 words of
+    18 + 4 + 2 bits; weights 8192 x 1,226 and biases 1024 x 65 as ROMs of uint32_t chunks):
+    one array and one BIND_STORAGE per column, the banks partitioned, a ROM's chunks reshaped
+    into its word."""
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
-    assert ("static act_raw_t arena[FG_ARENA_BANKS][FG_ARENA_GROUPS][FG_ARENA_BANK_DEPTH]"
-            "[FG_ARENA_LANES];") in src
-    assert "static in_t stage[FG_STAGE_SLOTS][FG_TAPS][FG_STAGE_ROWS][FG_IN_C];" in src
-    assert "static const wrom_t WMEM[FG_WMEM_DEPTH][FG_P_OUT][FG_P_IN] = {" in weights
-    assert "static const brom_t BMEM[FG_BMEM_DEPTH][FG_P_OUT] = {" in weights
+    arena = re.findall(r"^static ap_uint<(\d+)> (arena_c\d+)\[FG_ARENA_BANKS\]"
+                       r"\[FG_ARENA_BANK_DEPTH\];$", src, re.M)
+    assert arena == [("72", "arena_c0"), ("36", "arena_c1"), ("18", "arena_c2"),
+                     ("2", "arena_c3")]
+    stage = re.findall(r"^static ap_uint<(\d+)> (stage_c\d+)\[FG_TAPS\]\[FG_STAGE_ROWS\];$",
+                       src, re.M)
+    assert stage == [("18", "stage_c0"), ("4", "stage_c1"), ("2", "stage_c2")]
+    assert "static const wchunk_t WMEM[FG_WMEM_DEPTH][FG_WMEM_CHUNKS] = {" in weights
+    assert "static const bchunk_t BMEM[FG_BMEM_DEPTH][FG_BMEM_CHUNKS] = {" in weights
+    header = (default_build / "hls" / "fpgagen.h").read_text()
+    assert "typedef uint32_t wchunk_t;" in header and "typedef uint32_t bchunk_t;" in header
+    assert "ap_int<FG_W_W> wrom_t" not in header and "__SYNTHESIS__\ntypedef" not in header
     assert (d["FG_ARENA_BANKS"], d["FG_ARENA_BANKS_LOG2"], d["FG_ARENA_GROUPS"],
             d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("4", "2", "1", "7508", "16")
-    assert (d["FG_STAGE_SLOTS"], d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == (
-        "2", "4", "12544", "3")
-    assert (d["FG_WMEM_DEPTH"], d["FG_BMEM_DEPTH"]) == ("1226", "65")
+    assert (d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == ("4", "12544", "3")
+    assert "FG_STAGE_SLOTS" not in d  # one image: the core never loads during the layers
+    assert (d["FG_WMEM_DEPTH"], d["FG_WMEM_CHUNKS"], d["FG_BMEM_DEPTH"],
+            d["FG_BMEM_CHUNKS"]) == ("1226", "256", "65", "32")
+    names = [n for _, n in arena] + [n for _, n in stage] + ["WMEM", "BMEM"]
     shaping = [p for p in _pragmas(src) if p.split()[0] in
                ("ARRAY_PARTITION", "ARRAY_RESHAPE", "BIND_STORAGE") and
-               p.split()[1].split("=")[1] in ("arena", "stage", "WMEM", "BMEM")]
+               p.split()[1].split("=")[1] in names]
     assert shaping == [
-        "ARRAY_PARTITION variable=arena type=complete dim=1",
-        "ARRAY_PARTITION variable=arena type=complete dim=2",
-        "ARRAY_RESHAPE variable=arena type=complete dim=4",
-        "BIND_STORAGE variable=arena type=ram_s2p impl=bram",
-        "ARRAY_PARTITION variable=stage type=complete dim=2",
-        "ARRAY_RESHAPE variable=stage type=complete dim=4",
-        "BIND_STORAGE variable=stage type=ram_s2p impl=bram",
+        *[x for n in names[:7] for x in (
+            f"ARRAY_PARTITION variable={n} type=complete dim=1",
+            f"BIND_STORAGE variable={n} type=ram_s2p impl=bram")],
         "ARRAY_RESHAPE variable=WMEM type=complete dim=2",
-        "ARRAY_RESHAPE variable=WMEM type=complete dim=3",
         "BIND_STORAGE variable=WMEM type=rom_1p impl=bram",
         "ARRAY_RESHAPE variable=BMEM type=complete dim=2",
         "BIND_STORAGE variable=BMEM type=rom_1p impl=bram"]
-    statics = re.findall(r"^static (?:const )?\w+ (\w+)\[", src + weights, flags=re.M)
-    assert sorted(statics) == ["BMEM", "WMEM", "arena", "stage"]
+    statics = re.findall(r"^static (?:const )?[\w<>]+ (\w+)\[", src + weights, flags=re.M)
+    assert sorted(statics) == sorted(names)
+
+
+def test_rom_words_are_the_rtl_memory_images(default_build):
+    """A ROM word's chunks are the Verilog core's .hex word (rtl/weights.hex, the same memory
+    image), 32 bits a chunk from the low end: one image, two spellings."""
+    weights = (default_build / "hls" / "weights.h").read_text()
+    rows = re.findall(r"^\{(0x[0-9a-f]{8}(?:,0x[0-9a-f]{8})*)\},$", weights, re.M)
+    hexes = (default_build / "rtl" / "weights.hex").read_text().split()
+    assert len(rows) == 1226 + 65 and len(hexes) == 1226
+    for k in (0, 1, 617, 1225):
+        chunks = [int(c, 16) for c in rows[k].split(",")]
+        assert len(chunks) == 256
+        assert sum(c << (32 * i) for i, c in enumerate(chunks)) == int(hexes[k], 16), k
 
 
 def test_arena_is_reached_only_through_its_accessors(default_build):
-    """The units never index the arena: read_words (read_word is its one-word case), write_word
-    and write_result do, the bank and bank address by mask and shift, each bank by a constant
-    (an unrolled bank loop); the conv engine writes a result with one write_result per step
-    (all its words at once) and reads its operand words with one read_words."""
+    """The units never index the arena: only arena_get and arena_put index its column arrays,
+    [b][row], the bank a constant of an unrolled loop; read_words (read_word is its one-word
+    case), write_word and write_result find a word's bank and bank address by mask and shift;
+    the conv engine writes a result with one write_result per step (all its words at once)
+    and reads its operand words with one read_words."""
     code = re.sub(r"//.*", "", (default_build / "hls" / "fpgagen.cpp").read_text())
     for unit in _UNITS:
         body = code.split(f"static void {unit}(", 1)[1].split("\n}\n", 1)[0]
-        assert "arena[" not in body, unit
+        assert "arena_c" not in body.replace("DEPENDENCE variable=arena_c", ""), unit
     for helper in ("read_words", "write_word", "write_result"):
         body = code.split(f"static void {helper}(", 1)[1].split("\n}\n", 1)[0]
         assert "& (FG_ARENA_BANKS - 1)" in body and ">> FG_ARENA_BANKS_LOG2" in body, helper
         assert "/" not in body and "%" not in body, helper
         assert "for (int b = 0; b < FG_ARENA_BANKS; b++) {\nFG_PRAGMA(HLS UNROLL)" in body, helper
-        assert re.findall(r"arena\[(\w+)\]", body) == ["b"], helper
+        assert "arena_c" not in body, helper
+    indexed = [x for x in re.findall(r"arena_c\d+\[(\w+)\]\[(\w+)\]", code)
+               if x != ("FG_ARENA_BANKS", "FG_ARENA_BANK_DEPTH")]  # the declarations
+    assert set(indexed) == {("b", "row")} and len(indexed) == 2 * 4  # get and put, 4 columns
     steps = _loop_body(code, "conv_steps")
     assert steps.count("write_result(") == 1 and "write_word(" not in steps
     assert steps.count("read_operand(") == 1 and "read_word(" not in steps
@@ -473,7 +539,7 @@ def test_conv_words_rotate_through_the_arena_banks(tmp_path, count, wrong, first
     of a split conv's pixel from bank b, as if every result or pixel started at bank 0, fails
     C-simulation: at conv1's results (compared through its fused pool p1), or at sq."""
     rotation = ("int k = (b - bank0) & (FG_ARENA_BANKS - 1);\n"
-                "    int row = row0 + (b < bank0 ? 1 : 0);\n"
+                "    addr_t row = row0 + (b < bank0 ? 1 : 0);\n"
                 f"    if (k < {count}) {{")
     _, _, text, code = _csim_edge(tmp_path, "8", (4, 32), True, 1.0,
                                   (rotation, rotation.replace(rotation.split("\n")[0], wrong)))
@@ -595,7 +661,7 @@ def model_trips(plan, qg) -> dict[tuple[str, str], tuple[int, int]]:
      "want TKEEP 0x3 TLAST 1"),
     (("out_stream.write(beat);", "if (n > 3) out_stream.write(beat);"),
      "MISMATCH output_stream: 2 beats, want 3"),
-    (("k < FG_IN_BEATS;", "k < FG_IN_BEATS - 1;"),
+    (("more = k != FG_IN_BEATS - 1;", "more = k != FG_IN_BEATS - 2;"),
      "MISMATCH input_stream: the core left 1 of 108 beats unread"),
 ], ids=["no-tlast", "wrong-tkeep", "beat-missing", "input-under-read"])
 @pytest.mark.slow

@@ -85,8 +85,18 @@ def test_memories_are_the_ones_both_cores_build(default_plan):
     # no output memory: the RTL (hw/fg_logits_out.v) and the HLS core stream the logits out of
     # the arena, so the Plan counts none (it did once: 1 BRAM18 the cores never built)
     assert list(default_plan.memories) == [ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES]
-    assert default_plan.bram36 == 537 and default_plan.bram18 == 17  # two staging slots
+    # two staging slots; the bias ROM (1024 x 65), written as one array, is built in one block
+    # aspect: 29 x 36-bit BRAM18 (map_one_array), 14.5 BRAM36 as the columns 14 x 72 + 18 were
+    assert default_plan.bram36 == 537 and default_plan.bram18 == 45
     assert default_plan.total_bytes == 2_045_312
+    # the HLS core's staging holds one image: 4 banks of 12,544 words, 9.5 BRAM36 each
+    # instead of 18 (the Verilog core's two slots); everything else is the same memory
+    hls = default_plan.hls_memories
+    assert [p.depth for p in hls[INPUT_STAGING].parts] == [12_544] * 4
+    assert {n: m for n, m in hls.items() if n != INPUT_STAGING} == {
+        n: m for n, m in default_plan.memories.items() if n != INPUT_STAGING}
+    assert (default_plan.hls_bram36, default_plan.hls_uram) == (537 - 4 * (18 - 9.5), 0)
+    assert default_plan.hls_total_bytes == default_plan.total_bytes - 224 * 224 * 3
     # 16x64: a conv result is 4 arena words, so the arena is 4 banks of 7,508 words (word a
     # in bank a mod 4), written in one cycle (hw/fg_arena.v)
     arena = default_plan.memories[ACTIVATIONS]

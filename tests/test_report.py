@@ -74,7 +74,7 @@ def test_the_verdict_follows_the_sections_added_later(builds, tmp_path):
     update_report(d, "csim", {"bit_exact": True, "tensors_compared": 9, "tensors_expected": 9,
                               "compile_seconds": 1.0, "run_seconds": 1.0})
     update_report(d, "hls_gates", {
-        "ok": False, "synthesis_compile": {"clean": True, "rom_initializers_elided": []},
+        "ok": False, "synthesis_compile": {"clean": True, "initializers_elided": []},
         "memories": {"bram36": 3, "uram": 0, "plan_bram36": 3, "plan_uram": 0,
                      "matches_plan": True, "mismatches": []},
         "instances": {"ok": False, "problems": ["conv_engine x2"], "inline_off": []}})

@@ -29,8 +29,10 @@ from fpgagen.cli.common import (
 )
 from fpgagen.cli.quantargs import load_input
 from fpgagen.frontend.graph import Graph
+from fpgagen.machine.columns import written_arrays
 from fpgagen.machine.rules import check_widths, supported_plan
 from fpgagen.plan.boards import Board, all_boards, load_board
+from fpgagen.plan.bram import BlockMapping
 from fpgagen.plan.budget import (
     BRAM_CHECK,
     DSP_CHECK,
@@ -184,9 +186,15 @@ def run(args: argparse.Namespace) -> int:
 
 # --- JSON -------------------------------------------------------------------------------------
 
+def _blocks_json(m: BlockMapping) -> dict[str, int]:
+    return {"width": m.width, "depth": m.depth, "bram36": m.bram36, "bram18": m.bram18,
+            "uram": m.uram}
+
+
 def result_json(r: Result) -> dict[str, Any]:
     """The ``check --json`` schema for one design."""
     p, v = r.plan, r.verdict
+    arrays = written_arrays(p.hls_memories)
     return {
         "fits": v.fits, "model": p.graph.name, "board": p.board.name, "part": p.board.part,
         "precision": p.precision.text,
@@ -214,12 +222,18 @@ def result_json(r: Result) -> dict[str, Any]:
         "memories": [{"name": m.name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
                       "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
                       "uram": m.mapping.uram, "mapping": str(m.mapping),
-                      # the separately built memories (staging banks, arena lane groups):
-                      # what the HLS memory count compares the code with (verify)
-                      "parts": [{"width": q.width, "depth": q.depth, "bram36": q.bram36,
-                                 "bram18": q.bram18, "uram": q.uram}
-                                for q in (m.parts or (m.mapping,))]}
+                      # the separately built memories (staging banks, arena lane groups)
+                      "parts": [_blocks_json(q) for q in (m.parts or (m.mapping,))]}
                      for m in p.memories.values()],
+        # the HLS core's memories (one staging slot: Plan.hls_memories), each with the arrays
+        # it is written as: what the HLS memory gate compares the code with (verify)
+        "hls_bram36": p.hls_bram36, "hls_uram": p.hls_uram,
+        "hls_total_bytes": p.hls_total_bytes,
+        "hls_memories": [{"name": name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
+                          "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
+                          "uram": m.mapping.uram, "mapping": str(m.mapping),
+                          "arrays": [_blocks_json(a) for a in arrays[name]]}
+                         for name, m in p.hls_memories.items()],
         "largest": [{"name": c.name, "kind": c.kind, "bytes": c.bytes} for c in r.largest],
         "suggestions": None if r.suggestions is None else {
             "precision": r.suggestions.precision,
@@ -294,8 +308,11 @@ def print_result(r: Result) -> None:
         ("headroom", f"{v.headroom_pct:.1f} %", "" if v.fits or not v.over_bytes else
          f"over by {fmt_int(v.over_bytes)} B"),
         ("BRAM36", f"{fmt_int(p.bram36)} / {fmt_int(p.board.bram36)}",
-         f"equivalents ({p.bram18} BRAM18 count as half)"),
-        ("URAM", f"{fmt_int(p.uram)} / {fmt_int(p.board.uram)}", ""),
+         f"equivalents ({p.bram18} BRAM18 count as half); the Verilog core's"
+         + (f", the HLS core {fmt_int(p.hls_bram36)} (one image in its staging)"
+            if p.hls_bram36 != p.bram36 else ", the HLS core's too")),
+        ("URAM", f"{fmt_int(p.uram)} / {fmt_int(p.board.uram)}",
+         f"the HLS core {fmt_int(p.hls_uram)}" if p.hls_uram != p.uram else ""),
         ("speed", f"{p.fps:,.1f} fps", f"estimate: latency {fmt_int(p.total_cycles)} cycles at "
                                        f"{p.board.clock_mhz:g} MHz"),
         ("streaming", f"{p.streaming_fps:,.1f} fps",

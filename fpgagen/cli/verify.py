@@ -36,7 +36,7 @@ from rich.markup import escape
 from fpgagen.cli.common import add_json_arg, console, print_json
 from fpgagen.errors import FpgagenError
 from fpgagen.hls.gates import GateResult, run_gates
-from fpgagen.hls.memories import report_parts
+from fpgagen.hls.memories import report_arrays
 from fpgagen.report.report import update_report
 from fpgagen.util.progress import Steps
 from fpgagen.verify import csim
@@ -148,8 +148,8 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
                   f"tensors equal the golden model (compile {res.compile_seconds:.1f} s, "
                   f"run {res.run_seconds:.1f} s)")
         if gates is None:
-            con.print("HLS gates: not run (report.json has no memory parts: a build from an "
-                      "older fpgagen; rebuild it)")
+            con.print("HLS gates: not run (report.json has no HLS memory arrays: a build from "
+                      "an older fpgagen; rebuild it)")
         else:
             for line, good in gates.lines():
                 con.print(escape(line) if good else f"[red]{escape(line)}[/]")
@@ -157,13 +157,14 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
 
 
 def _run_hls_gates(d: Path, steps: Steps) -> GateResult | None:
-    """The synthesis-branch gates on hls/ against the Plan's memories in report.json; None
-    for a report from before those were recorded (nothing to compare with)."""
-    parts = report_parts(json.loads((d / "report.json").read_text()))
-    if parts is None:
+    """The synthesis-branch gates on hls/ against the Plan's HLS memories in report.json;
+    None for a report from before those were recorded (nothing to compare with)."""
+    arrays = report_arrays(json.loads((d / "report.json").read_text()))
+    if arrays is None:
         return None
-    with steps.step("HLS gates: __SYNTHESIS__ compile, memory count, instances (g++)"):
-        gates = run_gates(d / "hls", parts)
+    with steps.step("HLS gates: __SYNTHESIS__ compile, memory count, instances, loop state "
+                    "(g++)"):
+        gates = run_gates(d / "hls", arrays)
     update_report(d, "hls_gates", gates.to_json())
     return gates
 

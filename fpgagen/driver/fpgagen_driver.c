@@ -208,6 +208,8 @@ const char *fpgagen_strerror(int code)
                                    "(DMA stream width or length does not match this build)";
     case FPGAGEN_ERR_BUILD_ID: return "wrong bitstream: the core's BUILD_ID is not this "
                                       "build's (fpgagen_build.h)";
+    case FPGAGEN_ERR_UNAVAILABLE: return "not available on this core (the HLS core has no "
+                                         "CYCLES or STATUS register)";
     case FPGAGEN_ERR_BUSY: return "the core is busy: a previous run did not finish";
     default: return "unknown fpgagen error";
     }
@@ -325,16 +327,6 @@ void fpgagen_interrupt_ack(const fpgagen_dev *dev, uint32_t irq_mask)
     }
 }
 
-uint32_t fpgagen_cycles(const fpgagen_dev *dev)
-{
-    return core_rd(dev, FPGAGEN_REG_CYCLES);
-}
-
-uint32_t fpgagen_status(const fpgagen_dev *dev)
-{
-    return core_rd(dev, FPGAGEN_REG_STATUS);
-}
-
 uint32_t fpgagen_build_id(const fpgagen_dev *dev)
 {
     /* a Vitis HLS core decodes only the address bits of its four registers: its 0x18 aliases
@@ -352,6 +344,35 @@ int fpgagen_check_build_id(const fpgagen_dev *dev)
 {
     uint32_t id = fpgagen_build_id(dev);
     return (id == 0 || id == FPGAGEN_BUILD_ID) ? FPGAGEN_OK : FPGAGEN_ERR_BUILD_ID;
+}
+
+/* A register of the Verilog core only: on the HLS core (BUILD_ID 0) its address reads one of
+ * the four block-control registers, so it is not read at all. */
+static int rtl_register(const fpgagen_dev *dev, uint32_t off, uint32_t *value)
+{
+    if (fpgagen_build_id(dev) == 0) {
+        return FPGAGEN_ERR_UNAVAILABLE;
+    }
+    *value = core_rd(dev, off);
+    return FPGAGEN_OK;
+}
+
+int fpgagen_cycles(const fpgagen_dev *dev, uint32_t *cycles)
+{
+    return rtl_register(dev, FPGAGEN_REG_CYCLES, cycles);
+}
+
+int fpgagen_status(const fpgagen_dev *dev, uint32_t *status)
+{
+    return rtl_register(dev, FPGAGEN_REG_STATUS, status);
+}
+
+/* STATUS's frame-error bit; 0 on the HLS core (it has no STATUS). */
+static int frame_error(const fpgagen_dev *dev)
+{
+    uint32_t status = 0;
+    return fpgagen_status(dev, &status) == FPGAGEN_OK
+           && (status & FPGAGEN_STATUS_FRAME_ERROR) != 0;
 }
 
 /* --- The DMA -------------------------------------------------------------------------------- */
@@ -459,8 +480,7 @@ int fpgagen_dma_wait_recv(const fpgagen_dev *dev, uint32_t *received)
 /* A timeout while the core flags a frame error is the frame error. */
 static int run_failed(const fpgagen_dev *dev, int rc)
 {
-    if (rc == FPGAGEN_ERR_TIMEOUT && fpgagen_build_id(dev) != 0
-        && (fpgagen_status(dev) & FPGAGEN_STATUS_FRAME_ERROR)) {
+    if (rc == FPGAGEN_ERR_TIMEOUT && frame_error(dev)) {
         return FPGAGEN_ERR_FRAME;
     }
     return rc;
@@ -499,7 +519,7 @@ int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
         return run_failed(dev, rc);
     }
     fpgagen_cache_invalidate(out_buf, FPGAGEN_OUT_BUFFER_BYTES);
-    if (fpgagen_build_id(dev) != 0 && (fpgagen_status(dev) & FPGAGEN_STATUS_FRAME_ERROR)) {
+    if (frame_error(dev)) {
         return FPGAGEN_ERR_FRAME;
     }
     /* S2MM counts the bytes TKEEP kept: the payload (the core marks the last beat's padding),
@@ -507,8 +527,8 @@ int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
     if (received != FPGAGEN_OUT_PAYLOAD_BYTES && received != FPGAGEN_OUT_BUFFER_BYTES) {
         return FPGAGEN_ERR_DMA;
     }
-    if (cycles != NULL) {
-        *cycles = fpgagen_cycles(dev);
+    if (cycles != NULL && fpgagen_cycles(dev, cycles) != FPGAGEN_OK) {
+        *cycles = FPGAGEN_CYCLES_UNAVAILABLE;
     }
     return FPGAGEN_OK;
 }

@@ -44,6 +44,10 @@ extern "C" {
 #define FPGAGEN_REG_GIE       0x04u /* bit0 global interrupt enable */
 #define FPGAGEN_REG_IER       0x08u /* bit0 ap_done, bit1 ap_ready */
 #define FPGAGEN_REG_ISR       0x0Cu /* bit0 ap_done, bit1 ap_ready; writing 1 toggles a bit */
+/* The Verilog core's own registers. The Vitis HLS core has none of them: its control slave
+ * decodes 4 address bits, so 0x10, 0x14, 0x18 read AP_CTRL, GIE, IER there (0x10 would even
+ * clear ap_done). The driver tells the cores apart by BUILD_ID (0 on the HLS core, read with
+ * IER cleared) and never reads CYCLES or STATUS on the HLS core: FPGAGEN_ERR_UNAVAILABLE. */
 #define FPGAGEN_REG_CYCLES    0x10u /* RTL core only: cycles of the last run, start -> done */
 #define FPGAGEN_REG_STATUS    0x14u /* RTL core only: bit0 input frame error */
 #define FPGAGEN_REG_BUILD_ID  0x18u /* RTL core only: the build's identity (0 on the HLS core) */
@@ -99,6 +103,8 @@ extern "C" {
 #define FPGAGEN_ERR_FRAME     -5 /* the core saw TLAST on the wrong beat */
 #define FPGAGEN_ERR_BUILD_ID  -6 /* the bitstream is not the build of fpgagen_build.h */
 #define FPGAGEN_ERR_BUSY      -7 /* the core is not idle (a previous run did not finish) */
+#define FPGAGEN_ERR_UNAVAILABLE -8 /* the register does not exist on this core (the HLS core:
+                                      CYCLES, STATUS); nothing was read */
 
 /* One core with its DMA. timeout counts register polls per wait (0 = wait forever). */
 typedef struct {
@@ -157,11 +163,14 @@ void fpgagen_interrupt_enable(const fpgagen_dev *dev, uint32_t irq_mask); /* IER
 void fpgagen_interrupt_disable(const fpgagen_dev *dev);
 uint32_t fpgagen_interrupt_status(const fpgagen_dev *dev);             /* ISR */
 void fpgagen_interrupt_ack(const fpgagen_dev *dev, uint32_t irq_mask); /* clears ISR bits */
-uint32_t fpgagen_cycles(const fpgagen_dev *dev);
-uint32_t fpgagen_status(const fpgagen_dev *dev);
+/* BUILD_ID, or 0 for the HLS core (read with IER cleared: call it while the core is idle). */
 uint32_t fpgagen_build_id(const fpgagen_dev *dev);
 /* OK when the core reports this build's id, or 0 (the HLS core has no BUILD_ID register). */
 int fpgagen_check_build_id(const fpgagen_dev *dev);
+/* CYCLES (the last run's clock cycles) and STATUS: OK with the value, or
+ * FPGAGEN_ERR_UNAVAILABLE on the HLS core, which has neither (nothing is read there). */
+int fpgagen_cycles(const fpgagen_dev *dev, uint32_t *cycles);
+int fpgagen_status(const fpgagen_dev *dev, uint32_t *status);
 
 /* --- The DMA ------------------------------------------------------------------------------- */
 int fpgagen_dma_reset(const fpgagen_dev *dev);   /* soft reset, then both channels running */
@@ -171,7 +180,9 @@ int fpgagen_dma_wait_send(const fpgagen_dev *dev);
 int fpgagen_dma_wait_recv(const fpgagen_dev *dev, uint32_t *received);
 
 /* One run on packed buffers: arm the receive, start, send, wait for both and ap_done, then
- * check STATUS and the received length. cycles (may be NULL) gets CYCLES (0 on the HLS core). */
+ * check STATUS and the received length. cycles (may be NULL) gets CYCLES, or
+ * FPGAGEN_CYCLES_UNAVAILABLE on the HLS core (no counter; fpgagen_cycles says the same). */
+#define FPGAGEN_CYCLES_UNAVAILABLE 0xFFFFFFFFu
 int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
                 uint32_t *cycles);
 /* pack -> run -> unpack. */

@@ -109,6 +109,10 @@ AP_CTRL = 0x00    # bit0 ap_start, bit1 ap_done (clear-on-read), bit2 ap_idle, b
 GIE = 0x04        # bit0 global interrupt enable
 IER = 0x08        # bit0 ap_done, bit1 ap_ready
 ISR = 0x0C        # bit0 ap_done, bit1 ap_ready (a write of 1 toggles the bit)
+# The Verilog core's own registers. The Vitis HLS core has none: its control slave decodes 4
+# address bits, so there 0x10 reads AP_CTRL (clearing ap_done), 0x14 GIE, 0x18 IER. The driver
+# tells the cores apart by BUILD_ID (read_build_id: 0 on the HLS core) and never reads CYCLES
+# or STATUS on the HLS core: they are not available there (RunStats.cycles None).
 CYCLES = 0x10     # RTL core only: clock cycles of the last run, start accepted -> done
 STATUS = 0x14     # RTL core only: bit0 input frame error (sticky until the next start)
 BUILD_ID = 0x18   # RTL core only: the build's identity (0 on the HLS core: unknown)
@@ -372,10 +376,11 @@ def dequantize_logits(q: np.ndarray, info: BuildInfo) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RunStats:
-    """One run on the board: the core's cycle count (0 on the HLS core, which has no counter),
-    the latency that is at the build's clock, and the host's wall time for the whole call."""
+    """One run on the board: the core's cycle count (None on the HLS core, which has no
+    counter: not available), the latency that is at the build's clock (None likewise), and the
+    host's wall time for the whole call."""
 
-    cycles: int
+    cycles: int | None
     latency_ms: float | None
     wall_ms: float
 
@@ -419,7 +424,8 @@ class Accelerator:
 
     @property
     def hls_core(self) -> bool:
-        """The HLS core has no BUILD_ID/CYCLES/STATUS registers (they read 0)."""
+        """The HLS core: no BUILD_ID, CYCLES or STATUS register (BUILD_ID reads 0; the other
+        two alias AP_CTRL and GIE and are never read)."""
         return self.build_id == 0
 
     def predict(self, image_hwc_float: np.ndarray) -> np.ndarray:
@@ -434,7 +440,8 @@ class Accelerator:
         self._run(data)
         out = unpack_logits(np.asarray(self.out_buffer), self.info)
         wall = (time.perf_counter() - t0) * 1e3
-        cycles = 0 if self.hls_core else int(self.mmio.read(CYCLES))
+        # the HLS core has no CYCLES: its 0x10 is AP_CTRL, so it is not read (not available)
+        cycles = None if self.hls_core else int(self.mmio.read(CYCLES))
         latency = cycles / (self.info.clock_mhz * 1e3) if cycles else None
         self.last_run = RunStats(cycles, latency, wall)
         return out

@@ -1,9 +1,10 @@
 """The HLS core's on-chip memories, counted from the generated code, next to the Plan's.
 
-The Plan says which memories the machine has (width x depth, mapped onto BRAM/URAM blocks);
-the HLS C++ must declare exactly those, or Vitis builds a different machine. This module asks
-the compiler what the code declares, under ``__SYNTHESIS__`` (fpgagen/hls/synth_branch.py), and
-shapes it the way Vitis HLS does:
+The Plan says which memories the machine has (width x depth, mapped onto BRAM/URAM blocks) and
+how a core writes them: each RAM as its block-RAM columns, one array per column, each ROM as
+one array (`fpgagen.machine.columns.written_arrays`). The HLS C++ must declare exactly those,
+or Vitis builds a different machine. This module asks the compiler what the code declares,
+under ``__SYNTHESIS__`` (fpgagen/hls/synth_branch.py), and shapes it the way Vitis HLS does:
 
 - the arrays: every static array g++ defines in the translation unit (``nm`` of the object),
   their dimensions and element widths printed by a probe program compiled with the generated
@@ -16,13 +17,15 @@ shapes it the way Vitis HLS does:
   word by it (``complete``, or ``cyclic``/``block`` with ``factor``; ``dim=0`` every
   dimension), the remaining dimensions multiply into the depth; ``BIND_STORAGE impl=`` says
   bram, uram or lutram (none: bram, what Vitis picks for an array of this size);
-- the blocks: each memory mapped with fpgagen/plan/bram.py as the Plan maps its parts: `map_bram`
-  for ``impl=bram``, for ``impl=uram`` URAM columns over the whole width (`map_with_uram`:
-  Vitis puts the whole array in URAM, so a Plan part that mixes URAM and BRAM columns cannot
-  be written with one BIND_STORAGE and shows as a mismatch), no block for LUTRAM.
+- the blocks: each memory built by the rule a tool applies to one array (docs/hardware.md,
+  the memory rule): for ``impl=bram`` one block aspect, the cheapest
+  (`fpgagen.plan.bram.map_one_array`: a column of one block width is a stack of that block),
+  for ``impl=uram`` URAM columns over the whole width (`map_with_uram`: Vitis puts the whole
+  array in URAM), no block for LUTRAM.
 
-`compare` puts each array beside the Plan's memory of the same role (`CODE_NAMES`): same
-number of memories, widths, depths, BRAM36/BRAM18/URAM; a mismatch names both shapes.
+`compare` puts the arrays of each role (`role_of`: ``arena_c0`` .. are the activation arena's
+columns) beside the arrays the Plan says that memory is written as: the same arrays, widths,
+depths, BRAM36/BRAM18/URAM; a mismatch names both sides.
 """
 
 from __future__ import annotations
@@ -37,13 +40,22 @@ from pathlib import Path
 
 from fpgagen.errors import FpgagenError
 from fpgagen.hls.synth_branch import SynthSources, run_gxx
-from fpgagen.plan.bram import URAM_WIDTH, BlockMapping, bram36_total, map_bram, map_with_uram
+from fpgagen.machine.columns import written_arrays
+from fpgagen.plan.bram import URAM_WIDTH, BlockMapping, bram36_total, map_one_array, map_with_uram
 from fpgagen.plan.plan import ACTIVATIONS, BIASES, INPUT_STAGING, WEIGHTS, Memory
 from fpgagen.util.arith import ceil_div
 
-# the arrays of the HLS core and the Plan memories they build (templates/hls/fpgagen.cpp.j2)
+# the arrays of the HLS core and the Plan memories they build (templates/hls/fpgagen.cpp.j2):
+# a RAM's columns are <name>_c0, <name>_c1, ..
 CODE_NAMES = {"arena": ACTIVATIONS, "stage": INPUT_STAGING, "WMEM": WEIGHTS, "BMEM": BIASES}
+_COLUMN = re.compile(r"^(?P<base>\w+?)_c\d+$")
 IMPLS = ("bram", "uram", "lutram")
+
+
+def role_of(array: str) -> str | None:
+    """The Plan memory an array of the HLS core builds (a part of), or None."""
+    m = _COLUMN.match(array)
+    return CODE_NAMES.get(m.group("base") if m else array)
 
 _PRAGMA = re.compile(r"^[ \t]*#[ \t]*pragma[ \t]+HLS[ \t]+(.*?)[ \t]*$", re.M | re.I)
 _IDENT = re.compile(r"^[A-Za-z_]\w*(::[A-Za-z_]\w*)*$")
@@ -66,8 +78,10 @@ template <typename A, unsigned I = 0, bool Done = (I >= std::rank<A>::value)> st
 };
 template <typename A, unsigned I> struct fg_dims<A, I, true> { static void print() {} };
 template <typename A> static void fg_probe(const char *name, const A &) {
-  typedef typename std::remove_cv<typename std::remove_all_extents<A>::type>::type E;
-  std::printf("%s %d %d", name, fg_lane<E>::kind, fg_lane<E>::width);
+  typedef typename std::remove_all_extents<A>::type CE;
+  typedef typename std::remove_cv<CE>::type E;
+  std::printf("%s %d %d %d", name, fg_lane<E>::kind, fg_lane<E>::width,
+              (int)std::is_const<CE>::value);
   fg_dims<A>::print();
   std::printf("\n");
 }
@@ -103,12 +117,15 @@ def hls_pragmas(preprocessed: str) -> list[Pragma]:
 @dataclass(frozen=True)
 class CodeArray:
     """A static array as g++ sees it: dimensions and element width (``lane``: an integer or
-    ap_int element; False for a struct element, the layer table)."""
+    ap_int element; False for a struct element, the layer table); ``ap``: the element is an
+    ap_int/ap_uint (a class), ``const``: a ROM (its contents are its initializer)."""
 
     name: str
     dims: tuple[int, ...]
     element_bits: int
     lane: bool
+    ap: bool = False
+    const: bool = False
 
 
 def static_symbols(obj: Path, user_functions: set[str]) -> tuple[list[str], list[str]]:
@@ -141,7 +158,7 @@ def probe_arrays(src: SynthSources, names: Sequence[str], work: Path) -> list[Co
     """Compile and run a probe that includes fpgagen.cpp and prints each array's shape."""
     if not names:
         return []
-    calls = "".join(f'  fg_probe("{n}", {n});\n' for n in names)
+    calls = "".join(f"  fg_probe<decltype({n})>(\"{n}\", {n});\n" for n in names)
     probe = src.root / _PROBE
     probe.write_text(f'#include "fpgagen.cpp"\n{_PROBE_CODE}\nint main() {{\n{calls}'
                      "  return 0;\n}\n")
@@ -153,9 +170,10 @@ def probe_arrays(src: SynthSources, names: Sequence[str], work: Path) -> list[Co
         raise FpgagenError(f"the HLS memory probe failed (exit {proc.returncode})")
     out = []
     for line in proc.stdout.splitlines():
-        name, kind, width, *dims = line.split()
+        name, kind, width, const, *dims = line.split()
         if dims:  # a scalar is a register, not a memory
-            out.append(CodeArray(name, tuple(int(d) for d in dims), int(width), kind != "0"))
+            out.append(CodeArray(name, tuple(int(d) for d in dims), int(width), kind != "0",
+                                 kind == "1", const == "1"))
     return out
 
 
@@ -176,8 +194,9 @@ class CodeMemory:
         return [self.mapping] * self.count
 
     def shape(self) -> str:
-        """``4 x 24b x 12,544 (each 6 x 2Kx18 ...)``: what a reviewer compares."""
-        kind = "ROM" if self.array in ("WMEM", "BMEM") else "RAM"
+        """``4 RAMs of 18 x 12,544 (bram; each 6 BRAM36 + 1 BRAM18 + 0 URAM)``: what a
+        reviewer compares."""
+        kind = "ROM" if role_of(self.array) in (WEIGHTS, BIASES) else "RAM"
         n = f"{self.count} {kind}{'s' if self.count != 1 else ''}"
         return (f"{n} of {self.width} x {self.depth:,} ({self.impl}; "
                 f"{'each ' if self.count != 1 else ''}{_blocks(self.mapping)})")
@@ -228,15 +247,15 @@ def shape_array(array: CodeArray, pragmas: Sequence[Pragma]) -> CodeMemory:
         mapping = BlockMapping(width, depth, ())
     elif impl == "uram":  # Vitis puts the whole array in URAM, every 72-bit slice
         mapping = map_with_uram(width, depth, ceil_div(width, URAM_WIDTH))
-    else:
-        mapping = map_bram(width, depth)
+    else:  # one array: one block aspect (the rule, fpgagen/plan/bram.py)
+        mapping = map_one_array(width, depth)
     return CodeMemory(array.name, count, width, depth, impl, mapping, tuple(notes))
 
 
 @dataclass(frozen=True)
 class Part:
-    """One separately built memory of the Plan (a staging bank, an arena bank or lane group,
-    or the whole memory), as the Plan mapped it."""
+    """One array the Plan says a core writes (a block-RAM column of a staging bank or arena
+    bank or lane group, or a whole ROM), with its blocks."""
 
     width: int
     depth: int
@@ -256,23 +275,24 @@ class Part:
         return cls(m.width, m.depth, m.bram36, m.bram18, m.uram)
 
 
-def plan_parts(memories: Mapping[str, Memory]) -> dict[str, tuple[Part, ...]]:
-    """The Plan's memories, each as the parts it is built of."""
-    return {name: tuple(Part.of(p) for p in (m.parts or (m.mapping,)))
-            for name, m in memories.items()}
+def plan_arrays(memories: Mapping[str, Memory]) -> dict[str, tuple[Part, ...]]:
+    """The Plan's memories (the HLS core's: `Plan.hls_memories`), each as the arrays it is
+    written as (`fpgagen.machine.columns.written_arrays`)."""
+    return {name: tuple(Part.of(a) for a in arrays)
+            for name, arrays in written_arrays(memories).items()}
 
 
-def report_parts(report: Mapping[str, object]) -> dict[str, tuple[Part, ...]] | None:
-    """The same from a build's report.json (``memory.memories[].parts``, written by `check`);
-    None for a report from before the parts were recorded."""
+def report_arrays(report: Mapping[str, object]) -> dict[str, tuple[Part, ...]] | None:
+    """The same from a build's report.json (``memory.hls_memories[].arrays``, written by
+    `check`); None for a report from before the HLS core's arrays were recorded."""
     memory = report.get("memory")
-    mems = memory.get("memories") if isinstance(memory, dict) else None
+    mems = memory.get("hls_memories") if isinstance(memory, dict) else None
     if not isinstance(mems, list) or not all(isinstance(m, dict) and isinstance(
-            m.get("parts"), list) for m in mems):
+            m.get("arrays"), list) for m in mems):
         return None
     try:
         return {m["name"]: tuple(Part(int(p["width"]), int(p["depth"]), int(p["bram36"]),
-                                      int(p["bram18"]), int(p["uram"])) for p in m["parts"])
+                                      int(p["bram18"]), int(p["uram"])) for p in m["arrays"])
                 for m in mems}
     except (KeyError, TypeError, ValueError):
         return None
@@ -310,7 +330,7 @@ class MemoryCount:
         return {"bram36": self.bram36, "uram": self.uram, "plan_bram36": self.plan_bram36,
                 "plan_uram": self.plan_uram, "matches_plan": self.ok,
                 "mismatches": list(self.mismatches), "tables_not_counted": list(self.tables),
-                "memories": [{"array": m.array, "plan": CODE_NAMES.get(m.array),
+                "memories": [{"array": m.array, "plan": role_of(m.array),
                               "count": m.count, "width": m.width, "depth": m.depth,
                               "impl": m.impl, "bram36": m.mapping.bram36 * m.count,
                               "bram18": m.mapping.bram18 * m.count,
@@ -318,35 +338,37 @@ class MemoryCount:
                              for m in self.memories]}
 
 
-def _plan_shape(parts: Sequence[Part]) -> str:
+def _shapes(parts: Sequence[Part]) -> str:
     groups: dict[tuple[int, int, str], int] = {}
     for p in parts:
         key = (p.width, p.depth, _blocks(p))
         groups[key] = groups.get(key, 0) + 1
     return " + ".join(f"{n} of {w} x {d:,} ({'each ' if n != 1 else ''}{b})"
-                      for (w, d, b), n in groups.items())
+                      for (w, d, b), n in sorted(groups.items()))
 
 
 def compare(code: Sequence[CodeMemory], plan: Mapping[str, Sequence[Part]]) -> list[str]:
-    """Each array against the Plan memory of its role: one line per disagreement."""
+    """The arrays of each role against the arrays the Plan writes that memory as: one line
+    per memory that differs."""
     out = []
-    seen = set()
+    mine: dict[str, list[CodeMemory]] = {}
     for m in code:
-        role = CODE_NAMES.get(m.array)
+        role = role_of(m.array)
         if role is None or role not in plan:
             out.append(f"{m.array}: the code builds {m.shape()}, the Plan has no such memory")
             continue
-        seen.add(role)
-        want = sorted(p.key() for p in plan[role])
-        got = sorted(Part.of(b).key() for b in m.mappings)
-        if want != got:
-            out.append(f"{m.array} ({role}): the code builds {m.shape()}, the Plan "
-                       f"{_plan_shape(plan[role])}")
+        mine.setdefault(role, []).append(m)
     for role, parts in plan.items():
-        if role not in seen:
-            arrays = [a for a, r in CODE_NAMES.items() if r == role]
-            out.append(f"{role}: the Plan has {_plan_shape(parts)}, the code declares no "
-                       f"{' / '.join(arrays) or 'array for it'}")
+        arrays = mine.get(role, [])
+        if not arrays:
+            names = [a for a, r in CODE_NAMES.items() if r == role]
+            out.append(f"{role}: the Plan has {_shapes(parts)}, the code declares no "
+                       f"{' / '.join(names) or 'array for it'}")
+            continue
+        got = [Part.of(b) for m in arrays for b in m.mappings]
+        if sorted(p.key() for p in got) != sorted(p.key() for p in parts):
+            out.append(f"{role}: the code builds {_shapes(got)} "
+                       f"({', '.join(m.array for m in arrays)}), the Plan {_shapes(parts)}")
     return out
 
 
@@ -358,6 +380,11 @@ def count_memories(arrays: Sequence[CodeArray], pragmas: Sequence[Pragma],
     memories = tuple(shape_array(a, pragmas) for a in arrays if a.lane)
     tables = tuple(a.name for a in arrays if not a.lane)
     mismatches = compare(memories, plan)
+    # a ROM's initializer must be plain integers: an ap_int element makes every word a class
+    # object to construct, which g++ (and a tool's front end) cannot fold in reasonable time
+    mismatches += [f"{a.name}: a ROM of ap_int/ap_uint elements; its initializer is "
+                   f"{math.prod(a.dims):,} class objects (write it as plain integers)"
+                   for a in arrays if a.const and a.ap]
     mismatches += [f"{s}: a static inside a function; memories must be file-scope arrays to be "
                    "counted" for s in function_statics]
     parts = [p for ps in plan.values() for p in ps]

@@ -1,8 +1,8 @@
 """The HLS core's synthesis branch, as g++ sees it: what Vitis HLS parses, checked without Vitis.
 
 Under ``__SYNTHESIS__`` the generated C++ differs from what C-simulation compiles: the
-``FG_PRAGMA`` directives become ``_Pragma("HLS ...")``, the ROM lanes are exact-width ``ap_int``
-instead of native integers, the debug hook is gone. C-simulation never compiles that branch;
+``FG_PRAGMA`` directives become ``_Pragma("HLS ...")``, the debug hook and the loop counters of
+the testbench are gone. C-simulation never compiles that branch;
 this module does, with the same g++ and the same ap_types headers (hls4ml's), so a typo or a
 type error there fails here instead of in a user's csynth run.
 
@@ -21,11 +21,13 @@ Flags: ``-Wall -Wextra``, minus two warnings that are about Vitis, not about the
 labels name loops in the Vitis report; C-simulation turns the same warning off in
 fpgagen.cpp, but only outside ``__SYNTHESIS__``). Anything else g++ says fails the gate.
 
-The ROM initializers of a large model (the ZC706 default: 10 M ``ap_int`` elements) do not
-compile in reasonable time or memory (g++ was killed after 3.5 minutes, out of memory), so
-`prepare` copies hls/ and replaces each initializer longer than ``elide_bytes`` with ``{}`` (the
-declaration, its type and its dimensions unchanged) and says which it elided. A small model
-compiles whole.
+The ROMs are arrays of plain unsigned integers (weights.h) in both branches, so the whole
+synthesis branch of the ZC706 default, its 1,226 x 256-chunk weight initializer included,
+compiles at -O0 in seconds (docs/hardware.md, measured figures; an ``ap_int`` element type made
+the same initializer a million class objects g++ could not compile in minutes). The compile gate
+(`compile_check`) compiles the sources as they are, initializers included. The memory probe
+and the call graph only need the declarations: they compile a copy whose large initializers
+are replaced by ``{}`` (`prepare` with `DECLARATIONS_ONLY`), which saves two whole compiles.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +49,8 @@ WARN_FLAGS = ("-Wall", "-Wextra", "-Wno-unknown-pragmas", "-Wno-unused-label")
 # the ap_types entry points that reach ap_common.h's #error under __SYNTHESIS__
 SHIMMED = ("ap_int.h", "ap_fixed.h")
 SHIM_DIR = "synth_shim"
-ELIDE_BYTES = 256 * 1024  # initializers longer than this are elided (WMEM of the default: 4 MB)
-# for the probe and the call graph: even a few thousand ap_int elements take g++ seconds at -O0
-# (the small test net's 4,224 weights: 6 s), and only the declarations matter there
+# for the probe and the call graph, whose compiles need only the declarations: initializers
+# longer than this are elided in their copy of the sources (not in the compile gate's)
 DECLARATIONS_ONLY = 1024
 TIMEOUT_S = 600.0
 
@@ -68,7 +70,7 @@ class SynthSources:
     """A copy of hls/ ready for g++ under ``__SYNTHESIS__`` (see `prepare`)."""
 
     root: Path
-    elided: tuple[str, ...]  # arrays whose initializers were replaced by {}, e.g. "WMEM"
+    elided: tuple[str, ...]  # arrays whose initializers were replaced by {} (declaration-only)
 
     @property
     def top_file(self) -> Path:
@@ -86,17 +88,23 @@ class SynthSources:
 
 @dataclass(frozen=True)
 class CompileResult:
-    """The synthesis-branch compile gate's verdict: clean means no diagnostic at all."""
+    """The synthesis-branch compile gate's verdict: clean means no diagnostic at all. ``elided``
+    names initializers the compile did not see (none, for the gate: `prepare`'s default);
+    ``max_rss_mb`` is g++'s peak memory."""
 
     ok: bool
-    seconds: float
+    seconds: float                # wall time
     diagnostics: tuple[str, ...]  # g++'s lines (warnings, errors), empty when clean
     elided: tuple[str, ...]
+    max_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0      # g++'s own user + system time (the machine's load aside)
 
     def to_json(self) -> dict[str, object]:
         return {"clean": self.ok, "seconds": round(self.seconds, 2),
-                "diagnostics": list(self.diagnostics[:20]), "rom_initializers_elided":
-                list(self.elided)}
+                "cpu_seconds": round(self.cpu_seconds, 2),
+                "max_rss_mb": round(self.max_rss_mb, 1), "optimization": "-O0",
+                "diagnostics": list(self.diagnostics[:20]),
+                "initializers_elided": list(self.elided)}
 
 
 def shim_header(name: str) -> str:
@@ -144,16 +152,16 @@ def _closing_brace(text: str, start: int) -> int:
     raise FpgagenError("unbalanced braces in an array initializer of the generated HLS code")
 
 
-def prepare(hls_dir: Path, root: Path, elide_bytes: int = ELIDE_BYTES) -> SynthSources:
-    """Copy ``hls_dir`` to ``root`` with the shim inside; elide initializers longer than
-    ``elide_bytes`` (the memory count and the call graph need only the declarations: they
-    pass `DECLARATIONS_ONLY`, the compile gate the default)."""
+def prepare(hls_dir: Path, root: Path, elide_bytes: int | None = None) -> SynthSources:
+    """Copy ``hls_dir`` to ``root`` with the shim inside; with ``elide_bytes``, elide
+    initializers longer than that (the memory count and the call graph need only the
+    declarations: they pass `DECLARATIONS_ONLY`; the compile gate elides nothing)."""
     if not (hls_dir / "fpgagen.cpp").is_file():
         raise FpgagenError(f"{hls_dir} has no fpgagen.cpp (give the hls/ folder of a build)")
     shutil.copytree(hls_dir, root, dirs_exist_ok=True)
     elided: list[str] = []
     for path in sorted(root.glob("*.[ch]*")):
-        if path.stat().st_size <= elide_bytes:
+        if elide_bytes is None or path.stat().st_size <= elide_bytes:
             continue
         text, names = elide_initializers(path.read_text(), elide_bytes)
         if names:
@@ -181,19 +189,42 @@ def run_gxx(args: list[str], what: str, cwd: Path | None = None,
     return proc
 
 
-def syntax_check(src: SynthSources) -> CompileResult:
-    """The gate: ``g++ -fsyntax-only -D__SYNTHESIS__`` of fpgagen.cpp, clean or not."""
+def compile_check(src: SynthSources) -> CompileResult:
+    """The gate: ``g++ -O0 -c -D__SYNTHESIS__`` of fpgagen.cpp, the sources as `prepare` copied
+    them (every initializer, unless that copy elided some), clean or not; its time and g++'s
+    peak memory."""
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run([compiler(), "-fsyntax-only", *src.flags(), str(src.top_file)],
-                              capture_output=True, text=True, check=False, timeout=TIMEOUT_S,
-                              env=_env())
-    except subprocess.TimeoutExpired:
-        raise FpgagenError(f"the __SYNTHESIS__ branch: g++ did not finish within "
-                           f"{TIMEOUT_S:.0f} s") from None
-    lines = tuple(ln for ln in proc.stderr.splitlines() if ln.strip())
-    return CompileResult(proc.returncode == 0 and not lines, time.perf_counter() - t0, lines,
-                         src.elided)
+    with tempfile.TemporaryDirectory(prefix="fpgagen-synth-o-") as tmp:
+        err = Path(tmp) / "stderr"
+        with err.open("w") as stderr:
+            proc = subprocess.Popen([compiler(), "-O0", "-c", *src.flags(), str(src.top_file),
+                                     "-o", str(Path(tmp) / "fpgagen.o")],
+                                    stdout=subprocess.DEVNULL, stderr=stderr, env=_env())
+            status, rss_kb, cpu = _wait(proc, TIMEOUT_S)
+        if status is None:
+            raise FpgagenError(f"the __SYNTHESIS__ branch: g++ did not finish within "
+                               f"{TIMEOUT_S:.0f} s")
+        lines = tuple(ln for ln in err.read_text().splitlines() if ln.strip())
+    return CompileResult(status == 0 and not lines, time.perf_counter() - t0, lines,
+                         src.elided, rss_kb / 1024, cpu)
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, int, float]:
+    """Wait for ``proc`` (reaping it with wait4: its own resource usage); its exit status,
+    None after a timeout (it is killed), its peak resident memory in KiB and its CPU seconds
+    (user + system)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            return None, 0, 0.0
+        time.sleep(0.02)
 
 
 def preprocess(src: SynthSources) -> str:

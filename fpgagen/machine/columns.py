@@ -14,10 +14,11 @@ column).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from fpgagen.plan.bram import BlockMapping
-from fpgagen.plan.plan import Memory
+from fpgagen.plan.plan import ROMS, Memory
 
 COL_FIELD_BITS = 16  # bits per column width in fg_col_ram's COL_W
 
@@ -87,3 +88,25 @@ def banked_col_params(banks: list[list[RtlColumn]]) -> dict[str, str]:
             ultra |= int(c.ultra) << (b * n + i)
     return {"n": str(n), "col_w": f"{COL_FIELD_BITS * n * len(banks)}'h{col_w:x}",
             "ultra": f"{n * len(banks)}'h{ultra:x}"}
+
+
+def written_arrays(memories: Mapping[str, Memory]) -> dict[str, tuple[BlockMapping, ...]]:
+    """The arrays a core writes for each of the Plan's memories, each as the blocks it is built
+    of: a RAM's parts as their block-RAM columns (`part_columns`: one array per column, its
+    bits, the part's depth, that column's blocks), a ROM as one array per part (the Plan maps a
+    ROM as a tool builds one array, `fpgagen.plan.bram.map_one_array`). Their blocks add up to
+    the memory's: what the HLS memory gate compares the code's arrays with."""
+    out: dict[str, tuple[BlockMapping, ...]] = {}
+    for name, mem in memories.items():
+        arrays: list[BlockMapping] = []
+        for part in mem.parts or (mem.mapping,):
+            if name in ROMS:
+                arrays.append(part)
+                continue
+            cols = iter(part_columns(part, part.width))
+            for col in part.columns:
+                for _ in range(col.count):
+                    arrays.append(BlockMapping(next(cols).width, part.depth,
+                                               (replace(col, count=1),)))
+        out[name] = tuple(arrays)
+    return out

@@ -24,14 +24,13 @@ from fpgagen.machine.layertable import (
     Datapath,
     LayerEntry,
     TensorView,
-    avgpool_sum_width,
     datapath,
     last_staging_reader,
     layer_table,
     tensor_views,
 )
 from fpgagen.machine.memimage import bias_image, to_hex_words, weight_image
-from fpgagen.plan.engine import mac_operand_bits, pack_problem
+from fpgagen.plan.engine import avgpool_sum_width, mac_operand_bits, pack_problem
 from fpgagen.plan.memory import RING
 from fpgagen.plan.plan import (
     ACTIVATIONS,

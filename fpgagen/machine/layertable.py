@@ -255,12 +255,6 @@ def tensor_views(plan: Plan, qgraph: QGraph, table: tuple[LayerEntry, ...]
     return tuple(sorted(views, key=lambda v: v.after_entry))
 
 
-def avgpool_sum_width(act_w: int, pixels: int) -> int:
-    """Bits of the average pool's exact sum of ``pixels`` arena values of ``act_w`` bits (signed,
-    with a guard bit): the width hw/fg_avgpool.v's SUM_W must reach."""
-    return act_w + 2 + (pixels - 1).bit_length()
-
-
 @dataclass(frozen=True)
 class Datapath:
     """Bit widths of the engine's datapath, shared by the HLS and Verilog generators.

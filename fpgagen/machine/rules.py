@@ -21,9 +21,9 @@ from __future__ import annotations
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT, Graph
 from fpgagen.machine.engine_table import counter_bits, rtl_table
-from fpgagen.machine.layertable import avgpool_sum_width, image_reader_problem, layer_geometry
+from fpgagen.machine.layertable import image_reader_problem, layer_geometry
 from fpgagen.plan.boards import Board
-from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.engine import EngineConfig, avgpool_sum_width
 from fpgagen.plan.plan import Plan, make_plan
 from fpgagen.quant.fixed import MAX_ACC_BITS, clog2
 from fpgagen.quant.precision import Precision

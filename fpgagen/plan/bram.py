@@ -13,6 +13,16 @@ every width up to 36, a column of width w <= 36 costs ceil(depth / depth18(w)) B
 BRAM columns for a width come from a small dynamic program over the width. Costs are counted in
 BRAM36 equivalents (2 BRAM18 = 1 BRAM36), as the part's BRAM36 count is.
 
+How a synthesis tool builds a memory written as ONE array of width W is not the Plan's to
+choose: it picks one block aspect ratio for the whole array (assumed: the one needing the
+fewest blocks, `map_one_array`), e.g. a 128-bit x 7,508 array as two 72-bit columns (30
+BRAM36) where the cheapest mix of columns is 72 + 36 + 18 + 2 bits (27). So both cores write a
+RAM as the Plan's columns, one array per column (hw/fg_col_ram.v, the HLS core's column arrays:
+a column is one block width, and the rule builds it as exactly that column), and the Plan maps
+a ROM, which both cores write as one array (bitstream-initialized: no column split in the
+Verilog, one constant array in the HLS core), by `map_one_array`. docs/hardware.md states the
+rule.
+
 URAM is 8 BRAM36 worth of bits but a separate resource. `map_memories` picks, over all memories
 of a design at once, which memories go to URAM (all of a memory or none of it, as one HLS
 ``BIND_STORAGE`` says): the fewest BRAM36 + 8 x URAM that fits the part, and when nothing fits,
@@ -151,6 +161,26 @@ def map_bram(width: int, depth: int, _table: tuple[tuple[int, int], ...] | None 
     return BlockMapping(width, depth, cols)
 
 
+def map_one_array(width: int, depth: int) -> BlockMapping:
+    """What a synthesis tool builds of ONE width x depth block-RAM array (assumed, see the module
+    docstring): ceil(width / w) columns of one block width w, each a stack of blocks with a
+    half-block (BRAM18) tail where half a block holds the rest, the w with the fewest BRAM18
+    halves (ties: fewer columns, then the narrower block). For an array one block width wide
+    (a Plan column) that is the column itself: `map_bram` never picks a column a cheaper
+    aspect could replace."""
+    if width <= 0 or depth <= 0:
+        return BlockMapping(max(width, 0), max(depth, 0), ())
+    best: tuple[tuple[int, int, int], Column] | None = None
+    for w in BRAM36_DEPTH:
+        n = ceil_div(width, w)
+        col = _column(w, depth, n)
+        key = (col.halves, n, w)
+        if best is None or key < best[0]:
+            best = (key, col)
+    assert best is not None
+    return BlockMapping(width, depth, (best[1],))
+
+
 def map_with_uram(width: int, depth: int, uram_columns: int) -> BlockMapping:
     """``uram_columns`` 72-bit URAM columns, the rest of the width in BRAM (cheapest)."""
     k = max(0, min(uram_columns, ceil_div(width, URAM_WIDTH)))
@@ -175,14 +205,17 @@ def map_memory(width: int, depth: int, uram: bool = False) -> BlockMapping:
 
 def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
                  uram_ok: Sequence[bool] | None = None,
-                 counts: Sequence[int] | None = None) -> tuple[BlockMapping, ...]:
+                 counts: Sequence[int] | None = None,
+                 one_array: Sequence[bool] | None = None) -> tuple[BlockMapping, ...]:
     """Map several memories (width, depth) together onto a part with ``bram36``/``uram`` blocks.
 
     ``uram_ok[i]`` False keeps memory i out of URAM: UltraScale+ URAM cannot be initialized by
     the bitstream, so a ROM (weights, biases) must live in BRAM (Vivado refuses a
     ``rom_style``/``$readmemh`` URAM, Vitis HLS a ``rom_1p`` ``impl=uram``). ``counts[i]``
     (default 1) says memory i stands for that many identical parts (staging banks, arena lane
-    groups), which are mapped alike.
+    groups), which are mapped alike. ``one_array[i]`` True: memory i is written as one array
+    (a ROM), so it is built as `map_one_array` says, in block RAM; the others are written as
+    their cheapest columns (`map_bram`) or in URAM.
 
     A memory is all BRAM or all URAM (URAM columns over its whole width): that is what one
     ``BIND_STORAGE impl=`` of the HLS core can say, and both cores build the Plan's blocks, so
@@ -195,7 +228,11 @@ def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
     options: list[list[BlockMapping]] = []
     allowed = list(uram_ok) if uram_ok is not None else [True] * len(shapes)
     many = list(counts) if counts is not None else [1] * len(shapes)
-    for (width, depth), may_uram, n in zip(shapes, allowed, many, strict=True):
+    whole = list(one_array) if one_array is not None else [False] * len(shapes)
+    for (width, depth), may_uram, n, one in zip(shapes, allowed, many, whole, strict=True):
+        if one:
+            options.append([map_one_array(width, depth)])
+            continue
         opts = [map_bram(width, depth)]
         if may_uram and uram > 0 and width > 0 and depth > 0:
             m = map_with_uram(width, depth, ceil_div(width, URAM_WIDTH))

@@ -12,6 +12,9 @@ One engine runs the whole network layer by layer. Its two parameters shape every
   hw/fg_mul2.v), where the part's DSP slice takes the packed operand exactly
   (`pack_problem`): then ``p_in * (p_out / 2 + 1)`` DSPs. Both engines pack (the HLS core's
   ``mul2``, templates/hls/fpgagen.cpp.j2).
+- ``avg_dsp``: DSPs per average-pool lane: its sum (SUM_W bits) times M (16 bits unsigned) is
+  one DSP slice while the sum fits the slice's wide operand (`avgpool_lane_dsps`), two when
+  it does not (16-bit activations on a DSP48E1); set by the planner from the widths.
 
 `default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
 """
@@ -40,6 +43,7 @@ class EngineConfig:
     p_in: int
     p_out: int
     pack: bool = False
+    avg_dsp: int = 1  # DSPs per average-pool lane (`avgpool_lane_dsps`)
 
     def __post_init__(self) -> None:
         problem = engine_shape_problem(self.p_in, self.p_out)
@@ -47,6 +51,8 @@ class EngineConfig:
             raise FpgagenError(problem)
         if self.pack and self.p_out % 2:
             raise FpgagenError(f"engine {self}: packing two MACs per DSP needs an even P_out")
+        if self.avg_dsp < 1:
+            raise AssertionError(f"engine {self}: avg_dsp {self.avg_dsp}")
 
     @property
     def macs(self) -> int:
@@ -56,10 +62,11 @@ class EngineConfig:
     @property
     def dsp(self) -> int:
         """DSP slices the engine uses (estimated: synthesis decides): one per MAC, or one per
-        pair of MACs when packed, plus one per input lane for the average pool's scale (the
-        sum times M, hw/fg_avgpool.v). Nothing else multiplies at run time: addresses and
-        loop bounds come from counters and compiler-computed steps."""
-        return (self.macs // 2 if self.pack else self.macs) + self.p_in
+        pair of MACs when packed, plus ``avg_dsp`` per input lane for the average pool's scale
+        (the SUM_W-bit sum times the 16-bit M, hw/fg_avgpool.v and the HLS core's avgpool
+        unit, both at those widths: one DSP a lane at w8a8). Nothing else multiplies at run
+        time: addresses and loop bounds come from counters and compiler-computed steps."""
+        return (self.macs // 2 if self.pack else self.macs) + self.p_in * self.avg_dsp
 
     @property
     def result_words(self) -> int:
@@ -170,6 +177,23 @@ def dsp_engine(board: Board, p_in: int = DEFAULT_P_IN) -> EngineConfig:
     the memories (`fpgagen boards` shows it; `default_engine` and `make_plan` refine it)."""
     p_out = _largest_pow2_at_most(max(1, (board.dsp - p_in) // p_in))
     return EngineConfig(p_in, min(p_out, MAX_LANES))
+
+
+def avgpool_sum_width(act_w: int, pixels: int) -> int:
+    """Bits of the average pool's exact sum of ``pixels`` arena values of ``act_w`` bits
+    (signed, with a guard bit): the width hw/fg_avgpool.v's SUM_W and the HLS core's sum_t
+    must reach."""
+    return act_w + 2 + (pixels - 1).bit_length()
+
+
+def avgpool_lane_dsps(sum_bits: int, mult_bits: int, dsp_slice: str) -> int:
+    """DSP slices of one average-pool lane's product: a ``sum_bits`` signed sum times an
+    unsigned ``mult_bits`` M (a signed ``mult_bits + 1`` operand). One slice when the two fit
+    its multiplier (DSP48E1 25x18, DSP48E2 27x18) either way round, else two (the sum is at
+    most 32 bits, `fpgagen.machine.rules`): w8a8 SqueezeNet, 18 x 17 bits, one."""
+    wide, narrow = DSP_OPERAND_BITS[dsp_slice], DSP_NARROW_BITS
+    a, b = sorted((sum_bits, mult_bits + 1), reverse=True)
+    return 1 if a <= wide and b <= narrow else 2
 
 
 def mac_operand_bits(act_w: int, in_w: int) -> int:

@@ -45,9 +45,18 @@ from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT, Graph
 from fpgagen.plan import cycles
 from fpgagen.plan.boards import Board
-from fpgagen.plan.bram import BlockMapping, bram36_total, map_memories
+from fpgagen.plan.bram import (
+    URAM_WIDTH,
+    BlockMapping,
+    bram36_total,
+    map_bram,
+    map_memories,
+    map_with_uram,
+)
 from fpgagen.plan.engine import (
     EngineConfig,
+    avgpool_lane_dsps,
+    avgpool_sum_width,
     conv_beats,
     conv_split,
     default_engine,
@@ -68,18 +77,23 @@ from fpgagen.plan.memory import (
 )
 from fpgagen.plan.streams import stream_format
 from fpgagen.quant.precision import Precision
+from fpgagen.quant.quantize import AVG_MULT_BITS
 from fpgagen.util.arith import ceil_div
 
 # Memory names, in the order the report lists them. There is no output memory: both cores
 # stream the logits straight from the arena (hw/fg_logits_out.v, the HLS core's send loop).
 ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES = (
     "activations", "input_staging", "weights", "biases")
-# images the input staging memory holds: the next image loads while this one computes (each
-# staging bank is two slots deep, slot 1 at word ceil(H*W / T): an added base, not a top
-# address bit, so no slot is padded to a power of two; hw/fg_engine.v). A design that fits
-# the part only with one slot gets one (`Plan.staging_slots`): the next image then loads once
-# the image's staging readers are done.
+# images the Verilog core's input staging memory holds: the next image loads while this one
+# computes (each staging bank is two slots deep, slot 1 at word ceil(H*W / T): an added base,
+# not a top address bit, so no slot is padded to a power of two; hw/fg_engine.v). A design
+# that fits the part only with one slot gets one (`Plan.staging_slots`): the next image then
+# loads once the image's staging readers are done. The HLS core is one function call per
+# image (load, layers, logits, in order) and never overlaps a load with the layers, so its
+# staging holds one image whatever this says (`Plan.hls_memories`).
 STAGING_SLOTS = 2
+# images the HLS core's staging memory holds
+HLS_STAGING_SLOTS = 1
 # the memories whose contents come from the bitstream (memory-init files)
 ROMS = frozenset({WEIGHTS, BIASES})
 
@@ -181,6 +195,9 @@ class Plan:
     engine_note: str = ""
     # the estimate's cycles outside the layers, named: the image load, the logits
     io_terms: tuple[tuple[str, int], ...] = ()
+    # the HLS core's memories where they differ from ``memories`` (the Verilog core's): its
+    # input staging holds one image (HLS_STAGING_SLOTS); empty: the same as ``memories``
+    hls_staging: Memory | None = None
 
     # --- schedule and activations ---
     @property
@@ -241,6 +258,30 @@ class Plan:
     @property
     def uram(self) -> int:
         return sum(m.mapping.uram for m in self.memories.values())
+
+    # --- the HLS core's memories ---
+    # Both cores are built from this one Plan. They share the arena, the ROMs and the staging
+    # banks' shape, but the Verilog core's staging holds `staging_slots` images (it loads the
+    # next while one computes) and the HLS core's one. ``memories`` and the totals above are
+    # the Verilog core's, the larger, so the fit verdict holds for either core; these are what
+    # the HLS core declares (its memory gate compares the code with them).
+    @property
+    def hls_memories(self) -> Mapping[str, Memory]:
+        if self.hls_staging is None:
+            return self.memories
+        return MappingProxyType({**self.memories, INPUT_STAGING: self.hls_staging})
+
+    @property
+    def hls_bram36(self) -> int:
+        return bram36_total([m.mapping for m in self.hls_memories.values()])
+
+    @property
+    def hls_uram(self) -> int:
+        return sum(m.mapping.uram for m in self.hls_memories.values())
+
+    @property
+    def hls_total_bytes(self) -> int:
+        return sum(m.bytes for m in self.hls_memories.values())
 
     @property
     def total_cycles(self) -> int:
@@ -502,6 +543,7 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
     h, w, c = graph.input_shape
+    eng = replace(eng, avg_dsp=_avgpool_lane_dsps(graph, acts.word_bits // eng.p_in, board))
     banks = arena_banks(eng)
     shapes = {
         ACTIVATIONS: (acts.word_bits, banks * ceil_div(acts.arena_words, banks),
@@ -527,20 +569,54 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     part_shapes = {name: (wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0],
                           max(splits.get(name, (1, 1))))
                    for name, (wd, dp, _) in shapes.items()}
+    # The RAMs are written as their parts' columns (one array per column in both cores), the
+    # ROMs as one array each: mapped by the rule a tool applies to one array
+    # (`fpgagen.plan.bram.map_one_array`).
     mapped = map_memories([(wd, dp) for wd, dp, _ in part_shapes.values()], board.bram36,
                           board.uram, [name not in ROMS for name in part_shapes],
-                          [n for _, _, n in part_shapes.values()])
+                          [n for _, _, n in part_shapes.values()],
+                          [name in ROMS for name in part_shapes])
     memories = {}
     for (name, (wd, dp, purpose)), m in zip(shapes.items(), mapped, strict=True):
         mine = (m,) * part_shapes[name][2]
         memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
+    hls_staging = None
+    if slots != HLS_STAGING_SLOTS:
+        hls_staging = _staging_of(memories[INPUT_STAGING], taps, HLS_STAGING_SLOTS * ceil_div(
+            h * w, taps), f"input image: {c} channels of one pixel per word, 1 image"
+            + (f", {taps} banks" if taps > 1 else ""))
     step_of = {n: s.index for s in acts.steps for n in s.layers}
     costs = layer_costs(graph, eng, layouts, acts.fusions, step_of)
     io = io_terms(graph, precision)
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
                 io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io,
-                staging_slots=slots)
+                staging_slots=slots, hls_staging=hls_staging)
+
+
+def _staging_of(staging: Memory, banks: int, bank_depth: int, purpose: str) -> Memory:
+    """The staging memory with ``bank_depth`` words per bank, each bank in the block kind the
+    Plan chose for ``staging`` (URAM stays URAM: the HLS core's staging is never more than
+    the Verilog core's, so the Plan's fit verdict covers it)."""
+    part = staging.parts[0]
+    if part.uram:
+        bank = map_with_uram(staging.width, bank_depth, ceil_div(staging.width, URAM_WIDTH))
+    else:
+        bank = map_bram(staging.width, bank_depth)
+    parts = (bank,) * banks
+    depth = banks * bank_depth
+    return Memory(staging.name, staging.width, depth,
+                  _merge_parts(staging.width, depth, parts), purpose, parts)
+
+
+def _avgpool_lane_dsps(graph: Graph, act_w: int, board: Board) -> int:
+    """DSPs per average-pool lane for this graph's widest average pool (the sum of its map at
+    the arena's lane width times the 16-bit M; `fpgagen.plan.engine.avgpool_lane_dsps`)."""
+    pixels = [math.prod(graph.in_shape(lay)[:2]) for lay in graph.layers if lay.op == "avgpool"]
+    if not pixels:
+        return 1
+    return avgpool_lane_dsps(avgpool_sum_width(act_w, max(pixels)), AVG_MULT_BITS,
+                             board.dsp_slice)
 
 
 def arena_banks(engine: EngineConfig) -> int:
@@ -598,6 +674,7 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "INPUT_STAGING", "RING", "STAGING_SLOTS", "VIEW",
+__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "HLS_STAGING_SLOTS", "INPUT_STAGING", "RING",
+           "STAGING_SLOTS", "VIEW",
            "WEIGHTS",
            "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]

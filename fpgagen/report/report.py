@@ -97,9 +97,12 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
                    "acc_width": dp.acc_w, "note": plan.engine_note,
                    "packed": plan.engine.pack, "dsp_slice": plan.board.dsp_slice,
                    "dsp": plan.engine.dsp,
+                   "avgpool_dsp_per_lane": plan.engine.avg_dsp,
                    "dsp_note": "estimated: one DSP per MAC, or per two MACs when packed "
-                               "(hw/fg_mul2.v), plus one per input lane for the average pool "
-                               "(EngineConfig.dsp); synthesis decides"},
+                               "(hw/fg_mul2.v), plus per input lane the average pool's "
+                               "SUM_W x 16-bit product, one DSP (two when the sum is wider "
+                               "than the DSP's wide operand) (EngineConfig.dsp); synthesis "
+                               "decides"},
         "fusion": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
                    for f in plan.fusions],
         "memory": check_json,

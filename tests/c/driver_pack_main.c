@@ -13,6 +13,10 @@
  *       fpgagen_infer against a simulated core + AXI DMA (the register hooks below override
  *       the driver's weak ones): logs every register write and cache call on stdout, writes the
  *       logits and the bytes the DMA sent. A start-less input or a wrong order is a failure.
+ *       BUILD_ID 0 is the Vitis HLS core: its 4-bit control slave aliases 0x10.. onto
+ *       AP_CTRL.., and a read of its 0x10 or 0x14 is a harness error.
+ *   regs BUILD_ID STATUS                         fpgagen_cycles and fpgagen_status of an idle
+ *                                                simulated core: "NAME rc N value V"
  *
  * Integers are decimal, one per line. The exit status is 0, or 1 with the driver's return code
  * on stdout as "rc N" (a driver error), or 2 for a harness error.
@@ -138,7 +142,7 @@ static int check(int rc)
 #define DMA_BASE ((uintptr_t)0x40400000u)
 
 static struct {
-    uint32_t build_id, status, isr;
+    uint32_t build_id, status, isr, ier;
     int started, done, idle;
     uint32_t mm2s_cr, s2mm_cr, mm2s_sr, s2mm_sr;
     uint64_t mm2s_sa, s2mm_da;
@@ -173,6 +177,15 @@ uint32_t fpgagen_reg_read(uintptr_t addr)
 {
     if (addr >= CORE_BASE && addr < CORE_BASE + 0x40u) {
         uint32_t off = (uint32_t)(addr - CORE_BASE), v;
+        if (sim.build_id == 0) {
+            /* the Vitis HLS core: a 4-bit address, four registers; 0x10 is AP_CTRL again (and
+             * its read clears ap_done), 0x14 GIE, 0x18 IER (the driver's BUILD_ID probe, with
+             * IER cleared around it) */
+            if (off == FPGAGEN_REG_CYCLES || off == FPGAGEN_REG_STATUS) {
+                sim_error("read of an HLS core register that aliases AP_CTRL or GIE");
+            }
+            off &= 0xFu;
+        }
         switch (off) {
         case FPGAGEN_REG_AP_CTRL:
             v = (sim.done ? FPGAGEN_AP_DONE : 0u) | (sim.idle ? FPGAGEN_AP_IDLE : 0u);
@@ -182,6 +195,7 @@ uint32_t fpgagen_reg_read(uintptr_t addr)
         case FPGAGEN_REG_STATUS: return sim.status;
         case FPGAGEN_REG_BUILD_ID: return sim.build_id;
         case FPGAGEN_REG_ISR: return sim.isr;
+        case FPGAGEN_REG_IER: return sim.ier;
         default: return 0;
         }
     }
@@ -207,6 +221,9 @@ void fpgagen_reg_write(uintptr_t addr, uint32_t value)
         }
         if (off == FPGAGEN_REG_ISR) {
             sim.isr ^= value; /* toggle on write */
+        }
+        if (off == FPGAGEN_REG_IER) {
+            sim.ier = value & 3u;
         }
         return;
     }
@@ -315,7 +332,11 @@ static int run(char **argv)
     if (rc == FPGAGEN_OK) {
         rc = fpgagen_infer(&dev, x, logits, in_buf.b, out_buf.b, &cycles);
     }
-    printf("cycles %lu\n", (unsigned long)cycles);
+    if (cycles == FPGAGEN_CYCLES_UNAVAILABLE) {
+        printf("cycles unavailable\n");
+    } else {
+        printf("cycles %lu\n", (unsigned long)cycles);
+    }
     if (sim.errors) {
         return 2;
     }
@@ -323,6 +344,25 @@ static int run(char **argv)
     write_ints(argv[6], logits, FPGAGEN_OUT_VALUES);
     write_bytes(argv[7], sim.sent, sim.sent_len);
     return 0;
+}
+
+static int cmd_regs(char **argv)
+{
+    fpgagen_dev dev;
+    uint32_t v = 0;
+    int rc;
+
+    sim.build_id = (uint32_t)strtoul(argv[2], NULL, 0);
+    sim.status = (uint32_t)strtoul(argv[3], NULL, 0);
+    sim.idle = 1;
+    fpgagen_init(&dev, CORE_BASE, DMA_BASE);
+    rc = fpgagen_cycles(&dev, &v);
+    printf("cycles rc %d value %lu\n", rc, (unsigned long)v);
+    v = 0;
+    rc = fpgagen_status(&dev, &v);
+    printf("status rc %d value %lu\n", rc, (unsigned long)v);
+    printf("%s\n", fpgagen_strerror(FPGAGEN_ERR_UNAVAILABLE));
+    return sim.errors ? 2 : 0;
 }
 
 int main(int argc, char **argv)
@@ -333,6 +373,9 @@ int main(int argc, char **argv)
     double *d;
     size_t n;
 
+    if (strcmp(cmd, "regs") == 0 && argc == 4) {
+        return cmd_regs(argv);
+    }
     if (strcmp(cmd, "pack") == 0 && argc == 4) {
         static uint8_t buf[FPGAGEN_IN_BUFFER_BYTES];
         n = read_ints(argv[2], &x);

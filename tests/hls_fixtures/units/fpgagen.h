@@ -3,6 +3,8 @@
 #ifndef FPGAGEN_H
 #define FPGAGEN_H
 
+#include <stdint.h>
+
 #include "ap_int.h"
 #include "hls_stream.h"
 
@@ -19,13 +21,9 @@ typedef ap_uint<8> act_raw_t;
 typedef ap_int<9> act_t;
 typedef ap_uint<8> in_t;
 typedef ap_int<24> acc_t;
-#ifdef __SYNTHESIS__
-typedef ap_int<8> wrom_t;
-typedef ap_int<16> brom_t;
-#else
-typedef signed char wrom_t;
-typedef short brom_t;
-#endif
+// ROM elements: plain integers in both branches (an ap_int initializer is class objects)
+typedef int8_t wrom_t;
+typedef int16_t brom_t;
 
 struct layer_t {
   int op, n, w_base, b_base;
