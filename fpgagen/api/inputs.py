@@ -1,0 +1,127 @@
+"""Images, calibration sets and data sets of a model, and its quantization: what ``run``,
+``eval`` and ``build`` read, in one place (their options are in fpgagen/cli/quantargs.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from fpgagen.errors import FpgagenError
+from fpgagen.frontend.datasets import Dataset
+from fpgagen.frontend.graph import Graph
+from fpgagen.frontend.labels import ModelInfo
+from fpgagen.quant.precision import Precision, parse_precision
+from fpgagen.quant.quantize import (
+    DEFAULT_CALIB_HEADROOM,
+    DEFAULT_CALIB_IMAGES,
+    QGraph,
+    calibration_inputs,
+    check_calibration,
+    check_headroom,
+    load_calibration,
+    quantize,
+)
+from fpgagen.quant.reference import check_input
+
+INPUT_SEED_OFFSET = 1_000_003  # the default input is drawn apart from the calibration images
+DATA_CALIB_IMAGES = 256  # calibration images taken from a data set (0.4 s for digits)
+
+# an image: an .npy or PNG/JPEG path, an H x W x C array, or None (seeded synthetic)
+Image = str | Path | np.ndarray | None
+# calibration: an .npy path, "digits", an image folder, an N x H x W x C array, or None
+Calibration = str | Path | np.ndarray | None
+
+
+def load_input(source: Image, graph: Graph, seed: int, preprocess: str = "imagenet"
+               ) -> np.ndarray:
+    """The float HWC input: an array, an .npy, an image file (preprocessed as ``preprocess``
+    says: the model's, fpgagen/frontend/labels.py), or seeded synthetic (None)."""
+    if source is None:
+        return calibration_inputs(graph, seed + INPUT_SEED_OFFSET, 1)[0]
+    if isinstance(source, np.ndarray):
+        a = check_input(graph, source, "the input")
+        if not np.all(np.isfinite(a)):
+            raise FpgagenError("the input must hold finite numbers (it has NaN or infinity)")
+        return a.astype(np.float32)
+    p = Path(source)
+    if not p.is_file():
+        raise FpgagenError(f"input file {p} does not exist")
+    if p.suffix.lower() != ".npy":
+        from fpgagen.frontend.images import load_for_model
+
+        return load_for_model(p, graph.input_shape, preprocess)
+    try:
+        a = np.load(p, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise FpgagenError(f"cannot read input {p} as .npy: {str(exc).splitlines()[0]}"
+                           ) from None
+    a = check_input(graph, a, f"input {p}")  # real numbers, H x W x C
+    if not np.all(np.isfinite(a)):
+        raise FpgagenError(f"input {p} must hold finite numbers (it has NaN or infinity)")
+    return a.astype(np.float32)
+
+
+def calibration_images(source: Calibration, graph: Graph, info: ModelInfo, seed: int = 0,
+                       count: int | None = None) -> np.ndarray:
+    """The calibration images: an array, an .npy, ``digits``' training split or an image
+    folder; without a source the training split of the data set the model was trained on,
+    else ``count`` seeded synthetic ones."""
+    if count is not None and count < 1:
+        raise FpgagenError("--calib-images must be at least 1")
+    if isinstance(source, np.ndarray):
+        images = check_calibration(source, graph, "the calibration images")
+        return images if count is None else images[:count]
+    if source is None:
+        source = info.dataset  # a trained model: its training images
+    if source is None:
+        return calibration_inputs(graph, seed, count or DEFAULT_CALIB_IMAGES)
+    source = str(source)
+    if source.lower().endswith(".npy"):
+        images = load_calibration(source, graph)
+        return images if count is None else images[:count]
+    data = load_data(source, graph, info, split="train")
+    return data.images[:count or DATA_CALIB_IMAGES]
+
+
+def load_data(source: str | Path, graph: Graph, info: ModelInfo, split: str) -> Dataset:
+    """A data source of ``eval --data`` and ``--calib``: ``digits`` (its ``split``: the test
+    split for eval, the training split for calibration) or an ImageFolder folder, checked
+    against the model's input shape (and, for eval, its class names)."""
+    from fpgagen.frontend.datasets import DIGITS, digits, image_folder
+    from fpgagen.frontend.images import load_for_model
+
+    source = str(source)
+    if source.lower() == DIGITS:
+        data = digits(split)
+    elif Path(source).is_dir():
+        data = image_folder(source,
+                            lambda p: load_for_model(p, graph.input_shape, info.preprocess),
+                            info.labels if split == "test" else None)
+    else:
+        raise FpgagenError(f"unknown data source {source!r}: give 'digits' or a folder of "
+                           "images in class subfolders (DIR/<class>/<image>.png)")
+    if tuple(data.images.shape[1:]) != tuple(graph.input_shape):
+        shape = "x".join(map(str, data.images.shape[1:]))
+        want = "x".join(map(str, graph.input_shape))
+        raise FpgagenError(f"{data.name} holds {shape} images (HxWxC), {graph.name} takes "
+                           f"{want}")
+    return data
+
+
+def as_precision(precision: str | Precision | None) -> Precision:
+    """A `Precision` from its ``--precision`` text (``8``, ``w8a16``, a .toml file, ...)."""
+    return precision if isinstance(precision, Precision) else parse_precision(precision)
+
+
+def quantize_network(graph: Graph, weights: Mapping[str, np.ndarray],
+                     precision: str | Precision | None, calib: np.ndarray,
+                     headroom: int = DEFAULT_CALIB_HEADROOM,
+                     progress: Callable[[int, int], None] | None = None) -> QGraph:
+    """Quantize at ``precision`` on the calibration images ``calib``; ``progress(done,
+    total)`` after each image."""
+    prec = as_precision(precision)
+    prec.check_layers([lay.name for lay in graph.layers])
+    check_headroom(headroom)
+    return quantize(graph, weights, prec, calib, progress=progress, headroom=headroom)
