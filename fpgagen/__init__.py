@@ -19,7 +19,9 @@ _API = {
     "explore": "dse", "Exploration": "dse",
     "FpgagenError": "errors",
 }
-__all__ = ["__version__", *_API]
+__all__ = ["Build", "CheckResult", "Design", "Evaluation", "Exploration", "FpgagenError",
+           "Prediction", "Record", "Synthesis", "Verification", "__version__", "evaluate",
+           "explore"]
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
     from fpgagen.api.design import (

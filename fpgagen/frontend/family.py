@@ -17,12 +17,14 @@ average pool; ReLU after every conv. The defaults (``sr=0.125, pct3x3=0.5, base_
 incr_e=128, freq=2``, 224x224x3, 1,000 classes, conv1 3x3/2) give exactly SqueezeNet 1.1.
 
 The input is a parameter too: ``input`` (square size), ``channels`` and ``classes``; ``stride1``
-is conv1's stride (2 as in 1.1, pad 0; 1 with pad 1, which keeps a small image's resolution).
-``data=digits`` sets what the scikit-learn digits need (fpgagen/frontend/datasets.py: 8x8
-images upscaled to 32x32, one channel, 10 classes): ``input=32, channels=1, classes=10,
-stride1=1``, so the feature maps are 32 -> 16 -> 8 -> 4 (fire2-3 at 16x16, fire4-5 at 8x8,
-fire6-9 at 4x4): every 3x3 expand still sees a neighbourhood. Explicit values override the
-preset.
+is conv1's stride (2 as in 1.1, pad 0; 1 with pad 1, which keeps a small image's resolution),
+``conv1`` its filters (64), ``relu10`` whether conv10 has a ReLU (1, as in SqueezeNet; 0 gives
+plain logits). ``data=digits`` sets what the scikit-learn digits need
+(fpgagen/frontend/datasets.py: 8x8 images upscaled to 32x32, one channel, 10 classes):
+``input=32, channels=1, classes=10, stride1=1, conv1=16, relu10=0``, so the feature maps are
+32 -> 16 -> 8 -> 4 (fire2-3 at 16x16, fire4-5 at 8x8, fire6-9 at 4x4): every 3x3 expand still
+sees a neighbourhood, and the classifier gives plain logits as the zoo's ``digits`` does.
+Explicit values override the preset.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ FAMILY = "squeezenet"
 PREFIX = FAMILY + ":"
 FIRES = 8  # SqueezeNet 1.1: fire2 .. fire9
 POOL_AFTER = ("fire3", "fire5")  # and after conv1
-PRESETS = {"digits": {"input": 32, "channels": 1, "classes": 10, "stride1": 1}}
+DATA_KEYS = ("input", "channels", "classes")  # what names a preset in a canonical spec
+PRESETS = {"digits": {"input": 32, "channels": 1, "classes": 10, "stride1": 1, "conv1": 16,
+                      "relu10": 0}}
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class FamilyParams:
     classes: int = 1000
     stride1: int = 2
     conv1: int = 64
+    relu10: int = 1
 
     def expands(self) -> list[tuple[int, int, int]]:
         """(squeeze, expand 1x1, expand 3x3) filters of fire2 .. fire9."""
@@ -68,12 +73,19 @@ class FamilyParams:
 
     @property
     def spec(self) -> str:
-        """The canonical spec: the five metaparameters, then what differs from 1.1's input."""
-        base = FamilyParams()
+        """The canonical spec: the five metaparameters, then ``data=<preset>`` when the input
+        is a preset's, then what differs from SqueezeNet 1.1 (or the preset)."""
         keys = [f.name for f in fields(self)]
-        shown = [k for k in keys[:5]] + [k for k in keys[5:]
-                                         if getattr(self, k) != getattr(base, k)]
-        return PREFIX + ",".join(f"{k}={_text(getattr(self, k))}" for k in shown)
+        items = [f"{k}={_text(getattr(self, k))}" for k in keys[:5]]
+        base = FamilyParams()
+        for name, values in PRESETS.items():
+            if all(getattr(self, k) == values[k] for k in DATA_KEYS):
+                base = replace(base, **values)
+                items.append(f"data={name}")
+                break
+        items += [f"{k}={_text(getattr(self, k))}" for k in keys[5:]
+                  if getattr(self, k) != getattr(base, k)]
+        return PREFIX + ",".join(items)
 
 
 _FLOATS = {"sr", "pct3x3"}
@@ -142,6 +154,8 @@ def _check(spec: str, p: FamilyParams) -> None:
             raise FpgagenError(f"{spec}: {key} must be at least 1, got {getattr(p, key)}")
     if p.incr_e < 0:
         raise FpgagenError(f"{spec}: incr_e must be 0 or more, got {p.incr_e}")
+    if p.relu10 not in (0, 1):
+        raise FpgagenError(f"{spec}: relu10 must be 0 or 1, got {p.relu10}")
     if p.stride1 not in (1, 2):
         raise FpgagenError(f"{spec}: stride1 must be 1 or 2, got {p.stride1}")
     for k, (s, e1, e3) in enumerate(p.expands()):
@@ -169,7 +183,8 @@ def family_graph(params: FamilyParams) -> Graph:
             pool = f"pool{k + 2}"
             layers.append(g.maxpool(pool, src))
             src = pool
-    layers += [g.conv("conv10", src, params.classes, 1), g.avgpool("pool10", "conv10")]
+    layers += [g.conv("conv10", src, params.classes, 1, relu=bool(params.relu10)),
+               g.avgpool("pool10", "conv10")]
     size = (params.input, params.input, params.channels)
     try:
         return g.make_graph(params.spec, size, layers)

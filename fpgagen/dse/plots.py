@@ -1,0 +1,126 @@
+"""The pictures of a sweep, PNG files beside results.json, drawn from its points alone.
+
+- ``fps_vs_onchip.png``: streaming fps (estimated) against the on-chip bytes, every point that
+  fits, the Pareto front ringed;
+- ``fps_vs_dsp.png``: the same against the DSPs;
+- ``accuracy_vs_params.png`` (when the sweep measured accuracy): top-1 on the digits test split
+  against the parameter count, one mark per model and precision (fixed point) and the float
+  reference; the architecture sweep's picture of where accuracy saturates.
+
+Drawn as the report's pictures are (fpgagen/report/plots.py): a matplotlib Figure on an Agg
+canvas in the default style, written by Pillow without date or version, so the same results
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fpgagen.report.plots import _figure, _styled
+from fpgagen.util.locking import write_bytes_atomic
+
+FPS_ONCHIP_PNG = "fps_vs_onchip.png"
+FPS_DSP_PNG = "fps_vs_dsp.png"
+ACCURACY_PNG = "accuracy_vs_params.png"
+COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
+          "#8c8c8c", "#ccb974", "#64b5cd")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+
+
+def _short(model: str, width: int = 48) -> str:
+    return model if len(model) <= width else model[:width - 3] + "..."
+
+
+def _fps_vs(points: Sequence[dict[str, Any]], key: str, xlabel: str, scale: float):
+    fig = _figure(7.5, 4.8, left=0.9, right=0.2, bottom=1.6, top=0.45)
+    ax = fig.add_subplot(1, 1, 1)
+    models = list(dict.fromkeys(p["model"] for p in points))
+    boards = list(dict.fromkeys(p["board"] for p in points))
+    for p in points:
+        if not p.get("fits"):
+            continue
+        color = COLORS[models.index(p["model"]) % len(COLORS)]
+        marker = MARKERS[boards.index(p["board"]) % len(MARKERS)]
+        ax.scatter(p[key] / scale, p["streaming_fps"], c=color, marker=marker, s=28,
+                   alpha=1.0 if p.get("feasible") else 0.35, edgecolors="none")
+        if p.get("pareto"):
+            ax.scatter(p[key] / scale, p["streaming_fps"], s=110, facecolors="none",
+                       edgecolors="black", linewidths=1.2)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("streaming fps (estimated, nominal clock)")
+    ax.grid(True, which="both", alpha=0.3)
+    handles = [ax.scatter([], [], c=COLORS[i % len(COLORS)], marker="o", s=28)
+               for i in range(len(models))]
+    handles += [ax.scatter([], [], c="grey", marker=MARKERS[i % len(MARKERS)], s=28)
+                for i in range(len(boards))]
+    handles.append(ax.scatter([], [], s=110, facecolors="none", edgecolors="black"))
+    labels = [_short(m) for m in models] + boards + ["Pareto front"]
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    ax.set_title("Sweep: every point that fits (faded: misses a constraint)", fontsize=10)
+    return fig
+
+
+@_styled
+def draw_fps_vs_onchip(points: Sequence[dict[str, Any]]):
+    """Streaming fps against on-chip KiB."""
+    return _fps_vs(points, "onchip_bytes", "on-chip memory (KiB, weights + activations)", 1024)
+
+
+@_styled
+def draw_fps_vs_dsp(points: Sequence[dict[str, Any]]):
+    """Streaming fps against DSPs."""
+    return _fps_vs(points, "dsp", "DSP slices (engine)", 1)
+
+
+def accuracy_series(points: Sequence[dict[str, Any]]) -> list[tuple[str, str, int, float,
+                                                                     float]]:
+    """One row per (model, precision) with accuracy: (model, precision, params, top-1 fixed,
+    top-1 float), in sweep order."""
+    seen: dict[tuple[str, str], tuple[str, str, int, float, float]] = {}
+    for p in points:
+        if p.get("top1_fixed") is None:
+            continue
+        seen.setdefault((p["model"], p["precision"]),
+                        (p["model"], p["precision"], p["params"], p["top1_fixed"],
+                         p["top1_float"]))
+    return list(seen.values())
+
+
+@_styled
+def draw_accuracy(rows: Sequence[tuple[str, str, int, float, float]]):
+    """Top-1 against parameters."""
+    fig = _figure(7.5, 4.6, left=0.9, right=0.2, bottom=1.1, top=0.45)
+    ax = fig.add_subplot(1, 1, 1)
+    precisions = list(dict.fromkeys(r[1] for r in rows))
+    floats = {r[0]: (r[2], r[4]) for r in rows}
+    ax.scatter([v[0] for v in floats.values()], [100 * v[1] for v in floats.values()],
+               marker="x", c="black", s=30, label="float reference")
+    for i, prec in enumerate(precisions):
+        sel = [r for r in rows if r[1] == prec]
+        ax.scatter([r[2] for r in sel], [100 * r[3] for r in sel], s=30,
+                   c=COLORS[i % len(COLORS)], marker=MARKERS[i % len(MARKERS)],
+                   label=f"fixed point {prec}")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("top-1 on the digits test split (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.legend(loc="lower center", ncol=4, fontsize=7, frameon=False)
+    ax.set_title(f"Accuracy against parameters, {len(floats)} architectures", fontsize=10)
+    return fig
+
+
+def draw_sweep(out: Path, points: Sequence[dict[str, Any]]) -> list[str]:
+    """Write the sweep's pictures into ``out``; their file names."""
+    files = []
+    if any(p.get("fits") for p in points):
+        write_bytes_atomic(out / FPS_ONCHIP_PNG, draw_fps_vs_onchip(points))
+        write_bytes_atomic(out / FPS_DSP_PNG, draw_fps_vs_dsp(points))
+        files += [FPS_ONCHIP_PNG, FPS_DSP_PNG]
+    rows = accuracy_series(points)
+    if rows:
+        write_bytes_atomic(out / ACCURACY_PNG, draw_accuracy(rows))
+        files.append(ACCURACY_PNG)
+    return files
