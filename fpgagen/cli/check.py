@@ -25,6 +25,7 @@ from fpgagen.cli.common import (
     print_json,
     table,
 )
+from fpgagen.frontend.family import split_models
 from fpgagen.frontend.graph import Graph
 from fpgagen.plan.boards import Board, all_boards, load_board
 from fpgagen.plan.budget import (
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     budget = parse_size(args.budget) if args.budget is not None else None
     precision = parse_precision(args.precision)
     engine = parse_pe(args.pe) if args.pe is not None else None
-    models = _split(args.model)
+    models = split_models(args.model)
     graphs = [_graph(m, args) for m in models]
     boards = _boards(_split(args.board or ["zc706"]))
     probes = [quality_probe(m, g, args) for m, g in zip(models, graphs, strict=True)]

@@ -11,14 +11,13 @@ board's default engine) or ``PxQ``. A family spec may give alternatives with ``|
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from fpgagen.api.models import load_graph
 from fpgagen.errors import FpgagenError
-from fpgagen.frontend.family import is_family
+from fpgagen.frontend.family import is_family, split_models
 from fpgagen.plan.boards import all_boards, load_board
 from fpgagen.plan.budget import parse_size
 from fpgagen.plan.engine import parse_pe
@@ -30,37 +29,9 @@ DEFAULT_EPOCHS = 15
 
 
 def split_list(values: Any) -> list[str]:
-    """``"a,b"``, ``["a", "b,c"]`` -> ``["a", "b", "c"]``; a family spec's own commas are kept
-    (``squeezenet:sr=0.25,pct3x3=0.5`` is one model: items after it that hold ``=`` and no
-    ``:`` belong to it)."""
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    out: list[str] = []
-    for v in values:
-        for part in (x.strip() for x in str(v).split(",")):
-            if not part:
-                continue
-            if out and is_family(out[-1]) and "=" in part and ":" not in part:
-                out[-1] += "," + part
-            else:
-                out.append(part)
-    return [m for spec in out for m in expand_family(spec)]
-
-
-def expand_family(spec: str) -> list[str]:
-    """A family spec with alternatives, ``squeezenet:sr=0.25|0.5,pct3x3=0.25|0.75``, as the
-    specs of its grid (the first key varies slowest); anything else as itself."""
-    if not is_family(spec) or "|" not in spec:
-        return [spec]
-    head, body = spec.split(":", 1)
-    items = [item.strip() for item in body.split(",") if item.strip()]
-    choices = []
-    for item in items:
-        key, _, values = item.partition("=")
-        choices.append([f"{key}={v.strip()}" for v in values.split("|")])
-    return [f"{head}:{','.join(combo)}" for combo in itertools.product(*choices)]
+    """``"a,b"``, ``["a", "b,c"]`` -> ``["a", "b", "c"]``, family specs kept whole and their
+    alternatives expanded (fpgagen/frontend/family.py `split_models`)."""
+    return split_models(values)
 
 
 def parse_energy(text: str | float) -> float:

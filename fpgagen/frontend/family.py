@@ -29,8 +29,10 @@ Explicit values override the preset.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend import graph as g
@@ -199,3 +201,37 @@ def load_family(spec: str, input_size: int | None = None) -> Graph:
         params = replace(params, input=input_size)
         _check(spec, params)
     return family_graph(params)
+
+
+def split_models(values: Any) -> list[str]:
+    """``"a,b"``, ``["a", "b,c"]`` -> ``["a", "b", "c"]``; a family spec's own commas are kept
+    (``squeezenet:sr=0.25,pct3x3=0.5`` is one model: items after it that hold ``=`` and no
+    ``:`` belong to it)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        for part in (x.strip() for x in str(v).split(",")):
+            if not part:
+                continue
+            if out and is_family(out[-1]) and "=" in part and ":" not in part:
+                out[-1] += "," + part
+            else:
+                out.append(part)
+    return [m for spec in out for m in expand_family(spec)]
+
+
+def expand_family(spec: str) -> list[str]:
+    """A family spec with alternatives, ``squeezenet:sr=0.25|0.5,pct3x3=0.25|0.75``, as the
+    specs of its grid (the first key varies slowest); anything else as itself."""
+    if not is_family(spec) or "|" not in spec:
+        return [spec]
+    head, body = spec.split(":", 1)
+    items = [item.strip() for item in body.split(",") if item.strip()]
+    choices = []
+    for item in items:
+        key, _, values = item.partition("=")
+        choices.append([f"{key}={v.strip()}" for v in values.split("|")])
+    return [f"{head}:{','.join(combo)}" for combo in itertools.product(*choices)]
