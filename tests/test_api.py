@@ -104,7 +104,7 @@ def test_an_array_as_weights_and_a_wrong_one():
     assert np.array_equal(d.weights["conv1.weight"], w["conv1.weight"])
     bad = dict(w)
     del bad["conv10.bias"]
-    with pytest.raises(FpgagenError, match="missing conv10.bias"):
+    with pytest.raises(FpgagenError, match=r"missing conv10\.bias"):
         fpgagen.Design("squeezenet", input_size=64, weights=bad).weights  # noqa: B018
 
 

@@ -1,13 +1,16 @@
 """The Pareto front of a sweep: the points no other point beats on every objective.
 
 Only feasible points compete (they fit and meet every constraint). The objectives: maximize the
-streaming fps, minimize the on-chip bytes, the DSPs and the estimated energy per frame, and,
-when the sweep measured accuracy, maximize the fixed-point top-1. A point is on the front when
-no feasible point is at least as good on every objective and better on one.
+streaming fps, minimize the on-chip bytes, the DSPs and the estimated energy per frame, and
+maximize the quality: the fixed-point top-1 when the sweep measured accuracy, else the logits
+SQNR (so that a narrower precision does not win on memory alone; an exact one, no noise, counts
+as infinite). A point is on the front when no feasible point is at least as good on every
+objective and better on one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +18,18 @@ from typing import Any
 OBJECTIVES: tuple[tuple[str, int], ...] = (
     ("streaming_fps", +1), ("onchip_bytes", -1), ("dsp", -1), ("energy_mj_estimated", -1))
 ACCURACY_OBJECTIVE = ("top1_fixed", +1)
+SQNR_OBJECTIVE = ("logits_sqnr_db", +1)
 
 
 def objectives(with_accuracy: bool) -> tuple[tuple[str, int], ...]:
-    return (*OBJECTIVES, ACCURACY_OBJECTIVE) if with_accuracy else OBJECTIVES
+    return (*OBJECTIVES, ACCURACY_OBJECTIVE if with_accuracy else SQNR_OBJECTIVE)
+
+
+def _value(p: dict[str, Any], key: str) -> float | None:
+    v = p.get(key)
+    if v is None and key == SQNR_OBJECTIVE[0] and not p.get("quality_error"):
+        return math.inf  # exact: the golden model equals the float one
+    return None if v is None else float(v)
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -32,9 +43,10 @@ def pareto_front(points: Sequence[dict[str, Any]], with_accuracy: bool) -> list[
     objs = objectives(with_accuracy)
     scores: list[tuple[float, ...] | None] = []
     for p in points:
-        if not p.get("feasible") or any(p.get(k) is None for k, _ in objs):
+        values = [_value(p, k) for k, _ in objs]
+        if not p.get("feasible") or any(v is None for v in values):
             scores.append(None)
         else:
-            scores.append(tuple(sign * float(p[k]) for k, sign in objs))
+            scores.append(tuple(sign * v for (_, sign), v in zip(objs, values, strict=True)))
     feasible = [s for s in scores if s is not None]
     return [s is not None and not any(dominates(o, s) for o in feasible) for s in scores]
