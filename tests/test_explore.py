@@ -192,3 +192,21 @@ def test_no_nan_in_results(small):
     for p in res.points:
         for v in p.values():
             assert not (isinstance(v, float) and math.isnan(v))
+
+
+@pytest.mark.slow
+@pytest.mark.needs_sim
+def test_an_rtl_sample_measures_the_estimates_error(tmp_path):
+    """--rtl-sample 1: the feasible point with the smallest estimated latency is built and
+    simulated (the 4x4 digits engine test_eval simulates too: one Verilator build, cached)."""
+    res = fpgagen.explore("digits", "zc706", "8", "4x4,2x4", rtl_sample=1, out=tmp_path)
+    s = res.rtl_sample
+    assert s["points"] == [0]  # 4x4 is faster than 2x4
+    p = res.points[0]
+    assert p["rtl_bit_exact"] is True and p["rtl_latency_cycles"] > 0
+    assert p["estimate_error_pct"] == pytest.approx(
+        100 * (p["latency_cycles"] - p["rtl_latency_cycles"]) / p["rtl_latency_cycles"],
+        abs=1e-3)
+    assert abs(p["estimate_error_pct"]) < 5 and s["mean_abs_error_pct"] == abs(
+        p["estimate_error_pct"])
+    assert res.points[1]["rtl_latency_cycles"] is None

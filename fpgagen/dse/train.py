@@ -127,8 +127,8 @@ def train_digits(graph: Graph, epochs: int, seed: int = 0, limit: int | None = N
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         data = digits("train").head(limit)
-        x = torch.from_numpy(np.ascontiguousarray(data.images.transpose(0, 3, 1, 2)))
-        y = torch.from_numpy(np.asarray(data.labels))
+        x = torch.from_numpy(np.array(data.images.transpose(0, 3, 1, 2), copy=True))
+        y = torch.from_numpy(np.array(data.labels, copy=True))
         model = _module(graph)
         opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
         steps = (len(y) + BATCH - 1) // BATCH
