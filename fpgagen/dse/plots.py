@@ -29,12 +29,12 @@ COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
-def _short(model: str, width: int = 48) -> str:
+def _short(model: str, width: int = 40) -> str:
     return model if len(model) <= width else model[:width - 3] + "..."
 
 
 def _fps_vs(points: Sequence[dict[str, Any]], key: str, xlabel: str, scale: float):
-    fig = _figure(7.5, 4.8, left=0.9, right=0.2, bottom=1.6, top=0.45)
+    fig = _figure(7.5, 4.8, left=0.9, right=0.2, bottom=1.2, top=0.45)
     ax = fig.add_subplot(1, 1, 1)
     models = list(dict.fromkeys(p["model"] for p in points))
     boards = list(dict.fromkeys(p["board"] for p in points))
@@ -57,7 +57,8 @@ def _fps_vs(points: Sequence[dict[str, Any]], key: str, xlabel: str, scale: floa
     handles += [ax.scatter([], [], c="grey", marker=MARKERS[i % len(MARKERS)], s=28)
                 for i in range(len(boards))]
     handles.append(ax.scatter([], [], s=110, facecolors="none", edgecolors="black"))
-    labels = [_short(m) for m in models] + boards + ["Pareto front"]
+    short = varying_labels(models)
+    labels = [short[m] for m in models] + boards + ["Pareto front"]
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
     ax.set_title("Sweep: every point that fits (faded: misses a constraint)", fontsize=10)
     return fig
@@ -89,10 +90,21 @@ def accuracy_series(points: Sequence[dict[str, Any]]) -> list[tuple[str, str, in
     return list(seen.values())
 
 
+def varying_labels(models: Sequence[str]) -> dict[str, str]:
+    """Short labels of family specs: the metaparameters that differ between them
+    (``sr=0.25 pct3x3=0.5``); other models keep their names."""
+    parsed = {m: dict(item.split("=", 1) for item in m.split(":", 1)[1].split(","))
+              for m in models if m.startswith("squeezenet:")}
+    keys = [k for k in dict.fromkeys(k for v in parsed.values() for k in v)
+            if len({v.get(k) for v in parsed.values()}) > 1]
+    return {m: " ".join(f"{k}={parsed[m][k]}" for k in keys if k in parsed[m]) or _short(m)
+            if m in parsed else _short(m) for m in models}
+
+
 @_styled
 def draw_accuracy(rows: Sequence[tuple[str, str, int, float, float]]):
-    """Top-1 against parameters."""
-    fig = _figure(7.5, 4.6, left=0.9, right=0.2, bottom=1.1, top=0.45)
+    """Top-1 against parameters, each architecture labelled when there are few."""
+    fig = _figure(7.5, 4.8, left=0.9, right=0.2, bottom=0.9, top=0.45)
     ax = fig.add_subplot(1, 1, 1)
     precisions = list(dict.fromkeys(r[1] for r in rows))
     floats = {r[0]: (r[2], r[4]) for r in rows}
@@ -103,6 +115,12 @@ def draw_accuracy(rows: Sequence[tuple[str, str, int, float, float]]):
         ax.scatter([r[2] for r in sel], [100 * r[3] for r in sel], s=30,
                    c=COLORS[i % len(COLORS)], marker=MARKERS[i % len(MARKERS)],
                    label=f"fixed point {prec}")
+    if len(floats) <= 24:
+        labels = varying_labels(list(floats))
+        for m, (params, _) in floats.items():
+            best = max(100 * r[3] for r in rows if r[0] == m)
+            ax.annotate(labels[m], (params, best), textcoords="offset points", xytext=(4, 4),
+                        fontsize=6, color="#444444")
     ax.set_xscale("log")
     ax.set_xlabel("parameters")
     ax.set_ylabel("top-1 on the digits test split (%)")
