@@ -76,21 +76,25 @@ def test_pareto_front_by_hand():
 
 
 def test_a_rerun_resumes_and_an_interrupted_one_redoes_only_what_is_missing(tmp_path):
-    first = fpgagen.explore(**SMALL, out=tmp_path)
-    assert first.run["tasks_run"] == 10 and first.run["tasks_reused"] == 0
+    sweep = {**SMALL, "precisions": "8"}  # 1 quality task, 4 hardware tasks
+    first = fpgagen.explore(**sweep, out=tmp_path)
+    assert first.run["tasks_run"] == 5 and first.run["tasks_reused"] == 0
     before = (tmp_path / RESULTS_JSON).read_bytes()
-    again = fpgagen.explore(**SMALL, out=tmp_path)
-    assert again.run["tasks_run"] == 0 and again.run["tasks_reused"] == 10
+    again = fpgagen.explore(**sweep, out=tmp_path)
+    assert again.run["tasks_run"] == 0 and again.run["tasks_reused"] == 5
     assert (tmp_path / RESULTS_JSON).read_bytes() == before
-    # an interruption: the journal cut after 4 tasks and its last line half-written
+    # an interruption: the journal cut after 2 tasks and its last line half-written
     lines = (tmp_path / JOURNAL).read_text().splitlines()
-    (tmp_path / JOURNAL).write_text("\n".join(lines[:4]) + "\n" + lines[4][:30])
+    (tmp_path / JOURNAL).write_text("\n".join(lines[:2]) + "\n" + lines[2][:30])
     (tmp_path / RESULTS_JSON).unlink()
-    resumed = fpgagen.explore(**SMALL, out=tmp_path)
-    assert resumed.run["tasks_run"] == 6 and resumed.run["tasks_reused"] == 4
+    resumed = fpgagen.explore(**sweep, out=tmp_path)
+    assert resumed.run["tasks_run"] == 3 and resumed.run["tasks_reused"] == 2
     assert (tmp_path / RESULTS_JSON).read_bytes() == before
-    fresh = fpgagen.explore(**SMALL, out=tmp_path, fresh=True)
-    assert fresh.run["tasks_run"] == 10
+    # a changed setting reruns only what it changes: a budget changes the fit, not quality
+    budget = fpgagen.explore(**sweep, out=tmp_path, budget="64KB")
+    assert budget.run["tasks_run"] == 4 and budget.run["tasks_reused"] == 1
+    fresh = fpgagen.explore(**sweep, out=tmp_path, fresh=True)
+    assert fresh.run["tasks_run"] == 5
 
 
 def test_cli_json_and_table(cli, tmp_path):

@@ -9,7 +9,8 @@
 
 Drawn as the report's pictures are (fpgagen/report/plots.py): a matplotlib Figure on an Agg
 canvas in the default style, written by Pillow without date or version, so the same results
-give the same bytes.
+give the same bytes; a picture whose stamp (a digest of its data and the drawing code) matches
+is not drawn again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fpgagen.report.plots import _figure, _styled
+from fpgagen.report.plots import STAMP_KEY, _figure, _styled, picture_stamp, png_text
 from fpgagen.util.locking import write_bytes_atomic
 
 FPS_ONCHIP_PNG = "fps_vs_onchip.png"
@@ -130,15 +131,25 @@ def draw_accuracy(rows: Sequence[tuple[str, str, int, float, float]]):
     return fig
 
 
+def _draw(out: Path, file: str, draw: Any, series: Any) -> None:
+    """Draw ``series`` into ``out/file`` unless the file there was drawn from the same series
+    by the same code (its stamp says so: a resumed sweep redraws nothing)."""
+    stamp = picture_stamp(file, series)
+    if png_text(out / file, STAMP_KEY) != stamp:
+        write_bytes_atomic(out / file, draw(series, stamp=stamp))
+
+
 def draw_sweep(out: Path, points: Sequence[dict[str, Any]]) -> list[str]:
     """Write the sweep's pictures into ``out``; their file names."""
     files = []
     if any(p.get("fits") for p in points):
-        write_bytes_atomic(out / FPS_ONCHIP_PNG, draw_fps_vs_onchip(points))
-        write_bytes_atomic(out / FPS_DSP_PNG, draw_fps_vs_dsp(points))
+        _draw(out, FPS_ONCHIP_PNG, draw_fps_vs_onchip, list(points))
+        _draw(out, FPS_DSP_PNG, draw_fps_vs_dsp, list(points))
         files += [FPS_ONCHIP_PNG, FPS_DSP_PNG]
     rows = accuracy_series(points)
     if rows:
-        write_bytes_atomic(out / ACCURACY_PNG, draw_accuracy(rows))
+        _draw(out, ACCURACY_PNG, draw_accuracy, rows)
         files.append(ACCURACY_PNG)
+    for stale in {FPS_ONCHIP_PNG, FPS_DSP_PNG, ACCURACY_PNG} - set(files):
+        (out / stale).unlink(missing_ok=True)
     return files
