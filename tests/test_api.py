@@ -170,3 +170,21 @@ def test_the_example_runs(tmp_path):
     assert "C-simulation bit-exact: True" in proc.stdout
     assert (tmp_path / "explore" / "results.csv").is_file()
     assert (tmp_path / "build" / "report.json").is_file()
+
+
+@pytest.mark.slow
+def test_build_writes_a_folder_that_opens_again(tmp_path):
+    design = fpgagen.Design("digits", pe="4x4")
+    build = design.build(tmp_path / "b")
+    assert build.built and build.path == tmp_path / "b"
+    assert build.report["engine"]["p_in"] == 4 and (tmp_path / "b" / "hls").is_dir()
+    again = fpgagen.Build.open(tmp_path / "b")
+    assert again.report == build.report
+    with pytest.raises(FpgagenError, match="already exists"):
+        design.build(tmp_path / "b")
+    over = fpgagen.Design("digits", budget="2KB").build(tmp_path / "z")
+    assert not over.built and not over.check["fits"] and not (tmp_path / "z").exists()
+    with pytest.raises(FpgagenError, match="nothing was built"):
+        over.verify()
+    with pytest.raises(FpgagenError, match="not a complete fpgagen build"):
+        fpgagen.Build.open(tmp_path)
