@@ -7,7 +7,9 @@ the results. ``ray`` is an optional dependency (``pip install 'fpgagen[cluster]'
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -16,6 +18,8 @@ from fpgagen.errors import FpgagenError
 LOCAL, RAY = "local", "ray"
 BACKENDS = (LOCAL, RAY)
 CONNECT_TIMEOUT_S = 5.0
+# Ray's switch between a cluster node (its network address) and a single machine (127.0.0.1)
+RAY_SINGLE_MACHINE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 class Backend:
@@ -90,6 +94,11 @@ class RayCluster(Backend):
     name = RAY
 
     def __init__(self, address: str | None, workers: int) -> None:
+        if address is None and "ray" not in sys.modules:
+            # a local instance on the loopback interface only (Ray's single-machine mode: its
+            # node address is then 127.0.0.1, not the machine's network address); its workers
+            # inherit the setting
+            os.environ.setdefault(RAY_SINGLE_MACHINE_ENV, "0")
         try:
             import ray
         except ImportError:
@@ -102,8 +111,8 @@ class RayCluster(Backend):
         if self.owned:
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "logging_level": "ERROR"}
-            if address is None:
-                kwargs["num_cpus"] = workers
+            if address is None:  # a new local instance (never a cluster found on this machine)
+                kwargs |= {"address": "local", "num_cpus": workers}
             else:
                 kwargs["address"] = address
             try:
