@@ -126,6 +126,8 @@ def test_cli_json_and_table(cli, tmp_path):
     (["-m", "digits", "--backend", "ray", "--address", "127.0.0.1:1"],
      "cannot reach the Ray cluster at 127.0.0.1:1"),
     (["-m", "digits", "--backend", "ray", "--address", "nohost"], "is not HOST:PORT"),
+    (["-m", "digits", "--backend", "ray", "--address", "auto"],
+     "cannot start or join Ray at auto: Could not find any running Ray instance"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path, args, message):
     out = tmp_path / "sweep"
