@@ -172,7 +172,7 @@ def test_a_design_that_does_not_fit_is_told_so_before_the_width_rules(cli):
 def test_check_judges_dsps(cli):
     code, out, err = cli("check", "-m", "squeezenet", "--pe", "64x64", "-p", "w4a8")
     assert code == 1, err
-    assert "engine 64x64 (4160 of 900 DSP)" in out
+    assert "engine 64x64 (4,160 of 900 DSP)" in out
     assert "DOES NOT FIT: DSP 4,160 > 900 (over by 3,260)" in out
     assert "would fit: --pe 16x64" in out and "FITS" not in out.replace("NOT FIT", "")
     code, out, _ = cli("check", "-m", "squeezenet", "--pe", "64x64", "--budget", "100MB",
