@@ -32,7 +32,7 @@ def no_quantize(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("quantized before --out was validated")
 
-    monkeypatch.setattr("fpgagen.cli.build.quantize_described", refuse)
+    monkeypatch.setattr("fpgagen.api.design.Design.quantize", refuse)
 
 
 @pytest.mark.parametrize("below", ["x", "a/b/c"])

@@ -164,3 +164,35 @@ def test_the_recorded_command_builds_the_same_design(builds, tmp_path, monkeypat
             (builds["zoo"] / name).read_bytes(), name
     again = _report(tmp_path / "again")
     assert again["quality"] == r["quality"] and again["verdict"] == r["verdict"]
+
+
+def test_a_build_made_from_python_records_its_call(builds, tmp_path, monkeypatch):
+    """Design.build has no command line: its reproduce block records the call instead, which,
+    run again, makes the same build as the command line with the same options; an array
+    given as the image is named by its SHA-256."""
+    import numpy as np
+
+    import fpgagen
+    from fpgagen.report.provenance import array_sha256
+
+    monkeypatch.chdir(tmp_path)
+    design = fpgagen.Design("squeezenet", input_size=32, pe="8x8", seed=3)
+    built = design.build("py")
+    p = built.report["reproduce"]
+    assert p["command"] is None and p["cwd"] == str(tmp_path)
+    assert p["api"] == ("fpgagen.Design('squeezenet', board='zc706', precision='8', pe='8x8', "
+                        "input_size=32, seed=3).build('py')")
+    assert built.report["random_weights"] is True and p["weights"]["seed"] == 3
+    assert p["calibration"] == _report(builds["zoo"])["reproduce"]["calibration"]
+    block = (tmp_path / "py" / "report.md").read_text().split("## Reproduce\n")[1]
+    assert f"    {p['api']}\n" in block.split("\n## ")[0]
+    again = eval(p["api"].replace("'py'", "'again'"), {"fpgagen": fpgagen})
+    for name in ("vectors/output.hex", "vectors/input.hex", "rtl/weights.hex"):
+        assert (tmp_path / "again" / name).read_bytes() == \
+            (builds["zoo"] / name).read_bytes() == (tmp_path / "py" / name).read_bytes(), name
+    assert again.report["quality"] == _report(builds["zoo"])["quality"]
+    x = np.zeros((32, 32, 3), dtype=np.float32)
+    p = design.build("x", x=x).report["reproduce"]
+    assert p["api"].endswith(".build('x', x=<array 32x32x3 float32>)")
+    assert p["input"] == {"source": "array", "description": "an array given from Python",
+                          "sha256": array_sha256(x)}

@@ -4,39 +4,22 @@ writes the HLS C++, run_hls.tcl, test vectors and reports into one folder, atomi
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
-import numpy as np
-
-from fpgagen.cli.check import check_design, print_result, result_json
-from fpgagen.cli.common import (
-    add_json_arg,
-    add_weights_args,
-    console,
-    model_info,
-    network_from_args,
-    print_json,
-    weights_described,
-)
+from fpgagen.cli.check import print_result
+from fpgagen.cli.common import add_json_arg, add_weights_args, console, print_json
 from fpgagen.cli.quantargs import (
     add_input_arg,
     add_quant_args,
-    calibration_from_args,
-    input_described,
-    load_input,
-    quantize_described,
+    calibration_bar,
+    design_from_args,
 )
-from fpgagen.pipeline import make_design, write_design
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.budget import parse_size
 from fpgagen.plan.engine import parse_pe
 from fpgagen.quant.precision import parse_precision
-from fpgagen.quant.quality import QualityProbe
-from fpgagen.quant.quantize import check_headroom
-from fpgagen.report.provenance import reproduce_section
 from fpgagen.system.blockdesign import system_summary
-from fpgagen.util.outdir import atomic_dir, check_target
+from fpgagen.util.outdir import check_target
 from fpgagen.util.progress import Steps
 
 
@@ -77,39 +60,20 @@ def run(args: argparse.Namespace) -> int:
     engine = parse_pe(args.pe) if args.pe is not None else None
     if args.out:  # before the model is even read: a bad target must not cost a minute
         check_target(Path(args.out), args.force)
-    graph, weights = network_from_args(args)
-    out = Path(args.out) if args.out else Path("build") / f"{graph.name}-{board.name}"
-    check_target(out, args.force)
-
-    @functools.cache  # read after the plan: what check refuses is refused before allocating
-    def image() -> np.ndarray:
-        return load_input(args.input, graph, args.seed, model_info(args, graph).preprocess)
-
-    @functools.cache  # made once, if the design does not fit: rates narrower precisions
-    def probe() -> QualityProbe:
-        return QualityProbe(graph, weights, calibration_from_args(args, graph), image(),
-                            check_headroom(args.calib_headroom))
-
-    with steps.step("memory plan and budget check"):
-        result = check_design(graph, board, precision, engine, args.fuse, budget, probe)
-    x = image()
-    if not result.verdict.fits:
+    design = design_from_args(args, board, budget, precision, engine, args.fuse)
+    graph = design.graph
+    built = design.build(args.out, args.force, args.input, steps,
+                         calibrating=lambda: calibration_bar(args.quiet),
+                         command=getattr(args, "argv", None))
+    if not built.built:
         if args.json:
-            print_json({"built": False, "check": result_json(result)})
+            print_json(built.to_json())
         else:
-            print_result(result)
+            print_result(built.check_result)
             console().print(f"[red]not built[/]: {graph.name} does not fit {board.name}")
         return 1
-    qgraph, calibration = quantize_described(args, graph, weights)
-    weights_fact, model_file = weights_described(args)
-    reproduce = reproduce_section(args.argv, args.seed, weights_fact, calibration,
-                                  input_described(args.input, args.seed), model_file)
-    with steps.step("golden model"):
-        design = make_design(result.plan, qgraph, result.verdict, result_json(result), x,
-                             weights, reproduce)
-    with (steps.step(f"HLS C++, Verilog, vectors and reports -> {out}"),
-          atomic_dir(out, args.force) as tmp):
-        report = write_design(tmp, design)
+    out = built.path
+    report = built.to_json()["report"]
     if args.synth:  # on the final folder: the logs it names must stay where they are
         from fpgagen.cli.synth import synthesize
         from fpgagen.errors import FpgagenError

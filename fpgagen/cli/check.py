@@ -8,14 +8,14 @@ judged is explained in `fpgagen.plan.budget`; the numbers come from the Plan (`f
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from rich.table import Table
 
+from fpgagen.api.checking import Result, check_design, result_json
+from fpgagen.api.checking import quality_probe as api_quality_probe
+from fpgagen.api.design import Design
 from fpgagen.cli.common import (
     add_json_arg,
     add_quiet_arg,
@@ -23,35 +23,25 @@ from fpgagen.cli.common import (
     console,
     fmt_int,
     model_from_args,
-    network_from_args,
     print_json,
     table,
 )
-from fpgagen.cli.quantargs import load_input
+from fpgagen.frontend.family import split_models
 from fpgagen.frontend.graph import Graph
-from fpgagen.machine.columns import written_arrays
-from fpgagen.machine.rules import check_widths, supported_plan
 from fpgagen.plan.boards import Board, all_boards, load_board
-from fpgagen.plan.bram import BlockMapping
 from fpgagen.plan.budget import (
     BRAM_CHECK,
     DSP_CHECK,
     PRECISION_LADDER,
     TOTAL_CHECK,
     URAM_CHECK,
-    Consumer,
     Suggestions,
     Verdict,
-    consumers,
-    judge,
     parse_size,
-    suggest,
 )
-from fpgagen.plan.engine import EngineConfig, parse_pe
-from fpgagen.plan.plan import INPUT_STAGING, Plan, layer_rows
+from fpgagen.plan.engine import parse_pe
 from fpgagen.quant.precision import Precision, parse_precision, precision_label
-from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
-from fpgagen.quant.quantize import calibration_inputs
+from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe
 from fpgagen.util.junit import Case, Suite, write_junit
 
 
@@ -85,14 +75,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-@dataclass(frozen=True)
-class Result:
-    """One checked design: its plan, the verdict and, when it does not fit, the alternatives."""
-
-    plan: Plan
-    verdict: Verdict
-    largest: tuple[Consumer, ...]
-    suggestions: Suggestions | None
+__all__ = ["Result", "check_design", "print_result", "result_json"]  # check_design and
+# result_json live in fpgagen/api/checking.py; imported from here by older callers
 
 
 def _split(values: list[str]) -> list[str]:
@@ -114,22 +98,9 @@ def _graph(model: str, args: argparse.Namespace) -> Graph:
 
 def quality_probe(model: str, graph: Graph, args: argparse.Namespace
                   ) -> Callable[[], QualityProbe]:
-    """A probe of ``model``'s quality at other precisions, made on first use (only a design
-    that does not fit needs one): its weights (``--weights``/``--seed``), the default seeded
-    calibration images and the image ``fpgagen run`` uses by default, so that ``fpgagen run -p
-    P`` shows the same logits SQNR as the suggestion. A weights file is read at once: a bad
-    one must fail before any report, not only when a suggestion is needed."""
-    @functools.cache
-    def make() -> QualityProbe:
-        _, weights = network_from_args(argparse.Namespace(
-            model=model, input_size=args.input_size, weights=args.weights, seed=args.seed))
-        assert weights is not None
-        return QualityProbe(graph, weights, calibration_inputs(graph, args.seed),
-                            load_input(None, graph, args.seed))
-
-    if args.weights != "random":
-        make()
-    return make
+    """A probe of ``model``'s quality at other precisions (fpgagen/api/checking.py), from
+    ``--input-size``, ``--weights`` and ``--seed``."""
+    return api_quality_probe(model, graph, args.input_size, args.weights, args.seed)
 
 
 def precision_text(p: Precision) -> str:
@@ -138,38 +109,19 @@ def precision_text(p: Precision) -> str:
     return f"{precision_label(p)} (bias {p.default.bias.width} b)"
 
 
-def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
-                 fuse: bool, budget: int | None,
-                 probe: Callable[[], QualityProbe] | None = None) -> Result:
-    """Plan and judge one design; what ``check`` prints and ``build`` runs first. When it does
-    not fit, the alternatives, each precision rated by ``probe`` (its logits SQNR) when given.
-
-    Every rule of the engine (the build's too) is applied here, so a design the build would refuse
-    fails here, with the same message, before any work (`fpgagen.machine.rules`): the rules no board
-    or precision can fix first (exit 2), then the fit (exit 1), then, for a design that fits, the
-    width rules.
-    """
-    plan = supported_plan(graph, board, precision, engine, fuse)
-    verdict = judge(plan, budget)
-    if verdict.fits:
-        check_widths(plan)
-    rate = None if probe is None else (lambda text: probe().logits_sqnr(text))
-    sugg = (None if verdict.fits else
-            suggest(graph, board, precision, engine, fuse, budget, rate))
-    return Result(plan, verdict, tuple(consumers(plan)), sugg)
-
-
 def run(args: argparse.Namespace) -> int:
     # Validate every input before planning anything, so bad input never prints half a report.
     budget = parse_size(args.budget) if args.budget is not None else None
     precision = parse_precision(args.precision)
     engine = parse_pe(args.pe) if args.pe is not None else None
-    models = _split(args.model)
+    models = split_models(args.model)
     graphs = [_graph(m, args) for m in models]
     boards = _boards(_split(args.board or ["zc706"]))
     probes = [quality_probe(m, g, args) for m, g in zip(models, graphs, strict=True)]
-    results = [check_design(g, b, precision, engine, args.fuse, budget, probe)
-               for g, probe in zip(graphs, probes, strict=True) for b in boards]
+    results = [Design(m, b, precision, engine, fuse=args.fuse, budget=budget,
+                      input_size=args.input_size, weights=args.weights, seed=args.seed,
+                      graph=g).check(probe).result
+               for m, g, probe in zip(models, graphs, probes, strict=True) for b in boards]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
     if args.json:
@@ -182,73 +134,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.json and len(results) > 1:
         _print_matrix(results, args.details)
     return 0 if all(r.verdict.fits for r in results) else 1
-
-
-# --- JSON -------------------------------------------------------------------------------------
-
-def _blocks_json(m: BlockMapping) -> dict[str, int]:
-    return {"width": m.width, "depth": m.depth, "bram36": m.bram36, "bram18": m.bram18,
-            "uram": m.uram}
-
-
-def result_json(r: Result) -> dict[str, Any]:
-    """The ``check --json`` schema for one design."""
-    p, v = r.plan, r.verdict
-    arrays = written_arrays(p.hls_memories)
-    return {
-        "fits": v.fits, "model": p.graph.name, "board": p.board.name, "part": p.board.part,
-        "precision": p.precision.text,
-        "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
-        "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
-        "dsp_packed": p.engine.pack,
-        "fuse": p.fuse,
-        "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
-                    for f in p.fusions],
-        "budget_bytes": v.budget_bytes,
-        "budget_source": "board" if v.from_board else "--budget",
-        "weights_bytes": p.weights_bytes, "weights_logical_bytes": p.weights_logical_bytes,
-        "activations_bytes": p.arena_bytes,
-        "activation_lower_bound_bytes": p.arena_lower_bound_bytes,
-        "activations_unfused_bytes": p.arena_unfused_bytes,
-        "activation_logical_peak_bytes": p.activations.logical_peak_bytes,
-        "staging_bytes": p.staging_bytes,
-        "input_staging_bytes": p.memories[INPUT_STAGING].bytes,
-        "total_bytes": p.total_bytes, "over_bytes": v.over_bytes,
-        "headroom_pct": round(v.headroom_pct, 2),
-        "bram36": p.bram36, "bram36_available": p.board.bram36, "bram18": p.bram18,
-        "uram": p.uram, "uram_available": p.board.uram,
-        "checks": [{"name": c.name, "used": c.used, "limit": c.limit, "judged": c.judged,
-                    "ok": c.ok} for c in v.checks],
-        "memories": [{"name": m.name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
-                      "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
-                      "uram": m.mapping.uram, "mapping": str(m.mapping),
-                      # the separately built memories (staging banks, arena lane groups)
-                      "parts": [_blocks_json(q) for q in (m.parts or (m.mapping,))]}
-                     for m in p.memories.values()],
-        # the HLS core's memories (one staging slot: Plan.hls_memories), each with the arrays
-        # it is written as: what the HLS memory gate compares the code with (verify)
-        "hls_bram36": p.hls_bram36, "hls_uram": p.hls_uram,
-        "hls_total_bytes": p.hls_total_bytes,
-        "hls_memories": [{"name": name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
-                          "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
-                          "uram": m.mapping.uram, "mapping": str(m.mapping),
-                          "arrays": [_blocks_json(a) for a in arrays[name]]}
-                         for name, m in p.hls_memories.items()],
-        "largest": [{"name": c.name, "kind": c.kind, "bytes": c.bytes} for c in r.largest],
-        "suggestions": None if r.suggestions is None else {
-            "precision": r.suggestions.precision,
-            "precision_total_bytes": r.suggestions.precision_total_bytes,
-            "precision_logits_sqnr_db": db_json(r.suggestions.precision_sqnr_db),
-            "rejected": [{"precision": x.precision, "total_bytes": x.total_bytes,
-                          "logits_sqnr_db": db_json(x.sqnr_db)}
-                         for x in r.suggestions.rejected],
-            "min_logits_sqnr_db": MIN_USEFUL_SQNR_DB,
-            "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
-            "engine": r.suggestions.engine},
-        "cycles": p.total_cycles, "fps": round(p.fps, 2),
-        "streaming_cycles": p.streaming_cycles, "streaming_fps": round(p.streaming_fps, 2),
-        "layers": layer_rows(p),
-    }
 
 
 # --- JUnit ------------------------------------------------------------------------------------

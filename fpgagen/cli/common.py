@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from fpgagen.errors import FpgagenError
+from fpgagen.api.models import is_onnx, load_network
+from fpgagen.api.models import model_info as api_model_info
+from fpgagen.api.models import onnx_path as api_onnx_path
+from fpgagen.api.models import weights_described as api_weights_described
 from fpgagen.frontend.graph import Graph
-from fpgagen.frontend.labels import ModelInfo, onnx_info, zoo_info
-from fpgagen.frontend.zoo import load_model, zoo_entry
+from fpgagen.frontend.labels import ModelInfo
 from fpgagen.util.progress import PipeConsole
 
 
@@ -23,8 +25,8 @@ def add_model_args(parser: argparse.ArgumentParser, default: str | None = None) 
     """``--model`` (zoo name or alias) and ``--input-size``."""
     parser.add_argument("--model", "-m", default=default, required=default is None,
                         help="zoo model (squeezenet, squeezenet1_0, squeezenet1_1, "
-                             "squeezenet1_0_bypass, zynqnet, digits) or a path to an .onnx "
-                             "file"
+                             "squeezenet1_0_bypass, zynqnet, digits), a path to an .onnx "
+                             "file or a SqueezeNet family spec (squeezenet:sr=0.25,...)"
                              + (f"; default {default}" if default else ""))
     parser.add_argument("--input-size", type=_positive_int, default=None, metavar="N",
                         help="square input size in pixels (default: the model's own)")
@@ -61,83 +63,41 @@ def add_weights_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _is_onnx(name: str) -> bool:
-    return name.lower().endswith(".onnx")
+    return is_onnx(name)
 
 
 def onnx_path(name: str) -> str | Path | None:
     """The ONNX file behind ``--model``: the path itself, a trained zoo model's file, or None
-    (a zoo graph with --weights)."""
-    if _is_onnx(name):
-        return name
-    return zoo_entry(name).onnx_path
+    (a graph fpgagen builds: a zoo graph or a family spec, with --weights)."""
+    return api_onnx_path(name)
 
 
 def model_info(args: argparse.Namespace, graph: Graph) -> ModelInfo:
     """Class names, preprocessing and weight provenance of ``--model``
     (fpgagen/frontend/labels.py)."""
-    classes = graph.shape(graph.output)[-1]
-    path = onnx_path(args.model)
-    if path is not None:
-        return onnx_info(path, classes)
-    return zoo_info(classes, getattr(args, "weights", "random") == "random")
+    return api_model_info(args.model, graph, getattr(args, "weights", "random"))
 
 
 def model_from_args(args: argparse.Namespace) -> Graph:
-    """The Graph named by ``--model`` (zoo name or .onnx path) at ``--input-size``."""
+    """The Graph named by ``--model`` (zoo name, .onnx path or family spec) at
+    ``--input-size``."""
     return network_from_args(args, with_weights=False)[0]
 
 
 def network_from_args(args: argparse.Namespace, with_weights: bool = True
                       ) -> tuple[Graph, Mapping[str, np.ndarray] | None]:
-    """The Graph and its float weights, from ``--model`` plus ``--weights``/``--seed``.
-
-    An ONNX file brings its own weights (its initializers); a zoo model takes random seeded
-    weights or an .npz. Weights are only made when asked for: ``info`` and ``check`` need
-    shapes and widths, not values.
-    """
-    name: str = args.model
-    path = onnx_path(name)
-    if path is not None:
-        from fpgagen.frontend.onnx_import import load_onnx  # optional dependency: the onnx extra
-
-        what = "ONNX models" if _is_onnx(name) else f"the trained zoo model {name}"
-        if getattr(args, "input_size", None) is not None:
-            raise FpgagenError(f"--input-size does not apply to {what} (their input "
-                               "shape is in the file)")
-        graph, weights = load_onnx(path)
-        if getattr(args, "weights", "random") != "random":
-            raise FpgagenError(f"--weights does not apply to {what} (their weights are "
-                               "in the file)")
-        return graph, (weights if with_weights else None)
-    graph = load_model(name, getattr(args, "input_size", None))
-    if not with_weights:
-        return graph, None
-    from fpgagen.frontend.weights import load_weights, random_weights
-
-    source = getattr(args, "weights", "random")
-    if source == "random":
-        return graph, random_weights(graph, getattr(args, "seed", 0))
-    return graph, load_weights(source, graph)
+    """The Graph and its float weights, from ``--model`` plus ``--weights``/``--seed``
+    (fpgagen/api/models.py `load_network`)."""
+    return load_network(args.model, getattr(args, "input_size", None),
+                        getattr(args, "weights", "random"), getattr(args, "seed", 0),
+                        with_weights)
 
 
 def weights_described(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Where ``--model``'s weights came from, and the model file (an ONNX model, or None), for
-    the report's reproduce block: seeded random (``random`` true), an .npz, or an ONNX file's
-    initializers, each file with its SHA-256."""
-    from fpgagen.report.provenance import file_fact
-
-    path = onnx_path(args.model)
-    if path is not None:
-        model = file_fact(path)
-        return {"source": "onnx", "random": False,
-                "description": "the ONNX model's initializers", **model}, model
-    source = getattr(args, "weights", "random")
-    seed = getattr(args, "seed", 0)
-    if source == "random":
-        return {"source": "random", "random": True, "seed": seed,
-                "description": f"seeded random He-normal weights (seed {seed}), not trained"}, None
-    return {"source": "file", "random": False, "description": "an .npz weights file",
-            **file_fact(source)}, None
+    the report's reproduce block (fpgagen/api/models.py `weights_described`)."""
+    return api_weights_described(args.model, getattr(args, "weights", "random"),
+                                 getattr(args, "seed", 0))
 
 
 def print_json(obj: Any) -> None:

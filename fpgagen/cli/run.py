@@ -9,26 +9,20 @@ verification ladder (docs/design.md §5 (Verification)).
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 import numpy as np
 
-from fpgagen.cli.common import (
-    add_json_arg,
-    add_model_args,
-    add_weights_args,
-    console,
-    model_info,
-    network_from_args,
-    print_json,
-)
+from fpgagen.api.design import prediction_json
+from fpgagen.cli.common import add_json_arg, add_model_args, add_weights_args, console, print_json
 from fpgagen.cli.common import table as make_table
-from fpgagen.cli.quantargs import add_input_arg, add_quant_args, load_input, quantize_from_args
-from fpgagen.frontend.graph import INPUT
+from fpgagen.cli.quantargs import (
+    add_input_arg,
+    add_quant_args,
+    calibration_bar,
+    design_from_args,
+)
 from fpgagen.frontend.labels import RANDOM_WEIGHTS_NOTE, ModelInfo
-from fpgagen.quant.precision import precision_label
-from fpgagen.quant.quality import layer_sqnr
 from fpgagen.quant.quantize import QGraph
 
 
@@ -46,40 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _top5(logits: np.ndarray) -> list[int]:
-    return [int(i) for i in np.argsort(-logits, kind="stable")[:5]]
-
-
 def evaluate(qgraph: QGraph, weights: Any, x: np.ndarray) -> dict[str, Any]:
-    """Golden and float outputs of one image, summarized (the ``--json`` schema)."""
-    from fpgagen.quant import golden, reference
-
-    graph = qgraph.graph
-    fixed, saturated = golden.run_counted(qgraph, qgraph.quantize_input(x))
-    saturated = {INPUT: qgraph.input_out_of_range(x), **saturated}
-    ref = reference.run(graph, weights, x)
-    names = [INPUT, *(lay.name for lay in graph.layers)]
-    sqnr = layer_sqnr(qgraph, ref, fixed, names)
-    lf = qgraph.dequantize(graph.output, fixed[graph.output]).ravel()
-    lr = ref[graph.output].astype(np.float64).ravel()
-    top_fixed, top_float = _top5(lf), _top5(lr)
-    return {
-        "model": graph.name,
-        "precision": qgraph.precision.text,
-        "precision_label": precision_label(qgraph.precision),
-        "input_type": str(qgraph.input_type),
-        "output_type": str(qgraph.output_type),
-        "top5_fixed": top_fixed,
-        "top5_float": top_float,
-        "top1_agree": top_fixed[0] == top_float[0],
-        "logits_fixed": [float(v) for v in lf],
-        "logits_float": [float(v) for v in lr],
-        "types": {n: str(qgraph.type(n)) for n in names},
-        "sqnr_db": {n: (None if math.isinf(v) else round(v, 3)) for n, v in sqnr.items()},
-        "calib_headroom_bits": qgraph.headroom,
-        "saturated": saturated,
-        "elements": {n: int(fixed[n].size) for n in names},
-    }
+    """Golden and float outputs of one image, summarized (the ``--json`` schema without the
+    class names; fpgagen/api/design.py `prediction_json`)."""
+    return prediction_json(qgraph, weights, x)[0]
 
 
 def _fmt_db(v: float | None) -> str:
@@ -96,14 +60,12 @@ def _named(index: int, info: ModelInfo) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph, weights = network_from_args(args)
-    info = model_info(args, graph)
-    x = load_input(args.input, graph, args.seed, info.preprocess)
-    qgraph = quantize_from_args(args, graph, weights)
-    res = evaluate(qgraph, weights, x)
-    res["names_fixed"] = [info.name(i) for i in res["top5_fixed"]] if info.labels else None
-    res["names_float"] = [info.name(i) for i in res["top5_float"]] if info.labels else None
-    res["random_weights"] = info.random_weights
+    design = design_from_args(args)
+    design.weights  # noqa: B018 - read now: a bad weights file fails before the image is read
+    graph, info = design.graph, design.info
+    x = design.input(args.input)
+    with calibration_bar(args.quiet) as update:
+        res = design.predict(x, progress=update).to_json()
     if args.json:
         print_json(res)
         return 0

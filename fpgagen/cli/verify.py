@@ -23,27 +23,24 @@ files. It is removed after a bit-exact run and kept after a failure, for the log
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import os
-import shutil
-import tempfile
-import time
 from pathlib import Path
 
 from rich.markup import escape
 
+from fpgagen.api.verification import (
+    CSIM_LOGITS,
+    check_build_dir,
+    check_vectors_of,
+    run_csim,
+    run_rtl,
+    verify_csim,
+)
+from fpgagen.api.verification import run_hls_gates as _run_hls_gates
 from fpgagen.cli.common import add_json_arg, console, print_json
-from fpgagen.errors import FpgagenError
-from fpgagen.hls.gates import GateResult, run_gates
-from fpgagen.hls.memories import report_arrays
-from fpgagen.report.report import update_report
 from fpgagen.util.progress import Steps
-from fpgagen.verify import csim
-from fpgagen.verify.vectors import MANIFEST, check_vectors, stored_layers
 
-CSIM_LOGITS = "output"  # the testbench's name for the streamed logits
-
+__all__ = ["CSIM_LOGITS", "_run_hls_gates", "verify_csim"]  # for older callers; they live in
+# fpgagen/api/verification.py
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="prove a build bit-exact: C-sim (g++) or RTL (Verilator)")
@@ -61,39 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_build_dir(d: Path) -> None:
-    if not d.is_dir():
-        raise FpgagenError(f"{d} is not a folder (give the folder fpgagen build wrote)")
-    for need in ("hls/fpgagen.cpp", "hls/tb.cpp", "vectors/input.hex", "vectors/output.hex",
-                 f"vectors/{MANIFEST}", "report.json"):
-        if not (d / need).is_file():
-            raise FpgagenError(f"{d} is not a complete fpgagen build: {need} is missing")
-
-
-def verify_csim(d: Path, steps: Steps, expected: tuple[str, ...] = ()) -> csim.SimResult:
-    """Compile and run the C-simulation; ``expected``: the tensor names it must give a verdict
-    on (those it skips fail the result)."""
-    with tempfile.TemporaryDirectory(prefix="fpgagen-csim-") as tmp:
-        exe = Path(tmp) / "csim"
-        t0 = time.perf_counter()
-        with steps.step("compile C-simulation (g++)"):
-            csim.compile_csim(d / "hls", exe)
-        t1 = time.perf_counter()
-        with steps.step("run C-simulation"):
-            out, code = csim.run_csim(exe, (d / "vectors").resolve())
-        t2 = time.perf_counter()
-    tensors, missing = csim.parse_tb_output(out)
-    if code not in (0, 1) or (code == 0 and not tensors):
-        raise FpgagenError(f"C-simulation could not run (exit {code}); "
-                           f"{'missing vectors: ' + ', '.join(missing) if missing else out[-200:]}")
-    return csim.SimResult(tuple(tensors), tuple(missing), code, t1 - t0, t2 - t1,
-                          csim.not_compared(expected, tensors, missing))
-
-
 def run(args: argparse.Namespace) -> int:
     d = Path(args.dir)
-    _check_build_dir(d)
-    check_vectors(d / "vectors")
+    check_build_dir(d)
+    check_vectors_of(d)
     do_csim = args.csim or not args.rtl
     code = 0
     out_json: dict = {}
@@ -107,28 +75,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
-    steps = Steps(args.quiet or args.json)
-    expected = (*stored_layers(d / "vectors"), CSIM_LOGITS)
-    res = verify_csim(d, steps, expected)
-    summary = {"bit_exact": res.ok, "tensors_compared": len(res.tensors),
-               "tensors_expected": len(expected),
-               "compile_seconds": round(res.compile_seconds, 2),
-               "run_seconds": round(res.run_seconds, 2), "compiler": csim.compiler_version()}
-    bad = res.first_mismatch
-    if bad is not None:
-        summary["first_mismatch"] = {"layer": bad.name, "index_hwc": bad.index,
-                                     "expected": bad.expected, "got": bad.got,
-                                     "mismatches": bad.mismatches}
-    if res.not_compared:
-        summary["not_compared"] = list(res.not_compared)
-    update_report(d, "csim", summary)
-    gates = _run_hls_gates(d, steps)
+    outcome = run_csim(d, Steps(args.quiet or args.json))
+    res, gates, expected = outcome.result, outcome.gates, outcome.expected
     if args.json:
-        out_json.update({"csim": summary,
-                         "tensors": [{"name": t.name, "ok": t.ok, "count": t.count}
-                                     for t in res.tensors]})
-        if gates is not None:
-            out_json["hls_gates"] = gates.to_json()
+        out_json.update(outcome.to_json())
     else:
         con = console()
         for t in res.tensors:
@@ -153,20 +103,7 @@ def _run_csim(d: Path, args: argparse.Namespace, out_json: dict) -> int:
         else:
             for line, good in gates.lines():
                 con.print(escape(line) if good else f"[red]{escape(line)}[/]")
-    return 0 if res.ok and (gates is None or gates.ok) else 1
-
-
-def _run_hls_gates(d: Path, steps: Steps) -> GateResult | None:
-    """The synthesis-branch gates on hls/ against the Plan's HLS memories in report.json;
-    None for a report from before those were recorded (nothing to compare with)."""
-    arrays = report_arrays(json.loads((d / "report.json").read_text()))
-    if arrays is None:
-        return None
-    with steps.step("HLS gates: __SYNTHESIS__ compile, memory count, instances, loop state "
-                    "(g++)"):
-        gates = run_gates(d / "hls", arrays)
-    update_report(d, "hls_gates", gates.to_json())
-    return gates
+    return 0 if outcome.ok else 1
 
 
 def not_compared_line(names: tuple[str, ...], expected: int, bench: str) -> str:
@@ -176,82 +113,12 @@ def not_compared_line(names: tuple[str, ...], expected: int, bench: str) -> str:
             f"got no verdict from {bench}: {shown}")
 
 
-def _rtl_work_dir(d: Path) -> Path:
-    """A fresh folder for one RTL run under DIR/rtl_sim/ (see the module docstring)."""
-    root = d / "rtl_sim"
-    try:
-        root.mkdir(exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=root))
-    except OSError as exc:
-        raise FpgagenError(f"cannot make a work folder in {root}: {exc.strerror}") from None
-
-
 def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
-    from fpgagen.verify import rtlbench, rtlfigures, rtlresults
-    from fpgagen.verify.rtlprogress import progress_for
-    from fpgagen.verify.verilator import simulator_version
-
-    if not (d / "rtl" / "fpgagen_top.v").is_file():
-        raise FpgagenError(f"{d} has no rtl/fpgagen_top.v (rebuild it with this fpgagen)")
-    steps = Steps(args.quiet or args.json)
-    expected = (*stored_layers(d / "vectors"), rtlresults.LOGITS)
-    work = _rtl_work_dir(d)
-    n = args.stream
-    if not 1 <= n <= rtlbench.STREAM_MAX_IMAGES:
-        raise FpgagenError(f"--stream takes 1..{rtlbench.STREAM_MAX_IMAGES} images, not {n}")
-    image = d / "vectors" / "input.hex"
-    report = json.loads((d / "report.json").read_text())
-    bench = json.loads((d / "rtl" / "bench.json").read_text())
-    try:
-        with steps.live("RTL simulation (Verilator build + cocotb run)") as live:
-            monitor = progress_for(live, report, bench, n)
-            runs = (rtlbench.run_rtl_batch(d / "rtl", [image] * n, work, dump=True,
-                                           stream=True, monitor=monitor)
-                    if n > 1 else [rtlbench.run_rtl(d / "rtl", image, work, monitor=monitor)])
-    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: nothing to keep, unlike a failed run
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    run = runs[0]
-    tensors, missing = rtlresults.compare_rtl(run, d / "rtl", d / "vectors")
-    # streaming: every later image's logits (a failure is listed with its image), the host's
-    # view after the last one
-    for i, later in enumerate(runs[1:], 2):
-        for t in rtlresults.compare_rtl(later, d / "rtl", d / "vectors")[0]:
-            if t.name != rtlresults.LOGITS:
-                tensors.append(t)
-            elif not t.ok:
-                tensors.append(dataclasses.replace(t, name=f"{t.name}, image {i}"))
-    skipped = csim.not_compared(expected, tensors,
-                                [rtlresults.LOGITS if m == "output" else m for m in missing])
-    figs = rtlfigures.mac_figures(run, d / "rtl")
-    ok = all(t.ok for t in tensors) and not missing and bool(tensors) and not skipped
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)
-    bad = next((t for t in tensors if not t.ok), None)
-    summary = {"bit_exact": ok, "tensors_compared": len(tensors),
-               "tensors_expected": len(expected), "cycles": figs["cycles"],
-               "cycles_per_layer": figs["cycles_per_layer"],
-               "mac_utilization": figs["mac_utilization"],
-               "image_load_cycles": run.host.get("load_cycles"),
-               "latency_cycles": figs["cycles"],
-               **({"streaming_cycles": round(rtlfigures.streaming_cycles(runs)),
-                   "stream_images": n} if n > 1 else {}),
-               "build_seconds": round(run.build_seconds, 2),
-               "run_seconds": round(run.run_seconds, 2),
-               "simulator": simulator_version()}
-    if bad is not None:
-        summary["first_mismatch"] = {"layer": bad.name, "index_hwc": bad.index,
-                                     "expected": bad.expected, "got": bad.got,
-                                     "mismatches": bad.mismatches}
-    if skipped:
-        summary["not_compared"] = list(skipped)
-    if not ok:
-        summary["work_dir"] = str(work)
-    update_report(d, "rtl", summary)
+    outcome = run_rtl(d, args.stream, Steps(args.quiet or args.json))
+    tensors, missing, skipped = outcome.tensors, outcome.missing, outcome.skipped
+    summary, figs, n, ok = outcome.summary, outcome.figures, outcome.images, outcome.ok
     if args.json:
-        out_json.update({"rtl": summary,
-                         "rtl_tensors": [{"name": t.name, "ok": t.ok, "count": t.count}
-                                         for t in tensors]})
+        out_json.update(outcome.to_json())
     else:
         con = console()
         for t in tensors:
@@ -264,15 +131,16 @@ def _run_rtl(d: Path, args: argparse.Namespace, out_json: dict) -> int:
         for m in missing:
             con.print(f"[red]MISSING[/] vector for {m}")
         if skipped:
-            con.print(not_compared_line(skipped, len(expected), "rtl/bench.json's views"))
+            con.print(not_compared_line(skipped, len(outcome.expected),
+                                        "rtl/bench.json's views"))
         if not ok:
-            con.print(f"the run's files (simulator log, arena dumps) are kept in {work}")
+            con.print(f"the run's files (simulator log, arena dumps) are kept in {outcome.work}")
         verdict = "[green]bit-exact[/]" if ok else "[red]NOT bit-exact[/]"
         total = len(tensors) + len(skipped)
         con.print(f"RTL simulation {verdict}: {sum(t.ok for t in tensors)}/{total} "
                   f"tensors equal the golden model; latency {figs['cycles']:,} cycles, MAC "
                   f"utilization {100 * figs['mac_utilization']:.1f} % (build "
-                  f"{run.build_seconds:.1f} s, run {run.run_seconds:.1f} s)")
+                  f"{outcome.build_seconds:.1f} s, run {outcome.run_seconds:.1f} s)")
         if n > 1:
             con.print(f"throughput (streaming): {summary['streaming_cycles']:,} cycles per "
                       f"image, ap_done to ap_done over {n} images streamed back to back")

@@ -31,6 +31,20 @@ def file_fact(path: str | Path) -> dict[str, Any]:
     return {"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": h.hexdigest()}
 
 
+def array_sha256(*arrays: Any, names: Sequence[str] = ()) -> str:
+    """The SHA-256 of arrays given from Python (each one's name, dtype, shape and bytes): names
+    them as `file_fact`'s hash names a file."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    for i, a in enumerate(arrays):
+        a = np.ascontiguousarray(a)
+        name = names[i] if i < len(names) else ""
+        h.update(f"{name}\0{a.dtype.str}{a.shape}\0".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def command_line(argv: Sequence[str]) -> str:
     """``fpgagen`` and its arguments as a shell would take them back."""
     return shlex.join(["fpgagen", *argv])
@@ -47,12 +61,15 @@ def build_tools() -> dict[str, str]:
 
 def reproduce_section(argv: Sequence[str] | None, seed: int, weights: Mapping[str, Any],
                       calibration: Mapping[str, Any], image: Mapping[str, Any],
-                      model: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``reproduce`` section: ``argv`` (None when not run from the command line), the
+                      model: Mapping[str, Any] | None = None,
+                      call: str | None = None) -> dict[str, Any]:
+    """The ``reproduce`` section: ``argv`` (None when not run from the command line) as
+    ``command``, or the Python call that made the build (``call``, the API) as ``api``; the
     seed, where the weights, calibration images and input image came from, the model file (an
     ONNX model) and the versions."""
     return {
         "command": command_line(argv) if argv is not None else None,
+        "api": call,
         "cwd": os.getcwd(),
         "fpgagen": __version__,
         "seed": seed,

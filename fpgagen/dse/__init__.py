@@ -1,0 +1,1 @@
+"""Design-space exploration: `explore` sweeps models x boards x precisions x engines."""
