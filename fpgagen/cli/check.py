@@ -190,7 +190,8 @@ def result_json(r: Result) -> dict[str, Any]:
     return {
         "fits": v.fits, "model": p.graph.name, "board": p.board.name, "part": p.board.part,
         "precision": p.precision.text,
-        "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
+        "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out, "p_pix": p.engine.p_pix,
+                   "macs_per_cycle": p.engine.macs},
         "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
         "dsp_packed": p.engine.pack,
         "fuse": p.fuse,

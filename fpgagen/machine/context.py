@@ -194,6 +194,9 @@ def _check_packing(plan: Plan, table: tuple[LayerEntry, ...], xa_w: int, w_w: in
 
 def lower(plan: Plan, qgraph: QGraph) -> Machine:
     """The machine of ``plan`` with ``qgraph``'s numbers (pure)."""
+    if plan.engine.p_pix > 1:
+        raise FpgagenError(f"engine {plan.engine}: neither core builds an engine of more than "
+                           "one pixel a beat yet (fpgagen check plans and estimates it)")
     table = layer_table(plan, qgraph)
     dp = datapath(plan, qgraph)
     graph = qgraph.graph

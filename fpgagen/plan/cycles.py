@@ -7,7 +7,10 @@ and the engine alone, as a sum of named terms, one per mechanism of the hardware
 
     issue        the generator's beats, one per cycle (fg_conv_agu, fg_pool_agu, fg_vec_agu);
                  a conv result's NW = P_OUT / P_IN words are written in one cycle (the arena
-                 is NW banks, hw/fg_arena.v), so no dot product waits for the write port
+                 is NW banks, hw/fg_arena.v), so no dot product waits for the write port; on
+                 a pixel-parallel engine a beat serves a group of p_pix output pixels of a row
+                 (rows are ceil(W / p_pix) groups) and a result group's p_pix x NW words are
+                 written in one cycle (p_pix pixel banks)
     row_setup    the layer table loads the row (two rows for a fused pair), decode, start
     pipeline     from the last beat to the generator's done flag, the credit of the pool
                  results, the drain of the MAC array, requantizer and write port (DRAIN)
@@ -47,6 +50,7 @@ class EngineTiming:
     p_in: int
     p_out: int
     fields: int      # layer-table fields per row (fg_layer_table NF = len(RTL_FIELDS))
+    p_pix: int = 1   # output pixels a beat
 
     @property
     def lv(self) -> int:
@@ -85,7 +89,7 @@ class EngineTiming:
 
 def timing(engine: EngineConfig) -> EngineTiming:
     """The constants of ``engine``'s RTL instance (the layer table's field count included)."""
-    return EngineTiming(engine.p_in, engine.p_out, len(RTL_FIELDS))
+    return EngineTiming(engine.p_in, engine.p_out, len(RTL_FIELDS), engine.p_pix)
 
 
 # --- fitted: fixed cycles per entry beyond the RTL constants above, by the issuer that runs it
@@ -111,9 +115,10 @@ FZ_STALL_AHEAD = 4
 
 
 def conv_results(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
-    """Dot products of a conv: output pixels x output groups of P_OUT channels."""
+    """Dot products of a conv: output pixels x output groups of P_OUT channels; on a
+    pixel-parallel engine, pixel groups (rows of ceil(W / p_pix)) x output groups."""
     h, w, c = graph.shape(lay.name)
-    return h * w * ceil_div(c, engine.p_out)
+    return h * ceil_div(w, engine.p_pix) * ceil_div(c, engine.p_out)
 
 
 def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, beats: int) -> int:
@@ -135,7 +140,8 @@ def maxpool_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     of NW words (`pool_groups`); when S < K <= 2S a row's later windows start at column
     K - S (fg_maxpool carries the shared columns): K x S beats instead of K x K."""
     h, w, c = graph.shape(lay.name)
-    return h * pool_groups(c, engine) * maxpool_row_taps(lay.kernel, lay.stride, w)
+    return h * pool_groups(c, engine) * maxpool_row_taps(lay.kernel, lay.stride, w,
+                                                         engine.p_pix)
 
 
 def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
@@ -145,12 +151,17 @@ def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
 
 def vec_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     """fg_vec_agu: the global average pool reads every input pixel's words once; an add reads
-    operand a, then b, per word (one arena read port: II = 2)."""
+    operand a, then b, per word (one arena read port: II = 2). On a pixel-parallel engine a
+    beat reads a pixel group's p_pix pixels x NW words (every arena bank)."""
     if lay.op == "avgpool":
-        hi, wi, c = graph.in_shape(lay)
-        return hi * wi * ceil_div(c, engine.p_in)
-    h, w, c = graph.shape(lay.name)
-    return 2 * h * w * ceil_div(c, engine.p_in)
+        h, w, c = graph.in_shape(lay)
+        reads = 1
+    else:
+        h, w, c = graph.shape(lay.name)
+        reads = 2
+    if engine.p_pix > 1:
+        return reads * h * ceil_div(w, engine.p_pix) * pool_groups(c, engine)
+    return reads * h * w * ceil_div(c, engine.p_in)
 
 
 @dataclass(frozen=True)
@@ -184,7 +195,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     ch, cw, _ = graph.shape(conv.name)
     ph = graph.shape(pool.name)[0]
     k, s, pad = pool.kernel, pool.stride, pool.pad
-    per_row = cw * ceil_div(graph.shape(conv.name)[2], engine.p_out)   # results per conv row
+    # results (pixel groups x output groups) per conv row
+    per_row = ceil_div(cw, engine.p_pix) * ceil_div(graph.shape(conv.name)[2], engine.p_out)
     conv_row = per_row * beats
     conv_writes = per_row * WRITE_CYCLES
     pool_row = maxpool_row_issue(graph, pool, engine)

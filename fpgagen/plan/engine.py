@@ -12,12 +12,21 @@ One engine runs the whole network layer by layer. Its two parameters shape every
   hw/fg_mul2.v), where the part's DSP slice takes the packed operand exactly
   (`pack_problem`): then ``p_in * (p_out / 2 + 1)`` DSPs. Both engines pack (the HLS core's
   ``mul2``, templates/hls/fpgagen.cpp.j2).
+- ``p_pix``: output pixels per beat. Each weight word serves ``p_pix`` adjacent output pixels
+  of a row (a pixel group), so the array is ``p_in x p_out x p_pix`` MACs while the weight
+  memory still delivers one ``p_in x p_out`` word a cycle: the lever when the weight bits a
+  cycle, not the DSPs, bound the array. The arena is ``p_pix`` pixel banks (pixel x of a row
+  in bank x mod p_pix, every row padded to ceil(W / p_pix) groups), so a group's pixels are
+  read and written in one cycle. Any integer (not only powers of two): a stride-s conv on the
+  arena needs gcd(s, p_pix) = 1 (`pixel_stride_problem`).
 
-`default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
+`default_engine` picks them from the board and the graph; `parse_pe` reads ``--pe AxB`` or
+``--pe AxBxC`` (C = p_pix).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -29,20 +38,25 @@ from fpgagen.util.arith import ceil_div
 
 DEFAULT_P_IN = 16
 MAX_LANES = 1024
-_PE_RE = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+)\s*$")
+# the most output pixels a beat: the arena is p_pix pixel banks and each beat's taps rotate
+# over them (a p_pix:1 multiplexer per lane)
+MAX_PIX = 16
+_PE_RE = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+)\s*(?:[xX*]\s*(\d+)\s*)?$")
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels, with two
-    MACs per DSP when ``pack`` (set by the planner where the part allows it, `pack_problem`)."""
+    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels times
+    ``p_pix`` output pixels, with two MACs per DSP when ``pack`` (set by the planner where the
+    part allows it, `pack_problem`)."""
 
     p_in: int
     p_out: int
     pack: bool = False
+    p_pix: int = 1
 
     def __post_init__(self) -> None:
-        problem = engine_shape_problem(self.p_in, self.p_out)
+        problem = engine_shape_problem(self.p_in, self.p_out, self.p_pix)
         if problem:
             raise FpgagenError(problem)
         if self.pack and self.p_out % 2:
@@ -50,16 +64,29 @@ class EngineConfig:
 
     @property
     def macs(self) -> int:
-        """MACs per cycle."""
+        """MACs per cycle: P_in x P_out for each of the p_pix pixels of a beat."""
+        return self.p_in * self.p_out * self.p_pix
+
+    @property
+    def weight_lanes(self) -> int:
+        """Weights per weight word (per cycle): P_in x P_out, whatever p_pix (the pixels of a
+        beat share the word)."""
         return self.p_in * self.p_out
+
+    @property
+    def avg_lanes(self) -> int:
+        """Lanes of the average pool's scale (sum x M, one DSP each, hw/fg_avgpool.v): one
+        word of P_in lanes; on a pixel-parallel engine a beat reads a pixel group's NW words
+        (`result_words`), so P_in x NW."""
+        return self.p_in * (self.result_words if self.p_pix > 1 else 1)
 
     @property
     def dsp(self) -> int:
         """DSP slices the engine uses (estimated: synthesis decides): one per MAC, or one per
-        pair of MACs when packed, plus one per input lane for the average pool's scale (the
-        sum times M, hw/fg_avgpool.v). Nothing else multiplies at run time: addresses and
+        pair of MACs when packed, plus one per lane of the average pool's scale (the sum times
+        M, hw/fg_avgpool.v: `avg_lanes`). Nothing else multiplies at run time: addresses and
         loop bounds come from counters and compiler-computed steps."""
-        return (self.macs // 2 if self.pack else self.macs) + self.p_in
+        return (self.macs // 2 if self.pack else self.macs) + self.avg_lanes
 
     @property
     def result_words(self) -> int:
@@ -70,14 +97,19 @@ class EngineConfig:
         return max(1, self.p_out // self.p_in)
 
     def __str__(self) -> str:
-        return f"{self.p_in}x{self.p_out}"
+        return f"{self.p_in}x{self.p_out}" + (f"x{self.p_pix}" if self.p_pix > 1 else "")
 
 
-def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
+def conv_beats(kernel: int, in_blocks: int, taps: int = 1, fold: bool = False) -> int:
     """Array beats (= weight words) of one conv dot product: K kernel rows x ceil(K / T) tap
     groups x input words, T kernel columns sharing a beat on the packed staging memory
-    (`Plan.stage_taps`, 1 elsewhere). The weight layout, the RTL estimate and the HLS
-    schedule all count with this one function."""
+    (`Plan.stage_taps`, 1 elsewhere). With ``fold`` (the conv on the image of a pixel-parallel
+    engine, `Plan.stage_fold`) the K x K taps are one list in (ky, kx) order and a beat takes
+    T of them, across kernel rows: ceil(K^2 / T) beats (SqueezeNet 1.1's 3x3x3 conv1 on 16
+    lanes: T = 5, 2 beats, 27 of 32 lanes busy, instead of 3 beats of 9 lanes). The weight
+    layout, the RTL estimate and the HLS schedule all count with this one function."""
+    if fold:
+        return ceil_div(kernel * kernel, taps) * in_blocks
     return kernel * ceil_div(kernel, taps) * in_blocks
 
 
@@ -89,9 +121,14 @@ def maxpool_reuse(kernel: int, stride: int) -> bool:
     return stride < kernel <= 2 * stride
 
 
-def maxpool_row_taps(kernel: int, stride: int, out_w: int) -> int:
-    """Taps (= array beats per input block) of one max-pool output row: K x K for its first
-    window, K x S for each later one with `maxpool_reuse`, else K x K."""
+def maxpool_row_taps(kernel: int, stride: int, out_w: int, p_pix: int = 1) -> int:
+    """Beats per input word group of one max-pool output row. One pixel a beat: K x K taps for
+    its first window, K x S for each later one with `maxpool_reuse`, else K x K. On a
+    pixel-parallel engine a beat reads up to p_pix consecutive pixels of one window row (they
+    lie in distinct pixel banks), so a window takes K x ceil(K / p_pix) beats, no column
+    carried."""
+    if p_pix > 1:
+        return out_w * kernel * ceil_div(kernel, p_pix)
     later = kernel * stride if maxpool_reuse(kernel, stride) else kernel * kernel
     return kernel * kernel + (out_w - 1) * later
 
@@ -121,17 +158,20 @@ def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineCon
     return g
 
 
-def engine_shape_problem(p_in: int, p_out: int) -> str | None:
+def engine_shape_problem(p_in: int, p_out: int, p_pix: int = 1) -> str | None:
     """Why the RTL cannot be built with this array, or None when it can.
 
     hw/fg_engine.v refuses at elaboration (``$error``) unless one of P_in, P_out divides the
     other by a power of two; fpgagen keeps both powers of two (what the tests prove, and what
-    `default_engine` gives), which implies that. Caught here, when the engine is made, so a
-    bad ``--pe`` stops before any work instead of after a build that passes C-sim.
+    `default_engine` gives), which implies that. ``p_pix`` is any integer 1..MAX_PIX. Caught
+    here, when the engine is made, so a bad ``--pe`` stops before any work instead of after a
+    build that passes C-sim.
     """
     for name, value in (("P_in", p_in), ("P_out", p_out)):
         if not 1 <= value <= MAX_LANES:
             return f"engine {name} must be 1..{MAX_LANES}, got {value}"
+    if not 1 <= p_pix <= MAX_PIX:
+        return f"engine pixels a beat (p_pix) must be 1..{MAX_PIX}, got {p_pix}"
     bad = [f"{name} = {v}" for name, v in (("P_in", p_in), ("P_out", p_out)) if v & (v - 1)]
     if bad:
         verb = "is not a power" if len(bad) == 1 else "are not powers"
@@ -142,11 +182,34 @@ def engine_shape_problem(p_in: int, p_out: int) -> str | None:
 
 
 def parse_pe(text: str) -> EngineConfig:
-    """Parse ``--pe`` text such as ``8x8`` or ``16x32`` (P_in x P_out)."""
+    """Parse ``--pe`` text such as ``8x8``, ``16x32`` (P_in x P_out, one pixel a beat) or
+    ``16x64x4`` (P_in x P_out x p_pix)."""
     m = _PE_RE.match(str(text))
     if not m:
-        raise FpgagenError(f"bad --pe {text!r} (expected P_INxP_OUT, e.g. 16x32)")
-    return EngineConfig(int(m.group(1)), int(m.group(2)))
+        raise FpgagenError(f"bad --pe {text!r} (expected P_INxP_OUT or P_INxP_OUTxP_PIX, e.g. "
+                           "16x32 or 16x64x4)")
+    return EngineConfig(int(m.group(1)), int(m.group(2)), p_pix=int(m.group(3) or 1))
+
+
+def pixel_stride_problem(graph: Graph, p_pix: int) -> str | None:
+    """Why an engine of ``p_pix`` pixels a beat cannot run ``graph``, or None.
+
+    A conv on the arena reads, for the p_pix output pixels of a beat at one kernel column,
+    the input pixels x0 + j*s (j < p_pix, stride s): they lie in p_pix distinct pixel banks
+    (x mod p_pix) exactly when gcd(s, p_pix) = 1, so one cycle reads them all. Odd p_pix runs
+    stride-2 convs; the conv on the image reads the staging memory, banked for its own stride
+    (`fpgagen.plan.plan.staging_banks`), and max-pools read a window's columns, not pixels at
+    a stride, so neither is bound by this rule.
+    """
+    if p_pix <= 1:
+        return None
+    for lay in graph.layers:
+        if lay.op == "conv" and INPUT not in lay.inputs and math.gcd(lay.stride, p_pix) != 1:
+            return (f"conv {lay.name!r} has stride {lay.stride}: an engine of {p_pix} pixels a "
+                    f"beat reads its taps x0 + j*{lay.stride} from {p_pix} pixel banks, which "
+                    f"needs gcd(stride, p_pix) = 1 (choose a p_pix coprime with "
+                    f"{lay.stride})")
+    return None
 
 
 def _largest_pow2_dividing(n: int, cap: int) -> int:
