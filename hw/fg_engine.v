@@ -621,6 +621,7 @@ fg_rom #(
  */
 wire              cv_valid, cv_first, cv_last;
 wire [AW-1:0]     cv_addr, cv_oaddr;
+wire              cv_phase;          // one pixel a beat: no pixel banks
 wire [CW:0]       cv_iy, cv_ix, cv_kleft, cv_st_left;
 wire [WA_W-1:0]   cv_waddr;
 wire [BA_W-1:0]   cv_baddr;
@@ -637,6 +638,7 @@ fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_a
     .cfg_origin(`FG_M(F_ORIGIN, AW)), .cfg_kx_step(`FG_M(F_KX_STEP, AW)),
     .cfg_ky_step(`FG_M(F_KY_STEP, AW)), .cfg_ox_step(`FG_M(F_OX_STEP, AW)),
     .cfg_oy_step(`FG_M(F_OY_STEP, AW)), .cfg_ix_step(`FG_M(F_IX_STEP, CW)),
+    .cfg_ix_ox_step(`FG_M(F_STRIDE, CW)), .cfg_ph0(1'b0), .cfg_kx_pix(1'b0),
     .cfg_stride(`FG_M(F_STRIDE, CW)), .cfg_pad(`FG_M(F_PAD, CW)),
     .cfg_kernel(`FG_M(F_KERNEL, CW)), .cfg_w_base(`FG_M(F_W_BASE, WA_W)),
     .cfg_b_base(`FG_M(F_B_BASE, BA_W)), .cfg_out_base(`FG_M(F_OUT_BASE, AW)),
@@ -645,7 +647,7 @@ fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_a
     .start(conv_start), .row_limit(conv_limit), .ready(cv_ready),
     .done(conv_done), .paused(conv_paused), .row_issued(conv_row_issued),
     .beat_valid(cv_valid), .beat_first(cv_first), .beat_last(cv_last), .beat_addr(cv_addr),
-    .beat_iy(cv_iy), .beat_ix(cv_ix), .beat_kleft(cv_kleft), .beat_waddr(cv_waddr),
+    .beat_phase(cv_phase), .beat_iy(cv_iy), .beat_ix(cv_ix), .beat_kleft(cv_kleft), .beat_waddr(cv_waddr),
     .beat_baddr(cv_baddr), .beat_oaddr(cv_oaddr), .beat_st_left(cv_st_left),
     .beat_group(cv_group)
 );
@@ -1163,7 +1165,8 @@ fg_logits_out #(
 // fields and bits the engine does not use (bank fields are wide on purpose: FW bits each)
 wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, unused_wb_busy, vc_last,
                       p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0,
-                      x_lanes, m_split_lg};   // (the last two: used when NW > 1)
+                      x_lanes, m_split_lg,   // (these two: used when NW > 1)
+                      cv_phase};
 
 `undef FG_M
 `undef FG_P

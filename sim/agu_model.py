@@ -15,10 +15,13 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def random_conv(rng: random.Random, aw: int, nw: int, g: int, packed: bool) -> dict:
-    """A random conv geometry (small, with padding, strides, rings)."""
+def random_conv(rng: random.Random, aw: int, nw: int, g: int, packed: bool,
+                pp: int = 1) -> dict:
+    """A random conv geometry (small, with padding, strides, rings). With ``pp`` pixel banks
+    (a pixel-parallel engine) an arena conv has stride 1 (the engine's rule); the packed
+    staging layout keeps its strides (its pixel index is flat)."""
     k = rng.choice([1, 1, 3, 3, 5, 2])
-    s = rng.choice([1, 1, 2, 3])
+    s = rng.choice([1, 1, 2, 3]) if pp == 1 or packed else 1
     pad = rng.randint(0, k // 2 + (1 if k > 1 else 0))
     in_h, in_w = rng.randint(max(1, k - 2 * pad), 9), rng.randint(max(1, k - 2 * pad), 9)
     out_h = (in_h + 2 * pad - k) // s + 1
@@ -28,7 +31,7 @@ def random_conv(rng: random.Random, aw: int, nw: int, g: int, packed: bool) -> d
                cb=1 if packed else rng.randint(1, 3),
                in_base=rng.randrange(1 << aw), in_stride=1,
                og=rng.randint(1, 5), w_base=rng.randrange(1 << 10), b_base=rng.randrange(64),
-               out_base=rng.randrange(1 << aw), ring=0)
+               out_base=rng.randrange(1 << aw), ring=0, pp=pp)
     if not packed:
         geo["in_stride"] = geo["cb"] + rng.randint(0, 2)
     else:
@@ -41,35 +44,56 @@ def random_conv(rng: random.Random, aw: int, nw: int, g: int, packed: bool) -> d
 
 
 def conv_cfg(geo: dict, aw: int, cw: int) -> dict:
-    """The per-layer steps of fg_conv_agu (what fpgagen/machine/engine_table.py computes)."""
+    """The per-layer steps of fg_conv_agu (what fpgagen/machine/engine_table.py computes).
+
+    With ``pp`` pixel banks ox counts groups of pp output pixels. An arena conv (stride 1)
+    then reads group addresses: pixel x of a row in bank x mod pp at group x div pp, rows of
+    ceil(W / pp) groups, the origin the group of pixel -pad, its phase (-pad) mod pp; the
+    packed staging layout keeps flat pixel indices (a group steps s * pp pixels)."""
     m = (1 << aw) - 1
-    k, s, pad, taps = geo["k"], geo["s"], geo["pad"], geo["taps"]
+    k, s, pad, taps, pp = geo["k"], geo["s"], geo["pad"], geo["taps"], geo.get("pp", 1)
     kx_groups = ceil_div(k, taps)
-    row_step = geo["in_w"] * geo["in_stride"]
-    kx_step = taps if taps > 1 else geo["in_stride"]
+    out_groups = ceil_div(geo["out_w"], pp)
+    staged = taps > 1
+    if pp > 1 and not staged:
+        row_step = ceil_div(geo["in_w"], pp) * geo["in_stride"]
+        origin = geo["in_base"] - pad * row_step + ((-pad) // pp) * geo["in_stride"]
+        ox_step = geo["in_stride"]
+        ph0, kx_pix = (-pad) % pp, 1
+    else:
+        row_step = geo["in_w"] * geo["in_stride"]
+        origin = geo["in_base"] - pad * row_step - pad * geo["in_stride"]
+        ox_step = s * pp * geo["in_stride"]
+        ph0, kx_pix = 0, 0
+    kx_step = taps if staged else geo["in_stride"]
     return dict(
         cb_last=geo["cb"] - 1, kx_last=kx_groups - 1, ky_last=k - 1, og_last=geo["og"] - 1,
-        ox_last=geo["out_w"] - 1, oy_last=geo["out_h"] - 1,
-        origin=(geo["in_base"] - pad * row_step - pad * geo["in_stride"]) & m,
-        kx_step=kx_step & m, ky_step=row_step & m, ox_step=(s * geo["in_stride"]) & m,
-        oy_step=(s * row_step) & m, ix_step=taps, stride=s, pad=pad, kernel=k,
-        w_base=geo["w_base"], b_base=geo["b_base"], out_base=geo["out_base"],
+        ox_last=out_groups - 1, oy_last=geo["out_h"] - 1,
+        origin=origin & m, ph0=ph0, kx_pix=kx_pix,
+        kx_step=kx_step & m, ky_step=row_step & m, ox_step=ox_step & m,
+        oy_step=(s * row_step) & m, ix_step=taps, ix_ox_step=s * pp, stride=s, pad=pad,
+        kernel=k, w_base=geo["w_base"], b_base=geo["b_base"], out_base=geo["out_base"],
         out_stride=geo["out_stride"] & m,
-        out_row_step=(geo["out_w"] * geo["out_stride"]) & m,
+        out_row_step=(out_groups * geo["out_stride"]) & m,
         out_ring_last=(geo["ring"] - 1) if geo["ring"] else (1 << cw) - 1,
         out_blocks=geo["out_blocks"])
 
 
 def conv_beats(geo: dict, aw: int, nw: int, g: int) -> list[tuple]:
-    """(first, last, addr, iy, ix, kleft, waddr, baddr, oaddr, st_left, group) per beat."""
+    """(first, last, addr, phase, iy, ix, kleft, waddr, baddr, oaddr, st_left, group) per
+    beat; with pixel banks ox is the group and addr, phase the group address and bank of the
+    tap's pixel (see `conv_cfg`)."""
     m = (1 << aw) - 1
-    k, s, pad, taps = geo["k"], geo["s"], geo["pad"], geo["taps"]
+    k, s, pad, taps, pp = geo["k"], geo["s"], geo["pad"], geo["taps"], geo.get("pp", 1)
     kx_groups = ceil_div(k, taps)
+    out_groups = ceil_div(geo["out_w"], pp)
+    banked = pp > 1 and taps == 1
+    in_groups = ceil_div(geo["in_w"], pp)
     beats = []
     for oy in range(geo["out_h"]):
         orow = oy % geo["ring"] if geo["ring"] else oy
-        for ox in range(geo["out_w"]):
-            opix = geo["out_base"] + (orow * geo["out_w"] + ox) * geo["out_stride"]
+        for ox in range(out_groups):
+            opix = geo["out_base"] + (orow * out_groups + ox) * geo["out_stride"]
             waddr = geo["w_base"]
             for og in range(geo["og"]):
                 word = og * nw if g == 1 else og // g
@@ -77,12 +101,19 @@ def conv_beats(geo: dict, aw: int, nw: int, g: int) -> list[tuple]:
                     for kx in range(kx_groups):
                         for cb in range(geo["cb"]):
                             iy = oy * s - pad + ky
-                            ix = ox * s - pad + kx * taps
-                            addr = geo["in_base"] + (iy * geo["in_w"] + ix) * geo["in_stride"] + cb
+                            ix = ox * s * pp - pad + kx * taps
+                            phase = 0
+                            if banked:
+                                phase = ix % pp
+                                addr = geo["in_base"] + (iy * in_groups + ix // pp) * \
+                                    geo["in_stride"] + cb
+                            else:
+                                addr = geo["in_base"] + (iy * geo["in_w"] + ix) * \
+                                    geo["in_stride"] + cb
                             beats.append((
                                 ky == 0 and kx == 0 and cb == 0,
                                 ky == k - 1 and kx == kx_groups - 1 and cb == geo["cb"] - 1,
-                                addr & m, iy, ix, k - kx * taps, waddr & 0xFFF,
+                                addr & m, phase, iy, ix, k - kx * taps, waddr & 0xFFF,
                                 (geo["b_base"] + og) & 0xFF, (opix + word) & m,
                                 geo["out_blocks"] - word, og % g))
                             waddr += 1
