@@ -1141,7 +1141,7 @@ fg_writeback #(
     .res_addr(w_desc[DESC_W-1 -: AW]), .res_st_left(w_desc[GW +: CW+1]),
     .res_group(w_desc[GW-1:0]),
     .pool_valid(mp_out_valid), .pool_data(mp_out_data), .pool_addr(qr_waddr),
-    .pool_left(qr_left),
+    .pool_left(qr_left), .pool_pix(1'b0),
     .pool_pop(pool_pop), .busy(unused_wb_busy),
     .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr),
     .wr_data(arena_wr_data)
