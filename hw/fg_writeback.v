@@ -20,9 +20,9 @@ Sources, by priority:
 Pixel banks (PP > 1, a pixel-parallel engine): the arena is PP pixel banks of NW word banks
 each; a result is PP pixels (res_data holds pixel j's lanes at [j*RL*ACT_W +: RL*ACT_W], RL =
 max(P_IN, P_OUT)), all written at res_addr, pixel j to pixel bank j, every word of every pixel
-in the same cycle (padding pixels past a row's end included: they are the tensor's own). An
-average pool or add result is NW words a pixel there, written like a conv result. A max-pool
-result is one pixel, for pixel bank pool_pix.
+in the same cycle (padding pixels past a row's end included: they are the tensor's own; an
+average pool's one pixel is written to every pixel bank, the others' copies are padding). A
+max-pool result is one pixel, for pixel bank pool_pix.
 
 The port's outputs are registers (wr_*: one enable, bank address and word per bank; the bank
 of each word and its rotation into place are decided before them), driven straight into the
@@ -134,9 +134,8 @@ wire             pf_empty = pf_count == {(PA_W+1){1'b0}};
 wire take_pool = !res_valid && !pf_empty;
 wire unused_pix = &{1'b0, pf_pix[pf_rp]};   // (PP = 1: one pixel bank)
 
-// a result is wide (NW words a pixel, word k to bank (a + k) mod NW) when it is a conv's, or
-// any result of a pixel-parallel engine (its average pool and add read NW words a pixel)
-wire res_wide = res_conv || PP > 1;
+// a result is wide (NW words a pixel, word k to bank (a + k) mod NW) when it is a conv's
+wire res_wide = res_conv;
 
 // the lane groups of a result word when P_OUT < P_IN: a conv's lanes replicated, the mask
 // picks the group

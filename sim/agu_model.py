@@ -142,42 +142,65 @@ def random_pool(rng: random.Random, aw: int, cw: int) -> dict:
     return geo
 
 
-def pool_cfg(geo: dict, aw: int, cw: int, step: int = 1) -> dict:
+def pool_cfg(geo: dict, aw: int, cw: int, step: int = 1, pp: int = 1) -> dict:
     """The per-layer constants of fg_pool_agu (what fpgagen/machine/engine_table.py computes; the
-    engine turns the table's words-per-pixel - 1 into groups of ``step`` words with a shift)."""
+    engine turns the table's words-per-pixel - 1 into groups of ``step`` words with a shift).
+    With ``pp`` pixel banks: group addresses (rows of ceil(W / pp) groups), column chunks of
+    pp pixels, no column carry."""
     m = (1 << aw) - 1
     k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
-    reuse = s < k <= 2 * s
+    reuse = s < k <= 2 * s and pp == 1
     kx0 = k - s if reuse else 0
-    row_step = geo["in_w"] * geo["in_stride"]
+    in_w = ceil_div(geo["in_w"], pp)
+    out_w = ceil_div(geo["out_w"], pp)
+    row_step = in_w * geo["in_stride"]
     irow0 = (-pad) % ring if ring else 0
     row0 = geo["in_base"] + irow0 * row_step if ring else geo["in_base"] - pad * row_step
     none = (1 << cw) - 1
+    col0 = ((-pad) // pp) * geo["in_stride"] if pp > 1 else -pad * geo["in_stride"]
+    col_step = (s // pp if pp > 1 else s) * geo["in_stride"]
     return dict(
         cb_last=(geo["cb"] - 1) // step, blocks=geo["cb"], k_last=k - 1,
+        kx_last=ceil_div(k, pp) - 1, ph0=(-pad) % pp, pix_step=s % pp,
         ox_last=geo["out_w"] - 1, oy_last=geo["out_h"] - 1, stride=s, pad=pad,
         reuse=int(reuse), kx0=kx0,
         ix_kx0=s + kx0, in_base=geo["in_base"], row0=row0 & m, irow0=irow0,
         ring=ring if ring else none, ring_last=ring - 1 if ring else none,
         row_step=row_step & m, s_row_step=(s * row_step) & m,
         wrap_row_step=((s - ring) * row_step) & m if ring else 0,
-        col0=(-pad * geo["in_stride"]) & m, kx_step=geo["in_stride"] & m,
-        col_step=(s * geo["in_stride"]) & m, col_kx0=((s + kx0) * geo["in_stride"]) & m,
+        col0=col0 & m, kx_step=geo["in_stride"] & m,
+        col_step=col_step & m, col_kx0=((s + kx0) * geo["in_stride"]) & m,
         out_base=geo["out_base"], out_stride=geo["out_stride"] & m,
-        out_row_step=(geo["out_w"] * geo["out_stride"]) & m)
+        out_row_step=(out_w * geo["out_stride"]) & m)
 
 
-def pool_beats(geo: dict, aw: int, step: int = 1) -> list[tuple]:
-    """(first, last, carry, from_carry, raddr, iy, ix, waddr, left) per beat; a beat reads
-    ``step`` words from raddr on (word group cb covers words cb * step ..)."""
+def pool_beats(geo: dict, aw: int, step: int = 1, pp: int = 1) -> list[tuple]:
+    """(first, last, carry, from_carry, raddr, iy, ix, waddr, left) per beat, and with ``pp``
+    pixel banks (phase, opix, kleft) too; a beat reads ``step`` words from raddr on (word group
+    cb covers words cb * step ..), with pixel banks the pp pixels of a window row's column
+    chunk from its first (raddr the group address, phase its bank)."""
     m = (1 << aw) - 1
     k, s, pad, ring = geo["k"], geo["s"], geo["pad"], geo["ring"]
-    reuse = s < k <= 2 * s
+    reuse = s < k <= 2 * s and pp == 1
+    in_w, out_w = ceil_div(geo["in_w"], pp), ceil_div(geo["out_w"], pp)
+    chunks = ceil_div(k, pp)
     beats = []
     for oy in range(geo["out_h"]):
         for g in range(-(-geo["cb"] // step)):
             cb = g * step
             for ox in range(geo["out_w"]):
+                if pp > 1:
+                    waddr = geo["out_base"] + (oy * out_w + ox // pp) * geo["out_stride"] + cb
+                    for ky in range(k):
+                        for c in range(chunks):
+                            iy, ix = oy * s - pad + ky, ox * s - pad + c * pp
+                            irow = iy % ring if ring else iy
+                            raddr = geo["in_base"] + (irow * in_w + ix // pp) * \
+                                geo["in_stride"] + cb
+                            beats.append((ky == 0 and c == 0, ky == k - 1 and c == chunks - 1,
+                                          False, False, raddr & m, iy, ix, waddr & m,
+                                          geo["cb"] - cb, ix % pp, ox % pp, k - c * pp))
+                    continue
                 kx_start = k - s if reuse and ox else 0
                 waddr = geo["out_base"] + (oy * geo["out_w"] + ox) * geo["out_stride"] + cb
                 for ky in range(k):

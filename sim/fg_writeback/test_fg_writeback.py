@@ -21,8 +21,8 @@ back). At the end the queue drains, busy falls, and the
 arena built from wr_en / wr_mask / wr_addr / wr_data equals the expected arena, lane by lane.
 
 With PP pixel banks (a pixel-parallel engine) a result is PP pixels, pixel j written to pixel
-bank j at the same word addresses (an element-wise result is NW words a pixel there, like a
-conv's), a pool result one pixel, to pixel bank pool_pix; the arena is checked per pixel bank.
+bank j at the same word addresses, a pool result one pixel, to pixel bank pool_pix; the arena
+is checked per pixel bank.
 
 st_left is kept >= -2**CW + NW - 1, the range the address generator can produce (it counts
 down from a non-negative block count): below that the burst's k-th count would wrap.
@@ -81,7 +81,7 @@ class TB:
         """A random result: its inputs and the words it must write as (k, (pixel bank,
         addr), mask, lanes, full wr_data or None)."""
         conv = rng.random() < 0.7
-        wide = (conv or self.pp > 1) and self.nw > 1
+        wide = conv and self.nw > 1
         st = self.st_left(rng, self.nw if wide else 1)
         group = rng.getrandbits(self.gw)
         if conv and self.g > 1:
