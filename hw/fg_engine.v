@@ -654,6 +654,7 @@ fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_a
 
 wire              vc_valid, vc_first, vc_last, vc_half;
 wire [AW-1:0]     vc_addr, vc_waddr;
+wire              vc_phase;
 
 fg_vec_agu #(.AW(AW), .CW(CW)) vec_agu_inst (
     .clk(clk), .rst(rst),
@@ -661,15 +662,17 @@ fg_vec_agu #(.AW(AW), .CW(CW)) vec_agu_inst (
     .cfg_in_base(`FG_M(F_IN_BASE, AW)), .cfg_in_stride(`FG_M(F_IN_STRIDE, AW)),
     .cfg_in2_base(`FG_M(F_IN2_BASE, AW)), .cfg_in2_stride(`FG_M(F_IN2_STRIDE, AW)),
     .cfg_out_base(`FG_M(F_OUT_BASE, AW)), .cfg_out_stride(`FG_M(F_OUT_STRIDE, AW)),
+    .cfg_x_last({CW{1'b0}}), .cfg_row_step({AW{1'b0}}),
     .start(vec_start), .ready(1'b1), .done(vec_done),
     .beat_valid(vc_valid), .beat_first(vc_first), .beat_last(vc_last), .beat_half(vc_half),
-    .beat_addr(vc_addr), .beat_waddr(vc_waddr)
+    .beat_addr(vc_addr), .beat_phase(vc_phase), .beat_waddr(vc_waddr)
 );
 
 wire              pl_valid, pl_first, pl_last, pl_carry, pl_from_carry;
 wire [AW-1:0]     pl_row_addr, pl_col_addr, pl_waddr;
 wire [CW:0]       pl_left;
-wire [CW:0]       pl_iy, pl_ix;
+wire [CW:0]       pl_iy, pl_ix, pl_kleft;
+wire              pl_phase, pl_opix;
 // any beat waits while PF_DEPTH - 1 windows are in flight: a decision from one register
 wire              pl_ready = !credit_high;
 wire              pl_take = pl_valid && pl_ready;
@@ -681,7 +684,8 @@ wire [CW-1:0] pool_cb_last = `FG_P(F_CB_LAST, CW) >> LNW;
 fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW)) pool_agu_inst (
     .clk(clk), .rst(rst),
     .cfg_cb_last(pool_cb_last), .cfg_blocks(`FG_P(F_OUT_BLOCKS, CW)),
-    .cfg_k_last(`FG_P(F_K_LAST, CW)),
+    .cfg_k_last(`FG_P(F_K_LAST, CW)), .cfg_kx_last({CW{1'b0}}), .cfg_ph0(1'b0),
+    .cfg_pix_step(1'b0),
     .cfg_ox_last(`FG_P(F_OX_LAST, CW)), .cfg_oy_last(`FG_P(F_OY_LAST, CW)),
     .cfg_stride(`FG_P(F_STRIDE, CW)), .cfg_pad(`FG_P(F_PAD, CW)),
     .cfg_reuse(`FG_P(F_REUSE, 1)), .cfg_kx0(`FG_P(F_KX0, CW)), .cfg_ix_kx0(`FG_P(F_IX_KX0, CW)),
@@ -699,7 +703,7 @@ fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW)) pool_agu_inst (
     .beat_valid(pl_valid), .beat_first(pl_first), .beat_last(pl_last), .beat_carry(pl_carry),
     .beat_from_carry(pl_from_carry), .beat_row_addr(pl_row_addr),
     .beat_col_addr(pl_col_addr), .beat_iy(pl_iy), .beat_ix(pl_ix), .beat_waddr(pl_waddr),
-    .beat_left(pl_left)
+    .beat_left(pl_left), .beat_phase(pl_phase), .beat_opix(pl_opix), .beat_kleft(pl_kleft)
 );
 
 // pool windows issued and not yet written (the write queue holds PF_DEPTH): the issuer stops
@@ -1166,7 +1170,7 @@ fg_logits_out #(
 wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, unused_wb_busy, vc_last,
                       p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0,
                       x_lanes, m_split_lg,   // (these two: used when NW > 1)
-                      cv_phase};
+                      cv_phase, vc_phase, pl_phase, pl_opix, pl_kleft};
 
 `undef FG_M
 `undef FG_P

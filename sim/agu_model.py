@@ -214,42 +214,52 @@ def pool_beats(geo: dict, aw: int, step: int = 1, pp: int = 1) -> list[tuple]:
     return beats
 
 
-def random_vec(rng: random.Random, aw: int) -> dict:
+def random_vec(rng: random.Random, aw: int, pp: int = 1) -> dict:
     """A random global average pool (add = 0) or add (add = 1) over an h x w map."""
     add = rng.random() < 0.5
     cb = rng.randint(1, 3)
     geo = dict(add=add, h=rng.randint(1, 6), w=rng.randint(1, 6), cb=cb,
                in_base=rng.randrange(1 << aw), in_stride=cb + rng.randint(0, 2),
                in2_base=rng.randrange(1 << aw), in2_stride=cb + rng.randint(0, 2),
-               out_base=rng.randrange(1 << aw), out_stride=cb + rng.randint(0, 2))
+               out_base=rng.randrange(1 << aw), out_stride=cb + rng.randint(0, 2), pp=pp)
     return geo
 
 
 def vec_cfg(geo: dict, aw: int) -> dict:
+    """With pp pixel banks an add walks pixel groups (rows of ceil(w / pp)), the average pool
+    the pixels of each row (x_last, row_step: a row of groups)."""
     m = (1 << aw) - 1
-    return dict(add=int(geo["add"]), cb_last=geo["cb"] - 1, p_last=geo["h"] * geo["w"] - 1,
+    pp = geo.get("pp", 1)
+    groups = ceil_div(geo["w"], pp)
+    p_last = geo["h"] * (groups if geo["add"] else geo["w"]) - 1
+    return dict(add=int(geo["add"]), cb_last=geo["cb"] - 1, p_last=p_last,
                 in_base=geo["in_base"], in_stride=geo["in_stride"] & m,
                 in2_base=geo["in2_base"], in2_stride=geo["in2_stride"] & m,
-                out_base=geo["out_base"], out_stride=geo["out_stride"] & m)
+                out_base=geo["out_base"], out_stride=geo["out_stride"] & m,
+                x_last=geo["w"] - 1, row_step=(groups * geo["in_stride"]) & m)
 
 
 def vec_beats(geo: dict, aw: int) -> list[tuple]:
-    """(first, last, half, addr, waddr) per beat."""
+    """(first, last, half, addr, waddr, phase) per beat."""
     m = (1 << aw) - 1
-    n = geo["h"] * geo["w"]
+    pp = geo.get("pp", 1)
+    groups = ceil_div(geo["w"], pp)
     beats = []
     if geo["add"]:
-        for p in range(n):
+        for p in range(geo["h"] * groups):
             for cb in range(geo["cb"]):
                 wa = (geo["out_base"] + p * geo["out_stride"] + cb) & m
                 beats.append((True, False, False,
-                              (geo["in_base"] + p * geo["in_stride"] + cb) & m, wa))
+                              (geo["in_base"] + p * geo["in_stride"] + cb) & m, wa, 0))
                 beats.append((False, True, True,
-                              (geo["in2_base"] + p * geo["in2_stride"] + cb) & m, wa))
+                              (geo["in2_base"] + p * geo["in2_stride"] + cb) & m, wa, 0))
     else:
+        n = geo["h"] * geo["w"]
         for cb in range(geo["cb"]):
             for p in range(n):
+                y, x = divmod(p, geo["w"])
                 beats.append((p == 0, p == n - 1, False,
-                              (geo["in_base"] + p * geo["in_stride"] + cb) & m,
-                              (geo["out_base"] + cb) & m))
+                              (geo["in_base"] + (y * groups + x // pp) * geo["in_stride"]
+                               + cb) & m,
+                              (geo["out_base"] + cb) & m, x % pp))
     return beats

@@ -45,7 +45,7 @@ NARROW = {
     "fg_axil_ctrl": {"ADDR_W": 6, "BUILD_ID": 1},
     "fg_conv_agu": {"AW": 2, "CW": 2, "WA_W": 1, "BA_W": 1, "G": 4, "PP": 3},
     "fg_pool_agu": {"AW": 2, "CW": 2, "PP": 3},
-    "fg_vec_agu": {"AW": 2, "CW": 2},
+    "fg_vec_agu": {"AW": 2, "CW": 2, "PP": 3},
     "fg_layer_table": {"N_ROWS": 1, "NF": 2, "FW": 2, "TABLE_FILE": '"x.hex"'},
     "fg_writeback": {"P_IN": 8, "P_OUT": 2, "ACT_W": 3, "AW": 2, "CW": 2, "PF_DEPTH": 2,
                      "PP": 3},
