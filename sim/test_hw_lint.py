@@ -31,6 +31,7 @@ NARROW = {
     "fg_delay": {"WIDTH": 3, "DEPTH": 0},
     "fg_count": {"W": 1},
     "fg_maxpool": {"LANES": 1, "A_W": 1},
+    "fg_pixmax": {"PP": 5, "LANES": 1, "A_W": 1},
     "fg_avgpool": {"LANES": 1, "A_W": 16, "SUM_W": 30, "M_W": 1, "ACC_W": 20},
     "fg_add": {"LANES": 1, "A_W": 1, "B_W": 16, "MAX_ALIGN": 0, "ACC_W": 40},
     "fg_sdp_ram": {"WIDTH": 1, "DEPTH": 3, "RAM_STYLE": '"distributed"', "OUT_REG": 0},
