@@ -37,7 +37,7 @@ NARROW = {
     "fg_sdp_ram": {"WIDTH": 1, "DEPTH": 3, "RAM_STYLE": '"distributed"', "OUT_REG": 0},
     "fg_col_ram": {"WIDTH": 12, "LANES": 3, "DEPTH": 3, "OUT_REG": 0, "N_COLS": 4,
                    "COL_W": "64'h0004000000040004", "COL_ULTRA": "4'b0010"},
-    "fg_arena": {"WIDTH": 6, "LANES": 1, "BANKS": 4, "BANK_DEPTH": 3, "OUT_REG": 0, "N_COLS": 2,
+    "fg_arena": {"WIDTH": 6, "LANES": 1, "BANKS": 4, "BANK_DEPTH": 3, "OUT_REG": 0, "N_COLS": 2, "PP": 3,
                  "COL_W": "32'h00030003"},
     "fg_rom": {"WIDTH": 130, "DEPTH": 2, "ROM_STYLE": '"distributed"', "INIT_FILE": '"x.hex"'},
     "fg_axis_unpack": {"A_W": 12, "VB": 2, "C": 3, "TDATA_W": 64, "N_BEATS": 3,
