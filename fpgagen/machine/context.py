@@ -80,6 +80,11 @@ class Machine:
         return self.plan.engine.p_out
 
     @property
+    def p_pix(self) -> int:
+        """Output pixels a beat (`EngineConfig.p_pix`): the arena's pixel banks."""
+        return self.plan.engine.p_pix
+
+    @property
     def pack(self) -> bool:
         """Two MACs per DSP (`EngineConfig.pack`)."""
         return self.plan.engine.pack
@@ -114,6 +119,11 @@ class Machine:
     @property
     def stage_taps(self) -> int:
         return self.plan.stage_taps
+
+    @property
+    def stage_banks(self) -> int:
+        """Banks of the staging memory (`fpgagen.plan.plan.staging_banks`)."""
+        return self.plan.stage_banks or self.plan.stage_taps
 
     @property
     def stage_slots(self) -> int:
@@ -194,9 +204,6 @@ def _check_packing(plan: Plan, table: tuple[LayerEntry, ...], xa_w: int, w_w: in
 
 def lower(plan: Plan, qgraph: QGraph) -> Machine:
     """The machine of ``plan`` with ``qgraph``'s numbers (pure)."""
-    if plan.engine.p_pix > 1:
-        raise FpgagenError(f"engine {plan.engine}: neither core builds an engine of more than "
-                           "one pixel a beat yet (fpgagen check plans and estimates it)")
     table = layer_table(plan, qgraph)
     dp = datapath(plan, qgraph)
     graph = qgraph.graph
@@ -213,7 +220,7 @@ def lower(plan: Plan, qgraph: QGraph) -> Machine:
     if sum_w > MAX_SUM_BITS:  # refused before any work by fpgagen.machine.rules; a guard here
         raise FpgagenError(f"the average pool's sum needs {sum_w} bits; the engine supports "
                            f"{MAX_SUM_BITS} (use narrower activations)")
-    rows = rtl_table(table, plan.stage_taps)
+    rows = rtl_table(table, plan.stage_taps, plan.engine.p_pix)
     return Machine(
         plan=plan, qgraph=qgraph, table=table, rows=rows, datapath=dp,
         stream=build_stream_format(qgraph), xa_w=xa_w, counter_bits=counter_bits(rows),

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from fpgagen.frontend.graph import INPUT, Graph, Layer
 from fpgagen.plan.engine import EngineConfig, maxpool_row_taps
-from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.plan.engine_fields import table_fields
 from fpgagen.plan.engine_latency import latency
 from fpgagen.util.arith import ceil_div
 
@@ -89,7 +89,8 @@ class EngineTiming:
 
 def timing(engine: EngineConfig) -> EngineTiming:
     """The constants of ``engine``'s RTL instance (the layer table's field count included)."""
-    return EngineTiming(engine.p_in, engine.p_out, len(RTL_FIELDS), engine.p_pix)
+    return EngineTiming(engine.p_in, engine.p_out, len(table_fields(engine.p_pix)),
+                        engine.p_pix)
 
 
 # --- fitted: fixed cycles per entry beyond the RTL constants above, by the issuer that runs it
@@ -99,6 +100,13 @@ START_CONV = 2 + 2   # S_PREP, S_START; fg_conv_agu's first beat and registered 
 START_VEC = 2 + 2    # fg_vec_agu (its configuration is registered before the start pulse)
 START_POOL = 2 + 2
 POOL_WRITE_LAT = latency("A1") + MEM_LAT + latency("MAXPOOL") + 1 + 1   # + queue + write
+
+
+def pool_write_latency(p_pix: int) -> int:
+    """A max-pool window's last beat -> its write: POOL_WRITE_LAT, and on a pixel-parallel
+    engine the chunk's words rotated into place (a register) and fg_pixmax's clog2(p_pix)
+    levels (hw/fg_engine.v PIX_LAT)."""
+    return POOL_WRITE_LAT + (1 + (p_pix - 1).bit_length() if p_pix > 1 else 0)
 # S_ALT: an iteration's conv segment costs the conv entry its S_ALT_WAIT (DRAIN) and this many
 # more (S_ALT_PLAN twice, the pool segment's 3-cycle wait, the generator's resume); a pool
 # segment costs the pool entry its row's beats and this many (settle, resume, the last
@@ -150,18 +158,15 @@ def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
 
 
 def vec_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
-    """fg_vec_agu: the global average pool reads every input pixel's words once; an add reads
-    operand a, then b, per word (one arena read port: II = 2). On a pixel-parallel engine a
-    beat reads a pixel group's p_pix pixels x NW words (every arena bank)."""
+    """fg_vec_agu: the global average pool reads every input pixel's words once, one word a
+    beat (on a pixel-parallel engine too: the pixel's phase picks its bank); an add reads
+    operand a, then b, per word (one arena read port: II = 2), on a pixel-parallel engine a
+    word of every pixel of a group a beat."""
     if lay.op == "avgpool":
-        h, w, c = graph.in_shape(lay)
-        reads = 1
-    else:
-        h, w, c = graph.shape(lay.name)
-        reads = 2
-    if engine.p_pix > 1:
-        return reads * h * ceil_div(w, engine.p_pix) * pool_groups(c, engine)
-    return reads * h * w * ceil_div(c, engine.p_in)
+        hi, wi, c = graph.in_shape(lay)
+        return hi * wi * ceil_div(c, engine.p_in)
+    h, w, c = graph.shape(lay.name)
+    return 2 * h * ceil_div(w, engine.p_pix) * ceil_div(c, engine.p_in)
 
 
 @dataclass(frozen=True)
@@ -269,7 +274,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     issue = conv_issue(graph, conv, engine, beats)
     return FusedPair(
         conv=dict(issue=issue, fused_pair=conv_cycles - conv_row * ch, **setup),
-        pool=dict(fused_pair=pool_cycles, pipeline=POOL_WRITE_LAT + t.drain))
+        pool=dict(fused_pair=pool_cycles, pipeline=pool_write_latency(t.p_pix) + t.drain))
 
 
 def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, beats: int,
@@ -281,7 +286,7 @@ def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, beats: int,
                     pipeline=t.drain)
     if lay.op == "maxpool":
         return dict(row_setup=t.row_load + START_POOL, issue=maxpool_issue(graph, lay, engine),
-                    pipeline=POOL_WRITE_LAT + t.drain)
+                    pipeline=pool_write_latency(t.p_pix) + t.drain)
     if lay.op in ("avgpool", "add"):
         return dict(row_setup=t.row_load + START_VEC, issue=vec_issue(graph, lay, engine),
                     pipeline=t.drain)

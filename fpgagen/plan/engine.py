@@ -26,7 +26,6 @@ One engine runs the whole network layer by layer. Its two parameters shape every
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -76,9 +75,8 @@ class EngineConfig:
     @property
     def avg_lanes(self) -> int:
         """Lanes of the average pool's scale (sum x M, one DSP each, hw/fg_avgpool.v): one
-        word of P_in lanes; on a pixel-parallel engine a beat reads a pixel group's NW words
-        (`result_words`), so P_in x NW."""
-        return self.p_in * (self.result_words if self.p_pix > 1 else 1)
+        word of P_in lanes a beat, on a pixel-parallel engine too."""
+        return self.p_in
 
     @property
     def dsp(self) -> int:
@@ -100,16 +98,11 @@ class EngineConfig:
         return f"{self.p_in}x{self.p_out}" + (f"x{self.p_pix}" if self.p_pix > 1 else "")
 
 
-def conv_beats(kernel: int, in_blocks: int, taps: int = 1, fold: bool = False) -> int:
+def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
     """Array beats (= weight words) of one conv dot product: K kernel rows x ceil(K / T) tap
     groups x input words, T kernel columns sharing a beat on the packed staging memory
-    (`Plan.stage_taps`, 1 elsewhere). With ``fold`` (the conv on the image of a pixel-parallel
-    engine, `Plan.stage_fold`) the K x K taps are one list in (ky, kx) order and a beat takes
-    T of them, across kernel rows: ceil(K^2 / T) beats (SqueezeNet 1.1's 3x3x3 conv1 on 16
-    lanes: T = 5, 2 beats, 27 of 32 lanes busy, instead of 3 beats of 9 lanes). The weight
-    layout, the RTL estimate and the HLS schedule all count with this one function."""
-    if fold:
-        return ceil_div(kernel * kernel, taps) * in_blocks
+    (`Plan.stage_taps`, 1 elsewhere). The weight layout, the RTL estimate and the HLS
+    schedule all count with this one function."""
     return kernel * ceil_div(kernel, taps) * in_blocks
 
 
@@ -195,20 +188,27 @@ def pixel_stride_problem(graph: Graph, p_pix: int) -> str | None:
     """Why an engine of ``p_pix`` pixels a beat cannot run ``graph``, or None.
 
     A conv on the arena reads, for the p_pix output pixels of a beat at one kernel column,
-    the input pixels x0 + j*s (j < p_pix, stride s): they lie in p_pix distinct pixel banks
-    (x mod p_pix) exactly when gcd(s, p_pix) = 1, so one cycle reads them all. Odd p_pix runs
-    stride-2 convs; the conv on the image reads the staging memory, banked for its own stride
-    (`fpgagen.plan.plan.staging_banks`), and max-pools read a window's columns, not pixels at
-    a stride, so neither is bound by this rule.
+    the input pixels x0 + j*s (j < p_pix, stride s). They lie in p_pix distinct pixel banks
+    (x mod p_pix) exactly when gcd(s, p_pix) = 1; the engine reads them today for s = 1 (bank
+    b at the group of x0 or the next one, the words rotated by x0 mod p_pix), so a conv on the
+    arena with a stride above 1 needs p_pix = 1. The conv on the image reads the staging
+    memory, banked for its stride (`fpgagen.plan.plan.staging_banks`), and max-pools read a
+    window's columns, not pixels at a stride: neither is bound by this rule. The logits
+    stream from pixel bank 0: the network's output must be one pixel.
     """
     if p_pix <= 1:
         return None
     for lay in graph.layers:
-        if lay.op == "conv" and INPUT not in lay.inputs and math.gcd(lay.stride, p_pix) != 1:
+        if lay.op == "conv" and INPUT not in lay.inputs and lay.stride != 1:
             return (f"conv {lay.name!r} has stride {lay.stride}: an engine of {p_pix} pixels a "
-                    f"beat reads its taps x0 + j*{lay.stride} from {p_pix} pixel banks, which "
-                    f"needs gcd(stride, p_pix) = 1 (choose a p_pix coprime with "
-                    f"{lay.stride})")
+                    f"beat reads a conv's taps x0 + j from {p_pix} pixel banks, at stride 1 "
+                    f"only (stride {lay.stride} would need pixels x0 + j*{lay.stride}); use "
+                    "p_pix 1 for this model")
+    h, w, _ = graph.shape(graph.output)
+    if (h, w) != (1, 1):
+        return (f"the output {graph.output!r} is {h}x{w} pixels: an engine of {p_pix} pixels a "
+                "beat streams the logits from one pixel bank, so the output must be one pixel "
+                "(use p_pix 1 for this model)")
     return None
 
 

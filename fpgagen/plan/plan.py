@@ -101,9 +101,6 @@ class WeightLayout:
     logical_bits: int
     taps: int = 1  # kernel columns per word: > 1 only for the conv on the image (packed taps)
     split: int = 1  # input-word groups of a narrow 1x1 conv (`fpgagen.plan.engine.conv_split`)
-    # the taps of the conv on the image are one list over the kernel, ``taps`` a word across
-    # kernel rows (`Plan.stage_fold`), instead of ``taps`` columns of one row
-    fold: bool = False
 
     @property
     def bias_words(self) -> int:
@@ -116,24 +113,15 @@ class WeightLayout:
 
     @property
     def tap_groups(self) -> int:
-        """Words per kernel row: K, or ceil(K / taps) when taps are packed into the lanes; with
-        ``fold`` the words of the whole kernel, ceil(K^2 / taps) (one "row")."""
-        if self.fold:
-            return ceil_div(self.kernel * self.kernel, self.taps)
+        """Words per kernel row: K, or ceil(K / taps) when taps are packed into the lanes."""
         return ceil_div(self.kernel, self.taps)
-
-    @property
-    def kernel_rows(self) -> int:
-        """Kernel rows the layout walks: K, or 1 when the taps are folded across rows."""
-        return 1 if self.fold else self.kernel
 
     def word_address(self, og: int, ky: int, kx: int, cb: int) -> int:
         """Weight-memory address of the word for output group og, kernel row ky, column kx (the
-        tap group when taps are packed; with ``fold`` ky is 0 and kx the beat), input block cb
-        (the beat cb of in_blocks / split when the conv is split: that word holds input blocks
-        cb * split .. + split - 1)."""
+        tap group when taps are packed), input block cb (the beat cb of in_blocks / split when
+        the conv is split: that word holds input blocks cb * split .. + split - 1)."""
         beats = self.in_blocks // self.split
-        return self.base + ((og * self.kernel_rows + ky) * self.tap_groups + kx) * beats + cb
+        return self.base + ((og * self.kernel + ky) * self.tap_groups + kx) * beats + cb
 
 
 @dataclass(frozen=True)
@@ -188,10 +176,9 @@ class Plan:
     costs: tuple[LayerCost, ...]
     io_cycles: int
     stage_taps: int = 1  # taps per beat of the conv on the image (staging banks), see above
-    # the staging memory's banks of a pixel-parallel engine (`staging_banks`): rows x columns,
-    # the taps of a beat folded across kernel rows; (1, stage_taps) otherwise
-    stage_fold: bool = False
-    stage_bank_grid: tuple[int, int] = (1, 1)
+    # banks of the staging memory (`staging_banks`): stage_taps, or on a pixel-parallel engine
+    # enough for the p_pix pixels' taps of a beat (0: stage_taps)
+    stage_banks: int = 0
     staging_slots: int = STAGING_SLOTS  # images the staging memory holds (see STAGING_SLOTS)
     # why the default engine is smaller than the board's DSPs allow ("" when it is not, or when
     # --pe chose it): a user who reads "16x32" on a 1,248-DSP board should not have to guess
@@ -301,63 +288,38 @@ def _image_convs(graph: Graph) -> list:
 
 
 def staging_taps(graph: Graph, engine: EngineConfig) -> int:
-    """Kernel taps per array beat for a conv that reads the input image.
+    """Kernel columns per array beat for a conv that reads the input image.
 
-    The image has few channels (3 of 16 lanes), so T taps share one beat, lane
-    ``t * C_in + c``. One pixel a beat: T horizontally adjacent taps, the largest power of two
-    with T * C_in <= P_in, and no larger than needed for the kernel; the staging memory is
-    then T banks (pixel p in bank p mod T), so any T consecutive pixels are read in one cycle;
-    1 means no packing. A pixel-parallel engine folds the taps across kernel rows
-    (`stage_fold`): T = floor(P_in / C_in), at most K^2 (SqueezeNet 1.1's conv1 on 16 lanes:
-    5 taps, 2 beats for its 27 values), the staging memory banked by `staging_banks`.
+    The image has few channels (3 of 16 lanes), so T horizontally adjacent taps share one beat,
+    lane ``t * C_in + c``: T is the largest power of two with T * C_in <= P_in, and no larger
+    than needed for the kernel. The staging memory is then T banks (pixel p in bank p mod T,
+    `staging_banks`), so any T consecutive pixels are read in one cycle; 1 means no packing.
     """
     convs = _image_convs(graph)
     fit = engine.p_in // graph.input_shape[2]
     k = max((lay.kernel for lay in convs), default=1)
-    if stage_fold(engine):
-        return max(1, min(fit, k * k))
     taps = 1
     while taps * 2 <= fit and taps < k:
         taps *= 2
     return taps
 
 
-def stage_fold(engine: EngineConfig) -> bool:
-    """Whether the conv on the image folds its taps across kernel rows (`staging_taps`): on a
-    pixel-parallel engine, whose p_pix copies of the array would otherwise idle 7 of every 16
-    lanes of a 3x3 RGB conv1."""
-    return engine.p_pix > 1
+def _image_convs(graph: Graph) -> list:
+    return [lay for lay in graph.layers if lay.op == "conv" and lay.inputs[0] == INPUT]
 
 
-def staging_banks(graph: Graph, engine: EngineConfig, taps: int) -> tuple[int, int]:
-    """The staging memory's banks (rows, columns) of a pixel-parallel engine: pixel (y, x) of
-    the image in bank (y mod rows, x mod columns) at word (y div rows) * ceil(W / columns) +
-    x div columns (the loader steps these with counters).
-
-    A beat takes ``taps`` consecutive taps of the (ky, kx) list, which lie in at most ``rows``
-    consecutive kernel rows (distinct row banks), and for the p_pix pixels of a group at
-    stride s, in each row at most s * (p_pix - 1) + min(K, taps) consecutive columns (distinct
-    column banks): one cycle reads every pixel a beat needs. One pixel a beat: (1, taps), the
-    flat banking of `staging_taps` (pixel p in bank p mod T).
-    """
-    if not stage_fold(engine):
-        return 1, taps
-    rows = cols = 1
-    for lay in _image_convs(graph):
-        k, s = lay.kernel, lay.stride
-        for g in range(ceil_div(k * k, taps)):
-            first, last = g * taps, min(g * taps + taps, k * k) - 1
-            rows = max(rows, last // k - first // k + 1)
-        cols = max(cols, s * (engine.p_pix - 1) + min(k, taps))
-    return rows, cols
-
-
-def staging_bank_words(graph: Graph, grid: tuple[int, int], taps: int, fold: bool) -> int:
-    """Words of one staging bank per image slot."""
-    h, w, _ = graph.input_shape
-    if not fold:
-        return ceil_div(h * w, taps)
-    return ceil_div(h, grid[0]) * ceil_div(w, grid[1])
+def staging_banks(graph: Graph, engine: EngineConfig, taps: int) -> int:
+    """Banks of the staging memory: pixel p of the image (row-major) in bank p mod B at word
+    p div B. A beat of the conv on the image reads, for each of its p_pix output pixels at
+    stride s, T consecutive pixels from x0 + s * j: s * (p_pix - 1) + T consecutive pixels in
+    all, so B is the smallest power of two that holds them (one pixel a beat: B = T). SqueezeNet
+    1.1's conv1 (3x3/2) on 4 pixels a beat: T = 4, 2 * 3 + 4 = 10 pixels, 16 banks."""
+    span = max((lay.stride * (engine.p_pix - 1) + taps for lay in _image_convs(graph)),
+               default=taps)
+    banks = 1
+    while banks < max(span, taps):
+        banks *= 2
+    return banks
 
 
 def layer_costs(graph: Graph, engine: EngineConfig, layouts: Mapping[str, WeightLayout],
@@ -396,7 +358,6 @@ def io_terms(graph: Graph, precision: Precision) -> tuple[tuple[str, int], ...]:
 
 def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, taps: int
                     ) -> dict[str, WeightLayout]:
-    fold = stage_fold(engine)
     out: dict[str, WeightLayout] = {}
     base = bias_base = 0
     for lay in graph.layers:
@@ -412,11 +373,10 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
         image = lay.inputs[0] == INPUT
         t = taps if image else 1
         split = conv_split(k, cb, cout, engine, image)
-        words = og * conv_beats(k, cb // split, t, fold and image)
+        words = og * conv_beats(k, cb // split, t)
         out[lay.name] = WeightLayout(
             lay.name, base, words, og, k, cb, spec.weight.width, bias_base, spec.bias.width,
-            math.prod(ws) * spec.weight.width + cout * spec.bias.width, t, split,
-            fold and image)
+            math.prod(ws) * spec.weight.width + cout * spec.bias.width, t, split)
         base += words
         bias_base += og
     return out
@@ -570,13 +530,11 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     unfused = (plan_activations(graph, eng.p_in, widths, False, pix).arena_words
                if acts.fusions else acts.arena_words)
     taps = staging_taps(graph, eng)
-    fold = stage_fold(eng)
-    grid = staging_banks(graph, eng, taps)
-    stage_banks = grid[0] * grid[1]
+    stage_banks = staging_banks(graph, eng, taps)
     layouts = _weight_layouts(graph, precision, eng, taps)
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
-    c = graph.input_shape[2]
+    h, w, c = graph.input_shape
     banks = arena_banks(eng)
     shapes = {
         ACTIVATIONS: (acts.word_bits, pix * banks * ceil_div(acts.arena_words, banks),
@@ -584,11 +542,10 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
                       + (f", {banks} banks" if banks > 1 else "")
                       + (f", {pix} pixel banks" if pix > 1 else "")),
         INPUT_STAGING: (c * widths[INPUT],
-                        slots * stage_banks * staging_bank_words(graph, grid, taps, fold),
+                        slots * stage_banks * ceil_div(h * w, stage_banks),
                         f"input image: {c} channels of one pixel per word, "
                         + (f"{slots} images" if slots > 1 else "1 image")
-                        + (f", {grid[0]}x{grid[1]} banks" if fold
-                           else f", {taps} banks" if taps > 1 else "")),
+                        + (f", {stage_banks} banks" if stage_banks > 1 else "")),
         WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
                   f"weights: {eng.p_in}x{eng.p_out} per word"),
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
@@ -619,7 +576,7 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
                 io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io,
-                staging_slots=slots, stage_fold=fold, stage_bank_grid=grid)
+                staging_slots=slots, stage_banks=stage_banks)
 
 
 def arena_banks(engine: EngineConfig) -> int:
