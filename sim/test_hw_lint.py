@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fpgagen.plan.cycles import EngineTiming
-from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.plan.engine_fields import RTL_FIELDS, table_fields
 from fpgagen.rtl.hwfiles import HW_DIR
 from fpgagen.verify.verilator import lint
 
@@ -92,3 +92,18 @@ def test_lint(module, narrow):
 def test_module_has_cocotb_test(module):
     test = Path(__file__).parent / module / f"test_{module}.py"
     assert test.is_file(), f"{module} has no cocotb test at {test}"
+
+
+@pytest.mark.parametrize(("p_in", "p_out", "pp", "sbanks", "taps", "in_c"),
+                         [(4, 8, 3, 4, 1, 3), (8, 4, 2, 8, 4, 1), (16, 16, 4, 16, 4, 3)],
+                         ids=["4x8x3", "8x4x2", "16x16x4"])
+def test_lint_engine_pixel_banks(p_in, p_out, pp, sbanks, taps, in_c):
+    """fg_engine with pixel banks (PP copies of the array, PP arena pixel banks, SBANKS
+    staging banks), banked and lane-grouped: lint-clean as at one pixel a beat."""
+    params = {"P_IN": p_in, "P_OUT": p_out, "PP": pp, "SBANKS": sbanks, "TAPS": taps,
+              "IN_C": in_c, "NF": len(table_fields(pp)), "DRAIN": engine_drain(p_in, p_out),
+              **{k: v for k, v in DEFAULT_FILES["fg_engine"].items() if k != "DRAIN"}}
+    code, text = lint([HW_DIR / "fg_engine.v"], top="fg_engine", parameters=params,
+                      extra_args=["-y", str(HW_DIR)])
+    problems = [ln for ln in text.splitlines() if ln.startswith("%")]
+    assert code == 0 and not problems, "\n" + text

@@ -1,5 +1,6 @@
 """Pixel parallelism (EngineConfig.p_pix): the engine's arithmetic, --pe, the banked arena,
-the staging banks of the folded conv on the image, and the cycle model's terms."""
+the staging banks of the conv on the image, the table's group addresses and the cycle
+model's terms."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from fpgagen.plan import cycles
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.engine import (
     EngineConfig,
-    conv_beats,
     maxpool_row_taps,
     parse_pe,
     pixel_stride_problem,
@@ -43,24 +43,29 @@ def test_macs_dsps_and_weight_lanes():
     eng = EngineConfig(16, 64, pack=True, p_pix=4)
     assert eng.macs == 16 * 64 * 4
     assert eng.weight_lanes == 16 * 64            # a weight word serves the 4 pixels
-    # packed MAC pairs, plus the average pool's lanes: a pixel group's NW = 4 words
-    assert eng.dsp == 16 * 64 * 4 // 2 + 16 * 4
+    # packed MAC pairs, plus the average pool's lanes (one word a beat)
+    assert eng.dsp == 16 * 64 * 4 // 2 + 16
     assert EngineConfig(16, 64, pack=True).dsp == 16 * 64 // 2 + 16   # unchanged at p_pix 1
 
 
 def test_stride_rule():
-    """Taps x0 + j*s of a beat's pixels lie in distinct pixel banks iff gcd(s, p_pix) = 1."""
+    """Taps x0 + j of a beat's pixels lie in distinct pixel banks: the engine runs arena convs
+    of stride 1 on several pixels a beat; the conv on the image has its own staging banks."""
     net = g.make_graph("s2", (16, 16, 3), [
         g.conv("c1", g.INPUT, 16, 3, stride=2, pad=1), g.conv("c2", "c1", 16, 3, stride=2,
                                                                pad=1),
         g.avgpool("gap", "c2")])
     assert pixel_stride_problem(net, 1) is None
-    assert pixel_stride_problem(net, 3) is None
-    assert "gcd" in pixel_stride_problem(net, 4) and "c2" in pixel_stride_problem(net, 4)
+    assert "c2" in pixel_stride_problem(net, 3) and "stride 2" in pixel_stride_problem(net, 3)
     with pytest.raises(FpgagenError, match="c2"):
         make_plan(net, ZCU102, W8, EngineConfig(16, 16, p_pix=2))
-    # the conv on the image reads the staging memory: not bound by the rule
-    make_plan(net, ZCU102, W8, EngineConfig(16, 16, p_pix=3))
+    ok = g.make_graph("s1", (16, 16, 3), [
+        g.conv("c1", g.INPUT, 16, 3, stride=2, pad=1), g.conv("c2", "c1", 16, 3, pad=1),
+        g.maxpool("p2", "c2", 3, 2), g.avgpool("gap", "p2")])
+    make_plan(ok, ZCU102, W8, EngineConfig(16, 16, p_pix=3))
+    # the logits stream from one pixel bank: a one-pixel output
+    wide_out = g.make_graph("wo", (8, 8, 3), [g.conv("c1", g.INPUT, 4, 3, pad=1)])
+    assert "one pixel" in pixel_stride_problem(wide_out, 2)
 
 
 @pytest.mark.parametrize("pix", [2, 3, 4])
@@ -82,28 +87,21 @@ def test_arena_rows_are_pixel_groups(pix):
     assert many.activations.arena_words == many.activations.lower_bound_words
 
 
-def test_folded_staging_banks():
-    """SqueezeNet 1.1's conv1 (3x3/2, 3 channels) on 16 lanes, 4 pixels a beat: 5 taps a beat
-    (2 beats for 27 values), which span 2 kernel rows and, over 4 pixels at stride 2, at most
-    2 * 3 + 3 = 9 columns: 2 x 9 staging banks."""
+def test_staging_banks():
+    """SqueezeNet 1.1's conv1 (3x3/2, 3 channels) on 16 lanes: 4 taps a beat; 4 pixels a beat
+    at stride 2 span 2 * 3 + 4 = 10 pixels: 16 staging banks (a power of two); one pixel a
+    beat: the 4 banks of the packed taps."""
     p = make_plan(load_model("squeezenet"), ZCU102, W8, EngineConfig(16, 64, pack=True, p_pix=4))
-    assert p.stage_fold and p.stage_taps == 5 and p.stage_bank_grid == (2, 9)
-    wl = p.weights["conv1"]
-    assert wl.fold and wl.tap_groups == 2 and wl.beats_per_result == 2
-    assert wl.words == 1 * 2   # one output group of 64
+    assert p.stage_taps == 4 and p.stage_banks == 16
+    assert p.weights["conv1"].beats_per_result == 3
     stage = p.memories[INPUT_STAGING]
-    assert len(stage.parts) == 18
-    assert stage.depth == STAGING_SLOTS * 18 * math.ceil(224 / 2) * math.ceil(224 / 9)
-    # no other conv changes its layout
-    plain = make_plan(load_model("squeezenet"), ZCU102, W8, EngineConfig(16, 64, pack=True))
-    assert {n: w.words for n, w in p.weights.items() if n != "conv1"} == \
-        {n: w.words for n, w in plain.weights.items() if n != "conv1"}
-
-
-def test_conv_beats_fold():
-    assert conv_beats(3, 1, 5, fold=True) == 2
-    assert conv_beats(7, 1, 5, fold=True) == 10          # SqueezeNet 1.0's 7x7x3 conv1
-    assert conv_beats(3, 1, 4) == 3                      # one pixel a beat: rows of taps
+    assert len(stage.parts) == 16
+    assert stage.depth == STAGING_SLOTS * 16 * math.ceil(224 * 224 / 16)
+    one = make_plan(load_model("squeezenet"), ZCU102, W8, EngineConfig(16, 64, pack=True))
+    assert one.stage_banks == 4 and len(one.memories[INPUT_STAGING].parts) == 4
+    # no conv changes its weight layout with p_pix
+    assert {n: w.words for n, w in p.weights.items()} == \
+        {n: w.words for n, w in one.weights.items()}
 
 
 def test_maxpool_beats():
@@ -125,12 +123,12 @@ def test_cycle_terms_scale_with_pixel_groups():
     assert terms["fire2_expand3x3"]["issue"] == 55 * 14 * 9
     # conv10: 13 x 13 x 1000 out of 512: 13 x 4 groups x 16 og x 32 beats
     assert terms["conv10"]["issue"] == 13 * 4 * 16 * 32
-    # pool10: 13 rows x 4 groups x ceil(63 words / 4)
-    assert terms["pool10"]["issue"] == 13 * 4 * 16
+    # pool10: one word a beat: 13 x 13 pixels x 63 words
+    assert terms["pool10"]["issue"] == 13 * 13 * 63
     # pool3: 27 rows x 2 word groups x 27 windows x 3 beats
     assert terms["pool3"]["issue"] == 27 * 2 * 27 * 3
-    # conv1 on the folded staging: 111 rows x 28 groups x 2 beats
-    assert terms["conv1"]["issue"] == 111 * 28 * 2
+    # conv1 on the staging memory: 111 rows x 28 groups x 3 beats (3 rows of 4 taps)
+    assert terms["conv1"]["issue"] == 111 * 28 * 3
     assert cycles.timing(eng).p_pix == 4
 
 
@@ -145,14 +143,9 @@ def test_pixel_parallel_estimate_on_the_zcu102():
     assert wide.streaming_cycles * 2 < base.streaming_cycles
 
 
-def test_check_plans_it_and_build_refuses_it(cli, tmp_path):
-    """`check` plans and estimates a pixel-parallel engine; no core builds one yet, and the
-    build says so in one line before it writes anything."""
+def test_check_plans_it(cli):
+    """`check` plans and estimates a pixel-parallel engine, and says its pixels."""
     code, out, _ = cli("check", "--model", "digits", "--pe", "4x8x2", "--json")
     assert code == 0
     eng = json.loads(out)["engine"]
     assert (eng["p_in"], eng["p_out"], eng["p_pix"], eng["macs_per_cycle"]) == (4, 8, 2, 64)
-    code, _, err = cli("build", "--model", "digits", "--pe", "4x8x2", "-o",
-                       str(tmp_path / "b"), "-q")
-    assert code == 2 and "one pixel a beat" in err and err.count("\n") == 1
-    assert not (tmp_path / "b").exists()
