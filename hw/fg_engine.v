@@ -252,7 +252,10 @@ localparam DR_W = $clog2(DRAIN_PIPE + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
 localparam BIAS_ADDR_DELAY = 2 + LV;
-localparam PF_DEPTH = 4;
+// max-pool windows in flight (fg_writeback's queue, fg_credit): 4 cover a window's K * S
+// beats of one pixel a beat against its write latency; with pixel banks a window is K *
+// ceil(K / PP) beats (3 for 3x3) and its write PIX_LAT cycles later, so 8
+localparam PF_DEPTH = (PP > 1) ? 8 : 4;
 localparam MAXPOOL_LAT = LAT_MAXPOOL;  // fg_maxpool: input register, compare/select
 
 initial begin

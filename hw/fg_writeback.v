@@ -49,7 +49,7 @@ module fg_writeback #
     parameter AW = 16,
     // width of res_st_left - 1 (a signed CW+1-bit count)
     parameter CW = 16,
-    // max-pool result queue depth, 2 or 4
+    // max-pool result queue depth, a power of two 2..16
     parameter PF_DEPTH = 4,
     // pixel banks (pixels of a result), 1..16
     parameter PP = 1
@@ -96,7 +96,7 @@ localparam NW = (P_OUT > P_IN) ? P_OUT / P_IN : 1;
 localparam G = (P_IN > P_OUT) ? P_IN / P_OUT : 1;
 localparam GW = (G > 1) ? $clog2(G) : 1;
 localparam LB = (NW > 1) ? $clog2(NW) : 0;   // bank bits of a word address
-localparam PA_W = (PF_DEPTH > 2) ? 2 : 1;
+localparam PA_W = $clog2(PF_DEPTH);
 localparam NB = NW;   // write ports (banks) of a pixel bank
 localparam RL = (P_IN > P_OUT) ? P_IN : P_OUT;   // lanes of a result pixel
 localparam PXW = (PP > 1) ? $clog2(PP) : 1;
@@ -114,8 +114,8 @@ initial begin
         $error("Error: PP must be 1..16 (instance %m)");
         $finish;
     end
-    if (PF_DEPTH != 2 && PF_DEPTH != 4) begin
-        $error("Error: PF_DEPTH must be 2 or 4 (instance %m)");
+    if (PF_DEPTH < 2 || PF_DEPTH > 16 || (PF_DEPTH & (PF_DEPTH - 1)) != 0) begin
+        $error("Error: PF_DEPTH must be a power of two 2..16 (instance %m)");
         $finish;
     end
 end

@@ -102,11 +102,17 @@ START_POOL = 2 + 2
 POOL_WRITE_LAT = latency("A1") + MEM_LAT + latency("MAXPOOL") + 1 + 1   # + queue + write
 
 
+def pix_latency(p_pix: int) -> int:
+    """hw/fg_engine.v PIX_LAT: on a pixel-parallel engine a max-pool chunk's words are rotated
+    into place (a register) and reduced by fg_pixmax (clog2(p_pix) levels) before the running
+    max; 0 with one pixel a beat."""
+    return 1 + (p_pix - 1).bit_length() if p_pix > 1 else 0
+
+
 def pool_write_latency(p_pix: int) -> int:
-    """A max-pool window's last beat -> its write: POOL_WRITE_LAT, and on a pixel-parallel
-    engine the chunk's words rotated into place (a register) and fg_pixmax's clog2(p_pix)
-    levels (hw/fg_engine.v PIX_LAT)."""
-    return POOL_WRITE_LAT + (1 + (p_pix - 1).bit_length() if p_pix > 1 else 0)
+    """A max-pool window's last beat -> its write: POOL_WRITE_LAT plus `pix_latency`. (An
+    S_ALT pool segment waits for its last write: `pix_latency` more per segment.)"""
+    return POOL_WRITE_LAT + pix_latency(p_pix)
 # S_ALT: an iteration's conv segment costs the conv entry its S_ALT_WAIT (DRAIN) and this many
 # more (S_ALT_PLAN twice, the pool segment's 3-cycle wait, the generator's resume); a pool
 # segment costs the pool entry its row's beats and this many (settle, resume, the last
@@ -225,7 +231,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
             conv=dict(issue=issue,
                       fused_pair=ALT_FIRST + (segments - 1) * (t.drain + ALT_CONV_ITER),
                       **setup),
-            pool=dict(issue=pool_row * ph, fused_pair=ph * ALT_POOL_ITER + t.drain,
+            pool=dict(issue=pool_row * ph,
+                      fused_pair=ph * (ALT_POOL_ITER + pix_latency(t.p_pix)) + t.drain,
                       pipeline=t.drain))
     # S_FZ: a row-level event simulation (a few hundred events)
     lag = t.drain + FZ_POOL_RESUME   # a conv row's last beat -> the pool row it completes

@@ -251,9 +251,9 @@ async def run_test(dut):
 
 @pytest.mark.parametrize("p_in,p_out,pf_depth,pp",
                          [(4, 8, 4, 1), (8, 2, 4, 1), (4, 4, 2, 1), (2, 8, 2, 1), (2, 16, 4, 1),
-                          (4, 8, 4, 3), (8, 2, 4, 2), (4, 4, 4, 4)],
-                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2", "nw8", "nw2-3pix", "g4-2pix",
-                              "nw1-4pix"])
+                          (4, 8, 8, 3), (8, 2, 4, 2), (4, 4, 8, 4)],
+                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2", "nw8", "nw2-pf8-3pix",
+                              "g4-2pix", "nw1-pf8-4pix"])
 def test_fg_writeback(p_in, p_out, pf_depth, pp):
     run_module("fg_writeback", __file__,
                {"P_IN": p_in, "P_OUT": p_out, "ACT_W": 8, "AW": 8, "CW": 4,
