@@ -11,7 +11,7 @@ import argparse
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.table import Table
@@ -45,7 +45,7 @@ from fpgagen.plan.budget import (
     suggest,
 )
 from fpgagen.plan.engine import EngineConfig, parse_pe
-from fpgagen.plan.plan import INPUT_STAGING, Plan, layer_rows
+from fpgagen.plan.plan import INPUT_STAGING, PixelChoice, Plan, layer_rows, pixel_engine
 from fpgagen.quant.precision import Precision, parse_precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from fpgagen.quant.quantize import calibration_inputs
@@ -89,6 +89,8 @@ class Result:
     verdict: Verdict
     largest: tuple[Consumer, ...]
     suggestions: Suggestions | None
+    # the fastest engine of several pixels a beat (`pixel_engine`), for `check` without --pe
+    pixel: PixelChoice | None = None
 
 
 def _split(values: list[str]) -> list[str]:
@@ -168,6 +170,10 @@ def run(args: argparse.Namespace) -> int:
     probes = [quality_probe(m, g, args) for m, g in zip(models, graphs, strict=True)]
     results = [check_design(g, b, precision, engine, args.fuse, budget, probe)
                for g, probe in zip(graphs, probes, strict=True) for b in boards]
+    if engine is None:  # the default engine: name the pixel-parallel one and its limit
+        results = [replace(r, pixel=pixel_engine(r.plan.graph, r.plan.board, precision,
+                                                 args.fuse, r.plan.engine.p_in))
+                   for r in results]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
     if args.json:
@@ -193,6 +199,10 @@ def result_json(r: Result) -> dict[str, Any]:
         "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out, "p_pix": p.engine.p_pix,
                    "macs_per_cycle": p.engine.macs},
         "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
+        **({"pixel_engine": {
+            "pe": str(r.pixel.plan.engine), "binding": r.pixel.binding, "note": r.pixel.note,
+            "dsp": r.pixel.plan.engine.dsp, "streaming_cycles": r.pixel.plan.streaming_cycles,
+            "cycles": r.pixel.plan.total_cycles}} if r.pixel is not None else {}),
         "dsp_packed": p.engine.pack,
         "fuse": p.fuse,
         "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
@@ -299,6 +309,12 @@ def print_result(r: Result) -> None:
         ("streaming", f"{p.streaming_fps:,.1f} fps",
          f"estimate: {fmt_int(p.streaming_cycles)} cycles per image, images back to back"),
     ]
+    if r.pixel is not None:
+        q = r.pixel.plan
+        rows.append(("pixel-parallel", f"{q.streaming_fps:,.1f} fps",
+                     f"estimate: {fmt_int(q.streaming_cycles)} cycles streaming, "
+                     f"{fmt_int(q.total_cycles)} latency; {r.pixel.note}; --pe {q.engine} "
+                     "(the Verilog core only: the HLS core does not follow p_pix yet)"))
     con.print(_kv_table(rows))
     con.print(table("On-chip memories", ["memory", "width x depth", "bytes", "BRAM36", "BRAM18",
                                          "URAM", "blocks"],

@@ -457,6 +457,77 @@ def _packed_default(graph: Graph, board: Board, precision: Precision, fuse: bool
     return replace(packed, engine_note="; ".join(n for n in (unpacked.engine_note, note) if n))
 
 
+# the most pixels a beat the engine search tries (each is an array copy: DSPs bind first on
+# every board; fpgagen/plan/engine.py MAX_PIX is the engine's own limit)
+SEARCH_MAX_PIX = 8
+
+
+@dataclass(frozen=True)
+class PixelChoice:
+    """The fastest pixel-parallel engine for a design (`pixel_engine`) and why it is no
+    larger: ``binding`` names the limit ("DSPs": one pixel more would not fit them; "memory":
+    the next wider weight word, P_in x 2 P_out x W_w bits a cycle, does not fit the part's
+    blocks, so the array grows in pixels instead)."""
+
+    plan: Plan
+    binding: str
+    note: str
+
+
+def pixel_engine(graph: Graph, board: Board, precision: Precision, fuse: bool = True,
+                 p_in: int | None = None) -> PixelChoice | None:
+    """The engine of several output pixels a beat that streams ``graph`` fastest on ``board``
+    (None when none runs it: `pixel_stride_problem`, or p_pix 1 is fastest).
+
+    The rule (docs/hardware.md "Pixel parallelism"): P_in as the default engine's; for each
+    P_out (a power of two, 4 to 256) two MACs per DSP where the slice packs these widths
+    (`pack_problem`), and the most pixels a beat (up to SEARCH_MAX_PIX) whose DSPs
+    (`EngineConfig.dsp`) fit the part; keep those whose memories fit the part (the weight
+    word P_in x P_out x W_w bits is the weight bandwidth: its columns of 72-bit blocks must
+    fit beside the arena and staging); the fewest streaming cycles win (fewer DSPs on a tie).
+    """
+    if pixel_stride_problem(graph, 2):
+        return None
+    p_in = p_in or default_engine(board, precision, graph).p_in
+    best: tuple[int, int, Plan] | None = None
+    tried: list[tuple[EngineConfig, bool]] = []
+    p_out = 4
+    while p_out <= 256:
+        base = _plan(graph, board, precision, EngineConfig(p_in, p_out), fuse)
+        pack = pack_problem(board.dsp_slice, *mac_widths(base)) is None and p_out % 2 == 0
+        pix = 1
+        while (pix + 1 <= SEARCH_MAX_PIX and
+               EngineConfig(p_in, p_out, pack, pix + 1).dsp <= board.dsp):
+            pix += 1
+        if pix > 1:
+            eng = EngineConfig(p_in, p_out, pack, pix)
+            plan = _plan(graph, board, precision, eng, fuse)
+            fits = _fits_part(plan)
+            tried.append((eng, fits))
+            if fits and (best is None or (plan.streaming_cycles, eng.dsp) < best[:2]):
+                best = (plan.streaming_cycles, eng.dsp, plan)
+        p_out *= 2
+    if best is None:
+        return None
+    plan = best[2]
+    eng = plan.engine
+    wider = [e for e, fits in tried if e.p_out > eng.p_out]
+    if wider and not any(fits for e, fits in tried if e.p_out > eng.p_out):
+        binding = "memory"
+        bits = wider[0].weight_lanes * mac_widths(plan)[1]
+        why = (f"a {eng.p_in}x{wider[0].p_out} weight word ({bits:,} bits a cycle) does not "
+               "fit the part's blocks")
+    else:
+        binding = "DSPs"
+        why = (f"{eng.p_pix + 1} pixels a beat would need "
+               f"{EngineConfig(eng.p_in, eng.p_out, eng.pack, eng.p_pix + 1).dsp:,} DSPs")
+    packed = f" with two MACs per {board.dsp_slice}" if eng.pack else ""
+    bits = eng.weight_lanes * mac_widths(plan)[1]
+    note = (f"{eng}{packed}: {eng.dsp:,} of {board.dsp:,} DSPs, a {bits:,}-bit weight word "
+            f"serving {eng.p_pix} pixels; bound by {binding} ({why})")
+    return PixelChoice(plan, binding, note)
+
+
 def mac_widths(plan: Plan) -> tuple[int, int]:
     """(activation operand, weight) bits of the MAC array, as hw/fg_engine.v sizes them
     (XA_W, W_W)."""
