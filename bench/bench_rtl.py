@@ -90,7 +90,7 @@ def main() -> None:
                    dump=not args.no_dump, stream=args.stream)
     run, tensors, figs, info = sim.run, sim.tensors, sim.figs, sim.info
     fused = {e["name"] for e in info["entries"]}
-    per_mac = info["p_in"] * info["p_out"]
+    per_mac = info["p_in"] * info["p_out"] * info.get("p_pix", 1)
     ok = sim.bit_exact
     print(f"{info['model']} on {args.board}, engine {info['p_in']}x{info['p_out']}: "
           f"{'bit-exact' if ok else 'NOT bit-exact'} ({len(tensors)} tensors)")

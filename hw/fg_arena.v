@@ -23,6 +23,11 @@ multiplexer per word after the last register. BANKS = 1 is a plain fg_col_ram.
 Write: bank b is written at wr_addr[b] with wr_data[b] when wr_en[b]; wr_mask selects the lane
 groups (P_OUT < P_IN, where BANKS = 1).
 
+Pixel banks (PP > 1, a pixel-parallel engine): PP such arenas side by side, pixel bank p built
+of banks p * BANKS .. p * BANKS + BANKS - 1 (g_bank[p * BANKS + b]); every port above is PP
+wide, part p for pixel bank p (its own bank addresses, rd_sel, rd_data and rd_wide), wr_mask
+shared. The pixel banks hold the pixels x mod PP of every row (hw/fg_engine.v).
+
 */
 
 // Language: Verilog 2005
@@ -49,37 +54,40 @@ module fg_arena #
     parameter N_COLS = 1,
     parameter [16*N_COLS-1:0] COL_W = 0,
     parameter [N_COLS-1:0] COL_ULTRA = 0,
-    parameter RAM_STYLE = "block"
+    parameter RAM_STYLE = "block",
+    // pixel banks, 1..16
+    parameter PP = 1
 )
 (
     input  wire                    clk,
 
-    input  wire [BANKS-1:0]        wr_en,
-    input  wire [LANES-1:0]        wr_mask,
-    input  wire [BANKS*BA_W-1:0]   wr_addr,
-    input  wire [BANKS*WIDTH-1:0]  wr_data,
+    input  wire [PP*BANKS-1:0]       wr_en,
+    input  wire [LANES-1:0]          wr_mask,
+    input  wire [PP*BANKS*BA_W-1:0]  wr_addr,
+    input  wire [PP*BANKS*WIDTH-1:0] wr_data,
 
-    input  wire                    rd_en,
-    input  wire [BANKS*BA_W-1:0]   rd_addr,
-    input  wire [((BANKS > 1) ? $clog2(BANKS) : 1)-1:0] rd_sel,
-    output wire [WIDTH-1:0]        rd_data,
-    output wire [BANKS*WIDTH-1:0]  rd_wide
+    input  wire                      rd_en,
+    input  wire [PP*BANKS*BA_W-1:0]  rd_addr,
+    input  wire [PP*((BANKS > 1) ? $clog2(BANKS) : 1)-1:0] rd_sel,
+    output wire [PP*WIDTH-1:0]       rd_data,
+    output wire [PP*BANKS*WIDTH-1:0] rd_wide
 );
 
 localparam LB = (BANKS > 1) ? $clog2(BANKS) : 0;
+localparam LBW = (BANKS > 1) ? LB : 1;
 
 initial begin
-    if (BANKS < 1 || (BANKS & (BANKS - 1)) != 0) begin
-        $error("Error: BANKS must be a power of two (instance %m)");
+    if (BANKS < 1 || (BANKS & (BANKS - 1)) != 0 || PP < 1 || PP > 16) begin
+        $error("Error: BANKS must be a power of two, PP 1..16 (instance %m)");
         $finish;
     end
 end
 
-wire [BANKS*WIDTH-1:0] bank_rd_data;
+wire [PP*BANKS*WIDTH-1:0] bank_rd_data;
 
-genvar b;
+genvar b, p;
 generate
-    for (b = 0; b < BANKS; b = b + 1) begin : g_bank
+    for (b = 0; b < PP * BANKS; b = b + 1) begin : g_bank
         fg_col_ram #(
             .WIDTH(WIDTH), .LANES(LANES), .DEPTH(BANK_DEPTH), .ADDR_W(BA_W), .OUT_REG(OUT_REG),
             .N_COLS(N_COLS), .COL_W(COL_W), .COL_ULTRA(COL_ULTRA), .RAM_STYLE(RAM_STYLE)
@@ -92,31 +100,35 @@ generate
         );
     end
 
-    if (BANKS > 1) begin : g_select
-        // the bank of word 0 of each read in flight: [0] beside the read register, [OUT_REG]
-        // beside the last output register
-        reg [LB-1:0] sel [0:OUT_REG];
-        wire [WIDTH-1:0] bank_word [0:BANKS-1];
-        integer i;
-        genvar w;
-        always @(posedge clk) begin
-            if (rd_en) begin
-                sel[0] <= rd_sel;
+    for (p = 0; p < PP; p = p + 1) begin : g_pix
+        wire [BANKS*WIDTH-1:0] pix_rd = bank_rd_data[p*BANKS*WIDTH +: BANKS*WIDTH];
+        wire [BANKS*WIDTH-1:0] pix_wide;
+        if (BANKS > 1) begin : g_select
+            // the bank of word 0 of each read in flight: [0] beside the read register,
+            // [OUT_REG] beside the last output register
+            reg [LB-1:0] sel [0:OUT_REG];
+            wire [WIDTH-1:0] bank_word [0:BANKS-1];
+            integer i;
+            genvar w;
+            always @(posedge clk) begin
+                if (rd_en) begin
+                    sel[0] <= rd_sel[p*LBW +: LBW];
+                end
+                for (i = 1; i <= OUT_REG; i = i + 1) begin
+                    sel[i] <= sel[i-1];
+                end
             end
-            for (i = 1; i <= OUT_REG; i = i + 1) begin
-                sel[i] <= sel[i-1];
+            for (w = 0; w < BANKS; w = w + 1) begin : g_word
+                assign bank_word[w] = pix_rd[w*WIDTH +: WIDTH];
+                wire [LB-1:0] from = sel[OUT_REG] + w[LB-1:0];
+                assign pix_wide[w*WIDTH +: WIDTH] = bank_word[from];
             end
+        end else begin : g_one
+            assign pix_wide = pix_rd;
+            wire unused_sel = &{1'b0, rd_sel[p*LBW +: LBW]};
         end
-        for (w = 0; w < BANKS; w = w + 1) begin : g_word
-            assign bank_word[w] = bank_rd_data[w*WIDTH +: WIDTH];
-            wire [LB-1:0] from = sel[OUT_REG] + w[LB-1:0];
-            assign rd_wide[w*WIDTH +: WIDTH] = bank_word[from];
-        end
-        assign rd_data = rd_wide[WIDTH-1:0];
-    end else begin : g_one
-        assign rd_data = bank_rd_data;
-        assign rd_wide = bank_rd_data;
-        wire unused_sel = &{1'b0, rd_sel};
+        assign rd_wide[p*BANKS*WIDTH +: BANKS*WIDTH] = pix_wide;
+        assign rd_data[p*WIDTH +: WIDTH] = pix_wide[WIDTH-1:0];
     end
 endgenerate
 

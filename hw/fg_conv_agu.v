@@ -8,6 +8,9 @@ channels), ox, oy, and gives for every beat:
 
     addr      the word to read: arena word address, or (staging) the pixel index of the
               group's first tap; padding taps get an address too (the caller zeroes them)
+    phase     with PP pixel banks (a pixel-parallel engine, PP > 1): the tap's pixel x mod
+              PP; addr is then the group address of x div PP (the arena's pixel banks hold
+              pixel x of a row in bank x mod PP, hw/fg_engine.v)
     iy, ix    the tap's input coordinates (ix of the group's first tap), for the padding test
     kleft     kernel columns left from the group's first tap (K - kx0), for the packed taps
     waddr     weight word (one per beat, from w_base, restarting at every output pixel)
@@ -22,6 +25,13 @@ computed by the compiler (fpgagen/machine/engine_table.py) and decoded once per 
 nest keeps the address of its own origin, so the next value of any register is one adder from
 registers plus a multiplexer; the nest's carries are ANDs of registered at-last flags
 (fg_count). The output ring of a fused conv wraps by comparing the row counter, not by `%`.
+
+Pixel groups (PP > 1): ox counts groups of PP output pixels; a kernel column step moves the
+tap one pixel (cfg_kx_pix): the phase counts up and wraps at PP, and the address steps by
+cfg_kx_step only when it wraps (mixed radix, compare-and-wrap, no modulo); every other level
+restarts the phase at cfg_ph0 (the phase of tap -pad). Without cfg_kx_pix (a split conv's
+word groups, the staging memory's pixel index) a column step adds cfg_kx_step and the phase
+stays cfg_ph0. With PP = 1 the phase is always 0 and wraps at every step.
 
 Rows: rows [0, row_limit) may be issued; the generator pauses at the start of row row_limit
 and resumes when row_limit grows (fused conv -> pool pairs hand out rows one by one); `done`
@@ -52,7 +62,9 @@ module fg_conv_agu #
     // arena words per output group (P_OUT / P_IN when P_OUT >= P_IN, else 1)
     parameter NW = 1,
     // lane groups per arena word (P_IN / P_OUT when P_OUT < P_IN, else 1), a power of two
-    parameter G = 1
+    parameter G = 1,
+    // pixel banks of the arena (output pixels a beat), 1..16
+    parameter PP = 1
 )
 (
     input  wire               clk,
@@ -73,6 +85,9 @@ module fg_conv_agu #
     input  wire [AW-1:0]      cfg_ox_step,     // ... per output column (stride columns)
     input  wire [AW-1:0]      cfg_oy_step,     // ... per output row (stride rows)
     input  wire [CW-1:0]      cfg_ix_step,     // input columns per kernel column group
+    input  wire [CW-1:0]      cfg_ix_ox_step,  // input columns per output column (group)
+    input  wire [(PP > 1 ? $clog2(PP) : 1)-1:0] cfg_ph0, // phase of tap -pad (PP > 1)
+    input  wire               cfg_kx_pix,      // a kernel column step is one pixel (PP > 1)
     input  wire [CW-1:0]      cfg_stride,
     input  wire [CW-1:0]      cfg_pad,
     input  wire [CW-1:0]      cfg_kernel,
@@ -101,6 +116,7 @@ module fg_conv_agu #
     output wire               beat_first,
     output wire               beat_last,
     output wire [AW-1:0]      beat_addr,
+    output wire [(PP > 1 ? $clog2(PP) : 1)-1:0] beat_phase,
     output wire [CW:0]        beat_iy,         // signed
     output wire [CW:0]        beat_ix,         // signed
     output wire [CW:0]        beat_kleft,      // signed
@@ -112,9 +128,11 @@ module fg_conv_agu #
 );
 
 localparam GW = (G > 1) ? $clog2(G) : 1;
+localparam PW = (PP > 1) ? $clog2(PP) : 1;
 
 initial begin
-    if (AW < 2 || CW < 2 || CW > 30 || NW < 1 || G < 1 || (G & (G - 1)) != 0) begin
+    if (AW < 2 || CW < 2 || CW > 30 || NW < 1 || G < 1 || (G & (G - 1)) != 0 || PP < 1
+        || PP > 16) begin
         $error("Error: bad AW/CW/NW/G (instance %m)");
         $finish;
     end
@@ -237,7 +255,11 @@ reg [AW-1:0] a, a_tap, a_row, a_win, a_wrow;
 wire [AW-1:0] a_wrow_n = a_wrow + cfg_oy_step;
 wire [AW-1:0] a_win_n = a_win + cfg_ox_step;
 wire [AW-1:0] a_row_n = a_row + cfg_ky_step;
-wire [AW-1:0] a_tap_n = a_tap + cfg_kx_step;
+// a pixel step of the kernel column moves to the next group only when the phase wraps
+reg           ph_at;        // phase == PP - 1 (a register: the select is one gate deep)
+wire [AW-1:0] a_tap_add = a_tap + cfg_kx_step;
+wire          ph_wrap = PP == 1 || ph_at;
+wire [AW-1:0] a_tap_n = (cfg_kx_pix && !ph_wrap) ? a_tap : a_tap_add;
 
 always @(posedge clk) begin
     if (start) begin
@@ -276,6 +298,27 @@ always @(posedge clk) begin
 end
 
 /*
+ * Phase of the tap's pixel (PP > 1): cfg_ph0 at every restart of the kernel columns, +1 per
+ * pixel step, wrapping at PP; ph_at is its registered at-last flag
+ */
+reg  [PW-1:0] phase;
+localparam integer PH_LAST = PP - 1;
+wire [PW-1:0] ph_last = PH_LAST[PW-1:0];
+wire [PW-1:0] ph_inc = ph_at ? {PW{1'b0}} : phase + {{(PW-1){1'b0}}, 1'b1};
+wire          ph0_at = PP == 1 || cfg_ph0 == ph_last;
+wire          ph_inc_at = PP == 1 || ph_inc == ph_last;
+
+always @(posedge clk) begin
+    if (start || (adv && (w_oy || w_ox || w_og || w_ky))) begin
+        phase <= (PP > 1) ? cfg_ph0 : {PW{1'b0}};
+        ph_at <= ph0_at;
+    end else if (adv && w_kx && cfg_kx_pix && PP > 1) begin
+        phase <= ph_inc;
+        ph_at <= ph_inc_at;
+    end
+end
+
+/*
  * Tap coordinates (signed): iy = oy * S - pad + ky, ix = ox * S - pad + kx * ix_step,
  * kleft = K - kx * ix_step
  */
@@ -286,7 +329,7 @@ wire [CW:0] kernel_e = {1'b0, cfg_kernel};
 wire [CW:0] ix_step_e = {1'b0, cfg_ix_step};
 wire [CW:0] one_e = {{CW{1'b0}}, 1'b1};
 wire [CW:0] iy_row_n = iy_row + stride_e;
-wire [CW:0] ix_win_n = ix_win + stride_e;
+wire [CW:0] ix_win_n = ix_win + {1'b0, cfg_ix_ox_step};
 
 always @(posedge clk) begin
     if (start) begin
@@ -417,6 +460,7 @@ assign beat_valid = valid;
 assign beat_first = first;
 assign beat_last = w_og;
 assign beat_addr = a;
+assign beat_phase = phase;
 assign beat_iy = iy;
 assign beat_ix = ix;
 assign beat_kleft = kleft;
@@ -428,6 +472,8 @@ assign beat_group = group;
 
 // the counters' values are not needed beyond their flags (addresses are kept separately)
 wire unused_counts = &{1'b0, cb, kx, ky, og, ox, oy_at_inc, oy_at_clr, oring, unused_oring};
+// with PP = 1 there is no phase (the configuration's phase inputs are not used)
+wire unused_phase = &{1'b0, cfg_ph0, ph_at, ph_inc, ph0_at, ph_inc_at};
 
 endmodule
 

@@ -36,6 +36,18 @@ Structure (hw/README.md has the stage budget):
     fg_stage_slots  the staging memory's image slots (fg_axis_unpack -> staging banks)
     fg_fused_pair   both generators' row limits (a fused conv -> max-pool pair)
 
+Pixel parallelism (PP > 1 pixels a beat, fpgagen/plan/engine.py p_pix): the arena is PP pixel
+banks, pixel x of a row in bank x mod PP at the group address of x div PP (rows of
+ceil(W / PP) groups, the Plan's addresses); PP copies of the MAC array share each weight word
+(registered once per copy), so a conv beat serves the PP output pixels of a group: at kernel
+column kx they read the PP consecutive input pixels x0 .. x0 + PP - 1 (stride 1), bank b at
+the group of x0 or the next one when b is below x0's phase, the words rotated by that phase.
+A max-pool beat reads a window row's chunk of PP pixels the same way (fg_pixmax reduces them);
+the average pool reads one pixel a beat (its phase picks the bank); an add reads whole pixel
+groups; a result group (PP pixels) is written in one cycle (fg_writeback). The conv on the
+image reads SBANKS staging banks (pixel p in bank p mod SBANKS): the PP pixels' TAPS columns
+at stride s span s * (PP - 1) + TAPS <= SBANKS consecutive pixels.
+
 Every address is a register stepped by per-layer constants the compiler computed; no `*`,
 `/`, `%` outside the registered multipliers of fg_pe_array and fg_avgpool; every memory is read
 through its output register; the sums are registered adder trees.
@@ -70,6 +82,10 @@ module fg_engine #
     // kernel columns per beat of the conv on the image (a power of two, TAPS * IN_C <= P_IN):
     // the staging memory is TAPS banks, pixel p in bank p mod TAPS
     parameter TAPS = 1,
+    // output pixels a beat (pixel banks of the arena, copies of the MAC array), 1..16
+    parameter PP = 1,
+    // staging banks (a power of two >= TAPS, = TAPS when PP = 1): pixel p in bank p mod SBANKS
+    parameter SBANKS = TAPS,
     // weight and bias widths (signed)
     parameter W_W = 8,
     parameter B_W = 16,
@@ -123,8 +139,8 @@ module fg_engine #
     parameter [16*ARENA_NC-1:0] ARENA_COL_W = 0,
     parameter [ARENA_NC-1:0] ARENA_ULTRA = 0,
     parameter STAGE_NC = 1,
-    parameter [TAPS*16*STAGE_NC-1:0] STAGE_COL_W = 0,
-    parameter [TAPS*STAGE_NC-1:0] STAGE_ULTRA = 0,
+    parameter [SBANKS*16*STAGE_NC-1:0] STAGE_COL_W = 0,
+    parameter [SBANKS*STAGE_NC-1:0] STAGE_ULTRA = 0,
     // rom_style of the weight, bias and table ROMs: "block", "distributed" or "auto" (URAM
     // has no initial contents)
     parameter WEIGHT_STYLE = "block",
@@ -204,9 +220,15 @@ localparam KSUM_LAT = LNW;   // fg_ksum: one adder level per halving
 localparam SP_W = (STAGE_DEPTH > 1) ? $clog2(STAGE_DEPTH) : 1;
 // address arithmetic width (arena words and staging pixels, modulo 2^AW)
 localparam AW = ((AA_W > SP_W) ? AA_W : SP_W) + 1;
-localparam LT = (TAPS > 1) ? $clog2(TAPS) : 0;
+localparam LT = (SBANKS > 1) ? $clog2(SBANKS) : 0;   // staging bank bits of a pixel index
 localparam LTW = (LT > 0) ? LT : 1;
-localparam SB_DEPTH = (STAGE_DEPTH + TAPS - 1) / TAPS;   // words per staging bank and slot
+localparam SB_DEPTH = (STAGE_DEPTH + SBANKS - 1) / SBANKS;   // words per staging bank and slot
+localparam PW = (PP > 1) ? $clog2(PP) : 1;             // pixel bank bits
+// the max-pool's pixel reduction (PP > 1): the words rotated into place (a register), then
+// fg_pixmax's levels
+localparam PIX_LAT = (PP > 1) ? 1 + $clog2(PP) : 0;
+// fields the table has: RTL_FIELDS, and on a pixel-parallel engine PIX_FIELDS after them
+localparam NF_NEED = (PP > 1) ? NF_PIX_USED : NF_USED;
 // a staging bank holds STAGE_SLOTS images, slot 1 at word SB_DEPTH (hw/fg_stage_slots.v)
 localparam SA_W = (STAGE_SLOTS * SB_DEPTH > 1) ? $clog2(STAGE_SLOTS * SB_DEPTH) : 1;
 localparam WA_W = (WMEM_DEPTH > 1) ? $clog2(WMEM_DEPTH) : 1;
@@ -230,7 +252,10 @@ localparam DR_W = $clog2(DRAIN_PIPE + 1);
 // bias address: read so that the bias reaches the array's accumulator with its first beat
 // (the bias ROM and the activations have the same latency; the bias shift takes 2 cycles)
 localparam BIAS_ADDR_DELAY = 2 + LV;
-localparam PF_DEPTH = 4;
+// max-pool windows in flight (fg_writeback's queue, fg_credit): 4 cover a window's K * S
+// beats of one pixel a beat against its write latency; with pixel banks a window is K *
+// ceil(K / PP) beats (3 for 3x3) and its write PIX_LAT cycles later, so 8
+localparam PF_DEPTH = (PP > 1) ? 8 : 4;
 localparam MAXPOOL_LAT = LAT_MAXPOOL;  // fg_maxpool: input register, compare/select
 
 initial begin
@@ -246,8 +271,13 @@ initial begin
         $error("Error: need 1 <= IN_C <= P_IN, 2 <= ACT_W, OUT_W <= ACT_W (instance %m)");
         $finish;
     end
-    if (TAPS < 1 || (1 << LT) != TAPS || TAPS * IN_C > P_IN) begin
+    if (TAPS < 1 || (TAPS & (TAPS - 1)) != 0 || TAPS * IN_C > P_IN) begin
         $error("Error: TAPS must be a power of two with TAPS * IN_C <= P_IN (instance %m)");
+        $finish;
+    end
+    if (PP < 1 || PP > 16 || (1 << LT) != SBANKS || SBANKS < TAPS
+        || (PP == 1 && SBANKS != TAPS)) begin
+        $error("Error: PP must be 1..16, SBANKS a power of two >= TAPS (TAPS at PP 1) (instance %m)");
         $finish;
     end
     if (STAGE_SLOTS != 1 && STAGE_SLOTS != 2) begin
@@ -258,7 +288,7 @@ initial begin
         $error("Error: CW must be 4..16 (instance %m)");
         $finish;
     end
-    if (NF < NF_USED) begin
+    if (NF < NF_NEED) begin
         $error("Error: the layer table has fewer fields than the engine decodes (instance %m)");
         $finish;
     end
@@ -296,6 +326,39 @@ wire       m_avg = m_op == OP_AVGPOOL[1:0];
 wire       m_add = m_op == OP_ADD[1:0];
 wire       m_staging = `FG_M(F_IN_STAGING, 1);
 wire       m_fused = `FG_M(F_FUSE_POOL, 1);
+
+/*
+ * Pixel banks (PP > 1): the fields a pixel-parallel table adds, and per-layer registers
+ * derived from fields by adders (settled long before a start: the row loads one field a
+ * cycle, the stride 30 fields before its end)
+ */
+wire [PW-1:0]   m_ph0, p_ph0, p_pix_step;
+reg  [(PP+1)*(CW+1)-1:0] m_sj;   // stride * j, j = 0 .. PP: pixel j's offset on the image
+wire [LGW-1:0]  m_split_lg = `FG_M(F_SPLIT_LG, LGW);
+// a conv's kernel column steps one pixel: an unsplit conv on the arena
+wire            m_kx_pix = !m_staging && m_split_lg == {LGW{1'b0}};
+reg  [CW-1:0]   m_x_last;        // the map's width - 1 (the average pool's pixel walk)
+genvar gsj;
+generate
+    if (PP > 1) begin : g_pix_fields
+        assign m_ph0 = `FG_M(F_PH0, PW);
+        assign p_ph0 = `FG_P(F_PH0, PW);
+        assign p_pix_step = `FG_P(F_PIX_STEP, PW);
+    end else begin : g_no_pix_fields
+        assign m_ph0 = {PW{1'b0}};
+        assign p_ph0 = {PW{1'b0}};
+        assign p_pix_step = {PW{1'b0}};
+    end
+    always @(posedge clk) begin
+        m_sj[CW:0] <= {(CW+1){1'b0}};
+        m_x_last <= `FG_M(F_IN_W, CW) - {{(CW-1){1'b0}}, 1'b1};
+    end
+    for (gsj = 1; gsj <= PP; gsj = gsj + 1) begin : g_sj
+        always @(posedge clk) begin
+            m_sj[gsj*(CW+1) +: CW+1] <= m_sj[(gsj-1)*(CW+1) +: CW+1] + {1'b0, `FG_M(F_STRIDE, CW)};
+        end
+    end
+endgenerate
 
 /*
  * Control state machine
@@ -516,13 +579,13 @@ assign frame_error = out_error;
  * frees it when its last staging reader (row STAGE_LAST_ENTRY) has drained
  */
 wire              ld_open, ld_busy;
-wire [TAPS-1:0]   ld_wr_en;              // pixel p to bank p mod TAPS ...
-wire [SA_W-1:0]   ld_addr;               // ... at word slot base + p / TAPS
+wire [SBANKS-1:0] ld_wr_en;              // pixel p to bank p mod SBANKS ...
+wire [SA_W-1:0]   ld_addr;               // ... at word slot base + p / SBANKS
 wire [SA_W-1:0]   rd_base;               // the image's first word
 wire              slot_free = state == S_DRAIN && drain_end
                               && entry == STAGE_LAST_ENTRY[LA_W-1:0];
 
-fg_stage_slots #(.PIXELS(STAGE_DEPTH), .TAPS(TAPS), .SLOTS(STAGE_SLOTS), .SA_W(SA_W)) slots_inst (
+fg_stage_slots #(.PIXELS(STAGE_DEPTH), .TAPS(SBANKS), .SLOTS(STAGE_SLOTS), .SA_W(SA_W)) slots_inst (
     .clk(clk), .rst(rst),
     .ld_open(ld_open), .ld_busy(ld_busy), .px_valid(in_word_valid), .px_error(unpack_error),
     .wr_en(ld_wr_en), .wr_addr(ld_addr),
@@ -543,12 +606,12 @@ fg_axis_unpack #(
 /*
  * Memories: staging banks, arena, weights, biases (all read with their output register)
  */
-reg  [TAPS*SA_W-1:0]        stage_rd_addr;       // one address per bank (A1)
-wire [TAPS*IN_C*IN_W-1:0]   stage_rd_data;
+reg  [SBANKS*SA_W-1:0]      stage_rd_addr;       // one address per bank (A1)
+wire [SBANKS*IN_C*IN_W-1:0] stage_rd_data;
 
 genvar gs;
 generate
-    for (gs = 0; gs < TAPS; gs = gs + 1) begin : g_stage
+    for (gs = 0; gs < SBANKS; gs = gs + 1) begin : g_stage
         fg_col_ram #(
             .WIDTH(IN_C*IN_W), .LANES(1), .DEPTH(STAGE_SLOTS * SB_DEPTH > 1 ? STAGE_SLOTS * SB_DEPTH : 2), .ADDR_W(SA_W),
             .OUT_REG(MEM_REGS), .N_COLS(STAGE_NC),
@@ -564,31 +627,34 @@ generate
     end
 endgenerate
 
-wire [NW-1:0]        arena_wr_en;       // one write port per bank
-wire [P_IN-1:0]      arena_wr_mask;
-wire [NW*AW-1:0]     arena_wr_addr;     // bank addresses, AW bits each
-wire [NW*WORD_W-1:0] arena_wr_data;
-wire [LNWW-1:0]      arena_rd_sel;      // the bank of the read's word 0 (its address mod NW)
-wire [NW*AB_W-1:0]   arena_rd_bank_addr;
-wire [WORD_W-1:0]    arena_rd_data;     // word a of the read
-wire [NW*WORD_W-1:0] arena_rd_wide;     // words a .. a + NW - 1 (a pool beat, a split conv)
+// the arena: PP pixel banks (1 without pixel parallelism) of NW word banks each; every port
+// below is PP wide, part p for pixel bank p
+wire [PP*NW-1:0]        arena_wr_en;       // one write port per bank
+wire [P_IN-1:0]         arena_wr_mask;
+wire [PP*NW*AW-1:0]     arena_wr_addr;     // bank addresses, AW bits each
+wire [PP*NW*WORD_W-1:0] arena_wr_data;
+wire [PP*LNWW-1:0]      arena_rd_sel;      // the bank of each read's word 0 (address mod NW)
+wire [PP*NW*AB_W-1:0]   arena_rd_bank_addr;
+wire [PP*WORD_W-1:0]    arena_rd_data;     // word a of each pixel bank's read
+wire [PP*NW*WORD_W-1:0] arena_rd_wide;     // words a .. a + NW - 1 (a pool beat, a split conv)
 
 // the arena's write lanes: its lane groups (all lanes of a group share one enable)
 wire [G-1:0] arena_group_mask;
-wire [NW*AB_W-1:0] arena_bank_addr;
+wire [PP*NW*AB_W-1:0] arena_bank_addr;
 genvar gm;
 generate
     for (gm = 0; gm < G; gm = gm + 1) begin : g_group_mask
         assign arena_group_mask[gm] = arena_wr_mask[gm * (P_IN / G)];
     end
-    for (gm = 0; gm < NW; gm = gm + 1) begin : g_bank_addr
+    for (gm = 0; gm < PP * NW; gm = gm + 1) begin : g_bank_addr
         assign arena_bank_addr[gm*AB_W +: AB_W] = arena_wr_addr[gm*AW +: AB_W];
     end
 endgenerate
 
 fg_arena #(
     .WIDTH(WORD_W), .LANES(G), .BANKS(NW), .BANK_DEPTH(ARENA_BANK_DEPTH), .BA_W(AB_W),
-    .OUT_REG(MEM_REGS), .N_COLS(ARENA_NC), .COL_W(ARENA_COL_W), .COL_ULTRA(ARENA_ULTRA)
+    .OUT_REG(MEM_REGS), .N_COLS(ARENA_NC), .COL_W(ARENA_COL_W), .COL_ULTRA(ARENA_ULTRA),
+    .PP(PP)
 ) arena_inst (
     .clk(clk),
     .wr_en(arena_wr_en), .wr_mask(arena_group_mask), .wr_addr(arena_bank_addr),
@@ -597,7 +663,9 @@ fg_arena #(
     .rd_data(arena_rd_data), .rd_wide(arena_rd_wide)
 );
 
-reg  [WA_W-1:0]             wmem_addr;           // A2: the weights reach the array with x_act
+// A2 (A1 with pixel banks, whose weight word takes a register per array copy): the weights
+// reach the array with x_act
+reg  [WA_W-1:0]             wmem_addr;
 wire [P_OUT*P_IN*W_W-1:0]   wmem_data;
 wire [BA_W-1:0]             bmem_addr;
 wire [P_OUT*B_W-1:0]        bmem_data;
@@ -621,6 +689,7 @@ fg_rom #(
  */
 wire              cv_valid, cv_first, cv_last;
 wire [AW-1:0]     cv_addr, cv_oaddr;
+wire [PW-1:0]     cv_phase;          // the tap's pixel bank
 wire [CW:0]       cv_iy, cv_ix, cv_kleft, cv_st_left;
 wire [WA_W-1:0]   cv_waddr;
 wire [BA_W-1:0]   cv_baddr;
@@ -629,7 +698,7 @@ wire [GW-1:0]     cv_group;
 wire              cv_ready = 1'b1;
 wire              cv_take = cv_valid;
 
-fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_agu_inst (
+fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G), .PP(PP)) conv_agu_inst (
     .clk(clk), .rst(rst),
     .cfg_cb_last(`FG_M(F_CB_LAST, CW)), .cfg_kx_last(`FG_M(F_KX_LAST, CW)),
     .cfg_ky_last(`FG_M(F_K_LAST, CW)), .cfg_og_last(`FG_M(F_OG_LAST, CW)),
@@ -637,6 +706,7 @@ fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_a
     .cfg_origin(`FG_M(F_ORIGIN, AW)), .cfg_kx_step(`FG_M(F_KX_STEP, AW)),
     .cfg_ky_step(`FG_M(F_KY_STEP, AW)), .cfg_ox_step(`FG_M(F_OX_STEP, AW)),
     .cfg_oy_step(`FG_M(F_OY_STEP, AW)), .cfg_ix_step(`FG_M(F_IX_STEP, CW)),
+    .cfg_ix_ox_step(m_sj[PP*(CW+1) +: CW]), .cfg_ph0(m_ph0), .cfg_kx_pix(m_kx_pix && PP > 1),
     .cfg_stride(`FG_M(F_STRIDE, CW)), .cfg_pad(`FG_M(F_PAD, CW)),
     .cfg_kernel(`FG_M(F_KERNEL, CW)), .cfg_w_base(`FG_M(F_W_BASE, WA_W)),
     .cfg_b_base(`FG_M(F_B_BASE, BA_W)), .cfg_out_base(`FG_M(F_OUT_BASE, AW)),
@@ -645,29 +715,32 @@ fg_conv_agu #(.AW(AW), .CW(CW), .WA_W(WA_W), .BA_W(BA_W), .NW(NW), .G(G)) conv_a
     .start(conv_start), .row_limit(conv_limit), .ready(cv_ready),
     .done(conv_done), .paused(conv_paused), .row_issued(conv_row_issued),
     .beat_valid(cv_valid), .beat_first(cv_first), .beat_last(cv_last), .beat_addr(cv_addr),
-    .beat_iy(cv_iy), .beat_ix(cv_ix), .beat_kleft(cv_kleft), .beat_waddr(cv_waddr),
+    .beat_phase(cv_phase), .beat_iy(cv_iy), .beat_ix(cv_ix), .beat_kleft(cv_kleft), .beat_waddr(cv_waddr),
     .beat_baddr(cv_baddr), .beat_oaddr(cv_oaddr), .beat_st_left(cv_st_left),
     .beat_group(cv_group)
 );
 
 wire              vc_valid, vc_first, vc_last, vc_half;
 wire [AW-1:0]     vc_addr, vc_waddr;
+wire [PW-1:0]     vc_phase;
 
-fg_vec_agu #(.AW(AW), .CW(CW)) vec_agu_inst (
+fg_vec_agu #(.AW(AW), .CW(CW), .PP(PP)) vec_agu_inst (
     .clk(clk), .rst(rst),
     .cfg_add(m_add), .cfg_cb_last(`FG_M(F_CB_LAST, CW)), .cfg_p_last(`FG_M(F_P_LAST, CW)),
     .cfg_in_base(`FG_M(F_IN_BASE, AW)), .cfg_in_stride(`FG_M(F_IN_STRIDE, AW)),
     .cfg_in2_base(`FG_M(F_IN2_BASE, AW)), .cfg_in2_stride(`FG_M(F_IN2_STRIDE, AW)),
     .cfg_out_base(`FG_M(F_OUT_BASE, AW)), .cfg_out_stride(`FG_M(F_OUT_STRIDE, AW)),
+    .cfg_x_last(m_x_last), .cfg_row_step(`FG_M(F_ROW_STEP, AW)),
     .start(vec_start), .ready(1'b1), .done(vec_done),
     .beat_valid(vc_valid), .beat_first(vc_first), .beat_last(vc_last), .beat_half(vc_half),
-    .beat_addr(vc_addr), .beat_waddr(vc_waddr)
+    .beat_addr(vc_addr), .beat_phase(vc_phase), .beat_waddr(vc_waddr)
 );
 
 wire              pl_valid, pl_first, pl_last, pl_carry, pl_from_carry;
 wire [AW-1:0]     pl_row_addr, pl_col_addr, pl_waddr;
 wire [CW:0]       pl_left;
-wire [CW:0]       pl_iy, pl_ix;
+wire [CW:0]       pl_iy, pl_ix, pl_kleft;
+wire [PW-1:0]     pl_phase, pl_opix;
 // any beat waits while PF_DEPTH - 1 windows are in flight: a decision from one register
 wire              pl_ready = !credit_high;
 wire              pl_take = pl_valid && pl_ready;
@@ -676,10 +749,11 @@ wire              pl_take = pl_valid && pl_ready;
 // table's words per pixel - 1 become word groups - 1 by a shift
 wire [CW-1:0] pool_cb_last = `FG_P(F_CB_LAST, CW) >> LNW;
 
-fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW)) pool_agu_inst (
+fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW), .PP(PP)) pool_agu_inst (
     .clk(clk), .rst(rst),
     .cfg_cb_last(pool_cb_last), .cfg_blocks(`FG_P(F_OUT_BLOCKS, CW)),
-    .cfg_k_last(`FG_P(F_K_LAST, CW)),
+    .cfg_k_last(`FG_P(F_K_LAST, CW)), .cfg_kx_last(`FG_P(F_KX_LAST, CW)), .cfg_ph0(p_ph0),
+    .cfg_pix_step(p_pix_step),
     .cfg_ox_last(`FG_P(F_OX_LAST, CW)), .cfg_oy_last(`FG_P(F_OY_LAST, CW)),
     .cfg_stride(`FG_P(F_STRIDE, CW)), .cfg_pad(`FG_P(F_PAD, CW)),
     .cfg_reuse(`FG_P(F_REUSE, 1)), .cfg_kx0(`FG_P(F_KX0, CW)), .cfg_ix_kx0(`FG_P(F_IX_KX0, CW)),
@@ -697,7 +771,7 @@ fg_pool_agu #(.AW(AW), .CW(CW), .CB_STEP(NW)) pool_agu_inst (
     .beat_valid(pl_valid), .beat_first(pl_first), .beat_last(pl_last), .beat_carry(pl_carry),
     .beat_from_carry(pl_from_carry), .beat_row_addr(pl_row_addr),
     .beat_col_addr(pl_col_addr), .beat_iy(pl_iy), .beat_ix(pl_ix), .beat_waddr(pl_waddr),
-    .beat_left(pl_left)
+    .beat_left(pl_left), .beat_phase(pl_phase), .beat_opix(pl_opix), .beat_kleft(pl_kleft)
 );
 
 // pool windows issued and not yet written (the write queue holds PF_DEPTH): the issuer stops
@@ -715,58 +789,88 @@ wire [CW:0] m_in_h = {1'b0, `FG_M(F_IN_H, CW)};
 wire [CW:0] m_in_w = {1'b0, `FG_M(F_IN_W, CW)};
 
 reg               a1_valid, a1_first, a1_last, a1_inside, a1_half;
-reg [LNWW-1:0]    a1_rsel;      // the read's word 0: its bank (address mod NW)
-reg [TAPS-1:0]    a1_tap_in;
+reg [PP*LNWW-1:0] a1_rsel;      // each pixel bank's word 0: its bank (address mod NW)
+reg [PP*TAPS-1:0] a1_tap_in;    // tap t of pixel j inside (j * TAPS + t)
 reg [LTW-1:0]     a1_bank0;
+reg [PW-1:0]      a1_phase;     // the rotation of the pixel banks' words (pixel 0's bank)
 reg [WA_W-1:0]    a1_waddr;
 reg [BA_W-1:0]    a1_baddr;
 reg [DESC_W-1:0]  a1_desc;
 // the main beat's arena read, as the pool's: words a .. a + NW - 1, bank b at
 // (a + NW - 1 - b) / NW (hw/fg_arena.v); word 0 alone is then bank a mod NW at a / NW, so the
-// same addresses serve a one-word read and a split conv's G words
-reg [NW*AB_W-1:0] a1_bank_addr;
+// same addresses serve a one-word read and a split conv's G words. With pixel banks, pixel
+// bank p reads from the beat's group address a, or from the next group (a + the conv's words
+// per group, kx_step) when p is below the tap's phase: the PP pixels x0 .. x0 + PP - 1
+reg [PP*NW*AB_W-1:0] a1_bank_addr;
 wire [AW-1:0]     a0_raddr = run_vec ? vc_addr : cv_addr;
-genvar ga;
+wire [AW-1:0]     a0_step = `FG_M(F_KX_STEP, AW);
+genvar ga, gp;
 generate
-    for (ga = 0; ga < NW; ga = ga + 1) begin : g_main_bank
-        localparam integer WORD_K = NW - 1 - ga;
-        wire [AW-1:0] a_b = a0_raddr + WORD_K[AW-1:0];
-        always @(posedge clk) begin
-            a1_bank_addr[ga*AB_W +: AB_W] <= a_b[AB_W+LNW-1:LNW];
+    for (gp = 0; gp < PP; gp = gp + 1) begin : g_main_pix
+        // pixel bank p reads the next group (never the last bank: a phase is below PP)
+        wire          next_g;
+        if (gp < PP - 1) begin : g_next
+            assign next_g = !run_vec && gp[PW-1:0] < cv_phase;
+        end else begin : g_never
+            assign next_g = 1'b0;
         end
-        wire unused_a_b = &{1'b0, a_b};   // the bank bits and the address's top bit
+        wire [AW-1:0] off = next_g ? a0_step : {AW{1'b0}};
+        wire [AW-1:0] a_p = a0_raddr + off;
+        for (ga = 0; ga < NW; ga = ga + 1) begin : g_main_bank
+            localparam integer WORD_K = NW - 1 - ga;
+            wire [AW-1:0] a_b = a0_raddr + off + WORD_K[AW-1:0];
+            always @(posedge clk) begin
+                a1_bank_addr[(gp*NW+ga)*AB_W +: AB_W] <= a_b[AB_W+LNW-1:LNW];
+            end
+            wire unused_a_b = &{1'b0, a_b};   // the bank bits and the address's top bit
+        end
+        always @(posedge clk) begin
+            a1_rsel[gp*LNWW +: LNWW] <= a_p[LNWW-1:0];
+        end
+        wire unused_a_p = &{1'b0, a_p};
     end
 endgenerate
 
-// staging: tap t of the beat is pixel p0 + t, in bank (p0 + t) mod TAPS; bank b reads word
-// p0 / TAPS, or the next word when b < p0 mod TAPS
+// staging: tap t of pixel j of the beat is pixel p0 + s * j + t, in bank (p0 + s*j + t) mod
+// SBANKS (s * j = 0 without pixel banks); bank b reads word p0 / SBANKS, or the next word when
+// b < p0 mod SBANKS (the PP * TAPS taps span s * (PP - 1) + TAPS <= SBANKS pixels)
 wire [AW-1:0]  p0 = cv_addr;
 wire [LTW-1:0] p0_low = (LT > 0) ? p0[LTW-1:0] : {LTW{1'b0}};
 wire [AW-1:0]  p0_word = p0 >> LT;
 
 wire row_in = !cv_iy[CW] && $signed(cv_iy) < $signed(m_in_h);
-genvar gt;
+genvar gt, gj;
 generate
-    for (gt = 0; gt < TAPS; gt = gt + 1) begin : g_taps
-        // tap t is inside when -t <= ix < in_w - t (in_w - t registered per layer) and t <
-        // kleft: compares of registers with constants, no adder before them
-        reg  [CW:0] w_minus_t;
-        always @(posedge clk) begin
-            w_minus_t <= m_in_w - gt[CW:0];
+    for (gj = 0; gj < PP; gj = gj + 1) begin : g_tap_pix
+        for (gt = 0; gt < TAPS; gt = gt + 1) begin : g_taps
+            // tap (j, t) is inside when -(s*j + t) <= ix < in_w - (s*j + t) (registered per
+            // layer) and t < kleft: compares of registers, no adder before them (an arena
+            // conv's pixel j is its tap (j, 0): s = 1 there)
+            reg  [CW:0] sjt, w_minus_t, neg_t;
+            always @(posedge clk) begin
+                sjt <= m_sj[gj*(CW+1) +: CW+1] + gt[CW:0];
+                w_minus_t <= m_in_w - sjt;
+                neg_t <= -sjt;
+            end
+            wire tap_in = row_in && $signed(cv_ix) >= $signed(neg_t)
+                          && $signed(cv_ix) < $signed(w_minus_t) && $signed(cv_kleft) > gt;
+            always @(posedge clk) begin
+                if (cv_take) begin
+                    a1_tap_in[gj*TAPS+gt] <= tap_in;
+                end
+            end
         end
-        wire [CW:0] neg_t = -gt[CW:0];
-        wire        tap_in = row_in && $signed(cv_ix) >= $signed(neg_t)
-                             && $signed(cv_ix) < $signed(w_minus_t) && $signed(cv_kleft) > gt;
+    end
+    for (gt = 0; gt < SBANKS; gt = gt + 1) begin : g_stage_addr
         // the last bank is never before the first tap's bank
         wire next_word;
-        if (gt < TAPS - 1) begin : g_wrap
+        if (gt < SBANKS - 1) begin : g_wrap
             assign next_word = gt < p0_low;
         end else begin : g_last
             assign next_word = 1'b0;
         end
         always @(posedge clk) begin
             if (cv_take) begin
-                a1_tap_in[gt] <= tap_in;
                 stage_rd_addr[gt*SA_W +: SA_W] <= p0_word[SA_W-1:0] + rd_base
                     + {{(SA_W-1){1'b0}}, next_word};
             end
@@ -781,20 +885,20 @@ always @(posedge clk) begin
         a1_last <= vc_last;
         a1_half <= vc_half;
         a1_inside <= 1'b1;
-        a1_rsel <= vc_addr[LNWW-1:0];
+        a1_phase <= vc_phase;
         a1_desc <= {vc_waddr, {{CW{1'b0}}, 1'b1}, {GW{1'b0}}};
     end else begin
         a1_first <= cv_first;
         a1_last <= cv_last;
         a1_half <= 1'b0;
         a1_inside <= row_in && !cv_ix[CW] && $signed(cv_ix) < $signed(m_in_w);
-        a1_rsel <= cv_addr[LNWW-1:0];
+        a1_phase <= cv_phase;
         a1_desc <= {cv_oaddr, cv_st_left, cv_group};
     end
     a1_bank0 <= p0_low;
     a1_waddr <= cv_waddr;
     a1_baddr <= cv_baddr;
-    wmem_addr <= a1_waddr;
+    wmem_addr <= (PP > 1) ? cv_waddr : a1_waddr;
     if (rst) begin
         a1_valid <= 1'b0;
     end
@@ -812,21 +916,55 @@ wire [CW:0] p_in_h = {1'b0, `FG_P(F_IN_H, CW)};
 wire [CW:0] p_in_w = {1'b0, `FG_P(F_IN_W, CW)};
 
 reg               q1_valid, q1_first, q1_last, q1_inside, q1_carry, q1_from_carry;
-reg [LNWW-1:0]    q1_rsel;
+reg [PP*LNWW-1:0] q1_rsel;
 reg [AW-1:0]      q1_waddr;
 reg [CW:0]        q1_left;
+reg [PP-1:0]      q1_pin;       // pixel j of the chunk is a tap inside the input
+reg [PW-1:0]      q1_phase, q1_opix;
 wire [AW-1:0]     pl_raddr = pl_row_addr + pl_col_addr;
-// the pool's wide read: words a .. a + NW - 1, bank b at (a + NW - 1 - b) / NW (hw/fg_arena.v)
-reg [NW*AB_W-1:0] q1_bank_addr;
-genvar gq;
+// the pool's wide read: words a .. a + NW - 1, bank b at (a + NW - 1 - b) / NW (hw/fg_arena.v);
+// with pixel banks, pixel bank p reads the next group when p is below the chunk's phase (the
+// group step kx_step, added to the constant in a per-layer register: a three-input add)
+reg [PP*NW*AB_W-1:0] q1_bank_addr;
+genvar gq, gqp;
 generate
-    for (gq = 0; gq < NW; gq = gq + 1) begin : g_pool_bank
-        localparam integer WORD_K = NW - 1 - gq;
-        wire [AW-1:0] a_b = pl_row_addr + pl_col_addr + WORD_K[AW-1:0];
-        always @(posedge clk) begin
-            q1_bank_addr[gq*AB_W +: AB_W] <= a_b[AB_W+LNW-1:LNW];
+    for (gqp = 0; gqp < PP; gqp = gqp + 1) begin : g_pool_pix
+        wire next_g;
+        if (gqp < PP - 1) begin : g_next
+            assign next_g = gqp[PW-1:0] < pl_phase;
+        end else begin : g_never
+            assign next_g = 1'b0;
         end
-        wire unused_a_b = &{1'b0, a_b};   // the bank bits and the address's top bit
+        reg  [AW-1:0] step_p;   // kx_step: one group
+        always @(posedge clk) begin
+            step_p <= `FG_P(F_KX_STEP, AW);
+        end
+        wire [AW-1:0] a_p = pl_raddr + (next_g ? step_p : {AW{1'b0}});
+        for (gq = 0; gq < NW; gq = gq + 1) begin : g_pool_bank
+            localparam integer WORD_K = NW - 1 - gq;
+            reg  [AW-1:0] k_next;   // kx_step + WORD_K
+            always @(posedge clk) begin
+                k_next <= `FG_P(F_KX_STEP, AW) + WORD_K[AW-1:0];
+            end
+            wire [AW-1:0] a_b = pl_row_addr + pl_col_addr
+                                + (next_g ? k_next : WORD_K[AW-1:0]);
+            always @(posedge clk) begin
+                q1_bank_addr[(gqp*NW+gq)*AB_W +: AB_W] <= a_b[AB_W+LNW-1:LNW];
+            end
+            wire unused_a_b = &{1'b0, a_b, k_next};   // the bank bits, the top bit
+        end
+        // pixel j of the chunk: -j <= ix < in_w - j and j < kleft
+        reg  [CW:0] w_minus_j;
+        wire [CW:0] neg_j = -gqp[CW:0];
+        always @(posedge clk) begin
+            w_minus_j <= p_in_w - gqp[CW:0];
+            q1_rsel[gqp*LNWW +: LNWW] <= a_p[LNWW-1:0];
+            q1_pin[gqp] <= !pl_iy[CW] && $signed(pl_iy) < $signed(p_in_h)
+                           && $signed(pl_ix) >= $signed(neg_j)
+                           && $signed(pl_ix) < $signed(w_minus_j)
+                           && $signed(pl_kleft) > gqp;
+        end
+        wire unused_a_p = &{1'b0, a_p, step_p};
     end
 endgenerate
 
@@ -838,9 +976,10 @@ always @(posedge clk) begin
                  && !pl_ix[CW] && $signed(pl_ix) < $signed(p_in_w);
     q1_carry <= pl_carry;
     q1_from_carry <= pl_from_carry;
-    q1_rsel <= pl_raddr[LNWW-1:0];
     q1_waddr <= pl_waddr;
     q1_left <= pl_left;
+    q1_phase <= pl_phase;
+    q1_opix <= pl_opix;
     if (rst) begin
         q1_valid <= 1'b0;
     end
@@ -850,17 +989,26 @@ wire              qd_valid;
 wire [4:0]        qd_flags;
 wire [AW-1:0]     qr_waddr;
 wire [CW:0]       qr_left;
+wire [PW-1:0]     qr_opix;
+wire [PP-1:0]     qd_pin;
+wire [PW-1:0]     qd_phase;
 
-fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT), .RESET(1)) q_valid_dly (
+// the beat meets its words (MEM_LAT), with pixel banks their pixel reduction (PIX_LAT) too
+fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT + PIX_LAT), .RESET(1)) q_valid_dly (
     .clk(clk), .rst(rst), .in_data(q1_valid), .out_data(qd_valid)
 );
-fg_delay #(.WIDTH(5), .DEPTH(MEM_LAT), .RESET(0)) q_flags_dly (
+fg_delay #(.WIDTH(5), .DEPTH(MEM_LAT + PIX_LAT), .RESET(0)) q_flags_dly (
     .clk(clk), .rst(rst), .in_data({q1_first, q1_last, q1_inside, q1_carry, q1_from_carry}),
     .out_data(qd_flags)
 );
-// the window's write address and stored words meet fg_maxpool's result (MAXPOOL_LAT)
-fg_delay #(.WIDTH(AW + CW + 1), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_waddr_dly (
-    .clk(clk), .rst(rst), .in_data({q1_waddr, q1_left}), .out_data({qr_waddr, qr_left})
+fg_delay #(.WIDTH(PP + PW), .DEPTH(MEM_LAT), .RESET(0)) q_pin_dly (
+    .clk(clk), .rst(rst), .in_data({q1_pin, q1_phase}), .out_data({qd_pin, qd_phase})
+);
+// the window's write address, stored words and pixel bank meet fg_maxpool's result
+fg_delay #(.WIDTH(AW + CW + 1 + PW), .DEPTH(MEM_LAT + PIX_LAT + MAXPOOL_LAT), .RESET(0))
+q_waddr_dly (
+    .clk(clk), .rst(rst), .in_data({q1_waddr, q1_left, q1_opix}),
+    .out_data({qr_waddr, qr_left, qr_opix})
 );
 
 /*
@@ -868,11 +1016,12 @@ fg_delay #(.WIDTH(AW + CW + 1), .DEPTH(MEM_LAT + MAXPOOL_LAT), .RESET(0)) q_wadd
  */
 wire            lo_rd_en;
 wire [AW-1:0]   lo_rd_addr;
-assign arena_rd_sel = lo_rd_en ? lo_rd_addr[LNWW-1:0] : (pool_owns ? q1_rsel : a1_rsel);
-// the logits: one word, every bank at its bank address; the pool and the main beat: their
-// NW words' bank addresses, registered in Q1 / A1
+assign arena_rd_sel = lo_rd_en ? {PP{lo_rd_addr[LNWW-1:0]}} : (pool_owns ? q1_rsel : a1_rsel);
+// the logits: one word, every bank at its bank address (pixel bank 0's word is the logit's:
+// the output is one pixel); the pool and the main beat: their NW words' bank addresses in each
+// pixel bank, registered in Q1 / A1
 wire [AB_W-1:0] lo_rd_hi = lo_rd_addr[AA_W-1:LNW];
-assign arena_rd_bank_addr = lo_rd_en ? {NW{lo_rd_hi}}
+assign arena_rd_bank_addr = lo_rd_en ? {(PP*NW){lo_rd_hi}}
                                      : (pool_owns ? q1_bank_addr : a1_bank_addr);
 
 /*
@@ -880,91 +1029,130 @@ assign arena_rd_bank_addr = lo_rd_en ? {NW{lo_rd_hi}}
  */
 wire              md_valid;
 wire [3:0]        md_flags;          // first, last, inside, half
-wire [TAPS-1:0]   md_tap_in;
+wire [PP*TAPS-1:0] md_tap_in;
 wire [LTW-1:0]    md_bank0;
+wire [PW-1:0]     md_phase;
 
 fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT), .RESET(1)) a_valid_dly (
     .clk(clk), .rst(rst), .in_data(a1_valid), .out_data(md_valid)
 );
-fg_delay #(.WIDTH(4 + TAPS + LTW), .DEPTH(MEM_LAT), .RESET(0)) a_flags_dly (
+fg_delay #(.WIDTH(4 + PP * TAPS + LTW + PW), .DEPTH(MEM_LAT), .RESET(0)) a_flags_dly (
     .clk(clk), .rst(rst),
-    .in_data({a1_first, a1_last, a1_inside, a1_half, a1_tap_in, a1_bank0}),
-    .out_data({md_flags, md_tap_in, md_bank0})
+    .in_data({a1_first, a1_last, a1_inside, a1_half, a1_tap_in, a1_bank0, a1_phase}),
+    .out_data({md_flags, md_tap_in, md_bank0, md_phase})
 );
 
 wire m_in_signed = `FG_M(F_IN_SIGNED, 1);
 
-reg                  a4_valid, a4_first, a4_last, a4_half;
-reg [NW*P_IN*XA_W-1:0] x_act;  // MAC array activations (signed XA_W), a word per column group
-wire [P_IN*XA_W-1:0]   x_lanes;  // column group 0's (and an unsplit conv's) activations
-reg [WORD_W-1:0]     a4_data;    // the arena word as read (element-wise units)
-
-genvar gx;
+// the pixel banks' words rotated into place: slot j is pixel bank (phase + j) mod PP (a conv's
+// pixel j; an average pool's pixel in slot 0; an add's pixel j, phase 0). Without pixel
+// banks, slot 0 is the arena's word
+wire [PP*WORD_W-1:0] md_words;
+genvar gr;
 generate
-    for (gx = 0; gx < P_IN; gx = gx + 1) begin : g_act
-        wire [ACT_W-1:0] av = arena_rd_data[gx*ACT_W +: ACT_W];
-        wire [XA_W-1:0]  av_ext = {{(XA_W-ACT_W){m_in_signed & av[ACT_W-1]}}, av};
-        wire [XA_W-1:0]  x_lane;
-        if (gx < TAPS * IN_C) begin : g_staged
-            // lane t*IN_C + c: channel c of tap t, from bank (bank0 + t) mod TAPS
-            localparam integer T = gx / IN_C;
-            localparam integer C = gx % IN_C;
-            wire [IN_W-1:0] sv;
-            if (LT > 0) begin : g_banked
-                // a TAPS:1 multiplexer on the bank number (constant part-selects)
-                wire [LTW-1:0] bank = md_bank0 + T[LTW-1:0];
-                reg  [IN_W-1:0] sv_sel;
-                integer bk;
-                always @* begin
-                    sv_sel = stage_rd_data[C * IN_W +: IN_W];
-                    for (bk = 1; bk < TAPS; bk = bk + 1) begin
-                        if (bank == bk[LTW-1:0]) begin
-                            sv_sel = stage_rd_data[(bk * IN_C + C) * IN_W +: IN_W];
-                        end
+    for (gr = 0; gr < PP; gr = gr + 1) begin : g_rot
+        if (PP > 1) begin : g_mux
+            reg [WORD_W-1:0] w_sel;
+            integer rb;
+            always @* begin
+                w_sel = arena_rd_data[gr*WORD_W +: WORD_W];
+                for (rb = 0; rb < PP; rb = rb + 1) begin
+                    // slot gr is bank rb when phase = (rb - gr) mod PP (constants)
+                    if ({{(32-PW){1'b0}}, md_phase} == (rb - gr + PP) % PP) begin
+                        w_sel = arena_rd_data[rb*WORD_W +: WORD_W];
                     end
                 end
-                assign sv = sv_sel;
-            end else begin : g_one_bank
-                assign sv = stage_rd_data[C * IN_W +: IN_W];
             end
-            wire [XA_W-1:0] sv_ext = {{(XA_W-IN_W){sv[IN_W-1]}}, sv};
-            assign x_lane = m_staging ? (md_tap_in[T] ? sv_ext : {XA_W{1'b0}})
-                                      : (md_flags[1] ? av_ext : {XA_W{1'b0}});
-        end else begin : g_arena
-            assign x_lane = (!m_staging && md_flags[1]) ? av_ext : {XA_W{1'b0}};
+            assign md_words[gr*WORD_W +: WORD_W] = w_sel;
+        end else begin : g_wire
+            assign md_words[gr*WORD_W +: WORD_W] = arena_rd_data[gr*WORD_W +: WORD_W];
+            wire unused_phase = &{1'b0, md_phase};
         end
-        assign x_lanes[gx*XA_W +: XA_W] = x_lane;
-        always @(posedge clk) begin
-            x_act[gx*XA_W +: XA_W] <= x_lane;
+    end
+endgenerate
+
+reg                  a4_valid, a4_first, a4_last, a4_half;
+// MAC array activations (signed XA_W), a word per column group, a set per array copy
+reg [PP*NW*P_IN*XA_W-1:0] x_act;
+wire [PP*P_IN*XA_W-1:0]   x_lanes;  // column group 0's (and an unsplit conv's) activations
+reg [PP*WORD_W-1:0]  a4_data;    // the arena words as read, rotated (element-wise units)
+
+genvar gx, gxp;
+generate
+    for (gxp = 0; gxp < PP; gxp = gxp + 1) begin : g_copy
+        // an arena conv's pixel j is inside (pixel banks: its tap (j, 0); else the beat's flag)
+        wire pix_in = (PP > 1) ? md_tap_in[gxp*TAPS] : md_flags[1];
+        for (gx = 0; gx < P_IN; gx = gx + 1) begin : g_act
+            wire [ACT_W-1:0] av = md_words[gxp*WORD_W + gx*ACT_W +: ACT_W];
+            wire [XA_W-1:0]  av_ext = {{(XA_W-ACT_W){m_in_signed & av[ACT_W-1]}}, av};
+            wire [XA_W-1:0]  x_lane;
+            if (gx < TAPS * IN_C) begin : g_staged
+                // lane t*IN_C + c of copy j: channel c of tap t of pixel j, from staging bank
+                // (bank0 + s*j + t) mod SBANKS
+                localparam integer T = gx / IN_C;
+                localparam integer C = gx % IN_C;
+                wire [IN_W-1:0] sv;
+                if (LT > 0) begin : g_banked
+                    // an SBANKS:1 multiplexer on the bank number (constant part-selects)
+                    wire [LTW-1:0] bank = md_bank0 + T[LTW-1:0]
+                                          + m_sj[gxp*(CW+1) +: LTW];
+                    reg  [IN_W-1:0] sv_sel;
+                    integer bk;
+                    always @* begin
+                        sv_sel = stage_rd_data[C * IN_W +: IN_W];
+                        for (bk = 1; bk < SBANKS; bk = bk + 1) begin
+                            if (bank == bk[LTW-1:0]) begin
+                                sv_sel = stage_rd_data[(bk * IN_C + C) * IN_W +: IN_W];
+                            end
+                        end
+                    end
+                    assign sv = sv_sel;
+                end else begin : g_one_bank
+                    assign sv = stage_rd_data[C * IN_W +: IN_W];
+                end
+                wire [XA_W-1:0] sv_ext = {{(XA_W-IN_W){sv[IN_W-1]}}, sv};
+                assign x_lane = m_staging ? (md_tap_in[gxp*TAPS+T] ? sv_ext : {XA_W{1'b0}})
+                                          : (pix_in ? av_ext : {XA_W{1'b0}});
+            end else begin : g_arena
+                assign x_lane = (!m_staging && pix_in) ? av_ext : {XA_W{1'b0}};
+            end
+            assign x_lanes[(gxp*P_IN+gx)*XA_W +: XA_W] = x_lane;
+            always @(posedge clk) begin
+                x_act[(gxp*NW*P_IN+gx)*XA_W +: XA_W] <= x_lane;
+            end
         end
     end
 endgenerate
 
 // column groups 1 .. NW - 1: the same word as group 0, or for a conv split G = 2^lg ways
-// (conv_split) word k = j >> (LNW - lg) of the wide read (words a .. a + NW - 1 of the pixel)
-wire [LGW-1:0] m_split_lg = `FG_M(F_SPLIT_LG, LGW);
-genvar gj, gy;
+// (conv_split) word k = j >> (LNW - lg) of the wide read (words a .. a + NW - 1 of the pixel;
+// a split conv's phase is 0: copy p reads pixel bank p)
+genvar gg, gy;
 generate
-    for (gj = 1; gj < NW; gj = gj + 1) begin : g_group
-        localparam [LNWW-1:0] J = gj;
-        wire [LGW-1:0]  sh = LNW[LGW-1:0] - m_split_lg;
-        wire [LNWW-1:0] k = J >> sh;
-        for (gy = 0; gy < P_IN; gy = gy + 1) begin : g_lane
-            reg [ACT_W-1:0] wv;
-            integer kw;
-            always @* begin
-                wv = arena_rd_wide[gy*ACT_W +: ACT_W];
-                for (kw = 1; kw < NW; kw = kw + 1) begin
-                    if (k == kw[LNWW-1:0]) begin
-                        wv = arena_rd_wide[(kw*P_IN+gy)*ACT_W +: ACT_W];
+    for (gxp = 0; gxp < PP; gxp = gxp + 1) begin : g_copy_groups
+        wire pix_in = (PP > 1) ? md_tap_in[gxp*TAPS] : md_flags[1];
+        wire unused_pix_in = &{1'b0, pix_in};   // (NW = 1: no other column group)
+        for (gg = 1; gg < NW; gg = gg + 1) begin : g_group
+            localparam [LNWW-1:0] J = gg;
+            wire [LGW-1:0]  sh = LNW[LGW-1:0] - m_split_lg;
+            wire [LNWW-1:0] k = J >> sh;
+            for (gy = 0; gy < P_IN; gy = gy + 1) begin : g_lane
+                reg [ACT_W-1:0] wv;
+                integer kw;
+                always @* begin
+                    wv = arena_rd_wide[(gxp*NW*P_IN+gy)*ACT_W +: ACT_W];
+                    for (kw = 1; kw < NW; kw = kw + 1) begin
+                        if (k == kw[LNWW-1:0]) begin
+                            wv = arena_rd_wide[((gxp*NW+kw)*P_IN+gy)*ACT_W +: ACT_W];
+                        end
                     end
                 end
-            end
-            wire [XA_W-1:0] wv_ext = {{(XA_W-ACT_W){m_in_signed & wv[ACT_W-1]}}, wv};
-            wire [XA_W-1:0] x_word = md_flags[1] ? wv_ext : {XA_W{1'b0}};
-            always @(posedge clk) begin
-                x_act[(gj*P_IN+gy)*XA_W +: XA_W] <= (k == {LNWW{1'b0}}) ? x_lanes[gy*XA_W +: XA_W]
-                                                                        : x_word;
+                wire [XA_W-1:0] wv_ext = {{(XA_W-ACT_W){m_in_signed & wv[ACT_W-1]}}, wv};
+                wire [XA_W-1:0] x_word = pix_in ? wv_ext : {XA_W{1'b0}};
+                always @(posedge clk) begin
+                    x_act[((gxp*NW+gg)*P_IN+gy)*XA_W +: XA_W] <=
+                        (k == {LNWW{1'b0}}) ? x_lanes[(gxp*P_IN+gy)*XA_W +: XA_W] : x_word;
+                end
             end
         end
     end
@@ -975,7 +1163,7 @@ always @(posedge clk) begin
     a4_first <= md_flags[3];
     a4_last <= md_flags[2];
     a4_half <= md_flags[0];
-    a4_data <= arena_rd_data;
+    a4_data <= md_words;
     if (rst) begin
         a4_valid <= 1'b0;
     end
@@ -1002,48 +1190,69 @@ endgenerate
 /*
  * Datapath units
  */
-wire                   pe_out_valid;
-wire [P_OUT*ACC_W-1:0] pe_out_acc;
+wire [PP-1:0]             pe_out_valid;
+wire [PP*P_OUT*ACC_W-1:0] pe_out_acc;
+wire [PP-1:0]             ks_valid_p;
+wire [PP*P_OUT*ACC_W-1:0] ks_acc;
+wire                      ks_valid = ks_valid_p[0];
 
-fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W), .PACK(PACK),
-              .NG(NW))
-pe_inst (
-    .clk(clk), .rst(rst),
-    .in_valid(a4_valid && run_conv), .in_first(a4_first), .in_last(a4_last),
-    .in_act(x_act), .in_wgt(wmem_data), .in_bias(x_bias),
-    .out_valid(pe_out_valid), .out_acc(pe_out_acc)
-);
+genvar gc;
+generate
+    for (gc = 0; gc < PP; gc = gc + 1) begin : g_array
+        // the weight word: straight from the ROM's registers, or with several array copies a
+        // register per copy (the ROM is read a cycle earlier, so it still meets x_act)
+        wire [P_OUT*P_IN*W_W-1:0] wgt;
+        if (PP > 1) begin : g_wgt_reg
+            reg [P_OUT*P_IN*W_W-1:0] wgt_r;
+            always @(posedge clk) begin
+                wgt_r <= wmem_data;
+            end
+            assign wgt = wgt_r;
+        end else begin : g_wgt_wire
+            assign wgt = wmem_data;
+        end
 
-// a split conv's G partial sums of each channel added (a pass-through for the others)
-wire                   ks_valid;
-wire [P_OUT*ACC_W-1:0] ks_acc;
+        fg_pe_array #(.P_IN(P_IN), .P_OUT(P_OUT), .A_W(XA_W), .W_W(W_W), .ACC_W(ACC_W),
+                      .PACK(PACK), .NG(NW))
+        pe_inst (
+            .clk(clk), .rst(rst),
+            .in_valid(a4_valid && run_conv), .in_first(a4_first), .in_last(a4_last),
+            .in_act(x_act[gc*NW*P_IN*XA_W +: NW*P_IN*XA_W]), .in_wgt(wgt), .in_bias(x_bias),
+            .out_valid(pe_out_valid[gc]), .out_acc(pe_out_acc[gc*P_OUT*ACC_W +: P_OUT*ACC_W])
+        );
 
-fg_ksum #(.P_OUT(P_OUT), .NG(NW), .ACC_W(ACC_W), .LGW(LGW)) ksum_inst (
-    .clk(clk), .rst(rst), .cfg_lg(m_split_lg),
-    .in_valid(pe_out_valid), .in_acc(pe_out_acc),
-    .out_valid(ks_valid), .out_acc(ks_acc)
-);
+        // a split conv's G partial sums of each channel added (a pass-through for the others)
+        fg_ksum #(.P_OUT(P_OUT), .NG(NW), .ACC_W(ACC_W), .LGW(LGW)) ksum_inst (
+            .clk(clk), .rst(rst), .cfg_lg(m_split_lg),
+            .in_valid(pe_out_valid[gc]), .in_acc(pe_out_acc[gc*P_OUT*ACC_W +: P_OUT*ACC_W]),
+            .out_valid(ks_valid_p[gc]), .out_acc(ks_acc[gc*P_OUT*ACC_W +: P_OUT*ACC_W])
+        );
+    end
+endgenerate
 
+// the average pool: one word a beat (slot 0: its pixel's bank)
 wire                  av_out_valid;
 wire [P_IN*ACC_W-1:0] av_out;
 
 fg_avgpool #(.LANES(P_IN), .A_W(ACT_W), .SUM_W(SUM_W), .M_W(M_W), .ACC_W(ACC_W)) avg_inst (
     .clk(clk), .rst(rst), .cfg_in_signed(m_in_signed), .cfg_mult(`FG_M(F_AVG_MULT, M_W)),
     .in_valid(a4_valid && run_vec && m_avg), .in_first(a4_first), .in_last(a4_last),
-    .in_data(a4_data), .out_valid(av_out_valid), .out_data(av_out)
+    .in_data(a4_data[WORD_W-1:0]), .out_valid(av_out_valid), .out_data(av_out)
 );
 
-reg [WORD_W-1:0] add_a;            // operand a, held for the b beat
+// the add: a word of every pixel of a group a beat (the PP pixel banks)
+reg [PP*WORD_W-1:0] add_a;         // operand a, held for the b beat
 always @(posedge clk) begin
     if (a4_valid && !a4_half) begin
         add_a <= a4_data;
     end
 end
 
-wire                  ad_out_valid;
-wire [P_IN*ACC_W-1:0] ad_out;
+wire                     ad_out_valid;
+wire [PP*P_IN*ACC_W-1:0] ad_out;
 
-fg_add #(.LANES(P_IN), .A_W(ACT_W), .B_W(ACT_W), .MAX_ALIGN(MAX_ALIGN), .ACC_W(ACC_W)) add_inst (
+fg_add #(.LANES(PP*P_IN), .A_W(ACT_W), .B_W(ACT_W), .MAX_ALIGN(MAX_ALIGN), .ACC_W(ACC_W))
+add_inst (
     .clk(clk), .rst(rst),
     .cfg_a_signed(m_in_signed), .cfg_b_signed(`FG_M(F_IN2_SIGNED, 1)),
     .cfg_a_shift(`FG_M(F_ALIGN0, 5)), .cfg_b_shift(`FG_M(F_ALIGN1, 5)),
@@ -1051,14 +1260,64 @@ fg_add #(.LANES(P_IN), .A_W(ACT_W), .B_W(ACT_W), .MAX_ALIGN(MAX_ALIGN), .ACC_W(A
     .out_valid(ad_out_valid), .out_data(ad_out)
 );
 
+// the max-pool: with pixel banks the chunk's PP pixels' words rotated into place (a register)
+// and reduced over the inside ones (fg_pixmax), then the window's running max
 wire                 mp_out_valid;
 wire [NW*WORD_W-1:0] mp_out_data;
+wire [NW*WORD_W-1:0] mx_data;
+wire                 mx_inside;
+
+generate
+    if (PP > 1) begin : g_pool_reduce
+        reg [PP*NW*WORD_W-1:0] qx_words;
+        reg [PP-1:0]           qx_pin;
+        reg                    qx_valid;
+        genvar gw;
+        for (gw = 0; gw < PP; gw = gw + 1) begin : g_rot
+            reg [NW*WORD_W-1:0] w_sel;
+            integer rb;
+            always @* begin
+                w_sel = arena_rd_wide[gw*NW*WORD_W +: NW*WORD_W];
+                for (rb = 0; rb < PP; rb = rb + 1) begin
+                    if ({{(32-PW){1'b0}}, qd_phase} == (rb - gw + PP) % PP) begin
+                        w_sel = arena_rd_wide[rb*NW*WORD_W +: NW*WORD_W];
+                    end
+                end
+            end
+            always @(posedge clk) begin
+                qx_words[gw*NW*WORD_W +: NW*WORD_W] <= w_sel;
+            end
+        end
+        wire unused_inside = &{1'b0, qd_flags[2]};   // the pixels' flags count instead
+        wire qd_valid_mem;   // the beat's words are here (MEM_LAT)
+        fg_delay #(.WIDTH(1), .DEPTH(MEM_LAT), .RESET(1)) q_mem_dly (
+            .clk(clk), .rst(rst), .in_data(q1_valid), .out_data(qd_valid_mem)
+        );
+        always @(posedge clk) begin
+            qx_pin <= qd_pin;
+            qx_valid <= qd_valid_mem;
+            if (rst) begin
+                qx_valid <= 1'b0;
+            end
+        end
+        wire unused_pm_valid;
+        fg_pixmax #(.PP(PP), .LANES(NW*P_IN), .A_W(ACT_W)) pixmax_inst (
+            .clk(clk), .rst(rst), .cfg_signed(`FG_P(F_IN_SIGNED, 1)),
+            .in_valid(qx_valid), .in_inside(qx_pin), .in_data(qx_words),
+            .out_valid(unused_pm_valid), .out_inside(mx_inside), .out_data(mx_data)
+        );
+    end else begin : g_pool_one
+        assign mx_data = arena_rd_wide;
+        assign mx_inside = qd_flags[2];
+        wire unused_pin = &{1'b0, qd_pin, qd_phase};
+    end
+endgenerate
 
 fg_maxpool #(.LANES(NW*P_IN), .A_W(ACT_W)) maxpool_inst (
     .clk(clk), .rst(rst), .cfg_signed(`FG_P(F_IN_SIGNED, 1)),
     .in_valid(qd_valid), .in_first(qd_flags[4]), .in_last(qd_flags[3]),
-    .in_inside(qd_flags[2]), .in_carry(qd_flags[1]), .in_from_carry(qd_flags[0]),
-    .in_data(arena_rd_wide),
+    .in_inside(mx_inside), .in_carry(qd_flags[1]), .in_from_carry(qd_flags[0]),
+    .in_data(mx_data),
     .out_valid(mp_out_valid), .out_data(mp_out_data)
 );
 
@@ -1080,24 +1339,30 @@ fg_delay #(.WIDTH(DESC_W), .DEPTH(LV + KSUM_LAT), .RESET(0)) desc_conv_dly (
 );
 
 /*
- * R0: the result registered (conv P_OUT lanes, or an element-wise word of P_IN lanes)
+ * R0: the result registered (conv P_OUT lanes, or an element-wise word of P_IN lanes), pixel j
+ * of a group at [j * RQL * ACC_W +: RQL * ACC_W] (an average pool's one pixel at 0)
  */
-reg                  r0_valid, r0_conv;
-reg [RQL*ACC_W-1:0]  r0_acc;
-reg [DESC_W-1:0]     r0_desc;
+reg                     r0_valid, r0_conv;
+reg [PP*RQL*ACC_W-1:0]  r0_acc;
+reg [DESC_W-1:0]        r0_desc;
 
+integer r0j;
 always @(posedge clk) begin
     r0_valid <= run_conv ? ks_valid : (m_avg ? av_out_valid : ad_out_valid);
     r0_conv <= run_conv;
-    r0_acc <= {(RQL*ACC_W){1'b0}};
+    r0_acc <= {(PP*RQL*ACC_W){1'b0}};
     if (run_conv) begin
-        r0_acc[P_OUT*ACC_W-1:0] <= ks_acc;
+        for (r0j = 0; r0j < PP; r0j = r0j + 1) begin
+            r0_acc[r0j*RQL*ACC_W +: P_OUT*ACC_W] <= ks_acc[r0j*P_OUT*ACC_W +: P_OUT*ACC_W];
+        end
         r0_desc <= desc_conv;
     end else if (m_avg) begin
         r0_acc[P_IN*ACC_W-1:0] <= av_out;
         r0_desc <= desc_avg;
     end else begin
-        r0_acc[P_IN*ACC_W-1:0] <= ad_out;
+        for (r0j = 0; r0j < PP; r0j = r0j + 1) begin
+            r0_acc[r0j*RQL*ACC_W +: P_IN*ACC_W] <= ad_out[r0j*P_IN*ACC_W +: P_IN*ACC_W];
+        end
         r0_desc <= desc_add;
     end
     if (rst) begin
@@ -1108,10 +1373,10 @@ end
 /*
  * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): LAT_REQUANT cycles
  */
-wire                  rq_valid;
-wire [RQL*ACT_W-1:0]  rq_data;
+wire                     rq_valid;
+wire [PP*RQL*ACT_W-1:0]  rq_data;
 
-fg_requant #(.LANES(RQL), .ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT)) rq_inst (
+fg_requant #(.LANES(PP*RQL), .ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT)) rq_inst (
     .clk(clk), .rst(rst),
     .cfg_shift(`FG_M(F_SHIFT, 7)), .cfg_rnd(`FG_M(F_ROUNDING, 2)), .cfg_sat(`FG_M(F_SAT, 1)),
     .cfg_out_signed(`FG_M(F_OUT_SIGNED, 1)), .cfg_out_width(`FG_M(F_OUT_WIDTH, 7)),
@@ -1132,14 +1397,14 @@ fg_delay #(.WIDTH(DESC_W + 1), .DEPTH(LAT_REQUANT), .RESET(0)) desc_rq_dly (
 wire unused_wb_busy;
 
 fg_writeback #(
-    .P_IN(P_IN), .P_OUT(P_OUT), .ACT_W(ACT_W), .AW(AW), .CW(CW), .PF_DEPTH(PF_DEPTH)
+    .P_IN(P_IN), .P_OUT(P_OUT), .ACT_W(ACT_W), .AW(AW), .CW(CW), .PF_DEPTH(PF_DEPTH), .PP(PP)
 ) wb_inst (
     .clk(clk), .rst(rst),
     .res_valid(rq_valid), .res_conv(w_conv), .res_data(rq_data),
     .res_addr(w_desc[DESC_W-1 -: AW]), .res_st_left(w_desc[GW +: CW+1]),
     .res_group(w_desc[GW-1:0]),
     .pool_valid(mp_out_valid), .pool_data(mp_out_data), .pool_addr(qr_waddr),
-    .pool_left(qr_left),
+    .pool_left(qr_left), .pool_pix(qr_opix),
     .pool_pop(pool_pop), .busy(unused_wb_busy),
     .wr_en(arena_wr_en), .wr_mask(arena_wr_mask), .wr_addr(arena_wr_addr),
     .wr_data(arena_wr_data)
@@ -1154,7 +1419,7 @@ fg_logits_out #(
     .RD_LAT(MEM_LAT)
 ) logits_inst (
     .clk(clk), .rst(rst), .start(lo_start), .done(lo_done),
-    .rd_en(lo_rd_en), .rd_addr(lo_rd_addr), .rd_data(arena_rd_data),
+    .rd_en(lo_rd_en), .rd_addr(lo_rd_addr), .rd_data(arena_rd_data[WORD_W-1:0]),
     .out_stream_TDATA(out_stream_TDATA), .out_stream_TKEEP(out_stream_TKEEP),
     .out_stream_TVALID(out_stream_TVALID),
     .out_stream_TREADY(out_stream_TREADY), .out_stream_TLAST(out_stream_TLAST)
@@ -1163,7 +1428,8 @@ fg_logits_out #(
 // fields and bits the engine does not use (bank fields are wide on purpose: FW bits each)
 wire unused_banks = &{1'b0, bank_m, bank_p, lt_op, unused_wb_busy, vc_last,
                       p0_word, arena_wr_addr, vc_addr, pl_raddr, lo_rd_addr, md_bank0,
-                      x_lanes, m_split_lg};   // (the last two: used when NW > 1)
+                      x_lanes, m_split_lg,   // (these two: used when NW > 1)
+                      pe_out_valid, ks_valid_p, q1_inside, pl_kleft, m_x_last, m_sj};
 
 `undef FG_M
 `undef FG_P

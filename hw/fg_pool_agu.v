@@ -16,6 +16,16 @@ for every beat:
     waddr                 the result's arena word
     left                  the group's words inside the tensor, blocks - cb * CB_STEP (signed)
 
+Pixel banks (PP > 1, a pixel-parallel engine: pixel x of a row in bank x mod PP at group x div
+PP): a beat reads PP consecutive pixels of one window row from the PP banks (the caller reads
+bank b at the group of the chunk's first pixel, or the next group when b is below its phase),
+so kx counts the window's column chunks of PP pixels (cfg_kx_last), with kleft = K - kx * PP
+the chunk's taps (pixel j of the chunk is a tap while j < kleft); no column is carried
+(cfg_reuse 0). The window's phase (its first column mod PP) starts at cfg_ph0 each row and
+steps by cfg_pix_step (S mod PP) with compare-and-wrap; the column address steps by cfg_col_step
+((S div PP) groups), a group more when the phase wraps. The result pixel ox is bank opix =
+ox mod PP, its word address stepping by out_stride when opix wraps.
+
 A beat reads CB_STEP consecutive words (the engine's wide read of its NW arena banks: all
 channel blocks of a pixel at once, up to NW), so cb counts groups of CB_STEP words; words of
 the last group past the pixel's blocks are not stored (`left`).
@@ -41,7 +51,9 @@ module fg_pool_agu #
     // loop counter width, 2..30
     parameter CW = 16,
     // words a beat reads (the arena's banks), a power of two
-    parameter CB_STEP = 1
+    parameter CB_STEP = 1,
+    // pixel banks of the arena (pixels a beat reads), 1..16
+    parameter PP = 1
 )
 (
     input  wire               clk,
@@ -53,6 +65,9 @@ module fg_pool_agu #
     input  wire [CW-1:0]      cfg_cb_last,     // word groups per pixel - 1
     input  wire [CW-1:0]      cfg_blocks,      // words per pixel of the output
     input  wire [CW-1:0]      cfg_k_last,      // kernel size - 1
+    input  wire [CW-1:0]      cfg_kx_last,     // column chunks - 1 (PP > 1)
+    input  wire [(PP > 1 ? $clog2(PP) : 1)-1:0] cfg_ph0,      // phase of column -pad (PP > 1)
+    input  wire [(PP > 1 ? $clog2(PP) : 1)-1:0] cfg_pix_step, // S mod PP (PP > 1)
     input  wire [CW-1:0]      cfg_ox_last,
     input  wire [CW-1:0]      cfg_oy_last,
     input  wire [CW-1:0]      cfg_stride,
@@ -100,11 +115,17 @@ module fg_pool_agu #
     output wire [CW:0]        beat_iy,         // signed
     output wire [CW:0]        beat_ix,         // signed
     output wire [AW-1:0]      beat_waddr,
-    output wire [CW:0]        beat_left        // signed
+    output wire [CW:0]        beat_left,       // signed
+    output wire [(PP > 1 ? $clog2(PP) : 1)-1:0] beat_phase, // the chunk's first pixel mod PP
+    output wire [(PP > 1 ? $clog2(PP) : 1)-1:0] beat_opix,  // the result's pixel bank
+    output wire [CW:0]        beat_kleft       // signed: taps of the chunk (PP > 1)
 );
 
+localparam PW = (PP > 1) ? $clog2(PP) : 1;
+
 initial begin
-    if (AW < 2 || CW < 2 || CW > 30 || CB_STEP < 1 || (CB_STEP & (CB_STEP - 1)) != 0) begin
+    if (AW < 2 || CW < 2 || CW > 30 || CB_STEP < 1 || (CB_STEP & (CB_STEP - 1)) != 0
+        || PP < 1 || PP > 16) begin
         $error("Error: bad AW/CW/CB_STEP (instance %m)");
         $finish;
     end
@@ -154,14 +175,16 @@ fg_count #(.W(CW)) oy_cnt (.clk(clk), .clear(start), .inc(e_oy), .last(cfg_oy_la
                            .value(oy), .at_last(oy_at), .at_last_inc(oy_at_inc),
                            .at_last_clear(oy_at_clr));
 
-// per-layer flags of kx (registered from the held configuration)
+// per-layer flags of kx (registered from the held configuration); kx counts the kernel's
+// columns, or with pixel banks its column chunks
+wire [CW-1:0] kx_last = (PP > 1) ? cfg_kx_last : cfg_k_last;
 reg [CW-1:0] k_last_m1, s_m1;
 reg          k_last_zero, kx0_at, kx0_ge_s;
 always @(posedge clk) begin
-    k_last_m1 <= cfg_k_last - {{(CW-1){1'b0}}, 1'b1};
+    k_last_m1 <= kx_last - {{(CW-1){1'b0}}, 1'b1};
     s_m1 <= cfg_stride - {{(CW-1){1'b0}}, 1'b1};
-    k_last_zero <= cfg_k_last == {CW{1'b0}};
-    kx0_at <= cfg_kx0 == cfg_k_last;
+    k_last_zero <= kx_last == {CW{1'b0}};
+    kx0_at <= cfg_kx0 == kx_last;
     kx0_ge_s <= cfg_kx0 >= cfg_stride;
 end
 
@@ -296,11 +319,37 @@ end
  */
 reg [AW-1:0] cw0, cwin, ca_start, ca;
 reg [CW:0]   ixwin, ix_start, ix;
+// the window's phase (pixel banks): registered with its wrap flag for the next window
+reg  [PW-1:0] ph;
+reg           ph_wraps;        // ph + pix_step >= PP
+reg  [AW-1:0] col_step_w;      // col_step + one group (kx_step), per layer
+localparam integer PPI = PP;
+wire [PW:0]   ph_sum = {1'b0, ph} + {1'b0, cfg_pix_step};
+wire [PW:0]   ph_sub = ph_sum - PPI[PW:0];
+wire [PW-1:0] ph_n = ph_wraps ? ph_sub[PW-1:0] : ph_sum[PW-1:0];
+wire [PW:0]   ph_n_sum = {1'b0, ph_n} + {1'b0, cfg_pix_step};
+wire [PW:0]   ph0_sum = {1'b0, cfg_ph0} + {1'b0, cfg_pix_step};
+always @(posedge clk) begin
+    col_step_w <= cfg_col_step + cfg_kx_step;
+end
 wire [AW-1:0] cw0_n = cw0 + CB_STEP[AW-1:0];
-wire [AW-1:0] cwin_n = cwin + cfg_col_step;
-wire [AW-1:0] cstart_n = cwin + cfg_col_kx0;
+wire [AW-1:0] cwin_n = cwin + ((PP > 1 && ph_wraps) ? col_step_w : cfg_col_step);
+wire [AW-1:0] cstart_n = (PP > 1) ? cwin_n : cwin + cfg_col_kx0;
 wire [CW:0]   ixwin_n = ixwin + stride_e;
 wire [CW:0]   ixstart_n = ixwin + {1'b0, cfg_ix_kx0};
+// a column step: the next tap, or with pixel banks the next chunk of PP pixels
+localparam integer IX_STEP = PP;
+wire [CW:0]   ix_step = IX_STEP[CW:0];
+
+always @(posedge clk) begin
+    if (start || (adv && (w_oy || w_cb))) begin
+        ph <= (PP > 1) ? cfg_ph0 : {PW{1'b0}};
+        ph_wraps <= PP > 1 && ph0_sum >= PPI[PW:0];
+    end else if (adv && w_ox && PP > 1) begin
+        ph <= ph_n;
+        ph_wraps <= ph_n_sum >= PPI[PW:0];
+    end
+end
 
 always @(posedge clk) begin
     if (start) begin
@@ -340,7 +389,24 @@ always @(posedge clk) begin
             ix <= ix_start;
         end else begin
             ca <= ca + cfg_kx_step;
-            ix <= ix + {{CW{1'b0}}, 1'b1};
+            ix <= ix + ix_step;
+        end
+    end
+end
+
+/*
+ * Taps of the chunk (pixel banks): K - kx * PP
+ */
+reg [CW:0] kleft;
+wire [CW:0] kernel_e = {1'b0, cfg_k_last} + {{CW{1'b0}}, 1'b1};
+always @(posedge clk) begin
+    if (start) begin
+        kleft <= kernel_e;
+    end else if (adv) begin
+        if (w_ky) begin   // w_ox, w_cb, w_oy included: every window row starts at chunk 0
+            kleft <= kernel_e;
+        end else begin
+            kleft <= kleft - ix_step;
         end
     end
 end
@@ -351,22 +417,34 @@ end
 reg [AW-1:0] orow0, wcb0, wa;
 wire [AW-1:0] orow0_n = orow0 + cfg_out_row_step;
 wire [AW-1:0] wcb0_n = wcb0 + CB_STEP[AW-1:0];
+// the result pixel's bank (pixel banks): ox mod PP, the word address stepping on its wrap
+reg  [PW-1:0] opix;
+localparam integer OPIX_LAST = PP - 1;
+wire          opix_at = PP == 1 || opix == OPIX_LAST[PW-1:0];
 
 always @(posedge clk) begin
     if (start) begin
         orow0 <= cfg_out_base;
         wcb0 <= cfg_out_base;
         wa <= cfg_out_base;
+        opix <= {PW{1'b0}};
     end else if (adv) begin
         if (w_oy) begin
             orow0 <= orow0_n;
             wcb0 <= orow0_n;
             wa <= orow0_n;
+            opix <= {PW{1'b0}};
         end else if (w_cb) begin
             wcb0 <= wcb0_n;
             wa <= wcb0_n;
+            opix <= {PW{1'b0}};
         end else if (w_ox) begin
-            wa <= wa + cfg_out_stride;
+            if (opix_at) begin
+                wa <= wa + cfg_out_stride;
+                opix <= {PW{1'b0}};
+            end else begin
+                opix <= opix + {{(PW-1){1'b0}}, 1'b1};
+            end
         end
     end
 end
@@ -411,8 +489,14 @@ assign beat_iy = iy;
 assign beat_ix = ix;
 assign beat_waddr = wa;
 assign beat_left = left;
+assign beat_phase = ph;
+assign beat_opix = opix;
+assign beat_kleft = kleft;
 
 wire unused_counts = &{1'b0, ky, ox, cb, irow0_s[CW], oy_at_inc, oy_at_clr};
+// with PP = 1 there are no pixel banks (the phase inputs and the chunk steps are not used)
+wire unused_pix = &{1'b0, cfg_kx_last, cfg_ph0, cfg_pix_step, col_step_w, ph_sub, ph_n_sum,
+                    ph0_sum};
 
 endmodule
 

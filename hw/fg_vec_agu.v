@@ -9,6 +9,13 @@ fpgagen: address generator of the element-wise layers - global average pool and 
              operand b (in2_base + p*in2_stride + cb); one result per b beat, written to
              out_base + p*out_stride + cb (the arena has one read port: II = 2)
 
+Pixel banks (PP > 1, a pixel-parallel engine: pixel x of a row in bank x mod PP at group x div
+PP, rows of ceil(W / PP) groups): the average pool walks the pixels of each row (x counts to
+cfg_x_last), its `phase` (bank) counting up with compare-and-wrap and the address stepping a
+group (in_stride) when it wraps, a row (cfg_row_step from the row's first group) at the row's
+end; an add reads whole pixel groups (PP pixels of every bank at once), so its nest is the one
+above over groups (cfg_p_last = groups - 1) and its phase is 0.
+
 Beat outputs: addr (the word to read), waddr (the result's word), first / last (avgpool: the
 window's first and last pixel; add: operand a / operand b), half (add: the b operand).
 
@@ -30,7 +37,9 @@ module fg_vec_agu #
     // address width (arena words; arithmetic modulo 2^AW), >= 2
     parameter AW = 16,
     // loop counter width, 2..30
-    parameter CW = 16
+    parameter CW = 16,
+    // pixel banks of the arena, 1..16
+    parameter PP = 1
 )
 (
     input  wire               clk,
@@ -48,6 +57,8 @@ module fg_vec_agu #
     input  wire [AW-1:0]      cfg_in2_stride,
     input  wire [AW-1:0]      cfg_out_base,
     input  wire [AW-1:0]      cfg_out_stride,
+    input  wire [CW-1:0]      cfg_x_last,      // (PP > 1) the map's width - 1
+    input  wire [AW-1:0]      cfg_row_step,    // (PP > 1) words per row of groups
 
     /*
      * Control
@@ -64,11 +75,14 @@ module fg_vec_agu #
     output wire               beat_last,
     output wire               beat_half,
     output wire [AW-1:0]      beat_addr,
+    output wire [(PP > 1 ? $clog2(PP) : 1)-1:0] beat_phase,   // the pixel's bank (avgpool)
     output wire [AW-1:0]      beat_waddr
 );
 
+localparam PW = (PP > 1) ? $clog2(PP) : 1;
+
 initial begin
-    if (AW < 2 || CW < 2 || CW > 30) begin
+    if (AW < 2 || CW < 2 || CW > 30 || PP < 1 || PP > 16) begin
         $error("Error: bad AW/CW (instance %m)");
         $finish;
     end
@@ -135,7 +149,35 @@ end
  *   add:     pa/pb = the pixel's first word of a/b; aa/bb = the operand words of this cb;
  *            a = the beat's word (aa, then bb)
  */
-reg [AW-1:0] a, cbase, pa, pb, aa, bb;
+// the average pool's pixel column (pixel banks): x, its at-last flag, the phase and the row's
+// first word
+wire [CW-1:0] x;
+wire          x_at;
+wire [1:0]    unused_x;
+fg_count #(.W(CW)) x_cnt (.clk(clk), .clear(start), .inc(adv && !add_mode && PP > 1),
+                          .last(cfg_x_last), .value(x), .at_last(x_at),
+                          .at_last_inc(unused_x[0]), .at_last_clear(unused_x[1]));
+reg [PW-1:0] phase;
+reg          ph_at;
+localparam integer PH_LAST = PP - 1;
+wire [PW-1:0] ph_last = PH_LAST[PW-1:0];
+always @(posedge clk) begin
+    if (start || PP == 1) begin
+        phase <= {PW{1'b0}};
+        ph_at <= PP == 1;
+    end else if (adv && !add_mode) begin
+        if (x_at || ph_at) begin
+            phase <= {PW{1'b0}};
+            ph_at <= PP == 1;
+        end else begin
+            phase <= phase + {{(PW-1){1'b0}}, 1'b1};
+            ph_at <= phase + {{(PW-1){1'b0}}, 1'b1} == ph_last;
+        end
+    end
+end
+
+reg [AW-1:0] a, cbase, pa, pb, aa, bb, arow;
+wire [AW-1:0] arow_n = arow + cfg_row_step;
 wire [AW-1:0] one = {{(AW-1){1'b0}}, 1'b1};
 wire [AW-1:0] cbase_n = cbase + one;
 wire [AW-1:0] pa_n = pa + cfg_in_stride;
@@ -148,6 +190,7 @@ always @(posedge clk) begin
     if (start) begin
         a <= cfg_in_base;
         cbase <= cfg_in_base;
+        arow <= cfg_in_base;
         pa <= cfg_in_base;
         pb <= cfg_in2_base;
         aa <= cfg_in_base;
@@ -169,8 +212,12 @@ always @(posedge clk) begin
             end
         end else if (i1_at) begin        // the window's last pixel: the next word
             cbase <= cbase_n;
+            arow <= cbase_n;
             a <= cbase_n;
-        end else begin
+        end else if (PP > 1 && x_at) begin   // the row's last pixel: the next row
+            arow <= arow_n;
+            a <= arow_n;
+        end else if (PP == 1 || ph_at) begin // the group's last pixel: the next group
             a <= a + cfg_in_stride;
         end
     end
@@ -206,9 +253,12 @@ assign beat_first = add_mode ? !half : first;
 assign beat_last = add_mode ? half : i1_at;
 assign beat_half = half;
 assign beat_addr = a;
+assign beat_phase = phase;
 assign beat_waddr = wa;
 
-wire unused_counts = &{1'b0, i1, i2, unused_flags};
+wire unused_counts = &{1'b0, i1, i2, unused_flags, x, unused_x};
+// with PP = 1 there are no pixel banks (the row inputs are not used)
+wire unused_pix = &{1'b0, cfg_x_last, arow_n, x_at};
 
 endmodule
 

@@ -73,7 +73,7 @@ def test_no_fuse_and_pe(cli):
                        "--json")
     r = json.loads(out)
     assert r["fusions"] == [] and r["activations_bytes"] == 982_144
-    assert r["engine"] == {"p_in": 8, "p_out": 8}
+    assert r["engine"] == {"p_in": 8, "p_out": 8, "p_pix": 1, "macs_per_cycle": 64}
 
 
 def test_junit_over_budget(cli, tmp_path):

@@ -192,8 +192,10 @@ def test_shrunk_default_engine_is_explained(cli):
     code, out, err = cli("check", "-m", "squeezenet", "-b", "zcu104", "--json")
     assert code == 0, err
     r = json.loads(out)
-    assert r["engine"] == {"p_in": 16, "p_out": 32}
+    assert r["engine"] == {"p_in": 16, "p_out": 32, "p_pix": 1, "macs_per_cycle": 512}
     assert "halved from the DSP-sized 16x64 to 16x32" in r["engine_note"]
+    # the pixel-parallel engine check names: bound by memory (16x64 weight words do not fit)
+    assert r["pixel_engine"]["pe"] == "16x32x6" and r["pixel_engine"]["binding"] == "memory"
     assert "BRAM36 of 312" in r["engine_note"]
     _, out, _ = cli("check", "-m", "squeezenet", "-b", "zcu104")
     assert "engine: P_out halved from the DSP-sized 16x64" in out

@@ -22,7 +22,7 @@ from fpgagen.machine.layertable import OP_CODES
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.cycles import timing
 from fpgagen.plan.engine import EngineConfig
-from fpgagen.plan.engine_fields import FIELD_BITS, RTL_FIELDS
+from fpgagen.plan.engine_fields import FIELD_BITS, PIX_FIELDS, RTL_FIELDS, table_fields
 from fpgagen.plan.engine_latency import RTL_LATENCY
 from fpgagen.plan.plan import make_plan
 from fpgagen.quant.precision import parse_precision
@@ -47,11 +47,15 @@ def test_committed_include_is_its_rendering(name):
 
 
 def test_fields_include_is_rtl_fields():
+    """RTL_FIELDS in table order, then the pixel-parallel table's PIX_FIELDS after them."""
     got = _params(render_fields())
+    fields = RTL_FIELDS + PIX_FIELDS
     assert got.pop("FW") == FIELD_BITS and got.pop("NF_USED") == len(RTL_FIELDS)
+    assert got.pop("NF_PIX_USED") == len(fields) == len(table_fields(2))
+    assert table_fields(1) == RTL_FIELDS
     ops = {k: got.pop(k) for k in list(got) if k.startswith("OP_")}
     assert ops == {f"OP_{op.upper()}": code for op, code in OP_CODES.items()}
-    assert got == {f"F_{f.upper()}": i for i, f in enumerate(RTL_FIELDS)}
+    assert got == {f"F_{f.upper()}": i for i, f in enumerate(fields)}
 
 
 def test_latency_include_is_the_table():

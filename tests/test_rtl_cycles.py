@@ -24,9 +24,13 @@ BOUND = 0.03
 ZC706 = load_board("zc706")
 
 
-def _plan(model: str, pe: tuple[int, int]):
+def _engine(pe: tuple[int, ...]) -> EngineConfig:
+    return EngineConfig(pe[0], pe[1], p_pix=pe[2] if len(pe) > 2 else 1)
+
+
+def _plan(model: str, pe: tuple[int, ...]):
     graph = model_from_args(argparse.Namespace(model=model, input_size=None))
-    return make_plan(graph, ZC706, parse_precision("8"), EngineConfig(*pe))
+    return make_plan(graph, ZC706, parse_precision("8"), _engine(pe))
 
 
 def test_cycles_are_the_sum_of_named_terms():
@@ -70,18 +74,19 @@ def _assert_within(build, model: str, pe: tuple[int, int]) -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.fixture(scope="module", params=[(8, 64), (16, 8)], ids=["8x64", "16x8"])
+@pytest.fixture(scope="module", params=[(8, 64), (16, 8), (8, 16, 3)],
+                ids=["8x64", "16x8", "8x16x3"])
 def timing_build(request, tmp_path_factory):
     """The timing net (tests/timing_onnx.py) on an engine with P_OUT > P_IN (8 arena banks: a
-    result written in one cycle, max-pool beats of 8 words) and one with P_OUT < P_IN (lane
-    groups)."""
+    result written in one cycle, max-pool beats of 8 words), one with P_OUT < P_IN (lane
+    groups) and one of 3 pixels a beat (pixel groups, pool chunks, staging banks)."""
     from fpgagen.cli.main import main
 
     tmp = tmp_path_factory.mktemp("timing")
     model = str(write_timing_onnx(tmp / "timing.onnx"))
     pe = request.param
     out = tmp / "b"
-    assert main(["build", "--model", model, "--pe", f"{pe[0]}x{pe[1]}", "-q",
+    assert main(["build", "--model", model, "--pe", "x".join(map(str, pe)), "-q",
                  "-o", str(out)]) == 0
     return out, model, pe
 

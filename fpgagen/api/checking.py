@@ -17,7 +17,7 @@ from fpgagen.plan.boards import Board
 from fpgagen.plan.bram import BlockMapping
 from fpgagen.plan.budget import Consumer, Suggestions, Verdict, consumers, judge, suggest
 from fpgagen.plan.engine import EngineConfig
-from fpgagen.plan.plan import INPUT_STAGING, Plan, layer_rows
+from fpgagen.plan.plan import INPUT_STAGING, PixelChoice, Plan, layer_rows
 from fpgagen.quant.precision import Precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from fpgagen.quant.quantize import calibration_inputs
@@ -31,6 +31,8 @@ class Result:
     verdict: Verdict
     largest: tuple[Consumer, ...]
     suggestions: Suggestions | None
+    # the fastest engine of several pixels a beat (`pixel_engine`), for `check` without --pe
+    pixel: PixelChoice | None = None
 
 
 def quality_probe(model: str, graph: Graph, input_size: int | None, weights: Weights,
@@ -85,8 +87,13 @@ def result_json(r: Result) -> dict[str, Any]:
     return {
         "fits": v.fits, "model": p.graph.name, "board": p.board.name, "part": p.board.part,
         "precision": p.precision.text,
-        "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
+        "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out, "p_pix": p.engine.p_pix,
+                   "macs_per_cycle": p.engine.macs},
         "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
+        **({"pixel_engine": {
+            "pe": str(r.pixel.plan.engine), "binding": r.pixel.binding, "note": r.pixel.note,
+            "dsp": r.pixel.plan.engine.dsp, "streaming_cycles": r.pixel.plan.streaming_cycles,
+            "cycles": r.pixel.plan.total_cycles}} if r.pixel is not None else {}),
         "dsp_packed": p.engine.pack,
         "fuse": p.fuse,
         "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}

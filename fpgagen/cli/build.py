@@ -87,11 +87,13 @@ def run(args: argparse.Namespace) -> int:
                     "report": report})
         return 0
     m = report["memory"]
+    eng = report["engine"]
+    pix = eng.get("p_pix", 1)
     console().print(
         f"built {graph.name} for {board.name} ({board.part}), {report['precision_label']}, "
         f"in {out}/\n"
         f"  memory {m['total_bytes']:,} of {m['budget_bytes']:,} bytes, {m['bram36']:,} BRAM36, "
-        f"engine {report['engine']['p_in']}x{report['engine']['p_out']}"
+        f"engine {eng['p_in']}x{eng['p_out']}" + (f"x{pix}" if pix > 1 else "")
         + (f" ({report['engine']['note']})" if report["engine"]["note"] else "") + ", "
         f"~{report['estimate']['fps']:,.1f} fps = {report['estimate']['cycles']:,} cycles (Plan "
         f"estimate) at {board.clock_mhz:g} MHz (nominal clock)\n"
@@ -99,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
            f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "
            f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
            if args.synth else "")
-        + f"  {system_summary(board, out)}\n"
-        + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
-        f"cd {out}/hls && vitis_hls -f run_hls.tcl")
+        + (f"  {system_summary(board, out)}\n"
+           + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
+           f"cd {out}/hls && vitis_hls -f run_hls.tcl" if pix == 1 else
+           f"  {report['hls_note']}\n  next: fpgagen verify {out} --rtl"))
     return 0

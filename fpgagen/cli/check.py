@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.table import Table
 
@@ -40,6 +41,7 @@ from fpgagen.plan.budget import (
     parse_size,
 )
 from fpgagen.plan.engine import parse_pe
+from fpgagen.plan.plan import pixel_engine
 from fpgagen.quant.precision import Precision, parse_precision, precision_label
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe
 from fpgagen.util.junit import Case, Suite, write_junit
@@ -122,6 +124,10 @@ def run(args: argparse.Namespace) -> int:
                       input_size=args.input_size, weights=args.weights, seed=args.seed,
                       graph=g).check(probe).result
                for m, g, probe in zip(models, graphs, probes, strict=True) for b in boards]
+    if engine is None:  # the default engine: name the pixel-parallel one and its limit
+        results = [replace(r, pixel=pixel_engine(r.plan.graph, r.plan.board, precision,
+                                                 args.fuse, r.plan.engine.p_in))
+                   for r in results]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
     if args.json:
@@ -203,6 +209,12 @@ def print_result(r: Result) -> None:
         ("streaming", f"{p.streaming_fps:,.1f} fps",
          f"estimate: {fmt_int(p.streaming_cycles)} cycles per image, images back to back"),
     ]
+    if r.pixel is not None:
+        q = r.pixel.plan
+        rows.append(("pixel-parallel", f"{q.streaming_fps:,.1f} fps",
+                     f"estimate: {fmt_int(q.streaming_cycles)} cycles streaming, "
+                     f"{fmt_int(q.total_cycles)} latency; {r.pixel.note}; --pe {q.engine} "
+                     "(the Verilog core only: the HLS core does not follow p_pix yet)"))
     con.print(_kv_table(rows))
     con.print(table("On-chip memories", ["memory", "width x depth", "bytes", "BRAM36", "BRAM18",
                                          "URAM", "blocks"],

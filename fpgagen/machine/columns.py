@@ -56,12 +56,13 @@ def width_split_columns(parts: tuple[BlockMapping, ...], width: int) -> list[Rtl
     return [c for g, m in enumerate(parts) for c in part_columns(m, share, g * share)]
 
 
-def arena_columns(arena: Memory, banks: int) -> list[RtlColumn]:
+def arena_columns(arena: Memory, banks: int, pixel_banks: int = 1) -> list[RtlColumn]:
     """The columns the RTL builds for the arena (hw/fg_arena.v): its banks split the depth
-    (identical parts: one bank's columns, each bank built alike), its lane groups the width."""
+    (identical parts: one bank's columns, each bank built alike), its lane groups the width;
+    its ``pixel_banks`` (a pixel-parallel engine) are that many copies of those parts."""
     if banks > 1:
         return part_columns(arena.parts[0], arena.width)
-    return width_split_columns(arena.parts, arena.width)
+    return width_split_columns(arena.parts[:len(arena.parts) // pixel_banks], arena.width)
 
 
 def col_params(cols: list[RtlColumn], n_cols: int | None = None) -> dict[str, str]:

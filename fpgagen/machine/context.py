@@ -79,6 +79,11 @@ class Machine:
         return self.plan.engine.p_out
 
     @property
+    def p_pix(self) -> int:
+        """Output pixels a beat (`EngineConfig.p_pix`): the arena's pixel banks."""
+        return self.plan.engine.p_pix
+
+    @property
     def pack(self) -> bool:
         """Two MACs per DSP (`EngineConfig.pack`)."""
         return self.plan.engine.pack
@@ -113,6 +118,11 @@ class Machine:
     @property
     def stage_taps(self) -> int:
         return self.plan.stage_taps
+
+    @property
+    def stage_banks(self) -> int:
+        """Banks of the staging memory (`fpgagen.plan.plan.staging_banks`)."""
+        return self.plan.stage_banks or self.plan.stage_taps
 
     @property
     def stage_slots(self) -> int:
@@ -209,7 +219,7 @@ def lower(plan: Plan, qgraph: QGraph) -> Machine:
     if sum_w > MAX_SUM_BITS:  # refused before any work by fpgagen.machine.rules; a guard here
         raise FpgagenError(f"the average pool's sum needs {sum_w} bits; the engine supports "
                            f"{MAX_SUM_BITS} (use narrower activations)")
-    rows = rtl_table(table, plan.stage_taps)
+    rows = rtl_table(table, plan.stage_taps, plan.engine.p_pix)
     return Machine(
         plan=plan, qgraph=qgraph, table=table, rows=rows, datapath=dp,
         stream=build_stream_format(qgraph), xa_w=xa_w, counter_bits=counter_bits(rows),

@@ -7,7 +7,10 @@ and the engine alone, as a sum of named terms, one per mechanism of the hardware
 
     issue        the generator's beats, one per cycle (fg_conv_agu, fg_pool_agu, fg_vec_agu);
                  a conv result's NW = P_OUT / P_IN words are written in one cycle (the arena
-                 is NW banks, hw/fg_arena.v), so no dot product waits for the write port
+                 is NW banks, hw/fg_arena.v), so no dot product waits for the write port; on
+                 a pixel-parallel engine a beat serves a group of p_pix output pixels of a row
+                 (rows are ceil(W / p_pix) groups) and a result group's p_pix x NW words are
+                 written in one cycle (p_pix pixel banks)
     row_setup    the layer table loads the row (two rows for a fused pair), decode, start
     pipeline     from the last beat to the generator's done flag, the credit of the pool
                  results, the drain of the MAC array, requantizer and write port (DRAIN)
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 
 from fpgagen.frontend.graph import INPUT, Graph, Layer
 from fpgagen.plan.engine import EngineConfig, maxpool_row_taps
-from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.plan.engine_fields import table_fields
 from fpgagen.plan.engine_latency import latency
 from fpgagen.util.arith import ceil_div
 
@@ -47,6 +50,7 @@ class EngineTiming:
     p_in: int
     p_out: int
     fields: int      # layer-table fields per row (fg_layer_table NF = len(RTL_FIELDS))
+    p_pix: int = 1   # output pixels a beat
 
     @property
     def lv(self) -> int:
@@ -85,7 +89,8 @@ class EngineTiming:
 
 def timing(engine: EngineConfig) -> EngineTiming:
     """The constants of ``engine``'s RTL instance (the layer table's field count included)."""
-    return EngineTiming(engine.p_in, engine.p_out, len(RTL_FIELDS))
+    return EngineTiming(engine.p_in, engine.p_out, len(table_fields(engine.p_pix)),
+                        engine.p_pix)
 
 
 # --- fitted: fixed cycles per entry beyond the RTL constants above, by the issuer that runs it
@@ -95,6 +100,19 @@ START_CONV = 2 + 2   # S_PREP, S_START; fg_conv_agu's first beat and registered 
 START_VEC = 2 + 2    # fg_vec_agu (its configuration is registered before the start pulse)
 START_POOL = 2 + 2
 POOL_WRITE_LAT = latency("A1") + MEM_LAT + latency("MAXPOOL") + 1 + 1   # + queue + write
+
+
+def pix_latency(p_pix: int) -> int:
+    """hw/fg_engine.v PIX_LAT: on a pixel-parallel engine a max-pool chunk's words are rotated
+    into place (a register) and reduced by fg_pixmax (clog2(p_pix) levels) before the running
+    max; 0 with one pixel a beat."""
+    return 1 + (p_pix - 1).bit_length() if p_pix > 1 else 0
+
+
+def pool_write_latency(p_pix: int) -> int:
+    """A max-pool window's last beat -> its write: POOL_WRITE_LAT plus `pix_latency`. (An
+    S_ALT pool segment waits for its last write: `pix_latency` more per segment.)"""
+    return POOL_WRITE_LAT + pix_latency(p_pix)
 # S_ALT: an iteration's conv segment costs the conv entry its S_ALT_WAIT (DRAIN) and this many
 # more (S_ALT_PLAN twice, the pool segment's 3-cycle wait, the generator's resume); a pool
 # segment costs the pool entry its row's beats and this many (settle, resume, the last
@@ -111,9 +129,10 @@ FZ_STALL_AHEAD = 4
 
 
 def conv_results(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
-    """Dot products of a conv: output pixels x output groups of P_OUT channels."""
+    """Dot products of a conv: output pixels x output groups of P_OUT channels; on a
+    pixel-parallel engine, pixel groups (rows of ceil(W / p_pix)) x output groups."""
     h, w, c = graph.shape(lay.name)
-    return h * w * ceil_div(c, engine.p_out)
+    return h * ceil_div(w, engine.p_pix) * ceil_div(c, engine.p_out)
 
 
 def conv_issue(graph: Graph, lay: Layer, engine: EngineConfig, beats: int) -> int:
@@ -135,7 +154,8 @@ def maxpool_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
     of NW words (`pool_groups`); when S < K <= 2S a row's later windows start at column
     K - S (fg_maxpool carries the shared columns): K x S beats instead of K x K."""
     h, w, c = graph.shape(lay.name)
-    return h * pool_groups(c, engine) * maxpool_row_taps(lay.kernel, lay.stride, w)
+    return h * pool_groups(c, engine) * maxpool_row_taps(lay.kernel, lay.stride, w,
+                                                         engine.p_pix)
 
 
 def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
@@ -144,13 +164,15 @@ def maxpool_row_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
 
 
 def vec_issue(graph: Graph, lay: Layer, engine: EngineConfig) -> int:
-    """fg_vec_agu: the global average pool reads every input pixel's words once; an add reads
-    operand a, then b, per word (one arena read port: II = 2)."""
+    """fg_vec_agu: the global average pool reads every input pixel's words once, one word a
+    beat (on a pixel-parallel engine too: the pixel's phase picks its bank); an add reads
+    operand a, then b, per word (one arena read port: II = 2), on a pixel-parallel engine a
+    word of every pixel of a group a beat."""
     if lay.op == "avgpool":
         hi, wi, c = graph.in_shape(lay)
         return hi * wi * ceil_div(c, engine.p_in)
     h, w, c = graph.shape(lay.name)
-    return 2 * h * w * ceil_div(c, engine.p_in)
+    return 2 * h * ceil_div(w, engine.p_pix) * ceil_div(c, engine.p_in)
 
 
 @dataclass(frozen=True)
@@ -184,7 +206,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     ch, cw, _ = graph.shape(conv.name)
     ph = graph.shape(pool.name)[0]
     k, s, pad = pool.kernel, pool.stride, pool.pad
-    per_row = cw * ceil_div(graph.shape(conv.name)[2], engine.p_out)   # results per conv row
+    # results (pixel groups x output groups) per conv row
+    per_row = ceil_div(cw, engine.p_pix) * ceil_div(graph.shape(conv.name)[2], engine.p_out)
     conv_row = per_row * beats
     conv_writes = per_row * WRITE_CYCLES
     pool_row = maxpool_row_issue(graph, pool, engine)
@@ -208,7 +231,8 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
             conv=dict(issue=issue,
                       fused_pair=ALT_FIRST + (segments - 1) * (t.drain + ALT_CONV_ITER),
                       **setup),
-            pool=dict(issue=pool_row * ph, fused_pair=ph * ALT_POOL_ITER + t.drain,
+            pool=dict(issue=pool_row * ph,
+                      fused_pair=ph * (ALT_POOL_ITER + pix_latency(t.p_pix)) + t.drain,
                       pipeline=t.drain))
     # S_FZ: a row-level event simulation (a few hundred events)
     lag = t.drain + FZ_POOL_RESUME   # a conv row's last beat -> the pool row it completes
@@ -257,7 +281,7 @@ def fused_pair_cycles(graph: Graph, conv: Layer, pool: Layer, ring_rows: int,
     issue = conv_issue(graph, conv, engine, beats)
     return FusedPair(
         conv=dict(issue=issue, fused_pair=conv_cycles - conv_row * ch, **setup),
-        pool=dict(fused_pair=pool_cycles, pipeline=POOL_WRITE_LAT + t.drain))
+        pool=dict(fused_pair=pool_cycles, pipeline=pool_write_latency(t.p_pix) + t.drain))
 
 
 def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, beats: int,
@@ -269,7 +293,7 @@ def layer_terms(graph: Graph, lay: Layer, engine: EngineConfig, beats: int,
                     pipeline=t.drain)
     if lay.op == "maxpool":
         return dict(row_setup=t.row_load + START_POOL, issue=maxpool_issue(graph, lay, engine),
-                    pipeline=POOL_WRITE_LAT + t.drain)
+                    pipeline=pool_write_latency(t.p_pix) + t.drain)
     if lay.op in ("avgpool", "add"):
         return dict(row_setup=t.row_load + START_VEC, issue=vec_issue(graph, lay, engine),
                     pipeline=t.drain)

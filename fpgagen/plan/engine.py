@@ -15,8 +15,16 @@ One engine runs the whole network layer by layer. Its two parameters shape every
 - ``avg_dsp``: DSPs per average-pool lane: its sum (SUM_W bits) times M (16 bits unsigned) is
   one DSP slice while the sum fits the slice's wide operand (`avgpool_lane_dsps`), two when
   it does not (16-bit activations on a DSP48E1); set by the planner from the widths.
+- ``p_pix``: output pixels per beat. Each weight word serves ``p_pix`` adjacent output pixels
+  of a row (a pixel group), so the array is ``p_in x p_out x p_pix`` MACs while the weight
+  memory still delivers one ``p_in x p_out`` word a cycle: the lever when the weight bits a
+  cycle, not the DSPs, bound the array. The arena is ``p_pix`` pixel banks (pixel x of a row
+  in bank x mod p_pix, every row padded to ceil(W / p_pix) groups), so a group's pixels are
+  read and written in one cycle. Any integer (not only powers of two): a stride-s conv on the
+  arena needs gcd(s, p_pix) = 1 (`pixel_stride_problem`).
 
-`default_engine` picks both from the board and the graph; `parse_pe` reads ``--pe AxB``.
+`default_engine` picks them from the board and the graph; `parse_pe` reads ``--pe AxB`` or
+``--pe AxBxC`` (C = p_pix).
 """
 
 from __future__ import annotations
@@ -32,21 +40,26 @@ from fpgagen.util.arith import ceil_div
 
 DEFAULT_P_IN = 16
 MAX_LANES = 1024
-_PE_RE = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+)\s*$")
+# the most output pixels a beat: the arena is p_pix pixel banks and each beat's taps rotate
+# over them (a p_pix:1 multiplexer per lane)
+MAX_PIX = 16
+_PE_RE = re.compile(r"^\s*(\d+)\s*[xX*]\s*(\d+)\s*(?:[xX*]\s*(\d+)\s*)?$")
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels, with two
-    MACs per DSP when ``pack`` (set by the planner where the part allows it, `pack_problem`)."""
+    """The MAC array: ``p_in`` input-channel lanes times ``p_out`` output channels times
+    ``p_pix`` output pixels, with two MACs per DSP when ``pack`` (set by the planner where the
+    part allows it, `pack_problem`)."""
 
     p_in: int
     p_out: int
     pack: bool = False
+    p_pix: int = 1
     avg_dsp: int = 1  # DSPs per average-pool lane (`avgpool_lane_dsps`)
 
     def __post_init__(self) -> None:
-        problem = engine_shape_problem(self.p_in, self.p_out)
+        problem = engine_shape_problem(self.p_in, self.p_out, self.p_pix)
         if problem:
             raise FpgagenError(problem)
         if self.pack and self.p_out % 2:
@@ -56,17 +69,29 @@ class EngineConfig:
 
     @property
     def macs(self) -> int:
-        """MACs per cycle."""
+        """MACs per cycle: P_in x P_out for each of the p_pix pixels of a beat."""
+        return self.p_in * self.p_out * self.p_pix
+
+    @property
+    def weight_lanes(self) -> int:
+        """Weights per weight word (per cycle): P_in x P_out, whatever p_pix (the pixels of a
+        beat share the word)."""
         return self.p_in * self.p_out
+
+    @property
+    def avg_lanes(self) -> int:
+        """Lanes of the average pool's scale (sum x M, one DSP each, hw/fg_avgpool.v): one
+        word of P_in lanes a beat, on a pixel-parallel engine too."""
+        return self.p_in
 
     @property
     def dsp(self) -> int:
         """DSP slices the engine uses (estimated: synthesis decides): one per MAC, or one per
-        pair of MACs when packed, plus ``avg_dsp`` per input lane for the average pool's scale
-        (the SUM_W-bit sum times the 16-bit M, hw/fg_avgpool.v and the HLS core's avgpool
-        unit, both at those widths: one DSP a lane at w8a8). Nothing else multiplies at run
+        pair of MACs when packed, plus ``avg_dsp`` per lane (`avg_lanes`) for the average
+        pool's scale (the SUM_W-bit sum times the 16-bit M, hw/fg_avgpool.v and the HLS core's
+        avgpool unit, both at those widths: one DSP a lane at w8a8). Nothing else multiplies at run
         time: addresses and loop bounds come from counters and compiler-computed steps."""
-        return (self.macs // 2 if self.pack else self.macs) + self.p_in * self.avg_dsp
+        return (self.macs // 2 if self.pack else self.macs) + self.avg_lanes * self.avg_dsp
 
     @property
     def result_words(self) -> int:
@@ -77,7 +102,7 @@ class EngineConfig:
         return max(1, self.p_out // self.p_in)
 
     def __str__(self) -> str:
-        return f"{self.p_in}x{self.p_out}"
+        return f"{self.p_in}x{self.p_out}" + (f"x{self.p_pix}" if self.p_pix > 1 else "")
 
 
 def conv_beats(kernel: int, in_blocks: int, taps: int = 1) -> int:
@@ -96,9 +121,14 @@ def maxpool_reuse(kernel: int, stride: int) -> bool:
     return stride < kernel <= 2 * stride
 
 
-def maxpool_row_taps(kernel: int, stride: int, out_w: int) -> int:
-    """Taps (= array beats per input block) of one max-pool output row: K x K for its first
-    window, K x S for each later one with `maxpool_reuse`, else K x K."""
+def maxpool_row_taps(kernel: int, stride: int, out_w: int, p_pix: int = 1) -> int:
+    """Beats per input word group of one max-pool output row. One pixel a beat: K x K taps for
+    its first window, K x S for each later one with `maxpool_reuse`, else K x K. On a
+    pixel-parallel engine a beat reads up to p_pix consecutive pixels of one window row (they
+    lie in distinct pixel banks), so a window takes K x ceil(K / p_pix) beats, no column
+    carried."""
+    if p_pix > 1:
+        return out_w * kernel * ceil_div(kernel, p_pix)
     later = kernel * stride if maxpool_reuse(kernel, stride) else kernel * kernel
     return kernel * kernel + (out_w - 1) * later
 
@@ -128,17 +158,20 @@ def conv_split(kernel: int, in_blocks: int, out_channels: int, engine: EngineCon
     return g
 
 
-def engine_shape_problem(p_in: int, p_out: int) -> str | None:
+def engine_shape_problem(p_in: int, p_out: int, p_pix: int = 1) -> str | None:
     """Why the RTL cannot be built with this array, or None when it can.
 
     hw/fg_engine.v refuses at elaboration (``$error``) unless one of P_in, P_out divides the
     other by a power of two; fpgagen keeps both powers of two (what the tests prove, and what
-    `default_engine` gives), which implies that. Caught here, when the engine is made, so a
-    bad ``--pe`` stops before any work instead of after a build that passes C-sim.
+    `default_engine` gives), which implies that. ``p_pix`` is any integer 1..MAX_PIX. Caught
+    here, when the engine is made, so a bad ``--pe`` stops before any work instead of after a
+    build that passes C-sim.
     """
     for name, value in (("P_in", p_in), ("P_out", p_out)):
         if not 1 <= value <= MAX_LANES:
             return f"engine {name} must be 1..{MAX_LANES}, got {value}"
+    if not 1 <= p_pix <= MAX_PIX:
+        return f"engine pixels a beat (p_pix) must be 1..{MAX_PIX}, got {p_pix}"
     bad = [f"{name} = {v}" for name, v in (("P_in", p_in), ("P_out", p_out)) if v & (v - 1)]
     if bad:
         verb = "is not a power" if len(bad) == 1 else "are not powers"
@@ -149,11 +182,41 @@ def engine_shape_problem(p_in: int, p_out: int) -> str | None:
 
 
 def parse_pe(text: str) -> EngineConfig:
-    """Parse ``--pe`` text such as ``8x8`` or ``16x32`` (P_in x P_out)."""
+    """Parse ``--pe`` text such as ``8x8``, ``16x32`` (P_in x P_out, one pixel a beat) or
+    ``16x64x4`` (P_in x P_out x p_pix)."""
     m = _PE_RE.match(str(text))
     if not m:
-        raise FpgagenError(f"bad --pe {text!r} (expected P_INxP_OUT, e.g. 16x32)")
-    return EngineConfig(int(m.group(1)), int(m.group(2)))
+        raise FpgagenError(f"bad --pe {text!r} (expected P_INxP_OUT or P_INxP_OUTxP_PIX, e.g. "
+                           "16x32 or 16x64x4)")
+    return EngineConfig(int(m.group(1)), int(m.group(2)), p_pix=int(m.group(3) or 1))
+
+
+def pixel_stride_problem(graph: Graph, p_pix: int) -> str | None:
+    """Why an engine of ``p_pix`` pixels a beat cannot run ``graph``, or None.
+
+    A conv on the arena reads, for the p_pix output pixels of a beat at one kernel column,
+    the input pixels x0 + j*s (j < p_pix, stride s). They lie in p_pix distinct pixel banks
+    (x mod p_pix) exactly when gcd(s, p_pix) = 1; the engine reads them today for s = 1 (bank
+    b at the group of x0 or the next one, the words rotated by x0 mod p_pix), so a conv on the
+    arena with a stride above 1 needs p_pix = 1. The conv on the image reads the staging
+    memory, banked for its stride (`fpgagen.plan.plan.staging_banks`), and max-pools read a
+    window's columns, not pixels at a stride: neither is bound by this rule. The logits
+    stream from pixel bank 0: the network's output must be one pixel.
+    """
+    if p_pix <= 1:
+        return None
+    for lay in graph.layers:
+        if lay.op == "conv" and INPUT not in lay.inputs and lay.stride != 1:
+            return (f"conv {lay.name!r} has stride {lay.stride}: an engine of {p_pix} pixels a "
+                    f"beat reads a conv's taps x0 + j from {p_pix} pixel banks, at stride 1 "
+                    f"only (stride {lay.stride} would need pixels x0 + j*{lay.stride}); use "
+                    "p_pix 1 for this model")
+    h, w, _ = graph.shape(graph.output)
+    if (h, w) != (1, 1):
+        return (f"the output {graph.output!r} is {h}x{w} pixels: an engine of {p_pix} pixels a "
+                "beat streams the logits from one pixel bank, so the output must be one pixel "
+                "(use p_pix 1 for this model)")
+    return None
 
 
 def _largest_pow2_dividing(n: int, cap: int) -> int:

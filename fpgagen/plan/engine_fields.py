@@ -25,3 +25,14 @@ RTL_FIELDS = (
     "ix_kx0", "row0", "irow0", "ring", "ring_last", "row_step", "s_row_step",
     "wrap_row_step", "col0", "col_step", "col_kx0", "need0", "gate_off", "split_lg",
 )
+
+# the fields a pixel-parallel engine's table (p_pix > 1) has after RTL_FIELDS: the phase
+# (pixel bank) of a conv's or max-pool's tap -pad, (-pad) mod p_pix, and a max-pool's phase
+# step per window, S mod p_pix; a table of one pixel a beat does not have them (its rows, and
+# its row load, are as without pixel parallelism)
+PIX_FIELDS = ("ph0", "pix_step")
+
+
+def table_fields(p_pix: int) -> tuple[str, ...]:
+    """The fields of a table row for an engine of ``p_pix`` pixels a beat, in ROM order."""
+    return RTL_FIELDS + (PIX_FIELDS if p_pix > 1 else ())

@@ -15,6 +15,12 @@ word offset chosen here:
   pair shares one step, so the conv's input, the ring and the pool's output are live
   together, as they are in hardware.
 
+On an engine of p_pix pixels a beat (`fpgagen.plan.engine.EngineConfig.p_pix`) the arena is
+p_pix pixel banks: pixel x of a row lives in bank x mod p_pix at the group address of x div
+p_pix, and every row is padded to ceil(W / p_pix) groups, so the addresses here (offsets,
+sizes, the arena's depth) count words of one pixel bank: a tensor of H x W pixels takes
+H x ceil(W / p_pix) x words-per-pixel of each bank. With p_pix = 1 that is the plain arena.
+
 A tensor is live from the step that writes it (for a concat, its first producer) to the last
 step that reads it (or any of its views); the network output stays live to the last step. The
 lower bound of any arena is the largest sum of live words over the steps; `allocate` tries
@@ -115,19 +121,20 @@ class ActivationPlan:
     tensors: Mapping[str, TensorPlacement]
     p_in: int
     word_bits: int
-    arena_words: int
+    arena_words: int        # words of each pixel bank (the whole arena when p_pix = 1)
     lower_bound_words: int
     logical_peak_bytes: int
     peak_step: int
     strategy: str
+    p_pix: int = 1          # pixel banks
 
     @property
     def arena_bytes(self) -> int:
-        return ceil_div(self.arena_words * self.word_bits, 8)
+        return ceil_div(self.arena_words * self.p_pix * self.word_bits, 8)
 
     @property
     def lower_bound_bytes(self) -> int:
-        return ceil_div(self.lower_bound_words * self.word_bits, 8)
+        return ceil_div(self.lower_bound_words * self.p_pix * self.word_bits, 8)
 
 
 # --- allocation ---------------------------------------------------------------------------------
@@ -284,12 +291,13 @@ def _root(t: str, parent: Mapping[str, tuple[str, int]]) -> tuple[str, int]:
 
 
 def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
-                     fuse: bool = True) -> ActivationPlan:
+                     fuse: bool = True, p_pix: int = 1) -> ActivationPlan:
     """Schedule, fuse, compute liveness and place every tensor of ``graph`` in the arena.
 
     ``widths`` gives the bits per value of every tensor (``"input"`` included). The arena word
     is ``p_in`` values at the widest arena tensor's width (narrower tensors are sign-extended),
-    so the arena is one plain memory.
+    so the arena is one plain memory. ``p_pix`` pixel banks: every row is ceil(W / p_pix)
+    pixel groups, and the words counted are those of one bank (see the module docstring).
     """
     fusions_raw = find_fusions(graph) if fuse else []
     fused_pools = {pool: conv for conv, pool, _ in fusions_raw}
@@ -320,7 +328,7 @@ def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
             continue
         h, w, c = graph.shape(t)
         rows = rings.get(t, h)
-        size = rows * w * words_per_pixel(t)
+        size = rows * ceil_div(w, p_pix) * words_per_pixel(t)
         blocks.append(Block(t, span[t][0], span[t][1], size))
         logical[t] = ceil_div(rows * w * c * widths[t], 8)
     alloc = allocate(blocks)
@@ -361,4 +369,4 @@ def plan_activations(graph: Graph, p_in: int, widths: Mapping[str, int],
         steps=steps, fusions=fusions, tensors=MappingProxyType(tensors), p_in=p_in,
         word_bits=p_in * max(arena_widths, default=1), arena_words=alloc.words,
         lower_bound_words=bound, logical_peak_bytes=max(logical_by_step.values(), default=0),
-        peak_step=peak_step, strategy=alloc.strategy)
+        peak_step=peak_step, strategy=alloc.strategy, p_pix=p_pix)

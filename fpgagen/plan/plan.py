@@ -64,6 +64,7 @@ from fpgagen.plan.engine import (
     p_in_note,
     pack_problem,
     packed_dsp_engine,
+    pixel_stride_problem,
 )
 from fpgagen.plan.memory import (
     ARENA,
@@ -189,6 +190,9 @@ class Plan:
     costs: tuple[LayerCost, ...]
     io_cycles: int
     stage_taps: int = 1  # taps per beat of the conv on the image (staging banks), see above
+    # banks of the staging memory (`staging_banks`): stage_taps, or on a pixel-parallel engine
+    # enough for the p_pix pixels' taps of a beat (0: stage_taps)
+    stage_banks: int = 0
     staging_slots: int = STAGING_SLOTS  # images the staging memory holds (see STAGING_SLOTS)
     # why the default engine is smaller than the board's DSPs allow ("" when it is not, or when
     # --pe chose it): a user who reads "16x32" on a 1,248-DSP board should not have to guess
@@ -222,7 +226,8 @@ class Plan:
 
     @property
     def arena_unfused_bytes(self) -> int:
-        return ceil_div(self.arena_unfused_words * self.activations.word_bits, 8)
+        return ceil_div(self.arena_unfused_words * self.activations.p_pix
+                        * self.activations.word_bits, 8)
 
     # --- weights ---
     @property
@@ -319,21 +324,43 @@ class Plan:
         return self.board.clock_mhz * 1e6 / max(1, self.streaming_cycles)
 
 
+def _image_convs(graph: Graph) -> list:
+    return [lay for lay in graph.layers if lay.op == "conv" and lay.inputs[0] == INPUT]
+
+
 def staging_taps(graph: Graph, engine: EngineConfig) -> int:
     """Kernel columns per array beat for a conv that reads the input image.
 
     The image has few channels (3 of 16 lanes), so T horizontally adjacent taps share one beat,
     lane ``t * C_in + c``: T is the largest power of two with T * C_in <= P_in, and no larger
-    than needed for the kernel. The staging memory is then T banks (pixel p in bank p mod T),
-    so any T consecutive pixels are read in one cycle; 1 means no packing.
+    than needed for the kernel. The staging memory is then T banks (pixel p in bank p mod T,
+    `staging_banks`), so any T consecutive pixels are read in one cycle; 1 means no packing.
     """
-    convs = [lay for lay in graph.layers if lay.op == "conv" and lay.inputs[0] == INPUT]
+    convs = _image_convs(graph)
     fit = engine.p_in // graph.input_shape[2]
     k = max((lay.kernel for lay in convs), default=1)
     taps = 1
     while taps * 2 <= fit and taps < k:
         taps *= 2
     return taps
+
+
+def _image_convs(graph: Graph) -> list:
+    return [lay for lay in graph.layers if lay.op == "conv" and lay.inputs[0] == INPUT]
+
+
+def staging_banks(graph: Graph, engine: EngineConfig, taps: int) -> int:
+    """Banks of the staging memory: pixel p of the image (row-major) in bank p mod B at word
+    p div B. A beat of the conv on the image reads, for each of its p_pix output pixels at
+    stride s, T consecutive pixels from x0 + s * j: s * (p_pix - 1) + T consecutive pixels in
+    all, so B is the smallest power of two that holds them (one pixel a beat: B = T). SqueezeNet
+    1.1's conv1 (3x3/2) on 4 pixels a beat: T = 4, 2 * 3 + 4 = 10 pixels, 16 banks."""
+    span = max((lay.stride * (engine.p_pix - 1) + taps for lay in _image_convs(graph)),
+               default=taps)
+    banks = 1
+    while banks < max(span, taps):
+        banks *= 2
+    return banks
 
 
 def layer_costs(graph: Graph, engine: EngineConfig, layouts: Mapping[str, WeightLayout],
@@ -384,8 +411,9 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
         k, _, cin, cout = ws
         spec = precision.layer(lay.name)
         og, cb = ceil_div(cout, engine.p_out), ceil_div(cin, engine.p_in)
-        t = taps if lay.inputs[0] == INPUT else 1
-        split = conv_split(k, cb, cout, engine, lay.inputs[0] == INPUT)
+        image = lay.inputs[0] == INPUT
+        t = taps if image else 1
+        split = conv_split(k, cb, cout, engine, image)
         words = og * conv_beats(k, cb // split, t)
         out[lay.name] = WeightLayout(
             lay.name, base, words, og, k, cb, spec.weight.width, bias_base, spec.bias.width,
@@ -430,7 +458,7 @@ def _default_unpacked(graph: Graph, board: Board, precision: Precision, fuse: bo
     plan = _plan(graph, board, precision, eng, fuse)
     notes = [n for n in (p_in_note(graph, eng.p_in),) if n]
     while not _fits_part(plan) and eng.p_out > 1:
-        eng = EngineConfig(eng.p_in, eng.p_out // 2)
+        eng = replace(eng, p_out=eng.p_out // 2)
         smaller = _plan(graph, board, precision, eng, fuse)
         if _fits_part(smaller):
             notes.append(f"P_out halved from the DSP-sized {plan.engine} to {eng}: at "
@@ -468,6 +496,77 @@ def _packed_default(graph: Graph, board: Board, precision: Precision, fuse: bool
             f"{unpacked.total_cycles / plan.total_cycles:.2f}x the throughput of the "
             f"one-MAC-per-DSP {unpacked.engine}")
     return replace(packed, engine_note="; ".join(n for n in (unpacked.engine_note, note) if n))
+
+
+# the most pixels a beat the engine search tries (each is an array copy: DSPs bind first on
+# every board; fpgagen/plan/engine.py MAX_PIX is the engine's own limit)
+SEARCH_MAX_PIX = 8
+
+
+@dataclass(frozen=True)
+class PixelChoice:
+    """The fastest pixel-parallel engine for a design (`pixel_engine`) and why it is no
+    larger: ``binding`` names the limit ("DSPs": one pixel more would not fit them; "memory":
+    the next wider weight word, P_in x 2 P_out x W_w bits a cycle, does not fit the part's
+    blocks, so the array grows in pixels instead)."""
+
+    plan: Plan
+    binding: str
+    note: str
+
+
+def pixel_engine(graph: Graph, board: Board, precision: Precision, fuse: bool = True,
+                 p_in: int | None = None) -> PixelChoice | None:
+    """The engine of several output pixels a beat that streams ``graph`` fastest on ``board``
+    (None when none runs it: `pixel_stride_problem`, or p_pix 1 is fastest).
+
+    The rule (docs/hardware.md "Pixel parallelism"): P_in as the default engine's; for each
+    P_out (a power of two, 4 to 256) two MACs per DSP where the slice packs these widths
+    (`pack_problem`), and the most pixels a beat (up to SEARCH_MAX_PIX) whose DSPs
+    (`EngineConfig.dsp`) fit the part; keep those whose memories fit the part (the weight
+    word P_in x P_out x W_w bits is the weight bandwidth: its columns of 72-bit blocks must
+    fit beside the arena and staging); the fewest streaming cycles win (fewer DSPs on a tie).
+    """
+    if pixel_stride_problem(graph, 2):
+        return None
+    p_in = p_in or default_engine(board, precision, graph).p_in
+    best: tuple[int, int, Plan] | None = None
+    tried: list[tuple[EngineConfig, bool]] = []
+    p_out = 4
+    while p_out <= 256:
+        base = _plan(graph, board, precision, EngineConfig(p_in, p_out), fuse)
+        pack = pack_problem(board.dsp_slice, *mac_widths(base)) is None and p_out % 2 == 0
+        pix = 1
+        while (pix + 1 <= SEARCH_MAX_PIX and
+               EngineConfig(p_in, p_out, pack, pix + 1).dsp <= board.dsp):
+            pix += 1
+        if pix > 1:
+            eng = EngineConfig(p_in, p_out, pack, pix)
+            plan = _plan(graph, board, precision, eng, fuse)
+            fits = _fits_part(plan)
+            tried.append((eng, fits))
+            if fits and (best is None or (plan.streaming_cycles, eng.dsp) < best[:2]):
+                best = (plan.streaming_cycles, eng.dsp, plan)
+        p_out *= 2
+    if best is None:
+        return None
+    plan = best[2]
+    eng = plan.engine
+    wider = [e for e, fits in tried if e.p_out > eng.p_out]
+    if wider and not any(fits for e, fits in tried if e.p_out > eng.p_out):
+        binding = "memory"
+        bits = wider[0].weight_lanes * mac_widths(plan)[1]
+        why = (f"a {eng.p_in}x{wider[0].p_out} weight word ({bits:,} bits a cycle) does not "
+               "fit the part's blocks")
+    else:
+        binding = "DSPs"
+        why = (f"{eng.p_pix + 1} pixels a beat would need "
+               f"{EngineConfig(eng.p_in, eng.p_out, eng.pack, eng.p_pix + 1).dsp:,} DSPs")
+    packed = f" with two MACs per {board.dsp_slice}" if eng.pack else ""
+    bits = eng.weight_lanes * mac_widths(plan)[1]
+    note = (f"{eng}{packed}: {eng.dsp:,} of {board.dsp:,} DSPs, a {bits:,}-bit weight word "
+            f"serving {eng.p_pix} pixels; bound by {binding} ({why})")
+    return PixelChoice(plan, binding, note)
 
 
 def mac_widths(plan: Plan) -> tuple[int, int]:
@@ -533,12 +632,17 @@ def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
 
 def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
                 fuse: bool, slots: int) -> Plan:
+    problem = pixel_stride_problem(graph, eng.p_pix)
+    if problem:
+        raise FpgagenError(problem)
     widths = {INPUT: precision.input.width,
               **{lay.name: precision.layer(lay.name).result.width for lay in graph.layers}}
-    acts = plan_activations(graph, eng.p_in, widths, fuse)
-    unfused = (plan_activations(graph, eng.p_in, widths, False).arena_words if acts.fusions
-               else acts.arena_words)
+    pix = eng.p_pix
+    acts = plan_activations(graph, eng.p_in, widths, fuse, pix)
+    unfused = (plan_activations(graph, eng.p_in, widths, False, pix).arena_words
+               if acts.fusions else acts.arena_words)
     taps = staging_taps(graph, eng)
+    stage_banks = staging_banks(graph, eng, taps)
     layouts = _weight_layouts(graph, precision, eng, taps)
     ww = max((w.weight_width for w in layouts.values()), default=1)
     wb = max((w.bias_width for w in layouts.values()), default=1)
@@ -546,13 +650,15 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     eng = replace(eng, avg_dsp=_avgpool_lane_dsps(graph, acts.word_bits // eng.p_in, board))
     banks = arena_banks(eng)
     shapes = {
-        ACTIVATIONS: (acts.word_bits, banks * ceil_div(acts.arena_words, banks),
+        ACTIVATIONS: (acts.word_bits, pix * banks * ceil_div(acts.arena_words, banks),
                       f"activation arena: {eng.p_in} channels of one pixel per word"
-                      + (f", {banks} banks" if banks > 1 else "")),
-        INPUT_STAGING: (c * widths[INPUT], slots * taps * ceil_div(h * w, taps),
+                      + (f", {banks} banks" if banks > 1 else "")
+                      + (f", {pix} pixel banks" if pix > 1 else "")),
+        INPUT_STAGING: (c * widths[INPUT],
+                        slots * stage_banks * ceil_div(h * w, stage_banks),
                         f"input image: {c} channels of one pixel per word, "
                         + (f"{slots} images" if slots > 1 else "1 image")
-                        + (f", {taps} banks" if taps > 1 else "")),
+                        + (f", {stage_banks} banks" if stage_banks > 1 else "")),
         WEIGHTS: (eng.p_in * eng.p_out * ww, sum(x.words for x in layouts.values()),
                   f"weights: {eng.p_in}x{eng.p_out} per word"),
         BIASES: (eng.p_out * wb, sum(x.bias_words for x in layouts.values()),
@@ -565,9 +671,10 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     # column must not hold bits of two groups: they have different write enables); weights
     # and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init). The
     # parts of one memory are identical and mapped alike (one BIND_STORAGE in the HLS core).
-    splits = {INPUT_STAGING: (taps, 1), ACTIVATIONS: (banks, arena_groups(eng))}
+    # with p_pix pixel banks each word bank (or lane group) is p_pix parts, one per pixel bank
+    splits = {INPUT_STAGING: (stage_banks, 1), ACTIVATIONS: (pix * banks, arena_groups(eng))}
     part_shapes = {name: (wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0],
-                          max(splits.get(name, (1, 1))))
+                          splits.get(name, (1, 1))[0] * splits.get(name, (1, 1))[1])
                    for name, (wd, dp, _) in shapes.items()}
     # The RAMs are written as their parts' columns (one array per column in both cores), the
     # ROMs as one array each: mapped by the rule a tool applies to one array
@@ -591,7 +698,7 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
                 io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io,
-                staging_slots=slots, hls_staging=hls_staging)
+                staging_slots=slots, hls_staging=hls_staging, stage_banks=stage_banks)
 
 
 def _staging_of(staging: Memory, banks: int, bank_depth: int, purpose: str) -> Memory:
@@ -623,8 +730,16 @@ def arena_banks(engine: EngineConfig) -> int:
     """Banks the arena's words are interleaved over: P_OUT / P_IN when a conv result is several
     words, else 1. Word a lives in bank a mod NW at address a / NW, so the NW consecutive words
     of a result fall in NW different banks and are written in one cycle (hw/fg_arena.v): with
-    one write port of one word a 16x128 engine would be write-bound."""
+    one write port of one word a 16x128 engine would be write-bound. A pixel-parallel engine
+    has these word banks in each of its p_pix pixel banks (`arena_pixel_banks`)."""
     return engine.result_words
+
+
+def arena_pixel_banks(engine: EngineConfig) -> int:
+    """Pixel banks of the arena: p_pix (pixel x of a row in bank x mod p_pix), each of
+    `arena_banks` word banks, so a result group of p_pix pixels x NW words is written in one
+    cycle."""
+    return engine.p_pix
 
 
 def arena_groups(engine: EngineConfig) -> int:

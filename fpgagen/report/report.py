@@ -92,7 +92,8 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
         "input_shape": list(graph.input_shape), "input_type": str(qgraph.input_type),
         "output_type": str(qgraph.output_type),
         "params": graph.total_params, "macs": graph.total_macs,
-        "engine": {"p_in": dp.p_in, "p_out": dp.p_out, "macs_per_cycle": dp.p_in * dp.p_out,
+        "engine": {"p_in": dp.p_in, "p_out": dp.p_out, "macs_per_cycle": plan.engine.macs,
+                   **({"p_pix": m.p_pix} if m.p_pix > 1 else {}),
                    "act_width": dp.act_w, "weight_width": dp.w_w, "bias_width": dp.b_w,
                    "acc_width": dp.acc_w, "note": plan.engine_note,
                    "packed": plan.engine.pack, "dsp_slice": plan.board.dsp_slice,
@@ -110,12 +111,14 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
         "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
                      "streaming_cycles": plan.streaming_cycles,
                      "streaming_fps": plan.streaming_fps,
-                     "mac_utilization": graph.total_macs / (plan.total_cycles * dp.p_in * dp.p_out),
+                     "mac_utilization": graph.total_macs / (plan.total_cycles * plan.engine.macs),
                      "note": "estimated: a model of the RTL schedule (fpgagen/plan/cycles.py; "
                              "layers run one after another, a fused pair as the engine "
                              "interleaves it); verify --rtl measures real cycles",
                      "io_cycles": dict(plan.io_terms)},
-        "hls": hls_section(m),
+        **({"hls": hls_section(m)} if m.p_pix == 1 else {
+            "hls_note": f"no HLS core: it does not build an engine of {m.p_pix} pixels a beat "
+                        "yet (the Verilog core does)"}),
         "layers": layers,
         **quality,
         "random_weights": (None if reproduce is None

@@ -21,7 +21,7 @@ from fpgagen.machine.context import Machine, common_context
 from fpgagen.machine.engine_table import table_words
 from fpgagen.machine.memimage import to_hex_words
 from fpgagen.plan.cycles import timing
-from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.plan.engine_fields import table_fields
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING
 from fpgagen.rtl.headers import HEADERS
 from fpgagen.rtl.vivado import emit_vivado, vivado_context
@@ -34,7 +34,7 @@ HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_v
               "fg_count", "fg_delay", "fg_mul", "fg_mul2", "fg_pe_array", "fg_ksum", "fg_avgpool",
               "fg_add", "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
               "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl",
-              "fg_stage_slots", "fg_fused_pair", "fg_credit")
+              "fg_stage_slots", "fg_fused_pair", "fg_credit", "fg_pixmax")
 # the Verilog includes they read, copied beside them (rendered from Python tables: the table's
 # fields, the pipeline latencies; fpgagen/rtl/headers.py)
 HW_HEADERS = tuple(HEADERS)
@@ -49,11 +49,14 @@ def rtl_context(m: Machine) -> dict[str, object]:
     parameters, ram_style attributes)."""
     plan = m.plan
     arena, staging = plan.memories[ACTIVATIONS], plan.memories[INPUT_STAGING]
-    arena_cols = arena_columns(arena, m.arena_banks)
+    arena_cols = arena_columns(arena, m.arena_banks, m.p_pix)
     return {
         **common_context(m),
         "max_lshift": m.max_lshift, "sum_w": m.sum_w, "m_w": m.m_w, "max_align": m.max_align,
-        "nf": len(RTL_FIELDS), "cw": m.counter_bits,
+        "nf": len(table_fields(m.p_pix)), "cw": m.counter_bits,
+        "p_pix": m.p_pix, "stage_banks": m.stage_banks,
+        # the arena's banks the bench dumps: NW word banks in each pixel bank
+        "dump_banks": m.arena_banks * m.p_pix,
         # the engine's drain, from the latency table the cycle model sums (fg_engine checks it)
         "drain": timing(plan.engine).drain,
         "ram_style": {name: RAM_STYLE[m.impl(name)] for name in plan.memories},
@@ -82,6 +85,9 @@ def bench_info(m: Machine, ctx: dict[str, object]) -> dict[str, object]:
         # (fpgagen_tb.v: <prefix><entry>_b<bank>_c<k>.hex; word a in bank a mod banks)
         "arena_columns": ctx["arena_cols"], "arena_banks": ctx["arena_banks"],
         "output": graph.output,
+        # pixel banks (a pixel-parallel engine): pixel x of a row in pixel bank x mod p_pix at
+        # group x div p_pix, rows of ceil(W / p_pix) groups; dumps of NW banks each
+        **({"p_pix": m.p_pix} if m.p_pix > 1 else {}),
     }
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fpgagen.machine.layertable import OP_CODES
-from fpgagen.plan.engine_fields import FIELD_BITS, RTL_FIELDS
+from fpgagen.plan.engine_fields import FIELD_BITS, PIX_FIELDS, RTL_FIELDS
 from fpgagen.plan.engine_latency import RTL_LATENCY
 from fpgagen.util.resources import data_dir
 
@@ -37,14 +37,17 @@ def _banner(name: str, job: str, source: str) -> list[str]:
 
 def render_fields() -> str:
     """hw/fg_fields.vh: FW, the field index ``F_<NAME>`` of every `RTL_FIELDS` entry (the
-    order of a layers.hex row), NF_USED (their count) and the op codes ``OP_<OP>``."""
+    order of a layers.hex row) and of the `PIX_FIELDS` after them (a pixel-parallel engine's
+    table), NF_USED and NF_PIX_USED (their counts) and the op codes ``OP_<OP>``."""
     lines = _banner("fg_fields.vh", "the layer table's row format (fields, op codes)",
                     "fpgagen/plan/engine_fields.py (RTL_FIELDS, FIELD_BITS) and "
                     "fpgagen/machine/layertable.py (OP_CODES)")
+    fields = RTL_FIELDS + PIX_FIELDS
     lines += [f"localparam FW = {FIELD_BITS};   // bits per field (one table ROM word)",
               f"localparam NF_USED = {len(RTL_FIELDS)};   // fields per row the engine decodes",
+              f"localparam NF_PIX_USED = {len(fields)};   // ... with pixel banks (PP > 1)",
               ""]
-    lines += [f"localparam F_{name.upper()} = {i};" for i, name in enumerate(RTL_FIELDS)]
+    lines += [f"localparam F_{name.upper()} = {i};" for i, name in enumerate(fields)]
     lines += [""]
     lines += [f"localparam OP_{op.upper()} = {code};"
               for op, code in sorted(OP_CODES.items(), key=lambda kv: kv[1])]

@@ -27,7 +27,7 @@ def streaming_cycles(runs: Sequence[RtlRun]) -> float:
 def mac_figures(run: RtlRun, rtl_dir: Path) -> dict[str, object]:
     """Cycles per layer-table entry and MAC utilization (MACs / (cycles x P_in x P_out))."""
     info = json.loads((Path(rtl_dir) / "bench.json").read_text())
-    per_mac = info["p_in"] * info["p_out"]
+    per_mac = info["p_in"] * info["p_out"] * info.get("p_pix", 1)
     layers = {}
     total_macs = 0
     for e, cyc in zip(info["entries"], run.cycles_per_entry, strict=False):

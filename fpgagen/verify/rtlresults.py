@@ -141,7 +141,8 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
 
     Returns (TensorResult list, missing vector names)."""
     info = json.loads((Path(rtl_dir) / "bench.json").read_text())
-    p_in, act_w = info["p_in"], info["act_w"]
+    p_in, act_w, pix = info["p_in"], info["act_w"], info.get("p_pix", 1)
+    banks = info.get("arena_banks", 1)
     results, missing = [], []
     dumps: dict[int, list[int]] = {}
     for v in info["views"] if run.dump_prefix is not None else []:
@@ -157,7 +158,7 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
         e = v["after_entry"]
         if e not in dumps:
             arena = _read_arena_dump(f"{run.dump_prefix}{e}", info["arena_columns"],
-                                     info.get("arena_banks", 1))
+                                     banks * pix)
             if arena is None:
                 results.append(TensorResult(v["name"], False, 0, None, None, "no arena dump", 1))
                 continue
@@ -166,11 +167,17 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
         bad, first = 0, None
         mask = (1 << act_w) - 1
         idx = 0
+        groups = -(-v["w"] // pix)
         for y in range(v["h"]):
             for x in range(v["w"]):
-                pix = v["base"] + (y * v["w"] + x) * v["stride"]
+                # pixel bank x mod p_pix (its NW banks at dump banks p * NW ..), group x div
+                # p_pix; one pixel bank: the plain arena
+                px, gx = x % pix, x // pix
+                at = v["base"] + (y * groups + gx) * v["stride"]
                 for c in range(v["c"]):
-                    word = arena[pix + c // p_in] if pix + c // p_in < len(arena) else 0
+                    a = at + c // p_in
+                    a = (a // banks) * banks * pix + px * banks + a % banks
+                    word = arena[a] if a < len(arena) else 0
                     got = to_signed((word >> ((c % p_in) * act_w)) & mask, act_w, v["signed"])
                     if got != expected[idx]:
                         if first is None:

@@ -102,8 +102,8 @@ def run_graph(tmp: Path, gr: g.Graph, precision: str, pe: tuple[int, int], fuse:
         precision = str(path)
     prec = parse_precision(precision)
     qg = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
-    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(*pe), fuse=fuse,
-                     pack=pack)
+    engine = EngineConfig(pe[0], pe[1], p_pix=pe[2] if len(pe) > 2 else 1)
+    plan = make_plan(gr, load_board("zynq"), prec, engine=engine, fuse=fuse, pack=pack)
     design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0] * scale)
     emit_rtl(tmp / "rtl", lower(plan, qg))
     write_vectors(tmp / "vectors", qg, design.outputs)
@@ -207,6 +207,32 @@ def test_fused_pool_waits_for_the_write_port(tmp_path):
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0]
     assert len(run.logits) == 5 and run.out_last_index == run.out_count - 1
+
+
+@pytest.mark.parametrize(("graph", "pe", "fuse", "precision"), [
+    (edge_graph, (4, 8, 3), True, "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"),
+    (edge_graph, (8, 4, 2), False, "16"),
+    (carry_graph, (4, 8, 4), True, "8"),
+    (split_graph, (4, 16, 2), True, "ap_fixed<8,2,AP_RND_CONV,AP_SAT>"),
+    (dense_graph, (4, 8, 4), True, "8"),
+], ids=["edge-3pix", "edge-8x4-2pix-nofuse", "carry-4pix", "split-2pix", "dense-4pix"])
+def test_pixel_banks_bit_exact(tmp_path, graph, pe, fuse, precision):
+    """Several output pixels a beat (pixel banks, PP = 2, 3, 4): every layer of the edge graph
+    (conv on the image at stride 2 beside its fused pool, 3x3 and 1x1 convs, concat, add,
+    average pool), pools with padding and overhang (the chunk's pixels past the window or the
+    edge), split convs (phase 0, column groups per array copy), a fused pool beside a conv that
+    writes every cycle, on lane groups (P_OUT < P_IN) too; rows whose width is no multiple of
+    PP (the padded pixel groups), bit-exact layer by layer."""
+    qg, plan, _design, run, results, missing = run_graph(tmp_path, graph(), precision, pe, fuse,
+                                                         8.0)
+    assert plan.engine.p_pix == pe[2] and f".PP({pe[2]})" in \
+        (tmp_path / "rtl" / "fpgagen_top.v").read_text()
+    assert not missing
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[0]
+    fused = {f.conv for f in plan.fusions}
+    assert {r.name for r in results} >= {lay.name for lay in qg.graph.layers} - fused - {"sn"}
+    assert len(run.logits) == qg.graph.shape(qg.graph.output)[2]
 
 
 @pytest.mark.parametrize("slots", [2, 1], ids=["two-slots", "one-slot"])

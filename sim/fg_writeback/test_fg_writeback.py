@@ -20,6 +20,10 @@ pool result is taken in the first cycle without a result (an idle port never hol
 back). At the end the queue drains, busy falls, and the
 arena built from wr_en / wr_mask / wr_addr / wr_data equals the expected arena, lane by lane.
 
+With PP pixel banks (a pixel-parallel engine) a result is PP pixels, pixel j written to pixel
+bank j at the same word addresses, a pool result one pixel, to pixel bank pool_pix; the arena
+is checked per pixel bank.
+
 st_left is kept >= -2**CW + NW - 1, the range the address generator can produce (it counts
 down from a non-negative block count): below that the burst's k-th count would wrap.
 """
@@ -45,6 +49,7 @@ class TB:
         p = params()
         self.p_in, self.p_out, self.act_w = p["P_IN"], p["P_OUT"], p["ACT_W"]
         self.aw, self.cw, self.pf_depth = p["AW"], p["CW"], p["PF_DEPTH"]
+        self.pp = p.get("PP", 1)
         self.rql = max(self.p_in, self.p_out)
         self.nw = self.p_out // self.p_in if self.p_out > self.p_in else 1   # banks
         self.g = self.p_in // self.p_out if self.p_in > self.p_out else 1
@@ -54,7 +59,8 @@ class TB:
         self.pool_base = (1 << self.aw) // 2
         start_clock(dut.clk)
         for name in ("res_valid", "res_conv", "res_data", "res_addr", "res_st_left",
-                     "res_group", "pool_valid", "pool_data", "pool_addr", "pool_left"):
+                     "res_group", "pool_valid", "pool_data", "pool_addr", "pool_left",
+                     "pool_pix"):
             getattr(dut, name).value = 0
 
     async def reset(self):
@@ -72,28 +78,38 @@ class TB:
                            rng.randint(lo, hi)])
 
     def result(self, rng):
-        """A random result: its inputs and the words it must write as (k, addr, mask, lanes,
-        full wr_data or None)."""
+        """A random result: its inputs and the words it must write as (k, (pixel bank,
+        addr), mask, lanes, full wr_data or None)."""
         conv = rng.random() < 0.7
-        st = self.st_left(rng, self.nw if conv else 1)
+        wide = conv and self.nw > 1
+        st = self.st_left(rng, self.nw if wide else 1)
         group = rng.getrandbits(self.gw)
         if conv and self.g > 1:
             group %= self.g
-        lanes = self.lanes(rng, self.rql)
-        if conv and self.nw > 1:
+        all_lanes = self.lanes(rng, self.pp * self.rql)
+        if wide:
             addr = rng.randrange(self.pool_base // 2 - self.nw)
-            words = [(k, addr + k, self.all_lanes, lanes[k * self.p_in:(k + 1) * self.p_in],
-                      None) for k in range(self.nw)]
         elif conv and self.g > 1:
             addr = rng.randrange(self.pool_base // 8)   # few words: lane groups pile up
-            mine = lanes[:self.p_out]
-            mask = ((1 << self.p_out) - 1) << (group * self.p_out)
-            words = [(0, addr, mask, mine * self.g, pack(mine * self.g, self.act_w))]
         else:
             addr = rng.randrange(self.pool_base // 2)
-            words = [(0, addr, self.all_lanes, lanes[:self.p_in], None)]
-        inputs = dict(res_conv=int(conv), res_data=pack(lanes, self.act_w), res_addr=addr,
-                      res_st_left=to_unsigned(st, self.cw + 1), res_group=group)
+        words = []
+        for j in range(self.pp):
+            lanes = all_lanes[j * self.rql:(j + 1) * self.rql]
+            if wide:
+                words += [(k, (j, addr + k), self.all_lanes,
+                           lanes[k * self.p_in:(k + 1) * self.p_in], None)
+                          for k in range(self.nw)]
+            elif conv and self.g > 1:
+                mine = lanes[:self.p_out]
+                mask = ((1 << self.p_out) - 1) << (group * self.p_out)
+                words.append((0, (j, addr), mask, mine * self.g, pack(mine * self.g,
+                                                                       self.act_w)))
+            else:
+                words.append((0, (j, addr), self.all_lanes, lanes[:self.p_in], None))
+        inputs = dict(res_conv=int(conv), res_data=pack(all_lanes, self.act_w),
+                      res_addr=addr, res_st_left=to_unsigned(st, self.cw + 1),
+                      res_group=group)
         return inputs, [(w[0] < st, *w) for w in words]
 
 
@@ -108,7 +124,7 @@ def apply(mem, addr, mask, lanes):
 async def run_test(dut):
     tb = TB(dut)
     await tb.reset()
-    rng = random.Random(tb.p_in * 100 + tb.p_out * 10 + tb.pf_depth)
+    rng = random.Random(tb.p_in * 100 + tb.p_out * 10 + tb.pf_depth + 1000 * (tb.pp - 1))
     sched = {}            # cycle -> (stored, k, addr, mask, lanes, full data) of a result word
     queue = deque()       # pool results pushed and not yet written: (addr, [(k, lanes)])
     credits = 0           # pushed - popped, as the engine counts them
@@ -132,12 +148,14 @@ async def run_test(dut):
         addrs, datas = int(dut.wr_addr.value), int(dut.wr_data.value)
         wbits = tb.p_in * tb.act_w
         writes = {}
-        for b in range(tb.nw):
-            if en >> b & 1:
-                bank_addr = addrs >> (b * tb.aw) & ((1 << tb.aw) - 1)
-                data = datas >> (b * wbits) & ((1 << wbits) - 1)
-                writes[bank_addr * tb.nw + b] = (mask, unpack(data, tb.act_w, tb.p_in, False),
-                                                 data)
+        for px in range(tb.pp):
+            for b in range(tb.nw):
+                port = px * tb.nw + b
+                if en >> port & 1:
+                    bank_addr = addrs >> (port * tb.aw) & ((1 << tb.aw) - 1)
+                    data = datas >> (port * wbits) & ((1 << wbits) - 1)
+                    writes[(px, bank_addr * tb.nw + b)] = (
+                        mask, unpack(data, tb.act_w, tb.p_in, False), data)
         exp = sched.pop(s, None)
         where = f"cycle {s}"
         if exp is not None:
@@ -158,8 +176,8 @@ async def run_test(dut):
             assert pops[0], (f"{where}: unexpected write to {sorted(writes)} (no result due, "
                              f"no pool_pop {lat} cycles before)")
             assert queue, f"{where}: pool write with no pool result queued"
-            p_addr, p_words = queue.popleft()
-            want = {p_addr + k: lanes for k, lanes in p_words}
+            p_pix, p_addr, p_words = queue.popleft()
+            want = {(p_pix, p_addr + k): lanes for k, lanes in p_words}
             assert set(writes) == set(want), (
                 f"{where}: pool result words written to {sorted(writes)}, want the oldest "
                 f"queued pool result's {sorted(want)}")
@@ -191,7 +209,7 @@ async def run_test(dut):
             stats["res"] += 1
             stats["narrow"] += tb.g > 1 and inputs["res_conv"]
         else:   # junk on an idle result port
-            dut.res_data.value = rng.getrandbits(tb.rql * tb.act_w)
+            dut.res_data.value = rng.getrandbits(tb.pp * tb.rql * tb.act_w)
             dut.res_addr.value = rng.getrandbits(tb.aw)
         pool_valid = credits < tb.pf_depth and rng.random() < p_pool
         dut.pool_valid.value = int(pool_valid)
@@ -203,6 +221,8 @@ async def run_test(dut):
         dut.pool_data.value = pack(p_lanes, tb.act_w)
         dut.pool_addr.value = p_addr
         dut.pool_left.value = p_left
+        p_pix = rng.randrange(tb.pp)
+        dut.pool_pix.value = p_pix
         await ReadOnly()
         pop = int(dut.pool_pop.value)
         if credits and (s + lat) not in sched:
@@ -211,7 +231,7 @@ async def run_test(dut):
         if pending:
             assert int(dut.busy.value), f"cycle {s}: busy low with work pending"
         if pool_valid:
-            queue.append((p_addr, [(k, p_lanes[k * tb.p_in:(k + 1) * tb.p_in])
+            queue.append((p_pix, p_addr, [(k, p_lanes[k * tb.p_in:(k + 1) * tb.p_in])
                                    for k in range(min(tb.nw, p_left))]))
         credits += int(pool_valid) - pop
         stats["max_queue"] = max(stats["max_queue"], credits)
@@ -229,10 +249,12 @@ async def run_test(dut):
                   stats["words"], stats["skipped"], stats["pool"], stats["max_queue"])
 
 
-@pytest.mark.parametrize("p_in,p_out,pf_depth", [(4, 8, 4), (8, 2, 4), (4, 4, 2), (2, 8, 2),
-                                                    (2, 16, 4)],
-                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2", "nw8"])
-def test_fg_writeback(p_in, p_out, pf_depth):
+@pytest.mark.parametrize("p_in,p_out,pf_depth,pp",
+                         [(4, 8, 4, 1), (8, 2, 4, 1), (4, 4, 2, 1), (2, 8, 2, 1), (2, 16, 4, 1),
+                          (4, 8, 8, 3), (8, 2, 4, 2), (4, 4, 8, 4)],
+                         ids=["nw2", "g4", "nw1-pf2", "nw4-pf2", "nw8", "nw2-pf8-3pix",
+                              "g4-2pix", "nw1-pf8-4pix"])
+def test_fg_writeback(p_in, p_out, pf_depth, pp):
     run_module("fg_writeback", __file__,
                {"P_IN": p_in, "P_OUT": p_out, "ACT_W": 8, "AW": 8, "CW": 4,
-                "PF_DEPTH": pf_depth})
+                "PF_DEPTH": pf_depth, "PP": pp})
