@@ -45,7 +45,7 @@ from fpgagen.plan.budget import (
     suggest,
 )
 from fpgagen.plan.engine import EngineConfig, parse_pe
-from fpgagen.plan.plan import INPUT_STAGING, Plan, layer_rows
+from fpgagen.plan.plan import AUTO, INPUT_STAGING, WEIGHT_SOURCES, Plan, layer_rows, weight_note
 from fpgagen.quant.precision import Precision, parse_precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from fpgagen.quant.quantize import calibration_inputs
@@ -72,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="engine array, e.g. 16x32 (default: chosen per board from its DSPs)")
     p.add_argument("--no-fuse", dest="fuse", action="store_false",
                    help="do not fuse conv -> max-pool (the conv output is stored whole)")
+    add_weight_source_arg(p)
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--details", action="store_true",
                    help="with several models or boards, print every design's full report "
@@ -136,9 +137,20 @@ def precision_text(p: Precision) -> str:
     return f"{p.text} ({widths}{extra})"
 
 
+def add_weight_source_arg(p: argparse.ArgumentParser) -> None:
+    """``--weight-source auto|bitstream|runtime`` (check and build)."""
+    p.add_argument("--weight-source", default=AUTO, choices=WEIGHT_SOURCES,
+                   help="where the weights come from at power-up: the bitstream (block RAM "
+                        "initial contents), or loaded at run time through in_stream (no "
+                        "initial contents, so UltraRAM is possible; the driver loads "
+                        "weights.bin); auto (default): the bitstream when the design fits so, "
+                        "else run time")
+
+
 def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
                  fuse: bool, budget: int | None,
-                 probe: Callable[[], QualityProbe] | None = None) -> Result:
+                 probe: Callable[[], QualityProbe] | None = None,
+                 weight_source: str = AUTO) -> Result:
     """Plan and judge one design; what ``check`` prints and ``build`` runs first. When it does
     not fit, the alternatives, each precision rated by ``probe`` (its logits SQNR) when given.
 
@@ -147,13 +159,14 @@ def check_design(graph: Graph, board: Board, precision: Precision, engine: Engin
     or precision can fix first (exit 2), then the fit (exit 1), then, for a design that fits, the
     width rules.
     """
-    plan = supported_plan(graph, board, precision, engine, fuse)
+    plan = supported_plan(graph, board, precision, engine, fuse, weight_source)
     verdict = judge(plan, budget)
     if verdict.fits:
         check_widths(plan)
     rate = None if probe is None else (lambda text: probe().logits_sqnr(text))
     sugg = (None if verdict.fits else
-            suggest(graph, board, precision, engine, fuse, budget, rate))
+            suggest(graph, board, precision, engine, fuse, budget, rate,
+                    weight_source=weight_source))
     return Result(plan, verdict, tuple(consumers(plan)), sugg)
 
 
@@ -166,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
     graphs = [_graph(m, args) for m in models]
     boards = _boards(_split(args.board or ["zc706"]))
     probes = [quality_probe(m, g, args) for m, g in zip(models, graphs, strict=True)]
-    results = [check_design(g, b, precision, engine, args.fuse, budget, probe)
+    results = [check_design(g, b, precision, engine, args.fuse, budget, probe,
+                            args.weight_source)
                for g, probe in zip(graphs, probes, strict=True) for b in boards]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
@@ -192,6 +206,10 @@ def result_json(r: Result) -> dict[str, Any]:
         "precision": p.precision.text,
         "engine": {"p_in": p.engine.p_in, "p_out": p.engine.p_out},
         "engine_note": p.engine_note, "dsp": p.engine.dsp, "dsp_available": p.board.dsp,
+        # where the weights come from at power-up: "bitstream" or "runtime" (loaded through
+        # in_stream, weights.bin); what was asked for; why
+        "weight_source": p.weight_source, "weight_source_asked": p.weight_policy,
+        "weight_note": weight_note(p),
         "dsp_packed": p.engine.pack,
         "fuse": p.fuse,
         "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
@@ -214,6 +232,9 @@ def result_json(r: Result) -> dict[str, Any]:
         "memories": [{"name": m.name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
                       "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
                       "uram": m.mapping.uram, "mapping": str(m.mapping),
+                      # weights and biases: "bitstream" (initial contents) or "stream"
+                      # (loaded at run time); null for the arena and the staging memory
+                      "init": m.init or None,
                       # the separately built memories (staging banks, arena lane groups):
                       # what the HLS memory count compares the code with (verify)
                       "parts": [{"width": q.width, "depth": q.depth, "bram36": q.bram36,
@@ -230,7 +251,8 @@ def result_json(r: Result) -> dict[str, Any]:
                          for x in r.suggestions.rejected],
             "min_logits_sqnr_db": MIN_USEFUL_SQNR_DB,
             "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
-            "engine": r.suggestions.engine},
+            "engine": r.suggestions.engine,
+            "runtime_weights_fit": r.suggestions.runtime_fits},
         "cycles": p.total_cycles, "fps": round(p.fps, 2),
         "streaming_cycles": p.streaming_cycles, "streaming_fps": round(p.streaming_fps, 2),
         "layers": layer_rows(p),
@@ -273,6 +295,7 @@ def print_result(r: Result) -> None:
               f"{p.board.dsp} DSP{packed}), fusion: {fused or ('off' if not p.fuse else 'none')}")
     if p.engine_note:
         con.print(f"  engine: {p.engine_note}")
+    con.print(f"  weights: {weight_note(p)}")
     h, w, c = p.graph.input_shape
     budget_note = ("--budget (bytes only; BRAM/URAM shown, not judged)" if not v.from_board else
                    f"board on-chip: {p.board.bram36} BRAM36 x 4.5 KiB + {p.board.uram} URAM x "
@@ -300,9 +323,11 @@ def print_result(r: Result) -> None:
     ]
     con.print(_kv_table(rows))
     con.print(table("On-chip memories", ["memory", "width x depth", "bytes", "BRAM36", "BRAM18",
-                                         "URAM", "blocks"],
+                                         "URAM", "contents", "blocks"],
                     [(m.name, f"{m.width} x {fmt_int(m.depth)}", fmt_int(m.bytes),
-                      m.mapping.bram36, m.mapping.bram18, m.mapping.uram, str(m.mapping))
+                      m.mapping.bram36, m.mapping.bram18, m.mapping.uram,
+                      {"bitstream": "bitstream", "stream": "loaded at run time"}.get(m.init, "-"),
+                      str(m.mapping))
                      for m in p.memories.values()],
                     right=("bytes", "BRAM36", "BRAM18", "URAM")))
     total = max(1, p.total_bytes)
@@ -332,6 +357,9 @@ def suggestion_lines(s: Suggestions | None, dsp_failed: bool = False,
     if s is None:
         return []
     lines = []
+    if s.runtime_fits:
+        lines.append("would fit: --weight-source runtime (the weights loaded through in_stream "
+                     "at run time: no initial contents, so UltraRAM holds them)")
     if s.engine:
         lines.append(f"would fit: --pe {s.engine} (or no --pe: the engine sized to the board's "
                      f"{fmt_int(board_dsp or 0)} DSP)")
