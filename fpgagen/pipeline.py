@@ -7,6 +7,7 @@ The CLI wires them with an atomic output folder.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 
 from fpgagen.hls.emit import emit_hls
 from fpgagen.machine.context import Machine, lower
+from fpgagen.machine.record import NETWORK_JSON, network_record
 from fpgagen.plan.budget import Verdict
 from fpgagen.plan.plan import Plan
 from fpgagen.quant import golden, reference
@@ -58,8 +60,8 @@ def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[s
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
-    """Write hls/, rtl/, driver/, system/, vectors/, report.json and report.md into ``out``;
-    returns the report."""
+    """Write hls/, rtl/, driver/, system/, vectors/, network.json, report.json and report.md
+    into ``out``; returns the report."""
     m = design.machine
     emit_hls(out / "hls", m)
     emit_rtl(out / "rtl", m)
@@ -67,6 +69,7 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
     write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
                   [v.name for v in m.views])
+    (out / NETWORK_JSON).write_text(json.dumps(network_record(m), indent=1) + "\n")
     report = build_report(m, design.verdict, design.check_json, design.sqnr_db)
     write_report(out, report)
     return report
