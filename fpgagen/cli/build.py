@@ -7,7 +7,7 @@ import argparse
 import functools
 from pathlib import Path
 
-from fpgagen.cli.check import check_design, print_result, result_json
+from fpgagen.cli.check import add_weight_source_arg, check_design, print_result, result_json
 from fpgagen.cli.common import (
     add_json_arg,
     add_weights_args,
@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="engine array, e.g. 16x32 (default: chosen per board from its DSPs)")
     p.add_argument("--no-fuse", dest="fuse", action="store_false",
                    help="do not fuse conv -> max-pool (store the conv output whole)")
+    add_weight_source_arg(p)
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help="output folder (default: build/<model>-<board>)")
     p.add_argument("--force", "-f", action="store_true", help="replace an existing --out")
@@ -83,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                             check_headroom(args.calib_headroom))
 
     with steps.step("memory plan and budget check"):
-        result = check_design(graph, board, precision, engine, args.fuse, budget, probe)
+        result = check_design(graph, board, precision, engine, args.fuse, budget, probe,
+                              args.weight_source)
     if not result.verdict.fits:
         if args.json:
             print_json({"built": False, "check": result_json(result)})
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
            f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "
            f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
            if args.synth else "")
+        + f"  weights: {report['weights']['note']}\n"
         + f"  {system_summary(board, out)}\n"
         + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
         f"cd {out}/hls && vitis_hls -f run_hls.tcl")

@@ -27,6 +27,7 @@ from fpgagen.hls.latency import report_section as hls_section
 from fpgagen.machine.context import Machine
 from fpgagen.plan.boards import Board
 from fpgagen.plan.budget import Verdict
+from fpgagen.plan.plan import weight_note
 from fpgagen.quant.quality import db_json
 from fpgagen.silicon.synth import XILINX_FAMILIES, xilinx_family
 from fpgagen.util.locking import file_lock, write_text_atomic
@@ -99,6 +100,7 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
                    for f in plan.fusions],
         "memory": check_json,
         "fits": verdict.fits,
+        "weights": weights_section(m),
         "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
                      "streaming_cycles": plan.streaming_cycles,
                      "streaming_fps": plan.streaming_fps,
@@ -110,6 +112,20 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
         "hls": hls_section(m),
         "layers": layers,
         **quality,
+    }
+
+
+def weights_section(m: Machine) -> dict[str, Any]:
+    """Where the weights come from, and the load stream (driver/weights.bin) of the build."""
+    wl = m.weight_load
+    return {
+        "source": m.plan.weight_source, "asked": m.plan.weight_policy,
+        "in_bitstream": m.weights_init, "note": weight_note(m.plan),
+        "file": "driver/weights.bin", "bytes": wl.bytes, "beats": wl.beats,
+        "crc32": m.weights_crc, "crc32_hex": f"0x{m.weights_crc:08x}",
+        "loader_register_bits": wl.shift_register_bits,
+        "hls": ("the HLS core has the same weights as ROM initializers and no load mode yet"
+                if not m.weights_init else "the HLS core holds the same weights (ROM)"),
     }
 
 
