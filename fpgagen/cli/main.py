@@ -21,8 +21,8 @@ from fpgagen.errors import FpgagenError
 
 # Subcommands in help order; each is a module fpgagen/cli/<name>.py with register() and
 # run(). A module that does not exist yet is skipped, so each command lands on its own.
-COMMANDS = ("models", "boards", "info", "run", "eval", "check", "build", "verify", "synth",
-            "cache")
+COMMANDS = ("models", "boards", "info", "run", "eval", "check", "build", "packweights", "verify",
+            "synth", "cache")
 
 
 class _Parser(argparse.ArgumentParser):
