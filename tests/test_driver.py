@@ -786,7 +786,7 @@ def test_accelerator_load_weights_refuses_and_reports(small, small_rt, info, mon
     acc = drv.Accelerator("a.bit", build_json=small)  # a bitstream build: no load on open
     assert board.loaded_bytes is None
     board.log.clear()
-    with pytest.raises(drv.DriverError, match="weights are not loaded.*load_weights"):
+    with pytest.raises(drv.DriverError, match=r"weights are not loaded.*load_weights"):
         acc.predict_int(np.load(small / "vectors" / "input.npy"))
     assert not [e for e in board.log if e[0] in ("send", "recv", "write")]
     # another length: refused before any transfer, with both lengths named
@@ -799,10 +799,10 @@ def test_accelerator_load_weights_refuses_and_reports(small, small_rt, info, mon
         acc.load_weights(tmp_path / "missing.bin")
     # a byte changed on the way: the CRC says so; a beat lost: the core says not loaded
     board = fake_pynq(monkeypatch, small_rt, rt, loaded=False, fault=1)
-    with pytest.raises(drv.DriverError, match="did not arrive intact.*WEIGHTS_CRC"):
+    with pytest.raises(drv.DriverError, match=r"did not arrive intact.*WEIGHTS_CRC"):
         drv.Accelerator("a.bit", build_json=small_rt)
     board = fake_pynq(monkeypatch, small_rt, rt, loaded=False, fault=2)
-    with pytest.raises(drv.DriverError, match="weight load failed.*every start is refused"):
+    with pytest.raises(drv.DriverError, match=r"weight load failed.*every start is refused"):
         drv.Accelerator("a.bit", build_json=small_rt)
     # the build's weights.bin missing beside build.json
     for name in ("build.json", "fpgagen_driver.py"):
