@@ -321,6 +321,12 @@ def test_runtime_weights_two_sets_bit_exact(tmp_path):
         assert run.host["wl_cycles"] >= m.weight_load.beats
         logits[tag] = run.logits
     assert logits["a"] != logits["b"], "the two weight sets gave the same logits"
+    # two images through one simulator process (a batch, as eval --rtl runs): one load
+    runs = rtlbench.run_rtl_batch(tmp_path / "rtl", [tmp_path / "vectors_b" / "input.hex"] * 2,
+                                  tmp_path / "work_batch", weights=mb.weights_bin,
+                                  max_cycles=200_000)
+    assert [run.logits for run in runs] == [logits["b"]] * 2
+    assert runs[0].host["wl_cycles"] >= mb.weight_load.beats and runs[1].host["wl_cycles"] == 0
     # a load one beat short: not loaded, the error bit, the CRC of what arrived; no image
     short = ma.weight_load.beats - 1
     run = rtlbench.run_rtl(tmp_path / "rtl", tmp_path / "vectors_a" / "input.hex",
