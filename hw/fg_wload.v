@@ -12,10 +12,13 @@ N = W_DEPTH * WB + B_DEPTH * BB beats, TLAST on the last, every TKEEP all ones.
     quiet    the load may begin (registered by the caller): the engine computes nothing and
              the image input is between frames. Pending, the loader waits for it; then it
              takes the stream (s_TREADY high) until TLAST
-    valid    the memories hold a whole weight set: VALID_INIT at reset (1 when the bitstream
-             initializes them), 0 from a load's start, 1 after a load of exactly N beats with
-             TLAST on the N-th and TKEEP all ones, else 0 with `error` set (until the next
-             load's start). Beats after the N-th are taken up to TLAST and dropped
+    valid    the memories hold a whole weight set: VALID_INIT after configuration (1 when the
+             bitstream initializes them), 0 from a load's start, 1 after a load of exactly N
+             beats with TLAST on the N-th and TKEEP all ones, else 0 with `error` set (until
+             the next load's start). Beats after the N-th are taken up to TLAST and dropped.
+             `rst` leaves it as it is (its initial value is the bitstream's): the memories keep
+             their contents through a reset, so a reset in the middle of a load leaves it 0
+             and one after a good load 1
     hold     pending, loading or not valid: the engine must not start an image, the image
              input takes no beat
     crc      CRC-32 (zlib.crc32) of every byte of every beat taken since the load began
@@ -64,7 +67,7 @@ module fg_wload #
     input  wire                  quiet,
     output reg                   pending,
     output reg                   active,
-    output reg                   valid,
+    output wire                  valid,
     output reg                   error,
     output wire                  hold,
     output wire [31:0]           crc,
@@ -130,6 +133,13 @@ reg  [AD_W-1:0]  addr;
 reg              addr_last;     // the word being filled is its memory's last
 reg              bad_keep;      // a beat whose TKEEP was not all ones
 reg              over;          // a beat after the N-th
+// the memories hold a whole weight set; its initial value comes with the bitstream (with the
+// memories' contents: a flip-flop's INIT), and no reset touches it: a reset does not change
+// the memories either
+reg              whole;
+initial begin
+    whole = VALID_INIT != 0;
+end
 
 wire take = active && s_TVALID;
 wire begin_load = pending && quiet;
@@ -164,7 +174,7 @@ always @(posedge clk) begin
     if (begin_load) begin
         pending <= 1'b0;
         active <= 1'b1;
-        valid <= 1'b0;
+        whole <= 1'b0;
         error <= 1'b0;
         phase <= PH_W;
         bw <= {BW_W{1'b0}};
@@ -203,14 +213,13 @@ always @(posedge clk) begin
         end
         if (s_TLAST) begin
             active <= 1'b0;
-            valid <= beat_n && !over && !bad_keep && !keep_bad_now;
+            whole <= beat_n && !over && !bad_keep && !keep_bad_now;
             error <= !(beat_n && !over && !bad_keep && !keep_bad_now);
         end
     end
     if (rst) begin
         pending <= 1'b0;
         active <= 1'b0;
-        valid <= VALID_INIT != 0;
         error <= 1'b0;
         w_wr_en <= 1'b0;
         b_wr_en <= 1'b0;
@@ -222,7 +231,8 @@ fg_crc32 #(.BYTES(KEEP_W)) crc_inst (
 );
 
 assign s_TREADY = active;
-assign hold = pending || active || !valid;
+assign valid = whole;
+assign hold = pending || active || !whole;
 assign w_wr_data = sr[SR_W - WB * TDATA_W +: W_WIDTH];
 assign b_wr_data = sr[SR_W - BB * TDATA_W +: B_WIDTH];
 

@@ -7,7 +7,8 @@ high meanwhile); a whole load writes every word once, at its address, with its d
 valid with the CRC register equal to zlib.crc32 of the file; a truncated load (TLAST early), a
 long one (beats after the N-th: taken, never written) and one with a TKEEP hole each end not
 valid with `error` set and the CRC of what was taken; a request while loading is ignored; a
-second weight set overwrites the first completely."""
+second weight set overwrites the first completely; `valid` is not reset: a reset in the middle
+of a load leaves it 0 (the memories are half written), one after a good load 1."""
 
 from __future__ import annotations
 
@@ -162,6 +163,20 @@ async def run_test(dut):
     assert int(dut.pending.value) == 0, "a request while loading must be ignored"
     assert [tb.wmem[a] for a in range(g.weight_words)] == wb
     assert [tb.bmem[a] for a in range(g.bias_words)] == bb
+    # a reset keeps `valid` (the memories keep their words) ...
+    await reset(dut.clk, dut.rst)
+    assert int(dut.valid.value) == 1 and int(dut.hold.value) == 0
+    # ... and a reset in the middle of a load leaves it 0, with no load pending or running
+    await tb.request()
+    await tb.src.send(AxiStreamFrame(da))
+    while int(dut.active.value) == 0:
+        await RisingEdge(dut.clk)
+    for _ in range(g.beats // 2):
+        await RisingEdge(dut.clk)
+    dut.quiet.value = 0
+    await reset(dut.clk, dut.rst)
+    assert (int(dut.valid.value), int(dut.pending.value), int(dut.active.value)) == (0, 0, 0)
+    assert int(dut.hold.value) == 1
     cocotb.log.info("%d beats per load, %d + %d words", g.beats, g.weight_words, g.bias_words)
 
 
