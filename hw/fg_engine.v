@@ -374,6 +374,7 @@ wire              unpack_between;   // the image input is between frames
 
 // the weight loader (fg_wload): pending, loading, or the weights not valid (hold)
 wire              wl_hold, wl_pending, wl_active, wl_tready;
+wire              unused_wl_pa;     // (pending and active: the engine reads busy and hold)
 
 // logits
 wire              lo_done;
@@ -552,9 +553,10 @@ assign frame_error = out_error;
 /*
  * Weight load (fg_wload): in_stream -> the weight and bias memories. A load begins when the
  * engine computes nothing (S_IDLE, or S_LOAD: no weight read yet) and the image input is
- * between frames; `wl_quiet` is registered: while a load is pending and the image input is
- * between frames, that input takes no beat (img_block), so it stays between frames, and S_LOAD
- * is not left while `wl_hold`
+ * between frames and held there: while a load is pending (wl_hold) and the image input is
+ * between frames, that input takes no beat (img_block), so it stays between frames; `wl_quiet`
+ * is registered and says that held state was already in force a cycle ago. S_LOAD is not left
+ * while `wl_hold`
  */
 reg               wl_quiet;
 wire              w_wr_en, b_wr_en;
@@ -563,8 +565,10 @@ wire [BA_W-1:0]   b_wr_addr;
 wire [P_OUT*P_IN*W_W-1:0] w_wr_data;
 wire [P_OUT*B_W-1:0]      b_wr_data;
 
+// quiet in cycle t: in t - 1 the engine computed nothing, the image input was between frames
+// and held (wl_hold), so it took no beat in t - 1 and takes none in t: the load may begin in t
 always @(posedge clk) begin
-    wl_quiet <= (state == S_IDLE || state == S_LOAD) && unpack_between;
+    wl_quiet <= (state == S_IDLE || state == S_LOAD) && unpack_between && wl_hold;
 end
 
 fg_wload #(
@@ -573,17 +577,19 @@ fg_wload #(
 ) wload_inst (
     .clk(clk), .rst(rst), .req(wl_req), .quiet(wl_quiet),
     .pending(wl_pending), .active(wl_active), .valid(wl_valid), .error(wl_error),
-    .hold(wl_hold), .crc(wl_crc),
+    .busy(wl_busy), .hold(wl_hold), .crc(wl_crc),
     .s_TDATA(in_stream_TDATA), .s_TKEEP(in_stream_TKEEP), .s_TLAST(in_stream_TLAST),
     .s_TVALID(in_stream_TVALID), .s_TREADY(wl_tready),
     .w_wr_en(w_wr_en), .w_wr_addr(w_wr_addr), .w_wr_data(w_wr_data),
     .b_wr_en(b_wr_en), .b_wr_addr(b_wr_addr), .b_wr_data(b_wr_data)
 );
 
-assign wl_busy = wl_pending || wl_active;
-// the image input takes no beat while loading, while the weights are not valid, and while a
-// load waits for it to reach a frame boundary it has reached
-wire img_block = wl_active || !wl_valid || (wl_pending && unpack_between);
+// the image input takes no beat while a load is pending, running or the weights are not
+// valid (`wl_hold`, a register), once it is between frames: a frame it has begun ends first
+// (a load waits for that), and it stays between frames after (no beat taken), so the gate is
+// two registers ANDed
+wire img_block = wl_hold && unpack_between;
+assign unused_wl_pa = &{1'b0, wl_pending, wl_active};
 wire img_tready;
 assign in_stream_TREADY = wl_tready || (img_tready && !img_block);
 

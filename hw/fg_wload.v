@@ -10,8 +10,9 @@ N = W_DEPTH * WB + B_DEPTH * BB beats, TLAST on the last, every TKEEP all ones.
 
     req      a load is asked for (fg_axil_ctrl: WEIGHTS bit 0 written 1; a pulse): pending
     quiet    the load may begin (registered by the caller): the engine computes nothing and
-             the image input is between frames. Pending, the loader waits for it; then it
-             takes the stream (s_TREADY high) until TLAST
+             the image input is between frames and held there by `hold` (so it takes no beat
+             in this cycle either). Pending, the loader waits for it; then it takes the stream
+             (s_TREADY high) until TLAST
     valid    the memories hold a whole weight set: VALID_INIT after configuration (1 when the
              bitstream initializes them), 0 from a load's start, 1 after a load of exactly N
              beats with TLAST on the N-th and TKEEP all ones, else 0 with `error` set (until
@@ -19,10 +20,16 @@ N = W_DEPTH * WB + B_DEPTH * BB beats, TLAST on the last, every TKEEP all ones.
              `rst` leaves it as it is (its initial value is the bitstream's): the memories keep
              their contents through a reset, so a reset in the middle of a load leaves it 0
              and one after a good load 1
-    hold     pending, loading or not valid: the engine must not start an image, the image
-             input takes no beat
+    busy     a load pending or running (its last beat still in the input register included):
+             WEIGHTS bit 0; `valid` and `error` are final once it drops
+    hold     pending, loading or not valid, one register: the engine must not start an image,
+             the image input takes no beat once between frames
     crc      CRC-32 (zlib.crc32) of every byte of every beat taken since the load began
              (fg_crc32): the host compares it with the file's
+
+A beat taken from the port lands in an input register (`r_*`) first; everything else (the
+shift register, the counters, the CRC) works on that register, a cycle later, so the loader
+puts one flip-flop per TDATA bit on the port and nothing else.
 
 The beats enter a shift register of SR_N = max(WB, BB) beats at the top, so a word's first
 beat (its bits 0 .. TDATA_W - 1) ends up lowest: after a weight word's WB beats the word is the
@@ -30,7 +37,7 @@ register's bits [SR_W - WB * TDATA_W +: W_WIDTH], a bias word's likewise, and th
 port takes that slice in the next cycle (write enable and address registered, the data the
 register itself: no multiplexer in front of a write pin). The cost: SR_W = SR_N * TDATA_W
 flip-flops with a clock enable and no logic in front (8,192 on the ZC706's 16x64 engine, 256
-on a 4x8), the counters below, and fg_crc32's XOR network.
+on a 4x8), the input register (TDATA_W + 3), the counters below, and fg_crc32's XOR network.
 
 Counters: `bw` the beat within the word, `addr` the word within its memory, `phase` weights /
 biases / past the end; `bw_last`, `addr_last` registered one beat ahead (a compare with a
@@ -69,6 +76,7 @@ module fg_wload #
     output reg                   active,
     output wire                  valid,
     output reg                   error,
+    output wire                  busy,
     output wire                  hold,
     output wire [31:0]           crc,
 
@@ -133,33 +141,49 @@ reg  [AD_W-1:0]  addr;
 reg              addr_last;     // the word being filled is its memory's last
 reg              bad_keep;      // a beat whose TKEEP was not all ones
 reg              over;          // a beat after the N-th
+// the input register: the beat taken in the cycle before (the loader's logic and the CRC
+// hang off it, not off the port)
+reg              r_valid, r_last, r_keep_bad;
+reg  [TDATA_W-1:0] r_data;
 // the memories hold a whole weight set; its initial value comes with the bitstream (with the
 // memories' contents: a flip-flop's INIT), and no reset touches it: a reset does not change
 // the memories either
 reg              whole;
+// pending, active, the input register or not whole, as one register (the engine's and the
+// image input's gate)
+reg              hold_r;
 initial begin
     whole = VALID_INIT != 0;
+    hold_r = VALID_INIT == 0;
 end
 
 wire take = active && s_TVALID;
 wire begin_load = pending && quiet;
-wire keep_bad_now = s_TKEEP != {KEEP_W{1'b1}};
 // the beat completes the last bias word: the N-th
 wire beat_n = phase == PH_B && bw_last && addr_last;
+wire load_ok = beat_n && !over && !bad_keep && !r_keep_bad;
 wire [BW_W-1:0] bw_m2 = (phase == PH_W) ? WB_M2 : BB_M2;
 wire [AD_W-1:0] ad_m2 = (phase == PH_W) ? WD_M2 : BD_M2;
+
+always @(posedge clk) begin
+    if (take) begin
+        r_data <= s_TDATA;
+        r_last <= s_TLAST;
+        r_keep_bad <= s_TKEEP != {KEEP_W{1'b1}};
+    end
+end
 
 generate
     if (SR_N > 1) begin : g_shift
         always @(posedge clk) begin
-            if (take) begin
-                sr <= {s_TDATA, sr[SR_W-1:TDATA_W]};
+            if (r_valid) begin
+                sr <= {r_data, sr[SR_W-1:TDATA_W]};
             end
         end
     end else begin : g_one
         always @(posedge clk) begin
-            if (take) begin
-                sr <= s_TDATA;
+            if (r_valid) begin
+                sr <= r_data;
             end
         end
     end
@@ -168,8 +192,10 @@ endgenerate
 always @(posedge clk) begin
     w_wr_en <= 1'b0;
     b_wr_en <= 1'b0;
-    if (req && !pending && !active) begin
+    r_valid <= take;
+    if (req && !pending && !active && !r_valid) begin
         pending <= 1'b1;
+        hold_r <= 1'b1;
     end
     if (begin_load) begin
         pending <= 1'b0;
@@ -184,8 +210,11 @@ always @(posedge clk) begin
         bad_keep <= 1'b0;
         over <= 1'b0;
     end
-    if (take) begin
-        if (keep_bad_now) begin
+    if (take && s_TLAST) begin
+        active <= 1'b0;             // TREADY drops after the frame's last beat
+    end
+    if (r_valid) begin
+        if (r_keep_bad) begin
             bad_keep <= 1'b1;
         end
         if (phase == PH_END) begin
@@ -211,28 +240,31 @@ always @(posedge clk) begin
             bw <= bw + {{(BW_W-1){1'b0}}, 1'b1};
             bw_last <= bw == bw_m2;
         end
-        if (s_TLAST) begin
-            active <= 1'b0;
-            whole <= beat_n && !over && !bad_keep && !keep_bad_now;
-            error <= !(beat_n && !over && !bad_keep && !keep_bad_now);
+        if (r_last) begin
+            whole <= load_ok;
+            error <= !load_ok;
+            hold_r <= !load_ok;
         end
     end
     if (rst) begin
         pending <= 1'b0;
         active <= 1'b0;
+        r_valid <= 1'b0;
         error <= 1'b0;
+        hold_r <= !whole;
         w_wr_en <= 1'b0;
         b_wr_en <= 1'b0;
     end
 end
 
 fg_crc32 #(.BYTES(KEEP_W)) crc_inst (
-    .clk(clk), .rst(rst), .init(begin_load), .in_valid(take), .in_data(s_TDATA), .crc(crc)
+    .clk(clk), .rst(rst), .init(begin_load), .in_valid(r_valid), .in_data(r_data), .crc(crc)
 );
 
 assign s_TREADY = active;
 assign valid = whole;
-assign hold = pending || active || !whole;
+assign busy = pending || active || r_valid;
+assign hold = hold_r;
 assign w_wr_data = sr[SR_W - WB * TDATA_W +: W_WIDTH];
 assign b_wr_data = sr[SR_W - BB * TDATA_W +: B_WIDTH];
 

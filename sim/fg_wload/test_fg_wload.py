@@ -97,13 +97,17 @@ class TB:
             await RisingEdge(dut.clk)
         if poke is not None:
             await poke()
-        while int(dut.active.value) == 1:
-            assert int(dut.hold.value) == 1
+        while int(dut.busy.value) == 1:
+            assert int(dut.hold.value) == 1 and int(dut.valid.value) == 0
             await RisingEdge(dut.clk)
+        # busy has dropped: valid, error and the CRC are final (a host reads them then)
+        got = int(dut.valid.value), int(dut.error.value), int(dut.crc.value)
         for _ in range(3):
             await RisingEdge(dut.clk)
+            assert (int(dut.valid.value), int(dut.error.value), int(dut.crc.value)) == got
+        assert int(dut.hold.value) == 1 - got[0] and int(dut.active.value) == 0
         dut.quiet.value = 0
-        return int(dut.valid.value), int(dut.error.value), int(dut.crc.value)
+        return got
 
 
 @cocotb.test()
@@ -167,6 +171,8 @@ async def run_test(dut):
     await reset(dut.clk, dut.rst)
     assert int(dut.valid.value) == 1 and int(dut.hold.value) == 0
     # ... and a reset in the middle of a load leaves it 0, with no load pending or running
+    if g.beats < 8:  # a load this short is over before the reset
+        return
     await tb.request()
     await tb.src.send(AxiStreamFrame(da))
     while int(dut.active.value) == 0:
