@@ -14,9 +14,14 @@ every beat taken since `init`, in stream order (an AXI4-Stream beat's byte i is 
     crc       the CRC of the bytes taken so far, the cycle after the last one (registered state;
               the output is its inversion)
 
-One cycle per beat: the next state is a fixed XOR network of the state and the beat's bits
-(the bit-serial update unrolled over 8 * BYTES bits at elaboration), one register level.
-Each state bit is the XOR of at most 32 + 8 * BYTES inputs: three LUT6 levels for 8 bytes.
+One cycle per beat: the next state is a fixed XOR network of the state and the beat's bits,
+one register level. The update is linear over GF(2), so at elaboration a constant function
+runs the bit-serial CRC on every unit vector (each state bit alone, each data bit alone) and
+gives, for every next-state bit, the mask of state and data bits it is the XOR of; the logic is
+one reduction XOR per bit over those masked bits, a balanced tree (a chain of the bit-serial
+steps' conditional XORs would be 8 * BYTES levels deep unless the tools rebalance it). Each
+state bit is the XOR of at most 32 + 8 * BYTES inputs: three LUT6 levels for 8 bytes, three
+or four LUT4 levels for 4.
 
 */
 
@@ -50,26 +55,62 @@ end
 
 localparam [31:0] POLY = 32'hEDB88320;
 
-// the bit-serial update, bit 0 of the data first, unrolled: synthesis turns it into XORs
-function [31:0] crc_next;
-    input [31:0]        c;
-    input [8*BYTES-1:0] d;
+localparam DW = 8 * BYTES;
+
+// the bit-serial update, bit 0 of the data first (run at elaboration only)
+function [31:0] crc_serial;
+    input [31:0]   c;
+    input [DW-1:0] d;
     integer i;
     reg [31:0] s;
     begin
         s = c;
-        for (i = 0; i < 8 * BYTES; i = i + 1) begin
+        for (i = 0; i < DW; i = i + 1) begin
             s = (s[0] ^ d[i]) ? ((s >> 1) ^ POLY) : (s >> 1);
         end
-        crc_next = s;
+        crc_serial = s;
     end
 endfunction
 
-reg [31:0] state;
+// the next state of a unit vector: state bit k alone (k < 32), else data bit k - 32 alone; as
+// 32 + DW columns of 32 bits
+function [32*(32+DW)-1:0] unit_columns;
+    input integer unused;
+    integer k;
+    reg [DW-1:0] one_d;
+    begin
+        unit_columns = {(32*(32+DW)){1'b0}};
+        for (k = 0; k < 32 + DW; k = k + 1) begin
+            one_d = {DW{1'b0}};
+            if (k >= 32) begin
+                one_d[k - 32] = 1'b1;
+            end
+            unit_columns[32*k +: 32] = crc_serial(k < 32 ? (32'd1 << k) : 32'd0, one_d);
+        end
+    end
+endfunction
+
+localparam [32*(32+DW)-1:0] COLS = unit_columns(0);
+
+reg  [31:0]   state;
+wire [31:0]   state_next;
+wire [31+DW:0] operand = {in_data, state};   // state bits 0..31, then data bits
+
+genvar gj, gk;
+generate
+    for (gj = 0; gj < 32; gj = gj + 1) begin : g_bit
+        // the operand bits next-state bit gj is the XOR of: row gj of the columns
+        wire [31+DW:0] mask;
+        for (gk = 0; gk < 32 + DW; gk = gk + 1) begin : g_mask
+            assign mask[gk] = COLS[32*gk + gj];
+        end
+        assign state_next[gj] = ^(operand & mask);
+    end
+endgenerate
 
 always @(posedge clk) begin
     if (in_valid) begin
-        state <= crc_next(state, in_data);
+        state <= state_next;
     end
     if (init || rst) begin
         state <= 32'hFFFFFFFF;
