@@ -7,6 +7,7 @@ The CLI wires them with an atomic output folder.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 
 from fpgagen.hls.emit import emit_hls
 from fpgagen.machine.context import Machine, lower
+from fpgagen.machine.record import NETWORK_JSON, network_record
 from fpgagen.plan.budget import Verdict
 from fpgagen.plan.plan import Plan
 from fpgagen.quant import golden, reference
@@ -63,10 +65,10 @@ def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[s
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
-    """Write hls/, rtl/, driver/, system/, vectors/, report.json and report.md into ``out``;
-    returns the report. An engine of several pixels a beat (p_pix > 1) is built by the Verilog
-    core only: the HLS core does not follow it yet, so there is no hls/ and no system/ (its
-    block design packages the HLS export)."""
+    """Write hls/, rtl/, driver/, system/, vectors/, network.json, report.json and report.md
+    into ``out``; returns the report. An engine of several pixels a beat (p_pix > 1) is built
+    by the Verilog core only: the HLS core does not follow it yet, so there is no hls/ and no
+    system/ (its block design packages the HLS export)."""
     m = design.machine
     if m.p_pix == 1:
         emit_hls(out / "hls", m)
@@ -76,6 +78,7 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
         emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
     write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
                   [v.name for v in m.views])
+    (out / NETWORK_JSON).write_text(json.dumps(network_record(m), indent=1) + "\n")
     report = build_report(m, design.verdict, design.check_json, design.sqnr_db,
                           design.reproduce)
     write_report(out, report)

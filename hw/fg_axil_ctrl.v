@@ -13,9 +13,22 @@ A processor starts the core and learns of its end exactly as it does with a Viti
     0x0C ISR       bit 0 ap_done, bit 1 ap_ready: set by the event when enabled in IER, a
                    written 1 toggles the bit
     0x10 CYCLES    (fpgagen) clock cycles of the last run, ap_start taken to ap_done
-    0x14 STATUS    (fpgagen) bit 0 input frame error of the last run (fg_axis_unpack)
-    0x18 BUILD_ID  (fpgagen) the build's identity (fpgagen.rtl.emit.build_id), constant
+    0x14 STATUS    (fpgagen) bit 0 input frame error of the last run (fg_axis_unpack),
+                   bit 1 weights loaded (WEIGHTS bit 1), bit 2 start refused: an ap_start
+                   written while the weights were not loaded or a load was pending or
+                   running (cleared by the next start that is taken)
+    0x18 BUILD_ID  (fpgagen) the build's identity (fpgagen.machine.context build_id), constant
+    0x1C WEIGHTS   (fpgagen) write bit 0 = 1: load weights from in_stream (fg_wload: the load
+                   begins once the engine is idle and the image input between frames); read:
+                   bit 0 busy (a load pending or running), bit 1 loaded (the weight and bias
+                   memories hold a whole weight set), bit 2 the last load failed (TLAST not on
+                   its last beat, or a TKEEP hole)
+    0x20 WEIGHTS_CRC (fpgagen) CRC-32 (zlib.crc32) of the bytes the current or last load took
     other          read 0
+
+A start refused is not passed on: ap_start stays low, the core stays idle and no ap_done
+comes; STATUS bit 2 says why. A load asked for while auto_restart runs ends the restarts: the
+start bit clears at the next ap_ready (auto_restart itself stays as written).
 
 interrupt = GIE & (ISR[0] | ISR[1]), registered. The core side is ap_ctrl_hs: ap_start is held
 until ap_ready. One write and one read are served at a time (AWREADY / ARREADY in the idle
@@ -69,18 +82,28 @@ module fg_axil_ctrl #
     input  wire              ap_done,
     input  wire              ap_idle,
     input  wire              ap_ready,
-    input  wire              frame_error
+    input  wire              frame_error,
+
+    /*
+     * The weight loader (fg_wload)
+     */
+    output reg               wl_req,         // WEIGHTS bit 0 written 1 (a pulse)
+    input  wire              wl_busy,        // a load pending or running
+    input  wire              wl_valid,       // the weights are loaded
+    input  wire              wl_error,       // the last load failed
+    input  wire [31:0]       wl_crc
 );
 
 initial begin
-    if (ADDR_W < 5 || ADDR_W > 16) begin
-        $error("Error: ADDR_W must be 5..16 (instance %m)");
+    if (ADDR_W < 6 || ADDR_W > 16) begin
+        $error("Error: ADDR_W must be 6..16 (instance %m)");
         $finish;
     end
 end
 
 localparam [ADDR_W-1:0] A_CTRL = 6'h00, A_GIE = 6'h04, A_IER = 6'h08, A_ISR = 6'h0C,
-                        A_CYCLES = 6'h10, A_STATUS = 6'h14, A_ID = 6'h18;
+                        A_CYCLES = 6'h10, A_STATUS = 6'h14, A_ID = 6'h18,
+                        A_WEIGHTS = 6'h1C, A_WCRC = 6'h20;
 
 // write channel: address, then data, then response
 localparam W_IDLE = 2'd0, W_DATA = 2'd1, W_RESP = 2'd2;
@@ -117,15 +140,24 @@ reg        int_gie;
 reg [1:0]  int_ier, int_isr;
 reg [31:0] run_cnt, int_cycles;
 reg        int_error;
+reg        int_refused;
+// a start is taken only with the weights loaded and no load pending or running
+wire       start_ok = wl_valid && !wl_busy;
+wire       start_wr = wr0 && waddr == A_CTRL && s_axi_WDATA[0];
 
 always @(posedge clk) begin
     // AP_CTRL
     int_idle <= ap_idle;
-    if (wr0 && waddr == A_CTRL && s_axi_WDATA[0]) begin
+    if (start_wr && start_ok) begin
         int_start <= 1'b1;
-    end else if (ap_ready && !int_auto) begin
+    end else if (ap_ready && (!int_auto || !start_ok)) begin
         int_start <= 1'b0;
     end
+    if (start_wr) begin
+        int_refused <= !start_ok;
+    end
+    // WEIGHTS: a load request
+    wl_req <= wr0 && waddr == A_WEIGHTS && s_axi_WDATA[0];
     if (wr0 && waddr == A_CTRL) begin
         int_auto <= s_axi_WDATA[7];
     end
@@ -176,6 +208,8 @@ always @(posedge clk) begin
         run_cnt <= 32'd0;
         int_cycles <= 32'd0;
         int_error <= 1'b0;
+        int_refused <= 1'b0;
+        wl_req <= 1'b0;
     end
 end
 
@@ -188,8 +222,10 @@ always @(posedge clk) begin
             A_IER:    rdata <= {30'd0, int_ier};
             A_ISR:    rdata <= {30'd0, int_isr};
             A_CYCLES: rdata <= int_cycles;
-            A_STATUS: rdata <= {31'd0, int_error};
+            A_STATUS: rdata <= {29'd0, int_refused, wl_valid, int_error};
             A_ID:     rdata <= BUILD_ID;
+            A_WEIGHTS: rdata <= {29'd0, wl_error, wl_valid, wl_busy};
+            A_WCRC:   rdata <= wl_crc;
             default:  rdata <= 32'd0;
         endcase
     end else if (s_axi_RREADY) begin

@@ -15,6 +15,10 @@ pixel (the padding of the last beat) are never offered.
 Each slot's next value is the slot C above it (a pixel left), or a lane of the accepted beat,
 chosen by comparing the small fill count with constants: no adder in the data path.
 
+between: no beat of a frame has been taken since the last frame's last pixel left (or since
+reset, or a restart): the stream is at a frame boundary, so another user of in_stream (the
+weight loader, fg_wload) may take beats while this module's TVALID is held low. A register.
+
 frame_error (sticky until the next start): a beat's TLAST or TKEEP differs from what the
 frame's geometry says: TLAST on the last beat only, TKEEP all ones but on the last beat, where
 it must keep the LAST_BYTES payload bytes (its padding bytes may be kept too: a DMA that sends
@@ -50,6 +54,7 @@ module fg_axis_unpack #
 
     input  wire                  start,       // a frame of N_BEATS beats begins
     output reg                   frame_error,
+    output wire                  between,     // no beat of a frame taken yet
 
     /*
      * AXI4-Stream input
@@ -204,6 +209,7 @@ always @(posedge clk) begin
 end
 
 assign in_stream_TREADY = active && take_ok;
+assign between = fresh;
 assign m_valid = pix_on && can_emit;
 assign m_data = buf_data[C*A_W-1:0];
 

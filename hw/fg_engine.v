@@ -23,6 +23,10 @@ the semantics of the HLS engine and the golden model:
              memory (the arena's read port is free), else in alternating phases
              (fg_fused_pair hands both generators their rows)
     output   the logits, packed densely into out_stream beats, TLAST on the last
+    weights  on request (wl_req: the WEIGHTS register), a weight set from in_stream into the
+             weight and bias memories (fg_wload: weights.bin, its CRC-32); the engine starts
+             no image while a load is pending or running or the weights are not valid, and
+             the image input takes no beat then
 
 Structure (hw/README.md has the stage budget):
 
@@ -35,6 +39,7 @@ Structure (hw/README.md has the stage budget):
     fg_logits_out   arena -> out_stream
     fg_stage_slots  the staging memory's image slots (fg_axis_unpack -> staging banks)
     fg_fused_pair   both generators' row limits (a fused conv -> max-pool pair)
+    fg_wload        in_stream -> the weight and bias memories' write ports (load mode)
 
 Pixel parallelism (PP > 1 pixels a beat, fpgagen/plan/engine.py p_pix): the arena is PP pixel
 banks, pixel x of a row in bank x mod PP at the group address of x div PP (rows of
@@ -56,6 +61,15 @@ Control: ap_ctrl_hs (ap_start held until ap_ready; ap_done and ap_ready one cycl
 ap_idle high when not running). ap_start takes the oldest loaded slot, waiting (S_LOAD) while
 its image is still arriving; the first image's latency is the load plus the layers, an image
 that loaded during the previous one's layers starts at once (streaming throughput).
+
+Weights: the weight and bias memories are RAMs with a write port in every build. With
+WEIGHTS_INIT = 1 the bitstream initializes them (WEIGHTS_FILE, BIASES_FILE) and they are valid
+from reset; with WEIGHTS_INIT = 0 they start empty (no init file: URAM is possible) and the
+engine refuses to start until a load has succeeded (fg_axil_ctrl refuses the start; S_LOAD also
+waits for `wl_hold` to drop). A load begins when the engine is in S_IDLE or S_LOAD and the image
+input is between frames (`wl_quiet`, registered); from then until the load is valid the image
+input's TVALID is held low, and in_stream goes to the loader. Images already in a staging slot
+stay there (a load does not flush them).
 
 */
 
@@ -127,10 +141,14 @@ module fg_engine #
     // (the Plan's choice when two do not fit the part: the next image then loads once the
     // image's staging readers are done)
     parameter STAGE_SLOTS = 2,
-    // memory-init files
+    // memory-init files; WEIGHTS_FILE and BIASES_FILE are read only with WEIGHTS_INIT = 1
     parameter TABLE_FILE = "",
     parameter WEIGHTS_FILE = "",
     parameter BIASES_FILE = "",
+    // 1: the bitstream initializes the weight and bias memories (valid from reset); 0: they
+    // start empty and a load must fill them before the first image (fpgagen's weight source:
+    // "bitstream" or "runtime")
+    parameter WEIGHTS_INIT = 1,
     // the Plan's columns of the arena and of each staging bank (hw/fg_col_ram.v: widths of
     // 16 bits each, column 0 lowest, bit c of *_ULTRA: column c in UltraRAM, else block RAM;
     // the staging banks share STAGE_NC columns, bank b in field b, absent columns zero wide;
@@ -141,8 +159,8 @@ module fg_engine #
     parameter STAGE_NC = 1,
     parameter [SBANKS*16*STAGE_NC-1:0] STAGE_COL_W = 0,
     parameter [SBANKS*STAGE_NC-1:0] STAGE_ULTRA = 0,
-    // rom_style of the weight, bias and table ROMs: "block", "distributed" or "auto" (URAM
-    // has no initial contents)
+    // ram_style of the weight and bias memories: "block" or, with WEIGHTS_INIT = 0, "ultra"
+    // (URAM has no initial contents); rom_style of the table ROM
     parameter WEIGHT_STYLE = "block",
     parameter BIAS_STYLE = "block",
     parameter TABLE_STYLE = "distributed",
@@ -167,6 +185,15 @@ module fg_engine #
     output wire                    ap_ready,
 
     output wire                    frame_error,   // the last image's beats were malformed
+
+    /*
+     * Weight load (fg_axil_ctrl's WEIGHTS and WEIGHTS_CRC registers)
+     */
+    input  wire                    wl_req,        // load a weight set from in_stream (a pulse)
+    output wire                    wl_busy,       // a load pending or running
+    output wire                    wl_valid,      // the memories hold a whole weight set
+    output wire                    wl_error,      // the last load was malformed
+    output wire [31:0]             wl_crc,        // CRC-32 of the bytes the load took
 
     /*
      * Image input, values packed densely (HWC)
@@ -280,6 +307,13 @@ initial begin
         $error("Error: PP must be 1..16, SBANKS a power of two >= TAPS (TAPS at PP 1) (instance %m)");
         $finish;
     end
+    // string parameters compare at their own widths: the padding is intended
+    /* verilator lint_off WIDTHEXPAND */
+    if (WEIGHTS_INIT == 0 ? 0 : (WEIGHTS_FILE == "" || BIASES_FILE == "")) begin
+        $error("Error: WEIGHTS_INIT = 1 needs WEIGHTS_FILE and BIASES_FILE (instance %m)");
+        $finish;
+    end
+    /* verilator lint_on WIDTHEXPAND */
     if (STAGE_SLOTS != 1 && STAGE_SLOTS != 2) begin
         $error("Error: STAGE_SLOTS must be 1 or 2 (instance %m)");
         $finish;
@@ -399,6 +433,11 @@ wire              in_word_valid;
 wire [IN_C*IN_W-1:0] in_word;
 wire              rd_ready, rd_error;
 wire              unpack_error;
+wire              unpack_between;   // the image input is between frames
+
+// the weight loader (fg_wload): pending, loading, or the weights not valid (hold)
+wire              wl_hold, wl_pending, wl_active, wl_tready;
+wire              unused_wl_pa;     // (pending and active: the engine reads busy and hold)
 
 // logits
 wire              lo_done;
@@ -435,8 +474,9 @@ always @(posedge clk) begin
             end
         end
         S_LOAD: begin
-            // the oldest slot's image: loaded already (streaming), or its last pixel now
-            if (rd_ready) begin
+            // the oldest slot's image: loaded already (streaming), or its last pixel now; and
+            // the weights loaded, no load pending or running
+            if (rd_ready && !wl_hold) begin
                 state <= S_ROW;
                 entry <= {LA_W{1'b0}};
                 pair_pending <= 1'b0;
@@ -574,6 +614,49 @@ assign ap_ready = state == S_DONE;
 assign frame_error = out_error;
 
 /*
+ * Weight load (fg_wload): in_stream -> the weight and bias memories. A load begins when the
+ * engine computes nothing (S_IDLE, or S_LOAD: no weight read yet) and the image input is
+ * between frames and held there: while a load is pending (wl_hold) and the image input is
+ * between frames, that input takes no beat (img_block), so it stays between frames; `wl_quiet`
+ * is registered and says that held state was already in force a cycle ago. S_LOAD is not left
+ * while `wl_hold`
+ */
+reg               wl_quiet;
+wire              w_wr_en, b_wr_en;
+wire [WA_W-1:0]   w_wr_addr;
+wire [BA_W-1:0]   b_wr_addr;
+wire [P_OUT*P_IN*W_W-1:0] w_wr_data;
+wire [P_OUT*B_W-1:0]      b_wr_data;
+
+// quiet in cycle t: in t - 1 the engine computed nothing, the image input was between frames
+// and held (wl_hold), so it took no beat in t - 1 and takes none in t: the load may begin in t
+always @(posedge clk) begin
+    wl_quiet <= (state == S_IDLE || state == S_LOAD) && unpack_between && wl_hold;
+end
+
+fg_wload #(
+    .TDATA_W(TDATA_W), .W_WIDTH(P_OUT*P_IN*W_W), .W_DEPTH(WMEM_DEPTH), .WA_W(WA_W),
+    .B_WIDTH(P_OUT*B_W), .B_DEPTH(BMEM_DEPTH), .BA_W(BA_W), .VALID_INIT(WEIGHTS_INIT)
+) wload_inst (
+    .clk(clk), .rst(rst), .req(wl_req), .quiet(wl_quiet),
+    .pending(wl_pending), .active(wl_active), .valid(wl_valid), .error(wl_error),
+    .busy(wl_busy), .hold(wl_hold), .crc(wl_crc),
+    .s_TDATA(in_stream_TDATA), .s_TKEEP(in_stream_TKEEP), .s_TLAST(in_stream_TLAST),
+    .s_TVALID(in_stream_TVALID), .s_TREADY(wl_tready),
+    .w_wr_en(w_wr_en), .w_wr_addr(w_wr_addr), .w_wr_data(w_wr_data),
+    .b_wr_en(b_wr_en), .b_wr_addr(b_wr_addr), .b_wr_data(b_wr_data)
+);
+
+// the image input takes no beat while a load is pending, running or the weights are not
+// valid (`wl_hold`, a register), once it is between frames: a frame it has begun ends first
+// (a load waits for that), and it stays between frames after (no beat taken), so the gate is
+// two registers ANDed
+wire img_block = wl_hold && unpack_between;
+assign unused_wl_pa = &{1'b0, wl_pending, wl_active};
+wire img_tready;
+assign in_stream_TREADY = wl_tready || (img_tready && !img_block);
+
+/*
  * Double-buffered input staging (fg_stage_slots): the loader fills a free slot whenever the
  * stream offers an image; the engine reads the oldest full slot (S_LOAD waits for it) and
  * frees it when its last staging reader (row STAGE_LAST_ENTRY) has drained
@@ -597,9 +680,10 @@ fg_axis_unpack #(
     .N_PIXELS(STAGE_DEPTH), .LAST_BYTES(IN_LAST_BYTES)
 ) axis_in_inst (
     .clk(clk), .rst(rst), .start(ld_open && !rst), .frame_error(unpack_error),
+    .between(unpack_between),
     .in_stream_TDATA(in_stream_TDATA), .in_stream_TKEEP(in_stream_TKEEP),
-    .in_stream_TLAST(in_stream_TLAST), .in_stream_TVALID(in_stream_TVALID),
-    .in_stream_TREADY(in_stream_TREADY),
+    .in_stream_TLAST(in_stream_TLAST), .in_stream_TVALID(in_stream_TVALID && !img_block),
+    .in_stream_TREADY(img_tready),
     .m_valid(in_word_valid), .m_ready(ld_busy), .m_data(in_word)
 );
 
@@ -670,18 +754,22 @@ wire [P_OUT*P_IN*W_W-1:0]   wmem_data;
 wire [BA_W-1:0]             bmem_addr;
 wire [P_OUT*B_W-1:0]        bmem_data;
 
-fg_rom #(
-    .WIDTH(P_OUT*P_IN*W_W), .DEPTH(WMEM_DEPTH), .ADDR_W(WA_W), .OUT_REG(MEM_REGS),
-    .ROM_STYLE(WEIGHT_STYLE), .INIT_FILE(WEIGHTS_FILE)
+// the weight and bias memories: RAMs the loader writes (fg_wload), initialized by the
+// bitstream when WEIGHTS_INIT = 1
+fg_sdp_ram #(
+    .WIDTH(P_OUT*P_IN*W_W), .LANES(1), .DEPTH(WMEM_DEPTH), .ADDR_W(WA_W), .OUT_REG(MEM_REGS),
+    .RAM_STYLE(WEIGHT_STYLE), .INIT_FILE(WEIGHTS_INIT != 0 ? WEIGHTS_FILE : "")
 ) wmem_inst (
-    .clk(clk), .rd_en(1'b1), .rd_addr(wmem_addr), .rd_data(wmem_data)
+    .clk(clk), .wr_en(w_wr_en), .wr_mask(1'b1), .wr_addr(w_wr_addr), .wr_data(w_wr_data),
+    .rd_en(1'b1), .rd_addr(wmem_addr), .rd_data(wmem_data)
 );
 
-fg_rom #(
-    .WIDTH(P_OUT*B_W), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .OUT_REG(MEM_REGS),
-    .ROM_STYLE(BIAS_STYLE), .INIT_FILE(BIASES_FILE)
+fg_sdp_ram #(
+    .WIDTH(P_OUT*B_W), .LANES(1), .DEPTH(BMEM_DEPTH), .ADDR_W(BA_W), .OUT_REG(MEM_REGS),
+    .RAM_STYLE(BIAS_STYLE), .INIT_FILE(WEIGHTS_INIT != 0 ? BIASES_FILE : "")
 ) bmem_inst (
-    .clk(clk), .rd_en(1'b1), .rd_addr(bmem_addr), .rd_data(bmem_data)
+    .clk(clk), .wr_en(b_wr_en), .wr_mask(1'b1), .wr_addr(b_wr_addr), .wr_data(b_wr_data),
+    .rd_en(1'b1), .rd_addr(bmem_addr), .rd_data(bmem_data)
 );
 
 /*

@@ -54,10 +54,14 @@ NARROW = {
     "fg_stage_slots": {"PIXELS": 1, "TAPS": 1, "SLOTS": 1, "SA_W": 1},
     "fg_fused_pair": {"CW": 2, "DRAIN": 3},
     "fg_credit": {"DEPTH": 2},
+    "fg_crc32": {"BYTES": 1},
+    "fg_wload": {"TDATA_W": 64, "W_WIDTH": 3, "W_DEPTH": 1, "WA_W": 1, "B_WIDTH": 130,
+                 "B_DEPTH": 3, "BA_W": 2, "VALID_INIT": 1},
     "fg_engine": {"P_IN": 8, "P_OUT": 4, "ACT_W": 16, "IN_W": 12, "IN_C": 1, "ACC_W": 44,
                   "OUT_W": 2, "OUT_SIGNED": 1, "MAX_LSHIFT": 5, "N_LAYERS": 3, "TAPS": 4,
                   "DRAIN": engine_drain(8, 4),
-                  "TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"'},
+                  "TABLE_FILE": '"t.hex"', "WEIGHTS_FILE": '"w.hex"', "BIASES_FILE": '"b.hex"',
+                  "WEIGHTS_INIT": 0, "WEIGHT_STYLE": '"ultra"', "BIAS_STYLE": '"ultra"'},
 }
 
 

@@ -117,3 +117,31 @@ def test_bad_input_exits_2_with_one_line(cli, argv):
     assert code == 2 and out == ""
     assert err.startswith("fpgagen: error: ") and err.count("\n") == 1
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_weight_source_in_check(cli):
+    """The KV260 fits only with its weights loaded at run time; check says where the weights
+    come from per memory, counts their URAM, and with --weight-source bitstream (nothing fits)
+    suggests run-time weights."""
+    code, out, err = cli("check", "--board", "kv260", "--model", "squeezenet", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["fits"] and r["weight_source"] == "runtime" and r["weight_source_asked"] == "auto"
+    assert "loaded at run time" in r["weight_note"] and "URAM" in r["weight_note"]
+    inits = {m["name"]: m["init"] for m in r["memories"]}
+    assert inits == {"activations": None, "input_staging": None, "weights": "stream",
+                     "biases": "stream"}
+    assert r["uram"] == sum(m["uram"] for m in r["memories"]) == 62
+    code, out, _ = cli("check", "--board", "kv260", "--model", "squeezenet",
+                       "--weight-source", "bitstream", "--json")
+    r = json.loads(out)
+    assert code == 1 and not r["fits"] and r["weight_source"] == "bitstream"
+    assert r["suggestions"]["runtime_weights_fit"]
+    code, out, _ = cli("check", "--board", "kv260", "--model", "squeezenet",
+                       "--weight-source", "bitstream")
+    assert code == 1 and "would fit: --weight-source runtime" in out
+    code, out, _ = cli("check", "--board", "zynq", "--model", "squeezenet")
+    assert code == 0 and "weights: in the bitstream" in out and "bitstream" in out
+    code, _, err = cli("check", "--model", "squeezenet", "--weight-source", "flash")
+    assert code == 2 and "invalid choice: 'flash'" in err and len(err.splitlines()) == 1

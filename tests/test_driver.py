@@ -69,6 +69,18 @@ def info(small) -> drv.BuildInfo:
 
 
 @pytest.fixture(scope="module")
+def small_rt(tmp_path_factory) -> Path:
+    """The same net and engine with its weights loaded at run time (no weights in the
+    bitstream: the drivers must load driver/weights.bin first)."""
+    tmp = tmp_path_factory.mktemp("driver_rt")
+    model = write_small_onnx(tmp / "small.onnx")
+    out = tmp / "small"
+    assert main(["build", "--model", str(model), "--board", "zynq", "--pe", "8x8", "-q",
+                 "--weight-source", "runtime", "-o", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
 def pipeline(small):
     """The same build in process, as the CLI makes it: (plan, qgraph, float input)."""
     graph, weights = load_onnx(small.parent / "small.onnx")
@@ -160,8 +172,50 @@ def test_build_writes_the_driver_folder(small, info):
     assert (info.tdata_bits, info.in_beats, info.out_beats) == (32, 768, 3)
     assert (info.in_buffer_bytes, info.out_buffer_bytes) == (3072, 12)
     assert data["registers"] == {"AP_CTRL": 0, "GIE": 4, "IER": 8, "ISR": 12, "CYCLES": 16,
-                                 "STATUS": 20, "BUILD_ID": 24}
+                                 "STATUS": 20, "BUILD_ID": 24, "WEIGHTS": 28,
+                                 "WEIGHTS_CRC": 32}
     assert drv.BuildInfo.load(d) == drv.BuildInfo.load(d / "build.json") == info
+    # the weights: in the bitstream here, and weights.bin beside build.json as its figures say
+    w = (d / "weights.bin").read_bytes()
+    assert data["weights"]["source"] == info.weights_source == "bitstream"
+    assert (len(w), drv.weights_crc(w)) == (info.weights_bytes, info.weights_crc)
+    assert len(w) == data["weights"]["beats"] * info.tdata_bytes
+
+
+def _hex_words(path: Path) -> list[int]:
+    return [int(line, 16) for line in path.read_text().split()]
+
+
+def test_weights_bin_is_the_memory_images_in_beats(small, info):
+    """weights.bin = rtl/weights.hex's words, then biases.hex's, each word little-endian and
+    zero-padded to whole TDATA beats: the documented format, checked from the hex files."""
+    wl = json.loads((small / "driver" / "build.json").read_text())["weights"]
+    tb = info.tdata_bytes
+    data = b""
+    for name, key in (("weights.hex", "weight"), ("biases.hex", "bias")):
+        words = _hex_words(small / "rtl" / name)
+        assert len(words) == wl[f"{key}_words"]
+        nbytes = wl[f"beats_per_{key}_word"] * tb
+        assert wl[f"{key}_word_bits"] <= 8 * nbytes < wl[f"{key}_word_bits"] + 8 * tb
+        data += b"".join(w.to_bytes(nbytes, "little") for w in words)
+    assert data == (small / "driver" / "weights.bin").read_bytes()
+
+
+def test_runtime_build_records_its_weights(small, small_rt, info):
+    rt = drv.BuildInfo.load(small_rt)
+    assert rt.weights_required and not info.weights_required
+    assert rt.weights_source == "runtime"
+    assert not (small_rt / "rtl" / "weights.hex").exists()   # nothing for the bitstream
+    top = (small_rt / "rtl" / "fpgagen_top.v").read_text()
+    assert ".WEIGHTS_INIT(0)" in top and 'WEIGHTS_FILE = ""' in top
+    # the same weights, the same load stream; another bitstream (its id leaves them out)
+    assert (small_rt / "driver" / "weights.bin").read_bytes() == \
+        (small / "driver" / "weights.bin").read_bytes()
+    assert rt.build_id != info.build_id
+    text = (small_rt / "driver" / "fpgagen_build.h").read_text()
+    assert re.search(r"#define FPGAGEN_WEIGHTS_REQUIRED\s+1\n", text)
+    assert re.search(rf"#define FPGAGEN_WEIGHTS_BYTES\s+{rt.weights_bytes}u", text)
+    assert re.search(rf"#define FPGAGEN_WEIGHTS_CRC32\s+0x{rt.weights_crc:08x}u", text)
 
 
 def test_build_json_is_what_the_pipeline_computes(small, info, pipeline):
@@ -219,6 +273,9 @@ def test_c_header_register_map_is_the_python_one():
     (lambda d: d["input"].update(rounding="AP_RND_ZERO"), "rounding"),
     (lambda d: d["registers"].update(CYCLES=0x20), "register map"),
     (lambda d: d["output"].pop("frac"), "missing or has a bad field"),
+    (lambda d: d["weights"].update(source="flash"), "weights source"),
+    (lambda d: d["weights"].update(bytes=1001), "whole beats"),
+    (lambda d: d.pop("weights"), "missing or has a bad field"),
 ])
 def test_a_bad_build_json_is_refused(small, tmp_path, edit, match):
     data = json.loads((small / "driver" / "build.json").read_text())
@@ -495,12 +552,21 @@ def test_c_interrupt_enable_and_acknowledge(harness, isr):
 
 class FakeBoard:
     """A fake ``pynq`` module: an overlay with the core (its registers behave as the contract
-    says) and an AXI DMA whose channels move the bytes at once; every step is logged."""
+    says) and an AXI DMA whose channels move the bytes at once; every step is logged. The
+    core's weight loader: WEIGHTS = 1 arms it, the next send is the weights (their CRC-32 in
+    WEIGHTS_CRC, loaded when the length is ``weights_bytes``); ``fault`` 1 flips a byte on the
+    way, 2 loses a beat. A start without loaded weights is refused (STATUS bit 2)."""
 
     CORE, DMA = 0x43C0_0000, 0x4040_0000
 
-    def __init__(self, golden: bytes, build_id: int, status: int = 0, answers: bool = True):
+    def __init__(self, golden: bytes, build_id: int, status: int = 0, answers: bool = True,
+                 loaded: bool = True, weights_bytes: int = 0, tdata_bytes: int = 4,
+                 fault: int = 0):
         self.golden, self.build_id, self.status, self.answers = golden, build_id, status, answers
+        self.wstate = drv.WEIGHTS_LOADED if loaded else 0
+        self.wcrc, self.load_armed, self.fault = 0, False, fault
+        self.weights_bytes, self.tdata_bytes = weights_bytes, tdata_bytes
+        self.loaded_bytes: bytes | None = None
         self.log: list[tuple] = []
         self.buffers: list[np.ndarray] = []
         self.sent: bytes | None = None
@@ -531,9 +597,14 @@ class FakeBoard:
             def write(self, off: int, value: int) -> None:
                 board.log.append(("write", off, value))
                 if off == drv.AP_CTRL and value & drv.AP_START:
-                    board.started = True
+                    if board.build_id and not board.wstate & drv.WEIGHTS_LOADED:
+                        board.status |= drv.STATUS_START_REFUSED
+                    else:
+                        board.started = True
                 if off == drv.IER:
                     board.ier = value & 3
+                if off == drv.WEIGHTS and value & drv.WEIGHTS_LOAD and board.build_id:
+                    board.load_armed, board.wstate = True, drv.WEIGHTS_BUSY
 
         class Channel:
             def __init__(self, name: str) -> None:
@@ -541,7 +612,11 @@ class FakeBoard:
 
             def transfer(self, buf: np.ndarray) -> None:
                 board.log.append((self.name, "transfer", buf.nbytes))
-                if self.name == "send":
+                if self.name == "send" and board.load_armed:
+                    buf.flush()
+                    assert not board.started, "weights sent while the core runs"
+                    board.load(bytes(np.asarray(buf)))
+                elif self.name == "send":
                     buf.flush()  # as PYNQ's send channel does
                     assert board.started, "input sent before ap_start"
                     board.sent = bytes(np.asarray(buf))
@@ -573,6 +648,18 @@ class FakeBoard:
         self.module = types.ModuleType("pynq")
         self.module.Overlay, self.module.MMIO, self.module.allocate = Overlay, MMIO, allocate
 
+    def load(self, data: bytes) -> None:
+        got = bytearray(data)
+        if self.fault == 1:
+            got[len(got) // 2] ^= 0x10
+        if self.fault == 2:
+            got = got[:-self.tdata_bytes]
+        self.loaded_bytes = bytes(got)
+        self.wcrc = drv.weights_crc(bytes(got))
+        self.wstate = (drv.WEIGHTS_LOADED if len(got) == self.weights_bytes
+                       else drv.WEIGHTS_ERROR)
+        self.load_armed = False
+
     def finish(self) -> None:
         assert self.recv_buffer is not None, "logits' channel not armed"
         self.recv_buffer[:len(self.golden)] = np.frombuffer(self.golden, np.uint8)
@@ -588,8 +675,13 @@ class FakeBoard:
             v = (drv.AP_DONE if self.done else 0) | (0 if self.started else drv.AP_IDLE)
             self.done = False  # clear on read
             return v
-        return {drv.BUILD_ID: self.build_id, drv.CYCLES: 4242, drv.IER: self.ier,
-                drv.STATUS: self.status}.get(off, 0)
+        if off == drv.IER:
+            return self.ier
+        if not self.build_id:  # the HLS core: 4 address bits, no fpgagen registers
+            return 0
+        loaded = drv.STATUS_LOADED if self.wstate & drv.WEIGHTS_LOADED else 0
+        return {drv.BUILD_ID: self.build_id, drv.CYCLES: 4242, drv.STATUS: self.status | loaded,
+                drv.WEIGHTS: self.wstate, drv.WEIGHTS_CRC: self.wcrc}.get(off, 0)
 
     def steps(self) -> list[tuple]:
         """The log without the reads of AP_CTRL while polling."""
@@ -608,7 +700,9 @@ def copied_driver(small, monkeypatch) -> types.ModuleType:
 
 
 def fake_pynq(monkeypatch, small, info, **kw) -> FakeBoard:
-    board = FakeBoard(golden_bytes(small, info), **{"build_id": info.build_id, **kw})
+    board = FakeBoard(golden_bytes(small, info), **{
+        "build_id": info.build_id, "weights_bytes": info.weights_bytes,
+        "tdata_bytes": info.tdata_bytes, **kw})
     monkeypatch.setitem(sys.modules, "pynq", board.module)
     return board
 
@@ -684,3 +778,126 @@ def test_accelerator_refuses_wrong_images_and_names(small, info, monkeypatch):
         acc.predict(x.astype(np.int8))
     with pytest.raises(TypeError, match="quantize it first"):
         acc.predict_int(x)
+
+
+# --- weights: loaded at run time ---------------------------------------------------------------
+
+
+def test_accelerator_loads_the_build_weights_when_the_bitstream_holds_none(small_rt,
+                                                                          monkeypatch):
+    """A runtime build: the Accelerator loads driver/weights.bin on open (WEIGHTS = 1, the file
+    through the input DMA, WEIGHTS polled, WEIGHTS_CRC compared), then predicts."""
+    info = drv.BuildInfo.load(small_rt)
+    board = fake_pynq(monkeypatch, small_rt, info, loaded=False)
+    acc = drv.Accelerator("a.bit", build_json=small_rt)
+    wbin = (small_rt / "driver" / "weights.bin").read_bytes()
+    assert board.loaded_bytes == wbin and acc.weights_crc == info.weights_crc
+    steps = board.steps()
+    order = [("read", drv.WEIGHTS), ("write", drv.WEIGHTS, drv.WEIGHTS_LOAD),
+             ("send", "transfer", len(wbin)), ("send", "wait"), ("read", drv.WEIGHTS),
+             ("read", drv.WEIGHTS_CRC)]
+    it = iter(steps)
+    assert all(e in it for e in order), steps  # in this order (a subsequence of the log)
+    assert ("free", len(wbin)) in steps
+    assert steps.index(("read", drv.BUILD_ID)) < steps.index(order[0]), "BUILD_ID first"
+    x_int = np.load(small_rt / "vectors" / "input.npy")
+    assert np.array_equal(acc.predict_int(x_int), golden(small_rt))
+
+
+def test_accelerator_load_weights_refuses_and_reports(small, small_rt, info, monkeypatch,
+                                                      tmp_path):
+    rt = drv.BuildInfo.load(small_rt)
+    wbin = (small_rt / "driver" / "weights.bin").read_bytes()
+    # a start with no weights loaded: refused by the driver before anything moves
+    board = fake_pynq(monkeypatch, small, info, loaded=False)
+    acc = drv.Accelerator("a.bit", build_json=small)  # a bitstream build: no load on open
+    assert board.loaded_bytes is None
+    board.log.clear()
+    with pytest.raises(drv.DriverError, match=r"weights are not loaded.*load_weights"):
+        acc.predict_int(np.load(small / "vectors" / "input.npy"))
+    assert not [e for e in board.log if e[0] in ("send", "recv", "write")]
+    # another length: refused before any transfer, with both lengths named
+    with pytest.raises(drv.DriverError, match=rf"{len(wbin) - 4} bytes, this build loads "
+                                              rf"{len(wbin)}"):
+        acc.load_weights(wbin[:-4])
+    (tmp_path / "w.bin").write_bytes(wbin)
+    assert acc.load_weights(tmp_path / "w.bin") == rt.weights_crc  # a path works too
+    with pytest.raises(drv.DriverError, match="cannot read weights file"):
+        acc.load_weights(tmp_path / "missing.bin")
+    # a byte changed on the way: the CRC says so; a beat lost: the core says not loaded
+    board = fake_pynq(monkeypatch, small_rt, rt, loaded=False, fault=1)
+    with pytest.raises(drv.DriverError, match=r"did not arrive intact.*WEIGHTS_CRC"):
+        drv.Accelerator("a.bit", build_json=small_rt)
+    board = fake_pynq(monkeypatch, small_rt, rt, loaded=False, fault=2)
+    with pytest.raises(drv.DriverError, match=r"weight load failed.*every start is refused"):
+        drv.Accelerator("a.bit", build_json=small_rt)
+    # the build's weights.bin missing beside build.json
+    for name in ("build.json", "fpgagen_driver.py"):
+        (tmp_path / "drv").mkdir(exist_ok=True)
+        (tmp_path / "drv" / name).write_bytes((small_rt / "driver" / name).read_bytes())
+    fake_pynq(monkeypatch, small_rt, rt, loaded=False)
+    with pytest.raises(drv.DriverError, match=r"holds no weights and .*weights\.bin is missing"):
+        drv.Accelerator("a.bit", build_json=tmp_path / "drv")
+    # the HLS core has no load mode
+    fake_pynq(monkeypatch, small, info, build_id=0)
+    acc = drv.Accelerator("a.bit", build_json=small)
+    with pytest.raises(drv.DriverError, match="no weight load mode"):
+        acc.load_weights(wbin)
+
+
+@pytest.fixture(scope="module")
+def harness_rt(small_rt, tmp_path_factory) -> Path:
+    exe = tmp_path_factory.mktemp("cdrv_rt") / "driver_pack_main"
+    d = small_rt / "driver"
+    res = subprocess.run(["gcc", *CFLAGS, "-I", str(d), "-o", str(exe), str(HARNESS),
+                          str(d / "fpgagen_driver.c"), "-lm"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return exe
+
+
+@pytest.mark.parametrize("fault", [0, 1, 2], ids=["intact", "flipped-byte", "lost-beat"])
+def test_c_load_weights_then_infer(small_rt, harness_rt, tmp_path, fault):
+    """fpgagen_load_weights on a core whose bitstream holds no weights: the infer before it is
+    refused (ERR_WEIGHTS, nothing sent), the load writes WEIGHTS then sends the file, the CRC
+    is the file's zlib CRC; a corrupted or short load is ERR_WEIGHTS."""
+    rt = drv.BuildInfo.load(small_rt)
+    x = np.load(small_rt / "vectors" / "input.npy")
+    (tmp_path / "golden.bin").write_bytes(golden_bytes(small_rt, rt))
+    res = run_c(harness_rt, "wload", write_ints(tmp_path / "in.txt", x), tmp_path / "golden.bin",
+                small_rt / "driver" / "weights.bin", fault, tmp_path / "logits.txt", ok=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    log = res.stdout.splitlines()
+    assert "SIM ERROR" not in res.stdout
+    before = log.index(f"before {-9}")
+    assert not [line for line in log[:before] if line.startswith("W core 0x00")
+                or line.startswith("W dma 0x28")], "the refused infer started or sent"
+    arm = log.index("W core 0x1c 0x1")
+    send = log.index(f"W dma 0x28 0x{rt.weights_bytes:x}")
+    assert before < arm < send
+    load = next(line for line in log if line.startswith("load "))
+    if fault == 0:
+        assert load == f"load 0 0x{rt.weights_crc:08x}"
+        assert "after 0" in log
+        assert np.array_equal(read_ints(tmp_path / "logits.txt"), golden(small_rt))
+    else:
+        assert load == f"load -9 0x{rt.weights_crc:08x}"
+        assert not any(line.startswith("after") for line in log)
+
+
+def test_c_load_weights_refuses_another_length(small_rt, harness_rt, tmp_path):
+    rt = drv.BuildInfo.load(small_rt)
+    x = np.load(small_rt / "vectors" / "input.npy")
+    (tmp_path / "golden.bin").write_bytes(golden_bytes(small_rt, rt))
+    (tmp_path / "short.bin").write_bytes((small_rt / "driver" / "weights.bin").read_bytes()[:-4])
+    res = run_c(harness_rt, "wload", write_ints(tmp_path / "in.txt", x), tmp_path / "golden.bin",
+                tmp_path / "short.bin", 0, tmp_path / "logits.txt", ok=False)
+    assert res.returncode == 0 and "load -1 " in res.stdout
+    assert "W core 0x1c" not in res.stdout, "refused before asking the core for a load"
+
+
+def test_c_crc32_is_zlibs(harness, tmp_path):
+    import zlib
+    data = bytes(range(256)) * 3 + b"123456789"
+    (tmp_path / "d.bin").write_bytes(data)
+    res = run_c(harness, "crc", tmp_path / "d.bin")
+    assert res.stdout.split() == [f"0x{zlib.crc32(data):08x}"]

@@ -232,3 +232,58 @@ def test_one_staging_slot_when_two_do_not_fit():
     sq11 = make_plan(load_model("squeezenet"), ZC706, parse_precision("8"))
     assert sq11.staging_slots == 2
     assert sq11.streaming_cycles == sq11.total_cycles - dict(sq11.io_terms)["load"] + 2
+
+
+# --- the weight source: the bitstream or a load at run time ------------------------------------
+
+
+def test_weights_stay_in_the_bitstream_where_they_fit():
+    """auto keeps the ZC706, ZCU102 and ZCU104 defaults as they were: weights and biases in
+    block RAM with initial contents."""
+    graph = load_model("squeezenet")
+    for board in ("zc706", "zcu102", "zcu104"):
+        p = make_plan(graph, load_board(board), parse_precision("8"))
+        assert p.weight_source == "bitstream" and p.weights_in_bitstream, board
+        assert [p.memories[n].init for n in (WEIGHTS, BIASES)] == ["bitstream"] * 2
+        assert p.memories[WEIGHTS].mapping.uram == p.memories[BIASES].mapping.uram == 0
+        assert p.memories[ACTIVATIONS].init == p.memories[INPUT_STAGING].init == ""
+        assert p.weight_policy == "auto"
+
+
+def test_kv260_fits_only_with_weights_loaded_at_run_time():
+    """2.3 MB of the KV260's 2.95 MB is URAM, which the bitstream cannot initialize: auto
+    loads the weights at run time, into URAM, at the widest engine that fits so (16x16; at
+    16x32 the arena and staging do not fit the 144 BRAM36 beside 57 URAM of weights)."""
+    graph, kv260 = load_model("squeezenet"), load_board("kv260")
+    p = make_plan(graph, kv260, parse_precision("8"))
+    assert p.weight_source == "runtime" and not p.weights_in_bitstream
+    assert (p.engine.p_in, p.engine.p_out) == (16, 16)
+    assert [p.memories[n].init for n in (WEIGHTS, BIASES)] == ["stream"] * 2
+    assert (p.memories[WEIGHTS].mapping.uram, p.memories[BIASES].mapping.uram) == (58, 4)
+    assert p.bram36 <= kv260.bram36 and p.uram <= kv260.uram
+    assert p.total_bytes <= kv260.onchip_bytes
+    # with the weights in the bitstream nothing fits the block RAM
+    b = make_plan(graph, kv260, parse_precision("8"), weight_source="bitstream")
+    assert b.weight_source == "bitstream" and b.bram36 > kv260.bram36
+    assert b.memories[WEIGHTS].mapping.uram == 0
+    # at 16x32 run-time weights take 57 URAM and the rest overflows the block RAM
+    p32 = make_plan(graph, kv260, parse_precision("8"), EngineConfig(16, 32),
+                    weight_source="runtime")
+    assert p32.memories[WEIGHTS].mapping.uram == 57 and p32.bram36 > kv260.bram36
+
+
+def test_runtime_weights_move_to_uram_on_the_zcu104():
+    graph, zcu104 = load_model("squeezenet"), load_board("zcu104")
+    p = make_plan(graph, zcu104, parse_precision("8"), weight_source="runtime")
+    assert (p.engine.p_in, p.engine.p_out) == (16, 32) and p.weight_source == "runtime"
+    assert p.memories[WEIGHTS].mapping.uram == 57 and p.memories[WEIGHTS].init == "stream"
+    auto = make_plan(graph, zcu104, parse_precision("8"))
+    assert p.bram36 + 100 < auto.bram36  # the block RAM the weights no longer take
+    # the same memories, only their blocks and contents differ
+    assert {n: (m.width, m.depth) for n, m in p.memories.items()} == \
+        {n: (m.width, m.depth) for n, m in auto.memories.items()}
+
+
+def test_weight_source_is_checked():
+    with pytest.raises(FpgagenError, match="weight source 'flash'"):
+        make_plan(load_model("digits"), ZC706, parse_precision("8"), weight_source="flash")

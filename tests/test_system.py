@@ -232,8 +232,11 @@ def test_every_file_the_script_names_is_in_the_build(board, builds, flows):
 def test_dma_sized_to_the_streams(board, builds, flows):
     fmt = _stream_format(builds(board))
     dma = _configs(flows(board))[DMA_CELL]
+    # the largest transfer: an image, the logits, or the weight load (driver/weights.bin)
+    load = (builds(board) / "driver" / "weights.bin").stat().st_size
+    assert load == json.loads((builds(board) / "report.json").read_text())["weights"]["bytes"]
     assert int(dma["CONFIG.c_sg_length_width"]) == dma_length_bits(
-        max(fmt.in_buffer_bytes, fmt.out_buffer_bytes))
+        max(fmt.in_buffer_bytes, fmt.out_buffer_bytes, load))
     for key in ("c_m_axis_mm2s_tdata_width", "c_s_axis_s2mm_tdata_width",
                 "c_m_axi_mm2s_data_width", "c_m_axi_s2mm_data_width"):
         assert int(dma[f"CONFIG.{key}"]) == fmt.tdata_bits, key

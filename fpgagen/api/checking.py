@@ -17,7 +17,7 @@ from fpgagen.plan.boards import Board
 from fpgagen.plan.bram import BlockMapping
 from fpgagen.plan.budget import Consumer, Suggestions, Verdict, consumers, judge, suggest
 from fpgagen.plan.engine import EngineConfig
-from fpgagen.plan.plan import INPUT_STAGING, PixelChoice, Plan, layer_rows
+from fpgagen.plan.plan import AUTO, INPUT_STAGING, PixelChoice, Plan, layer_rows, weight_note
 from fpgagen.quant.precision import Precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe, db_json
 from fpgagen.quant.quantize import calibration_inputs
@@ -56,7 +56,8 @@ def quality_probe(model: str, graph: Graph, input_size: int | None, weights: Wei
 
 def check_design(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
                  fuse: bool, budget: int | None,
-                 probe: Callable[[], QualityProbe] | None = None) -> Result:
+                 probe: Callable[[], QualityProbe] | None = None,
+                 weight_source: str = AUTO) -> Result:
     """Plan and judge one design; what ``check`` prints and ``build`` runs first. When it does
     not fit, the alternatives, each precision rated by ``probe`` (its logits SQNR) when given.
 
@@ -65,13 +66,14 @@ def check_design(graph: Graph, board: Board, precision: Precision, engine: Engin
     rules no board or precision can fix first (exit 2), then the fit (exit 1), then, for a
     design that fits, the width rules.
     """
-    plan = supported_plan(graph, board, precision, engine, fuse)
+    plan = supported_plan(graph, board, precision, engine, fuse, weight_source)
     verdict = judge(plan, budget)
     if verdict.fits:
         check_widths(plan)
     rate = None if probe is None else (lambda text: probe().logits_sqnr(text))
     sugg = (None if verdict.fits else
-            suggest(graph, board, precision, engine, fuse, budget, rate))
+            suggest(graph, board, precision, engine, fuse, budget, rate,
+                    weight_source=weight_source))
     return Result(plan, verdict, tuple(consumers(plan)), sugg)
 
 
@@ -94,6 +96,10 @@ def result_json(r: Result) -> dict[str, Any]:
             "pe": str(r.pixel.plan.engine), "binding": r.pixel.binding, "note": r.pixel.note,
             "dsp": r.pixel.plan.engine.dsp, "streaming_cycles": r.pixel.plan.streaming_cycles,
             "cycles": r.pixel.plan.total_cycles}} if r.pixel is not None else {}),
+        # where the weights come from at power-up: "bitstream" or "runtime" (loaded through
+        # in_stream, weights.bin); what was asked for; why
+        "weight_source": p.weight_source, "weight_source_asked": p.weight_policy,
+        "weight_note": weight_note(p),
         "dsp_packed": p.engine.pack,
         "fuse": p.fuse,
         "fusions": [{"conv": f.conv, "pool": f.pool, "ring_rows": f.ring_rows}
@@ -116,6 +122,9 @@ def result_json(r: Result) -> dict[str, Any]:
         "memories": [{"name": m.name, "width": m.width, "depth": m.depth, "bytes": m.bytes,
                       "bram36": m.mapping.bram36, "bram18": m.mapping.bram18,
                       "uram": m.mapping.uram, "mapping": str(m.mapping),
+                      # weights and biases: "bitstream" (initial contents) or "stream"
+                      # (loaded at run time); null for the arena and the staging memory
+                      "init": m.init or None,
                       # the separately built memories (staging banks, arena lane groups)
                       "parts": [_blocks_json(q) for q in (m.parts or (m.mapping,))]}
                      for m in p.memories.values()],
@@ -138,7 +147,8 @@ def result_json(r: Result) -> dict[str, Any]:
                          for x in r.suggestions.rejected],
             "min_logits_sqnr_db": MIN_USEFUL_SQNR_DB,
             "boards": list(r.suggestions.boards), "fusion_fits": r.suggestions.fusion_fits,
-            "engine": r.suggestions.engine},
+            "engine": r.suggestions.engine,
+            "runtime_weights_fit": r.suggestions.runtime_fits},
         "cycles": p.total_cycles, "fps": round(p.fps, 2),
         "streaming_cycles": p.streaming_cycles, "streaming_fps": round(p.streaming_fps, 2),
         "layers": layer_rows(p),

@@ -41,6 +41,7 @@ from fpgagen.frontend.labels import ModelInfo
 from fpgagen.plan.boards import Board, load_board
 from fpgagen.plan.budget import parse_size
 from fpgagen.plan.engine import EngineConfig, parse_pe
+from fpgagen.plan.plan import AUTO, WEIGHT_SOURCES
 from fpgagen.quant.precision import Precision, precision_label
 from fpgagen.quant.quality import QualityProbe, layer_sqnr
 from fpgagen.quant.quantize import DEFAULT_CALIB_HEADROOM, QGraph, check_headroom
@@ -131,17 +132,18 @@ class Design:
     commands' options of the same names mean (docs/reference.md): ``pe`` ``None`` or
     ``"auto"`` is the board's engine, ``budget`` a byte count or ``"8MB"``, ``weights``
     ``"random"``, an ``.npz`` path or a mapping of arrays, ``calib`` an ``.npy``, ``"digits"``,
-    an image folder or an array. The graph is read at once (or given as ``graph``, read
-    earlier from the same model); weights, calibration and the quantized network on first use,
-    then kept."""
+    an image folder or an array, ``weight_source`` where the weights are at power-up
+    (``"auto"``, ``"bitstream"`` or ``"runtime"``: loaded through in_stream). The graph is
+    read at once (or given as ``graph``, read earlier from the same model); weights,
+    calibration and the quantized network on first use, then kept."""
 
     def __init__(self, model: str | Path, board: str | Board = DEFAULT_BOARD,
                  precision: str | Precision | None = "8", pe: str | EngineConfig | None = None,
                  *, fuse: bool = True, budget: str | int | None = None,
                  input_size: int | None = None, weights: Weights = "random", seed: int = 0,
                  calib: Calibration = None, calib_images: int | None = None,
-                 calib_headroom: int = DEFAULT_CALIB_HEADROOM, graph: Graph | None = None
-                 ) -> None:
+                 calib_headroom: int = DEFAULT_CALIB_HEADROOM, graph: Graph | None = None,
+                 weight_source: str = AUTO) -> None:
         self.board = as_board(board)
         self.budget = as_budget(budget)
         self.precision = as_precision(precision)
@@ -149,11 +151,15 @@ class Design:
         self.model = str(model)
         self.fuse = fuse
         self.input_size = input_size
-        self.weights_source = weights
+        self.weights_arg = weights
         self.seed = seed
         self.calib = calib
         self.calib_images = calib_images
         self.calib_headroom = calib_headroom
+        if weight_source not in WEIGHT_SOURCES:
+            raise FpgagenError(f"weight_source {weight_source!r}: one of "
+                               f"{', '.join(WEIGHT_SOURCES)}")
+        self.weight_source = weight_source
         # ``graph``: the model's graph when the caller has read it already (check's matrix)
         self.graph: Graph = graph if graph is not None else load_network(
             self.model, input_size, weights, seed, with_weights=False)[0]
@@ -169,14 +175,14 @@ class Design:
     @functools.cached_property
     def weights(self) -> Mapping[str, np.ndarray]:
         """The float weights (``<layer>.weight`` HWIO, ``<layer>.bias``)."""
-        _, arrays = load_network(self.model, self.input_size, self.weights_source, self.seed)
+        _, arrays = load_network(self.model, self.input_size, self.weights_arg, self.seed)
         assert arrays is not None
         return arrays
 
     @functools.cached_property
     def info(self) -> ModelInfo:
         """Class names, preprocessing and weight provenance."""
-        return model_info(self.model, self.graph, self.weights_source)
+        return model_info(self.model, self.graph, self.weights_arg)
 
     def input(self, x: Image = None) -> np.ndarray:
         """The float image ``x`` (an array, an .npy or PNG/JPEG path; None: seeded synthetic),
@@ -212,9 +218,9 @@ class Design:
         SQNR on ``fpgagen run``'s default image, unless ``probe`` rates them otherwise)."""
         if probe is None:
             probe = quality_probe(self.model, self.graph, self.input_size,
-                                  self.weights_source, self.seed)
+                                  self.weights_arg, self.seed)
         res = check_design(self.graph, self.board, self.precision, self.engine, self.fuse,
-                           self.budget, probe)
+                           self.budget, probe, self.weight_source)
         return check_record(res)
 
     def predict(self, x: Image = None,
@@ -242,7 +248,7 @@ class Design:
 
         self.quantize()
         assert self._calibration_fact is not None
-        weights, model_file = weights_described(self.model, self.weights_source, self.seed)
+        weights, model_file = weights_described(self.model, self.weights_arg, self.seed)
         return reproduce_section(command, self.seed, weights, self._calibration_fact,
                                  input_described(x, self.seed), model_file,
                                  call=None if command is not None else
@@ -257,10 +263,11 @@ class Design:
             args.append(f"pe={str(self.engine)!r}")
         for name, value, default in (
                 ("fuse", self.fuse, True), ("budget", self.budget, None),
-                ("input_size", self.input_size, None), ("weights", self.weights_source, "random"),
+                ("input_size", self.input_size, None), ("weights", self.weights_arg, "random"),
                 ("seed", self.seed, 0), ("calib", self.calib, None),
                 ("calib_images", self.calib_images, None),
-                ("calib_headroom", self.calib_headroom, DEFAULT_CALIB_HEADROOM)):
+                ("calib_headroom", self.calib_headroom, DEFAULT_CALIB_HEADROOM),
+                ("weight_source", self.weight_source, AUTO)):
             if isinstance(value, (np.ndarray, Mapping)) or value != default:
                 args.append(f"{name}={_python_arg(value)}")
         return f"fpgagen.Design({', '.join(args)})"
@@ -316,7 +323,7 @@ class Design:
 
         with steps.step("memory plan and budget check"):
             result = check_design(self.graph, self.board, self.precision, self.engine,
-                                  self.fuse, self.budget, probe)
+                                  self.fuse, self.budget, probe, self.weight_source)
         x_float = image()
         if not result.verdict.fits:
             rec = Build({"built": False, "check": result_json(result)})

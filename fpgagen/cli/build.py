@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fpgagen.cli.check import print_result
+from fpgagen.cli.check import add_weight_source_arg, print_result
 from fpgagen.cli.common import add_json_arg, add_weights_args, console, print_json
 from fpgagen.cli.quantargs import (
     add_input_arg,
@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="engine array, e.g. 16x32 (default: chosen per board from its DSPs)")
     p.add_argument("--no-fuse", dest="fuse", action="store_false",
                    help="do not fuse conv -> max-pool (store the conv output whole)")
+    add_weight_source_arg(p)
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help="output folder (default: build/<model>-<board>)")
     p.add_argument("--force", "-f", action="store_true", help="replace an existing --out")
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
            f"{report['synth']['bram36_equiv']:g} BRAM36, {report['synth']['lut']:,} LUT, "
            f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
            if args.synth else "")
+        + f"  weights: {report['weights']['note']}\n"
         + (f"  {system_summary(board, out)}\n"
            + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
            f"cd {out}/hls && vitis_hls -f run_hls.tcl" if pix == 1 else

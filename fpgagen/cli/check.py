@@ -41,7 +41,7 @@ from fpgagen.plan.budget import (
     parse_size,
 )
 from fpgagen.plan.engine import parse_pe
-from fpgagen.plan.plan import pixel_engine
+from fpgagen.plan.plan import AUTO, WEIGHT_SOURCES, pixel_engine, weight_note
 from fpgagen.quant.precision import Precision, parse_precision, precision_label
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe
 from fpgagen.util.junit import Case, Suite, write_junit
@@ -67,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="engine array, e.g. 16x32 (default: chosen per board from its DSPs)")
     p.add_argument("--no-fuse", dest="fuse", action="store_false",
                    help="do not fuse conv -> max-pool (the conv output is stored whole)")
+    add_weight_source_arg(p)
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--details", action="store_true",
                    help="with several models or boards, print every design's full report "
@@ -111,6 +112,16 @@ def precision_text(p: Precision) -> str:
     return f"{precision_label(p)} (bias {p.default.bias.width} b)"
 
 
+def add_weight_source_arg(p: argparse.ArgumentParser) -> None:
+    """``--weight-source auto|bitstream|runtime`` (check and build)."""
+    p.add_argument("--weight-source", default=AUTO, choices=WEIGHT_SOURCES,
+                   help="where the weights come from at power-up: the bitstream (block RAM "
+                        "initial contents), or loaded at run time through in_stream (no "
+                        "initial contents, so UltraRAM is possible; the driver loads "
+                        "weights.bin); auto (default): the bitstream when the design fits so, "
+                        "else run time")
+
+
 def run(args: argparse.Namespace) -> int:
     # Validate every input before planning anything, so bad input never prints half a report.
     budget = parse_size(args.budget) if args.budget is not None else None
@@ -122,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     probes = [quality_probe(m, g, args) for m, g in zip(models, graphs, strict=True)]
     results = [Design(m, b, precision, engine, fuse=args.fuse, budget=budget,
                       input_size=args.input_size, weights=args.weights, seed=args.seed,
-                      graph=g).check(probe).result
+                      graph=g, weight_source=args.weight_source).check(probe).result
                for m, g, probe in zip(models, graphs, probes, strict=True) for b in boards]
     if engine is None:  # the default engine: name the pixel-parallel one and its limit
         results = [replace(r, pixel=pixel_engine(r.plan.graph, r.plan.board, precision,
@@ -180,6 +191,7 @@ def print_result(r: Result) -> None:
               f"fusion: {fused or ('off' if not p.fuse else 'none')}")
     if p.engine_note:
         con.print(f"  engine: {p.engine_note}")
+    con.print(f"  weights: {weight_note(p)}")
     h, w, c = p.graph.input_shape
     budget_note = ("--budget (bytes only; BRAM/URAM shown, not judged)" if not v.from_board else
                    f"board on-chip: {fmt_int(p.board.bram36)} BRAM36 x 4.5 KiB + "
@@ -217,9 +229,11 @@ def print_result(r: Result) -> None:
                      "(the Verilog core only: the HLS core does not follow p_pix yet)"))
     con.print(_kv_table(rows))
     con.print(table("On-chip memories", ["memory", "width x depth", "bytes", "BRAM36", "BRAM18",
-                                         "URAM", "blocks"],
+                                         "URAM", "contents", "blocks"],
                     [(m.name, f"{m.width} x {fmt_int(m.depth)}", fmt_int(m.bytes),
-                      m.mapping.bram36, m.mapping.bram18, m.mapping.uram, str(m.mapping))
+                      m.mapping.bram36, m.mapping.bram18, m.mapping.uram,
+                      {"bitstream": "bitstream", "stream": "loaded at run time"}.get(m.init, "-"),
+                      str(m.mapping))
                      for m in p.memories.values()],
                     right=("bytes", "BRAM36", "BRAM18", "URAM")))
     total = max(1, p.total_bytes)
@@ -250,6 +264,9 @@ def suggestion_lines(s: Suggestions | None, dsp_failed: bool = False,
     if s is None:
         return []
     lines = []
+    if s.runtime_fits:
+        lines.append("would fit: --weight-source runtime (the weights loaded through in_stream "
+                     "at run time: no initial contents, so UltraRAM holds them)")
     if s.engine:
         lines.append(f"would fit: --pe {s.engine} (or no --pe: the engine sized to the board's "
                      f"{fmt_int(board_dsp or 0)} DSP)")

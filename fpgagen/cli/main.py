@@ -22,8 +22,8 @@ from fpgagen.util.signals import Terminated, terminate_like_interrupt
 
 # Subcommands in help order; each is a module fpgagen/cli/<name>.py with register() and
 # run(). A module that does not exist yet is skipped, so each command lands on its own.
-COMMANDS = ("models", "boards", "info", "run", "eval", "check", "build", "verify", "synth",
-            "explore", "cache")
+COMMANDS = ("models", "boards", "info", "run", "eval", "check", "build", "packweights", "verify",
+            "synth", "explore", "cache")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -146,4 +146,5 @@ def design_from_args(args: argparse.Namespace, board: Any = "zc706", budget: int
                   weights=getattr(args, "weights", "random"), seed=getattr(args, "seed", 0),
                   calib=getattr(args, "calib", None),
                   calib_images=getattr(args, "calib_images", None),
-                  calib_headroom=getattr(args, "calib_headroom", DEFAULT_CALIB_HEADROOM))
+                  calib_headroom=getattr(args, "calib_headroom", DEFAULT_CALIB_HEADROOM),
+                  weight_source=getattr(args, "weight_source", "auto"))

@@ -211,6 +211,8 @@ const char *fpgagen_strerror(int code)
     case FPGAGEN_ERR_UNAVAILABLE: return "not available on this core (the HLS core has no "
                                          "CYCLES or STATUS register)";
     case FPGAGEN_ERR_BUSY: return "the core is busy: a previous run did not finish";
+    case FPGAGEN_ERR_WEIGHTS: return "weights: not loaded (the core refuses to start), a load "
+                                     "that failed, or a WEIGHTS_CRC other than the buffer's";
     default: return "unknown fpgagen error";
     }
 }
@@ -325,6 +327,28 @@ void fpgagen_interrupt_ack(const fpgagen_dev *dev, uint32_t irq_mask)
     if (set != 0) {
         core_wr(dev, FPGAGEN_REG_ISR, set);
     }
+}
+
+uint32_t fpgagen_crc32(const uint8_t *data, size_t bytes)
+{
+    /* reflected CRC-32, polynomial 0xEDB88320, four bits at a time (a 16-entry table) */
+    static const uint32_t nibble[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+        0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
+    uint32_t c = 0xFFFFFFFFu;
+    size_t i;
+    for (i = 0; i < bytes; i++) {
+        c ^= data[i];
+        c = (c >> 4) ^ nibble[c & 0x0Fu];
+        c = (c >> 4) ^ nibble[c & 0x0Fu];
+    }
+    return ~c;
+}
+
+uint32_t fpgagen_weights_state(const fpgagen_dev *dev)
+{
+    return core_rd(dev, FPGAGEN_REG_WEIGHTS);
 }
 
 uint32_t fpgagen_build_id(const fpgagen_dev *dev)
@@ -477,13 +501,60 @@ int fpgagen_dma_wait_recv(const fpgagen_dev *dev, uint32_t *received)
     return rc;
 }
 
-/* A timeout while the core flags a frame error is the frame error. */
+/* A timeout while the core flags a refused start or a frame error is that error. */
 static int run_failed(const fpgagen_dev *dev, int rc)
 {
-    if (rc == FPGAGEN_ERR_TIMEOUT && frame_error(dev)) {
-        return FPGAGEN_ERR_FRAME;
+    if (rc == FPGAGEN_ERR_TIMEOUT && fpgagen_build_id(dev) != 0) {
+        uint32_t status = 0;
+        (void)fpgagen_status(dev, &status);
+        if (status & FPGAGEN_STATUS_START_REFUSED) {
+            return FPGAGEN_ERR_WEIGHTS;
+        }
+        if (status & FPGAGEN_STATUS_FRAME_ERROR) {
+            return FPGAGEN_ERR_FRAME;
+        }
     }
     return rc;
+}
+
+int fpgagen_load_weights(const fpgagen_dev *dev, const uint8_t *buf, uint32_t bytes,
+                         uint32_t *crc)
+{
+    uint32_t want, state, polls = 0;
+    int rc;
+
+    if (dev == NULL || buf == NULL || bytes != FPGAGEN_WEIGHTS_BYTES
+        || fpgagen_phys_addr(buf) % FPGAGEN_TDATA_BYTES != 0) {
+        return FPGAGEN_ERR_ARG;
+    }
+    if (fpgagen_build_id(dev) == 0) {
+        return FPGAGEN_ERR_ARG; /* the HLS core: no load mode, its weights are in its bitstream */
+    }
+    if (!fpgagen_is_idle(dev) || (fpgagen_weights_state(dev) & FPGAGEN_WEIGHTS_BUSY)) {
+        return FPGAGEN_ERR_BUSY;
+    }
+    want = fpgagen_crc32(buf, bytes);
+    if (crc != NULL) {
+        *crc = want;
+    }
+    core_wr(dev, FPGAGEN_REG_WEIGHTS, FPGAGEN_WEIGHTS_LOAD);
+    rc = fpgagen_dma_send(dev, buf, bytes);
+    if (rc == FPGAGEN_OK) {
+        rc = fpgagen_dma_wait_send(dev);
+    }
+    if (rc != FPGAGEN_OK) {
+        return rc;
+    }
+    while ((state = fpgagen_weights_state(dev)) & FPGAGEN_WEIGHTS_BUSY) {
+        if (dev->timeout != 0 && ++polls >= dev->timeout) {
+            return FPGAGEN_ERR_TIMEOUT;
+        }
+    }
+    if ((state & FPGAGEN_WEIGHTS_ERROR) || !(state & FPGAGEN_WEIGHTS_LOADED)
+        || core_rd(dev, FPGAGEN_REG_WEIGHTS_CRC) != want) {
+        return FPGAGEN_ERR_WEIGHTS;
+    }
+    return FPGAGEN_OK;
 }
 
 int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
@@ -499,6 +570,12 @@ int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
     }
     if (!fpgagen_is_idle(dev)) { /* this read also clears a stale ap_done */
         return FPGAGEN_ERR_BUSY;
+    }
+    if (fpgagen_build_id(dev) != 0) { /* the RTL core: it refuses to start without weights */
+        uint32_t w = fpgagen_weights_state(dev);
+        if ((w & FPGAGEN_WEIGHTS_BUSY) || !(w & FPGAGEN_WEIGHTS_LOADED)) {
+            return FPGAGEN_ERR_WEIGHTS;
+        }
     }
     rc = fpgagen_dma_recv(dev, out_buf, FPGAGEN_OUT_BUFFER_BYTES); /* armed first */
     if (rc != FPGAGEN_OK) {

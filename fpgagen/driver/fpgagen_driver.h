@@ -13,8 +13,18 @@
  *     fpgagen_dev dev;
  *     fpgagen_init(&dev, CORE_BASEADDR, DMA_BASEADDR);
  *     if (fpgagen_check_build_id(&dev) != FPGAGEN_OK) ... wrong bitstream
+ *     if (FPGAGEN_WEIGHTS_REQUIRED)   the bitstream holds no weights: load weights.bin first
+ *         rc = fpgagen_load_weights(&dev, weights_bin, FPGAGEN_WEIGHTS_BYTES, &crc);
  *     fpgagen_quantize_image(pixels_hwc, FPGAGEN_IN_VALUES, image);   (or your own integers)
  *     rc = fpgagen_infer(&dev, image, logits, in_buf, out_buf, &cycles);
+ *
+ * Weights: weights_bin is the build's driver/weights.bin (or one fpgagen pack-weights wrote
+ * for it) in memory the DMA can read, aligned like in_buf; fpgagen_load_weights sends it
+ * through the input DMA after WEIGHTS = 1, waits for the load and compares the core's
+ * WEIGHTS_CRC with the buffer's CRC-32 (and *crc gets it: FPGAGEN_WEIGHTS_CRC32 for the
+ * build's own file). The RTL core refuses every start until a load succeeded when
+ * FPGAGEN_WEIGHTS_REQUIRED; a bitstream that holds weights runs at once, and a load replaces
+ * them.
  *
  * Caches: the DMA reads in_buf and writes out_buf behind the CPU's data cache. Override the weak
  * hooks fpgagen_cache_flush / fpgagen_cache_invalidate (e.g. with Xil_DCacheFlushRange /
@@ -51,6 +61,9 @@ extern "C" {
 #define FPGAGEN_REG_CYCLES    0x10u /* RTL core only: cycles of the last run, start -> done */
 #define FPGAGEN_REG_STATUS    0x14u /* RTL core only: bit0 input frame error */
 #define FPGAGEN_REG_BUILD_ID  0x18u /* RTL core only: the build's identity (0 on the HLS core) */
+#define FPGAGEN_REG_WEIGHTS   0x1Cu /* RTL core only: write bit0 = load; bit0 busy, bit1 loaded,
+                                       bit2 the last load failed */
+#define FPGAGEN_REG_WEIGHTS_CRC 0x20u /* RTL core only: CRC-32 of the last load's bytes */
 
 #define FPGAGEN_AP_START          0x01u
 #define FPGAGEN_AP_DONE           0x02u
@@ -61,6 +74,12 @@ extern "C" {
 #define FPGAGEN_IRQ_DONE          0x01u /* IER / ISR */
 #define FPGAGEN_IRQ_READY         0x02u
 #define FPGAGEN_STATUS_FRAME_ERROR 0x01u
+#define FPGAGEN_STATUS_LOADED     0x02u /* the weights are loaded */
+#define FPGAGEN_STATUS_START_REFUSED 0x04u /* a start refused: weights not loaded, a load busy */
+#define FPGAGEN_WEIGHTS_LOAD      0x01u /* WEIGHTS written: load from in_stream */
+#define FPGAGEN_WEIGHTS_BUSY      0x01u /* WEIGHTS read: a load pending or running */
+#define FPGAGEN_WEIGHTS_LOADED    0x02u /* WEIGHTS read: a whole weight set is loaded */
+#define FPGAGEN_WEIGHTS_ERROR     0x04u /* WEIGHTS read: the last load was malformed */
 
 /* --- Xilinx AXI DMA, direct register (simple) mode (PG021) ------------------------------- */
 #define FPGAGEN_DMA_MM2S_DMACR    0x00u
@@ -105,6 +124,8 @@ extern "C" {
 #define FPGAGEN_ERR_BUSY      -7 /* the core is not idle (a previous run did not finish) */
 #define FPGAGEN_ERR_UNAVAILABLE -8 /* the register does not exist on this core (the HLS core:
                                       CYCLES, STATUS); nothing was read */
+#define FPGAGEN_ERR_WEIGHTS   -9 /* weights not loaded (a start refused), a load that failed,
+                                    or a WEIGHTS_CRC that differs from the buffer's */
 
 /* One core with its DMA. timeout counts register polls per wait (0 = wait forever). */
 typedef struct {
@@ -146,6 +167,9 @@ void fpgagen_dequantize_logits(const int64_t *q, size_t count, double *y);
 
 const char *fpgagen_strerror(int code);
 
+/* CRC-32 (IEEE 802.3, zlib.crc32) of `bytes` bytes: what the core's WEIGHTS_CRC computes. */
+uint32_t fpgagen_crc32(const uint8_t *data, size_t bytes);
+
 /* --- Hardware hooks (weak: override any of them) ------------------------------------------ */
 uint32_t fpgagen_reg_read(uintptr_t addr);
 void fpgagen_reg_write(uintptr_t addr, uint32_t value);
@@ -171,6 +195,17 @@ int fpgagen_check_build_id(const fpgagen_dev *dev);
  * FPGAGEN_ERR_UNAVAILABLE on the HLS core, which has neither (nothing is read there). */
 int fpgagen_cycles(const fpgagen_dev *dev, uint32_t *cycles);
 int fpgagen_status(const fpgagen_dev *dev, uint32_t *status);
+/* WEIGHTS (FPGAGEN_WEIGHTS_BUSY / _LOADED / _ERROR); RTL core only (0x1C aliases the HLS core's
+ * ISR). */
+uint32_t fpgagen_weights_state(const fpgagen_dev *dev);
+/* Load a weights.bin of FPGAGEN_WEIGHTS_BYTES from buf (DMA-visible, TDATA-aligned): WEIGHTS = 1,
+ * the buffer through the input DMA, WEIGHTS polled until the load ends; OK when the core says
+ * loaded and its WEIGHTS_CRC equals the buffer's CRC-32 (written to *crc, may be NULL), else
+ * ERR_WEIGHTS (the weights stay unloaded: every start is refused until a load succeeds).
+ * ERR_ARG: another length, or an HLS core (it has no load mode); ERR_BUSY: the core is not
+ * idle. */
+int fpgagen_load_weights(const fpgagen_dev *dev, const uint8_t *buf, uint32_t bytes,
+                         uint32_t *crc);
 
 /* --- The DMA ------------------------------------------------------------------------------- */
 int fpgagen_dma_reset(const fpgagen_dev *dev);   /* soft reset, then both channels running */
@@ -181,7 +216,8 @@ int fpgagen_dma_wait_recv(const fpgagen_dev *dev, uint32_t *received);
 
 /* One run on packed buffers: arm the receive, start, send, wait for both and ap_done, then
  * check STATUS and the received length. cycles (may be NULL) gets CYCLES, or
- * FPGAGEN_CYCLES_UNAVAILABLE on the HLS core (no counter; fpgagen_cycles says the same). */
+ * FPGAGEN_CYCLES_UNAVAILABLE on the HLS core (no counter; fpgagen_cycles says the same).
+ * ERR_WEIGHTS before anything is sent when the RTL core's weights are not loaded. */
 #define FPGAGEN_CYCLES_UNAVAILABLE 0xFFFFFFFFu
 int fpgagen_run(const fpgagen_dev *dev, const uint8_t *in_buf, uint8_t *out_buf,
                 uint32_t *cycles);

@@ -7,8 +7,10 @@ board class runs anywhere. ``fpgagen build`` copies it into the build's ``driver
 ``build.json`` (the build's shapes, types, stream geometry and BUILD_ID, read by ``BuildInfo``).
 
     from fpgagen_driver import Accelerator
-    acc = Accelerator("fpgagen.bit")           # driver/build.json beside this file
+    acc = Accelerator("fpgagen.bit")           # driver/build.json beside this file; loads
+                                               # weights.bin when the bitstream holds no weights
     logits = acc.predict(image_hwc_float)      # the preprocessed float image, as the golden model
+    acc.load_weights("retrained.bin")          # other weights of the same network (pack-weights)
 
 The stream format (docs/design.md §4 (Hardware)):
 
@@ -19,12 +21,19 @@ The stream format (docs/design.md §4 (Hardware)):
   byte string in TDATA (byte i in bits 8i+7..8i), B = TDATA bytes (4 or 8);
 - the last beat is zero-padded, TKEEP marks its valid bytes (all ones on every other beat),
   TLAST is set on the last beat only. The DMA buffer is the beats, ``beats * B`` bytes.
+
+Weights (the RTL core's load mode, docs/hardware.md): ``weights.bin`` beside build.json is
+the exact bytes the core takes on the same input stream after WEIGHTS = 1 (whole beats); the
+core computes their CRC-32 (WEIGHTS_CRC), which the driver compares with ``zlib.crc32`` of the
+file. A build whose bitstream holds no weights (``build.json`` weights.source ``runtime``)
+refuses every start until a load succeeded (STATUS bit 2).
 """
 
 from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +125,9 @@ ISR = 0x0C        # bit0 ap_done, bit1 ap_ready (a write of 1 toggles the bit)
 CYCLES = 0x10     # RTL core only: clock cycles of the last run, start accepted -> done
 STATUS = 0x14     # RTL core only: bit0 input frame error (sticky until the next start)
 BUILD_ID = 0x18   # RTL core only: the build's identity (0 on the HLS core: unknown)
+WEIGHTS = 0x1C    # RTL core only: write bit0 = load weights; read bit0 busy, bit1 loaded,
+                  # bit2 the last load failed
+WEIGHTS_CRC = 0x20  # RTL core only: CRC-32 (zlib.crc32) of the bytes of the last load
 
 AP_START = 1 << 0
 AP_DONE = 1 << 1
@@ -126,15 +138,26 @@ GIE_ENABLE = 1 << 0
 IRQ_DONE = 1 << 0      # IER / ISR
 IRQ_READY = 1 << 1
 STATUS_FRAME_ERROR = 1 << 0
+STATUS_LOADED = 1 << 1          # the weights are loaded (WEIGHTS_LOADED)
+STATUS_START_REFUSED = 1 << 2   # a start was refused: weights not loaded or a load busy
+WEIGHTS_LOAD = 1 << 0           # written: load weights from in_stream
+WEIGHTS_BUSY = 1 << 0           # read: a load pending or running
+WEIGHTS_LOADED = 1 << 1         # read: the weight memories hold a whole weight set
+WEIGHTS_ERROR = 1 << 2          # read: the last load was malformed (length, TKEEP)
 
 REGISTERS = {"AP_CTRL": AP_CTRL, "GIE": GIE, "IER": IER, "ISR": ISR, "CYCLES": CYCLES,
-             "STATUS": STATUS, "BUILD_ID": BUILD_ID}
+             "STATUS": STATUS, "BUILD_ID": BUILD_ID, "WEIGHTS": WEIGHTS,
+             "WEIGHTS_CRC": WEIGHTS_CRC}
 REGISTER_BITS = {"AP_START": AP_START, "AP_DONE": AP_DONE, "AP_IDLE": AP_IDLE,
                  "AP_READY": AP_READY, "AP_AUTO_RESTART": AP_AUTO_RESTART,
                  "GIE_ENABLE": GIE_ENABLE, "IRQ_DONE": IRQ_DONE, "IRQ_READY": IRQ_READY,
-                 "STATUS_FRAME_ERROR": STATUS_FRAME_ERROR}
+                 "STATUS_FRAME_ERROR": STATUS_FRAME_ERROR, "STATUS_LOADED": STATUS_LOADED,
+                 "STATUS_START_REFUSED": STATUS_START_REFUSED, "WEIGHTS_LOAD": WEIGHTS_LOAD,
+                 "WEIGHTS_BUSY": WEIGHTS_BUSY, "WEIGHTS_LOADED": WEIGHTS_LOADED,
+                 "WEIGHTS_ERROR": WEIGHTS_ERROR}
 
-SCHEMA = "fpgagen-driver-build/1"
+SCHEMA = "fpgagen-driver-build/2"
+WEIGHT_SOURCES = ("bitstream", "runtime")
 ROUNDING_MODES = ("AP_RND", "AP_TRN", "AP_RND_CONV")
 SATURATION_MODES = ("AP_SAT", "AP_WRAP")
 
@@ -152,7 +175,13 @@ def read_build_id(read, write) -> int:
 
 class DriverError(RuntimeError):
     """The board or the build folder is not what the driver was given (wrong bitstream,
-    a stream frame error, a run that never finishes, an unreadable build.json)."""
+    a stream frame error, a run that never finishes, an unreadable build.json, weights that
+    are not this build's or did not load)."""
+
+
+def weights_crc(data: bytes) -> int:
+    """The CRC-32 the core's WEIGHTS_CRC register computes over a load (zlib's)."""
+    return zlib.crc32(bytes(data)) & 0xFFFFFFFF
 
 
 # --- The build a driver talks to ----------------------------------------------------------------
@@ -212,9 +241,18 @@ class BuildInfo(StreamBytes):
     out_beats: int
     in_buffer_bytes: int
     out_buffer_bytes: int
+    weights_source: str = "bitstream"   # "runtime": the bitstream holds no weights
+    weights_file: str = "weights.bin"   # beside build.json
+    weights_bytes: int = 0              # the load: whole beats
+    weights_crc: int = 0                # zlib.crc32 of the build's weights.bin
 
     def __post_init__(self) -> None:
         self._check()
+
+    @property
+    def weights_required(self) -> bool:
+        """The bitstream holds no weights: a load must come before the first image."""
+        return self.weights_source == "runtime"
 
     @property
     def in_values(self) -> int:
@@ -253,6 +291,13 @@ class BuildInfo(StreamBytes):
             raise bad("the buffer sizes are not whole beats of the TDATA width")
         if not 0 <= self.build_id < 1 << 32:
             raise bad(f"build id {self.build_id} is not a 32-bit number")
+        if self.weights_source not in WEIGHT_SOURCES:
+            raise bad(f"weights source {self.weights_source!r} is not one of {WEIGHT_SOURCES}")
+        if self.weights_bytes < 0 or self.weights_bytes % self.tdata_bytes:
+            raise bad(f"weights.bin of {self.weights_bytes} bytes is not whole beats of "
+                      f"{self.tdata_bytes} bytes")
+        if not 0 <= self.weights_crc < 1 << 32:
+            raise bad(f"weights CRC {self.weights_crc} is not a 32-bit number")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BuildInfo:
@@ -261,7 +306,7 @@ class BuildInfo(StreamBytes):
             raise DriverError(f"build.json schema is {d.get('schema')!r}, this driver reads "
                               f"{SCHEMA!r}: use the driver from the same build folder")
         try:
-            i, o, s = d["input"], d["output"], d["stream"]
+            i, o, s, w = d["input"], d["output"], d["stream"], d["weights"]
             regs = d["registers"]
             info = cls(str(d["model"]), str(d["board"]), float(d["clock_mhz"]),
                        int(d["build_id"]), tuple(int(v) for v in i["shape"]), int(i["width"]),
@@ -269,7 +314,8 @@ class BuildInfo(StreamBytes):
                        str(i["saturation"]), tuple(int(v) for v in o["shape"]),
                        int(o["width"]), int(o["frac"]), bool(o["signed"]),
                        int(s["tdata_bits"]), int(s["in_beats"]), int(s["out_beats"]),
-                       int(s["in_buffer_bytes"]), int(s["out_buffer_bytes"]))
+                       int(s["in_buffer_bytes"]), int(s["out_buffer_bytes"]),
+                       str(w["source"]), str(w["file"]), int(w["bytes"]), int(w["crc32"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise DriverError(f"build.json is missing or has a bad field: {exc!r}") from None
         if regs != REGISTERS:
@@ -280,15 +326,22 @@ class BuildInfo(StreamBytes):
     @classmethod
     def load(cls, path: str | Path) -> BuildInfo:
         """Read a build.json, a build's ``driver/`` folder or the build folder itself."""
-        p = Path(path)
-        for candidate in (p, p / "build.json", p / "driver" / "build.json"):
-            if candidate.is_file():
-                try:
-                    return cls.from_dict(json.loads(candidate.read_text()))
-                except json.JSONDecodeError as exc:
-                    raise DriverError(f"{candidate} is not JSON: {exc}") from None
-        raise DriverError(f"no build.json at {p} (give the build folder, its driver/ folder "
-                          "or the file)")
+        candidate = build_json_path(path)
+        try:
+            return cls.from_dict(json.loads(candidate.read_text()))
+        except json.JSONDecodeError as exc:
+            raise DriverError(f"{candidate} is not JSON: {exc}") from None
+
+
+def build_json_path(path: str | Path) -> Path:
+    """The build.json file meant by a path: the file, a build's ``driver/`` folder or the build
+    folder (weights.bin lies beside it)."""
+    p = Path(path)
+    for candidate in (p, p / "build.json", p / "driver" / "build.json"):
+        if candidate.is_file():
+            return candidate
+    raise DriverError(f"no build.json at {p} (give the build folder, its driver/ folder "
+                      "or the file)")
 
 
 # --- Host-side arithmetic: the golden model's quantization, bit for bit ------------------------
@@ -371,6 +424,26 @@ def dequantize_logits(q: np.ndarray, info: BuildInfo) -> np.ndarray:
     return np.ldexp(np.asarray(q, dtype=np.float64), -info.out_frac)
 
 
+def read_weights(source: str | Path | bytes | bytearray | memoryview, info: BuildInfo
+                 ) -> bytes:
+    """A weights.bin (a path or its bytes) for this build: refused unless it is the build's
+    length (`fpgagen pack-weights` writes new weights of the same network at that length)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, what = bytes(source), "the weights given"
+    else:
+        p = Path(source)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise DriverError(f"cannot read weights file {p}: {exc.strerror or exc}") from None
+        what = str(p)
+    if len(data) != info.weights_bytes:
+        raise DriverError(f"{what}: {len(data)} bytes, this build loads {info.weights_bytes} "
+                          f"({info.weights_bytes // info.tdata_bytes} beats): weights of another "
+                          "build or network (fpgagen pack-weights writes them for a build)")
+    return data
+
+
 # --- The board (PYNQ) ----------------------------------------------------------------------------
 
 
@@ -390,18 +463,23 @@ class Accelerator:
 
     Loads the overlay, finds the core (``core``, its s_axi_control) and the AXI DMA (``dma``)
     by their block-design names, allocates the two DMA buffers once and checks the core's
-    BUILD_ID against build.json (``build_json`` defaults to the one beside this file). One run:
-    arm the receive channel, write ap_start, send the image, wait for both channels and ap_done,
-    then read STATUS (frame error) and CYCLES.
+    BUILD_ID against build.json (``build_json`` defaults to the one beside this file). Then the
+    weights: ``weights`` (a weights.bin path or its bytes) is loaded when given; else, when the
+    bitstream holds no weights (build.json weights.source ``runtime``), the build's own
+    weights.bin beside build.json (`load_weights`). One run: arm the receive channel, write
+    ap_start, send the image, wait for both channels and ap_done, then read STATUS (frame error)
+    and CYCLES.
     """
 
     def __init__(self, bitfile: str | Path, build_json: str | Path | None = None,
-                 core: str = "fpgagen_0", dma: str = "axi_dma_0", timeout_s: float = 10.0
-                 ) -> None:
+                 core: str = "fpgagen_0", dma: str = "axi_dma_0", timeout_s: float = 10.0,
+                 weights: str | Path | bytes | None = None) -> None:
         import pynq  # only here: everything above runs without a board
 
-        self.info = BuildInfo.load(build_json if build_json is not None
-                                   else Path(__file__).resolve().with_name("build.json"))
+        self._pynq = pynq
+        self.build_json = build_json_path(build_json if build_json is not None
+                                          else Path(__file__).resolve().with_name("build.json"))
+        self.info = BuildInfo.load(self.build_json)
         self.timeout_s = float(timeout_s)
         self.overlay = pynq.Overlay(str(bitfile))
         ips = getattr(self.overlay, "ip_dict", {})
@@ -421,12 +499,68 @@ class Accelerator:
         self.in_buffer = pynq.allocate(shape=(self.info.in_buffer_bytes,), dtype=np.uint8)
         self.out_buffer = pynq.allocate(shape=(self.info.out_buffer_bytes,), dtype=np.uint8)
         self.last_run: RunStats | None = None
+        self.weights_crc: int | None = None   # the CRC of the weights this driver loaded
+        if weights is not None:
+            self.load_weights(weights)
+        elif self.info.weights_required:
+            self.load_weights(self._build_weights())
 
     @property
     def hls_core(self) -> bool:
         """The HLS core: no BUILD_ID, CYCLES or STATUS register (BUILD_ID reads 0; the other
         two alias AP_CTRL and GIE and are never read)."""
         return self.build_id == 0
+
+    def _build_weights(self) -> Path:
+        """The build's weights.bin (beside its build.json)."""
+        path = self.build_json.parent / self.info.weights_file
+        if not path.is_file():
+            raise DriverError(f"the bitstream holds no weights and {path} is missing: copy the "
+                              "build's driver/ folder whole, or pass weights=")
+        return path
+
+    def load_weights(self, source: str | Path | bytes | bytearray | memoryview) -> int:
+        """Load a weights.bin (a path or its bytes) into the core: WEIGHTS = 1, the file
+        through the input DMA, WEIGHTS polled until the load is done; then the core must say
+        loaded and its WEIGHTS_CRC must equal the file's CRC-32. Returns that CRC.
+
+        Refused before any transfer: a file that is not this build's length, an HLS core (its
+        load mode is not built yet), a core that is not idle."""
+        data = read_weights(source, self.info)
+        crc = weights_crc(data)
+        if self.hls_core:
+            raise DriverError("this core has no weight load mode (the HLS core): its weights "
+                              "are in its bitstream")
+        ctrl = self.mmio.read(AP_CTRL)
+        if not ctrl & AP_IDLE or self.mmio.read(WEIGHTS) & WEIGHTS_BUSY:
+            raise DriverError(f"the core is busy (AP_CTRL 0x{ctrl:02x}): a load needs it idle")
+        buf = self._pynq.allocate(shape=(len(data),), dtype=np.uint8)
+        try:
+            buf[:] = np.frombuffer(data, dtype=np.uint8)
+            self.mmio.write(WEIGHTS, WEIGHTS_LOAD)
+            send = self.dma.sendchannel
+            send.transfer(buf)
+            self._wait(send, "sending the weights")
+            deadline = time.monotonic() + self.timeout_s
+            while (state := self.mmio.read(WEIGHTS)) & WEIGHTS_BUSY:
+                if time.monotonic() > deadline:
+                    raise DriverError(f"the weight load did not end within {self.timeout_s} s "
+                                      f"(WEIGHTS 0x{state:x})")
+        finally:
+            free = getattr(buf, "freebuffer", None)
+            if free is not None:
+                free()
+        got = self.mmio.read(WEIGHTS_CRC)
+        if state & WEIGHTS_ERROR or not state & WEIGHTS_LOADED:
+            raise DriverError(f"the weight load failed (WEIGHTS 0x{state:x}): the core took "
+                              f"another number of beats than {len(data) // self.info.tdata_bytes}"
+                              " with TLAST on the last, or a TKEEP hole; the weights are not "
+                              "loaded and every start is refused until a load succeeds")
+        if got != crc:
+            raise DriverError(f"the weights did not arrive intact: the core's WEIGHTS_CRC is "
+                              f"0x{got:08x}, the file's 0x{crc:08x}; load them again")
+        self.weights_crc = crc
+        return crc
 
     def predict(self, image_hwc_float: np.ndarray) -> np.ndarray:
         """The preprocessed float HWC image -> float64 logits (the golden model's, exactly)."""
@@ -451,6 +585,11 @@ class Accelerator:
         if not ctrl & AP_IDLE:
             raise DriverError(f"the core is busy (AP_CTRL 0x{ctrl:02x}): a previous run did "
                               "not finish; reload the overlay")
+        if not self.hls_core:
+            state = self.mmio.read(WEIGHTS)
+            if state & WEIGHTS_BUSY or not state & WEIGHTS_LOADED:
+                raise DriverError(f"the core's weights are not loaded (WEIGHTS 0x{state:x}): "
+                                  "it refuses to start; call load_weights")
         self.in_buffer[:] = np.frombuffer(data, dtype=np.uint8)
         send, recv = self.dma.sendchannel, self.dma.recvchannel
         recv.transfer(self.out_buffer)      # armed first: the logits have somewhere to go
@@ -472,8 +611,15 @@ class Accelerator:
                               f"{self.info.out_payload_bytes}")
 
     def _check_frame(self) -> None:
-        """STATUS bit 0: the input stream's TLAST was not on beat ``in_beats``."""
-        if not self.hls_core and self.mmio.read(STATUS) & STATUS_FRAME_ERROR:
+        """STATUS bit 0: the input stream's TLAST was not on beat ``in_beats``; bit 2: the
+        start was refused (the weights were not loaded)."""
+        if self.hls_core:
+            return
+        status = self.mmio.read(STATUS)
+        if status & STATUS_START_REFUSED:
+            raise DriverError("the core refused the start: its weights are not loaded "
+                              "(STATUS bit 2); call load_weights")
+        if status & STATUS_FRAME_ERROR:
             raise DriverError(
                 "input frame error: TLAST came on a beat other than the last or not on the "
                 f"last (the core takes {self.info.in_beats} beats of {self.info.tdata_bits} "

@@ -249,3 +249,22 @@ def make_graph(name: str, input_shape: Iterable[int], layers: Iterable[Layer],
     for lay in ordered:
         shapes[lay.name] = _infer_shape(lay, shapes)
     return Graph(name, shape_in, tuple(ordered), MappingProxyType(shapes), out)  # type: ignore[arg-type]
+
+
+def graph_to_dict(graph: Graph) -> dict[str, object]:
+    """A graph as plain JSON values: its name, input shape, output and every layer's fields
+    (`graph_from_dict` makes the same graph again)."""
+    return {"name": graph.name, "input_shape": list(graph.input_shape), "output": graph.output,
+            "layers": [{f: (list(v) if isinstance(v, tuple) else v)
+                        for f, v in vars(lay).items()} for lay in graph.layers]}
+
+
+def graph_from_dict(d: Mapping[str, object]) -> Graph:
+    """The graph `graph_to_dict` wrote (validated again by `make_graph`)."""
+    try:
+        layers = [Layer(**{**lay, "inputs": tuple(lay["inputs"])})  # type: ignore[arg-type]
+                  for lay in d["layers"]]  # type: ignore[union-attr]
+        return make_graph(str(d["name"]), d["input_shape"], layers,  # type: ignore[arg-type]
+                          str(d["output"]))
+    except (KeyError, TypeError) as exc:
+        raise FpgagenError(f"a graph record with a bad field: {exc!r}") from None

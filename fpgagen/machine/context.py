@@ -30,6 +30,7 @@ from fpgagen.machine.layertable import (
     tensor_views,
 )
 from fpgagen.machine.memimage import bias_image, to_hex_words, weight_image
+from fpgagen.machine.weightload import WeightLoad, crc32, load_bytes
 from fpgagen.plan.engine import avgpool_sum_width, mac_operand_bits, pack_problem
 from fpgagen.plan.memory import RING
 from fpgagen.plan.plan import (
@@ -152,6 +153,30 @@ class Machine:
     def bias_depth(self) -> int:
         return self.depth(BIASES)
 
+    # --- the weights: from the bitstream or loaded at run time ---
+    @property
+    def weights_init(self) -> bool:
+        """The bitstream initializes the weight and bias memories (valid from reset); False:
+        they start empty and a host loads weights.bin first (`Plan.weight_source`)."""
+        return self.plan.weights_in_bitstream
+
+    @property
+    def weight_load(self) -> WeightLoad:
+        """The geometry of weights.bin, the load stream (`fpgagen.machine.weightload`)."""
+        dp = self.datapath
+        return WeightLoad(self.stream.tdata_bits, self.p_in * self.p_out * dp.w_w,
+                          self.weight_depth, self.p_out * dp.b_w, self.bias_depth)
+
+    @cached_property
+    def weights_bin(self) -> bytes:
+        """weights.bin: the bytes a host sends in load mode."""
+        dp = self.datapath
+        return load_bytes(self.weight_load, self.weight_words, dp.w_w, self.bias_words, dp.b_w)
+
+    @property
+    def weights_crc(self) -> int:
+        return crc32(self.weights_bin)
+
     # --- the output ---
     @property
     def out_base(self) -> int:
@@ -175,15 +200,19 @@ class Machine:
 
     @cached_property
     def build_id(self) -> int:
-        """A 32-bit identity of the machine: CRC-32 of its layer table, weight and bias images
-        and stream format. The core returns it in a register, so a driver can refuse a
-        bitstream that is not the build folder it was given."""
+        """A 32-bit identity of the bitstream: CRC-32 of its layer table, the weight and bias
+        images when the bitstream holds them, the weight load's geometry and the stream
+        format. The core returns it in a register, so a driver can refuse a bitstream that is
+        not the build folder it was given. Weights loaded at run time are not part of it: new
+        weights for the same network (`fpgagen pack-weights`) run on the same bitstream."""
         dp = self.datapath
         crc = zlib.crc32("\n".join(table_words(self.rows)).encode())
-        for lanes, bits in ((self.weight_words, dp.w_w), (self.bias_words, dp.b_w)):
-            rows = lanes.reshape(lanes.shape[0], -1)
-            crc = zlib.crc32("\n".join(to_hex_words(rows, bits) if rows.shape[0] else [])
-                             .encode(), crc)
+        if self.weights_init:
+            for lanes, bits in ((self.weight_words, dp.w_w), (self.bias_words, dp.b_w)):
+                rows = lanes.reshape(lanes.shape[0], -1)
+                crc = zlib.crc32("\n".join(to_hex_words(rows, bits) if rows.shape[0] else [])
+                                 .encode(), crc)
+        crc = zlib.crc32(repr((self.plan.weight_source, self.weight_load)).encode(), crc)
         return zlib.crc32(repr(self.stream).encode(), crc)
 
 

@@ -37,7 +37,8 @@ WEIGHT_BITS = 32  # the MAC array's weight operand (hw/fg_pe_array.v W_W <= 32)
 
 
 def supported_plan(graph: Graph, board: Board, precision: Precision,
-                   engine: EngineConfig | None, fuse: bool) -> Plan:
+                   engine: EngineConfig | None, fuse: bool, weight_source: str = "auto"
+                   ) -> Plan:
     """`make_plan`, with the rules no board or precision can fix checked around it: raises
     `FpgagenError` (one line, naming the layer) for the first one the design breaks.
 
@@ -46,7 +47,7 @@ def supported_plan(graph: Graph, board: Board, precision: Precision,
     """
     _check_image_readers(graph, None)  # any engine: only a conv reads the image
     activation_specs(graph, precision)  # a concat or max-pool group asks for one type
-    plan = make_plan(graph, board, precision, engine, fuse)
+    plan = make_plan(graph, board, precision, engine, fuse, weight_source=weight_source)
     _check_image_readers(graph, plan.engine.p_in)
     counter_bits(rtl_table(layer_geometry(plan), plan.stage_taps))  # 16-bit counters, 32-bit fields
     return plan

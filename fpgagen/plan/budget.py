@@ -24,7 +24,7 @@ from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import Graph
 from fpgagen.plan.boards import Board, all_boards
 from fpgagen.plan.engine import EngineConfig
-from fpgagen.plan.plan import INPUT_STAGING, Plan, make_plan
+from fpgagen.plan.plan import AUTO, BITSTREAM, INPUT_STAGING, RUNTIME, Plan, make_plan
 from fpgagen.quant.precision import Precision, parse_precision
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB
 from fpgagen.util.arith import ceil_div
@@ -144,11 +144,14 @@ class Suggestions:
     engine: str | None = None  # the board's default engine, when --pe was over its DSPs
     precision_sqnr_db: float | None = None
     rejected: tuple[Rejected, ...] = ()
+    # with --weight-source bitstream: the design fits with its weights loaded at run time
+    runtime_fits: bool = False
 
 
 def suggest(graph: Graph, board: Board, precision: Precision, engine: EngineConfig | None,
             fuse: bool, budget: int | None, rate: Callable[[str], float] | None = None,
-            min_sqnr_db: float = MIN_USEFUL_SQNR_DB) -> Suggestions:
+            min_sqnr_db: float = MIN_USEFUL_SQNR_DB, weight_source: str = AUTO
+            ) -> Suggestions:
     """Alternatives that fit, judged like the original (same budget, or the same board).
 
     Precision: the widest entry of `PRECISION_LADDER` whose plan is smaller than the current
@@ -156,13 +159,15 @@ def suggest(graph: Graph, board: Board, precision: Precision, engine: EngineConf
     `fpgagen.quant.quality.QualityProbe.logits_sqnr`) is given, reaches ``min_sqnr_db``: a precision
     that fits by turning the logits into noise is listed as rejected, not suggested. Boards:
     every board that fits this model at this precision by its own capacity and block counts
-    (with its own default engine unless ``engine`` was given).
+    (with its own default engine unless ``engine`` was given). All with ``weight_source``; and
+    whether run-time weights would fit when the bitstream was asked for.
     """
-    current = make_plan(graph, board, precision, engine, fuse).total_bytes
+    src = weight_source
+    current = make_plan(graph, board, precision, engine, fuse, weight_source=src).total_bytes
     best_prec, best_total, best_db = None, None, None
     rejected: list[Rejected] = []
     for text in PRECISION_LADDER:
-        plan = make_plan(graph, board, parse_precision(text), engine, fuse)
+        plan = make_plan(graph, board, parse_precision(text), engine, fuse, weight_source=src)
         if plan.total_bytes >= current or not judge(plan, budget).fits:
             continue
         db = rate(text) if rate is not None else None
@@ -172,22 +177,28 @@ def suggest(graph: Graph, board: Board, precision: Precision, engine: EngineConf
         best_prec, best_total, best_db = text, plan.total_bytes, db
         break
     boards = tuple(b.name for b in all_boards().values()
-                   if judge(make_plan(graph, b, precision, engine, fuse)).fits)
-    fusion_fits = (not fuse) and judge(make_plan(graph, board, precision, engine, True),
-                                       budget).fits
+                   if judge(make_plan(graph, b, precision, engine, fuse,
+                                      weight_source=src)).fits)
+    fusion_fits = (not fuse) and judge(make_plan(graph, board, precision, engine, True,
+                                                 weight_source=src), budget).fits
+    runtime_fits = src == BITSTREAM and judge(make_plan(
+        graph, board, precision, engine, fuse, weight_source=RUNTIME), budget).fits
     return Suggestions(best_prec, best_total, boards, fusion_fits,
-                       engine=_engine_that_fits(graph, board, precision, engine, fuse, budget),
-                       precision_sqnr_db=best_db, rejected=tuple(rejected))
+                       engine=_engine_that_fits(graph, board, precision, engine, fuse, budget,
+                                                src),
+                       precision_sqnr_db=best_db, rejected=tuple(rejected),
+                       runtime_fits=runtime_fits)
 
 
 def _engine_that_fits(graph: Graph, board: Board, precision: Precision,
-                      engine: EngineConfig | None, fuse: bool, budget: int | None) -> str | None:
+                      engine: EngineConfig | None, fuse: bool, budget: int | None,
+                      weight_source: str = AUTO) -> str | None:
     """The board's default engine, when ``engine`` needs more DSPs than the part has and the
     default fits (it is sized from the DSPs)."""
     if engine is None or engine.dsp <= board.dsp:
         return None
     try:
-        plan = make_plan(graph, board, precision, None, fuse)
+        plan = make_plan(graph, board, precision, None, fuse, weight_source=weight_source)
     except FpgagenError:  # the default engine's P_in rule is stricter than the one --pe meets
         return None
     return str(plan.engine) if judge(plan, budget).fits else None

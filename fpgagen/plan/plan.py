@@ -11,7 +11,8 @@ the same `Plan` and recompute none of it:
 - ``weights``: per conv layer, its base address and word count in the weight memory and in the
   bias memory (layout below);
 - ``memories``: every on-chip memory as width x depth with its BRAM18/BRAM36/URAM mapping
-  (`fpgagen.plan.bram`);
+  (`fpgagen.plan.bram`) and, for the weights and biases, where their contents come from
+  (``init``: the bitstream or the stream at run time; see "Weight source" below);
 - ``costs``: a cycle estimate per layer, named terms of a model of the RTL schedule
   (`fpgagen.plan.cycles`), ``io_terms`` the image load and logits, and fps at the board clock.
 
@@ -31,6 +32,22 @@ banks (pixel p in bank p mod T) so the engine reads T neighbouring pixels per cy
 bias memory holds one word of P_out biases (lane o at bits ``[o * Wb, +Wb)``) per layer per og.
 When layers use different widths, the word uses the widest and narrower values are
 sign-extended, so each memory stays one plain array.
+
+Weight source. The weight and bias memories are RAMs with a write port in every build (a
+host can load new weights of the same shapes through in_stream, hw/fg_wload.v). Where their
+contents come from at power-up is ``weight_source``:
+
+- ``bitstream``: block RAM initialized by the bitstream (``init = "bitstream"``), valid from
+  reset; never URAM (UltraScale+ URAM has no initial contents);
+- ``runtime``: no initial contents (``init = "stream"``): the memories may be URAM, a host
+  loads ``weights.bin`` before the first image and the core refuses to start until it has.
+
+`make_plan`'s ``weight_source`` asks for one of them or ``auto`` (the default): the bitstream
+whenever the design fits the part that way (two staging slots, else one), else run-time
+weights when that fits, else the bitstream plan (which does not fit). So the boards whose
+designs fit today keep bitstream weights; the engine-size search tries both sources for each
+engine before it narrows the engine (a larger engine with run-time weights beats a smaller
+one with bitstream weights: a load costs milliseconds once, a narrower engine every image).
 """
 
 from __future__ import annotations
@@ -95,8 +112,14 @@ ACTIVATIONS, INPUT_STAGING, WEIGHTS, BIASES = (
 STAGING_SLOTS = 2
 # images the HLS core's staging memory holds
 HLS_STAGING_SLOTS = 1
-# the memories whose contents come from the bitstream (memory-init files)
+# the memories with contents (weights and biases): from the bitstream (memory-init files) or
+# loaded at run time (weight_source)
 ROMS = frozenset({WEIGHTS, BIASES})
+# where they come from: the policy asked for (make_plan's weight_source), and the two results
+AUTO, BITSTREAM, RUNTIME = "auto", "bitstream", "runtime"
+WEIGHT_SOURCES = (AUTO, BITSTREAM, RUNTIME)
+# Memory.init of a memory with contents
+INIT_BITSTREAM, INIT_STREAM = "bitstream", "stream"
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,9 @@ class Memory:
     # arena's lane groups (a share of the width each, P_OUT < P_IN); the RTL builds each part
     # as these columns (fpgagen/machine/columns.py)
     parts: tuple[BlockMapping, ...] = ()
+    # where the contents come from: "bitstream" (initialized, block RAM only), "stream" (loaded
+    # at run time, no initial contents) or "" (no contents: the arena, the staging memory)
+    init: str = ""
 
     @property
     def bytes(self) -> int:
@@ -202,6 +228,10 @@ class Plan:
     # the HLS core's memories where they differ from ``memories`` (the Verilog core's): its
     # input staging holds one image (HLS_STAGING_SLOTS); empty: the same as ``memories``
     hls_staging: Memory | None = None
+    # where the weights and biases come from: "bitstream" or "runtime" (see the module
+    # docstring), and what was asked for ("auto", "bitstream" or "runtime")
+    weight_source: str = BITSTREAM
+    weight_policy: str = AUTO
 
     # --- schedule and activations ---
     @property
@@ -239,6 +269,11 @@ class Plan:
     def weights_bytes(self) -> int:
         """The weight and bias memories as built (padded to P_in x P_out words)."""
         return self.memories[WEIGHTS].bytes + self.memories[BIASES].bytes
+
+    @property
+    def weights_in_bitstream(self) -> bool:
+        """The bitstream holds the weights: valid from reset, no load needed."""
+        return self.weight_source == BITSTREAM
 
     # --- totals ---
     @property
@@ -423,9 +458,17 @@ def _weight_layouts(graph: Graph, precision: Precision, engine: EngineConfig, ta
     return out
 
 
+def check_weight_source(text: str) -> str:
+    """``--weight-source``: auto, bitstream or runtime."""
+    if text not in WEIGHT_SOURCES:
+        raise FpgagenError(f"weight source {text!r}: expected one of {', '.join(WEIGHT_SOURCES)}")
+    return text
+
+
 def make_plan(graph: Graph, board: Board, precision: Precision,
               engine: EngineConfig | None = None, fuse: bool = True,
-              staging_slots: int | None = None, pack: bool | None = None) -> Plan:
+              staging_slots: int | None = None, pack: bool | None = None,
+              weight_source: str = AUTO) -> Plan:
     """Plan ``graph`` on ``board`` at ``precision`` widths (pure; see the module docstring).
 
     ``engine`` defaults to `default_engine` (sized by the board's DSPs), halved in P_out while
@@ -436,30 +479,32 @@ def make_plan(graph: Graph, board: Board, precision: Precision,
     when only one fits the part.
     ``pack`` (or ``engine.pack``): two MACs per DSP, see `_with_packing` (None: only when the
     engine needs it, e.g. ``--pe 16x64`` on the ZC706).
+    ``weight_source``: auto, bitstream or runtime (the module docstring's "Weight source").
     """
     precision.check_layers([lay.name for lay in graph.layers])
+    policy = check_weight_source(weight_source)
     if staging_slots is not None:
-        return _plan_slots(graph, board, precision,
-                           engine or default_engine(board, precision, graph), fuse,
-                           staging_slots)
+        return _plan(graph, board, precision,
+                     engine or default_engine(board, precision, graph), fuse, policy,
+                     (staging_slots,))
     if engine is not None:
-        return _with_packing(_plan(graph, board, precision, engine, fuse),
+        return _with_packing(_plan(graph, board, precision, engine, fuse, policy),
                              True if engine.pack else pack)
-    unpacked = _default_unpacked(graph, board, precision, fuse, pack)
+    unpacked = _default_unpacked(graph, board, precision, fuse, pack, policy)
     if pack is False:
         return unpacked
-    return _packed_default(graph, board, precision, fuse, unpacked) or unpacked
+    return _packed_default(graph, board, precision, fuse, unpacked, policy) or unpacked
 
 
 def _default_unpacked(graph: Graph, board: Board, precision: Precision, fuse: bool,
-                      pack: bool | None) -> Plan:
+                      pack: bool | None, policy: str = AUTO) -> Plan:
     """The DSP-sized default engine (one MAC per DSP), P_out halved until the memories fit."""
     eng = default_engine(board, precision, graph)
-    plan = _plan(graph, board, precision, eng, fuse)
+    plan = _plan(graph, board, precision, eng, fuse, policy)
     notes = [n for n in (p_in_note(graph, eng.p_in),) if n]
     while not _fits_part(plan) and eng.p_out > 1:
         eng = replace(eng, p_out=eng.p_out // 2)
-        smaller = _plan(graph, board, precision, eng, fuse)
+        smaller = _plan(graph, board, precision, eng, fuse, policy)
         if _fits_part(smaller):
             notes.append(f"P_out halved from the DSP-sized {plan.engine} to {eng}: at "
                          f"{plan.engine} the design needs {_overflow(plan)} (its wide weight "
@@ -478,7 +523,7 @@ PACK_MIN_SPEEDUP = 1.3
 
 
 def _packed_default(graph: Graph, board: Board, precision: Precision, fuse: bool,
-                    unpacked: Plan) -> Plan | None:
+                    unpacked: Plan, policy: str = AUTO) -> Plan | None:
     """The default engine with two MACs per DSP (`packed_dsp_engine`: twice the P_out the DSPs
     give one MAC each) when the board's DSP slice packs these widths exactly, the design fits
     the part, and it is PACK_MIN_SPEEDUP faster by the estimate; else None."""
@@ -487,7 +532,7 @@ def _packed_default(graph: Graph, board: Board, precision: Precision, fuse: bool
     eng = packed_dsp_engine(board, *mac_widths(unpacked), p_in=unpacked.engine.p_in)
     if eng is None or eng.p_out <= unpacked.engine.p_out:
         return None
-    plan = _plan(graph, board, precision, replace(eng, pack=False), fuse)
+    plan = _plan(graph, board, precision, replace(eng, pack=False), fuse, policy)
     if not _fits_part(plan) or plan.total_cycles * PACK_MIN_SPEEDUP > unpacked.total_cycles:
         return None
     packed = _with_packing(plan, True)
@@ -600,7 +645,8 @@ def _with_packing(plan: Plan, pack: bool | None) -> Plan:
     if _weight_layouts(plan.graph, plan.precision, packed, plan.stage_taps) != plan.weights:
         # packing changed a conv's split (`conv_split` keeps two columns a group): re-plan
         return replace(_plan(plan.graph, plan.board, plan.precision, packed,
-                             bool(plan.fusions)), engine_note=plan.engine_note)
+                             bool(plan.fusions), plan.weight_policy),
+                       engine_note=plan.engine_note)
     return replace(plan, engine=packed)
 
 
@@ -621,17 +667,26 @@ def _fits_part(plan: Plan) -> bool:
 
 
 def _plan(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
-          fuse: bool) -> Plan:
-    """The plan with two staging slots, or with one when only that fits the part."""
-    plan = _plan_slots(graph, board, precision, eng, fuse, STAGING_SLOTS)
-    if _fits_part(plan):
-        return plan
-    single = _plan_slots(graph, board, precision, eng, fuse, 1)
-    return single if _fits_part(single) else plan
+          fuse: bool, policy: str = AUTO, slot_options: tuple[int, ...] = (STAGING_SLOTS, 1)
+          ) -> Plan:
+    """The plan with two staging slots, or with one when only that fits the part; with the
+    weights from the bitstream or loaded at run time as ``policy`` says (auto: the bitstream
+    when any slot count fits that way, else run time when that fits, else the bitstream)."""
+    sources = (RUNTIME,) if policy == RUNTIME else (BITSTREAM,) if policy == BITSTREAM \
+        else (BITSTREAM, RUNTIME)
+    first = None
+    for source in sources:
+        for slots in slot_options:
+            plan = _plan_slots(graph, board, precision, eng, fuse, slots, source, policy)
+            first = first or plan
+            if _fits_part(plan):
+                return plan
+    assert first is not None
+    return first
 
 
 def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineConfig,
-                fuse: bool, slots: int) -> Plan:
+                fuse: bool, slots: int, source: str = BITSTREAM, policy: str = AUTO) -> Plan:
     problem = pixel_stride_problem(graph, eng.p_pix)
     if problem:
         raise FpgagenError(problem)
@@ -669,24 +724,27 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     # P_OUT < P_IN the
     # arena is written a lane group at a time, so each group is its own memory (a block RAM
     # column must not hold bits of two groups: they have different write enables); weights
-    # and biases are ROMs, initialized by the bitstream: BRAM only (URAM has no init). The
-    # parts of one memory are identical and mapped alike (one BIND_STORAGE in the HLS core).
+    # and biases initialized by the bitstream are BRAM only (URAM has no init), loaded at run
+    # time they may be URAM. The parts of one memory are identical and mapped alike (one
+    # BIND_STORAGE in the HLS core).
     # with p_pix pixel banks each word bank (or lane group) is p_pix parts, one per pixel bank
     splits = {INPUT_STAGING: (stage_banks, 1), ACTIVATIONS: (pix * banks, arena_groups(eng))}
     part_shapes = {name: (wd // splits.get(name, (1, 1))[1], dp // splits.get(name, (1, 1))[0],
                           splits.get(name, (1, 1))[0] * splits.get(name, (1, 1))[1])
                    for name, (wd, dp, _) in shapes.items()}
     # The RAMs are written as their parts' columns (one array per column in both cores), the
-    # ROMs as one array each: mapped by the rule a tool applies to one array
+    # weights and biases as one array each: mapped by the rule a tool applies to one array
     # (`fpgagen.plan.bram.map_one_array`).
+    runtime = source == RUNTIME
     mapped = map_memories([(wd, dp) for wd, dp, _ in part_shapes.values()], board.bram36,
-                          board.uram, [name not in ROMS for name in part_shapes],
+                          board.uram, [runtime or name not in ROMS for name in part_shapes],
                           [n for _, _, n in part_shapes.values()],
                           [name in ROMS for name in part_shapes])
     memories = {}
     for (name, (wd, dp, purpose)), m in zip(shapes.items(), mapped, strict=True):
         mine = (m,) * part_shapes[name][2]
-        memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine)
+        init = "" if name not in ROMS else INIT_STREAM if runtime else INIT_BITSTREAM
+        memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine, init)
     hls_staging = None
     if slots != HLS_STAGING_SLOTS:
         hls_staging = _staging_of(memories[INPUT_STAGING], taps, HLS_STAGING_SLOTS * ceil_div(
@@ -698,7 +756,8 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
     return Plan(graph, board, precision, eng, fuse, acts, unfused, MappingProxyType(layouts),
                 eng.p_in * eng.p_out * ww, eng.p_out * wb, MappingProxyType(memories), costs,
                 io_cycles=sum(v for _, v in io), stage_taps=taps, io_terms=io,
-                staging_slots=slots, hls_staging=hls_staging, stage_banks=stage_banks)
+                staging_slots=slots, hls_staging=hls_staging, stage_banks=stage_banks,
+                weight_source=source, weight_policy=policy)
 
 
 def _staging_of(staging: Memory, banks: int, bank_depth: int, purpose: str) -> Memory:
@@ -724,6 +783,20 @@ def _avgpool_lane_dsps(graph: Graph, act_w: int, board: Board) -> int:
         return 1
     return avgpool_lane_dsps(avgpool_sum_width(act_w, max(pixels)), AVG_MULT_BITS,
                              board.dsp_slice)
+
+
+def weight_note(plan: Plan) -> str:
+    """Where a plan's weights come from and why, for check, build and report.md."""
+    uram = sum(plan.memories[n].mapping.uram for n in ROMS)
+    where = f", {uram} URAM of them" if uram else ""
+    if plan.weights_in_bitstream:
+        return ("in the bitstream (block RAM initial contents); a load through in_stream can "
+                "replace them (fpgagen pack-weights)")
+    why = ("--weight-source runtime" if plan.weight_policy == RUNTIME else
+           "the design fits the part only so: the bitstream cannot initialize UltraRAM, and "
+           "block RAM alone is too small")
+    return (f"loaded at run time through in_stream (driver/weights.bin, no initial "
+            f"contents{where}): {why}; the core refuses to start until a load succeeded")
 
 
 def arena_banks(engine: EngineConfig) -> int:
@@ -789,7 +862,7 @@ def layer_rows(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["ACTIVATIONS", "ARENA", "BIASES", "HLS_STAGING_SLOTS", "INPUT_STAGING", "RING",
-           "STAGING_SLOTS", "VIEW",
-           "WEIGHTS",
-           "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows", "make_plan"]
+__all__ = ["ACTIVATIONS", "ARENA", "AUTO", "BIASES", "BITSTREAM", "HLS_STAGING_SLOTS",
+           "INPUT_STAGING", "RING", "RUNTIME", "STAGING_SLOTS", "VIEW", "WEIGHTS",
+           "WEIGHT_SOURCES", "LayerCost", "Memory", "Plan", "WeightLayout", "layer_rows",
+           "make_plan", "weight_note"]

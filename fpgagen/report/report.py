@@ -27,6 +27,7 @@ from fpgagen.hls.latency import report_section as hls_section
 from fpgagen.machine.context import Machine
 from fpgagen.plan.boards import Board
 from fpgagen.plan.budget import Verdict
+from fpgagen.plan.plan import weight_note
 from fpgagen.quant.precision import precision_label
 from fpgagen.quant.quality import db_json
 from fpgagen.report.provenance import describe, tool_lines
@@ -108,6 +109,7 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
                    for f in plan.fusions],
         "memory": check_json,
         "fits": verdict.fits,
+        "weights": weights_section(m),
         "estimate": {"cycles": plan.total_cycles, "fps": plan.fps,
                      "streaming_cycles": plan.streaming_cycles,
                      "streaming_fps": plan.streaming_fps,
@@ -206,6 +208,20 @@ def verdict_section(r: Mapping[str, Any]) -> dict[str, Any]:
     update it with their sections."""
     return {"fits": _fits(r), "csim": _proof(r, "csim", "--csim"),
             "rtl": _proof(r, "rtl", "--rtl"), "fmax": _fmax(r), "speed": _speed(r)}
+
+
+def weights_section(m: Machine) -> dict[str, Any]:
+    """Where the weights come from, and the load stream (driver/weights.bin) of the build."""
+    wl = m.weight_load
+    return {
+        "source": m.plan.weight_source, "asked": m.plan.weight_policy,
+        "in_bitstream": m.weights_init, "note": weight_note(m.plan),
+        "file": "driver/weights.bin", "bytes": wl.bytes, "beats": wl.beats,
+        "crc32": m.weights_crc, "crc32_hex": f"0x{m.weights_crc:08x}",
+        "loader_register_bits": wl.shift_register_bits,
+        "hls": ("the HLS core has the same weights as ROM initializers and no load mode yet"
+                if not m.weights_init else "the HLS core holds the same weights (ROM)"),
+    }
 
 
 # beside report.json, never replaced itself: every process locks the same file

@@ -34,7 +34,8 @@ HW_MODULES = ("fg_engine", "fg_layer_table", "fg_conv_agu", "fg_pool_agu", "fg_v
               "fg_count", "fg_delay", "fg_mul", "fg_mul2", "fg_pe_array", "fg_ksum", "fg_avgpool",
               "fg_add", "fg_maxpool", "fg_requant", "fg_writeback", "fg_logits_out", "fg_arena",
               "fg_col_ram", "fg_sdp_ram", "fg_rom", "fg_axis_unpack", "fg_axis_out", "fg_axil_ctrl",
-              "fg_stage_slots", "fg_fused_pair", "fg_credit", "fg_pixmax")
+              "fg_stage_slots", "fg_fused_pair", "fg_credit", "fg_pixmax", "fg_wload",
+              "fg_crc32")
 # the Verilog includes they read, copied beside them (rendered from Python tables: the table's
 # fields, the pipeline latencies; fpgagen/rtl/headers.py)
 HW_HEADERS = tuple(HEADERS)
@@ -66,6 +67,8 @@ def rtl_context(m: Machine) -> dict[str, object]:
         "arena_col": col_params(arena_cols),
         "stage_col": banked_col_params([part_columns(p, staging.width) for p in staging.parts]),
         "stage_last_entry": m.stage_last_entry,
+        # the weights: in the bitstream (memory-init files) or loaded at run time (weights.bin)
+        "weights_init": m.weights_init, "wload": m.weight_load,
     }
 
 
@@ -88,6 +91,10 @@ def bench_info(m: Machine, ctx: dict[str, object]) -> dict[str, object]:
         # pixel banks (a pixel-parallel engine): pixel x of a row in pixel bank x mod p_pix at
         # group x div p_pix, rows of ceil(W / p_pix) groups; dumps of NW banks each
         **({"p_pix": m.p_pix} if m.p_pix > 1 else {}),
+        # the weight load (weights.bin: driver/, or the caller's): needed before the first
+        # image when the bitstream holds no weights
+        "weights_init": m.weights_init, "wload": m.weight_load.as_dict(),
+        "weights_crc": m.weights_crc,
     }
 
 
@@ -111,7 +118,7 @@ def emit_rtl(out: Path, m: Machine) -> list[Path]:
     mems = (("weights.hex", m.weight_words.reshape(-1, m.p_out * m.p_in), dp.w_w,
              m.weight_depth),
             ("biases.hex", m.bias_words, dp.b_w, m.bias_depth))
-    for fname, lanes, bits, depth in mems:
+    for fname, lanes, bits, depth in (mems if m.weights_init else ()):
         rows = lanes.reshape(lanes.shape[0], -1)
         words = to_hex_words(rows, bits) if rows.shape[0] else []
         path = out / fname

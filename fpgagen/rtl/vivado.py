@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from fpgagen.plan.plan import ROMS, Plan
+from fpgagen.plan.plan import INIT_BITSTREAM, Plan
 from fpgagen.util.templating import render
 
 TOP = "fpgagen_top"
@@ -46,7 +46,8 @@ def vivado_context(plan: Plan) -> dict[str, object]:
 
     ``bram36_block``: BRAM36 of the memories the Plan keeps wholly in block RAM (those it gives
     URAM columns carry ``ram_style = "ultra"``, so Vivado may move all of them to URAM);
-    ``rom_bram36``: BRAM36 of the ROMs (weights, biases), which can only be block RAM.
+    ``rom_bram36``: BRAM36 of the memories the bitstream initializes (weights and biases
+    unless they load at run time: `Memory.init`), which can only be block RAM.
     """
     mems = plan.memories.values()
     return {
@@ -54,7 +55,7 @@ def vivado_context(plan: Plan) -> dict[str, object]:
         "clock_mhz": plan.board.clock_mhz,
         "bram36_plan": plan.bram36,
         "bram36_block": sum(m.mapping.halves for m in mems if not m.mapping.uram) / 2,
-        "rom_bram36": sum(m.mapping.halves for m in mems if m.name in ROMS) / 2,
+        "rom_bram36": sum(m.mapping.halves for m in mems if m.init == INIT_BITSTREAM) / 2,
         "uram_plan": plan.uram,
         "dsp_plan": plan.engine.dsp,  # one per MAC + one per avgpool lane (EngineConfig.dsp)
     }

@@ -103,18 +103,19 @@ def system_summary(board: Board, out: Path) -> str:
             f"the core -> {BITSTREAM} + {HWH})")
 
 
-def dma_config(fmt: StreamFormat, addr_bits: int) -> dict[str, int]:
+def dma_config(fmt: StreamFormat, addr_bits: int, load_bytes: int = 0) -> dict[str, int]:
     """The AXI DMA's settings for a build's streams (Vivado ``CONFIG.*`` names, PG021).
 
     Simple mode (no scatter-gather): one transfer per buffer, which needs the buffer-length
-    register wide enough for the larger buffer (the IP's default 14 bits moves 16,383 bytes;
-    the ZC706 SqueezeNet image is 150,528). Stream and memory-map widths equal TDATA, so no
-    width converter sits between the DMA and the core.
+    register wide enough for the largest buffer (the IP's default 14 bits moves 16,383 bytes;
+    the ZC706 SqueezeNet image is 150,528, its weights.bin, ``load_bytes``, 1,263,744). Stream
+    and memory-map widths equal TDATA, so no width converter sits between the DMA and the core.
     """
     return {
         "c_include_sg": 0,
         "c_sg_include_stscntrl_strm": 0,
-        "c_sg_length_width": dma_length_bits(max(fmt.in_buffer_bytes, fmt.out_buffer_bytes)),
+        "c_sg_length_width": dma_length_bits(max(fmt.in_buffer_bytes, fmt.out_buffer_bytes,
+                                                 load_bytes)),
         "c_addr_width": addr_bits,
         "c_m_axis_mm2s_tdata_width": fmt.tdata_bits,
         "c_m_axi_mm2s_data_width": fmt.tdata_bits,
@@ -125,7 +126,8 @@ def dma_config(fmt: StreamFormat, addr_bits: int) -> dict[str, int]:
     }
 
 
-def system_context(board: Board, fmt: StreamFormat, model: str) -> dict[str, object]:
+def system_context(board: Board, fmt: StreamFormat, model: str, load_bytes: int = 0
+                   ) -> dict[str, object]:
     """Everything the system templates read that the Plan and stream format decide (pure).
     A board without a processing system gets ``ps`` None and a ``reason``."""
     ps = processing_system(board)
@@ -136,7 +138,8 @@ def system_context(board: Board, fmt: StreamFormat, model: str) -> dict[str, obj
         "ps": ps, "reason": no_system_reason(board),
         "tdata_bits": fmt.tdata_bits, "in_beats": fmt.in_beats, "out_beats": fmt.out_beats,
         "in_buffer_bytes": fmt.in_buffer_bytes, "out_buffer_bytes": fmt.out_buffer_bytes,
-        "dma": dma_config(fmt, ps.dma_addr_bits) if ps else {},
+        "dma": dma_config(fmt, ps.dma_addr_bits, load_bytes) if ps else {},
+        "load_bytes": load_bytes,
         "irq_ids": ps.irq_ids if ps else {},
         "bd": BD_NAME, "bitstream": BITSTREAM, "hwh": HWH, "xsa": XSA,
         "core_cell": CORE_CELL, "dma_cell": DMA_CELL, "irq_cell": IRQ_CELL,
@@ -203,7 +206,7 @@ def emit_system(out: Path, m: Machine) -> list[Path]:
     """Write ``out/system/`` (after ``out/rtl`` and ``out/hls``): ``build.tcl`` and
     ``README.txt``, or only the README for a board without a processing system."""
     fmt = m.stream
-    ctx = system_context(m.plan.board, fmt, m.plan.graph.name)
+    ctx = system_context(m.plan.board, fmt, m.plan.graph.name, m.weight_load.bytes)
     system = out / "system"
     system.mkdir(parents=True, exist_ok=True)
     written = []

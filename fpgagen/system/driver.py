@@ -5,7 +5,10 @@
 - ``fpgagen_driver.py`` (PYNQ and pure numpy), ``fpgagen_driver.c`` / ``.h`` (bare metal), copied
   from ``fpgagen/driver/`` unchanged, so every build runs the one driver the tests prove;
 - ``build.json``: the build's constants (shapes, types, input rounding and saturation, stream
-  geometry, DMA buffer sizes, register map, BUILD_ID, clock), read by ``BuildInfo``;
+  geometry, DMA buffer sizes, register map, BUILD_ID, clock, the weights: whether the bitstream
+  holds them, weights.bin's length and CRC-32), read by ``BuildInfo``;
+- ``weights.bin``: the build's weights as the core's load mode takes them on in_stream
+  (`fpgagen.machine.weightload`); the driver loads it when the bitstream holds no weights;
 - ``fpgagen_build.h``: the same constants as C ``#define``s for the C driver
   (templates/driver/fpgagen_build.h.j2).
 
@@ -30,6 +33,7 @@ DRIVER_DIR = Path(__file__).resolve().parents[1] / "driver"
 DRIVER_FILES = ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h")
 BUILD_JSON = "build.json"
 BUILD_H = "fpgagen_build.h"
+WEIGHTS_BIN = "weights.bin"
 
 
 def build_json(m: Machine) -> dict[str, Any]:
@@ -64,10 +68,28 @@ def build_json(m: Machine) -> dict[str, Any]:
                    "in_values_per_beat": fmt.in_values_per_beat,
                    "out_values_per_beat": fmt.out_values_per_beat,
                    "dma_length_bits": dma_length_bits(max(fmt.in_buffer_bytes,
-                                                          fmt.out_buffer_bytes))},
+                                                          fmt.out_buffer_bytes,
+                                                          m.weight_load.bytes))},
+        "weights": weights_json(m),
         "registers": dict(drv.REGISTERS),
         "register_bits": dict(drv.REGISTER_BITS),
     }
+
+
+def weights_json(m: Machine) -> dict[str, Any]:
+    """build.json's ``weights``: where the weights come from and the load stream's figures."""
+    wl = m.weight_load
+    return {"source": m.plan.weight_source,
+            "in_bitstream": m.weights_init,
+            "file": WEIGHTS_BIN, "bytes": wl.bytes, "beats": wl.beats,
+            "crc32": m.weights_crc, "crc32_hex": f"0x{m.weights_crc:08x}",
+            "weight_words": wl.weight_words, "weight_word_bits": wl.weight_word_bits,
+            "beats_per_weight_word": wl.beats_per_weight_word,
+            "bias_words": wl.bias_words, "bias_word_bits": wl.bias_word_bits,
+            "beats_per_bias_word": wl.beats_per_bias_word,
+            "order": "weight words (address 0 first), then bias words; each word's lanes "
+                     "little-end first, zero-padded to whole beats; TKEEP all ones, TLAST on "
+                     "the last beat"}
 
 
 class _Raw(str):
@@ -86,7 +108,7 @@ def _c_define_value(v: object) -> str:
 
 def build_header(info: dict[str, Any]) -> str:
     """``fpgagen_build.h`` for the build.json contents ``info``."""
-    i, o, s = info["input"], info["output"], info["stream"]
+    i, o, s, wt = info["input"], info["output"], info["stream"], info["weights"]
     h, w, c = i["shape"]
     defines = {
         "MODEL": info["model"], "BOARD": info["board"], "PART": info["part"],
@@ -103,6 +125,8 @@ def build_header(info: dict[str, Any]) -> str:
         "IN_BEATS": s["in_beats"], "OUT_BEATS": s["out_beats"],
         "IN_PAYLOAD_BYTES": s["in_payload_bytes"], "OUT_PAYLOAD_BYTES": s["out_payload_bytes"],
         "IN_BUFFER_BYTES": s["in_buffer_bytes"], "OUT_BUFFER_BYTES": s["out_buffer_bytes"],
+        "WEIGHTS_REQUIRED": wt["source"] == "runtime", "WEIGHTS_BYTES": wt["bytes"],
+        "WEIGHTS_BEATS": wt["beats"], "WEIGHTS_CRC32": _Raw(f"0x{wt['crc32']:08x}u"),
     }
     rows = [(f"FPGAGEN_{k}", _c_define_value(v)) for k, v in defines.items()]
     return render("driver/fpgagen_build.h.j2", info=info, defines=rows,
@@ -123,5 +147,8 @@ def emit_driver(out: Path, m: Machine) -> list[Path]:
     written.append(path)
     path = out / BUILD_H
     path.write_text(build_header(info))
+    written.append(path)
+    path = out / WEIGHTS_BIN
+    path.write_bytes(m.weights_bin)
     written.append(path)
     return written

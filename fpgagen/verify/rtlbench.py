@@ -80,19 +80,22 @@ def _redirected(log: Path) -> Iterator[None]:
 def run_rtl(rtl_dir: Path, input_hex: Path, work: Path, *, dump: bool = True,
             backpressure: int = 0, in_pause: int = 0, irq: bool = True,
             bad_tlast: int | None = None, max_cycles: int = 100_000_000,
-            quiet: bool = True, monitor: RunMonitor | None = None) -> RtlRun:
+            quiet: bool = True, monitor: RunMonitor | None = None,
+            weights: bytes | None = None, weight_beats: int | None = None) -> RtlRun:
     """Build ``rtl_dir`` (fpgagen_top + fpgagen_tb + hw copies) with Verilator and run one
     inference on ``input_hex`` (vectors/input.hex: one value per line); results land in ``work``.
 
     The values are packed into beats by the driver's own function, so the bench streams the
     bytes a board's DMA would. ``backpressure`` / ``in_pause`` are 4-bit patterns of stalled
     cycles on the output / input stream; ``irq`` waits for the interrupt instead of polling
-    AP_CTRL; ``bad_tlast`` puts TLAST on that input beat (a malformed frame).
+    AP_CTRL; ``bad_tlast`` puts TLAST on that input beat (a malformed frame). ``weights``: the
+    bytes of a weights.bin the host loads first (the bench's +fg_wload); ``weight_beats``
+    sends only that many of its beats (a truncated load).
     """
     return run_rtl_batch(rtl_dir, [Path(input_hex)], work, dump=dump,
                          backpressure=backpressure, in_pause=in_pause, irq=irq,
                          bad_tlast=bad_tlast, max_cycles=max_cycles, quiet=quiet,
-                         monitor=monitor)[0]
+                         monitor=monitor, weights=weights, weight_beats=weight_beats)[0]
 
 
 def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
@@ -100,7 +103,9 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
                   irq: bool = True, bad_tlast: int | None = None,
                   max_cycles: int = 100_000_000, quiet: bool = True,
                   progress: Callable[[int, int], None] | None = None,
-                  stream: bool = False, monitor: RunMonitor | None = None) -> list[RtlRun]:
+                  stream: bool = False, monitor: RunMonitor | None = None,
+                  weights: bytes | None = None,
+                  weight_beats: int | None = None) -> list[RtlRun]:
     """`run_rtl` for several images: one Verilator build, one simulator process, the images
     one after the other through the same core (started again over AXI4-Lite after each
     ap_done, without a reset, as a host driver does). ``progress(done, total)`` is called from
@@ -113,7 +118,8 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     cycles and the dumps are the first image's, the host's register reads the last one's.
 
     ``monitor`` hears the phases (`RunMonitor`): the Verilator build, then the simulation, with
-    the layer-table entries of the first image as their arena dumps appear (``dump``)."""
+    the layer-table entries of the first image as their arena dumps appear (``dump``).
+    ``weights``: a weights.bin loaded before the first image (see `run_rtl`)."""
     require_simulator()
     sim_cache()  # a bad FPGAGEN_CACHE_MAX is an error before any work
     if not input_hexes:
@@ -129,11 +135,26 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
     for old in [*work.glob("arena_*.hex"), *work.glob("batch_*.hex")]:
         old.unlink()
     # the memory images are read relative to the simulator's folder (as Vivado reads them),
-    # at run time: they are not part of the build
+    # at run time: they are not part of the build (a build whose weights load at run time has
+    # no weights.hex / biases.hex)
     for mem in MEMORY_FILES:
-        shutil.copyfile(rtl_dir / mem, work / mem)
+        if (rtl_dir / mem).is_file():
+            shutil.copyfile(rtl_dir / mem, work / mem)
     # everything that differs between runs is a plusarg: one build per design, wherever it is
     info = json.loads((rtl_dir / "bench.json").read_text())
+    own = rtl_dir.parent / "driver" / "weights.bin"
+    if weights is None and not info.get("weights_init", True):
+        # the bitstream holds no weights: load the build's own, as its driver does
+        if not own.is_file():
+            raise FpgagenError(f"the build's weights load at run time and {own} is missing: "
+                               "give the weights.bin to load first")
+        weights = own.read_bytes()
+    wload_args = []
+    if weights is not None:
+        wload_hex = work / "weights_beats.hex"
+        wload_hex.write_text(weight_beats_hex(weights, info))
+        beats = info["wload"]["beats"] if weight_beats is None else weight_beats
+        wload_args = [f"+fg_wload={wload_hex}", f"+fg_wload_beats={beats}"]
     beats_hex = work / "input_beats.hex"
     batch = []
     for i, hex_file in enumerate(input_hexes):
@@ -156,7 +177,7 @@ def run_rtl_batch(rtl_dir: Path, input_hexes: Sequence[Path], work: Path, *,
                 f"+fg_bad_tlast={-1 if bad_tlast is None else bad_tlast}",
                 f"+fg_max_cycles={max_cycles}",
                 f"+fg_images={len(input_hexes) if stream else 1}", f"+fg_done_times={done_hex}",
-                f"+fg_verbose={int(os.environ.get('FG_RTL_VERBOSE', '0'))}"]
+                f"+fg_verbose={int(os.environ.get('FG_RTL_VERBOSE', '0'))}", *wload_args]
     result_file = work / "result.json"
     if result_file.exists():
         result_file.unlink()
@@ -276,6 +297,19 @@ def failure_reason(log_text: str, limit: int = 200) -> str:
             text = ": ".join(g for g in m.groups() if g)
             return text if len(text) <= limit else text[:limit - 3] + "..."
     return "no reason in the log"
+
+
+def weight_beats_hex(data: bytes, info: dict) -> str:
+    """A weights.bin's bytes -> its beats, one TDATA per line (the bench's +fg_wload file);
+    refused unless it is the build's length (a truncated load is ``weight_beats``)."""
+    tb = info["tdata_bits"] // 8
+    want = info["wload"]["bytes"]
+    if len(data) != want:
+        raise FpgagenError(f"weights of {len(data)} bytes, the build loads {want} "
+                           f"({info['wload']['beats']} beats of {tb} bytes)")
+    digits = 2 * tb
+    return "".join(f"{int.from_bytes(data[k:k + tb], 'little'):0{digits}x}\n"
+                   for k in range(0, len(data), tb))
 
 
 def _input_beats(input_hex: Path, info: dict) -> str:

@@ -16,14 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fpgagen.driver.fpgagen_driver import unpack_values, value_bytes
+from fpgagen.driver.fpgagen_driver import STATUS_LOADED, unpack_values, value_bytes
 from fpgagen.verify.csim import TensorResult
 
 LOGITS = "logits (out_stream)"  # compare_rtl's name for the streamed logits
 
 # what the bench reports besides the logits (fpgagen_tb.v.j2 outputs of the same names)
 BENCH_REGISTERS = ("load_cycles", "keep_errors", "last_errors", "reg_ctrl", "reg_ctrl_after",
-                   "reg_cycles", "reg_status", "reg_id", "reg_isr_after", "irq_after")
+                   "reg_cycles", "reg_status", "reg_id", "reg_isr_after", "irq_after",
+                   "reg_weights", "reg_wcrc", "wl_cycles")
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def compare_rtl(run: RtlRun, rtl_dir: Path, vectors: Path) -> tuple[list, list[s
 def check_host_view(run: RtlRun, info: dict) -> TensorResult:
     """What the host saw over s_axi_control (fpgagen_tb's program) against the register map:
     ap_done set and cleared on read, idle after, the interrupt acknowledged, CYCLES equal to the
-    bench's own count, no frame error, the build's BUILD_ID."""
+    bench's own count, the weights loaded and no frame error, the build's BUILD_ID."""
     h = run.host
     checks = [
         (h["reg_ctrl"] & 0b110 == 0b110, f"AP_CTRL after the run {h['reg_ctrl']:#x} (want "
@@ -233,7 +234,9 @@ def check_host_view(run: RtlRun, info: dict) -> TensorResult:
                                                 " (want ap_done cleared, ap_idle set)"),
         (h["reg_cycles"] == run.cycles, f"CYCLES register {h['reg_cycles']} != {run.cycles} "
                                         "counted by the bench"),
-        (h["reg_status"] == 0, f"STATUS {h['reg_status']:#x}: the input frame was malformed"),
+        (h["reg_status"] == STATUS_LOADED,
+         f"STATUS {h['reg_status']:#x} (want {STATUS_LOADED:#x}: weights loaded, no frame "
+         "error, no start refused)"),
         (h["reg_id"] == int(info["build_id_hex"], 16),
          f"BUILD_ID {h['reg_id']:#010x} != the build's 0x{info['build_id_hex']}"),
         (h["reg_isr_after"] == 0 and h["irq_after"] == 0,

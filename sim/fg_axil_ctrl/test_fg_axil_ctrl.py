@@ -2,7 +2,11 @@
 core (ap_ctrl_hs: takes ap_start when idle, busy for a set number of cycles, ap_done and
 ap_ready in its last cycle). Checks the Vitis HLS register map as a driver uses it: start,
 ap_done clear-on-read, idle, auto_restart, GIE/IER/ISR and the interrupt line with its
-acknowledge (toggle on write), CYCLES, STATUS (frame error), BUILD_ID, unmapped reads."""
+acknowledge (toggle on write), CYCLES, STATUS (frame error), BUILD_ID, unmapped reads.
+Then the weight loader's side against a model loader: WEIGHTS (a request is one wl_req pulse;
+busy, loaded, error read back), WEIGHTS_CRC, a start refused (not passed to the core, STATUS
+bit 2, cleared by the next start taken) while the weights are not loaded or a load is busy,
+and auto_restart ended by a load request."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from runner import params, run_module
 from tbutil import reset, start_clock
 
 CTRL, GIE, IER, ISR, CYCLES, STATUS, BUILD_ID = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
+WEIGHTS, WEIGHTS_CRC = 0x1C, 0x20
 DONE, IDLE, READY = 0x2, 0x4, 0x8
+ST_FRAME, ST_LOADED, ST_REFUSED = 0x1, 0x2, 0x4
 
 
 class Core:
@@ -26,7 +32,18 @@ class Core:
         dut.ap_ready.value = 0
         dut.ap_idle.value = 1
         dut.frame_error.value = 0
+        dut.wl_busy.value = 0
+        dut.wl_valid.value = 1
+        dut.wl_error.value = 0
+        dut.wl_crc.value = 0
+        self.reqs = 0
         cocotb.start_soon(self._go())
+        cocotb.start_soon(self._reqs())
+
+    async def _reqs(self):
+        while True:
+            await RisingEdge(self.dut.clk)
+            self.reqs += int(self.dut.wl_req.value)
 
     async def _go(self):
         dut = self.dut
@@ -76,7 +93,7 @@ async def register_map(dut):
     assert await read(m, CTRL) & (DONE | 1) == 0, "ap_done not cleared on read / start stuck"
     assert core.runs == 1
     assert await read(m, CYCLES) == run, "CYCLES is the core's busy cycles"
-    assert await read(m, STATUS) == 0
+    assert await read(m, STATUS) == ST_LOADED
     assert int(dut.interrupt.value) == 0, "interrupt without GIE/IER"
     assert await read(m, ISR) == 0, "ISR set while IER is 0"
     # interrupts: enabled, raised at done, acknowledged by writing 1 to ISR
@@ -90,7 +107,7 @@ async def register_map(dut):
             break
     assert int(dut.interrupt.value) == 1, "no interrupt at ap_done"
     assert await read(m, ISR) == 1
-    assert await read(m, STATUS) == 1, "the frame error of the run is not in STATUS"
+    assert await read(m, STATUS) == ST_FRAME | ST_LOADED, "the frame error is not in STATUS"
     await m.write(ISR, (1).to_bytes(4, "little"))
     await RisingEdge(dut.clk)
     await RisingEdge(dut.clk)
@@ -121,7 +138,70 @@ async def register_map(dut):
     await m.write(CTRL, (1).to_bytes(4, "little"))
     await wait_done(dut, m)
     assert await read(m, ISR) == 2
+    assert core.reqs == 0, "wl_req without a WEIGHTS write"
     cocotb.log.info("register map ok, %d runs", core.runs)
+
+
+async def idle_cycles(dut, n: int) -> None:
+    for _ in range(n):
+        await RisingEdge(dut.clk)
+
+
+@cocotb.test()
+async def weight_load(dut):
+    run = 23
+    start_clock(dut.clk)
+    core = Core(dut, run)
+    m = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi"), dut.clk, dut.rst)
+    dut.wl_valid.value = 0  # weights not loaded (a build whose bitstream holds none)
+    await reset(dut.clk, dut.rst)
+    assert await read(m, WEIGHTS) == 0
+    assert await read(m, STATUS) == 0
+    # a start before any load: refused, the core never starts, STATUS says so
+    await m.write(CTRL, (1).to_bytes(4, "little"))
+    await idle_cycles(dut, 3 * run)
+    assert core.runs == 0, "a start with the weights not loaded reached the core"
+    assert int(dut.ap_start.value) == 0
+    assert await read(m, CTRL) == IDLE, "AP_CTRL after a refused start: idle, no start bit"
+    assert await read(m, STATUS) == ST_REFUSED
+    # a load request: one pulse per write of bit 0; bit 0 = 0 asks for nothing
+    await m.write(WEIGHTS, (1).to_bytes(4, "little"))
+    await idle_cycles(dut, 2)
+    assert core.reqs == 1, f"{core.reqs} wl_req pulses for one WEIGHTS write"
+    await m.write(WEIGHTS, (2).to_bytes(4, "little"))
+    await idle_cycles(dut, 2)
+    assert core.reqs == 1, "WEIGHTS written without bit 0 asked for a load"
+    # the loader's state and CRC read back as they are
+    for busy, valid, error in ((1, 0, 0), (0, 0, 1), (0, 1, 0), (1, 1, 1)):
+        dut.wl_busy.value, dut.wl_valid.value, dut.wl_error.value = busy, valid, error
+        dut.wl_crc.value = crc = 0x9E83486D ^ (busy << 3 | valid << 7 | error << 30)
+        await idle_cycles(dut, 1)
+        assert await read(m, WEIGHTS) == busy | valid << 1 | error << 2
+        assert await read(m, WEIGHTS_CRC) == crc
+    # loaded but a load busy: still refused
+    dut.wl_busy.value, dut.wl_valid.value, dut.wl_error.value = 1, 1, 0
+    await m.write(CTRL, (1).to_bytes(4, "little"))
+    await idle_cycles(dut, run)
+    assert core.runs == 0, "a start while a load is busy reached the core"
+    assert await read(m, STATUS) == ST_REFUSED | ST_LOADED
+    # loaded and idle: taken, and the refusal is cleared
+    dut.wl_busy.value = 0
+    await m.write(CTRL, (1).to_bytes(4, "little"))
+    await wait_done(dut, m)
+    assert core.runs == 1
+    assert await read(m, STATUS) == ST_LOADED, "a start taken must clear 'start refused'"
+    # auto_restart, then a load request (busy): the restarts end after the run in progress
+    await m.write(CTRL, (0x81).to_bytes(4, "little"))
+    await idle_cycles(dut, 2 * run + 10)
+    assert core.runs >= 2
+    dut.wl_busy.value = 1
+    await idle_cycles(dut, run + 10)
+    n = core.runs
+    await idle_cycles(dut, 3 * run)
+    assert core.runs == n, "auto_restart restarted the core while a load was busy"
+    assert int(dut.ap_start.value) == 0
+    assert await read(m, CTRL) & 0x81 == 0x80, "auto_restart is kept, the start bit is not"
+    cocotb.log.info("weight registers ok")
 
 
 @pytest.mark.parametrize("build_id", [0x1234ABCD])

@@ -2,7 +2,9 @@
 (fpgagen/driver/fpgagen_driver.py) sent by a cocotbext-axi AxiStreamSource (TKEEP marks the last
 beat's bytes, TLAST ends the frame), pixels collected by a consumer with its own backpressure.
 Checks every pixel, that nothing is taken outside a frame, the frame-error flag on a frame
-with an early TLAST, and at full speed one pixel per cycle (when a beat carries >= a pixel)."""
+with an early TLAST, and at full speed one pixel per cycle (when a beat carries >= a pixel).
+`between` is checked every cycle against a model: high from reset, low from a frame's first
+beat taken until its last pixel has left."""
 
 from __future__ import annotations
 
@@ -43,14 +45,29 @@ class TB:
         self.pix: list[int] = []
         self.cycles = 0
         self.ready_gen = None
+        self.emitted = 0        # pixels of frames that started since the last restart
+        self.between = True     # the model of `between`
         cocotb.start_soon(self._consume())
 
     async def _consume(self):
+        dut = self.dut
         while True:
-            await RisingEdge(self.dut.clk)
+            await RisingEdge(dut.clk)
             self.cycles += 1
+            if int(dut.rst.value) == 0:
+                assert int(dut.between.value) == int(self.between), (
+                    f"between {int(dut.between.value)}, model {int(self.between)}")
+            restart = int(dut.start.value) == 1 and not self.between
+            if int(dut.in_stream_TVALID.value) == 1 and int(dut.in_stream_TREADY.value) == 1:
+                self.between = False
             if self.dut.m_valid.value == 1 and self.dut.m_ready.value == 1:
                 self.pix.append(int(self.dut.m_data.value))
+                self.emitted += 1
+                if self.emitted % self.pixels == 0:
+                    self.between = True   # the frame's last pixel left
+            if restart or int(dut.rst.value) == 1:
+                self.between = True
+                self.emitted = 0
             pause = next(self.ready_gen) if self.ready_gen else 0
             self.dut.m_ready.value = 0 if pause else 1
 

@@ -11,19 +11,23 @@ streamed logits (count, TLAST, values) too.
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fpgagen.driver.fpgagen_driver import STATUS_LOADED, WEIGHTS_ERROR, WEIGHTS_LOADED
 from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.machine.context import lower
+from fpgagen.machine.engine_table import table_words
 from fpgagen.pipeline import make_design
 from fpgagen.plan.boards import load_board
 from fpgagen.plan.budget import judge
 from fpgagen.plan.engine import EngineConfig
 from fpgagen.plan.plan import make_plan
+from fpgagen.quant.freeze import requantize, types_record
 from fpgagen.quant.precision import parse_precision
 from fpgagen.quant.quantize import calibration_inputs, quantize
 from fpgagen.rtl.emit import emit_rtl
@@ -294,5 +298,66 @@ def test_streaming_images_load_under_compute(tmp_path, slots):
                                  tmp_path / "work_bad", stream=True, bad_tlast=beats + 1,
                                  max_cycles=200_000)
     assert [run.host["frame_error"] for run in bad] == [0, 1, 0]
-    assert bad[-1].host["reg_status"] == 0
+    assert bad[-1].host["reg_status"] == STATUS_LOADED  # weights loaded, no frame error
     assert [run.logits for run in bad] == [run.logits for run in runs]  # the frame length is fixed
+
+
+@pytest.mark.slow
+def test_runtime_weights_two_sets_bit_exact(tmp_path):
+    """Weights loaded at run time (the Plan's weight source "runtime": no weights in the
+    bitstream, rtl/ has no weights.hex): the bench's host loads weight set A through in_stream
+    (WEIGHTS = 1, weights.bin's beats, WEIGHTS polled), runs an image, and every layer is
+    bit-exact against golden A; the same RTL with weight set B (other float weights
+    requantized into A's types, as fpgagen pack-weights does) is bit-exact against golden B.
+    WEIGHTS_CRC equals zlib.crc32 of the file each time; a load one beat short ends with the
+    weights not loaded (WEIGHTS error) and the CRC of the beats taken."""
+    gr = edge_graph()
+    prec = parse_precision("8")
+    qa = quantize(gr, random_weights(gr, 3), prec, calibration_inputs(gr, 3))
+    plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(4, 8), fuse=True,
+                     weight_source="runtime")
+    assert plan.weight_source == "runtime"
+    assert [plan.memories[n].init for n in ("weights", "biases")] == ["stream", "stream"]
+    ma = lower(plan, qa)
+    float_b = {k: v * 1.5 for k, v in random_weights(gr, 11).items()}  # some saturate
+    qb = requantize(gr, float_b, types_record(qa))
+    mb = lower(plan, qb)
+    assert table_words(ma.rows) == table_words(mb.rows), "new weights changed the table"
+    assert ma.build_id == mb.build_id, "run-time weights are not part of the bitstream's id"
+    assert ma.weights_bin != mb.weights_bin and len(ma.weights_bin) == len(mb.weights_bin)
+    emit_rtl(tmp_path / "rtl", ma)
+    assert not (tmp_path / "rtl" / "weights.hex").exists()
+    assert ".WEIGHTS_INIT(0)" in (tmp_path / "rtl" / "fpgagen_top.v").read_text()
+    image = calibration_inputs(gr, 7, 1)[0] * 4.0
+    logits = {}
+    for tag, qg, m in (("a", qa, ma), ("b", qb, mb)):
+        design = make_design(plan, qg, judge(plan), {}, image)
+        write_vectors(tmp_path / f"vectors_{tag}", qg, design.outputs)
+        run = rtlbench.run_rtl(tmp_path / "rtl", tmp_path / f"vectors_{tag}" / "input.hex",
+                               tmp_path / f"work_{tag}", weights=m.weights_bin,
+                               max_cycles=200_000)
+        results, missing = rtlresults.compare_rtl(run, tmp_path / "rtl",
+                                                  tmp_path / f"vectors_{tag}")
+        assert not missing
+        bad = [r for r in results if not r.ok]
+        assert not bad, (tag, bad[0])
+        assert {r.name for r in results} >= {lay.name for lay in gr.layers} - {"c1"}
+        assert run.host["reg_weights"] == WEIGHTS_LOADED, run.host["reg_weights"]
+        assert run.host["reg_wcrc"] == zlib.crc32(m.weights_bin)
+        assert run.host["wl_cycles"] >= m.weight_load.beats
+        logits[tag] = run.logits
+    assert logits["a"] != logits["b"], "the two weight sets gave the same logits"
+    # two images through one simulator process (a batch, as eval --rtl runs): one load
+    runs = rtlbench.run_rtl_batch(tmp_path / "rtl", [tmp_path / "vectors_b" / "input.hex"] * 2,
+                                  tmp_path / "work_batch", weights=mb.weights_bin,
+                                  max_cycles=200_000)
+    assert [run.logits for run in runs] == [logits["b"]] * 2
+    assert runs[0].host["wl_cycles"] >= mb.weight_load.beats and runs[1].host["wl_cycles"] == 0
+    # a load one beat short: not loaded, the error bit, the CRC of what arrived; no image
+    short = ma.weight_load.beats - 1
+    run = rtlbench.run_rtl(tmp_path / "rtl", tmp_path / "vectors_a" / "input.hex",
+                           tmp_path / "work_short", weights=ma.weights_bin, weight_beats=short,
+                           max_cycles=200_000, dump=False)
+    assert run.host["reg_weights"] == WEIGHTS_ERROR, run.host["reg_weights"]
+    assert run.host["reg_wcrc"] == zlib.crc32(ma.weights_bin[:short * ma.weight_load.tdata_bytes])
+    assert run.out_count == 0

@@ -17,6 +17,12 @@
  *       AP_CTRL.., and a read of its 0x10 or 0x14 is a harness error.
  *   regs BUILD_ID STATUS                         fpgagen_cycles and fpgagen_status of an idle
  *                                                simulated core: "NAME rc N value V"
+ *   crc IN.bin                                   fpgagen_crc32 of the file's bytes
+ *   wload IN.txt GOLDEN.bin WEIGHTS.bin FAULT OUT.txt
+ *       a core whose bitstream holds no weights: fpgagen_infer first ("before RC": refused),
+ *       then fpgagen_load_weights of WEIGHTS.bin ("load RC CRC"), then fpgagen_infer ("after
+ *       RC", the logits to OUT.txt). The simulated loader computes its own CRC-32 of what the
+ *       DMA delivered; FAULT 1 flips a byte on the way, 2 delivers a beat less (an error).
  *
  * Integers are decimal, one per line. The exit status is 0, or 1 with the driver's return code
  * on stdout as "rc N" (a driver error), or 2 for a harness error.
@@ -143,6 +149,8 @@ static int check(int rc)
 
 static struct {
     uint32_t build_id, status, isr, ier;
+    uint32_t wstate, wcrc;      /* WEIGHTS and WEIGHTS_CRC of the simulated loader */
+    int load_armed, fault;
     int started, done, idle;
     uint32_t mm2s_cr, s2mm_cr, mm2s_sr, s2mm_sr;
     uint64_t mm2s_sa, s2mm_da;
@@ -159,6 +167,43 @@ static void sim_error(const char *what)
 {
     printf("SIM ERROR %s\n", what);
     sim.errors++;
+}
+
+/* The loader's own CRC-32 (bit by bit: independent of the driver's table). */
+static uint32_t sim_crc(const uint8_t *d, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    size_t i;
+    int k;
+    for (i = 0; i < n; i++) {
+        c ^= d[i];
+        for (k = 0; k < 8; k++) {
+            c = (c & 1u) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+        }
+    }
+    return ~c;
+}
+
+/* A weight load: the bytes the DMA delivered (FAULT: one flipped, or a beat short). */
+static void sim_load(const uint8_t *src, size_t n)
+{
+    uint8_t *got = malloc(n + 1);
+    if (got == NULL) {
+        die("out of memory");
+    }
+    memcpy(got, src, n);
+    if (sim.fault == 1 && n > 0) {
+        got[n / 2] ^= 0x10u;
+    }
+    if (sim.fault == 2 && n >= FPGAGEN_TDATA_BYTES) {
+        n -= FPGAGEN_TDATA_BYTES;
+    }
+    sim.wcrc = sim_crc(got, n);
+    sim.wstate = n == FPGAGEN_WEIGHTS_BYTES ? FPGAGEN_WEIGHTS_LOADED : FPGAGEN_WEIGHTS_ERROR;
+    sim.status = (sim.status & ~FPGAGEN_STATUS_LOADED)
+                 | (sim.wstate & FPGAGEN_WEIGHTS_LOADED ? FPGAGEN_STATUS_LOADED : 0u);
+    sim.load_armed = 0;
+    free(got);
 }
 
 /* The core ran: its logits land in the armed S2MM buffer. */
@@ -196,6 +241,8 @@ uint32_t fpgagen_reg_read(uintptr_t addr)
         case FPGAGEN_REG_BUILD_ID: return sim.build_id;
         case FPGAGEN_REG_ISR: return sim.isr;
         case FPGAGEN_REG_IER: return sim.ier;
+        case FPGAGEN_REG_WEIGHTS: return sim.build_id ? sim.wstate : sim.isr; /* HLS: ISR */
+        case FPGAGEN_REG_WEIGHTS_CRC: return sim.build_id ? sim.wcrc : 0u;
         default: return 0;
         }
     }
@@ -216,8 +263,17 @@ void fpgagen_reg_write(uintptr_t addr, uint32_t value)
     printf("W %s 0x%02x 0x%x\n", core ? "core" : "dma", (unsigned)off, (unsigned)value);
     if (core) {
         if (off == FPGAGEN_REG_AP_CTRL && (value & FPGAGEN_AP_START)) {
-            sim.started = 1;
-            sim.idle = 0;
+            if (sim.build_id != 0 && !(sim.wstate & FPGAGEN_WEIGHTS_LOADED)) {
+                sim.status |= FPGAGEN_STATUS_START_REFUSED; /* not passed on */
+            } else {
+                sim.status &= ~FPGAGEN_STATUS_START_REFUSED;
+                sim.started = 1;
+                sim.idle = 0;
+            }
+        }
+        if (off == FPGAGEN_REG_WEIGHTS && (value & FPGAGEN_WEIGHTS_LOAD) && sim.build_id != 0) {
+            sim.load_armed = 1;
+            sim.wstate = FPGAGEN_WEIGHTS_BUSY;
         }
         if (off == FPGAGEN_REG_ISR) {
             sim.isr ^= value; /* toggle on write */
@@ -256,6 +312,14 @@ void fpgagen_reg_write(uintptr_t addr, uint32_t value)
     case FPGAGEN_DMA_MM2S_LENGTH:
         if (sim.mm2s_sr & FPGAGEN_DMASR_HALTED) {
             sim_error("MM2S length written while the channel is halted");
+        }
+        if (sim.load_armed) {
+            if (sim.started) {
+                sim_error("weights sent while the core runs");
+            }
+            sim_load((const uint8_t *)(uintptr_t)sim.mm2s_sa, value);
+            sim.mm2s_sr |= FPGAGEN_DMASR_IDLE;
+            break;
         }
         if (!sim.started) {
             sim_error("input sent before ap_start");
@@ -321,6 +385,7 @@ static int run(char **argv)
     sim.golden = golden;
     sim.build_id = (uint32_t)strtoul(argv[4], NULL, 0);
     sim.status = (uint32_t)strtoul(argv[5], NULL, 0);
+    sim.wstate = FPGAGEN_WEIGHTS_LOADED; /* the bitstream's weights */
     sim.idle = 1;
     sim.mm2s_sr = sim.s2mm_sr = FPGAGEN_DMASR_HALTED; /* after reset */
     fpgagen_init(&dev, CORE_BASE, DMA_BASE);
@@ -362,6 +427,48 @@ static int cmd_regs(char **argv)
     rc = fpgagen_status(&dev, &v);
     printf("status rc %d value %lu\n", rc, (unsigned long)v);
     printf("%s\n", fpgagen_strerror(FPGAGEN_ERR_UNAVAILABLE));
+    return sim.errors ? 2 : 0;
+}
+
+static int wload(char **argv)
+{
+    static int64_t logits[FPGAGEN_OUT_VALUES];
+    static union { uint64_t align; uint8_t b[FPGAGEN_IN_BUFFER_BYTES]; } in_buf;
+    static union { uint64_t align; uint8_t b[FPGAGEN_OUT_BUFFER_BYTES]; } out_buf;
+    fpgagen_dev dev;
+    int64_t *x;
+    uint8_t *golden, *w;
+    size_t nw;
+    uint32_t cycles = 0, crc = 0;
+    int rc;
+
+    if (read_ints(argv[2], &x) != FPGAGEN_IN_VALUES) {
+        die("wrong number of input values");
+    }
+    sim.golden_len = read_bytes(argv[3], &golden);
+    sim.golden = golden;
+    nw = read_bytes(argv[4], &w);
+    sim.fault = atoi(argv[5]);
+    sim.build_id = FPGAGEN_BUILD_ID;
+    sim.wstate = 0; /* no weights in the bitstream */
+    sim.idle = 1;
+    sim.mm2s_sr = sim.s2mm_sr = FPGAGEN_DMASR_HALTED;
+    fpgagen_init(&dev, CORE_BASE, DMA_BASE);
+    dev.timeout = 1000;
+    rc = fpgagen_dma_reset(&dev);
+    if (rc != FPGAGEN_OK) {
+        die("dma reset");
+    }
+    printf("before %d\n", fpgagen_infer(&dev, x, logits, in_buf.b, out_buf.b, &cycles));
+    rc = fpgagen_load_weights(&dev, w, (uint32_t)nw, &crc);
+    printf("load %d 0x%08lx\n", rc, (unsigned long)crc);
+    if (rc == FPGAGEN_OK) {
+        rc = fpgagen_infer(&dev, x, logits, in_buf.b, out_buf.b, &cycles);
+        printf("after %d\n", rc);
+        if (rc == FPGAGEN_OK) {
+            write_ints(argv[6], logits, FPGAGEN_OUT_VALUES);
+        }
+    }
     return sim.errors ? 2 : 0;
 }
 
@@ -416,6 +523,11 @@ int main(int argc, char **argv)
         return irq(argv);
     } else if (strcmp(cmd, "run") == 0 && argc == 8) {
         return run(argv);
+    } else if (strcmp(cmd, "wload") == 0 && argc == 7) {
+        return wload(argv);
+    } else if (strcmp(cmd, "crc") == 0 && argc == 3) {
+        n = read_bytes(argv[2], &b);
+        printf("0x%08lx\n", (unsigned long)fpgagen_crc32(b, n));
     } else {
         die("usage: see the comment at the top of driver_pack_main.c");
     }
