@@ -83,8 +83,9 @@ def test_every_command_takes_q():
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    for name in COMMANDS:
-        options = {o for a in sub.choices[name]._actions for o in a.option_strings}
+    assert len(sub.choices) == len(COMMANDS)  # every command module registered one command
+    for name, command in sub.choices.items():
+        options = {o for a in command._actions for o in a.option_strings}
         assert {"-q", "--quiet"} <= options, name
 
 

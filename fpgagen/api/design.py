@@ -18,6 +18,7 @@ import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from fpgagen.frontend.labels import ModelInfo
 from fpgagen.plan.boards import Board, load_board
 from fpgagen.plan.budget import parse_size
 from fpgagen.plan.engine import EngineConfig, parse_pe
-from fpgagen.plan.plan import AUTO, WEIGHT_SOURCES
+from fpgagen.plan.plan import AUTO, WEIGHT_SOURCES, pixel_engine
 from fpgagen.quant.precision import Precision, precision_label
 from fpgagen.quant.quality import QualityProbe, layer_sqnr
 from fpgagen.quant.quantize import DEFAULT_CALIB_HEADROOM, QGraph, check_headroom
@@ -215,12 +216,17 @@ class Design:
     def check(self, probe: Callable[[], QualityProbe] | None = None) -> CheckResult:
         """The fit verdict, memories, resources and estimate: ``check --json`` of this design.
         A design that does not fit lists what would (narrower precisions rated by their logits
-        SQNR on ``fpgagen run``'s default image, unless ``probe`` rates them otherwise)."""
+        SQNR on ``fpgagen run``'s default image, unless ``probe`` rates them otherwise). With
+        the board's engine (no ``pe``), also the fastest pixel-parallel engine (``pixel_engine``
+        in the JSON)."""
         if probe is None:
             probe = quality_probe(self.model, self.graph, self.input_size,
                                   self.weights_arg, self.seed)
         res = check_design(self.graph, self.board, self.precision, self.engine, self.fuse,
                            self.budget, probe, self.weight_source)
+        if self.engine is None:  # the board's engine: name the pixel-parallel one and its limit
+            res = replace(res, pixel=pixel_engine(self.graph, self.board, self.precision,
+                                                  self.fuse, res.plan.engine.p_in))
         return check_record(res)
 
     def predict(self, x: Image = None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 from rich.table import Table
 
@@ -41,7 +40,7 @@ from fpgagen.plan.budget import (
     parse_size,
 )
 from fpgagen.plan.engine import parse_pe
-from fpgagen.plan.plan import AUTO, WEIGHT_SOURCES, pixel_engine, weight_note
+from fpgagen.plan.plan import AUTO, WEIGHT_SOURCES, weight_note
 from fpgagen.quant.precision import Precision, parse_precision, precision_label
 from fpgagen.quant.quality import MIN_USEFUL_SQNR_DB, QualityProbe
 from fpgagen.util.junit import Case, Suite, write_junit
@@ -135,10 +134,6 @@ def run(args: argparse.Namespace) -> int:
                       input_size=args.input_size, weights=args.weights, seed=args.seed,
                       graph=g, weight_source=args.weight_source).check(probe).result
                for m, g, probe in zip(models, graphs, probes, strict=True) for b in boards]
-    if engine is None:  # the default engine: name the pixel-parallel one and its limit
-        results = [replace(r, pixel=pixel_engine(r.plan.graph, r.plan.board, precision,
-                                                 args.fuse, r.plan.engine.p_in))
-                   for r in results]
     if args.junit:
         write_junit(args.junit, [_suite(r) for r in results], name="fpgagen check")
     if args.json:

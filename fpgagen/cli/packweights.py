@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from fpgagen.cli.common import add_json_arg, console, fmt_int, print_json, table
+from fpgagen.cli.common import add_json_arg, add_quiet_arg, console, fmt_int, print_json, table
 from fpgagen.driver.fpgagen_driver import BuildInfo, DriverError
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT, Graph, graph_from_dict, graph_to_dict
@@ -64,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "build's types")
     p.add_argument("--force", "-f", action="store_true", help="replace an existing --out")
     add_json_arg(p)
+    add_quiet_arg(p)
     p.set_defaults(func=run)
 
 

@@ -214,8 +214,8 @@ def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
     ``rom_style``/``$readmemh`` URAM, Vitis HLS a ``rom_1p`` ``impl=uram``). ``counts[i]``
     (default 1) says memory i stands for that many identical parts (staging banks, arena lane
     groups), which are mapped alike. ``one_array[i]`` True: memory i is written as one array
-    (a ROM), so it is built as `map_one_array` says, in block RAM; the others are written as
-    their cheapest columns (`map_bram`) or in URAM.
+    (weights, biases), so its block RAM is what `map_one_array` says; the others are written as
+    their cheapest columns (`map_bram`). Either may be URAM where ``uram_ok`` allows.
 
     A memory is all BRAM or all URAM (URAM columns over its whole width): that is what one
     ``BIND_STORAGE impl=`` of the HLS core can say, and both cores build the Plan's blocks, so
@@ -230,10 +230,7 @@ def map_memories(shapes: Sequence[tuple[int, int]], bram36: int, uram: int,
     many = list(counts) if counts is not None else [1] * len(shapes)
     whole = list(one_array) if one_array is not None else [False] * len(shapes)
     for (width, depth), may_uram, n, one in zip(shapes, allowed, many, whole, strict=True):
-        if one:
-            options.append([map_one_array(width, depth)])
-            continue
-        opts = [map_bram(width, depth)]
+        opts = [map_one_array(width, depth) if one else map_bram(width, depth)]
         if may_uram and uram > 0 and width > 0 and depth > 0:
             m = map_with_uram(width, depth, ceil_div(width, URAM_WIDTH))
             if n * m.uram <= uram:
