@@ -40,6 +40,7 @@ from fpgagen.system.driver import DRIVER_DIR, DRIVER_FILES, build_json
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = ROOT / "tests" / "c" / "driver_pack_main.c"
+SIM = ROOT / "tests" / "c" / "fpgagen_sim.c"  # the simulated core + DMA
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-Wpedantic"]
 MODES = [(r, s) for r in ROUNDING_MODES for s in SATURATION_MODES]
 C_ROUNDING = {"AP_RND": 0, "AP_TRN": 1, "AP_RND_CONV": 2}
@@ -96,7 +97,8 @@ def harness(small, tmp_path_factory) -> Path:
     exe = tmp_path_factory.mktemp("cdrv") / "driver_pack_main"
     d = small / "driver"
     res = subprocess.run(["gcc", *CFLAGS, "-I", str(d), "-o", str(exe), str(HARNESS),
-                          str(d / "fpgagen_driver.c"), "-lm"], capture_output=True, text=True)
+                          str(SIM), str(d / "fpgagen_driver.c"), "-lm"],
+                         capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return exe
 
@@ -850,7 +852,8 @@ def harness_rt(small_rt, tmp_path_factory) -> Path:
     exe = tmp_path_factory.mktemp("cdrv_rt") / "driver_pack_main"
     d = small_rt / "driver"
     res = subprocess.run(["gcc", *CFLAGS, "-I", str(d), "-o", str(exe), str(HARNESS),
-                          str(d / "fpgagen_driver.c"), "-lm"], capture_output=True, text=True)
+                          str(SIM), str(d / "fpgagen_driver.c"), "-lm"],
+                         capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return exe
 
