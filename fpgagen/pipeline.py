@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from fpgagen.frontend.labels import ModelInfo
 from fpgagen.hls.emit import emit_hls
 from fpgagen.machine.context import Machine, lower
 from fpgagen.machine.record import NETWORK_JSON, network_record
@@ -25,7 +26,8 @@ from fpgagen.quant.quality import layer_sqnr
 from fpgagen.quant.quantize import QGraph
 from fpgagen.report.report import build_report, write_report
 from fpgagen.rtl.emit import emit_rtl
-from fpgagen.system.blockdesign import emit_system
+from fpgagen.system.baremetal import emit_baremetal
+from fpgagen.system.blockdesign import emit_system, processing_system
 from fpgagen.system.driver import emit_driver
 from fpgagen.verify.vectors import write_vectors
 
@@ -45,15 +47,19 @@ class Design:
     sqnr_db: Mapping[str, float] | None = None
     # what the build was made from (`fpgagen.report.provenance.reproduce_section`), or None
     reproduce: Mapping[str, Any] | None = None
+    # the model's class names and preprocessing (driver/build.json, the bare-metal program)
+    info: ModelInfo | None = None
 
 
 def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[str, Any],
                 x_float: np.ndarray, weights: Mapping[str, np.ndarray] | None = None,
-                reproduce: Mapping[str, Any] | None = None) -> Design:
+                reproduce: Mapping[str, Any] | None = None, info: ModelInfo | None = None
+                ) -> Design:
     """Quantize the input and run the golden model on it: the vectors of the build. Given the
     float ``weights``, also the float reference on the same image (0.1 s on SqueezeNet 1.1), so
     the report shows what the precision costs layer by layer. ``reproduce``: what the build
-    was made from, for its report."""
+    was made from, for its report; ``info``: the model's class names and preprocessing, for
+    the drivers."""
     x_int = qgraph.quantize_input(x_float)
     outputs = golden.run(qgraph, x_int)
     sqnr = None
@@ -61,14 +67,15 @@ def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[s
         ref = reference.run(qgraph.graph, weights, x_float)
         sqnr = layer_sqnr(qgraph, ref, outputs, ref.keys())
     return Design(plan, qgraph, verdict, check_json, lower(plan, qgraph), x_int, outputs, sqnr,
-                  reproduce)
+                  reproduce, info)
 
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
-    """Write hls/, rtl/, driver/, system/, vectors/, network.json, report.json and report.md
-    into ``out``; returns the report. An engine of several pixels a beat (p_pix > 1) is built
-    by the Verilog core only: the HLS core does not follow it yet, so there is no hls/ and no
-    system/ (its block design packages the HLS export)."""
+    """Write hls/, rtl/, driver/ (with driver/baremetal/ beside a system/build.tcl), system/,
+    vectors/, network.json, report.json and report.md into ``out``; returns the report. An
+    engine of several pixels a beat (p_pix > 1) is built by the Verilog core only: the HLS core
+    does not follow it yet, so there is no hls/ and no system/ (its block design packages the
+    HLS export)."""
     m = design.machine
     if m.p_pix == 1:
         emit_hls(out / "hls", m)
@@ -76,6 +83,11 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     emit_driver(out / "driver", m)
     if m.p_pix == 1:
         emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
+        if processing_system(m.plan.board) is not None:
+            info = design.info
+            emit_baremetal(out / "driver" / "baremetal", m, design.x_int,
+                           design.outputs[design.qgraph.graph.output],
+                           info.labels if info is not None else None)
     write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
                   [v.name for v in m.views])
     (out / NETWORK_JSON).write_text(json.dumps(network_record(m), indent=1) + "\n")

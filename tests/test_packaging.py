@@ -24,7 +24,8 @@ def test_wheel_ships_data_folders(tmp_path):
         assert not missing, f"not in the wheel: {sorted(missing)}"
     assert "fpgagen/cli/main.py" in names
     # the host drivers fpgagen build copies into driver/ (non-Python files inside the package)
-    for name in ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h"):
+    for name in ("fpgagen_driver.py", "fpgagen_driver.c", "fpgagen_driver.h",
+                 "baremetal/main.c"):
         assert f"fpgagen/driver/{name}" in names, name
     # the trained zoo model and the ImageNet class names (package data files)
     for name in ("models/digits.onnx", "data/imagenet_classes.txt"):

@@ -340,7 +340,7 @@ class Design:
         reproduce = self.reproduce(x, command, target, force)
         with steps.step("golden model"):
             design = make_design(result.plan, qgraph, result.verdict, result_json(result),
-                                 x_float, weights, reproduce)
+                                 x_float, weights, reproduce, self.info)
         with (steps.step(f"HLS C++, Verilog, vectors and reports -> {target}"),
               atomic_dir(target, force) as tmp):
             report = write_design(tmp, design)
