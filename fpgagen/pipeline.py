@@ -80,7 +80,7 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
     if m.p_pix == 1:
         emit_hls(out / "hls", m)
     emit_rtl(out / "rtl", m)
-    emit_driver(out / "driver", m)
+    emit_driver(out / "driver", m, design.info)
     if m.p_pix == 1:
         emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
         if processing_system(m.plan.board) is not None:

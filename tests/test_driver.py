@@ -27,6 +27,7 @@ from fpgagen.cli.main import main
 from fpgagen.cli.quantargs import load_input
 from fpgagen.driver import fpgagen_driver as drv
 from fpgagen.errors import FpgagenError
+from fpgagen.frontend.labels import onnx_info
 from fpgagen.frontend.onnx_import import load_onnx
 from fpgagen.machine.context import lower
 from fpgagen.plan.boards import load_board
@@ -222,7 +223,9 @@ def test_runtime_build_records_its_weights(small, small_rt, info):
 
 def test_build_json_is_what_the_pipeline_computes(small, info, pipeline):
     plan, qg, x = pipeline
-    assert json.loads((small / "driver" / "build.json").read_text()) == build_json(lower(plan, qg))
+    info_small = onnx_info(small.parent / "small.onnx", 10)  # the model's preprocessing
+    assert json.loads((small / "driver" / "build.json").read_text()) == build_json(
+        lower(plan, qg), info_small)
     assert info.build_id == lower(plan, qg).build_id != 0
     fmt = build_stream_format(qg)
     assert (info.tdata_bits, info.in_beats, info.out_beats, info.in_buffer_bytes,
@@ -904,3 +907,63 @@ def test_c_crc32_is_zlibs(harness, tmp_path):
     (tmp_path / "d.bin").write_bytes(data)
     res = run_c(harness, "crc", tmp_path / "d.bin")
     assert res.stdout.split() == [f"0x{zlib.crc32(data):08x}"]
+
+
+# --- images: predict_image preprocesses as fpgagen run --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def photo_build(tmp_path_factory) -> tuple[Path, Path]:
+    """The small net built from a 53x41 RGB PNG (ImageNet preprocessing: resize, crop):
+    (build folder, the PNG)."""
+    from PIL import Image
+
+    tmp = tmp_path_factory.mktemp("photo")
+    png = tmp / "photo.png"
+    rng = np.random.default_rng(5)
+    Image.fromarray(rng.integers(0, 256, (41, 53, 3)).astype(np.uint8), "RGB").save(png)
+    model = write_small_onnx(tmp / "small.onnx")
+    out = tmp / "small"
+    assert main(["build", "--model", str(model), "--board", "zynq", "--pe", "8x8", "-q",
+                 "--input", str(png), "-o", str(out)]) == 0
+    return out, png
+
+
+def test_predict_image_is_the_builds_input_and_logits(photo_build, monkeypatch):
+    from PIL import Image
+
+    out, png = photo_build
+    info = drv.BuildInfo.load(out)
+    assert info.preprocess == "imagenet" and len(info.mean) == 3
+    x_int = np.load(out / "vectors" / "input.npy")
+    assert np.array_equal(drv.quantize_image(drv.preprocess_image(png, info), info), x_int)
+    pixels = np.asarray(Image.open(png).convert("RGB"))  # decoded elsewhere: the same input
+    assert np.array_equal(drv.quantize_image(drv.preprocess_image(pixels, info), info), x_int)
+    fake_pynq(monkeypatch, out, info)
+    acc = drv.Accelerator("fpgagen.bit", build_json=out)
+    logits = acc.predict_image(png)
+    assert np.array_equal(logits, golden(out) / 2.0 ** info.out_frac)
+    top = drv.top_classes(logits, info)
+    assert [c for c, _, _ in top] == [int(i) for i in np.argsort(-logits, kind="stable")[:5]]
+    assert all(name == "" for _, name, _ in top)  # the small net has no class names
+
+
+def test_predict_image_refuses_what_is_not_pixels(photo_build, tmp_path):
+    out, _ = photo_build
+    info = drv.BuildInfo.load(out)
+    with pytest.raises(drv.DriverError, match="uint8 pixels"):
+        drv.preprocess_image(np.zeros((32, 32, 3), np.float32), info)
+    with pytest.raises(drv.DriverError, match="H x W x 3"):
+        drv.preprocess_image(np.zeros((4, 4, 2), np.uint8), info)
+    with pytest.raises(drv.DriverError, match="does not exist"):
+        drv.preprocess_image(tmp_path / "none.png", info)
+    raw = json.loads((out / "driver" / "build.json").read_text())
+    raw["preprocess"] = None
+    with pytest.raises(drv.DriverError, match="records no preprocessing"):
+        drv.preprocess_image(np.zeros((4, 4, 3), np.uint8), drv.BuildInfo.from_dict(raw))
+
+
+def test_accelerator_without_pynq_is_one_driver_error(small, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynq", None)  # import pynq fails as where it is missing
+    with pytest.raises(drv.DriverError, match=r"^Accelerator needs the pynq package"):
+        drv.Accelerator("fpgagen.bit", build_json=small)

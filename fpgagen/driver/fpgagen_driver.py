@@ -10,6 +10,9 @@ board class runs anywhere. ``fpgagen build`` copies it into the build's ``driver
     acc = Accelerator("fpgagen.bit")           # driver/build.json beside this file; loads
                                                # weights.bin when the bitstream holds no weights
     logits = acc.predict(image_hwc_float)      # the preprocessed float image, as the golden model
+    logits = acc.predict_image("cat.jpg")      # or a file / uint8 pixels, preprocessed as
+                                               # `fpgagen run` does for the build's model
+    top_classes(logits, acc.info)              # [(class, name, value), ...] best first
     acc.load_weights("retrained.bin")          # other weights of the same network (pack-weights)
 
 The stream format (docs/design.md §4 (Hardware)):
@@ -157,6 +160,10 @@ REGISTER_BITS = {"AP_START": AP_START, "AP_DONE": AP_DONE, "AP_IDLE": AP_IDLE,
                  "WEIGHTS_ERROR": WEIGHTS_ERROR}
 
 SCHEMA = "fpgagen-driver-build/2"
+# how an image file becomes a model's input (`preprocess_pixels`)
+PREPROCESSING = ("imagenet", "digits")
+# ImageNet: the shorter side resized to this times the input size, then the center crop
+IMAGENET_RESIZE = 256 / 224
 WEIGHT_SOURCES = ("bitstream", "runtime")
 ROUNDING_MODES = ("AP_RND", "AP_TRN", "AP_RND_CONV")
 SATURATION_MODES = ("AP_SAT", "AP_WRAP")
@@ -245,6 +252,12 @@ class BuildInfo(StreamBytes):
     weights_file: str = "weights.bin"   # beside build.json
     weights_bytes: int = 0              # the load: whole beats
     weights_crc: int = 0                # zlib.crc32 of the build's weights.bin
+    # how an image becomes the input (`preprocess_image`): "imagenet", "digits" or None (the
+    # build records none), with the per-channel mean and std after scaling pixels to [0, 1]
+    preprocess: str | None = None
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
+    labels: tuple[str, ...] | None = None   # a class name per logit, or None
 
     def __post_init__(self) -> None:
         self._check()
@@ -298,6 +311,15 @@ class BuildInfo(StreamBytes):
                       f"{self.tdata_bytes} bytes")
         if not 0 <= self.weights_crc < 1 << 32:
             raise bad(f"weights CRC {self.weights_crc} is not a 32-bit number")
+        if self.preprocess is not None:
+            if self.preprocess not in PREPROCESSING:
+                raise bad(f"preprocessing {self.preprocess!r} is not one of {PREPROCESSING}")
+            channels = self.in_shape[2]
+            if len(self.mean) != channels or len(self.std) != channels or 0 in self.std:
+                raise bad(f"preprocessing needs a mean and a non-zero std per channel "
+                          f"({channels}), it has {len(self.mean)} and {len(self.std)}")
+        if self.labels is not None and len(self.labels) != self.out_values:
+            raise bad(f"{len(self.labels)} class names for {self.out_values} logits")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BuildInfo:
@@ -315,7 +337,8 @@ class BuildInfo(StreamBytes):
                        int(o["width"]), int(o["frac"]), bool(o["signed"]),
                        int(s["tdata_bits"]), int(s["in_beats"]), int(s["out_beats"]),
                        int(s["in_buffer_bytes"]), int(s["out_buffer_bytes"]),
-                       str(w["source"]), str(w["file"]), int(w["bytes"]), int(w["crc32"]))
+                       str(w["source"]), str(w["file"]), int(w["bytes"]), int(w["crc32"]),
+                       *_preprocessing(d.get("preprocess")), _labels(d.get("labels")))
         except (KeyError, TypeError, ValueError) as exc:
             raise DriverError(f"build.json is missing or has a bad field: {exc!r}") from None
         if regs != REGISTERS:
@@ -331,6 +354,18 @@ class BuildInfo(StreamBytes):
             return cls.from_dict(json.loads(candidate.read_text()))
         except json.JSONDecodeError as exc:
             raise DriverError(f"{candidate} is not JSON: {exc}") from None
+
+
+def _preprocessing(p: dict[str, Any] | None
+                   ) -> tuple[str | None, tuple[float, ...], tuple[float, ...]]:
+    """build.json's ``preprocess`` (null: the build records none)."""
+    if p is None:
+        return None, (), ()
+    return str(p["kind"]), tuple(float(v) for v in p["mean"]), tuple(float(v) for v in p["std"])
+
+
+def _labels(names: list[str] | None) -> tuple[str, ...] | None:
+    return None if names is None else tuple(str(n) for n in names)
 
 
 def build_json_path(path: str | Path) -> Path:
@@ -444,6 +479,159 @@ def read_weights(source: str | Path | bytes | bytearray | memoryview, info: Buil
     return data
 
 
+# --- Images: decoding aside, the preprocessing of `fpgagen run`, in numpy ------------------------
+
+# Pillow's 8-bit resampling: coefficients in fixed point with this many fraction bits
+_RESAMPLE_BITS = 32 - 8 - 2
+
+
+def _bilinear_coefficients(in_size: int, out_size: int) -> np.ndarray:
+    """The (out_size, in_size) integer matrix of Pillow's bilinear filter (libImaging's
+    precompute_coeffs and normalize_coeffs_8bpc): a triangle widened by the reduction factor
+    when shrinking, each row normalized (summed left to right, as Pillow does) and rounded to
+    ``_RESAMPLE_BITS`` fraction bits."""
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = filterscale  # the bilinear filter's support is 1
+    ss = 1.0 / filterscale
+    m = np.zeros((out_size, in_size), dtype=np.int64)
+    one = float(1 << _RESAMPLE_BITS)
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), in_size)
+        w = [max(0.0, 1.0 - abs((x - center + 0.5) * ss)) for x in range(lo, hi)]
+        total = 0.0
+        for v in w:
+            total += v
+        for i, v in enumerate(w):
+            k = v / total if total != 0.0 else v
+            m[xx, lo + i] = int(k * one + (0.5 if k >= 0 else -0.5))
+    return m
+
+
+def _resample(pixels: np.ndarray, coefficients: np.ndarray, axis: int) -> np.ndarray:
+    acc = np.moveaxis(np.tensordot(coefficients, pixels.astype(np.int64), axes=([1], [axis])),
+                      0, axis)
+    return np.clip((acc + (1 << (_RESAMPLE_BITS - 1))) >> _RESAMPLE_BITS, 0, 255
+                   ).astype(np.uint8)
+
+
+def resize_bilinear(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """uint8 pixels (H x W or H x W x C) resized to ``height x width`` as Pillow's
+    ``Image.resize(size, BILINEAR)`` computes it in 8 bits: the horizontal pass, then the
+    vertical one (a dimension that keeps its size is not resampled). One definition for
+    ``fpgagen run`` and this driver, so both give the same input on any Pillow release (Pillow
+    13 takes the vertical pass first when it shrinks the height much more than the width,
+    which can move a pixel by 1)."""
+    a = np.asarray(pixels)
+    if a.dtype != np.uint8:
+        raise TypeError(f"pixels have dtype {a.dtype}, expected uint8")
+    if a.shape[1] != width:
+        a = _resample(a, _bilinear_coefficients(a.shape[1], width), 1)
+    if a.shape[0] != height:
+        a = _resample(a, _bilinear_coefficients(a.shape[0], height), 0)
+    return a
+
+
+def _as_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
+    """uint8 H x W, H x W x 1, x 3 or x 4 pixels -> H x W x ``channels`` (3: RGB, grey
+    replicated, alpha dropped; 1: Pillow's ITU-R 601-2 luma, (19595 R + 38470 G + 7471 B +
+    2**15) >> 16), as Pillow's ``convert("RGB")`` / ``convert("L")``."""
+    a = np.asarray(pixels)
+    if a.dtype != np.uint8:
+        raise DriverError(f"pixels have dtype {a.dtype}: give uint8 pixels (0..255), a decoded "
+                          "image; a preprocessed float image goes to predict()")
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or min(a.shape) < 1:
+        raise DriverError(f"pixels have shape {'x'.join(map(str, a.shape))}: give H x W "
+                          "(grey), H x W x 3 (RGB) or H x W x 4 (RGBA)")
+    if a.shape[2] == 4:
+        a = a[..., :3]
+    if channels == 3:
+        return np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a
+    if a.shape[2] == 1:
+        return a
+    rgb = a.astype(np.int64)
+    luma = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
+    return luma.astype(np.uint8)[..., None]
+
+
+def preprocess_pixels(pixels: np.ndarray, preprocess: str, shape: tuple[int, ...],
+                      mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
+    """Decoded uint8 pixels -> the float32 HWC input of ``shape``, as ``fpgagen run`` makes it
+    from an image file (fpgagen/frontend/images.py calls this function):
+
+    - ``imagenet``: RGB; the shorter side resized to ``shape``'s larger side x 256/224
+      (bilinear), the center ``H x W`` cropped;
+    - ``digits``: greyscale, resized to ``H x W`` (bilinear) unless it has that size;
+
+    then each value / 255 and per channel (v - mean) / std, in float32."""
+    if preprocess not in PREPROCESSING:
+        raise DriverError(f"preprocessing {preprocess!r} is not one of {PREPROCESSING}")
+    height, width, channels = shape
+    want = 3 if preprocess == "imagenet" else 1
+    if channels != want:
+        raise DriverError(f"{preprocess} preprocessing makes {want} channel(s), the model "
+                          f"takes {channels}")
+    a = _as_channels(pixels, channels)
+    if preprocess == "imagenet":
+        h, w = a.shape[:2]
+        scale = IMAGENET_RESIZE * max(height, width) / min(w, h)
+        size = (max(width, round(w * scale)), max(height, round(h * scale)))
+        a = resize_bilinear(a, *size)
+        left, top = (size[0] - width) // 2, (size[1] - height) // 2
+        a = a[top:top + height, left:left + width]
+    elif a.shape[:2] != (height, width):
+        a = resize_bilinear(a, width, height)
+    m, s = np.asarray(mean, dtype=np.float32), np.asarray(std, dtype=np.float32)
+    return ((a.astype(np.float32) / 255.0 - m) / s).astype(np.float32)
+
+
+def read_pixels(path: str | Path, channels: int) -> np.ndarray:
+    """An image file's uint8 pixels: a ``.npy`` of pixels, or PNG/JPEG/... decoded by Pillow
+    (needed for those only) into RGB (``channels`` 3) or greyscale (1), as fpgagen reads it."""
+    p = Path(path)
+    if not p.is_file():
+        raise DriverError(f"image file {p} does not exist")
+    if p.suffix.lower() == ".npy":
+        try:
+            return np.load(p, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DriverError(f"cannot read {p} as .npy: {exc}") from None
+    try:
+        from PIL import Image
+    except ImportError:
+        raise DriverError(f"decoding {p.name} needs Pillow (pip install pillow); without it "
+                          "give the decoded pixels as a uint8 array (or a .npy)") from None
+    try:
+        with Image.open(p) as img:
+            return np.asarray(img.convert("RGB" if channels == 3 else "L"))
+    except OSError as exc:
+        raise DriverError(f"cannot read image {p}: {exc}") from None
+
+
+def preprocess_image(source: str | Path | np.ndarray, info: BuildInfo) -> np.ndarray:
+    """An image file or decoded uint8 pixels -> the float32 HWC input of this build, as
+    ``fpgagen run`` preprocesses it for the build's model (build.json ``preprocess``)."""
+    if info.preprocess is None:
+        raise DriverError(f"build.json of {info.model} records no preprocessing: preprocess "
+                          "the image yourself and call predict()")
+    pixels = source if isinstance(source, np.ndarray) else read_pixels(source, info.in_shape[2])
+    return preprocess_pixels(pixels, info.preprocess, info.in_shape, info.mean, info.std)
+
+
+def top_classes(logits: np.ndarray, info: BuildInfo, k: int = 5
+                ) -> list[tuple[int, str, float]]:
+    """The ``k`` largest logits as (class, name, value), largest first, ties to the lower
+    class (as ``fpgagen run`` lists them); the name is "" when the model has none."""
+    y = np.asarray(logits).reshape(-1)
+    order = np.argsort(-y, kind="stable")[:k]
+    names = info.labels or ()
+    return [(int(i), names[i] if i < len(names) else "", float(y[i])) for i in order]
+
+
 # --- The board (PYNQ) ----------------------------------------------------------------------------
 
 
@@ -474,7 +662,12 @@ class Accelerator:
     def __init__(self, bitfile: str | Path, build_json: str | Path | None = None,
                  core: str = "fpgagen_0", dma: str = "axi_dma_0", timeout_s: float = 10.0,
                  weights: str | Path | bytes | None = None) -> None:
-        import pynq  # only here: everything above runs without a board
+        try:
+            import pynq  # only here: everything above runs without a board
+        except ImportError as exc:
+            raise DriverError(f"Accelerator needs the pynq package (a PYNQ board image; "
+                              f"{exc.msg}): everything else in this driver runs without it"
+                              ) from None
 
         self._pynq = pynq
         self.build_json = build_json_path(build_json if build_json is not None
@@ -566,6 +759,13 @@ class Accelerator:
         """The preprocessed float HWC image -> float64 logits (the golden model's, exactly)."""
         return dequantize_logits(self.predict_int(quantize_image(image_hwc_float, self.info)),
                                  self.info)
+
+    def predict_image(self, source: str | Path | np.ndarray) -> np.ndarray:
+        """An image file (PNG, JPEG: decoded by Pillow; or a .npy of pixels) or decoded uint8
+        pixels (H x W x 3 RGB, H x W grey) -> float64 logits: preprocessed for the build's
+        model as ``fpgagen run`` does (`preprocess_image`), then `predict`. `top_classes`
+        names the best ones."""
+        return self.predict(preprocess_image(source, self.info))
 
     def predict_int(self, x_int: np.ndarray) -> np.ndarray:
         """Quantized HWC integers -> the logits' integers (int64, flat)."""

@@ -2,9 +2,10 @@
 preprocessing (`load_digit_image`) and seeded synthetic images.
 
 Preprocessing is the torchvision ImageNet recipe: convert to RGB, resize so the shorter side is
-``size * 256 / 224`` (bilinear), center-crop ``size x size``, scale to [0, 1], then normalize
-per channel with mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). The result is HWC
-float32, the layout of every fpgagen tensor.
+``size * 256 / 224`` (Pillow's bilinear filter, computed by the Python driver's
+`resize_bilinear`: the same on every Pillow release), center-crop ``size x size``, scale to
+[0, 1], then normalize per channel with mean (0.485, 0.456, 0.406) and std (0.229, 0.224,
+0.225). The result is HWC float32, the layout of every fpgagen tensor.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgagen.driver.fpgagen_driver import preprocess_pixels
 from fpgagen.errors import FpgagenError
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+DIGITS_MEAN = DIGITS_STD = 0.5  # [0, 1] -> [-1, 1]
 
 
 def normalize(rgb01: np.ndarray) -> np.ndarray:
@@ -26,17 +29,9 @@ def normalize(rgb01: np.ndarray) -> np.ndarray:
 
 def load_image(path: str | Path, height: int, width: int, channels: int = 3) -> np.ndarray:
     """Read an image file and preprocess it as above to ``height x width x channels``."""
-    from PIL import Image
-
     if channels != 3:
         raise FpgagenError(f"image input needs a 3-channel model, this one takes {channels}")
-    rgb = _open(Path(path), "RGB")
-    scale = 256 / 224 * max(height, width) / min(rgb.size)
-    size = (max(width, round(rgb.size[0] * scale)), max(height, round(rgb.size[1] * scale)))
-    rgb = rgb.resize(size, Image.BILINEAR)
-    left, top = (size[0] - width) // 2, (size[1] - height) // 2
-    rgb = rgb.crop((left, top, left + width, top + height))
-    return normalize(np.asarray(rgb, dtype=np.float32) / 255.0)
+    return _preprocess(np.asarray(_open(Path(path), "RGB")), "imagenet", (height, width, 3))
 
 
 def load_digit_image(path: str | Path, height: int, width: int, channels: int = 1
@@ -46,15 +41,25 @@ def load_digit_image(path: str | Path, height: int, width: int, channels: int = 
     ``height x width`` (bilinear) unless it has that size, scaled to [0, 1] and then to [-1, 1]: (v
     - 0.5) / 0.5. A 32x32 PNG written from a digits image reads back as that image to within the 8
     bits of the file."""
-    from PIL import Image
-
     if channels != 1:
         raise FpgagenError(f"digit images need a 1-channel model, this one takes {channels}")
-    grey = _open(Path(path), "L")
-    if grey.size != (width, height):
-        grey = grey.resize((width, height), Image.BILINEAR)
-    v = np.asarray(grey, dtype=np.float32) / 255.0
-    return ((v - 0.5) / 0.5).astype(np.float32)[..., None]
+    return _preprocess(np.asarray(_open(Path(path), "L")), "digits", (height, width, 1))
+
+
+def preprocess_constants(preprocess: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) per channel of a preprocessing, after pixels are scaled to [0, 1] (the
+    float32 values, as the drivers' build.json records them)."""
+    if preprocess == "digits":
+        return (DIGITS_MEAN,), (DIGITS_STD,)
+    return (tuple(float(v) for v in IMAGENET_MEAN), tuple(float(v) for v in IMAGENET_STD))
+
+
+def _preprocess(pixels: np.ndarray, preprocess: str, shape: tuple[int, int, int]
+                ) -> np.ndarray:
+    """Decoded pixels -> the model's float input: the Python driver's own function (one
+    definition: the driver on the board preprocesses exactly as ``fpgagen run``)."""
+    mean, std = preprocess_constants(preprocess)
+    return preprocess_pixels(pixels, preprocess, shape, mean, std)
 
 
 def load_for_model(path: str | Path, shape: tuple[int, int, int], preprocess: str

@@ -6,7 +6,8 @@
   from ``fpgagen/driver/`` unchanged, so every build runs the one driver the tests prove;
 - ``build.json``: the build's constants (shapes, types, input rounding and saturation, stream
   geometry, DMA buffer sizes, register map, BUILD_ID, clock, the weights: whether the bitstream
-  holds them, weights.bin's length and CRC-32), read by ``BuildInfo``;
+  holds them, weights.bin's length and CRC-32; the model's preprocessing and class names), read
+  by ``BuildInfo``;
 - ``weights.bin``: the build's weights as the core's load mode takes them on in_stream
   (`fpgagen.machine.weightload`); the driver loads it when the bitstream holds no weights;
 - ``fpgagen_build.h``: the same constants as C ``#define``s for the C driver
@@ -25,6 +26,8 @@ from typing import Any
 
 from fpgagen import __version__
 from fpgagen.driver import fpgagen_driver as drv
+from fpgagen.frontend.images import preprocess_constants
+from fpgagen.frontend.labels import ModelInfo
 from fpgagen.machine.context import Machine
 from fpgagen.plan.streams import dma_length_bits
 from fpgagen.util.templating import render
@@ -36,8 +39,10 @@ BUILD_H = "fpgagen_build.h"
 WEIGHTS_BIN = "weights.bin"
 
 
-def build_json(m: Machine) -> dict[str, Any]:
-    """The contents of ``driver/build.json`` (pure)."""
+def build_json(m: Machine, info: ModelInfo | None = None) -> dict[str, Any]:
+    """The contents of ``driver/build.json`` (pure). ``info``: the model's preprocessing and
+    class names (``preprocess`` and ``labels`` null without it: the driver then refuses
+    ``predict_image`` rather than guess)."""
     plan, qgraph = m.plan, m.qgraph
     graph = qgraph.graph
     fmt = m.stream
@@ -71,6 +76,8 @@ def build_json(m: Machine) -> dict[str, Any]:
                                                           fmt.out_buffer_bytes,
                                                           m.weight_load.bytes))},
         "weights": weights_json(m),
+        "preprocess": preprocess_json(info.preprocess) if info is not None else None,
+        "labels": list(info.labels) if info is not None and info.labels else None,
         "registers": dict(drv.REGISTERS),
         "register_bits": dict(drv.REGISTER_BITS),
     }
@@ -90,6 +97,18 @@ def weights_json(m: Machine) -> dict[str, Any]:
             "order": "weight words (address 0 first), then bias words; each word's lanes "
                      "little-end first, zero-padded to whole beats; TKEEP all ones, TLAST on "
                      "the last beat"}
+
+
+def preprocess_json(preprocess: str) -> dict[str, Any]:
+    """build.json's ``preprocess``: how ``fpgagen run`` makes the input of an image file, which
+    the driver's ``preprocess_image`` repeats (fpgagen/frontend/images.py)."""
+    mean, std = preprocess_constants(preprocess)
+    steps = {"imagenet": "RGB; the shorter side resized to the larger input side x 256/224 "
+                         "(bilinear, Pillow's 8-bit filter); the center H x W cropped",
+             "digits": "greyscale; resized to H x W (bilinear, Pillow's 8-bit filter) unless "
+                       "it has that size"}
+    return {"kind": preprocess, "steps": steps[preprocess] + "; v / 255, then per channel "
+            "(v - mean) / std, float32", "mean": list(mean), "std": list(std)}
 
 
 class _Raw(str):
@@ -133,20 +152,20 @@ def build_header(info: dict[str, Any]) -> str:
                   clock_mhz=f"{float(info['clock_mhz']):g}")
 
 
-def emit_driver(out: Path, m: Machine) -> list[Path]:
+def emit_driver(out: Path, m: Machine, info: ModelInfo | None = None) -> list[Path]:
     """Write the drivers, build.json and fpgagen_build.h into ``out`` (a build's ``driver/``);
-    returns the files written."""
+    returns the files written. ``info``: the model's preprocessing and class names."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in DRIVER_FILES:
         written.append(Path(shutil.copyfile(DRIVER_DIR / name, out / name)))
-    info = build_json(m)
-    drv.BuildInfo.from_dict(info)  # the driver must read what the compiler writes
+    record = build_json(m, info)
+    drv.BuildInfo.from_dict(record)  # the driver must read what the compiler writes
     path = out / BUILD_JSON
-    path.write_text(json.dumps(info, indent=2) + "\n")
+    path.write_text(json.dumps(record, indent=2) + "\n")
     written.append(path)
     path = out / BUILD_H
-    path.write_text(build_header(info))
+    path.write_text(build_header(record))
     written.append(path)
     path = out / WEIGHTS_BIN
     path.write_bytes(m.weights_bin)
