@@ -345,8 +345,6 @@ def test_missing_file_fails_before_any_project(victim, builds, tclsh, tmp_path):
 
 
 @pytest.mark.parametrize(("stub", "message"), [
-    ({"wns": -0.3}, "timing NOT met at 100 MHz: WNS -0.300 ns (setup)"),
-    ({"whs": -0.02}, "WHS -0.020 ns (hold)"),
     ({"paths": 0}, "no timed path"),
     ({"impl_status": "route_design ERROR"}, "impl_1 did not finish write_bitstream"),
     ({"synth_status": "synth_design ERROR"}, "synth_1 did not finish synth_design"),
@@ -360,6 +358,55 @@ def test_failures_end_the_run_without_a_bitstream(stub, message, builds, tclsh, 
     assert not (out / BITSTREAM).exists() and not (out / HWH).exists()
     if "status" in next(iter(stub)):
         assert "runme.log" in run.output
+
+
+@pytest.mark.parametrize(("stub", "worst"), [
+    ({"wns": -0.3}, "worst slack -0.300 ns (WNS -0.300 ns setup, WHS 0.050 ns hold)"),
+    ({"whs": -0.02}, "worst slack -0.020 ns (WNS 0.500 ns setup, WHS -0.020 ns hold)"),
+])
+def test_timing_failure_writes_outputs_named_so(stub, worst, builds, tclsh, tmp_path):
+    """Negative slack: the bitstream, .hwh and .xsa under names that say so, a non-zero exit
+    with the worst slack; a later run that meets timing removes them (one run's outputs)."""
+    out = tmp_path / "out"
+    run = run_tcl(tclsh, builds("pynq-z2") / "system" / "build.tcl", tmp_path, tmp_path / "t",
+                  commands=SYSTEM, variables={"fpgagen_out": str(out)}, argv=("-clock", "150"),
+                  **{"wns": 0.5, "whs": 0.05, **stub})
+    assert run.code != 0, run.output
+    assert f"timing NOT met at 150 MHz: {worst}" in run.output, run.output
+    failed = ("fpgagen_TIMING_FAILED.bit", "fpgagen_TIMING_FAILED.hwh",
+              "fpgagen_TIMING_FAILED.xsa")
+    for name in failed:
+        assert (out / name).is_file(), name
+    assert f"written as {', '.join(failed[:2])} and {failed[2]}" in run.output
+    assert not (out / BITSTREAM).exists() and not (out / HWH).exists()
+    assert not (out / XSA).exists()
+    run = run_tcl(tclsh, builds("pynq-z2") / "system" / "build.tcl", tmp_path, tmp_path / "t2",
+                  commands=SYSTEM, variables={"fpgagen_out": str(out)}, argv=("-clock", "90"))
+    assert run.code == 0, run.output
+    assert sorted(p.name for p in out.glob("fpgagen*.*")) == sorted([BITSTREAM, HWH, XSA])
+
+
+@pytest.mark.parametrize(("board", "config"), [
+    ("pynq-z2", "PCW_FPGA0_PERIPHERAL_FREQMHZ"),
+    ("zcu102", "PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ"),
+])
+def test_clock_argument_sets_the_pl_clock(board, config, builds, tclsh, tmp_path):
+    script = builds(board) / "system" / "build.tcl"
+    run = run_tcl(tclsh, script, tmp_path, tmp_path / "t", commands=SYSTEM,
+                  argv=("-clock", "142.5"), variables={"fpgagen_out": str(tmp_path / "o")})
+    assert run.code == 0, run.output
+    ps = [c for c in run.calls if c[0] == "set_property" and c[1] == "-dict"
+          and f"CONFIG.{config}" in c[2]]
+    assert len(ps) == 1 and f"CONFIG.{config} 142.5" in ps[0][2], ps
+    assert "PL clock 142.5 MHz instead of the build's" in run.output
+    assert "timing met at 142.5 MHz" in run.output
+    # the variable does the same from a Vivado Tcl shell; the default is the board's clock
+    run = run_tcl(tclsh, script, tmp_path, tmp_path / "t2", commands=SYSTEM,
+                  variables={"fpgagen_out": str(tmp_path / "o"), "fpgagen_clock": "120"})
+    assert run.code == 0 and "timing met at 120 MHz" in run.output, run.output
+    run = run_tcl(tclsh, script, tmp_path, tmp_path / "t3", commands=SYSTEM,
+                  variables={"fpgagen_out": str(tmp_path / "o")})
+    assert "instead of the build's" not in run.output
 
 
 @pytest.mark.parametrize(("stub", "message"), [
@@ -420,6 +467,10 @@ def test_hls_export_is_read_from_run_hls_tcl(builds):
     (("-core", "vhdl"), "-core must be rtl or hls, not 'vhdl'"),
     (("-jobs", "0"), "-jobs must be a positive integer"),
     (("-out",), "-out needs a value"),
+    (("-clock",), "-clock needs a value"),
+    (("-clock", "fast"), "-clock must be a frequency in MHz from 1 to 1000, not 'fast'"),
+    (("-clock", "0"), "-clock must be a frequency in MHz from 1 to 1000, not '0'"),
+    (("-clock", "1e9"), "-clock must be a frequency in MHz from 1 to 1000, not '1e9'"),
 ])
 def test_bad_arguments(argv, message, builds, tclsh, tmp_path):
     run = run_tcl(tclsh, builds("pynq-z2") / "system" / "build.tcl", tmp_path, tmp_path / "t",
