@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fpgagen.frontend.labels import ModelInfo
+from fpgagen.frontend.labels import RANDOM_WEIGHTS_NOTE, ModelInfo
 from fpgagen.hls.emit import emit_hls
 from fpgagen.machine.context import Machine, lower
 from fpgagen.machine.record import NETWORK_JSON, network_record
@@ -87,7 +87,9 @@ def write_design(out: Path, design: Design) -> dict[str, Any]:
             info = design.info
             emit_baremetal(out / "driver" / "baremetal", m, design.x_int,
                            design.outputs[design.qgraph.graph.output],
-                           info.labels if info is not None else None)
+                           info.labels if info is not None else None,
+                           RANDOM_WEIGHTS_NOTE if info is not None and info.random_weights
+                           else "")
     write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
                   [v.name for v in m.views])
     (out / NETWORK_JSON).write_text(json.dumps(network_record(m), indent=1) + "\n")

@@ -21,6 +21,7 @@ import pytest
 
 from fpgagen.cli.main import main
 from fpgagen.driver import fpgagen_driver as drv
+from fpgagen.frontend.labels import RANDOM_WEIGHTS_NOTE
 from fpgagen.system.baremetal import APP_DIR, app_data_header, c_string
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,6 +196,21 @@ def test_runtime_weights_are_loaded_first(digits_rt, tmp_path):
     assert lines.index("W core 0x1c 0x1") < lines.index("W core 0x00 0x1")
     assert "PASS" in res.stdout and "SIM ERROR" not in res.stdout
     assert "weights.bin" in (digits_rt / "driver" / "baremetal" / "README.md").read_text()
+    assert "note:" not in res.stdout  # the digits model's weights are trained
+
+
+def test_random_weights_are_said(tmp_path):
+    """A zoo network with its seeded random weights: the program says the names mean nothing
+    before printing them."""
+    out = tmp_path / "sq"
+    assert main(["build", "--board", "zc706", "--model", "squeezenet", "--input-size", "32",
+                 "--pe", "8x8", "-q", "-o", str(out)]) == 0
+    exe = compile_app(out, tmp_path / "app")
+    res = run_app(exe, golden_file(out, tmp_path / "golden.bin"))
+    assert res.returncode == 0, res.stdout
+    assert f"note: {RANDOM_WEIGHTS_NOTE}" in res.stdout
+    assert res.stdout.index("note:") < res.stdout.index("top-5:")
+    assert "PASS: 1000 logits" in res.stdout
 
 
 def test_c_string_escapes():

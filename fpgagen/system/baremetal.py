@@ -75,9 +75,10 @@ def _int64_literal(v: int) -> str:
 
 
 def app_data_header(x_int: np.ndarray, logits: np.ndarray, names: Sequence[str] | None,
-                    weights_bin: bytes | None) -> str:
+                    weights_bin: bytes | None, note: str = "") -> str:
     """``fpgagen_app_data.h``: the test image (HWC integers), the golden logits, the class names
-    (None: the model has none) and weights.bin (None: the bitstream holds the weights)."""
+    (None: the model has none), weights.bin (None: the bitstream holds the weights) and a note
+    the program prints first ("": none; the seeded random weights' warning)."""
     x = [int(v) for v in np.asarray(x_int).reshape(-1)]
     y = [int(v) for v in np.asarray(logits).reshape(-1)]
     parts = [
@@ -87,6 +88,8 @@ def app_data_header(x_int: np.ndarray, logits: np.ndarray, names: Sequence[str] 
         "#include <stddef.h>\n#include <stdint.h>\n\n#include \"fpgagen_build.h\"\n",
         f"#if FPGAGEN_IN_VALUES != {len(x)}u || FPGAGEN_OUT_VALUES != {len(y)}u\n"
         "#error \"fpgagen_app_data.h is not from the build of fpgagen_build.h\"\n#endif\n",
+        "/* printed before the results when not empty */",
+        f"#define FPGAGEN_APP_NOTE {c_string(note)}\n",
         "/* the test image as the core takes it: the vectors' input, HWC */",
         "static const int64_t fpgagen_app_image[FPGAGEN_IN_VALUES] = {\n"
         + _c_array([_int64_literal(v) for v in x]) + "\n};\n",
@@ -117,9 +120,10 @@ def app_data_header(x_int: np.ndarray, logits: np.ndarray, names: Sequence[str] 
 
 
 def emit_baremetal(out: Path, m: Machine, x_int: np.ndarray, logits: np.ndarray,
-                   names: Sequence[str] | None) -> list[Path]:
+                   names: Sequence[str] | None, note: str = "") -> list[Path]:
     """Write ``out`` (a build's ``driver/baremetal/``, after ``driver/``); returns the files
-    written. ``x_int`` and ``logits``: the build's test image and golden logits."""
+    written. ``x_int`` and ``logits``: the build's test image and golden logits; ``note``: what
+    the program prints first (the random weights' warning)."""
     board = m.plan.board
     ps = processing_system(board)
     if ps is None:
@@ -130,7 +134,8 @@ def emit_baremetal(out: Path, m: Machine, x_int: np.ndarray, logits: np.ndarray,
     written.append(Path(shutil.copyfile(out.parent / BUILD_H, out / BUILD_H)))
     required = m.plan.weight_source == "runtime"
     path = out / APP_DATA_H
-    path.write_text(app_data_header(x_int, logits, names, m.weights_bin if required else None))
+    path.write_text(app_data_header(x_int, logits, names, m.weights_bin if required else None,
+                                    note))
     written.append(path)
     processor, core = PROCESSORS[board.family]
     path = out / README
@@ -138,7 +143,7 @@ def emit_baremetal(out: Path, m: Machine, x_int: np.ndarray, logits: np.ndarray,
                            board=board.name, description=board.description, processor=processor,
                            cpu=core, ps_title=ps.title, xsa=XSA, script=SCRIPT,
                            core_cell=CORE_CELL, dma_cell=DMA_CELL, weights_required=required,
-                           weights_bytes=len(m.weights_bin), data_h=APP_DATA_H,
+                           weights_bytes=len(m.weights_bin), data_h=APP_DATA_H, note=note,
                            files=[*APP_SOURCES, *DRIVER_SOURCES, BUILD_H, APP_DATA_H]))
     written.append(path)
     return written

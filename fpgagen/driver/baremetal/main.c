@@ -203,6 +203,9 @@ int main(void)
     xil_printf("\r\nfpgagen: %s on %s, build 0x%08x, core 0x%08x, DMA 0x%08x\r\n",
                FPGAGEN_MODEL, FPGAGEN_BOARD, (unsigned)FPGAGEN_BUILD_ID,
                (unsigned)FPGAGEN_CORE_BASEADDR, (unsigned)FPGAGEN_DMA_BASEADDR);
+    if (FPGAGEN_APP_NOTE[0] != '\0') {
+        xil_printf("note: %s\r\n", FPGAGEN_APP_NOTE);
+    }
     fpgagen_init(&dev, (uintptr_t)FPGAGEN_CORE_BASEADDR, (uintptr_t)FPGAGEN_DMA_BASEADDR);
     rc = fpgagen_check_build_id(&dev);
     if (rc != FPGAGEN_OK) {
