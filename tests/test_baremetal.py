@@ -224,7 +224,6 @@ def test_header_without_names_or_weights():
     assert 'return (void)i, "";' in text
 
 
-@pytest.mark.slow
 def test_no_program_without_a_processing_system(tmp_path):
     out = tmp_path / "vc709"
     assert main(["build", "--board", "vc709", "--model", "digits", "-q", "-o", str(out)]) == 0

@@ -146,7 +146,7 @@ def _run_fpgagen(argv: list[str]) -> int:
     return main([*argv[1:], *(["-q"] if argv[1] == "check" else [])])
 
 
-@pytest.mark.parametrize("where", [pytest.param("guide", marks=pytest.mark.slow), "readme"])
+@pytest.mark.parametrize("where", ["guide", "readme"])
 def test_fpgagen_commands_run(where, guide_dir, monkeypatch, capsys):
     monkeypatch.chdir(guide_dir)
     argvs = guide_commands() if where == "guide" else readme_commands()

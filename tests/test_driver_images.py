@@ -58,7 +58,6 @@ def test_fpgagen_reads_images_through_the_driver(tmp_path):
     assert x.dtype == np.float32 and x.shape == (32, 32, 3)
 
 
-@pytest.mark.slow
 def test_digits_build_from_a_larger_png(tmp_path: Path):
     """A 40x40 digit (resized to 32x32): the driver's input from the file is the build's."""
     from digit_images import write_digit_png
