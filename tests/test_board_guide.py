@@ -29,7 +29,7 @@ from fpgagen.cli.main import main
 from fpgagen.system.blockdesign import BITSTREAM, HWH, XSA
 
 REPO = Path(__file__).resolve().parent.parent
-BOARDS_MD = REPO / "docs" / "boards.md"
+BOARDS_MD = REPO / "docs/boards.md"
 README = REPO / "README.md"
 # README sections whose commands a new user runs first
 README_SECTIONS = ("## Set-up", "## A five-minute tour")
