@@ -14,8 +14,22 @@ from pathlib import Path
 
 import pytest
 
+from fpgagen.frontend import graph as g
+from fpgagen.frontend.weights import random_weights
+from fpgagen.hls.emit import emit_hls
 from fpgagen.hls.gates import run_gates
 from fpgagen.hls.memories import plan_arrays
+from fpgagen.machine.context import lower
+from fpgagen.pipeline import make_design
+from fpgagen.plan.boards import load_board
+from fpgagen.plan.budget import judge
+from fpgagen.plan.engine import EngineConfig
+from fpgagen.plan.plan import make_plan
+from fpgagen.plan.streams import build_stream_format
+from fpgagen.quant.precision import parse_precision
+from fpgagen.quant.quantize import calibration_inputs, quantize
+from fpgagen.verify import csim
+from fpgagen.verify.vectors import write_vectors
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -44,6 +58,42 @@ def test_edge_layers_bit_exact_on_pixel_banks(tmp_path, pe, fuse):
     eng = design.plan.engine
     assert csim_dsps(text) == {"conv": eng.macs, "avg": eng.p_in}
     assert eng.macs == pe[0] * pe[1] * pe[3]
+
+
+def phase_graph() -> g.Graph:
+    """Geometry the edge graph leaves out: a stride-1 conv on the image (a beat's p_pix
+    pixels' taps overlap in the staging banks), a padded stride-1 max-pool (windows starting
+    left of the row: phase (-1) mod p_pix), a 5x5 conv of pad 2 on the arena (kernel columns
+    across two pixel groups), a 2x2/2 pool (the window phase steps 2 a window) on rows of
+    14 and 7 pixels (a last group of padding pixels)."""
+    return g.make_graph("phases", (9, 14, 3), [
+        g.conv("c1", g.INPUT, 8, 3, pad=1), g.maxpool("p1", "c1", 3, 1, pad=1),
+        g.conv("c2", "p1", 8, 5, pad=2), g.maxpool("p2", "c2", 2, 2),
+        g.conv("c3", "p2", 10, 1, relu=False), g.avgpool("gap", "c3")])
+
+
+@pytest.mark.slow  # four C-simulation builds: about 35 s of CPU
+@pytest.mark.parametrize("pix", [4, 5])
+def test_phases_bit_exact(tmp_path, pix):
+    """`phase_graph` at 4 and 5 pixels a beat (4x8, fused and not): every tensor equals the
+    golden model and the loops run the modelled trips."""
+    gr = phase_graph()
+    prec = parse_precision("8")
+    qg = quantize(gr, random_weights(gr, 5), prec, calibration_inputs(gr, 3))
+    for fuse in (True, False):
+        out = tmp_path / str(fuse)
+        plan = make_plan(gr, load_board("zynq"), prec, engine=EngineConfig(4, 8, p_pix=pix),
+                         fuse=fuse)
+        design = make_design(plan, qg, judge(plan), {}, calibration_inputs(gr, 7, 1)[0])
+        emit_hls(out / "hls", lower(plan, qg))
+        write_vectors(out / "vectors", qg, design.outputs, build_stream_format(qg))
+        csim.compile_csim(out / "hls", out / "tb")
+        text, code = csim.run_csim(out / "tb", out / "vectors")
+        assert code == 0, text
+        compared = {ln.split()[1] for ln in text.splitlines() if ln.startswith("OK ")}
+        rings = {n for n, t in plan.tensors.items() if t.kind == "ring"}  # fused convs'
+        assert compared == {lay.name for lay in gr.layers} - rings | {"output"}, text
+        assert csim_trips(text) == model_trips(plan, qg)
 
 
 def test_digits_build_verifies_with_the_gates(cli, tmp_path):
