@@ -18,6 +18,7 @@ from fpgagen.frontend import graph as g
 from fpgagen.frontend.weights import random_weights
 from fpgagen.hls.emit import emit_hls
 from fpgagen.hls.gates import run_gates
+from fpgagen.hls.latency import schedule_of
 from fpgagen.hls.memories import plan_arrays
 from fpgagen.machine.context import lower
 from fpgagen.pipeline import make_design
@@ -58,6 +59,42 @@ def test_edge_layers_bit_exact_on_pixel_banks(tmp_path, pe, fuse):
     eng = design.plan.engine
     assert csim_dsps(text) == {"conv": eng.macs, "avg": eng.p_in}
     assert eng.macs == pe[0] * pe[1] * pe[3]
+
+
+def test_pixel_core_declares_the_plans_banks(tmp_path):
+    """Without a compiler (the fast loop): at 3 pixels a beat the generated core declares each
+    arena column with its pixel-bank dimension, partitions it there and by word bank, has the
+    Plan's staging banks, and its table rows carry the phase fields; the latency model's conv
+    trips shrink by the pixel groups."""
+    gr = phase_graph()
+    prec = parse_precision("8")
+    qg = quantize(gr, random_weights(gr, 5), prec, calibration_inputs(gr, 3))
+    board = load_board("zynq")
+    plan = make_plan(gr, board, prec, engine=EngineConfig(4, 16, p_pix=3), fuse=False)
+    m = lower(plan, qg)
+    emit_hls(tmp_path / "hls", m)
+    src = (tmp_path / "hls" / "fpgagen.cpp").read_text()
+    head = (tmp_path / "hls" / "fpgagen.h").read_text()
+    assert "#define FG_P_PIX 3" in head and "int ph0;" in head and "int pix_step;" in head
+    # the 3 pixels' taps at stride 1 span 3 pixels: 4 staging banks for 1 tap a beat
+    assert (plan.stage_taps, plan.stage_banks) == (1, 4)
+    assert "#define FG_STAGE_BANKS 4" in head and "#define FG_TAPS 1 " in head
+    cols = [ln for ln in src.splitlines() if ln.startswith("static ap_uint<")
+            and "arena_c" in ln]
+    assert cols and all("[FG_P_PIX][FG_ARENA_BANKS][FG_ARENA_BANK_DEPTH]" in c for c in cols)
+    for i in range(len(cols)):
+        for dim in (1, 2):  # pixel banks, word banks (P_out / P_in = 4)
+            assert (f"HLS ARRAY_PARTITION variable=arena_c{i} type=complete dim={dim})"
+                    in src)
+    arena = plan.hls_memories["activations"]
+    assert len(arena.parts) == 3 * 4
+    one = lower(make_plan(gr, board, prec, engine=EngineConfig(4, 16), fuse=False), qg)
+    c2 = next(e for e in m.table if e.name == "c2")
+    trips = {la.name: la.loops[0].total_trips for la in schedule_of(m).layers if la.loops}
+    trips1 = {la.name: la.loops[0].total_trips for la in schedule_of(one).layers if la.loops}
+    # one call (unfused): its outputs' steps and one tail step
+    assert trips1["c2"] - 1 == c2.out_h * c2.out_w * 25 * c2.out_groups * c2.in_blocks
+    assert trips["c2"] - 1 == c2.out_h * 5 * 25 * c2.out_groups * c2.in_blocks  # 14 -> 5
 
 
 def phase_graph() -> g.Graph:
