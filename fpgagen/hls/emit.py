@@ -5,8 +5,10 @@ Everything the C++ needs is read from the layer table, the datapath widths and t
 The C++ table's row is the Verilog engine's (fpgagen/machine/engine_table.py: every step and origin
 the address counters add) plus the few fields of the HLS schedule (`HLS_EXTRA`), so the C++ only
 adds; its memories are the Plan's HLS memories (`Plan.hls_memories`): each RAM as the Plan's
-block-RAM columns (fpgagen/machine/columns.py, one array per column), each ROM as one array of
-plain unsigned integers (`rom_chunks`), shaped by pragmas.
+block-RAM columns (fpgagen/machine/columns.py, one array per column; an arena column has a
+pixel-bank dimension, p_pix, and a word-bank one, partitioned into p_pix x NW memories), each
+ROM as one array of plain unsigned integers (`rom_chunks`), shaped by pragmas. A pixel-parallel
+engine's table rows carry the phase fields (`table_fields`) before `HLS_EXTRA`.
 """
 
 from __future__ import annotations
