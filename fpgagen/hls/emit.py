@@ -24,7 +24,7 @@ from fpgagen.machine.columns import RtlColumn, arena_columns, part_columns
 from fpgagen.machine.context import Machine, common_context
 from fpgagen.machine.engine_table import rtl_row
 from fpgagen.machine.layertable import LayerEntry
-from fpgagen.plan.engine_fields import RTL_FIELDS, table_fields
+from fpgagen.plan.engine_fields import table_fields
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING
 from fpgagen.quant.fixed import clog2
 from fpgagen.util.arith import ceil_div
@@ -91,8 +91,7 @@ def _columns(cols: list[RtlColumn], group_bits: int) -> list[dict[str, object]]:
 # before it runs it), a conv's input words per beat G (a split conv's column groups,
 # fpgagen.plan.engine.conv_split; else 1)
 HLS_EXTRA = ("fused", "split")
-HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
-assert not set(HLS_EXTRA) & set(RTL_FIELDS), "an HLS field shadows the Verilog engine's"
+assert not set(HLS_EXTRA) & set(table_fields(2)), "an HLS field shadows the Verilog engine's"
 
 
 def hls_fields(p_pix: int) -> tuple[str, ...]:
