@@ -72,24 +72,19 @@ def make_design(plan: Plan, qgraph: QGraph, verdict: Verdict, check_json: dict[s
 
 def write_design(out: Path, design: Design) -> dict[str, Any]:
     """Write hls/, rtl/, driver/ (with driver/baremetal/ beside a system/build.tcl), system/,
-    vectors/, network.json, report.json and report.md into ``out``; returns the report. An
-    engine of several pixels a beat (p_pix > 1) is built by the Verilog core only: the HLS core
-    does not follow it yet, so there is no hls/ and no system/ (its block design packages the
-    HLS export)."""
+    vectors/, network.json, report.json and report.md into ``out``; returns the report."""
     m = design.machine
-    if m.p_pix == 1:
-        emit_hls(out / "hls", m)
+    emit_hls(out / "hls", m)
     emit_rtl(out / "rtl", m)
     emit_driver(out / "driver", m, design.info)
-    if m.p_pix == 1:
-        emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
-        if processing_system(m.plan.board) is not None:
-            info = design.info
-            emit_baremetal(out / "driver" / "baremetal", m, design.x_int,
-                           design.outputs[design.qgraph.graph.output],
-                           info.labels if info is not None else None,
-                           RANDOM_WEIGHTS_NOTE if info is not None and info.random_weights
-                           else "")
+    emit_system(out, m)  # reads rtl/ and hls/run_hls.tcl
+    if processing_system(m.plan.board) is not None:
+        info = design.info
+        emit_baremetal(out / "driver" / "baremetal", m, design.x_int,
+                       design.outputs[design.qgraph.graph.output],
+                       info.labels if info is not None else None,
+                       RANDOM_WEIGHTS_NOTE if info is not None and info.random_weights
+                       else "")
     write_vectors(out / "vectors", design.qgraph, design.outputs, m.stream,
                   [v.name for v in m.views])
     (out / NETWORK_JSON).write_text(json.dumps(network_record(m), indent=1) + "\n")

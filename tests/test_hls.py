@@ -249,12 +249,12 @@ def test_memories_are_the_plans(default_build):
     src = (default_build / "hls" / "fpgagen.cpp").read_text()
     weights = (default_build / "hls" / "weights.h").read_text()
     d = _defines((default_build / "hls" / "fpgagen.h").read_text())
-    arena = re.findall(r"^static ap_uint<(\d+)> (arena_c\d+)\[FG_ARENA_BANKS\]"
+    arena = re.findall(r"^static ap_uint<(\d+)> (arena_c\d+)\[FG_P_PIX\]\[FG_ARENA_BANKS\]"
                        r"\[FG_ARENA_BANK_DEPTH\];$", src, re.M)
     assert arena == [("72", "arena_c0"), ("36", "arena_c1"), ("18", "arena_c2"),
                      ("2", "arena_c3")]
-    stage = re.findall(r"^static ap_uint<(\d+)> (stage_c\d+)\[FG_TAPS\]\[FG_STAGE_ROWS\];$",
-                       src, re.M)
+    stage = re.findall(r"^static ap_uint<(\d+)> (stage_c\d+)\[FG_STAGE_BANKS\]"
+                       r"\[FG_STAGE_ROWS\];$", src, re.M)
     assert stage == [("18", "stage_c0"), ("4", "stage_c1"), ("2", "stage_c2")]
     assert "static const wchunk_t WMEM[FG_WMEM_DEPTH][FG_WMEM_CHUNKS] = {" in weights
     assert "static const bchunk_t BMEM[FG_BMEM_DEPTH][FG_BMEM_CHUNKS] = {" in weights
@@ -263,7 +263,9 @@ def test_memories_are_the_plans(default_build):
     assert "ap_int<FG_W_W> wrom_t" not in header and "__SYNTHESIS__\ntypedef" not in header
     assert (d["FG_ARENA_BANKS"], d["FG_ARENA_BANKS_LOG2"], d["FG_ARENA_GROUPS"],
             d["FG_ARENA_BANK_DEPTH"], d["FG_ARENA_LANES"]) == ("4", "2", "1", "7508", "16")
-    assert (d["FG_TAPS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == ("4", "12544", "3")
+    assert (d["FG_TAPS"], d["FG_STAGE_BANKS"], d["FG_STAGE_ROWS"], d["FG_IN_C"]) == (
+        "4", "4", "12544", "3")
+    assert d["FG_P_PIX"] == "1"  # one pixel bank: the arena arrays' first dimension is 1
     assert "FG_STAGE_SLOTS" not in d  # one image: the core never loads during the layers
     assert (d["FG_WMEM_DEPTH"], d["FG_WMEM_CHUNKS"], d["FG_BMEM_DEPTH"],
             d["FG_BMEM_CHUNKS"]) == ("1226", "256", "65", "32")
@@ -271,9 +273,11 @@ def test_memories_are_the_plans(default_build):
     shaping = [p for p in _pragmas(src) if p.split()[0] in
                ("ARRAY_PARTITION", "ARRAY_RESHAPE", "BIND_STORAGE") and
                p.split()[1].split("=")[1] in names]
+    # the arena's word banks are its second dimension (the first: its pixel banks), the
+    # staging banks the first
     assert shaping == [
-        *[x for n in names[:7] for x in (
-            f"ARRAY_PARTITION variable={n} type=complete dim=1",
+        *[x for i, n in enumerate(names[:7]) for x in (
+            f"ARRAY_PARTITION variable={n} type=complete dim={2 if i < 4 else 1}",
             f"BIND_STORAGE variable={n} type=ram_s2p impl=bram")],
         "ARRAY_RESHAPE variable=WMEM type=complete dim=2",
         "BIND_STORAGE variable=WMEM type=rom_1p impl=bram",
@@ -298,10 +302,11 @@ def test_rom_words_are_the_rtl_memory_images(default_build):
 
 def test_arena_is_reached_only_through_its_accessors(default_build):
     """The units never index the arena: only arena_get and arena_put index its column arrays,
-    [b][row], the bank a constant of an unrolled loop; read_words (read_word is its one-word
-    case), write_word and write_result find a word's bank and bank address by mask and shift;
-    the conv engine writes a result with one write_result per step (all its words at once)
-    and reads its operand words with one read_words."""
+    [p][b][row], the pixel bank and the bank constants of unrolled loops; read_words
+    (read_word is its one-word case), write_word and write_result find a word's bank and bank
+    address by mask and shift; the conv engine writes a result with one write_result per step
+    (all its words at once; one per pixel bank) and reads its operand words with one
+    read_words (one per pixel bank)."""
     code = re.sub(r"//.*", "", (default_build / "hls" / "fpgagen.cpp").read_text())
     for unit in _UNITS:
         body = code.split(f"static void {unit}(", 1)[1].split("\n}\n", 1)[0]
@@ -312,9 +317,9 @@ def test_arena_is_reached_only_through_its_accessors(default_build):
         assert "/" not in body and "%" not in body, helper
         assert "for (int b = 0; b < FG_ARENA_BANKS; b++) {\nFG_PRAGMA(HLS UNROLL)" in body, helper
         assert "arena_c" not in body, helper
-    indexed = [x for x in re.findall(r"arena_c\d+\[(\w+)\]\[(\w+)\]", code)
-               if x != ("FG_ARENA_BANKS", "FG_ARENA_BANK_DEPTH")]  # the declarations
-    assert set(indexed) == {("b", "row")} and len(indexed) == 2 * 4  # get and put, 4 columns
+    indexed = [x for x in re.findall(r"arena_c\d+\[(\w+)\]\[(\w+)\]\[(\w+)\]", code)
+               if x != ("FG_P_PIX", "FG_ARENA_BANKS", "FG_ARENA_BANK_DEPTH")]  # declarations
+    assert set(indexed) == {("p", "b", "row")} and len(indexed) == 2 * 4  # get, put: 4 columns
     steps = _loop_body(code, "conv_steps")
     assert steps.count("write_result(") == 1 and "write_word(" not in steps
     assert steps.count("read_operand(") == 1 and "read_word(" not in steps

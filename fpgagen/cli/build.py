@@ -103,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
            f"{report['synth']['ff']:,} FF (open estimate, not Vivado's)\n"
            if args.synth else "")
         + f"  weights: {report['weights']['note']}\n"
-        + (f"  {system_summary(board, out)}\n"
-           + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
-           f"cd {out}/hls && vitis_hls -f run_hls.tcl" if pix == 1 else
-           f"  {report['hls_note']}\n  next: fpgagen verify {out} --rtl"))
+        + f"  {system_summary(board, out)}\n"
+        + f"  next: fpgagen verify {out} --csim  (or --rtl)    |    "
+        f"cd {out}/hls && vitis_hls -f run_hls.tcl")
     return 0

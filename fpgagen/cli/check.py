@@ -220,8 +220,7 @@ def print_result(r: Result) -> None:
         q = r.pixel.plan
         rows.append(("pixel-parallel", f"{q.streaming_fps:,.1f} fps",
                      f"estimate: {fmt_int(q.streaming_cycles)} cycles streaming, "
-                     f"{fmt_int(q.total_cycles)} latency; {r.pixel.note}; --pe {q.engine} "
-                     "(the Verilog core only: the HLS core does not follow p_pix yet)"))
+                     f"{fmt_int(q.total_cycles)} latency; {r.pixel.note}; --pe {q.engine}"))
     con.print(_kv_table(rows))
     con.print(table("On-chip memories", ["memory", "width x depth", "bytes", "BRAM36", "BRAM18",
                                          "URAM", "contents", "blocks"],

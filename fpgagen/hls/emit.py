@@ -5,8 +5,10 @@ Everything the C++ needs is read from the layer table, the datapath widths and t
 The C++ table's row is the Verilog engine's (fpgagen/machine/engine_table.py: every step and origin
 the address counters add) plus the few fields of the HLS schedule (`HLS_EXTRA`), so the C++ only
 adds; its memories are the Plan's HLS memories (`Plan.hls_memories`): each RAM as the Plan's
-block-RAM columns (fpgagen/machine/columns.py, one array per column), each ROM as one array of
-plain unsigned integers (`rom_chunks`), shaped by pragmas.
+block-RAM columns (fpgagen/machine/columns.py, one array per column; an arena column has a
+pixel-bank dimension, p_pix, and a word-bank one, partitioned into p_pix x NW memories), each
+ROM as one array of plain unsigned integers (`rom_chunks`), shaped by pragmas. A pixel-parallel
+engine's table rows carry the phase fields (`table_fields`) before `HLS_EXTRA`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fpgagen.machine.columns import RtlColumn, arena_columns, part_columns
 from fpgagen.machine.context import Machine, common_context
 from fpgagen.machine.engine_table import rtl_row
 from fpgagen.machine.layertable import LayerEntry
-from fpgagen.plan.engine_fields import RTL_FIELDS
+from fpgagen.plan.engine_fields import table_fields
 from fpgagen.plan.plan import ACTIVATIONS, INPUT_STAGING
 from fpgagen.quant.fixed import clog2
 from fpgagen.util.arith import ceil_div
@@ -89,13 +91,18 @@ def _columns(cols: list[RtlColumn], group_bits: int) -> list[dict[str, object]]:
 # before it runs it), a conv's input words per beat G (a split conv's column groups,
 # fpgagen.plan.engine.conv_split; else 1)
 HLS_EXTRA = ("fused", "split")
-HLS_FIELDS = RTL_FIELDS + HLS_EXTRA
-assert not set(HLS_EXTRA) & set(RTL_FIELDS), "an HLS field shadows the Verilog engine's"
+assert not set(HLS_EXTRA) & set(table_fields(2)), "an HLS field shadows the Verilog engine's"
 
 
-def hls_row(e: LayerEntry, taps: int) -> tuple[int, ...]:
+def hls_fields(p_pix: int) -> tuple[str, ...]:
+    """The C++ table's fields for an engine of ``p_pix`` pixels a beat: the Verilog engine's
+    (`table_fields`: a pixel-parallel table has the phase fields), then `HLS_EXTRA`."""
+    return table_fields(p_pix) + HLS_EXTRA
+
+
+def hls_row(e: LayerEntry, taps: int, p_pix: int = 1) -> tuple[int, ...]:
     """The C++ table row of one entry: the Verilog engine's row, then `HLS_EXTRA`."""
-    return (*rtl_row(e, taps).values(), e.fused, e.split)
+    return (*rtl_row(e, taps, p_pix).values(), e.fused, e.split)
 
 
 def hls_context(m: Machine) -> dict[str, object]:
@@ -121,11 +128,13 @@ def hls_context(m: Machine) -> dict[str, object]:
         "arena_groups": m.arena_groups, "conv_words": m.conv_words,
         "arena_groups_log2": max(1, m.arena_groups.bit_length() - 1),
         "conv_words_w": m.conv_words.bit_length(),
-        "stage_rows": stage_rows, "taps_log2": m.stage_taps.bit_length() - 1,
+        "stage_rows": stage_rows,
+        "p_pix": m.p_pix, "stage_banks": m.stage_banks,
+        "stage_banks_log2": m.stage_banks.bit_length() - 1,
         "load_iters": load_iters,
         # the RAMs as the Plan's block-RAM columns (the arena's banks, or lane groups, and the
         # staging banks each have the same columns)
-        "arena_cols": _columns(arena_columns(arena, m.arena_banks),
+        "arena_cols": _columns(arena_columns(arena, m.arena_banks, m.p_pix),
                                arena.width // m.arena_groups),
         "stage_cols": _columns(part_columns(staging.parts[0], staging.width), staging.width),
         # loop state widths (fpgagen.h): counters, addresses (the RTL's AW), ROM addresses
@@ -140,8 +149,8 @@ def hls_context(m: Machine) -> dict[str, object]:
         "load_n_w": load_iters.bit_length(), "out_n_w": m.out_count.bit_length(),
         "trip": {**{k: sched.trip_range(k) for k in ("conv", "pool", "avg", "add")},
                  "jobs": row_jobs_max(m.table)},
-        "fields": HLS_FIELDS,
-        "rows": [{"name": e.name, "ints": hls_row(e, m.stage_taps)} for e in m.table],
+        "fields": hls_fields(m.p_pix),
+        "rows": [{"name": e.name, "ints": hls_row(e, m.stage_taps, m.p_pix)} for e in m.table],
         "views": [{**asdict(v), "width": m.qgraph.type(v.name).width} for v in m.views],
         "weight_types": ", ".join(wtypes),
         "impl": {name: m.impl(name) for name in plan.memories},

@@ -25,6 +25,12 @@ kernel column groups x input blocks, columns packed FG_TAPS to a beat on the ima
   then b).
 - image load: a pixel per cycle (a beat per cycle while fewer than C values are buffered);
   logits: one per cycle.
+
+With p_pix pixels a beat (`EngineConfig.p_pix`: the arena's pixel banks, every row padded to
+ceil(W / p_pix) groups) the conv's steps serve a group of p_pix output pixels of a row
+(ceil(W_out / p_pix) groups a row), a max-pool window takes K x ceil(K / p_pix) steps (a
+window row's column chunks of p_pix pixels, no column carried), an add's two steps serve a
+group (ceil(W / p_pix) a row), and the average pool still takes one pixel a step.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from fpgagen.machine.context import Machine
 from fpgagen.machine.layertable import OP_ADD, OP_AVGPOOL, OP_CONV, OP_MAXPOOL, LayerEntry
 from fpgagen.plan.engine import conv_beats, maxpool_row_taps
 from fpgagen.plan.plan import Plan
+from fpgagen.util.arith import ceil_div
 
 # Pipeline depths (cycles from a loop's first iteration issued to its last one retired) and
 # per-call overheads: MODELLED for a 7-series / UltraScale+ part at 200 MHz, not measured.
@@ -130,10 +137,12 @@ def load_iterations(pixels: int, channels: int, per_beat: int, beats: int) -> in
     return n
 
 
-def _conv_calls(e: LayerEntry, pool: LayerEntry | None, taps: int) -> list[int]:
+def _conv_calls(e: LayerEntry, pool: LayerEntry | None, taps: int, p_pix: int = 1
+                ) -> list[int]:
     """Trips of each call of the conv engine for one conv entry (row jobs when fused): its
-    outputs' steps plus one tail step that writes the last result."""
-    row = e.out_w * e.out_groups * conv_steps(e, taps)
+    outputs' steps (a group of ``p_pix`` output pixels a step) plus one tail step that writes
+    the last result."""
+    row = ceil_div(e.out_w, p_pix) * e.out_groups * conv_steps(e, taps)
     if pool is None:
         return [e.out_h * row + 1]
     calls, issued, need = [], 0, pool.kernel - 1 - pool.pad
@@ -146,10 +155,13 @@ def _conv_calls(e: LayerEntry, pool: LayerEntry | None, taps: int) -> list[int]:
     return calls
 
 
-def _pool_trips(e: LayerEntry, rows: int) -> int:
+def _pool_trips(e: LayerEntry, rows: int, p_pix: int = 1) -> int:
     """A max-pool call of ``rows`` output rows: per row and input block, the first window
     walks K x K taps, the others K x (K - kx0) (kx0 = K - S columns carried when S < K <= 2S,
-    fpgagen.machine.engine_table)."""
+    fpgagen.machine.engine_table); with ``p_pix`` pixel banks every window K x ceil(K / p_pix)
+    column chunks."""
+    if p_pix > 1:
+        return rows * e.in_blocks * e.out_w * e.kernel * ceil_div(e.kernel, p_pix)
     return rows * e.in_blocks * maxpool_row_taps(e.kernel, e.stride, e.out_w)
 
 
@@ -157,20 +169,21 @@ def hls_latency(plan: Plan, table: Sequence[LayerEntry], load_iters: int,
                 out_count: int) -> HlsLatency:
     """The schedule's loops and modelled cycles for ``table`` (fpgagen.machine.layertable) under
     ``plan``; ``load_iters`` from `load_iterations`, ``out_count`` logits."""
-    taps = plan.stage_taps
+    taps, pix = plan.stage_taps, plan.engine.p_pix
     layers = []
     for i, e in enumerate(table):
         loops: tuple[LoopRun, ...] = ()
         if e.op == OP_CONV:
             pool = table[i + 1] if e.fuse_pool else None
-            loops = (LoopRun("conv", tuple(_conv_calls(e, pool, taps))),)
+            loops = (LoopRun("conv", tuple(_conv_calls(e, pool, taps, pix))),)
         elif e.op == OP_MAXPOOL:
-            calls = [_pool_trips(e, 1)] * e.out_h if e.fused else [_pool_trips(e, e.out_h)]
+            calls = ([_pool_trips(e, 1, pix)] * e.out_h if e.fused
+                     else [_pool_trips(e, e.out_h, pix)])
             loops = (LoopRun("pool", tuple(calls)),)
         elif e.op == OP_AVGPOOL:
             loops = (LoopRun("avg", (e.in_h * e.in_w * e.in_blocks,)),)
         elif e.op == OP_ADD:
-            loops = (LoopRun("add", (2 * e.in_h * e.in_w * e.out_blocks,)),)
+            loops = (LoopRun("add", (2 * e.in_h * ceil_div(e.in_w, pix) * e.out_blocks,)),)
         layers.append(LayerLatency(e.name, loops))
     return HlsLatency(LoopRun("load", (load_iters,)), tuple(layers),
                       LoopRun("send", (out_count,)))

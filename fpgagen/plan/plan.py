@@ -747,9 +747,10 @@ def _plan_slots(graph: Graph, board: Board, precision: Precision, eng: EngineCon
         memories[name] = Memory(name, wd, dp, _merge_parts(wd, dp, mine), purpose, mine, init)
     hls_staging = None
     if slots != HLS_STAGING_SLOTS:
-        hls_staging = _staging_of(memories[INPUT_STAGING], taps, HLS_STAGING_SLOTS * ceil_div(
-            h * w, taps), f"input image: {c} channels of one pixel per word, 1 image"
-            + (f", {taps} banks" if taps > 1 else ""))
+        hls_staging = _staging_of(memories[INPUT_STAGING], stage_banks,
+                                  HLS_STAGING_SLOTS * ceil_div(h * w, stage_banks),
+                                  f"input image: {c} channels of one pixel per word, 1 image"
+                                  + (f", {stage_banks} banks" if stage_banks > 1 else ""))
     step_of = {n: s.index for s in acts.steps for n in s.layers}
     costs = layer_costs(graph, eng, layouts, acts.fusions, step_of)
     io = io_terms(graph, precision)

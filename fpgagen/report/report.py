@@ -118,9 +118,7 @@ def build_report(m: Machine, verdict: Verdict, check_json: dict[str, Any],
                              "layers run one after another, a fused pair as the engine "
                              "interleaves it); verify --rtl measures real cycles",
                      "io_cycles": dict(plan.io_terms)},
-        **({"hls": hls_section(m)} if m.p_pix == 1 else {
-            "hls_note": f"no HLS core: it does not build an engine of {m.p_pix} pixels a beat "
-                        "yet (the Verilog core does)"}),
+        "hls": hls_section(m),
         "layers": layers,
         **quality,
         "random_weights": (None if reproduce is None
