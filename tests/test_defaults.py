@@ -140,16 +140,19 @@ def test_bad_headroom_is_one_line(cli):
 
 @pytest.mark.slow
 def test_kv260_does_not_suggest_a_precision_that_is_noise(cli):
-    """SqueezeNet 1.1 does not fit the KV260's 144 BRAM36 at w8a8; w4a8 and w4a4 would, but their
-    logits SQNR is far below 20 dB, so neither is suggested."""
-    code, out, err = cli("check", "-m", "squeezenet", "-b", "kv260", "--json")
+    """With its weights in the bitstream (block RAM only), SqueezeNet 1.1 does not fit the
+    KV260's 144 BRAM36 at w8a8; w4a8 and w4a4 would, but their logits SQNR is far below 20 dB,
+    so neither is suggested; run-time weights are (they fit)."""
+    code, out, err = cli("check", "-m", "squeezenet", "-b", "kv260", "--weight-source",
+                         "bitstream", "--json")
     assert code == 1, err
     s = json.loads(out)["suggestions"]
     assert s["precision"] is None and s["min_logits_sqnr_db"] == 20.0
     rejected = {x["precision"]: x["logits_sqnr_db"] for x in s["rejected"]}
     assert set(rejected) == {"w4a8", "w4a4"}
     assert all(db < 20.0 for db in rejected.values())
-    code, out, _ = cli("check", "-m", "squeezenet", "-b", "kv260")
+    assert s["runtime_weights_fit"] is True
+    code, out, _ = cli("check", "-m", "squeezenet", "-b", "kv260", "--weight-source", "bitstream")
     assert code == 1
     assert "would fit: --precision" not in out
     assert "not suggested: --precision w4a8 fits" in out and "logits SQNR is" in out
