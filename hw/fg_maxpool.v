@@ -97,14 +97,14 @@ reg [LANES*A_W-1:0] out_data_reg;
 reg                 out_valid_reg;
 
 // where the window and the carry start from on this beat
-wire                 m_base_has = b_first ? (b_from_carry && c_has) : m_has;
-wire                 c_base_has = b_first ? 1'b0 : c_has;
+// Written as the two cases of the beat (a window's first beat, which starts from the carry or
+// from nothing, and every other beat), so each case's take is one 4-input function of a compare
+// and registered flags, and the result one 6-input select: the shallowest form behind the
+// compare's carry chain, which is this unit's critical path (a recurrence: m needs m).
+wire                 fc_has = b_from_carry && c_has;  // a first beat's base is the carry
 
-// per lane: the input compared with the running max and with the carry in parallel (signed
-// compare = unsigned compare with the sign bits inverted); the comparison results pick, so
-// no multiplexer sits in front of a comparator
 reg [A_W-1:0] a, mv, cv;
-reg           a_gt_m, a_gt_c, take_m, take_c;
+reg           a_gt_m, a_gt_c, take_first, take_next, take_c;
 integer l;
 always @* begin
     for (l = 0; l < LANES; l = l + 1) begin
@@ -113,13 +113,14 @@ always @* begin
         cv = c[l*A_W +: A_W];
         a_gt_m = {a[A_W-1] ^ b_signed, a} > {mv[A_W-1] ^ b_signed, mv};
         a_gt_c = {a[A_W-1] ^ b_signed, a} > {cv[A_W-1] ^ b_signed, cv};
-        take_m = b_inside && (!m_base_has || (b_first ? a_gt_c : a_gt_m));
-        take_c = b_inside && b_carry && (!c_base_has || a_gt_c);
-        m_next[l*A_W +: A_W] = take_m ? a : (b_first ? cv : mv);
+        take_first = b_inside && (!fc_has || a_gt_c);     // first beat: a, or the carry
+        take_next = b_inside && (!m_has || a_gt_m);       // other beats: a, or the running max
+        take_c = b_inside && b_carry && (b_first || !c_has || a_gt_c);
+        m_next[l*A_W +: A_W] = b_first ? (take_first ? a : cv) : (take_next ? a : mv);
         c_next[l*A_W +: A_W] = take_c ? a : cv;
     end
-    m_has_next = m_base_has || b_inside;
-    c_has_next = c_base_has || (b_inside && b_carry);
+    m_has_next = (b_first ? fc_has : m_has) || b_inside;
+    c_has_next = (!b_first && c_has) || (b_inside && b_carry);
 end
 
 always @(posedge clk) begin
