@@ -34,7 +34,12 @@ def _kernel_text(layer: Layer) -> str:
 
 
 def _op_text(layer: Layer) -> str:
-    return layer.op + ("+relu" if layer.relu else "")
+    text = layer.op + ("+relu" if layer.relu else "")
+    if layer.clipped:
+        lo = "" if layer.clip_lo is None else f"{layer.clip_lo:g}"
+        hi = "" if layer.clip_hi is None else f"{layer.clip_hi:g}"
+        text += f"+clip[{lo},{hi}]"
+    return text
 
 
 def graph_summary(graph: Graph) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from fpgagen.quant.fixed import (
     FixedType,
     avg_reciprocal,
     calibrated_type,
+    clip_bounds,
     clog2,
     dequantize,
     float_out_of_range,
@@ -83,6 +84,11 @@ class QLayer:
 
     ``rounding`` is AP_RND (default), AP_TRN or AP_RND_CONV; ``saturation`` AP_SAT (default) or
     AP_WRAP: the modes of the cast to ``out_type``.
+
+    A conv or add with a clamp (``layer.clipped``: Clip, ReLU6) computes instead
+    ``y = clip(round_shift(acc, shift), lo, hi)`` with ``(lo, hi) = clip`` (`clip_bounds`: the
+    float bounds rounded like the data and saturated into ``out_type``); the bounds lie inside
+    the type's range, so the cast never saturates or wraps.
     """
 
     layer: Layer
@@ -108,6 +114,14 @@ class QLayer:
     @property
     def in_type(self) -> FixedType:
         return self.in_types[0]
+
+    @property
+    def clip(self) -> tuple[int, int] | None:
+        """The integer clamp bounds of a fused Clip/ReLU6 at the output's scale, or None."""
+        lay = self.layer
+        if not lay.clipped:
+            return None
+        return clip_bounds(lay.clip_lo, lay.clip_hi, self.out_type, self.rounding)
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,14 +232,16 @@ def calibrate(graph: Graph, weights: Mapping[str, np.ndarray], calib: np.ndarray
 
 
 def _natural_signed(graph: Graph) -> dict[str, bool]:
-    """Whether each tensor can be negative, from the ops alone (ReLU makes it unsigned)."""
+    """Whether each tensor can be negative, from the ops alone (ReLU, or a clamp at a lower
+    bound >= 0, makes it unsigned)."""
     signed = {INPUT: True}
     for lay in graph.layers:
         ins = [signed[t] for t in lay.inputs]
+        floor = lay.relu or (lay.clip_lo is not None and lay.clip_lo >= 0)  # cannot be < 0
         if lay.op == "conv":
-            signed[lay.name] = not lay.relu
+            signed[lay.name] = not floor
         elif lay.op == "add":
-            signed[lay.name] = not lay.relu and any(ins)
+            signed[lay.name] = not floor and any(ins)
         else:  # maxpool, avgpool, concat
             signed[lay.name] = any(ins)
     return signed
