@@ -24,7 +24,8 @@ fire-module net), not with the zoo's random weights. `load_onnx` reads such a fi
   kernel covers the whole map, -> ``avgpool``; Concat on channels -> ``concat``; Add -> ``add``.
 - Dropout and Identity are removed (inference), Constant nodes feed their values to other nodes.
 - Flatten, Reshape and Softmax are dropped at the tail: **the hardware emits logits**, the host
-  applies softmax; a Flatten/Reshape of a larger map is refused (fpgagen's HWC order). Dropping is logged at INFO level on the ``fpgagen.frontend.onnx_import`` logger.
+  applies softmax; a Flatten/Reshape of a larger map is refused (fpgagen's HWC order).
+  Dropping is logged at INFO level on the ``fpgagen.frontend.onnx_import`` logger.
 
 Everything else fails with a one-line `FpgagenError` naming the node, its op and what is
 supported, so a user learns at once what to change in the export. Opsets 7 to 21.

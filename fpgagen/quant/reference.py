@@ -4,7 +4,8 @@ It is the yardstick of the quantized model (SQNR per layer, top-1 agreement) and
 with onnxruntime for imported models, so it computes what the frameworks compute: convolution
 with zero padding, stride and groups, ReLU, a clamp to constant bounds (Clip, ReLU6), max-pool
 in ceil mode where windows that overhang the edge ignore the missing elements (Caffe/PyTorch),
-a true mean for global average pooling, channel concatenation and element-wise add. Tensors are HWC, weights HWIO.
+a true mean for global average pooling, channel concatenation and element-wise add. Tensors
+are HWC, weights HWIO.
 
 The window helpers (`pad_hw`, `patches`, `pool_max`) are dtype-agnostic; the integer golden
 model reuses them so that both models walk the very same windows.
