@@ -117,7 +117,7 @@ module fg_engine #
     parameter MAX_LSHIFT = 0,
     // layer table: rows and fields per row (field order of RTL_FIELDS, hw/fg_fields.vh)
     parameter N_LAYERS = 1,
-    parameter NF = 60,
+    parameter NF = 63,
     // cycles from a generator's last beat taken to its last arena write (S_DRAIN, the fused
     // pair's rows): fpgagen's EngineTiming.drain (fpgagen/plan/cycles.py), which the generated
     // top passes; the engine checks it against its own pipeline (hw/fg_latency.vh), so 0 (not
