@@ -273,7 +273,8 @@ def test_csim_bit_exact(tmp_path, cli, name):
     assert json.loads(text)["csim"]["tensors_compared"] == 5
 
 
-@pytest.mark.slow
+@pytest.mark.long  # a Verilator build of the engine: minutes
+@pytest.mark.needs_sim
 @pytest.mark.parametrize("name", list(NETS))
 def test_rtl_bit_exact(tmp_path, cli, name):
     out = _build(tmp_path, cli, name)
