@@ -125,6 +125,9 @@ def test_golden_clamps_at_the_bounds(exported):
     t = first.out_type
     assert hi == round(graph.layers[0].clip_hi * 2 ** t.frac) <= t.qmax
     assert vals[first.name].max() == hi and vals[first.name].min() >= lo
+    # the headroom bit stops at the bound: ReLU6 in ap_ufixed<8,3>, Clip(-1, 1) in ap_fixed<8,2>
+    assert str(t) == ("ap_ufixed<8,3>" if graph.layers[0].clip_lo == 0 else "ap_fixed<8,2>")
+    assert (lo, hi) == ((0, 192) if graph.layers[0].clip_lo == 0 else (-64, 64))
 
 
 # --- MatMul + Add, Gemm transB = 0, Reshape (hand-built ONNX) ---------------------------------
