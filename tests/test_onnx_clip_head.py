@@ -254,6 +254,9 @@ def test_info_shows_the_clamp(tmp_path, cli):
     path = export_torch(relu6_net(), tmp_path / "r6.onnx", SIZE, opset=13)
     code, out, _ = cli("info", "--model", str(path))
     assert code == 0 and "conv+relu+clip[0,6]" in out
+    code, out, _ = cli("info", "--model", str(path), "--json")
+    layers = json.loads(out)["layers"]
+    assert [lay["clip"] for lay in layers] == [[0.0, 6.0]] * 3 + [None, None]
 
 
 # --- bit-exact: golden = C-sim, golden = RTL ----------------------------------------------------

@@ -53,7 +53,9 @@ def graph_summary(graph: Graph) -> dict[str, Any]:
                     "kernel": lay.kernel if lay.op in ("conv", "maxpool") else None,
                     "stride": lay.stride if lay.op in ("conv", "maxpool") else None,
                     "pad": lay.pad if lay.op in ("conv", "maxpool") else None,
-                    "relu": lay.relu, "output_shape": list(graph.shape(lay.name)),
+                    "relu": lay.relu,
+                    "clip": [lay.clip_lo, lay.clip_hi] if lay.clipped else None,
+                    "output_shape": list(graph.shape(lay.name)),
                     "params": graph.params(lay), "macs": graph.macs(lay)}
                    for lay in graph.layers],
     }
