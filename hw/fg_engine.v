@@ -117,7 +117,7 @@ module fg_engine #
     parameter MAX_LSHIFT = 0,
     // layer table: rows and fields per row (field order of RTL_FIELDS, hw/fg_fields.vh)
     parameter N_LAYERS = 1,
-    parameter NF = 60,
+    parameter NF = 63,
     // cycles from a generator's last beat taken to its last arena write (S_DRAIN, the fused
     // pair's rows): fpgagen's EngineTiming.drain (fpgagen/plan/cycles.py), which the generated
     // top passes; the engine checks it against its own pipeline (hw/fg_latency.vh), so 0 (not
@@ -1459,16 +1459,33 @@ always @(posedge clk) begin
 end
 
 /*
- * Requantize (ReLU on the exact sum, round_shift, saturate/wrap): LAT_REQUANT cycles
+ * Requantize (ReLU on the exact sum, round_shift, clip or saturate/wrap): LAT_REQUANT cycles
  */
 wire                     rq_valid;
 wire [PP*RQL*ACT_W-1:0]  rq_data;
+
+// the clip's bounds: ACT_W + 1 signed bits (an unsigned ACT_W-bit max fits), from fields of
+// FW bits (the table writer refuses bounds that do not fit them)
+localparam CLIP_W = (ACT_W + 1 > FW) ? FW : ACT_W + 1;
+wire [ACT_W:0] m_clip_lo, m_clip_hi;
+generate
+    if (CLIP_W == ACT_W + 1) begin : g_clip_bounds
+        assign m_clip_lo = `FG_M(F_CLIP_LO, CLIP_W);
+        assign m_clip_hi = `FG_M(F_CLIP_HI, CLIP_W);
+    end else begin : g_clip_bounds_ext
+        wire [CLIP_W-1:0] lo = `FG_M(F_CLIP_LO, CLIP_W);
+        wire [CLIP_W-1:0] hi = `FG_M(F_CLIP_HI, CLIP_W);
+        assign m_clip_lo = {{(ACT_W+1-CLIP_W){lo[CLIP_W-1]}}, lo};
+        assign m_clip_hi = {{(ACT_W+1-CLIP_W){hi[CLIP_W-1]}}, hi};
+    end
+endgenerate
 
 fg_requant #(.LANES(PP*RQL), .ACC_W(ACC_W), .OUT_W(ACT_W), .MAX_LSHIFT(MAX_LSHIFT)) rq_inst (
     .clk(clk), .rst(rst),
     .cfg_shift(`FG_M(F_SHIFT, 7)), .cfg_rnd(`FG_M(F_ROUNDING, 2)), .cfg_sat(`FG_M(F_SAT, 1)),
     .cfg_out_signed(`FG_M(F_OUT_SIGNED, 1)), .cfg_out_width(`FG_M(F_OUT_WIDTH, 7)),
-    .cfg_relu(`FG_M(F_RELU, 1)),
+    .cfg_relu(`FG_M(F_RELU, 1)), .cfg_clip(`FG_M(F_CLIP, 1)),
+    .cfg_clip_lo(m_clip_lo), .cfg_clip_hi(m_clip_hi),
     .in_valid(r0_valid), .in_acc(r0_acc),
     .out_valid(rq_valid), .out_data(rq_data)
 );

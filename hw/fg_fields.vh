@@ -6,8 +6,8 @@
 // Included inside a module body: Verilog 2005 localparams.
 
 localparam FW = 32;   // bits per field (one table ROM word)
-localparam NF_USED = 60;   // fields per row the engine decodes
-localparam NF_PIX_USED = 62;   // ... with pixel banks (PP > 1)
+localparam NF_USED = 63;   // fields per row the engine decodes
+localparam NF_PIX_USED = 65;   // ... with pixel banks (PP > 1)
 
 localparam F_OP = 0;
 localparam F_IN_STAGING = 1;
@@ -69,8 +69,11 @@ localparam F_COL_KX0 = 56;
 localparam F_NEED0 = 57;
 localparam F_GATE_OFF = 58;
 localparam F_SPLIT_LG = 59;
-localparam F_PH0 = 60;
-localparam F_PIX_STEP = 61;
+localparam F_CLIP = 60;
+localparam F_CLIP_LO = 61;
+localparam F_CLIP_HI = 62;
+localparam F_PH0 = 63;
+localparam F_PIX_STEP = 64;
 
 localparam OP_CONV = 0;
 localparam OP_MAXPOOL = 1;

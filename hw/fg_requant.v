@@ -1,8 +1,10 @@
 /*
 
-fpgagen: requantize LANES lanes (ReLU, round_shift, saturate/wrap), docs/design.md §2 (Fixed point)
+fpgagen: requantize LANES lanes (ReLU, round_shift, clamp, saturate/wrap), docs/design.md §2
+(Fixed point)
 
-    y = sat_or_wrap( round_shift( relu?(acc), shift ) )     per lane
+    r = round_shift( relu?(acc), shift )                   per lane
+    y = clip ? min(max(r, clip_lo), clip_hi) : sat_or_wrap(r)
 
     relu:                  negative accumulators become 0 first (ReLU on the exact sum, as
                            the golden model and the HLS engine do)
@@ -12,6 +14,9 @@ fpgagen: requantize LANES lanes (ReLU, round_shift, saturate/wrap), docs/design.
                       s <= 0:  exact left shift by -s (needs MAX_LSHIFT >= -s)
     sat:                   AP_SAT clamps to the output range, AP_WRAP keeps the low
                            out_width bits
+    clip:                  a fused Clip/ReLU6: r clamped to [clip_lo, clip_hi], bounds the
+                           table gives inside the output range (so nothing saturates or wraps;
+                           the golden model's requantize_clipped)
 
 The output is out_width bits wide, sign- (signed) or zero- (unsigned) extended to OUT_W. The
 configuration is sampled with each beat and travels down the pipeline beside it (one copy for
@@ -26,8 +31,8 @@ width instead of subtracted):
         output bounds decoded from the width
     S3  fine shift (t mod 8); half = |(x & half mask), sticky = |(x & below mask)
     S4  r = q + round_up
-    S5  r compared with the bounds; low bits for wrap
-    S6  select (clamp or wrap)
+    S5  r compared with the bounds (the range's and the clip's); low bits for wrap
+    S6  select (clip, clamp or wrap)
 
 Latency 6 cycles, II = 1, no stalls. Inputs should come straight from registers.
 
@@ -64,6 +69,9 @@ module fg_requant #
     input  wire                    cfg_out_signed, // output type signed (1) or unsigned (0)
     input  wire [6:0]              cfg_out_width,  // output width 1..OUT_W (0 or > OUT_W: OUT_W)
     input  wire                    cfg_relu,       // clamp negative accumulators to 0 first
+    input  wire                    cfg_clip,       // clamp r to [cfg_clip_lo, cfg_clip_hi]
+    input  wire [OUT_W:0]          cfg_clip_lo,    // signed, inside the output range
+    input  wire [OUT_W:0]          cfg_clip_hi,    // (OUT_W + 1 bits: an unsigned max fits)
 
     /*
      * Input
@@ -135,6 +143,10 @@ reg [CW-1:0] s2_low_mask, s2_pow_w1, s2_half_range;
 reg [CW-1:0] s3_max, s3_min, s3_low_mask, s3_pow_w1;
 reg [CW-1:0] s4_max, s4_min, s4_low_mask, s4_pow_w1;
 reg [CW-1:0] s5_max, s5_min, s5_low_mask;
+// the clip and its bounds, sign-extended to CW, travel beside the beat like the rest
+reg          s1_clip, s2_clip, s3_clip, s4_clip, s5_clip;
+reg [CW-1:0] s1_clo, s2_clo, s3_clo, s4_clo, s5_clo;
+reg [CW-1:0] s1_chi, s2_chi, s3_chi, s4_chi, s5_chi;
 
 // the S1 values as 32-bit numbers, to decode them against bit positions
 wire [31:0] s1_t32 = {{(32-TW){1'b0}}, s1_t};
@@ -149,6 +161,21 @@ always @(posedge clk) begin
     s1_sat <= cfg_sat;
     s1_signed <= cfg_out_signed;
     s1_width <= w_clamped;
+    s1_clip <= cfg_clip;
+    s1_clo <= {{(CW-OUT_W-1){cfg_clip_lo[OUT_W]}}, cfg_clip_lo};
+    s1_chi <= {{(CW-OUT_W-1){cfg_clip_hi[OUT_W]}}, cfg_clip_hi};
+    s2_clip <= s1_clip;
+    s2_clo <= s1_clo;
+    s2_chi <= s1_chi;
+    s3_clip <= s2_clip;
+    s3_clo <= s2_clo;
+    s3_chi <= s2_chi;
+    s4_clip <= s3_clip;
+    s4_clo <= s3_clo;
+    s4_chi <= s3_chi;
+    s5_clip <= s4_clip;
+    s5_clo <= s4_clo;
+    s5_chi <= s4_chi;
     // S2
     s2_valid <= s1_valid;
     s2_tf <= s1_t[2:0];
@@ -248,21 +275,27 @@ generate
         // magnitude comparator is needed: with hi = ~max (the bits at and above k, or w),
         // r > max iff r >= 0 and some hi bit of r is set; r < min iff r < 0 and (unsigned,
         // or some hi bit of r is clear). OR/AND trees of LUTs, not a CW-bit carry chain.
+        // The clip's bounds are arbitrary, so they take two CW-bit signed comparators (one
+        // carry chain each, side by side).
         reg [CW-1:0] s5_r, s5_low;
-        reg          s5_over, s5_under, s5_low_sign;
+        reg          s5_over, s5_under, s5_low_sign, s5_below, s5_above;
         wire         neg = s4_r[CW-1];
         always @(posedge clk) begin
             s5_r <= s4_r;
+            s5_below <= $signed(s4_r) < $signed(s4_clo);
+            s5_above <= $signed(s4_r) > $signed(s4_chi);
             s5_over <= !neg && |(s4_r & ~s4_max);
             s5_under <= neg && (!s4_signed || |(~s4_r & ~s4_max));
             s5_low <= s4_r & s4_low_mask;
             s5_low_sign <= s4_signed && |(s4_r & s4_pow_w1);
         end
 
-        // S6: clamp (AP_SAT) or wrap (AP_WRAP: the low bits, sign-extended when signed)
+        // S6: clip, else clamp (AP_SAT) or wrap (AP_WRAP: the low bits, sign-extended when
+        // signed)
         wire [CW-1:0] wrapped = s5_low_sign ? (s5_low | ~s5_low_mask) : s5_low;
         wire [CW-1:0] clamped = s5_over ? s5_max : (s5_under ? s5_min : s5_r);
-        wire [CW-1:0] y = s5_sat ? clamped : wrapped;
+        wire [CW-1:0] clipped = s5_below ? s5_clo : (s5_above ? s5_chi : s5_r);
+        wire [CW-1:0] y = s5_clip ? clipped : (s5_sat ? clamped : wrapped);
         reg [OUT_W-1:0] s6_data;
         always @(posedge clk) begin
             s6_data <= y[OUT_W-1:0];

@@ -41,12 +41,17 @@ def sat(v: int, width: int, signed: bool, sat_mode: int) -> int:
 
 
 def requant(acc: int, shift: int, rnd: int, sat_mode: int, width: int, signed: bool,
-            relu: bool) -> int:
+            relu: bool, clip: tuple[int, int] | None = None) -> int:
     """y = sat(round_shift(relu?(acc), shift)) as a Python int: ReLU on the exact sum, as the
-    golden model does (it differs from ReLU after the wrap under AP_WRAP)."""
+    golden model does (it differs from ReLU after the wrap under AP_WRAP). With ``clip``
+    (lo, hi), bounds inside the output range: the rounded value clamped to them instead of
+    the cast (a fused Clip/ReLU6), whatever the saturation mode."""
     if relu:
         acc = max(acc, 0)
-    return sat(round_shift(acc, shift, rnd), width, signed, sat_mode)
+    r = round_shift(acc, shift, rnd)
+    if clip is not None:
+        return min(max(r, clip[0]), clip[1])
+    return sat(r, width, signed, sat_mode)
 
 
 def to_signed(u: int, width: int) -> int:

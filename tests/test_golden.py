@@ -33,6 +33,25 @@ def slow_requant(v: int, s: int, t: FixedType, q: str, o: str) -> int:
     return m - 2 ** t.width if t.signed and m >= 2 ** (t.width - 1) else m
 
 
+def slow_round(fr: Fraction, q: str) -> int:
+    fl = math.floor(fr)
+    return {"AP_TRN": fl, "AP_RND": fl + (fr - fl >= Fraction(1, 2)), "AP_RND_CONV": round(fr)}[q]
+
+
+def slow_output(acc: int, ql: QLayer) -> int:
+    """The requantized output; with a clamp (Clip/ReLU6), the rounded value clamped to the float
+    bounds rounded the same way and kept inside the output type (docs/design.md §2)."""
+    t = ql.out_type
+    if not ql.layer.clipped:
+        return slow_requant(acc, ql.shift, t, ql.rounding, ql.saturation)
+    r = slow_round(Fraction(acc) / Fraction(2) ** ql.shift, ql.rounding)
+    bounds = []
+    for v, rail in ((ql.layer.clip_lo, t.qmin), (ql.layer.clip_hi, t.qmax)):
+        b = rail if v is None else slow_round(Fraction(v) * 2 ** t.frac, ql.rounding)
+        bounds.append(min(max(b, t.qmin), t.qmax))
+    return min(max(r, bounds[0]), bounds[1])
+
+
 def slow_layer(ql: QLayer, ins: list[np.ndarray], out_shape: tuple[int, int, int]) -> np.ndarray:
     """One layer in Python ints with explicit loops: the independent model."""
     lay, (ho, wo, co) = ql.layer, out_shape
@@ -56,8 +75,7 @@ def slow_layer(ql: QLayer, ins: list[np.ndarray], out_shape: tuple[int, int, int
                     assert abs(acc) < 2 ** (ql.acc_width - 1)  # the stated width suffices
                     if lay.relu:
                         acc = max(acc, 0)
-                    out[oy, ox, o] = slow_requant(acc, ql.shift, ql.out_type, ql.rounding,
-                                                  ql.saturation)
+                    out[oy, ox, o] = slow_output(acc, ql)
     elif lay.op == "maxpool":
         for oy in range(ho):
             for ox in range(wo):
@@ -87,8 +105,7 @@ def slow_layer(ql: QLayer, ins: list[np.ndarray], out_shape: tuple[int, int, int
                     acc = a[iy][ix][ch] * 2 ** (fine - fa) + bb[iy][ix][ch] * 2 ** (fine - fb)
                     if lay.relu:
                         acc = max(acc, 0)
-                    out[iy, ix, ch] = slow_requant(acc, ql.shift, ql.out_type, ql.rounding,
-                                                   ql.saturation)
+                    out[iy, ix, ch] = slow_output(acc, ql)
     return out
 
 
@@ -169,6 +186,65 @@ def test_all_saturating_inputs(edge, extreme):
     vals = check_every_layer(qg, x.astype(np.int64))
     c1 = qg.type("c1")
     assert (vals["c1"] == c1.qmax).any() or extreme == "min"
+
+
+def clip_graph() -> g.Graph:
+    """Clamps on convs and an add: ReLU6, a signed Clip(-1, 1), a one-sided Clip and bounds
+    that are not powers of two (0.3: not representable at most scales)."""
+    return g.make_graph("clips", (9, 9, 3), [
+        g.conv("c1", g.INPUT, 6, 3, pad=1, clip_lo=0.0, clip_hi=6.0),           # ReLU6
+        g.conv("c2", "c1", 6, 3, pad=1, relu=False, clip_lo=-1.0, clip_hi=1.0),  # hardtanh
+        g.conv("c3", "c2", 6, 1, relu=False, clip_hi=0.3),                      # max only
+        g.add("byp", "c3", "c2", relu=True),
+        g.Layer("a2", "add", ("byp", "c2"), clip_lo=-0.3, clip_hi=0.7),
+        g.conv("c4", "a2", 4, 3, stride=2, relu=False),
+        g.avgpool("gap", "c4"),
+    ])
+
+
+@pytest.mark.parametrize("spec", ["8", "w4a6", "16"])
+@pytest.mark.parametrize(("rounding", "saturation"), [("AP_RND", "AP_SAT"),
+                                                      ("AP_TRN", "AP_WRAP"),
+                                                      ("AP_RND_CONV", "AP_SAT")])
+def test_clamps_match_slow_model(tmp_path, spec, rounding, saturation):
+    """Every clamp binds on some element (inputs scaled beyond calibration), and every layer
+    equals the slow model; under AP_WRAP a clamped layer never wraps."""
+    graph = clip_graph()
+    weights = {k: v * 3 for k, v in random_weights(graph, 11).items()}
+    f = tmp_path / "p.toml"
+    f.write_text(f'[model]\nprecision = "{spec}"\nrounding = "{rounding}"\n'
+                 f'saturation = "{saturation}"\n')
+    qg = quantize(graph, weights, parse_precision(str(f)), calibration_inputs(graph, 1, 2))
+    hit = set()
+    for seed in (4, 5):
+        x = calibration_inputs(graph, seed, 1)[0] * 2
+        vals = check_every_layer(qg, qg.quantize_input(x))
+        for name in ("c1", "c2", "c3", "a2"):
+            lo, hi = qg.qlayer(name).clip
+            hit |= {(name, "hi")} if (vals[name] == hi).any() else set()
+            hit |= {(name, "lo")} if (vals[name] == lo).any() else set()
+    assert {("c1", "hi"), ("c2", "lo"), ("c2", "hi"), ("c3", "hi"), ("a2", "hi")} <= hit
+    assert not qg.type("c1").signed and qg.type("c2").signed
+
+
+def test_clamp_bounds_follow_the_float_reference():
+    """quantize(clip(x)) == clip(quantize(x), quantize(lo), quantize(hi)): the integer bounds
+    of a clamp are the float bounds rounded as the data, saturated into the type."""
+    from fpgagen.quant.fixed import clip_bounds, quantize_float, requantize_clipped
+    t = FixedType(8, 5, False)  # ufixed<8,3>: 0 .. 7.97 in steps of 1/32
+    assert clip_bounds(0.0, 6.0, t) == (0, 192)
+    assert clip_bounds(None, 0.3, t, "AP_RND") == (0, 10)    # 9.6 rounds up
+    assert clip_bounds(None, 0.3, t, "AP_TRN") == (0, 9)
+    assert clip_bounds(-1.0, 100.0, t) == (0, 255)           # beyond the type: its rails
+    s = FixedType(8, 6, True)
+    assert clip_bounds(-1.0, 1.0, s) == (-64, 64)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, 1000)
+    for q in ("AP_RND", "AP_TRN", "AP_RND_CONV"):
+        acc = quantize_float(x, FixedType(40, 20, True), q, "AP_SAT")
+        got = requantize_clipped(acc, 14, s, clip_bounds(-0.7, 0.45, s, q), q)
+        want = quantize_float(np.clip(acc / 2.0 ** 20, -0.7, 0.45), s, q, "AP_SAT")
+        assert (got == want).all(), q
 
 
 def test_int64_fallback_path_is_exact():

@@ -80,3 +80,24 @@ def test_graph_is_immutable():
         gr.name = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         gr.shapes["c1"] = (1, 1, 1)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("layer", "message"), [
+    (g.conv("c", g.INPUT, 4, 3, clip_lo=2.0, clip_hi=1.0), "are empty"),
+    (g.conv("c", g.INPUT, 4, 3, clip_hi=float("inf")), "not finite"),
+    (g.Layer("c", "maxpool", (g.INPUT,), kernel=2, stride=2, clip_hi=6.0),
+     "only a conv or an add may clamp"),
+])
+def test_clamp_bounds_are_checked(layer, message):
+    with pytest.raises(FpgagenError, match=message):
+        g.make_graph("m", (8, 8, 3), [layer])
+
+
+def test_clamp_round_trips_and_old_records_stay_the_same():
+    clipped = g.make_graph("m", (8, 8, 3), [g.conv("c", g.INPUT, 4, 3, clip_lo=0.0,
+                                                   clip_hi=6.0)])
+    assert g.graph_from_dict(g.graph_to_dict(clipped)) == clipped
+    plain = g.make_graph("m", (8, 8, 3), [g.conv("c", g.INPUT, 4, 3)])
+    record = g.graph_to_dict(plain)
+    assert "clip_lo" not in record["layers"][0]  # a graph without clamps: the record as before
+    assert g.graph_from_dict(record) == plain

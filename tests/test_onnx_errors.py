@@ -82,9 +82,11 @@ def _relu_on_shared_conv() -> Any:
 
 
 def _flatten_mid_network() -> Any:
+    """A Softmax mid-network (a Flatten of the 1x1 map before it is removed, not a tail op)."""
     b, x = _net()
     f = b.unary("Flatten", b.unary("GlobalAveragePool", x, "gap"), "flat")
-    return b.model(b.unary("Relu", f, "after"), 13, out_shape=[1, None])
+    return b.model(b.unary("Relu", b.unary("Softmax", f, "soft"), "after"), 13,
+                   out_shape=[1, None])
 
 
 def _flatten_spatial_map() -> Any:

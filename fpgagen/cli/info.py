@@ -34,7 +34,12 @@ def _kernel_text(layer: Layer) -> str:
 
 
 def _op_text(layer: Layer) -> str:
-    return layer.op + ("+relu" if layer.relu else "")
+    text = layer.op + ("+relu" if layer.relu else "")
+    if layer.clipped:
+        lo = "" if layer.clip_lo is None else f"{layer.clip_lo:g}"
+        hi = "" if layer.clip_hi is None else f"{layer.clip_hi:g}"
+        text += f"+clip[{lo},{hi}]"
+    return text
 
 
 def graph_summary(graph: Graph) -> dict[str, Any]:
@@ -48,7 +53,9 @@ def graph_summary(graph: Graph) -> dict[str, Any]:
                     "kernel": lay.kernel if lay.op in ("conv", "maxpool") else None,
                     "stride": lay.stride if lay.op in ("conv", "maxpool") else None,
                     "pad": lay.pad if lay.op in ("conv", "maxpool") else None,
-                    "relu": lay.relu, "output_shape": list(graph.shape(lay.name)),
+                    "relu": lay.relu,
+                    "clip": [lay.clip_lo, lay.clip_hi] if lay.clipped else None,
+                    "output_shape": list(graph.shape(lay.name)),
                     "params": graph.params(lay), "macs": graph.macs(lay)}
                    for lay in graph.layers],
     }

@@ -94,6 +94,8 @@ def _module(graph: Graph):
                     y = t[lay.inputs[0]] + t[lay.inputs[1]]
                 if lay.relu:
                     y = f.relu(y)
+                if lay.clipped:
+                    y = torch.clamp(y, lay.clip_lo, lay.clip_hi)
                 t[lay.name] = y
             return torch.flatten(t[graph.output], 1)
 

@@ -31,6 +31,10 @@ class Layer:
     (Caffe semantics: windows may overhang the bottom/right edge). avgpool: global average over
     H x W. concat: channel concatenation in input order. add: element-wise sum (bypass), with
     optional ``relu``.
+
+    ``clip_lo``/``clip_hi`` (conv, add): a clamp of the output to [clip_lo, clip_hi] after the
+    ReLU (ONNX Clip, PyTorch ReLU6 = ``relu`` with ``clip_hi`` 6); None is an open side. The
+    quantizer turns the bounds into integers at the output's scale (`fpgagen.quant.fixed`).
     """
 
     name: str
@@ -43,13 +47,23 @@ class Layer:
     groups: int = 1
     relu: bool = False
     ceil_mode: bool = False
+    clip_lo: float | None = None
+    clip_hi: float | None = None
+
+    @property
+    def clipped(self) -> bool:
+        """Whether the output is clamped to constant bounds (a fused Clip / ReLU6)."""
+        return self.clip_lo is not None or self.clip_hi is not None
 
 
 def conv(name: str, src: str, out_channels: int, kernel: int, stride: int = 1, pad: int = 0,
-         relu: bool = True, groups: int = 1) -> Layer:
-    """A convolution layer (ReLU fused by default, as in every zoo model)."""
+         relu: bool = True, groups: int = 1, clip_lo: float | None = None,
+         clip_hi: float | None = None) -> Layer:
+    """A convolution layer (ReLU fused by default, as in every zoo model; ReLU6 is
+    ``clip_hi=6``)."""
     return Layer(name, "conv", (src,), kernel=kernel, stride=stride, pad=pad,
-                 out_channels=out_channels, groups=groups, relu=relu)
+                 out_channels=out_channels, groups=groups, relu=relu, clip_lo=clip_lo,
+                 clip_hi=clip_hi)
 
 
 def maxpool(name: str, src: str, kernel: int = 3, stride: int = 2, pad: int = 0,
@@ -150,6 +164,7 @@ class Graph:
 def _infer_shape(layer: Layer, shapes: Mapping[str, Shape]) -> Shape:
     ins = [shapes[t] for t in layer.inputs]
     where = f"layer {layer.name!r} ({layer.op})"
+    _check_clip(layer, where)
     if layer.op in ("conv", "maxpool", "avgpool") and len(ins) != 1:
         raise FpgagenError(f"{where} takes one input, got {len(ins)}")
     if layer.op in ("conv", "maxpool"):
@@ -189,6 +204,21 @@ def _infer_shape(layer: Layer, shapes: Mapping[str, Shape]) -> Shape:
                                f"{'x'.join(map(str, ins[1]))}")
         return ins[0]
     raise AssertionError(layer.op)  # unreachable: ops are checked before inference
+
+
+def _check_clip(layer: Layer, where: str) -> None:
+    """Only convs and adds clamp (the units that requantize a computed sum); bounds must be
+    finite and ordered (an empty interval has no meaning to clamp to)."""
+    if layer.clipped and layer.op not in ("conv", "add"):
+        raise FpgagenError(f"{where}: only a conv or an add may clamp its output (clip_lo, "
+                           "clip_hi)")
+    lo, hi = layer.clip_lo, layer.clip_hi
+    for v in (lo, hi):
+        if v is not None and not math.isfinite(v):
+            raise FpgagenError(f"{where}: clip bound {v} is not finite (use None for an open "
+                               "side)")
+    if lo is not None and hi is not None and lo > hi:
+        raise FpgagenError(f"{where}: clip bounds [{lo}, {hi}] are empty (min > max)")
 
 
 def _toposort(layers: list[Layer]) -> list[Layer]:
@@ -256,7 +286,12 @@ def graph_to_dict(graph: Graph) -> dict[str, object]:
     (`graph_from_dict` makes the same graph again)."""
     return {"name": graph.name, "input_shape": list(graph.input_shape), "output": graph.output,
             "layers": [{f: (list(v) if isinstance(v, tuple) else v)
-                        for f, v in vars(lay).items()} for lay in graph.layers]}
+                        for f, v in vars(lay).items()
+                        if not (f in _OPTIONAL and v is None)} for lay in graph.layers]}
+
+
+# fields a record leaves out when unset, so graphs without them keep their old records
+_OPTIONAL = ("clip_lo", "clip_hi")
 
 
 def graph_from_dict(d: Mapping[str, object]) -> Graph:

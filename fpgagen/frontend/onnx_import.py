@@ -11,11 +11,21 @@ fire-module net), not with the zoo's random weights. `load_onnx` reads such a fi
 - BatchNormalization directly after a Conv is folded into that conv's weights and bias.
 - Relu is fused into the conv or add that produces its input when it is that tensor's only
   consumer; a Relu on a tensor that is already non-negative is a no-op and is removed.
+- Clip with constant bounds (attributes before opset 11, constant inputs from opset 11 on;
+  PyTorch's ReLU6 and Hardtanh export as Clip) is fused the same way, as a clamp in the
+  requantizer (``clip_lo``/``clip_hi``); a lower bound >= 0 also sets the ReLU.
+- Gemm (alpha = beta = 1, transB 0 or 1) and MatMul by a constant matrix (an Add of a constant
+  after it is its bias) on a 1x1 map -> a 1x1 ``conv``: the classifier head
+  ``GlobalAveragePool -> Flatten -> Gemm`` (PyTorch's ``AdaptiveAvgPool2d(1) -> flatten ->
+  Linear``). A Flatten or Reshape of a 1x1 map is removed wherever it is (its values keep
+  their order). Grouped convs are refused, depthwise ones (group = channels) as not supported
+  yet.
 - MaxPool (ceil_mode 0/1, pads) -> ``maxpool``; GlobalAveragePool, and an AveragePool whose
   kernel covers the whole map, -> ``avgpool``; Concat on channels -> ``concat``; Add -> ``add``.
 - Dropout and Identity are removed (inference), Constant nodes feed their values to other nodes.
 - Flatten, Reshape and Softmax are dropped at the tail: **the hardware emits logits**, the host
-  applies softmax. Dropping is logged at INFO level on the ``fpgagen.frontend.onnx_import`` logger.
+  applies softmax; a Flatten/Reshape of a larger map is refused (fpgagen's HWC order).
+  Dropping is logged at INFO level on the ``fpgagen.frontend.onnx_import`` logger.
 
 Everything else fails with a one-line `FpgagenError` naming the node, its op and what is
 supported, so a user learns at once what to change in the export. Opsets 7 to 21.
@@ -43,9 +53,10 @@ log = logging.getLogger(__name__)
 MIN_OPSET, MAX_OPSET = 7, 21
 PASS_THROUGH = ("Dropout", "Identity")
 TAIL_OPS = ("Flatten", "Reshape", "Softmax")
-SUPPORTED = ("Conv (group 1), Relu, MaxPool, Concat (channels), Add, BatchNormalization (after a "
-             "Conv), GlobalAveragePool, AveragePool (whole map), Dropout, Identity, Constant, "
-             "and Flatten/Reshape/Softmax at the tail")
+SUPPORTED = ("Conv (group 1), Relu, MaxPool, Concat (channels), Add, Clip (constant bounds), "
+             "BatchNormalization (after a Conv), GlobalAveragePool, AveragePool (whole map), "
+             "Gemm/MatMul (+Add) on a 1x1 map, Dropout, Identity, Constant, Flatten/Reshape of a "
+             "1x1 map, and Flatten/Reshape/Softmax at the tail")
 
 
 def load_onnx(path: str | Path) -> tuple[Graph, dict[str, np.ndarray]]:
@@ -216,6 +227,7 @@ class _Lowering:
         self.kernels: dict[str, np.ndarray] = {}  # OIHW float64 while BN may still fold in
         self.biases: dict[str, np.ndarray] = {}
         self.used_names: set[str] = {g.INPUT}
+        self.linear: set[str] = set()  # convs lowered from Gemm/MatMul (on [1, K] tensors)
         self.through = self._pass_through_sources()
         self.uses = self._count_uses()
 
@@ -270,8 +282,8 @@ class _Lowering:
             self._lower(node)
         output = self._output_tensor()
         if self.dropped:
-            log.info("%s: dropped tail ops %s; the hardware emits logits (apply softmax on the "
-                     "host)", self.name, ", ".join(self.dropped))
+            log.info("%s: dropped %s; the hardware emits logits (apply softmax on the host)",
+                     self.name, ", ".join(self.dropped))
         try:
             graph = g.make_graph(self.name, self._input_hwc(), self.layers.values(), output)
         except FpgagenError as exc:
@@ -285,7 +297,7 @@ class _Lowering:
         handler = self._handlers().get(node.op_type)
         if handler is None:
             self._unsupported(node, node.op_type)
-        if node.op_type not in ("Constant", *PASS_THROUGH, *TAIL_OPS):
+        if node.op_type not in ("Constant", "Gemm", "MatMul", *PASS_THROUGH, *TAIL_OPS):
             self._check_not_after_tail(node)
         handler(node)
 
@@ -298,6 +310,9 @@ class _Lowering:
             "Conv": self._conv,
             "BatchNormalization": self._batch_normalization,
             "Relu": self._relu,
+            "Clip": self._clip,
+            "Gemm": self._gemm,
+            "MatMul": self._matmul,
             "MaxPool": self._max_pool,
             "GlobalAveragePool": self._global_average_pool,
             "AveragePool": self._average_pool,
@@ -503,11 +518,15 @@ class _Lowering:
         weight = self._const(node, node.input[1], "weight").astype(np.float64)
         if weight.ndim != 4:
             self._fail(node, f"weight has {weight.ndim} dimensions; fpgagen supports 2-D convs")
-        if attrs.get("group", 1) != 1:
-            self._fail(node, f"grouped convolution (group={attrs['group']}) is not supported; "
-                             "fpgagen's engine runs group=1 convs only")
         src = self._act(node, node.input[0])
         _, cin, h, w = self._nchw(node, node.input[0])
+        group = int(attrs.get("group", 1))
+        if group != 1 and group == cin and weight.shape[0] % cin == 0:
+            self._fail(node, f"depthwise convolution (group={group} = input channels) is not "
+                             "supported yet; fpgagen's engine runs group=1 convs only")
+        if group != 1:
+            self._fail(node, f"grouped convolution (group={group} on {cin} input channels) is "
+                             "not supported; fpgagen's engine runs group=1 convs only")
         kernel, stride = self._window(node, attrs, weight.shape[2:])
         if weight.shape[1] != cin or weight.shape[2:] != (kernel, kernel):
             self._fail(node, f"weight shape {list(weight.shape)} does not match input channels "
@@ -568,6 +587,132 @@ class _Lowering:
             return layer.relu
         return all(self._non_negative(t) for t in layer.inputs)
 
+    def _clip(self, node: Any) -> None:
+        """Clip with constant bounds (attributes before opset 11, constant inputs from 11 on;
+        a missing bound is open) fuses into the conv or add it reads, like Relu: the requantizer
+        clamps. A lower bound >= 0 also sets the layer's ReLU, so the tensor stays unsigned."""
+        lo, hi = self._clip_bounds(node)
+        src = self._act(node, node.input[0])
+        layer = self.layers.get(src)
+        if layer is None or layer.op not in ("conv", "add") or self._readers(node.input[0]) != 1:
+            self._fail(node, "a Clip is supported only as the sole consumer of a Conv or Add "
+                             "output (fpgagen clamps in that layer's requantizer)")
+        if layer.clip_lo is not None:
+            lo = layer.clip_lo if lo is None else max(lo, layer.clip_lo)
+        if layer.clip_hi is not None:
+            hi = layer.clip_hi if hi is None else min(hi, layer.clip_hi)
+        if layer.relu:
+            lo = 0.0 if lo is None else max(lo, 0.0)
+        if lo is not None and hi is not None and lo > hi:
+            self._fail(node, f"bounds [{lo:g}, {hi:g}] are empty (min > max)")
+        if lo is None and hi is None:
+            self.alias[node.output[0]] = src  # no bound: Clip is the identity
+            return
+        self.layers[src] = replace(layer, relu=layer.relu or (lo is not None and lo >= 0),
+                                   clip_lo=lo, clip_hi=hi)
+        self.alias[node.output[0]] = src
+
+    def _clip_bounds(self, node: Any) -> tuple[float | None, float | None]:
+        """The (min, max) of a Clip as floats (None: absent); refuses non-constant bounds."""
+        attrs = _attrs(node)
+        bounds: list[float | None] = [None, None]
+        if "min" in attrs or "max" in attrs:  # opset < 11
+            bounds = [attrs.get("min"), attrs.get("max")]
+        for i, what in ((1, "min"), (2, "max")):
+            if len(node.input) > i and node.input[i]:
+                name = node.input[i]
+                if name not in self.consts:
+                    self._fail(node, f"{what} bound {name!r} is not a constant; fpgagen clamps "
+                                     "to constant bounds only (initializers or Constant nodes)")
+                value = np.asarray(self.consts[name], dtype=np.float64)
+                if value.size != 1:
+                    self._fail(node, f"{what} bound {name!r} has {value.size} values; Clip "
+                                     "takes one scalar per bound")
+                bounds[i - 1] = float(value.reshape(-1)[0])
+        out: list[float | None] = []
+        for v in bounds:
+            if v is not None and not math.isfinite(v):
+                v = None  # +-inf (or the float range's ends, below) is an open side
+            elif v is not None and abs(v) >= float(np.finfo(np.float32).max):
+                v = None
+            out.append(v)
+        return out[0], out[1]
+
+    def _flat_source(self, node: Any, name: str) -> str:
+        """The fpgagen tensor behind the [N, C] input of a Gemm/MatMul: a 1x1 map, flattened
+        (Flatten/Reshape of a 1x1 map only rename it) or read as [1, C, 1, 1]."""
+        src = self._act(node, name)
+        shape = self._fpgagen_shape(src)
+        if shape is None or shape[:2] != (1, 1):
+            shown = "x".join(map(str, shape)) if shape else "unknown"
+            self._fail(node, f"reads {name!r}, a {shown} (HxWxC) map; fpgagen runs a Gemm/MatMul "
+                             "only on a 1x1 map (GlobalAveragePool -> Flatten -> Gemm), as a 1x1 "
+                             "conv")
+        self._check_not_after_tail(node)  # a 1x1 map after a Softmax is still the tail
+        return src
+
+    def _fpgagen_shape(self, tensor: str) -> tuple[int, int, int] | None:
+        """(H, W, C) of an fpgagen tensor from the ONNX shapes (None when not known)."""
+        if tensor == g.INPUT:
+            return self._input_hwc()
+        if tensor in self.linear:
+            return (1, 1, self.layers[tensor].out_channels)
+        origin = self.origin.get(tensor)
+        dims = self.shapes.get(origin.tensor) if origin else None
+        if dims is None or len(dims) != 4 or not all(isinstance(d, int) for d in dims):
+            return None
+        return (int(dims[2]), int(dims[3]), int(dims[1]))  # type: ignore[arg-type]
+
+    def _gemm(self, node: Any) -> None:
+        """Gemm on a flattened 1x1 map -> a 1x1 conv: Y = X B^T (transB=1) or X B, + C."""
+        attrs = _attrs(node)
+        alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+        if alpha != 1.0 or beta != 1.0:
+            self._fail(node, f"alpha={alpha:g}, beta={beta:g}; fpgagen lowers a Gemm with "
+                             "alpha = beta = 1 only")
+        if attrs.get("transA", 0):
+            self._fail(node, "transA=1 is not supported (the activation must be [1, C])")
+        src = self._flat_source(node, node.input[0])
+        weight = self._const(node, node.input[1], "B").astype(np.float64)
+        if weight.ndim != 2:
+            self._fail(node, f"B has {weight.ndim} dimensions; a Gemm's B is 2-D")
+        kernel = weight if attrs.get("transB", 0) else weight.T  # (out, in)
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            bias = self._const(node, node.input[2], "C").astype(np.float64)
+        self._linear(node, src, kernel, bias)
+
+    def _matmul(self, node: Any) -> None:
+        """MatMul of a flattened 1x1 map by a constant [C, K] -> a 1x1 conv (an Add of a
+        constant bias after it folds into the conv's bias, `_add`)."""
+        src = self._flat_source(node, node.input[0])
+        weight = self._const(node, node.input[1], "the weight").astype(np.float64)
+        if weight.ndim != 2:
+            self._fail(node, f"the weight has {weight.ndim} dimensions; fpgagen lowers a MatMul "
+                             "by a constant 2-D [C, K] matrix only")
+        self._linear(node, src, weight.T, None)
+
+    def _linear(self, node: Any, src: str, kernel: np.ndarray, bias: np.ndarray | None
+                ) -> None:
+        """A fully connected layer on a 1x1 map of C channels: a 1x1 conv, kernel (K, C)."""
+        shape = self._fpgagen_shape(src)
+        assert shape is not None
+        cin = shape[2]
+        if kernel.shape[1] != cin:
+            self._fail(node, f"weight shape {list(kernel.shape)} (out, in) does not match the "
+                             f"{cin} input features")
+        k = kernel.shape[0]
+        b = np.zeros(k)
+        if bias is not None:
+            if bias.size not in (1, k):
+                self._fail(node, f"bias C has {bias.size} values for {k} outputs")
+            b = b + bias.reshape(-1)
+        name = self._new_name(node)
+        self._emit(node, g.conv(name, src, int(k), 1, relu=False))
+        self.kernels[name] = kernel.reshape(k, cin, 1, 1)
+        self.biases[name] = b
+        self.linear.add(name)
+
     def _max_pool(self, node: Any) -> None:
         attrs = _attrs(node)
         if attrs.get("storage_order", 0):
@@ -618,6 +763,9 @@ class _Lowering:
         self._emit(node, g.concat(self._new_name(node), *srcs))
 
     def _add(self, node: Any) -> None:
+        if any(name in self.consts for name in node.input):
+            self._bias_add(node)
+            return
         a, b = (self._act(node, name) for name in node.input)
         shape_a, shape_b = self._nchw(node, node.input[0]), self._nchw(node, node.input[1])
         if shape_a != shape_b:
@@ -625,13 +773,50 @@ class _Lowering:
                              "adds equal shapes only (no broadcasting)")
         self._emit(node, g.add(self._new_name(node), a, b))
 
+    def _feeds_linear(self, node: Any) -> bool:
+        """Whether a Gemm or MatMul reads this node's output: it then names the problem of a
+        flattened map that is not 1x1 (`_flat_source`)."""
+        out = node.output[0]
+        return any(n.op_type in ("Gemm", "MatMul") and n.input and n.input[0] == out
+                   for n in self.graph.node)
+
+    def _bias_add(self, node: Any) -> None:
+        """Add of a constant to a MatMul's (or Gemm's) output: folded into its 1x1 conv's bias
+        when the layer feeds nothing else and has no ReLU or clamp yet."""
+        const = next(n for n in node.input if n in self.consts)
+        act = next((n for n in node.input if n not in self.consts), None)
+        if act is None:
+            self._fail(node, "both inputs are constants")
+        src = self._act(node, act)
+        layer = self.layers.get(src)
+        if (src not in self.linear or layer is None or layer.relu or layer.clipped
+                or self._readers(act) != 1):
+            self._fail(node, f"input {const!r} is a constant; fpgagen adds a constant only as "
+                             "the bias of a MatMul or Gemm on a 1x1 map that feeds nothing else")
+        bias = np.asarray(self.consts[const], dtype=np.float64).reshape(-1)
+        k = layer.out_channels
+        if bias.size not in (1, k):
+            self._fail(node, f"the constant has {bias.size} values for {k} outputs")
+        self.biases[src] = self.biases[src] + bias
+        self.alias[node.output[0]] = src
+
     def _tail_op(self, node: Any) -> None:
-        """Drop a tail op: it must not feed any layer, and must not reorder the logits."""
+        """Drop a tail op: it must not feed any layer, and must not reorder the logits.
+
+        A Flatten or Reshape of a 1x1 map is removed wherever it is (its C values keep their
+        order, HWC or NCHW alike): its output names the same tensor, which a Gemm/MatMul may
+        read (`_gemm`)."""
         src = node.input[0]
-        self._act(node, src)
+        tensor = self._act(node, src)
+        if node.op_type != "Softmax" and src not in self.tail:
+            shape = self._fpgagen_shape(tensor)
+            if shape is not None and shape[:2] == (1, 1):
+                self.alias[node.output[0]] = tensor
+                self.dropped.append(f"{node.op_type} {self._node_label(node)} (of a 1x1 map)")
+                return
         dims = self.shapes.get(src)
         if (node.op_type != "Softmax" and src not in self.tail and dims is not None
-                and len(dims) == 4 and dims[2:] != (1, 1)):
+                and len(dims) == 4 and dims[2:] != (1, 1) and not self._feeds_linear(node)):
             shown = "x".join(map(str, dims[1:]))
             self._fail(node, f"flattens a map of {shown} (CxHxW); fpgagen emits HWC order, so "
                              "only 1x1 maps may be flattened at the tail")

@@ -79,6 +79,9 @@ class LayerEntry:
     saturation: int
     relu: int
     avg_mult: int
+    clip: int             # 1: clamp the rounded value to [clip_lo, clip_hi] (Clip, ReLU6)
+    clip_lo: int          # the clamp's bounds, integers of the output type (QLayer.clip)
+    clip_hi: int
     # fusion
     fuse_pool: int        # conv: the next entry is a max-pool fed row by row from the ring
     fused: int            # maxpool: run interleaved by the conv before it
@@ -165,7 +168,8 @@ def _rows(plan: Plan, qgraph: QGraph | None) -> tuple[LayerEntry, ...]:
 
 
 _QUANT_FIELDS = ("in_signed", "in2_signed", "align0", "align1", "out_signed", "out_width",
-                 "bias_shift", "shift", "rounding", "saturation", "avg_mult")
+                 "bias_shift", "shift", "rounding", "saturation", "avg_mult", "clip",
+                 "clip_lo", "clip_hi")
 
 
 def _quant_fields(qgraph: QGraph | None, name: str) -> dict[str, int]:
@@ -184,6 +188,8 @@ def _quant_fields(qgraph: QGraph | None, name: str) -> dict[str, int]:
         "bias_shift": ql.bias_shift, "shift": ql.shift,
         "rounding": ROUNDING_CODES[ql.rounding], "saturation": SATURATION_CODES[ql.saturation],
         "avg_mult": ql.avg_mult,
+        "clip": int(ql.clip is not None),
+        "clip_lo": ql.clip[0] if ql.clip else 0, "clip_hi": ql.clip[1] if ql.clip else 0,
     }
 
 

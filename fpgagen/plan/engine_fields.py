@@ -24,6 +24,7 @@ RTL_FIELDS = (
     "out_blocks", "in_base", "in_stride", "in2_base", "in2_stride", "p_last", "reuse", "kx0",
     "ix_kx0", "row0", "irow0", "ring", "ring_last", "row_step", "s_row_step",
     "wrap_row_step", "col0", "col_step", "col_kx0", "need0", "gate_off", "split_lg",
+    "clip", "clip_lo", "clip_hi",
 )
 
 # the fields a pixel-parallel engine's table (p_pix > 1) has after RTL_FIELDS: the phase

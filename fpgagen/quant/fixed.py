@@ -184,6 +184,29 @@ def requantize(acc: object, shift: int, t: FixedType, rounding: str = DEFAULT_RO
     return saturate(low << np.int64(k) if k < 64 else np.zeros_like(a), t, saturation)
 
 
+def clip_bounds(lo: float | None, hi: float | None, t: FixedType,
+                rounding: str = DEFAULT_ROUNDING) -> tuple[int, int]:
+    """A float clamp [lo, hi] (None: open) as integers of ``t``: each bound quantized with the
+    layer's rounding and saturated into ``t``'s range.
+
+    Rounding is monotone, so ``round(clip(x, lo, hi)) == clip(round(x), round(lo), round(hi))``
+    for every x: clamping the rounded value to these integers gives exactly the quantized value
+    of the float reference's clamped output, even for bounds that ``t`` cannot represent.
+    """
+    lo_q = t.qmin if lo is None else int(quantize_float(lo, t, rounding, "AP_SAT"))
+    hi_q = t.qmax if hi is None else int(quantize_float(hi, t, rounding, "AP_SAT"))
+    return lo_q, hi_q
+
+
+def requantize_clipped(acc: object, shift: int, t: FixedType, bounds: tuple[int, int],
+                       rounding: str = DEFAULT_ROUNDING) -> np.ndarray:
+    """``clip(round_shift(acc, shift), lo, hi)`` for bounds inside ``t``'s range: a clamp
+    before the cast, so the cast never saturates nor wraps (the saturation mode does not
+    matter), which is what the float model's ``quantize(clip(x))`` gives."""
+    lo, hi = bounds
+    return np.clip(requantize(acc, shift, t, rounding, "AP_SAT"), lo, hi)
+
+
 def quantize_float(x: object, t: FixedType, rounding: str = DEFAULT_ROUNDING,
                    saturation: str = DEFAULT_SATURATION) -> np.ndarray:
     """Float to the integers of ``t`` (value * 2**frac, rounded, then saturated).

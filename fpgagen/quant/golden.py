@@ -17,7 +17,14 @@ import numpy as np
 
 from fpgagen.errors import FpgagenError
 from fpgagen.frontend.graph import INPUT
-from fpgagen.quant.fixed import out_of_range, requantize
+from fpgagen.quant.fixed import (
+    MAX_WIDTH,
+    FixedType,
+    clip_bounds,
+    out_of_range,
+    requantize,
+    requantize_clipped,
+)
 from fpgagen.quant.quantize import QGraph, QLayer
 from fpgagen.quant.reference import conv_matmul, pool_max
 
@@ -72,7 +79,23 @@ def _layer(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]
     if lay.op == "concat":
         return np.concatenate(ins, axis=2), None
     acc = layer_acc(ql, ins)
+    if ql.clip is not None:
+        return requantize_clipped(acc, ql.shift, ql.out_type, ql.clip, ql.rounding), acc
     return requantize(acc, ql.shift, ql.out_type, ql.rounding, ql.saturation), acc
+
+
+def overflows(ql: QLayer, acc: np.ndarray) -> np.ndarray:
+    """Which outputs the cast to the output type saturated or wrapped. With a clamp, only the
+    values the clamp kept beyond the type's range (a bound the type cannot hold): a value the
+    clamp moves to its bound is the Clip's doing, not an overflow."""
+    t = ql.out_type
+    if ql.clip is None:
+        return out_of_range(acc, ql.shift, t, ql.rounding)
+    lay = ql.layer
+    wide = FixedType(MAX_WIDTH - 1, t.frac, True)  # rounds as t does, saturates only at 2**62
+    bounds = clip_bounds(lay.clip_lo, lay.clip_hi, wide, ql.rounding)
+    y = requantize_clipped(acc, ql.shift, wide, bounds, ql.rounding)
+    return (y < t.qmin) | (y > t.qmax)
 
 
 def layer_output(ql: QLayer, ins: list[np.ndarray], out_hw: tuple[int, int]) -> np.ndarray:
@@ -121,6 +144,5 @@ def run_counted(qgraph: QGraph, x_int: np.ndarray
         ql = qgraph.qlayer(lay.name)
         vals[lay.name], acc = _layer(ql, [vals[t] for t in lay.inputs],
                                      graph.shape(lay.name)[:2])
-        counts[lay.name] = (0 if acc is None else int(np.count_nonzero(
-            out_of_range(acc, ql.shift, ql.out_type, ql.rounding))))
+        counts[lay.name] = 0 if acc is None else int(np.count_nonzero(overflows(ql, acc)))
     return vals, counts

@@ -15,6 +15,10 @@ Decisions made here and nowhere else (the planner and both generators only read 
   resolution; the input image and an un-ReLU'd conv (ZynqNet's conv10) are signed; max-pool and
   concat keep their inputs' type, an add of two unsigned tensors stays unsigned, avgpool keeps
   its input's signedness;
+- a clamped tensor (a fused Clip/ReLU6 with both bounds, a ReLU counting as the lower bound
+  0) never exceeds its bounds, so its headroom stops at them: the integer bits are those of
+  the calibration peak plus the headroom, but at most those of max(|lo|, |hi|) (ReLU6 at w8a8:
+  ``ap_ufixed<8,3>``, not ``<8,4>``, so 6 is 192 steps of 1/32);
 - type sharing: a max-pool's output has its input's type and a concat's inputs all have the
   concat's type (the producers write straight into channel slices of one buffer), so these
   tensors are calibrated jointly as one group;
@@ -45,6 +49,7 @@ from fpgagen.quant.fixed import (
     FixedType,
     avg_reciprocal,
     calibrated_type,
+    clip_bounds,
     clog2,
     dequantize,
     float_out_of_range,
@@ -83,6 +88,11 @@ class QLayer:
 
     ``rounding`` is AP_RND (default), AP_TRN or AP_RND_CONV; ``saturation`` AP_SAT (default) or
     AP_WRAP: the modes of the cast to ``out_type``.
+
+    A conv or add with a clamp (``layer.clipped``: Clip, ReLU6) computes instead
+    ``y = clip(round_shift(acc, shift), lo, hi)`` with ``(lo, hi) = clip`` (`clip_bounds`: the
+    float bounds rounded like the data and saturated into ``out_type``); the bounds lie inside
+    the type's range, so the cast never saturates or wraps.
     """
 
     layer: Layer
@@ -108,6 +118,14 @@ class QLayer:
     @property
     def in_type(self) -> FixedType:
         return self.in_types[0]
+
+    @property
+    def clip(self) -> tuple[int, int] | None:
+        """The integer clamp bounds of a fused Clip/ReLU6 at the output's scale, or None."""
+        lay = self.layer
+        if not lay.clipped:
+            return None
+        return clip_bounds(lay.clip_lo, lay.clip_hi, self.out_type, self.rounding)
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,14 +236,16 @@ def calibrate(graph: Graph, weights: Mapping[str, np.ndarray], calib: np.ndarray
 
 
 def _natural_signed(graph: Graph) -> dict[str, bool]:
-    """Whether each tensor can be negative, from the ops alone (ReLU makes it unsigned)."""
+    """Whether each tensor can be negative, from the ops alone (ReLU, or a clamp at a lower
+    bound >= 0, makes it unsigned)."""
     signed = {INPUT: True}
     for lay in graph.layers:
         ins = [signed[t] for t in lay.inputs]
+        floor = lay.relu or (lay.clip_lo is not None and lay.clip_lo >= 0)  # cannot be < 0
         if lay.op == "conv":
-            signed[lay.name] = not lay.relu
+            signed[lay.name] = not floor
         elif lay.op == "add":
-            signed[lay.name] = not lay.relu and any(ins)
+            signed[lay.name] = not floor and any(ins)
         else:  # maxpool, avgpool, concat
             signed[lay.name] = any(ins)
     return signed
@@ -281,10 +301,34 @@ def activation_specs(graph: Graph, precision: Precision) -> dict[str, TypeSpec]:
     return specs
 
 
-def _act_type(spec: TypeSpec, peak: float, signed: bool, headroom: int) -> FixedType:
+def _act_type(spec: TypeSpec, peak: float, signed: bool, headroom: int,
+              cap: float | None = None) -> FixedType:
+    """The calibrated type; ``cap`` (the largest |value| the ops allow, a clamp's bound) limits
+    the headroom: bits above the cap would never be used."""
     if spec.fixed is not None:  # pinned width and binary point; signedness is ours
         return FixedType(spec.width, spec.fixed.frac, signed)
-    return calibrated_type(spec.width, peak, signed, headroom)
+    t = calibrated_type(spec.width, peak, signed, headroom)
+    if cap is not None:
+        t = max(t, calibrated_type(spec.width, max(cap, peak), signed), key=lambda u: u.frac)
+    return t
+
+
+def _clamp_caps(graph: Graph) -> dict[str, float | None]:
+    """The largest |value| each tensor can hold by its ops alone, or None (unbounded): a conv or
+    add clamped on both sides (a ReLU is the lower bound 0) by max(|lo|, |hi|); a max-pool or
+    concat by its inputs' largest; everything else is unbounded."""
+    caps: dict[str, float | None] = {INPUT: None}
+    for lay in graph.layers:
+        cap: float | None = None
+        if lay.op in ("conv", "add"):
+            lo = lay.clip_lo if lay.clip_lo is not None else (0.0 if lay.relu else None)
+            if lo is not None and lay.clip_hi is not None:
+                cap = max(abs(lo), abs(lay.clip_hi))
+        elif lay.op in ("maxpool", "concat"):
+            ins = [caps[t] for t in lay.inputs]
+            cap = None if any(c is None for c in ins) else max(c for c in ins if c is not None)
+        caps[lay.name] = cap
+    return caps
 
 
 def _computed(graph: Graph, members: list[str]) -> bool:
@@ -298,11 +342,14 @@ def _computed(graph: Graph, members: list[str]) -> bool:
 def _activation_types(graph: Graph, precision: Precision, peak: Mapping[str, float],
                       headroom: int) -> dict[str, FixedType]:
     natural = _natural_signed(graph)
+    caps = _clamp_caps(graph)
     types: dict[str, FixedType] = {}
     for members in _shared_groups(graph):
         spec = _group_spec(graph, members, precision)
+        bounded = [caps[m] for m in members]
+        cap = None if any(c is None for c in bounded) else max(c for c in bounded if c is not None)
         t = _act_type(spec, max(peak[m] for m in members), any(natural[m] for m in members),
-                      headroom if _computed(graph, members) else 0)
+                      headroom if _computed(graph, members) else 0, cap)
         types.update(dict.fromkeys(members, t))
     return types
 

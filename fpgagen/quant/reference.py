@@ -2,9 +2,10 @@
 
 It is the yardstick of the quantized model (SQNR per layer, top-1 agreement) and is compared
 with onnxruntime for imported models, so it computes what the frameworks compute: convolution
-with zero padding, stride and groups, ReLU, max-pool in ceil mode where windows that overhang
-the edge ignore the missing elements (Caffe/PyTorch), a true mean for global average pooling,
-channel concatenation and element-wise add. Tensors are HWC, weights HWIO.
+with zero padding, stride and groups, ReLU, a clamp to constant bounds (Clip, ReLU6), max-pool
+in ceil mode where windows that overhang the edge ignore the missing elements (Caffe/PyTorch),
+a true mean for global average pooling, channel concatenation and element-wise add. Tensors
+are HWC, weights HWIO.
 
 The window helpers (`pad_hw`, `patches`, `pool_max`) are dtype-agnostic; the integer golden
 model reuses them so that both models walk the very same windows.
@@ -96,7 +97,7 @@ def _layer(graph: Graph, lay: Layer, vals: Mapping[str, np.ndarray],
         w = np.asarray(weights[f"{lay.name}.weight"], dtype=np.float32)
         b = np.asarray(weights[f"{lay.name}.bias"], dtype=np.float32)
         y = conv_matmul(x, w, lay.stride, lay.pad, lay.groups, np.float32) + b
-        return np.maximum(y, 0, out=y) if lay.relu else y
+        return _clip(lay, np.maximum(y, 0, out=y) if lay.relu else y)
     if lay.op == "maxpool":
         return pool_max(x, lay.kernel, lay.stride, lay.pad, graph.shape(lay.name)[:2])
     if lay.op == "avgpool":
@@ -105,8 +106,17 @@ def _layer(graph: Graph, lay: Layer, vals: Mapping[str, np.ndarray],
         return np.concatenate([vals[t] for t in lay.inputs], axis=2)
     if lay.op == "add":
         y = vals[lay.inputs[0]] + vals[lay.inputs[1]]
-        return np.maximum(y, 0) if lay.relu else y
+        return _clip(lay, np.maximum(y, 0) if lay.relu else y)
     raise AssertionError(lay.op)
+
+
+def _clip(lay: Layer, y: np.ndarray) -> np.ndarray:
+    """A fused Clip/ReLU6: the clamp after the ReLU (float32 bounds, as onnxruntime)."""
+    if not lay.clipped:
+        return y
+    lo = None if lay.clip_lo is None else np.float32(lay.clip_lo)
+    hi = None if lay.clip_hi is None else np.float32(lay.clip_hi)
+    return np.clip(y, lo, hi)
 
 
 def check_input(graph: Graph, x: np.ndarray, what: str = "input") -> np.ndarray:

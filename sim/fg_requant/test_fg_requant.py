@@ -1,9 +1,10 @@
 """cocotb test of hw/fg_requant.v against fxmodel.requant (docs/design.md §2 (Fixed point)).
 
 Every beat carries its own random configuration (shift, rounding, saturation, output type,
-width, ReLU), so the test also proves that configuration is pipelined with the data; every
-lane of a beat gets its own accumulator under that one configuration. Vectors: edge
-accumulators (extremes, 0, +-1, exact halves +-1 around every shift) plus random ones.
+width, ReLU, clip and its bounds), so the test also proves that configuration is pipelined
+with the data; every lane of a beat gets its own accumulator under that one configuration.
+Vectors: edge accumulators (extremes, 0, +-1, exact halves +-1 around every shift) plus random
+ones.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class TB:
         dut.in_valid.value = 0
         dut.in_acc.value = 0
         for name in ("cfg_shift", "cfg_rnd", "cfg_sat", "cfg_out_signed", "cfg_out_width",
-                     "cfg_relu"):
+                     "cfg_relu", "cfg_clip", "cfg_clip_lo", "cfg_clip_hi"):
             getattr(dut, name).value = 0
 
     async def reset(self):
@@ -70,8 +71,14 @@ class TB:
         signed = rng.random() < 0.6
         if w == 1:
             signed = False
+        clip = None
+        if rng.random() < 0.3:  # bounds inside the output range, as the table gives them
+            lo, hi = (-(1 << (w - 1)), (1 << (w - 1)) - 1) if signed else (0, (1 << w) - 1)
+            a, b = rng.randint(lo, hi), rng.randint(lo, hi)
+            clip = rng.choice([(min(a, b), max(a, b)), (lo, max(a, b)), (min(a, b), hi),
+                               (a, a), (0, hi)])
         return dict(rnd=rng.choice([TRN, RND, RND_CONV]), sat=rng.choice([SAT, SAT, WRAP]),
-                    signed=signed, width=w, relu=rng.random() < 0.3)
+                    signed=signed, width=w, relu=rng.random() < 0.3, clip=clip)
 
 
 @cocotb.test()
@@ -112,10 +119,14 @@ async def run_test(dut):
         dut.cfg_out_signed.value = int(c["signed"])
         dut.cfg_out_width.value = c["width"]
         dut.cfg_relu.value = int(c["relu"])
+        clip = c["clip"]
+        dut.cfg_clip.value = int(clip is not None)
+        dut.cfg_clip_lo.value = to_unsigned(clip[0] if clip else 0, tb.out_w + 1)
+        dut.cfg_clip_hi.value = to_unsigned(clip[1] if clip else 0, tb.out_w + 1)
         if not idle:
             # the output is out_width bits sign/zero-extended to OUT_W
             want = [to_unsigned(requant(a, s, c["rnd"], c["sat"], c["width"], c["signed"],
-                                        c["relu"]), tb.out_w) for a in accs]
+                                        c["relu"], c["clip"]), tb.out_w) for a in accs]
             expected.append((want, accs, s, c, cycle))
     await RisingEdge(dut.clk)
     assert len(got) == len(expected), f"{len(got)} outputs for {len(expected)} inputs"
