@@ -275,15 +275,23 @@ generate
         // magnitude comparator is needed: with hi = ~max (the bits at and above k, or w),
         // r > max iff r >= 0 and some hi bit of r is set; r < min iff r < 0 and (unsigned,
         // or some hi bit of r is clear). OR/AND trees of LUTs, not a CW-bit carry chain.
-        // The clip's bounds are arbitrary, so they take two CW-bit signed comparators (one
-        // carry chain each, side by side).
+        // The clip's bounds are arbitrary but OUT_W + 1-bit signed values: r outside that
+        // range (its bits from OUT_W up not all equal, an OR/AND tree) is above hi when
+        // positive, below lo when negative; r inside it compares on its low OUT_W + 1 bits
+        // alone. Two OUT_W + 1-bit comparators (short carry chains, side by side) instead of
+        // CW-bit ones, which were this unit's critical path.
         reg [CW-1:0] s5_r, s5_low;
         reg          s5_over, s5_under, s5_low_sign, s5_below, s5_above;
         wire         neg = s4_r[CW-1];
+        wire [CW-OUT_W-1:0] r_top = s4_r[CW-1:OUT_W];
+        wire         r_fits = &r_top || !(|r_top);   // r is an OUT_W + 1-bit signed value
+        wire [OUT_W:0] r_n = s4_r[OUT_W:0];
+        wire         lt_lo = $signed(r_n) < $signed(s4_clo[OUT_W:0]);
+        wire         gt_hi = $signed(r_n) > $signed(s4_chi[OUT_W:0]);
         always @(posedge clk) begin
             s5_r <= s4_r;
-            s5_below <= $signed(s4_r) < $signed(s4_clo);
-            s5_above <= $signed(s4_r) > $signed(s4_chi);
+            s5_below <= r_fits ? lt_lo : neg;
+            s5_above <= r_fits ? gt_hi : !neg;
             s5_over <= !neg && |(s4_r & ~s4_max);
             s5_under <= neg && (!s4_signed || |(~s4_r & ~s4_max));
             s5_low <= s4_r & s4_low_mask;
