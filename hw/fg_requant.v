@@ -138,7 +138,6 @@ reg [1:0]    s1_rnd, s2_rnd, s3_rnd;
 reg          s1_sat, s2_sat, s3_sat, s4_sat, s5_sat;
 reg          s1_signed, s2_signed, s3_signed, s4_signed;
 reg [6:0]    s1_width;
-reg [XW-1:0] s2_hmask, s2_smask;
 reg [CW-1:0] s2_low_mask, s2_pow_w1, s2_half_range;
 reg [CW-1:0] s3_max, s3_min, s3_low_mask, s3_pow_w1;
 reg [CW-1:0] s4_max, s4_min, s4_low_mask, s4_pow_w1;
@@ -182,10 +181,6 @@ always @(posedge clk) begin
     s2_rnd <= s1_rnd;
     s2_sat <= s1_sat;
     s2_signed <= s1_signed;
-    for (b = 0; b < XW; b = b + 1) begin
-        s2_hmask[b] <= (b + 1 == s1_t32);
-        s2_smask[b] <= (b + 1 < s1_t32);
-    end
     for (b = 0; b < CW; b = b + 1) begin
         s2_low_mask[b] <= (b < s1_w32);
         s2_pow_w1[b] <= (b + 1 == s1_w32);
@@ -252,12 +247,28 @@ generate
         end
 
         // S3: fine shift by t mod 8; the half bit and the sticky bits below it
+        // The half and sticky masks are registered again in every lane: one shared copy fans
+        // out to every lane's AND-OR tree and its routing was the critical path. Each copy
+        // has its own initial value (the lane index; the masks are written every cycle, so it
+        // is never read), which keeps synthesis from merging the copies back into one.
+        reg [XW-1:0] l_hmask, l_smask;
+        initial begin
+            l_hmask = gl;
+            l_smask = gl;
+        end
+        integer lb;
+        always @(posedge clk) begin
+            for (lb = 0; lb < XW; lb = lb + 1) begin
+                l_hmask[lb] <= (lb + 1 == s1_t32);
+                l_smask[lb] <= (lb + 1 < s1_t32);
+            end
+        end
         reg [XW-1:0] s3_q;
         reg          s3_half, s3_sticky;
         always @(posedge clk) begin
             s3_q <= $signed(s2_qc) >>> s2_tf;
-            s3_half <= |(s2_x & s2_hmask);
-            s3_sticky <= |(s2_x & s2_smask);
+            s3_half <= |(s2_x & l_hmask);
+            s3_sticky <= |(s2_x & l_smask);
         end
 
         // S4: r = q + round_up (cannot overflow XW bits: |x| < 2^(XW-2))

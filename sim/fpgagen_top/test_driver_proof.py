@@ -191,7 +191,9 @@ def _c_harness(build: Path, tmp: Path) -> Path:
     exe = tmp / "driver_pack_main"
     d = build / "driver"
     res = subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", str(d),
+                          "-I", str(TESTS / "c"),
                           "-o", str(exe), str(TESTS / "c" / "driver_pack_main.c"),
+                          str(TESTS / "c" / "fpgagen_sim.c"),  # the simulated core + DMA
                           str(d / "fpgagen_driver.c"), "-lm"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return exe
