@@ -75,6 +75,26 @@ end
 reg                 b_valid, b_first, b_last, b_inside, b_carry, b_from_carry, b_signed;
 reg [LANES*A_W-1:0] b_data;
 
+reg [LANES*A_W-1:0] m, c;          // the window's running max, the carry's
+reg                 m_has, c_has;  // ... and whether they hold any inside value
+reg [LANES*A_W-1:0] m_next, c_next;
+reg                 m_has_next, c_has_next;
+reg [LANES*A_W-1:0] out_data_reg;
+reg                 out_valid_reg;
+
+// What a beat does with its data, decided when it is registered (from its flags and from
+// m_has / c_has as they will be when it is processed), so that behind each lane's compare
+// there is one OR of two ANDs and the select: the running max is a recurrence (m needs m),
+// and its compare's carry chain plus this logic is the unit's critical path.
+//   f_force:  m takes a (the window's first inside value)
+//   f_cmp_c:  m takes a if a > c (a first beat that starts from the carry)
+//   f_cmp_m:  m takes a if a > m (a later beat)
+//   f_cforce, f_ccmp: the same for the carry (which restarts with each window)
+reg  f_force, f_cmp_c, f_cmp_m, f_cforce, f_ccmp;
+wire m_has_at = rst ? 1'b0 : (b_valid ? m_has_next : m_has);
+wire c_has_at = rst ? 1'b0 : (b_valid ? c_has_next : c_has);
+wire fc_at = in_from_carry && c_has_at;
+
 always @(posedge clk) begin
     b_valid <= in_valid;
     b_first <= in_first;
@@ -84,27 +104,18 @@ always @(posedge clk) begin
     b_from_carry <= in_from_carry;
     b_signed <= cfg_signed;
     b_data <= in_data;
+    f_force <= in_inside && (in_first ? !fc_at : !m_has_at);
+    f_cmp_c <= in_inside && in_first && fc_at;
+    f_cmp_m <= in_inside && !in_first && m_has_at;
+    f_cforce <= in_inside && in_carry && (in_first || !c_has_at);
+    f_ccmp <= in_inside && in_carry && !in_first && c_has_at;
     if (rst) begin
         b_valid <= 1'b0;
     end
 end
 
-reg [LANES*A_W-1:0] m, c;          // the window's running max, the carry's
-reg                 m_has, c_has;  // ... and whether they hold any inside value
-reg [LANES*A_W-1:0] m_next, c_next;
-reg                 m_has_next, c_has_next;
-reg [LANES*A_W-1:0] out_data_reg;
-reg                 out_valid_reg;
-
-// where the window and the carry start from on this beat
-// Written as the two cases of the beat (a window's first beat, which starts from the carry or
-// from nothing, and every other beat), so each case's take is one 4-input function of a compare
-// and registered flags, and the result one 6-input select: the shallowest form behind the
-// compare's carry chain, which is this unit's critical path (a recurrence: m needs m).
-wire                 fc_has = b_from_carry && c_has;  // a first beat's base is the carry
-
 reg [A_W-1:0] a, mv, cv;
-reg           a_gt_m, a_gt_c, take_first, take_next, take_c;
+reg           a_gt_m, a_gt_c, take_m, take_c;
 integer l;
 always @* begin
     for (l = 0; l < LANES; l = l + 1) begin
@@ -113,13 +124,12 @@ always @* begin
         cv = c[l*A_W +: A_W];
         a_gt_m = {a[A_W-1] ^ b_signed, a} > {mv[A_W-1] ^ b_signed, mv};
         a_gt_c = {a[A_W-1] ^ b_signed, a} > {cv[A_W-1] ^ b_signed, cv};
-        take_first = b_inside && (!fc_has || a_gt_c);     // first beat: a, or the carry
-        take_next = b_inside && (!m_has || a_gt_m);       // other beats: a, or the running max
-        take_c = b_inside && b_carry && (b_first || !c_has || a_gt_c);
-        m_next[l*A_W +: A_W] = b_first ? (take_first ? a : cv) : (take_next ? a : mv);
+        take_m = f_force || (f_cmp_c && a_gt_c) || (f_cmp_m && a_gt_m);
+        take_c = f_cforce || (f_ccmp && a_gt_c);
+        m_next[l*A_W +: A_W] = take_m ? a : (b_first ? cv : mv);
         c_next[l*A_W +: A_W] = take_c ? a : cv;
     end
-    m_has_next = (b_first ? fc_has : m_has) || b_inside;
+    m_has_next = (b_first ? (b_from_carry && c_has) : m_has) || b_inside;
     c_has_next = (!b_first && c_has) || (b_inside && b_carry);
 end
 
