@@ -74,6 +74,10 @@ end
 // the beat, registered on entry
 reg                 b_valid, b_first, b_last, b_inside, b_carry, b_from_carry, b_signed;
 reg [LANES*A_W-1:0] b_data;
+// The arena word's copy next to the comparators: its own initial value (never read: b_valid
+// is 0 until a beat is registered) keeps synthesis from merging it with the other units'
+// registers of the same word, whose one shared copy was routed across the engine.
+initial b_data = {(LANES*A_W){1'b1}};
 
 reg [LANES*A_W-1:0] m, c;          // the window's running max, the carry's
 reg                 m_has, c_has;  // ... and whether they hold any inside value
