@@ -121,43 +121,58 @@ wire             active = (in_frame || start) && !restart;
 
 // this cycle: a pixel leaves (emit) and a beat enters (take) when the slots allow it
 wire emit = pix_on && can_emit && m_ready;
-// a beat fits when the values staying are <= CAP - V; a pixel leaving frees C of them
+// A beat fits when the values staying are <= CAP - V; a pixel leaving frees C of them. The
+// next buffer is formed for both cases, a pixel leaving (suffix _e) or not (_n), and `emit`
+// (which m_ready, from the next stage, decides late in the cycle) only selects between them:
+// one multiplexer level between m_ready and the buffer's registers.
 localparam integer ROOM = CAP - V;
-wire take_ok;
+wire take_ok_n = cnt <= ROOM[CNT_W-1:0];
+wire take_ok_e;
 generate
     if (C >= V) begin : g_take_wide
         // a pixel leaving always makes room for a beat (cnt <= CAP)
-        assign take_ok = emit || cnt <= ROOM[CNT_W-1:0];
+        assign take_ok_e = 1'b1;
     end else begin : g_take_narrow
-        assign take_ok = cnt <= (emit ? ROOM[CNT_W-1:0] + C[CNT_W-1:0]
-                                          : ROOM[CNT_W-1:0]);
+        assign take_ok_e = cnt <= ROOM[CNT_W-1:0] + C[CNT_W-1:0];
     end
 endgenerate
-wire take = active && in_stream_TVALID && take_ok;
+wire take_ok = emit ? take_ok_e : take_ok_n;
+wire offered = active && in_stream_TVALID;
+wire take_n = offered && take_ok_n;
+wire take_e = offered && take_ok_e;
+wire take = emit ? take_e : take_n;
 
 // the fill count after this cycle's pixel leaves; a beat lands at slots base..base+V-1
-wire [CNT_W-1:0] base = emit ? cnt - C[CNT_W-1:0] : cnt;
+wire [CNT_W-1:0] base_n = cnt;
+wire [CNT_W-1:0] base_e = cnt - C[CNT_W-1:0];
 
-reg  [CAP*A_W-1:0] buf_next;
-reg  [CNT_W-1:0]   cnt_next;
+reg  [CAP*A_W-1:0] buf_next_n, buf_next_e;
 integer j, k;
 always @* begin
     for (j = 0; j < CAP; j = j + 1) begin
+        buf_next_n[j*A_W +: A_W] = buf_data[j*A_W +: A_W];
         // a pixel leaving shifts every slot down by C
-        if (emit && j + C < CAP) begin
-            buf_next[j*A_W +: A_W] = buf_data[(j+C)*A_W +: A_W];
+        if (j + C < CAP) begin
+            buf_next_e[j*A_W +: A_W] = buf_data[(j+C)*A_W +: A_W];
         end else begin
-            buf_next[j*A_W +: A_W] = buf_data[j*A_W +: A_W];
+            buf_next_e[j*A_W +: A_W] = buf_data[j*A_W +: A_W];
         end
         // lane k of the beat lands in slot base + k
         for (k = 0; k < V; k = k + 1) begin
-            if (take && j >= k && {{(32-CNT_W){1'b0}}, base} == j - k) begin
-                buf_next[j*A_W +: A_W] = in_stream_TDATA[k*8*VB +: A_W];
+            if (take_n && j >= k && {{(32-CNT_W){1'b0}}, base_n} == j - k) begin
+                buf_next_n[j*A_W +: A_W] = in_stream_TDATA[k*8*VB +: A_W];
+            end
+            if (take_e && j >= k && {{(32-CNT_W){1'b0}}, base_e} == j - k) begin
+                buf_next_e[j*A_W +: A_W] = in_stream_TDATA[k*8*VB +: A_W];
             end
         end
     end
-    cnt_next = base + (take ? V[CNT_W-1:0] : {CNT_W{1'b0}});
 end
+wire [CAP*A_W-1:0] buf_next = emit ? buf_next_e : buf_next_n;
+wire [CNT_W-1:0] cnt_next_n = base_n + (take_n ? V[CNT_W-1:0] : {CNT_W{1'b0}});
+wire [CNT_W-1:0] cnt_next_e = base_e + (take_e ? V[CNT_W-1:0] : {CNT_W{1'b0}});
+wire [CNT_W-1:0] cnt_next = emit ? cnt_next_e : cnt_next_n;
+wire can_emit_next = emit ? cnt_next_e >= C[CNT_W-1:0] : cnt_next_n >= C[CNT_W-1:0];
 
 localparam [KEEP_W-1:0] KEEP_MID = KEEP_ALL;
 wire [KEEP_W-1:0] keep_want = beat_last ? KEEP_LAST : KEEP_MID;
@@ -166,7 +181,7 @@ wire beat_bad = in_stream_TLAST != beat_last || (in_stream_TKEEP & keep_want) !=
 always @(posedge clk) begin
     buf_data <= buf_next;
     cnt <= cnt_next;
-    can_emit <= cnt_next >= C[CNT_W-1:0];
+    can_emit <= can_emit_next;
     if (start) begin
         in_frame <= 1'b1;
         pix_on <= 1'b1;
