@@ -11,7 +11,10 @@ cost block RAMs).
 
 Loader (the write side):
     ld_open     a frame opens: no frame is open and the loader's slot (wr_slot) is free; the
-                caller arms the stream unpacker (fg_axis_unpack `start`) with it
+                caller arms the stream unpacker (fg_axis_unpack `start`) with it. A register:
+                the condition is formed from the next values of busy, wr_slot and slot_full,
+                so ld_open is high in exactly the cycles the condition holds, and the unpacker,
+                where it enables every slot of the value buffer, sees it with no logic ahead
     ld_busy     a frame is open: the unpacker's pixels are taken (its `m_ready`)
     wr_en[b]    pixel p of the frame (px_valid while ld_busy) goes to bank p mod TAPS ...
     wr_addr     ... at word slot base + p / TAPS (a register stepped by 1 every TAPS pixels)
@@ -108,12 +111,39 @@ reg              ld_last;                // ld_cnt == PIXELS - 1
 reg  [LTW-1:0]   ld_bank;                // ld_cnt mod TAPS
 reg  [SA_W-1:0]  ld_addr;                // slot base + ld_cnt / TAPS
 reg  [SA_W-1:0]  base;                   // rd_slot's first word
+reg              open_q;                 // !busy && !slot_full[wr_slot], registered
 wire             rd_full = slot_full[rd_slot];
-wire             start = !busy && !slot_full[wr_slot];
+wire             start = open_q;
 wire             write = busy && px_valid;
 wire             filling = write && ld_last && wr_slot == rd_slot;   // full next cycle
 
+// the next values of busy, wr_slot and slot_full (as the block below assigns them), for open_q
+reg              busy_n, wr_slot_n;
+reg  [1:0]       slot_full_n;
+always @* begin
+    busy_n = busy;
+    wr_slot_n = wr_slot;
+    slot_full_n = slot_full;
+    if (start) begin
+        busy_n = 1'b1;
+    end
+    if (write && ld_last) begin
+        busy_n = 1'b0;
+        wr_slot_n = SLOTS > 1 && !wr_slot;
+        slot_full_n[wr_slot] = 1'b1;
+    end
+    if (rd_done) begin
+        slot_full_n[rd_slot] = 1'b0;
+    end
+    if (rst) begin
+        busy_n = 1'b0;
+        wr_slot_n = 1'b0;
+        slot_full_n = 2'b00;
+    end
+end
+
 always @(posedge clk) begin
+    open_q <= !busy_n && !slot_full_n[wr_slot_n];
     if (start) begin
         busy <= 1'b1;
         ld_cnt <= {SP_WL{1'b0}};
