@@ -679,7 +679,7 @@ fg_axis_unpack #(
     .A_W(IN_W), .VB(IN_VB), .C(IN_C), .TDATA_W(TDATA_W), .N_BEATS(IN_BEATS),
     .N_PIXELS(STAGE_DEPTH), .LAST_BYTES(IN_LAST_BYTES)
 ) axis_in_inst (
-    .clk(clk), .rst(rst), .start(ld_open && !rst), .frame_error(unpack_error),
+    .clk(clk), .rst(rst), .start(ld_open), .frame_error(unpack_error),
     .between(unpack_between),
     .in_stream_TDATA(in_stream_TDATA), .in_stream_TKEEP(in_stream_TKEEP),
     .in_stream_TLAST(in_stream_TLAST), .in_stream_TVALID(in_stream_TVALID && !img_block),

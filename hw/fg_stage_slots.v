@@ -15,6 +15,7 @@ Loader (the write side):
                 the condition is formed from the next values of busy, wr_slot and slot_full,
                 so ld_open is high in exactly the cycles the condition holds, and the unpacker,
                 where it enables every slot of the value buffer, sees it with no logic ahead
+                (not even the reset's: ld_open is low in reset and in the cycle after it)
     ld_busy     a frame is open: the unpacker's pixels are taken (its `m_ready`)
     wr_en[b]    pixel p of the frame (px_valid while ld_busy) goes to bank p mod TAPS ...
     wr_addr     ... at word slot base + p / TAPS (a register stepped by 1 every TAPS pixels)
@@ -143,7 +144,7 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    open_q <= !busy_n && !slot_full_n[wr_slot_n];
+    open_q <= !rst && !busy_n && !slot_full_n[wr_slot_n];
     if (start) begin
         busy <= 1'b1;
         ld_cnt <= {SP_WL{1'b0}};

@@ -42,9 +42,10 @@ class Slots:
         self.busy = False
         self.cnt = 0
         self.base = 0
+        self.after_reset = True     # ld_open (a register) is low in the cycle after a reset
 
     def open(self) -> bool:
-        return not self.busy and not self.full[self.wr_slot]
+        return not self.after_reset and not self.busy and not self.full[self.wr_slot]
 
     def write(self, px_valid: bool) -> bool:
         return self.busy and px_valid
@@ -59,6 +60,7 @@ class Slots:
 
     def edge(self, px_valid: bool, px_error: int, rd_done: bool) -> None:
         opened, write = self.open(), self.write(px_valid)
+        self.after_reset = False
         if opened:
             self.busy, self.cnt = True, 0
         if write:
