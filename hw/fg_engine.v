@@ -283,7 +283,7 @@ localparam BIAS_ADDR_DELAY = 2 + LV;
 // beats of one pixel a beat against its write latency; with pixel banks a window is K *
 // ceil(K / PP) beats (3 for 3x3) and its write PIX_LAT cycles later, so 8
 localparam PF_DEPTH = (PP > 1) ? 8 : 4;
-localparam MAXPOOL_LAT = LAT_MAXPOOL;  // fg_maxpool: input register, compare/select
+localparam MAXPOOL_LAT = LAT_MAXPOOL;  // fg_maxpool: two input registers, compare/select
 
 initial begin
     if (P_IN < 1 || P_OUT < 1 || (P_OUT % P_IN != 0 && P_IN % P_OUT != 0)) begin

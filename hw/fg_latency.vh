@@ -22,7 +22,7 @@ localparam LAT_REQUANT = 6;
 localparam LAT_WB = 1;
 // fg_writeback with several arena banks (its source stage before the bank rotation)
 localparam LAT_WB_BANKED = 2;
-// fg_maxpool
-localparam LAT_MAXPOOL = 2;
+// fg_maxpool: two input registers, compare/select
+localparam LAT_MAXPOOL = 3;
 // DRAIN's cycles beyond the pipeline from a last beat to its write
 localparam LAT_DRAIN_MARGIN = 3;

@@ -16,10 +16,11 @@ register, which starts afresh with each window's first beat; the next window, gi
 in_from_carry on its first beat, starts from that carry and skips those columns. A window
 or carry that saw no inside beat is empty (the result of an all-empty window is undefined).
 
-Lane l at [l*A_W +: A_W]. Latency 2 cycles: a window whose last beat is presented in cycle t
-appears in cycle t + 2. The beat is registered on entry (the word comes from the arena, whose
-read data also feeds the MAC array and the element-wise units: the register puts a copy next
-to the comparators), then compared and reduced. No backpressure.
+Lane l at [l*A_W +: A_W]. Latency 3 cycles: a window whose last beat is presented in cycle t
+appears in cycle t + 3. The beat is registered twice on entry (the word comes from the arena,
+whose read data also feeds the MAC array and the element-wise units: the first register may sit
+near the arena's block RAMs, the second next to the comparators, so neither hop carries logic
+and a long route), then compared and reduced. No backpressure.
 
 */
 
@@ -71,13 +72,15 @@ initial begin
     end
 end
 
-// the beat, registered on entry
+// the beat, registered on entry (p_) and again next to the comparators (b_)
+reg                 p_valid, p_first, p_last, p_inside, p_carry, p_from_carry, p_signed;
+reg [LANES*A_W-1:0] p_data;
 reg                 b_valid, b_first, b_last, b_inside, b_carry, b_from_carry, b_signed;
 reg [LANES*A_W-1:0] b_data;
-// The arena word's copy next to the comparators: its own initial value (never read: b_valid
-// is 0 until a beat is registered) keeps synthesis from merging it with the other units'
-// registers of the same word, whose one shared copy was routed across the engine.
-initial b_data = {(LANES*A_W){1'b1}};
+// The arena word's copy for this unit: its own initial value (never read: p_valid is 0 until
+// a beat is registered) keeps synthesis from merging it with the other units' registers of
+// the same word, whose one shared copy was routed across the engine.
+initial p_data = {(LANES*A_W){1'b1}};
 
 reg [LANES*A_W-1:0] m, c;          // the window's running max, the carry's
 reg                 m_has, c_has;  // ... and whether they hold any inside value
@@ -97,23 +100,32 @@ reg                 out_valid_reg;
 reg  f_force, f_cmp_c, f_cmp_m, f_cforce, f_ccmp;
 wire m_has_at = rst ? 1'b0 : (b_valid ? m_has_next : m_has);
 wire c_has_at = rst ? 1'b0 : (b_valid ? c_has_next : c_has);
-wire fc_at = in_from_carry && c_has_at;
+wire fc_at = p_from_carry && c_has_at;
 
 always @(posedge clk) begin
-    b_valid <= in_valid;
-    b_first <= in_first;
-    b_last <= in_last;
-    b_inside <= in_inside;
-    b_carry <= in_carry;
-    b_from_carry <= in_from_carry;
-    b_signed <= cfg_signed;
-    b_data <= in_data;
-    f_force <= in_inside && (in_first ? !fc_at : !m_has_at);
-    f_cmp_c <= in_inside && in_first && fc_at;
-    f_cmp_m <= in_inside && !in_first && m_has_at;
-    f_cforce <= in_inside && in_carry && (in_first || !c_has_at);
-    f_ccmp <= in_inside && in_carry && !in_first && c_has_at;
+    p_valid <= in_valid;
+    p_first <= in_first;
+    p_last <= in_last;
+    p_inside <= in_inside;
+    p_carry <= in_carry;
+    p_from_carry <= in_from_carry;
+    p_signed <= cfg_signed;
+    p_data <= in_data;
+    b_valid <= p_valid;
+    b_first <= p_first;
+    b_last <= p_last;
+    b_inside <= p_inside;
+    b_carry <= p_carry;
+    b_from_carry <= p_from_carry;
+    b_signed <= p_signed;
+    b_data <= p_data;
+    f_force <= p_inside && (p_first ? !fc_at : !m_has_at);
+    f_cmp_c <= p_inside && p_first && fc_at;
+    f_cmp_m <= p_inside && !p_first && m_has_at;
+    f_cforce <= p_inside && p_carry && (p_first || !c_has_at);
+    f_ccmp <= p_inside && p_carry && !p_first && c_has_at;
     if (rst) begin
+        p_valid <= 1'b0;
         b_valid <= 1'b0;
     end
 end

@@ -32,7 +32,7 @@ RTL_LATENCY: dict[str, tuple[int, str]] = {
     "WB": (1, "fg_writeback with one arena bank (a result presented -> written)"),
     "WB_BANKED": (2, "fg_writeback with several arena banks (its source stage before the bank "
                      "rotation)"),
-    "MAXPOOL": (2, "fg_maxpool"),
+    "MAXPOOL": (3, "fg_maxpool: two input registers, compare/select"),
     "DRAIN_MARGIN": (3, "DRAIN's cycles beyond the pipeline from a last beat to its write"),
 }
 
